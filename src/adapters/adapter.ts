@@ -1,0 +1,116 @@
+// The contract every adapter fulfils. An adapter owns its key layouts and both directions:
+// - decode: the pipeline routes each live snapshot row whose key starts with one of the adapter's prefixes to
+//   its decoder (longest prefix wins across all adapters), then calls finalize once the stream has ended;
+// - encode: the pipeline hands the adapter the dump tree and a sink; the adapter emits every user row and
+//   every derived row (indexes, counters, metadata) it needs. The pipeline stamps MVCC suffixes, sorts and
+//   writes the snapshot.
+// Pipelines know nothing else about adapters.
+
+import type { ExternalSorter } from '../sort/external-sort.ts';
+import type { TreeReader } from '../tree/reader.ts';
+import type { TreeWriter } from '../tree/writer.ts';
+
+export type AdapterName = 'dynamodb' | 's3' | 'redis' | 'sqs';
+
+/** All adapters in the decoder's construction and finalize order (elastickv: internal/backup/decode.go). */
+export const DECODE_ORDER: readonly AdapterName[] = ['dynamodb', 's3', 'redis', 'sqs'];
+/** All adapters in the encoder's run order and the order of `adapters_enabled` (encode_snapshot.go). */
+export const ENCODE_ORDER: readonly AdapterName[] = ['redis', 'dynamodb', 's3', 'sqs'];
+
+/** A key prefix an adapter claims, and the name of the handler the decoder should use for it. */
+export interface RouteSpec {
+  /** ASCII prefix, e.g. `!redis|str|`. */
+  readonly prefix: string;
+  /** Handler name passed back to AdapterDecoder.handle, e.g. `string`. */
+  readonly kind: string;
+}
+
+/** Decode-side switches (the decode CLI's flags). */
+export interface DecodeSwitches {
+  readonly includeIncompleteUploads: boolean;
+  readonly includeOrphans: boolean;
+  readonly renameCollisions: boolean;
+  readonly preserveSqsVisibility: boolean;
+  readonly includeSqsSideRecords: boolean;
+  readonly dynamodbBundleMode: 'per-item' | 'jsonl';
+  /** Target size of one JSONL bundle file in bytes (DynamoDB jsonl layout). */
+  readonly dynamodbBundleBytes: number;
+  /** Which `redis/db_<n>/` directory receives Redis rows (the reference CLIs always use 0). */
+  readonly redisDbIndex: number;
+}
+
+export const DEFAULT_DECODE_SWITCHES: DecodeSwitches = {
+  includeIncompleteUploads: false,
+  includeOrphans: false,
+  renameCollisions: false,
+  preserveSqsVisibility: false,
+  includeSqsSideRecords: false,
+  dynamodbBundleMode: 'per-item',
+  dynamodbBundleBytes: 64 * 1024 * 1024,
+  redisDbIndex: 0,
+};
+
+/** Producer-mode facts read from MANIFEST.json that decide how a tree must be encoded. */
+export interface EncodeSwitches {
+  readonly includeIncompleteUploads: boolean;
+  readonly includeOrphans: boolean;
+  readonly renameS3Collisions: boolean;
+  readonly preserveSqsVisibility: boolean;
+  readonly includeSqsSideRecords: boolean;
+  readonly dynamodbLayout: 'per-item' | 'jsonl';
+}
+
+/** Warnings an adapter reports instead of failing (the reference's WarnSink). */
+export type WarnSink = (event: string, fields: Readonly<Record<string, unknown>>) => void;
+
+export interface DecodeContext {
+  /** Writer rooted at the dump tree being built. */
+  readonly tree: TreeWriter;
+  /** A scratch directory private to this adapter (exists, removed after finalize). */
+  readonly scratchDir: string;
+  readonly switches: DecodeSwitches;
+  readonly warn: WarnSink;
+  /** Bytes this adapter may hold in memory for regrouping before it must spill to scratchDir. */
+  readonly memoryBudget: number;
+  /** A new external sorter spilling into this adapter's scratch directory. */
+  newSorter(): ExternalSorter;
+}
+
+export interface AdapterDecoder {
+  /**
+   * Handles one live row. `userKey` is the full user key (prefix included); `kind` names the matched route.
+   * Rows arrive in snapshot order (ascending encoded key). May return a promise when it does I/O.
+   */
+  handle(kind: string, userKey: Uint8Array, value: Uint8Array): void | Promise<void>;
+  /** Called once after the last row (also after a failed read, like the reference); writes what remains. */
+  finalize(): Promise<void>;
+}
+
+export interface EncodeContext {
+  /** Reader rooted at the dump root (the directory holding MANIFEST.json). */
+  readonly tree: TreeReader;
+  readonly switches: EncodeSwitches;
+  readonly warn: WarnSink;
+  readonly scratchDir: string;
+  readonly memoryBudget: number;
+  newSorter(): ExternalSorter;
+  /**
+   * Emits one row of the snapshot: the user key and the user value (no MVCC suffix or value header; the
+   * pipeline adds both). Rows may be emitted in any order; each user key at most once.
+   */
+  emit(userKey: Uint8Array, userValue: Uint8Array): void | Promise<void>;
+}
+
+export interface Adapter {
+  readonly name: AdapterName;
+  /** Every key prefix the adapter owns. */
+  readonly routes: readonly RouteSpec[];
+  createDecoder(ctx: DecodeContext): AdapterDecoder;
+  /**
+   * Throws a DataError when the tree was produced in a mode this adapter cannot encode faithfully
+   * (for example a dump that omitted data the live store needs). Called before anything is written.
+   */
+  checkEncodable(switches: EncodeSwitches): void;
+  /** Encodes `<root>/<adapter dir>` (absent directory: nothing to do). */
+  encode(ctx: EncodeContext): Promise<void>;
+}

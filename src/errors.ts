@@ -1,0 +1,96 @@
+// The one error hierarchy of the toolchain.
+//
+// Every error the library throws on purpose is an EkvError: it carries a stable `code` (a string that scripts
+// may match on), an exit class, and optional context (file path, byte offset, key). The CLI maps the exit
+// class to a process exit code in exactly one place (exitCodeFor), following the reference encoder's
+// convention: 1 for operator input or environment problems, 2 for data-correctness problems.
+
+/** What kind of failure an error is, which decides the process exit code. */
+export type ExitClass = 'user' | 'data';
+
+export interface ErrorContext {
+  /** File the problem was found in (a path as the user gave it, or relative to a tree root). */
+  readonly path?: string;
+  /** Absolute byte offset in the input stream where the offending record starts. */
+  readonly offset?: number | bigint;
+  /** The key involved, as raw bytes; rendered safely (Go %q style) in the message. */
+  readonly key?: Uint8Array;
+  /** 1-based line number in a text file. */
+  readonly line?: number;
+}
+
+const BRAND = Symbol.for('elastickv-snapshot.error');
+
+export class EkvError extends Error {
+  readonly code: string;
+  readonly exitClass: ExitClass;
+  readonly context: ErrorContext;
+  /** The bare reason, without the path/offset/key decoration of `message`. */
+  readonly reason: string;
+  readonly [BRAND] = true;
+
+  constructor(code: string, exitClass: ExitClass, reason: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(formatMessage(reason, context), options);
+    this.name = exitClass === 'data' ? 'DataError' : 'UserError';
+    this.code = code;
+    this.exitClass = exitClass;
+    this.context = context;
+    this.reason = reason;
+  }
+}
+
+/** A problem with the input data (snapshot bytes, tree contents): exit code 2. */
+export class DataError extends EkvError {
+  constructor(code: string, reason: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(code, 'data', reason, context, options);
+  }
+}
+
+/** A problem with how the tool was invoked or with its environment: exit code 1. */
+export class UserError extends EkvError {
+  constructor(code: string, reason: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(code, 'user', reason, context, options);
+  }
+}
+
+/** Brand check that survives two copies of the library in one process. */
+export function isEkvError(err: unknown): err is EkvError {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** The single mapping from an error to a process exit code. */
+export function exitCodeFor(err: unknown): 0 | 1 | 2 {
+  if (err === undefined || err === null) return 0;
+  if (isEkvError(err)) return err.exitClass === 'data' ? 2 : 1;
+  return 1;
+}
+
+function formatMessage(reason: string, ctx: ErrorContext): string {
+  const parts: string[] = [];
+  if (ctx.path !== undefined) parts.push(ctx.line !== undefined ? `${ctx.path}:${ctx.line}` : ctx.path);
+  if (ctx.offset !== undefined) parts.push(`offset ${ctx.offset}`);
+  if (ctx.key !== undefined) parts.push(`key ${quoteBytes(ctx.key)}`);
+  return parts.length > 0 ? `${parts.join(', ')}: ${reason}` : reason;
+}
+
+/**
+ * Renders bytes like Go's %q: printable ASCII as is, common escapes, everything else as \xHH.
+ * Long keys are shortened so that an error message stays readable.
+ */
+export function quoteBytes(bytes: Uint8Array, max = 200): string {
+  let out = '"';
+  const n = Math.min(bytes.length, max);
+  for (let i = 0; i < n; i++) {
+    const b = bytes[i] as number;
+    if (b === 0x22) out += '\\"';
+    else if (b === 0x5c) out += '\\\\';
+    else if (b === 0x0a) out += '\\n';
+    else if (b === 0x0d) out += '\\r';
+    else if (b === 0x09) out += '\\t';
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else out += '\\x' + b.toString(16).padStart(2, '0');
+  }
+  out += '"';
+  if (bytes.length > max) out += `…(${bytes.length} bytes)`;
+  return out;
+}

@@ -1,0 +1,88 @@
+// Streaming writer of the native `.fsm` payload (spec core.md §1.1, §1.8).
+//
+// `EKVPBBL1` | LE64(lastCommitTS), then for each entry LE64(len key) | key | LE64(len value) | value.
+// Entries must be given in ascending encoded-key order; the writer checks that (and rejects duplicates) so a
+// caller bug can never produce a snapshot the store would misread. Output goes to any byte sink.
+
+import { DataError } from '../errors.ts';
+import { HEADER_SIZE, MAGIC, MAX_ENCODED_KEY, MAX_ENCODED_VALUE } from './format.ts';
+
+export interface ByteSink {
+  write(chunk: Uint8Array): void | Promise<void>;
+}
+
+const BLOCK = 1024 * 1024;
+
+export class SnapshotWriter {
+  readonly #sink: ByteSink;
+  #block = Buffer.allocUnsafe(BLOCK);
+  #used = 0;
+  #last: Uint8Array | undefined;
+  #bytes = 0;
+  #entries = 0;
+
+  constructor(sink: ByteSink) {
+    this.#sink = sink;
+  }
+
+  get bytesWritten(): number {
+    return this.#bytes;
+  }
+
+  get entries(): number {
+    return this.#entries;
+  }
+
+  async writeHeader(lastCommitTs: bigint): Promise<void> {
+    const h = Buffer.allocUnsafe(HEADER_SIZE);
+    MAGIC.copy(h, 0);
+    h.writeBigUInt64LE(lastCommitTs, 8);
+    await this.#put(h);
+  }
+
+  /** Appends one entry (an encoded MVCC key and an encoded value). */
+  async writeEntry(key: Uint8Array, value: Uint8Array): Promise<void> {
+    if (key.length > MAX_ENCODED_KEY) {
+      throw new DataError('ENCODE_KEY_TOO_LARGE', `backup: encoded key length exceeds limit: length ${key.length} > ${MAX_ENCODED_KEY}`, { key });
+    }
+    if (value.length > MAX_ENCODED_VALUE) {
+      throw new DataError('ENCODE_VALUE_TOO_LARGE', `backup: encoded value length exceeds limit: length ${value.length} > ${MAX_ENCODED_VALUE}`, { key });
+    }
+    if (this.#last !== undefined) {
+      const c = Buffer.compare(this.#last, key);
+      if (c === 0) throw new DataError('ENCODE_DUPLICATE_KEY', 'backup: duplicate encoded key in snapshot build', { key });
+      if (c > 0) throw new Error('SnapshotWriter: entries out of order');
+    }
+    this.#last = key;
+    const lens = Buffer.allocUnsafe(8);
+    lens.writeBigUInt64LE(BigInt(key.length), 0);
+    await this.#put(lens);
+    await this.#put(key);
+    const vlen = Buffer.allocUnsafe(8);
+    vlen.writeBigUInt64LE(BigInt(value.length), 0);
+    await this.#put(vlen);
+    await this.#put(value);
+    this.#entries++;
+  }
+
+  async #put(b: Uint8Array): Promise<void> {
+    this.#bytes += b.length;
+    if (b.length >= BLOCK) {
+      await this.flush();
+      await this.#sink.write(b);
+      return;
+    }
+    if (this.#used + b.length > BLOCK) await this.flush();
+    this.#block.set(b, this.#used);
+    this.#used += b.length;
+  }
+
+  /** Hands buffered bytes to the sink. Call once at the end. */
+  async flush(): Promise<void> {
+    if (this.#used === 0) return;
+    const out = this.#block.subarray(0, this.#used);
+    this.#block = Buffer.allocUnsafe(BLOCK);
+    this.#used = 0;
+    await this.#sink.write(out);
+  }
+}

@@ -1,0 +1,151 @@
+// Reads a dump tree for encoding, treating it as hostile input.
+//
+// Every file is opened with O_NOFOLLOW|O_NONBLOCK and must be a regular file with exactly one link; directory
+// listings refuse symlinks and special files. Nothing here follows a link out of the tree.
+
+import { constants as fsc, promises as fsp, type Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { DataError } from '../errors.ts';
+import { absPath, joinRel, showRel, type RelPath } from './paths.ts';
+
+export type EntryKind = 'file' | 'dir';
+
+export interface DirEntry {
+  /** The name's raw bytes (file names may be any bytes, e.g. S3 object keys). */
+  readonly nameBytes: Buffer;
+  /** The name as UTF-8 text (lossy only for invalid UTF-8 names). */
+  readonly name: string;
+  readonly kind: EntryKind;
+}
+
+/** Default cap for readFile: tree metadata files are small; bodies are streamed instead. */
+export const DEFAULT_MAX_FILE = 256 * 1024 * 1024;
+
+export class TreeReader {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  /** Kind of a tree path: 'file', 'dir' or undefined when absent; symlinks and special files are refused. */
+  async kind(rel: RelPath): Promise<EntryKind | undefined> {
+    let st: Stats;
+    try {
+      st = await fsp.lstat(absPath(this.root, rel));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw err;
+    }
+    return this.#classify(rel, st);
+  }
+
+  #classify(rel: RelPath, st: Stats): EntryKind {
+    if (st.isSymbolicLink()) throw new DataError('TREE_SYMLINK', 'symbolic links are not allowed in a dump tree', { path: showRel(rel) });
+    if (st.isDirectory()) return 'dir';
+    if (!st.isFile()) throw new DataError('TREE_NOT_REGULAR', 'not a regular file or directory', { path: showRel(rel) });
+    if (st.nlink > 1) throw new DataError('TREE_HARDLINK', `hard-linked file (nlink=${st.nlink}) refused`, { path: showRel(rel) });
+    return 'file';
+  }
+
+  /** Lists a directory sorted by raw name bytes; symlinks, special files and hard links are refused. */
+  async list(rel: RelPath): Promise<DirEntry[]> {
+    const abs = absPath(this.root, rel);
+    const names = (await fsp.readdir(abs, { encoding: 'buffer' })) as Buffer[];
+    names.sort(Buffer.compare);
+    const out: DirEntry[] = [];
+    for (const nameBytes of names) {
+      const childRel = joinRel(rel, nameBytes);
+      const st = await fsp.lstat(absPath(this.root, childRel));
+      out.push({ nameBytes, name: nameBytes.toString('utf8'), kind: this.#classify(childRel, st) });
+    }
+    return out;
+  }
+
+  /** Opens a regular file for reading without following links; checks type and link count on the handle. */
+  async open(rel: RelPath): Promise<FileHandle> {
+    let fh: FileHandle;
+    try {
+      fh = await fsp.open(absPath(this.root, rel), fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
+        throw new DataError('TREE_SYMLINK', 'symbolic links are not allowed in a dump tree', { path: showRel(rel) });
+      }
+      throw err;
+    }
+    try {
+      if (this.#classify(rel, await fh.stat()) !== 'file') throw new DataError('TREE_NOT_REGULAR', 'expected a regular file', { path: showRel(rel) });
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+    return fh;
+  }
+
+  /** Reads a whole file (bounded by maxBytes). */
+  async readFile(rel: RelPath, maxBytes = DEFAULT_MAX_FILE): Promise<Buffer> {
+    const fh = await this.open(rel);
+    try {
+      const st = await fh.stat();
+      if (st.size > maxBytes) throw new DataError('TREE_FILE_TOO_LARGE', `file is ${st.size} bytes, over the ${maxBytes}-byte limit`, { path: showRel(rel) });
+      return await fh.readFile();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Streams a file's bytes in chunks. */
+  async *chunks(rel: RelPath, chunkSize = 1024 * 1024): AsyncGenerator<Buffer> {
+    const fh = await this.open(rel);
+    try {
+      for (;;) {
+        const buf = Buffer.allocUnsafe(chunkSize);
+        const { bytesRead } = await fh.read(buf, 0, chunkSize, null);
+        if (bytesRead === 0) return;
+        yield buf.subarray(0, bytesRead);
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /**
+   * Streams a text file line by line like Go's bufio.Scanner with ScanLines: lines split on `\n`, a trailing
+   * `\r` removed, a final line without newline still returned, an over-long line an error.
+   */
+  async *lines(rel: RelPath, maxLine: number): AsyncGenerator<{ readonly line: Buffer; readonly lineNo: number }> {
+    let pending: Buffer[] = [];
+    let pendingLen = 0;
+    let lineNo = 0;
+    const tooLong = (): DataError =>
+      new DataError('TREE_LINE_TOO_LONG', `line longer than ${maxLine} bytes`, { path: showRel(rel), line: lineNo + 1 });
+    for await (const chunk of this.chunks(rel)) {
+      let start = 0;
+      for (;;) {
+        const nl = chunk.indexOf(0x0a, start);
+        if (nl < 0) break;
+        let line = pendingLen > 0 ? Buffer.concat([...pending, chunk.subarray(start, nl)]) : chunk.subarray(start, nl);
+        pending = [];
+        pendingLen = 0;
+        if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
+        if (line.length > maxLine) throw tooLong();
+        lineNo++;
+        yield { line, lineNo };
+        start = nl + 1;
+      }
+      if (start < chunk.length) {
+        pending.push(chunk.subarray(start));
+        pendingLen += chunk.length - start;
+        if (pendingLen > maxLine + 1) throw tooLong();
+      }
+    }
+    if (pendingLen > 0) {
+      let line = Buffer.concat(pending);
+      if (line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
+      if (line.length > maxLine) throw tooLong();
+      lineNo++;
+      yield { line, lineNo };
+    }
+  }
+}

@@ -1,0 +1,123 @@
+// Writes files into a dump tree under construction, never outside its root.
+//
+// Decode builds the tree in a fresh private temporary directory that is renamed into place at the end
+// (pipeline/decode.ts), so nothing else can plant symlinks in it; the writer still opens every file with
+// O_NOFOLLOW as a second line of defence. Adapter files are created with mode 0600 like the reference
+// (its CreateTemp + rename and sidecar opener both yield 0600); directories with 0755.
+
+import { constants as fsc, promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { absPath, checkRel, parentRel, type RelPath } from './paths.ts';
+
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o755;
+const SINK_BUFFER = 256 * 1024;
+
+/** A file being written sequentially; writes are buffered and flushed in large blocks. */
+export class FileSink {
+  readonly #fh: FileHandle;
+  #buf: Buffer = Buffer.allocUnsafe(SINK_BUFFER);
+  #used = 0;
+  #bytes = 0;
+
+  constructor(fh: FileHandle) {
+    this.#fh = fh;
+  }
+
+  /** Bytes written so far (buffered included). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  async write(data: Uint8Array | string): Promise<void> {
+    const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    this.#bytes += b.length;
+    if (b.length >= SINK_BUFFER) {
+      await this.flush();
+      await this.#writeAll(b);
+      return;
+    }
+    if (this.#used + b.length > SINK_BUFFER) await this.flush();
+    this.#buf.set(b, this.#used);
+    this.#used += b.length;
+  }
+
+  async flush(): Promise<void> {
+    if (this.#used === 0) return;
+    const chunk = this.#buf.subarray(0, this.#used);
+    this.#used = 0;
+    await this.#writeAll(chunk);
+  }
+
+  async #writeAll(b: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < b.length) {
+      const { bytesWritten } = await this.#fh.write(b, off, b.length - off);
+      off += bytesWritten;
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      await this.#fh.close();
+    }
+  }
+}
+
+export class TreeWriter {
+  readonly root: string;
+  readonly #madeDirs = new Set<string>();
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  /** Creates a directory (and its parents) inside the tree. */
+  async mkdir(rel: RelPath): Promise<void> {
+    const b = checkRel(rel);
+    const key = b.toString('latin1');
+    if (this.#madeDirs.has(key)) return;
+    await fsp.mkdir(absPath(this.root, b), { recursive: true, mode: DIR_MODE });
+    this.#madeDirs.add(key);
+  }
+
+  async #mkParent(b: Buffer): Promise<void> {
+    const parent = parentRel(b);
+    if (parent !== undefined) await this.mkdir(parent);
+  }
+
+  /** Creates or replaces a file and returns a sink for it. */
+  async create(rel: RelPath): Promise<FileSink> {
+    const b = checkRel(rel);
+    await this.#mkParent(b);
+    const fh = await fsp.open(absPath(this.root, b), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, FILE_MODE);
+    return new FileSink(fh);
+  }
+
+  /** Writes a whole (small) file. */
+  async writeFile(rel: RelPath, data: Uint8Array | string): Promise<void> {
+    const sink = await this.create(rel);
+    try {
+      await sink.write(data);
+    } finally {
+      await sink.close();
+    }
+  }
+
+  /** Removes a file if it exists. */
+  async remove(rel: RelPath): Promise<void> {
+    await fsp.rm(absPath(this.root, rel), { force: true });
+  }
+
+  /** lstat of a tree path, or undefined when it does not exist. */
+  async lstat(rel: RelPath): Promise<import('node:fs').Stats | undefined> {
+    try {
+      return await fsp.lstat(absPath(this.root, rel));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+      throw err;
+    }
+  }
+}
