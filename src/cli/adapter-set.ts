@@ -1,0 +1,31 @@
+// `--adapter` parsing, as each reference CLI does it (spec core.md §2.6).
+//
+// Absent, "" or exactly "all": all four. Otherwise a comma list; elements are trimmed (the encode command
+// also lower-cases them), empty elements ignored; an unknown name or an empty selection is an error (exit 1).
+
+import type { AdapterName } from '../adapters/adapter.ts';
+import { UserError } from '../errors.ts';
+
+export const ALL_ADAPTER_NAMES: readonly AdapterName[] = ['dynamodb', 's3', 'redis', 'sqs'];
+export const DEFAULT_ADAPTER_FLAG = 'dynamodb,s3,redis,sqs';
+
+export function parseAdapterSet(csv: string, mode: 'decode' | 'encode'): AdapterName[] {
+  if (csv === '' || csv === 'all') return [...ALL_ADAPTER_NAMES];
+  const out = new Set<AdapterName>();
+  for (const raw of csv.split(',')) {
+    let name = raw.trim();
+    if (mode === 'encode') name = name.toLowerCase();
+    if (name === '') continue;
+    if (!(ALL_ADAPTER_NAMES as readonly string[]).includes(name)) {
+      throw new UserError('UNKNOWN_ADAPTER', mode === 'decode' ? `${name}: unknown adapter name` : `unknown adapter ${JSON.stringify(name)}`);
+    }
+    out.add(name as AdapterName);
+  }
+  if (out.size === 0) {
+    throw new UserError(
+      'NO_ADAPTERS',
+      mode === 'decode' ? '--adapter selected zero adapters' : `--adapter ${JSON.stringify(csv)} selects no adapters; use "all" or a comma-separated subset`,
+    );
+  }
+  return ALL_ADAPTER_NAMES.filter((n) => out.has(n));
+}

@@ -1,0 +1,107 @@
+// `decode` / `elastickv-snapshot-decode`: .fsm → dump tree. Accepts the reference decoder's flags exactly
+// (spec core.md §5.2) plus a few of our own (marked "extension" in the help).
+
+import { ALL_ADAPTERS } from '../../adapters/registry.ts';
+import { UserError } from '../../errors.ts';
+import { decodeSnapshot, type DecodeCounters } from '../../pipeline/decode.ts';
+import { DEFAULT_ADAPTER_FLAG, parseAdapterSet } from '../adapter-set.ts';
+import { flagBool, flagString, parseGoFlags, renderHelp, type FlagSpecs } from '../go-flags.ts';
+import type { CliIO } from '../io.ts';
+import { humanBytes, startProgress } from '../progress.ts';
+import { parseSize } from '../size.ts';
+
+export const DECODE_FLAGS: FlagSpecs = {
+  input: { type: 'string', value: 'FILE', help: '.fsm snapshot to decode (native payload or a node\'s fsm-snap/<index>.fsm) (required)' },
+  output: { type: 'string', value: 'DIR', help: 'dump root to create; must not exist or be empty (required)' },
+  adapter: { type: 'string', value: 'LIST', default: DEFAULT_ADAPTER_FLAG, help: 'adapters to decode: comma list of dynamodb,s3,redis,sqs, or "all"' },
+  'dynamodb-bundle-mode': { type: 'string', value: 'MODE', default: 'per-item', help: 'DynamoDB item layout: per-item or jsonl' },
+  'cluster-id': { type: 'string', value: 'ID', help: 'cluster id recorded in MANIFEST.json' },
+  'include-incomplete-uploads': { type: 'bool', help: 'S3: also dump in-flight multipart uploads under _incomplete_uploads/' },
+  'include-orphans': { type: 'bool', help: 'S3: also dump objects of stale bucket generations under _orphans/' },
+  'preserve-sqs-visibility': { type: 'bool', help: 'SQS: keep visibility deadlines and receive state instead of zeroing them' },
+  'include-sqs-side-records': { type: 'bool', help: 'SQS: also dump internal side records under _internals/' },
+  'rename-collisions': { type: 'bool', help: 'S3: rename objects whose key ends in the reserved .elastickv-meta.json suffix' },
+  versions: { type: 'string', value: 'POLICY', default: 'latest', help: 'extension: latest (newest version per key; tombstones hide keys) or all (every live version, as the reference decoder)' },
+  'memory-budget': { type: 'string', value: 'SIZE', default: '256M', help: 'extension: memory for regrouping records before spilling to disk' },
+  'scratch-root': { type: 'string', value: 'DIR', help: 'extension: directory for spill files (default: next to --output)' },
+  quiet: { type: 'bool', help: 'extension: no progress display' },
+};
+
+const DESCRIPTION = `Decodes an elastickv FSM snapshot into a vendor-independent dump tree (redis/, dynamodb/, s3/, sqs/,
+MANIFEST.json, CHECKSUMS). The tree is built next to --output and renamed into place when complete.
+Exit codes: 0 success, 1 usage or environment error, 2 the snapshot's data is invalid.`;
+
+export function decodeHelp(prog: string): string {
+  return renderHelp(`${prog} --input FILE.fsm --output DIR [flags]`, DESCRIPTION, DECODE_FLAGS);
+}
+
+export async function decodeCommand(args: readonly string[], io: CliIO, prog: string): Promise<number> {
+  const flags = parseGoFlags(args, DECODE_FLAGS, prog);
+  if (flags.help) {
+    io.stdout.write(decodeHelp(prog));
+    return 0;
+  }
+  const input = flagString(flags, 'input');
+  const output = flagString(flags, 'output');
+  if (input === '') throw new UserError('FLAG_INVALID', '--input is required');
+  if (output === '') throw new UserError('FLAG_INVALID', '--output is required');
+  const selected = parseAdapterSet(flagString(flags, 'adapter'), 'decode');
+  const mode = flagString(flags, 'dynamodb-bundle-mode');
+  if (mode !== '' && mode !== 'per-item' && mode !== 'jsonl') throw new UserError('FLAG_INVALID', `${mode}: invalid --dynamodb-bundle-mode`);
+  const versions = flagString(flags, 'versions');
+  if (versions !== 'latest' && versions !== 'all') throw new UserError('FLAG_INVALID', `--versions must be latest or all, not ${JSON.stringify(versions)}`);
+  const scratchRoot = flagString(flags, 'scratch-root');
+  const progress = startProgress(io, flagBool(flags, 'quiet'), 'decode');
+  const warnings = new Map<string, number>();
+  const started = Date.now();
+  let result;
+  try {
+    result = await decodeSnapshot({
+      input,
+      output,
+      adapters: ALL_ADAPTERS,
+      selected,
+      clusterId: flagString(flags, 'cluster-id'),
+      versions,
+      memoryBudget: parseSize('memory-budget', flagString(flags, 'memory-budget')),
+      ...(scratchRoot !== '' ? { scratchRoot } : {}),
+      switches: {
+        includeIncompleteUploads: flagBool(flags, 'include-incomplete-uploads'),
+        includeOrphans: flagBool(flags, 'include-orphans'),
+        preserveSqsVisibility: flagBool(flags, 'preserve-sqs-visibility'),
+        includeSqsSideRecords: flagBool(flags, 'include-sqs-side-records'),
+        renameCollisions: flagBool(flags, 'rename-collisions'),
+        dynamodbBundleMode: mode === 'jsonl' ? 'jsonl' : 'per-item',
+      },
+      warn: (event, fields) => {
+        const n = (warnings.get(event) ?? 0) + 1;
+        warnings.set(event, n);
+        if (n <= 5) io.stderr.write(`warning: ${event} ${formatFields(fields)}\n`);
+      },
+      onProgress: (p) => progress.update(p.bytesRead, p.totalBytes, `${p.entries} entries`),
+    });
+  } finally {
+    progress.stop();
+  }
+  for (const [event, n] of warnings) if (n > 5) io.stderr.write(`warning: ${event}: ${n - 5} more not shown\n`);
+  const secs = (Date.now() - started) / 1000;
+  const bytes = result.container.totalBytes;
+  io.stderr.write(
+    `decoded ${input} -> ${output}: ${summarizeCounters(result.counters)}; last_commit_ts=${result.header.lastCommitTs}; ` +
+      `${humanBytes(bytes)} in ${secs.toFixed(1)}s (${(bytes / 1024 / 1024 / Math.max(secs, 0.001)).toFixed(1)} MB/s)\n`,
+  );
+  return 0;
+}
+
+export function summarizeCounters(c: DecodeCounters): string {
+  const parts = [`entries=${c.total}`, `dynamodb=${c.dynamodb}`, `s3=${c.s3}`, `redis=${c.redis}`, `sqs=${c.sqs}`, `tombstone=${c.tombstone}`, `internal=${c.internal}`, `unknown=${c.unknown}`];
+  if (c.superseded > 0n) parts.push(`superseded=${c.superseded}`);
+  if (c.operational > 0n) parts.push(`operational=${c.operational}`);
+  return parts.join(' ');
+}
+
+function formatFields(fields: Readonly<Record<string, unknown>>): string {
+  return Object.entries(fields)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? JSON.stringify(v) : String(v)}`)
+    .join(' ');
+}

@@ -1,0 +1,162 @@
+// `encode` / `elastickv-snapshot-encode`: dump tree → .fsm a stopped node can load, with the reference's
+// contract (spec core.md §5.3): optional self-test, write-then-rename publish, `<output>.mismatch.txt` on a
+// self-test mismatch, `<output>.encode_info.json` provenance sidecar, exit 1 for operator/environment errors
+// and 2 for data-correctness errors.
+
+import { promises as fsp } from 'node:fs';
+import { ALL_ADAPTERS } from '../../adapters/registry.ts';
+import { DataError, UserError } from '../../errors.ts';
+import { encodeSnapshot, planEncode, type EncodeResult, type EncodeSnapshotOptions } from '../../pipeline/encode.ts';
+import { encodeInfoPath, renderEncodeInfo } from '../../tree/encode-info.ts';
+import { openSidecar, writeSidecar } from '../../tree/sidecar.ts';
+import { formatRfc3339Nano } from '../../tree/wall-time.ts';
+import { fsyncDir } from '../../tree/publish.ts';
+import { PACKAGE_VERSION } from '../../version.ts';
+import { DEFAULT_ADAPTER_FLAG, parseAdapterSet } from '../adapter-set.ts';
+import { flagBool, flagString, parseGoFlags, renderHelp, type FlagSpecs } from '../go-flags.ts';
+import type { CliIO } from '../io.ts';
+import { humanBytes, startProgress } from '../progress.ts';
+import { parseSize } from '../size.ts';
+import { dirname } from 'node:path';
+
+export const ENCODE_FLAGS: FlagSpecs = {
+  input: { type: 'string', value: 'DIR', help: 'dump root containing MANIFEST.json (required)' },
+  output: { type: 'string', value: 'FILE', help: 'destination .fsm path, published atomically (required)' },
+  adapter: { type: 'string', value: 'LIST', default: DEFAULT_ADAPTER_FLAG, help: 'adapters to encode: comma list of dynamodb,s3,redis,sqs, or "all"' },
+  'last-commit-ts': { type: 'string', value: 'T', help: 'commit timestamp for the header and every key (decimal or 0x hex); must be >= the manifest\'s last_commit_ts' },
+  'self-test': { type: 'bool', help: 'decode the result into scratch and compare it with --input before publishing' },
+  'scratch-root': { type: 'string', value: 'DIR', help: 'existing directory for the self-test scratch (default: the OS temp directory)' },
+  'memory-budget': { type: 'string', value: 'SIZE', default: '256M', help: 'extension: memory for sorting before spilling runs to disk' },
+  quiet: { type: 'bool', help: 'extension: no progress display' },
+};
+
+const DESCRIPTION = `Encodes a dump tree back into an elastickv FSM snapshot, rebuilding every derived index.
+Writes <output>.encode_info.json next to the output; on a self-test mismatch writes <output>.mismatch.txt
+and publishes nothing. Exit codes: 0 success, 1 usage or environment error, 2 data-correctness error.`;
+
+export function encodeHelp(prog: string): string {
+  return renderHelp(`${prog} --input DIR --output FILE.fsm [flags]`, DESCRIPTION, ENCODE_FLAGS);
+}
+
+/** `--last-commit-ts`: trimmed; `0x`/`0X` then base 16, otherwise strict base 10; unsigned 64-bit. */
+export function parseLastCommitTs(text: string): bigint {
+  const s = text.trim();
+  if (s === '') throw new UserError('FLAG_INVALID', '--last-commit-ts is empty');
+  const hex = /^0[xX]/.test(s);
+  const body = hex ? s.slice(2) : s;
+  if (!(hex ? /^[0-9a-fA-F]+$/ : /^[0-9]+$/).test(body)) {
+    throw new UserError('FLAG_INVALID', `--last-commit-ts ${hex ? 'hex' : 'decimal'} parse: invalid syntax in ${JSON.stringify(text)}`);
+  }
+  const n = BigInt(hex ? `0x${body}` : body);
+  if (n > 0xffff_ffff_ffff_ffffn) throw new UserError('FLAG_INVALID', `--last-commit-ts ${hex ? 'hex' : 'decimal'} parse: value out of range`);
+  return n;
+}
+
+export async function encodeCommand(args: readonly string[], io: CliIO, prog: string, hooks: Pick<EncodeSnapshotOptions, 'afterWrite'> = {}): Promise<number> {
+  const flags = parseGoFlags(args, ENCODE_FLAGS, prog);
+  if (flags.help) {
+    io.stdout.write(encodeHelp(prog));
+    return 0;
+  }
+  const input = flagString(flags, 'input');
+  const output = flagString(flags, 'output');
+  if (input === '') throw new UserError('FLAG_INVALID', '--input is required');
+  if (output === '') throw new UserError('FLAG_INVALID', '--output is required');
+  const selected = parseAdapterSet(flagString(flags, 'adapter'), 'encode');
+  const overridden = flags.given.has('last-commit-ts');
+  const override = overridden ? parseLastCommitTs(flagString(flags, 'last-commit-ts')) : undefined;
+  const scratchRoot = flagString(flags, 'scratch-root');
+  const memoryBudget = parseSize('memory-budget', flagString(flags, 'memory-budget'));
+
+  const progress = startProgress(io, flagBool(flags, 'quiet'), 'encode');
+  const opts: EncodeSnapshotOptions = {
+    input,
+    output,
+    adapters: ALL_ADAPTERS,
+    selected,
+    selfTest: flagBool(flags, 'self-test'),
+    memoryBudget,
+    ...(override !== undefined ? { lastCommitTs: override } : {}),
+    ...(scratchRoot !== '' ? { scratchRoot } : {}),
+    ...hooks,
+    onProgress: (p) => progress.update(p.bytesWritten, p.bytesWritten, `${p.phase}: ${p.rows} rows`),
+  };
+  const started = Date.now();
+  let result: EncodeResult;
+  try {
+    const plan = await planEncode(opts);
+    await fsp.rm(`${output}.mismatch.txt`, { force: true }).catch(() => undefined);
+    result = await encodeSnapshot(opts, plan);
+  } finally {
+    progress.stop();
+  }
+
+  const sidecar = (matched: boolean): string =>
+    renderEncodeInfo({
+      formatVersion: 1,
+      encoderVersion: PACKAGE_VERSION,
+      encoderKeyFormatVersion: 1,
+      wallTimeIso: formatRfc3339Nano(new Date()),
+      inputRoot: input,
+      outputFsmPath: output,
+      outputFsmSha256: result.sha256,
+      lastCommitTs: result.lastCommitTs,
+      lastCommitTsOverridden: result.lastCommitTsOverridden,
+      manifestLastCommitTs: result.manifest.lastCommitTs,
+      manifestClusterId: result.manifest.clusterId,
+      adaptersEnabled: result.adaptersEnabled,
+      selfTest: { ran: result.selfTest.ran, matched },
+    });
+
+  if (result.selfTest.ran && !result.selfTest.matched) {
+    const mismatchPath = `${output}.mismatch.txt`;
+    await writeSidecar(mismatchPath, result.selfTest.mismatchText).catch((err: unknown) => {
+      io.stderr.write(`warning: could not write ${mismatchPath}: ${(err as Error).message}\n`);
+    });
+    await removeStaleOutput(output, io);
+    await writeSidecar(encodeInfoPath(output), sidecar(false)).catch((err: unknown) => {
+      io.stderr.write(`warning: could not write ${encodeInfoPath(output)}: ${(err as Error).message}\n`);
+    });
+    throw new DataError('SELF_TEST_MISMATCH', `self-test diff (see ${mismatchPath}): backup: --self-test diff against --input`, { path: output });
+  }
+
+  await writeEncodeInfo(output, sidecar(result.selfTest.ran));
+  const secs = (Date.now() - started) / 1000;
+  io.stderr.write(
+    `encoded ${input} -> ${output}: ${result.rows} rows, ${humanBytes(result.bytesWritten)}, last_commit_ts=${result.lastCommitTs}, ` +
+      `adapters=${result.adaptersEnabled.join(',')}, self_test=${result.selfTest.ran ? 'matched' : 'not run'}, ${secs.toFixed(1)}s\n`,
+  );
+  return 0;
+}
+
+/** After a mismatch, a stale `<output>` from an earlier run must not pass for this run's result. */
+async function removeStaleOutput(output: string, io: CliIO): Promise<void> {
+  const st = await fsp.lstat(output).catch(() => undefined);
+  if (st === undefined) return;
+  if (st.isFile() || st.isSymbolicLink()) await fsp.rm(output, { force: true });
+  else io.stderr.write(`warning: leaving non-file at ${output} in place after self-test mismatch\n`);
+}
+
+/**
+ * Writes the sidecar; if that fails, the just-published output is withdrawn (an output without provenance
+ * must not be mistaken for a verified one), and a sidecar this run had opened is removed.
+ */
+async function writeEncodeInfo(output: string, body: string): Promise<void> {
+  const path = encodeInfoPath(output);
+  let opened = false;
+  try {
+    const fh = await openSidecar(path);
+    opened = true;
+    try {
+      await fh.writeFile(body);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsyncDir(dirname(path));
+  } catch (err) {
+    await fsp.rm(output, { force: true });
+    if (opened) await fsp.rm(path, { force: true });
+    throw new UserError('SIDECAR_WRITE_FAILED', `write encode_info sidecar: ${(err as Error).message}`, { path }, { cause: err });
+  }
+}

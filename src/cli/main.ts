@@ -1,0 +1,77 @@
+// Entry point of every command-line program; the only place that turns errors into exit codes.
+
+import { exitCodeFor, isEkvError } from '../errors.ts';
+import { PACKAGE_VERSION } from '../version.ts';
+import { decodeCommand, decodeHelp } from './commands/decode.ts';
+import { encodeCommand, encodeHelp } from './commands/encode.ts';
+import { inspectCommand, inspectHelp } from './commands/inspect.ts';
+import { verifyCommand, verifyHelp } from './commands/verify.ts';
+import { processIO, type CliIO } from './io.ts';
+
+type Command = (args: readonly string[], io: CliIO, prog: string) => Promise<number>;
+
+const SUBCOMMANDS: Readonly<Record<string, { run: Command; help: (prog: string) => string; summary: string }>> = {
+  decode: { run: decodeCommand, help: decodeHelp, summary: '.fsm snapshot -> dump tree' },
+  encode: { run: encodeCommand, help: encodeHelp, summary: 'dump tree -> .fsm snapshot (with --self-test)' },
+  inspect: { run: inspectCommand, help: inspectHelp, summary: 'summarise a snapshot without decoding it' },
+  verify: { run: verifyCommand, help: verifyHelp, summary: 'check a dump tree against CHECKSUMS, or a .fsm against its sidecar' },
+};
+
+function topHelp(prog: string): string {
+  const rows = Object.entries(SUBCOMMANDS).map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`);
+  return `elastickv-snapshot ${PACKAGE_VERSION}: take elastickv snapshots apart and put them back together.
+
+Usage: ${prog} <command> [flags]
+
+Commands:
+${rows.join('\n')}
+  help      show help for a command: ${prog} help decode
+
+Drop-in replacements for the reference tools: elastickv-snapshot-decode, elastickv-snapshot-encode.
+Exit codes: 0 success, 1 usage or environment error, 2 data-correctness error.
+`;
+}
+
+/** Runs a command line; returns the exit code. `tool` is the program name the user invoked. */
+export async function run(tool: string, args: readonly string[], io: CliIO = processIO): Promise<number> {
+  let prog = tool;
+  try {
+    if (tool === 'elastickv-snapshot-decode') return await decodeCommand(args, io, tool);
+    if (tool === 'elastickv-snapshot-encode') return await encodeCommand(args, io, tool);
+    const [sub, ...rest] = args;
+    if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h' || sub === '-help') {
+      const target = sub === 'help' ? rest[0] : undefined;
+      const cmd = target === undefined ? undefined : SUBCOMMANDS[target];
+      if (target !== undefined && cmd === undefined) {
+        io.stderr.write(`${tool}: unknown command ${JSON.stringify(target)}\n\n${topHelp(tool)}`);
+        return 1;
+      }
+      io.stdout.write(cmd === undefined ? topHelp(tool) : cmd.help(tool));
+      return sub === undefined ? 1 : 0;
+    }
+    if (sub === '--version' || sub === 'version') {
+      io.stdout.write(`${PACKAGE_VERSION}\n`);
+      return 0;
+    }
+    const cmd = SUBCOMMANDS[sub];
+    if (cmd === undefined) {
+      io.stderr.write(`${tool}: unknown command ${JSON.stringify(sub)}\n\n${topHelp(tool)}`);
+      return 1;
+    }
+    prog = `${tool} ${sub}`;
+    return await cmd.run(rest, io, tool);
+  } catch (err) {
+    const code = exitCodeFor(err);
+    const label = isEkvError(err) ? ` [${err.code}]` : '';
+    const text = err instanceof Error ? err.message : String(err);
+    io.stderr.write(`${prog}: error${label}: ${text}\n`);
+    if (!isEkvError(err) && err instanceof Error && io.env['ELASTICKV_SNAPSHOT_DEBUG'] !== undefined) io.stderr.write(`${err.stack ?? ''}\n`);
+    return code === 0 ? 1 : code;
+  }
+}
+
+/** For bin scripts: run, then exit with the code. */
+export async function main(tool: string): Promise<never> {
+  const code = await run(tool, process.argv.slice(2));
+  process.exit(code);
+}

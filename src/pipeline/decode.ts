@@ -1,0 +1,237 @@
+// Decode orchestration: .fsm → dump tree (spec core.md §2, §3, §5.2).
+//
+// reader → version resolution → dispatch by prefix → adapter decoders → finalize (DynamoDB, S3, Redis, SQS)
+// → MANIFEST.json → CHECKSUMS → atomic rename into place. The tree is built in a private staging directory
+// next to the output and only renamed into place once complete; on any failure it is removed, so nothing
+// partial is ever left at the output path (the reference leaves finalized adapter files behind).
+
+import { createReadStream, promises as fsp } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import {
+  DECODE_ORDER,
+  DEFAULT_DECODE_SWITCHES,
+  type Adapter,
+  type AdapterDecoder,
+  type AdapterName,
+  type DecodeSwitches,
+  type WarnSink,
+} from '../adapters/adapter.ts';
+import { UserError } from '../errors.ts';
+import type { GoStruct } from '../json/go-json.ts';
+import { SnapshotReader, type ContainerInfo, type SnapshotHeader } from '../snapshot/reader.ts';
+import { VersionResolver, type VersionPolicy } from '../snapshot/versions.ts';
+import { ExternalSorter } from '../sort/external-sort.ts';
+import { writeChecksums } from '../tree/checksums.ts';
+import { MANIFEST_FILE, phase0Manifest, renderManifest, type Manifest } from '../tree/manifest.ts';
+import { checkFreshOutputDir, makeStagingDir, publishDir, randomHex } from '../tree/publish.ts';
+import { TreeWriter } from '../tree/writer.ts';
+import { Dispatcher } from './dispatch.ts';
+import { snapshotIndexFromPath } from './snapshot-index.ts';
+
+export const DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024;
+
+export interface DecodeProgress {
+  readonly bytesRead: number;
+  readonly totalBytes: number;
+  readonly entries: number;
+}
+
+export interface DecodeSnapshotOptions {
+  /** Path of the `.fsm` file. */
+  readonly input: string;
+  /** Dump root to create (absent or an empty directory). */
+  readonly output: string;
+  /** Every adapter the build knows (routing needs all prefixes, selected or not). */
+  readonly adapters: readonly Adapter[];
+  /** Adapters to decode; rows of the others are counted as Internal. */
+  readonly selected: readonly AdapterName[];
+  readonly switches?: Partial<DecodeSwitches>;
+  readonly clusterId?: string;
+  /** 'latest' (default): newest version per key, tombstones hide keys. 'all': the reference's behaviour. */
+  readonly versions?: VersionPolicy;
+  /** Bytes of records the decoders may hold before spilling. */
+  readonly memoryBudget?: number;
+  /** Where scratch files go (default: next to the output). */
+  readonly scratchRoot?: string;
+  readonly warn?: WarnSink;
+  readonly onProgress?: (p: DecodeProgress) => void;
+  /** `source.fsm_path` in the manifest (default: `input` exactly as given). */
+  readonly manifestSourcePath?: string;
+}
+
+export interface DecodeCounters {
+  total: bigint;
+  tombstone: bigint;
+  dynamodb: bigint;
+  s3: bigint;
+  redis: bigint;
+  sqs: bigint;
+  internal: bigint;
+  unknown: bigint;
+  /** Older versions hidden by a newer version of the same key (always 0 with versions: 'all'). */
+  superseded: bigint;
+  /** Raw operational rows of a live node (`_meta_*`, writer registry); not part of `total`. */
+  operational: bigint;
+}
+
+export interface DecodeResult {
+  readonly header: SnapshotHeader;
+  readonly container: ContainerInfo;
+  readonly counters: DecodeCounters;
+  readonly manifest: Manifest;
+  /** LE64 values of the `_meta_*` rows found, by name. */
+  readonly operational: Readonly<Record<string, bigint>>;
+}
+
+export function emptyCounters(): DecodeCounters {
+  return { total: 0n, tombstone: 0n, dynamodb: 0n, s3: 0n, redis: 0n, sqs: 0n, internal: 0n, unknown: 0n, superseded: 0n, operational: 0n };
+}
+
+/** Decodes `input` into a new dump tree at `output`. */
+export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<DecodeResult> {
+  if (opts.output === '') throw new UserError('DECODE_OPTIONS_INVALID', 'output path required');
+  await checkFreshOutputDir(opts.output);
+  const inputStat = await statInput(opts.input);
+  const staging = await makeStagingDir(opts.output, 'partial');
+  const scratch = join(opts.scratchRoot ?? dirname(opts.output), `.${basename(opts.output)}.scratch-${randomHex()}`);
+  try {
+    const tree = new TreeWriter(staging);
+    const result = await runDecode(opts, tree, scratch, inputStat.size);
+    await tree.writeFile(MANIFEST_FILE, renderManifest(result.manifest));
+    await writeChecksums(staging);
+    await publishDir(staging, opts.output);
+    return result;
+  } finally {
+    await fsp.rm(staging, { recursive: true, force: true });
+    await fsp.rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function statInput(input: string): Promise<import('node:fs').Stats> {
+  try {
+    const st = await fsp.stat(input);
+    if (!st.isFile()) throw new UserError('INPUT_NOT_FILE', 'input is not a regular file', { path: input });
+    return st;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError('INPUT_MISSING', 'input file does not exist', { path: input });
+    throw err;
+  }
+}
+
+async function runDecode(opts: DecodeSnapshotOptions, tree: TreeWriter, scratch: string, totalBytes: number): Promise<DecodeResult> {
+  const switches: DecodeSwitches = { ...DEFAULT_DECODE_SWITCHES, ...opts.switches };
+  const warn: WarnSink = opts.warn ?? (() => undefined);
+  const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  const selected = new Set(opts.selected);
+  const perAdapterBudget = Math.max(1024 * 1024, Math.floor(budget / Math.max(1, selected.size)));
+  const decoders = new Map<AdapterName, AdapterDecoder>();
+  for (const name of DECODE_ORDER) {
+    const adapter = opts.adapters.find((a) => a.name === name);
+    if (adapter === undefined || !selected.has(name)) continue;
+    const scratchDir = join(scratch, name);
+    await fsp.mkdir(scratchDir, { recursive: true });
+    let sorters = 0;
+    decoders.set(
+      name,
+      adapter.createDecoder({
+        tree,
+        scratchDir,
+        switches,
+        warn,
+        memoryBudget: perAdapterBudget,
+        newSorter: () => new ExternalSorter({ scratchDir: join(scratchDir, `sort-${sorters++}`), memoryBudget: perAdapterBudget }),
+      }),
+    );
+  }
+
+  const dispatcher = new Dispatcher(opts.adapters);
+  const versions = new VersionResolver(opts.versions ?? 'latest');
+  const counters = emptyCounters();
+  const operational: Record<string, bigint> = {};
+  let registryRows = 0;
+  let entries = 0;
+  let lastReport = 0;
+  const reader = new SnapshotReader(createReadStream(opts.input, { highWaterMark: 1024 * 1024 }), {
+    path: opts.input,
+    onBytes: (n) => {
+      if (opts.onProgress !== undefined && n - lastReport >= 4 * 1024 * 1024) {
+        lastReport = n;
+        opts.onProgress({ bytesRead: n, totalBytes, entries });
+      }
+    },
+  });
+  const header = await reader.header();
+  for await (const rec of reader.records()) {
+    if (rec.type === 'operational') {
+      counters.operational++;
+      if (rec.uint !== undefined) operational[rec.name] = rec.uint;
+      else registryRows++;
+      continue;
+    }
+    entries++;
+    counters.total++;
+    if (!versions.accept(rec)) {
+      if (rec.tombstone) counters.tombstone++;
+      else counters.superseded++;
+      continue;
+    }
+    const route = dispatcher.route(rec.userKey);
+    if (route === undefined) {
+      counters.unknown++;
+      continue;
+    }
+    const decoder = route.adapter === undefined ? undefined : decoders.get(route.adapter);
+    if (decoder === undefined || route.adapter === undefined) {
+      counters.internal++;
+      continue;
+    }
+    counters[route.adapter]++;
+    const pending = decoder.handle(route.kind, rec.userKey, rec.value);
+    if (pending !== undefined) await pending;
+  }
+  for (const name of DECODE_ORDER) await decoders.get(name)?.finalize();
+  opts.onProgress?.({ bytesRead: totalBytes, totalBytes, entries });
+
+  const container = reader.container as ContainerInfo;
+  const manifest = phase0Manifest({
+    ...(opts.clusterId !== undefined && opts.clusterId !== '' ? { clusterId: opts.clusterId } : {}),
+    snapshotIndex: snapshotIndexFromPath(opts.input, header.runtime !== undefined),
+    lastCommitTs: header.lastCommitTs,
+    fsmPath: opts.manifestSourcePath ?? opts.input,
+    ...(container.crc32c !== undefined ? { fsmCrc32c: container.crc32c.toString(16).padStart(8, '0') } : {}),
+    adapters: DECODE_ORDER.filter((a) => selected.has(a)),
+    exclusions: {
+      includeIncompleteUploads: switches.includeIncompleteUploads,
+      includeOrphans: switches.includeOrphans,
+      preserveSqsVisibility: switches.preserveSqsVisibility,
+      includeSqsSideRecords: switches.includeSqsSideRecords,
+      renameS3Collisions: switches.renameCollisions,
+    },
+    dynamodbLayout: switches.dynamodbBundleMode,
+    ...sourceSnapshotFacts(header, container, operational, registryRows),
+  });
+  return { header, container, counters, manifest, operational };
+}
+
+/** The manifest extension describing a live node's snapshot; absent for a plain native payload. */
+function sourceSnapshotFacts(
+  header: SnapshotHeader,
+  container: ContainerInfo,
+  operational: Record<string, bigint>,
+  registryRows: number,
+): { sourceSnapshot?: GoStruct } {
+  if (container.kind === 'native' && Object.keys(operational).length === 0 && registryRows === 0) return {};
+  const rt = header.runtime;
+  return {
+    sourceSnapshot: {
+      container: container.kind,
+      hlc_ceiling_ms: rt?.ceilingMs,
+      cutover_index: rt?.cutoverIndex,
+      applied_index: operational['applied_index'],
+      meta_last_commit_ts: operational['last_commit_ts'],
+      min_retained_ts: operational['min_retained_ts'],
+      pending_min_retained_ts: operational['pending_min_retained_ts'],
+      writer_registry_rows: registryRows > 0 ? BigInt(registryRows) : undefined,
+    },
+  };
+}

@@ -1,0 +1,270 @@
+// Encode orchestration: dump tree → .fsm (spec core.md §4, §5.3).
+//
+// MANIFEST gate → producer-mode guards → adapters emit rows (ENCODE_ORDER) → MVCC stamping with one commit
+// timestamp T → external sort by encoded key → snapshot writer into `<output>.tmp-<random>` (SHA-256 tee,
+// fsync) → optional self-test (decode the temp file into scratch, compare the selected adapters' subtrees
+// with the input and the header T) → rename into place and fsync the directory. A failure at any step removes
+// the temp file and leaves an earlier `<output>` untouched; a self-test mismatch publishes nothing.
+
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { ENCODE_ORDER, type Adapter, type AdapterName, type EncodeSwitches, type WarnSink } from '../adapters/adapter.ts';
+import { DataError, UserError } from '../errors.ts';
+import { MAX_ENCODED_KEY, MAX_ENCODED_VALUE, TS_SUFFIX_SIZE, VALUE_HEADER_SIZE } from '../snapshot/format.ts';
+import { encodeMvccKey, encodeMvccValue } from '../snapshot/mvcc.ts';
+import { SnapshotWriter } from '../snapshot/writer.ts';
+import { ExternalSorter } from '../sort/external-sort.ts';
+import { MANIFEST_FILE, parseManifest, type Manifest } from '../tree/manifest.ts';
+import { fsyncDir, randomHex } from '../tree/publish.ts';
+import { TreeReader } from '../tree/reader.ts';
+import { DEFAULT_MEMORY_BUDGET, decodeSnapshot } from './decode.ts';
+import { diffAdapterTrees } from './tree-diff.ts';
+
+export interface EncodeProgress {
+  readonly phase: 'collect' | 'write' | 'self-test';
+  readonly rows: number;
+  readonly bytesWritten: number;
+}
+
+export interface EncodeSnapshotOptions {
+  /** Dump root (holds MANIFEST.json). */
+  readonly input: string;
+  /** Destination `.fsm`; published atomically. */
+  readonly output: string;
+  /** Every adapter the build knows. */
+  readonly adapters: readonly Adapter[];
+  /** Adapters to encode. */
+  readonly selected: readonly AdapterName[];
+  /** Commit timestamp override; must not be below the manifest's last_commit_ts. */
+  readonly lastCommitTs?: bigint;
+  readonly selfTest?: boolean;
+  /** Base directory of the self-test scratch (default: the OS temp directory). */
+  readonly scratchRoot?: string;
+  /** Directory for sort spill files (default: next to the output). */
+  readonly sortScratchRoot?: string;
+  readonly memoryBudget?: number;
+  readonly warn?: WarnSink;
+  readonly onProgress?: (p: EncodeProgress) => void;
+  /** Test seam: runs after the temp file is complete and before the self-test reads it. */
+  readonly afterWrite?: (tmpPath: string) => Promise<void>;
+}
+
+export interface EncodeResult {
+  readonly manifest: Manifest;
+  readonly lastCommitTs: bigint;
+  readonly lastCommitTsOverridden: boolean;
+  readonly adaptersEnabled: readonly AdapterName[];
+  readonly rows: number;
+  readonly bytesWritten: number;
+  /** Lower-case hex SHA-256 of the produced bytes (also when they were not published). */
+  readonly sha256: string;
+  readonly selfTest: { readonly ran: boolean; readonly matched: boolean; readonly mismatchText: string };
+  /** True when `output` now holds the result. */
+  readonly published: boolean;
+}
+
+/** Reads and gates MANIFEST.json: a missing file is an operator error, a bad one a data error. */
+export async function readManifestOf(input: string): Promise<Manifest> {
+  const st = await fsp.stat(input).catch(() => undefined);
+  if (st === undefined) throw new UserError('INPUT_MISSING', 'input dump root does not exist', { path: input });
+  if (!st.isDirectory()) throw new UserError('INPUT_NOT_DIR', 'input dump root is not a directory', { path: input });
+  const path = join(input, MANIFEST_FILE);
+  let bytes: Buffer;
+  try {
+    bytes = await new TreeReader(input).readFile(MANIFEST_FILE, 16 * 1024 * 1024);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError('MANIFEST_MISSING', 'MANIFEST.json not found; is this a dump root?', { path });
+    throw err;
+  }
+  return parseManifest(bytes, path);
+}
+
+export function encodeSwitchesOf(m: Manifest): EncodeSwitches {
+  const ex = m.exclusions!;
+  return {
+    includeIncompleteUploads: ex.includeIncompleteUploads,
+    includeOrphans: ex.includeOrphans,
+    renameS3Collisions: ex.renameS3Collisions,
+    preserveSqsVisibility: ex.preserveSqsVisibility,
+    includeSqsSideRecords: ex.includeSqsSideRecords,
+    dynamodbLayout: m.dynamodbLayout === 'jsonl' ? 'jsonl' : 'per-item',
+  };
+}
+
+/** The effective commit timestamp: the override when given (never below the manifest's), else the manifest's. */
+export function resolveCommitTs(manifestTs: bigint, override: bigint | undefined): bigint {
+  if (override === undefined) return manifestTs;
+  if (override < manifestTs) {
+    throw new DataError(
+      'LAST_COMMIT_TS_REGRESSION',
+      `backup: --last-commit-ts T < manifest.last_commit_ts (HLC ceiling regression): --last-commit-ts ${override} < manifest ${manifestTs}`,
+    );
+  }
+  return override;
+}
+
+/** What an encode will do, decided before anything is written. */
+export interface EncodePlan {
+  readonly manifest: Manifest;
+  readonly lastCommitTs: bigint;
+  readonly switches: EncodeSwitches;
+  readonly enabled: readonly AdapterName[];
+  readonly adapters: readonly Adapter[];
+}
+
+/**
+ * Every check that needs no output: MANIFEST gate, adapter scopes, the commit-timestamp floor, and the
+ * adapters' producer-mode guards.
+ */
+export async function planEncode(opts: EncodeSnapshotOptions): Promise<EncodePlan> {
+  if (opts.selected.length === 0) throw new UserError('NO_ADAPTERS', 'no adapter selected');
+  const manifest = await readManifestOf(opts.input);
+  for (const name of opts.selected) {
+    if (manifest.adapters?.[name] === undefined) {
+      throw new DataError(
+        'ADAPTER_NOT_IN_MANIFEST',
+        `adapter "${name}" selected but MANIFEST.json has no scope for it (use --adapter to restrict, or re-dump including this adapter)`,
+        { path: join(opts.input, MANIFEST_FILE) },
+      );
+    }
+  }
+  const lastCommitTs = resolveCommitTs(manifest.lastCommitTs, opts.lastCommitTs);
+  const switches = encodeSwitchesOf(manifest);
+  const enabled = ENCODE_ORDER.filter((n) => opts.selected.includes(n));
+  const adapters = enabled.map((n) => {
+    const a = opts.adapters.find((x) => x.name === n);
+    if (a === undefined) throw new UserError('UNKNOWN_ADAPTER', `adapter ${n} is not available in this build`);
+    return a;
+  });
+  for (const a of adapters) a.checkEncodable(switches);
+  return { manifest, lastCommitTs, switches, enabled, adapters };
+}
+
+export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodePlan): Promise<EncodeResult> {
+  const { manifest, lastCommitTs: T, switches, enabled, adapters } = plan ?? (await planEncode(opts));
+  const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  const sortRoot = join(opts.sortScratchRoot ?? dirname(opts.output), `.encode-sort-${randomHex()}`);
+  const tmpPath = `${opts.output}.tmp-${randomHex()}`;
+  let published = false;
+  try {
+    const sorter = new ExternalSorter({ scratchDir: join(sortRoot, 'rows'), memoryBudget: budget });
+    let rows = 0;
+    const report = (phase: EncodeProgress['phase'], bytesWritten: number): void => opts.onProgress?.({ phase, rows, bytesWritten });
+    for (const a of adapters) {
+      let sorters = 0;
+      await a.encode({
+        tree: new TreeReader(opts.input),
+        switches,
+        warn: opts.warn ?? (() => undefined),
+        scratchDir: join(sortRoot, a.name),
+        memoryBudget: Math.floor(budget / 4),
+        newSorter: () => new ExternalSorter({ scratchDir: join(sortRoot, a.name, `sort-${sorters++}`), memoryBudget: Math.floor(budget / 4) }),
+        emit: (userKey, userValue) => {
+          if (userKey.length + TS_SUFFIX_SIZE > MAX_ENCODED_KEY) {
+            throw new DataError('ENCODE_KEY_TOO_LARGE', `backup: encoded key length exceeds limit: length ${userKey.length + TS_SUFFIX_SIZE} > ${MAX_ENCODED_KEY}`, { key: userKey.subarray(0, 64) });
+          }
+          if (userValue.length + VALUE_HEADER_SIZE > MAX_ENCODED_VALUE) {
+            throw new DataError('ENCODE_VALUE_TOO_LARGE', `backup: encoded value length exceeds limit: length ${userValue.length + VALUE_HEADER_SIZE} > ${MAX_ENCODED_VALUE}`, { key: userKey });
+          }
+          rows++;
+          if ((rows & 0xffff) === 0) report('collect', 0);
+          return sorter.add(encodeMvccKey(userKey, T), encodeMvccValue(userValue));
+        },
+      });
+    }
+
+    const hash = createHash('sha256');
+    const fh = await fsp.open(tmpPath, 'w', 0o600);
+    let writer: SnapshotWriter;
+    try {
+      writer = new SnapshotWriter({
+        write: async (chunk) => {
+          hash.update(chunk);
+          let off = 0;
+          while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+          report('write', writer.bytesWritten);
+        },
+      });
+      await writer.writeHeader(T);
+      for await (const r of sorter.sorted()) await writer.writeEntry(r.key, r.value);
+      await writer.flush();
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    const sha256 = hash.digest('hex');
+    await opts.afterWrite?.(tmpPath);
+
+    let selfTest = { ran: false, matched: false, mismatchText: '' };
+    if (opts.selfTest === true) {
+      report('self-test', writer.bytesWritten);
+      const mismatchText = await runSelfTest(opts, manifest, enabled, tmpPath, T);
+      selfTest = { ran: true, matched: mismatchText === '', mismatchText };
+    }
+    if (!selfTest.ran || selfTest.matched) {
+      await fsp.rename(tmpPath, opts.output);
+      published = true;
+      try {
+        await fsyncDir(dirname(opts.output));
+      } catch (err) {
+        await fsp.rm(opts.output, { force: true });
+        published = false;
+        throw err;
+      }
+    }
+    return {
+      manifest,
+      lastCommitTs: T,
+      lastCommitTsOverridden: opts.lastCommitTs !== undefined,
+      adaptersEnabled: enabled,
+      rows,
+      bytesWritten: writer.bytesWritten,
+      sha256,
+      selfTest,
+      published,
+    };
+  } finally {
+    if (!published) await fsp.rm(tmpPath, { force: true });
+    await fsp.rm(sortRoot, { recursive: true, force: true });
+  }
+}
+
+/** Decodes the produced file into scratch and diffs it against the input; returns the mismatch text. */
+async function runSelfTest(opts: EncodeSnapshotOptions, manifest: Manifest, enabled: readonly AdapterName[], fsmPath: string, T: bigint): Promise<string> {
+  const base = opts.scratchRoot ?? tmpdir();
+  const scratch = await fsp.mkdtemp(join(base, 'encode-self-test-'));
+  try {
+    const out = join(scratch, 'tree');
+    const ex = manifest.exclusions!;
+    let decoded;
+    try {
+      decoded = await decodeSnapshot({
+        input: fsmPath,
+        output: out,
+        adapters: opts.adapters,
+        selected: enabled,
+        versions: 'all',
+        scratchRoot: scratch,
+        ...(opts.memoryBudget !== undefined ? { memoryBudget: opts.memoryBudget } : {}),
+        switches: {
+          includeIncompleteUploads: ex.includeIncompleteUploads,
+          includeOrphans: ex.includeOrphans,
+          preserveSqsVisibility: ex.preserveSqsVisibility,
+          includeSqsSideRecords: ex.includeSqsSideRecords,
+          renameCollisions: ex.renameS3Collisions,
+          dynamodbBundleMode: manifest.dynamodbLayout === 'jsonl' ? 'jsonl' : 'per-item',
+        },
+      });
+    } catch (err) {
+      return `self-test failed: DecodeSnapshot rejected the produced .fsm: ${(err as Error).message}`;
+    }
+    if (decoded.header.lastCommitTs !== T) {
+      return `self-test failed: header.LastCommitTS mismatch (want ${T}, got ${decoded.header.lastCommitTs})\n`;
+    }
+    return await diffAdapterTrees(opts.input, out, enabled);
+  } finally {
+    await fsp.rm(scratch, { recursive: true, force: true });
+  }
+}

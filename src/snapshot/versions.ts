@@ -1,0 +1,64 @@
+// MVCC version resolution over a snapshot stream in file order.
+//
+// Rows are sorted by encoded key (userKey ‖ BE64(~commitTS)), so the versions of one user key arrive newest
+// first. Policy 'latest' keeps, for each user key, only its newest version, and drops the key entirely when
+// that version is a tombstone. Policy 'all' passes every live version through and drops only tombstones
+// themselves, which is exactly what the reference decoder does (core.md §1.5).
+//
+// Versions of one key are not always adjacent: when user key U is a proper prefix of other keys, rows of
+// those keys whose next byte sorts between two of U's timestamp suffixes fall in between. Every such row
+// still starts with U, so a stack of the user keys that prefix the current position finds all of them with
+// memory bounded by the key nesting depth.
+
+import type { SnapshotEntry } from './reader.ts';
+
+export type VersionPolicy = 'latest' | 'all';
+
+export interface VersionStats {
+  /** Live versions passed on. */
+  live: number;
+  /** Tombstone rows seen. */
+  tombstones: number;
+  /** Older versions dropped because a newer version (live or tombstone) of the same key came first. */
+  superseded: number;
+}
+
+/** Keys kept on the prefix stack at most; deeper nesting only weakens detection of non-adjacent versions. */
+const MAX_STACK = 256;
+
+export class VersionResolver {
+  readonly #policy: VersionPolicy;
+  readonly #stack: Buffer[] = [];
+  readonly stats: VersionStats = { live: 0, tombstones: 0, superseded: 0 };
+
+  constructor(policy: VersionPolicy) {
+    this.#policy = policy;
+  }
+
+  /** True when the row should be dispatched to an adapter. */
+  accept(e: SnapshotEntry): boolean {
+    if (e.tombstone) this.stats.tombstones++;
+    if (this.#policy === 'all') {
+      if (e.tombstone) return false;
+      this.stats.live++;
+      return true;
+    }
+    const k = e.userKey;
+    const stack = this.#stack;
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1] as Buffer;
+      if (top.length <= k.length && k.subarray(0, top.length).equals(top)) break;
+      stack.pop();
+    }
+    const top = stack[stack.length - 1];
+    if (top !== undefined && top.length === k.length) {
+      this.stats.superseded++;
+      return false; // an older version of a key already decided
+    }
+    if (stack.length === MAX_STACK) stack.shift();
+    stack.push(Buffer.from(k)); // copy: the entry's buffer may be a view into a reused chunk
+    if (e.tombstone) return false;
+    this.stats.live++;
+    return true;
+  }
+}

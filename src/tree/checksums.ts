@@ -1,0 +1,214 @@
+// CHECKSUMS: a `sha256sum -c` compatible listing of every regular file of a dump tree (spec core.md §3.4;
+// elastickv: internal/backup/checksums.go).
+//
+// Line: `<64 lower-case hex>  <path>\n`, sorted bytewise by path. Paths holding `\n`, `\r` or `\` use the GNU
+// escaped form: a leading `\`, and `\n`, `\r`, `\\` inside the path (Go walks runes there, so invalid UTF-8 in an
+// escaped path becomes U+FFFD). CHECKSUMS itself is not listed.
+
+import { createHash } from 'node:crypto';
+import { constants as fsc, createReadStream, promises as fsp } from 'node:fs';
+import { DataError } from '../errors.ts';
+import { isValidUtf8, validSequenceLength } from '../json/go-json.ts';
+
+export const CHECKSUMS_FILE = 'CHECKSUMS';
+const MAX_VERIFY_LINE = 8192;
+
+/** Regular files under root (relative paths as bytes, `/`-separated), not following symlinks. */
+export async function listRegularFiles(root: string): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  const walk = async (relDir: Buffer | undefined): Promise<void> => {
+    const dirAbs = relDir === undefined ? Buffer.from(root) : Buffer.concat([Buffer.from(root + '/'), relDir]);
+    const entries = (await fsp.readdir(dirAbs, { withFileTypes: true, encoding: 'buffer' })) as unknown as Array<import('node:fs').Dirent<Buffer>>;
+    for (const e of entries) {
+      const name = e.name;
+      const rel = relDir === undefined ? name : Buffer.concat([relDir, Buffer.from('/'), name]);
+      if (e.isDirectory()) await walk(rel);
+      else if (e.isFile()) out.push(rel);
+    }
+  };
+  await walk(undefined);
+  return out.sort(Buffer.compare);
+}
+
+export async function sha256File(path: string | Buffer): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Renders one CHECKSUMS line. */
+export function checksumLine(hex: string, rel: Buffer): Buffer {
+  if (!rel.includes(0x0a) && !rel.includes(0x0d) && !rel.includes(0x5c)) {
+    return Buffer.concat([Buffer.from(`${hex}  `), rel, Buffer.from('\n')]);
+  }
+  const parts: Buffer[] = [Buffer.from(`\\${hex}  `)];
+  let i = 0;
+  while (i < rel.length) {
+    const c = rel[i] as number;
+    if (c === 0x0a) parts.push(Buffer.from('\\n'));
+    else if (c === 0x0d) parts.push(Buffer.from('\\r'));
+    else if (c === 0x5c) parts.push(Buffer.from('\\\\'));
+    else if (c < 0x80) parts.push(rel.subarray(i, i + 1));
+    else {
+      const n = validSequenceLength(rel, i);
+      if (n === 0) {
+        parts.push(Buffer.from([0xef, 0xbf, 0xbd]));
+        i++;
+        continue;
+      }
+      parts.push(rel.subarray(i, i + n));
+      i += n;
+      continue;
+    }
+    i++;
+  }
+  parts.push(Buffer.from('\n'));
+  return Buffer.concat(parts);
+}
+
+/** WriteChecksums: lists every regular file but CHECKSUMS itself, then writes and fsyncs CHECKSUMS. */
+export async function writeChecksums(root: string): Promise<number> {
+  const files = (await listRegularFiles(root)).filter((r) => !r.equals(Buffer.from(CHECKSUMS_FILE)));
+  const lines: Buffer[] = [];
+  for (const rel of files) {
+    lines.push(checksumLine(await sha256File(Buffer.concat([Buffer.from(root + '/'), rel])), rel));
+  }
+  const fh = await fsp.open(`${root}/${CHECKSUMS_FILE}`, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, 0o644);
+  try {
+    await fh.writeFile(Buffer.concat(lines));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return files.length;
+}
+
+export interface ChecksumRow {
+  readonly hex: string;
+  readonly rel: Buffer;
+  readonly line: number;
+}
+
+/** Parses CHECKSUMS text with the reference verifier's rules (malformed lines and unsafe paths rejected). */
+export function parseChecksums(text: Buffer, path = CHECKSUMS_FILE): ChecksumRow[] {
+  const rows: ChecksumRow[] = [];
+  let lineNo = 0;
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf(0x0a, start);
+    if (end < 0) end = text.length;
+    lineNo++;
+    let line = text.subarray(start, end);
+    start = end + 1;
+    if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
+    if (line.length > MAX_VERIFY_LINE) throw malformed(path, lineNo, 'line too long');
+    if (line.length === 0) continue;
+    const escaped = line[0] === 0x5c;
+    const body = escaped ? line.subarray(1) : line;
+    const hex = body.subarray(0, 64).toString('latin1');
+    if (!/^[0-9a-f]{64}$/.test(hex)) throw malformed(path, lineNo, 'digest is not 64 lower-case hex digits');
+    const sep = body.subarray(64, 66).toString('latin1');
+    if (sep !== '  ' && sep !== ' *') throw malformed(path, lineNo, 'expected two spaces or " *" after the digest');
+    let rel = body.subarray(66);
+    if (rel.length === 0) throw malformed(path, lineNo, 'empty path');
+    if (escaped) rel = unescapePath(rel, path, lineNo);
+    checkLocalPath(rel, path, lineNo);
+    rows.push({ hex, rel, line: lineNo });
+  }
+  return rows;
+}
+
+function malformed(path: string, line: number, why: string): DataError {
+  return new DataError('CHECKSUMS_MALFORMED', `backup: malformed CHECKSUMS line: ${why}`, { path, line });
+}
+
+function unescapePath(b: Buffer, path: string, line: number): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i] as number;
+    if (c !== 0x5c) {
+      out.push(c);
+      continue;
+    }
+    const n = b[i + 1];
+    if (n === 0x6e) out.push(0x0a);
+    else if (n === 0x72) out.push(0x0d);
+    else if (n === 0x5c) out.push(0x5c);
+    else throw malformed(path, line, 'dangling or unknown escape');
+    i++;
+  }
+  return Buffer.from(out);
+}
+
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
+
+/** Go filepath.IsLocal on Unix plus the reference's extra rules: relative, no `..` escape, not empty or `.`. */
+function checkLocalPath(rel: Buffer, path: string, line: number): void {
+  const s = rel.toString('latin1');
+  if (s === '.' || s === '') throw malformed(path, line, 'path is empty or "."');
+  if (s.startsWith('/')) throw traversal(path, line, s);
+  let depth = 0;
+  for (const part of s.split('/')) {
+    if (part === '..') {
+      depth--;
+      if (depth < 0) throw traversal(path, line, s);
+    } else if (part !== '' && part !== '.') {
+      depth++;
+    }
+    if (WINDOWS_RESERVED.test(part)) throw traversal(path, line, s);
+  }
+}
+
+function traversal(path: string, line: number, rel: string): DataError {
+  return new DataError('CHECKSUMS_PATH_TRAVERSAL', `backup: CHECKSUMS path escapes dump root: ${JSON.stringify(rel)}`, { path, line });
+}
+
+export interface VerifyResult {
+  readonly verified: number;
+  /** Regular files on disk that CHECKSUMS does not list (CHECKSUMS itself excluded). */
+  readonly unlisted: Buffer[];
+}
+
+/** VerifyChecksums plus a scan for files CHECKSUMS does not list. Stops at the first mismatch. */
+export async function verifyChecksums(root: string, onFile?: (rel: Buffer) => void): Promise<VerifyResult> {
+  let text: Buffer;
+  try {
+    text = await fsp.readFile(`${root}/${CHECKSUMS_FILE}`, { flag: fsc.O_RDONLY | fsc.O_NOFOLLOW });
+  } catch (err) {
+    throw new DataError('CHECKSUMS_MISSING', `cannot read CHECKSUMS: ${(err as Error).message}`, { path: `${root}/${CHECKSUMS_FILE}` });
+  }
+  const rows = parseChecksums(text);
+  if (rows.length === 0) throw new DataError('CHECKSUMS_EMPTY', 'backup: CHECKSUMS contains no checksum rows', { path: CHECKSUMS_FILE });
+  const listed = new Set<string>();
+  for (const row of rows) {
+    onFile?.(row.rel);
+    const shown = isValidUtf8(row.rel) ? row.rel.toString('utf8') : JSON.stringify(row.rel.toString('latin1'));
+    await checkNoSymlink(root, row.rel, shown);
+    const abs = Buffer.concat([Buffer.from(root + '/'), row.rel]);
+    let actual: string;
+    try {
+      actual = await sha256File(abs);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DataError('CHECKSUM_MISMATCH', `backup: checksum mismatch: ${shown}: missing on disk`, { path: shown });
+      throw err;
+    }
+    if (actual !== row.hex) throw new DataError('CHECKSUM_MISMATCH', `backup: checksum mismatch: ${shown}: have ${actual} want ${row.hex}`, { path: shown });
+    listed.add(row.rel.toString('latin1'));
+  }
+  const unlisted = (await listRegularFiles(root)).filter((r) => r.toString('latin1') !== CHECKSUMS_FILE && !listed.has(r.toString('latin1')));
+  return { verified: rows.length, unlisted };
+}
+
+async function checkNoSymlink(root: string, rel: Buffer, shown: string): Promise<void> {
+  let prefix = Buffer.from(root);
+  for (const part of rel.toString('latin1').split('/')) {
+    prefix = Buffer.concat([prefix, Buffer.from('/'), Buffer.from(part, 'latin1')]);
+    try {
+      const st = await fsp.lstat(prefix);
+      if (st.isSymbolicLink()) throw new DataError('CHECKSUMS_SYMLINK_ESCAPE', 'backup: CHECKSUMS path traverses a symlink', { path: shown });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+  }
+}

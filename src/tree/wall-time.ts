@@ -1,0 +1,29 @@
+// Go's time.RFC3339Nano, as the reference writes `wall_time_iso` (UTC) and as time.Parse accepts it.
+//
+// Writing: YYYY-MM-DDTHH:MM:SS, then `.` and the fraction with trailing zeros removed (nothing when the
+// fraction is zero), then `Z`. JavaScript clocks give milliseconds, so at most three fraction digits appear.
+
+export function formatRfc3339Nano(d: Date): string {
+  const iso = d.toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+  const base = iso.slice(0, 19);
+  const frac = iso.slice(20, 23).replace(/0+$/, '');
+  return frac === '' ? `${base}Z` : `${base}.${frac}Z`;
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|([+-])(\d{2}):(\d{2}))$/;
+
+function daysIn(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** True when Go's time.Parse(time.RFC3339Nano, s) would succeed. */
+export function isRfc3339Nano(s: string): boolean {
+  const m = RFC3339.exec(s);
+  if (m === null) return false;
+  const [year, month, day, hour, min, sec] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]));
+  if (month! < 1 || month! > 12) return false;
+  if (day! < 1 || day! > daysIn(year!, month!)) return false;
+  if (hour! > 23 || min! > 59 || sec! > 59) return false;
+  if (m[9] !== undefined && (Number(m[10]) > 23 || Number(m[11]) > 59)) return false;
+  return true;
+}
