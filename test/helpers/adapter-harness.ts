@@ -1,0 +1,82 @@
+// Whole-pipeline helpers for adapter tests: decode an in-memory `.fsm` into a temp tree, encode a tree back,
+// read trees and snapshots into plain maps for comparison.
+
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Adapter, AdapterName, DecodeSwitches } from '../../src/adapters/adapter.ts';
+import { decodeSnapshot, type DecodeResult } from '../../src/pipeline/decode.ts';
+import { encodeSnapshot, type EncodeResult } from '../../src/pipeline/encode.ts';
+import { SnapshotReader } from '../../src/snapshot/reader.ts';
+import type { VersionPolicy } from '../../src/snapshot/versions.ts';
+import { listRegularFiles } from '../../src/tree/checksums.ts';
+
+export async function tempDir(tag = 'ekv-test-'): Promise<string> {
+  return fsp.mkdtemp(join(tmpdir(), tag));
+}
+
+export interface DecodeWithOptions {
+  readonly selected?: readonly AdapterName[];
+  readonly switches?: Partial<DecodeSwitches>;
+  readonly versions?: VersionPolicy;
+  readonly memoryBudget?: number;
+}
+
+/** Decodes `fsm` with the given adapters into `<new temp dir>/tree`. */
+export async function decodeWith(adapters: readonly Adapter[], fsm: Uint8Array, opts: DecodeWithOptions = {}): Promise<{ tree: string; result: DecodeResult }> {
+  const dir = await tempDir();
+  const input = join(dir, 'in.fsm');
+  await fsp.writeFile(input, fsm);
+  const tree = join(dir, 'tree');
+  const result = await decodeSnapshot({
+    input,
+    output: tree,
+    adapters,
+    selected: opts.selected ?? adapters.map((a) => a.name),
+    versions: opts.versions ?? 'all',
+    ...(opts.switches !== undefined ? { switches: opts.switches } : {}),
+    ...(opts.memoryBudget !== undefined ? { memoryBudget: opts.memoryBudget } : {}),
+  });
+  return { tree, result };
+}
+
+/** Encodes a dump tree (with MANIFEST.json) and returns the `.fsm` bytes. */
+export async function encodeWith(
+  adapters: readonly Adapter[],
+  tree: string,
+  opts: { selected?: readonly AdapterName[]; selfTest?: boolean; memoryBudget?: number; lastCommitTs?: bigint } = {},
+): Promise<{ fsm: Buffer; result: EncodeResult }> {
+  const dir = await tempDir();
+  const output = join(dir, 'out.fsm');
+  const result = await encodeSnapshot({
+    input: tree,
+    output,
+    adapters,
+    selected: opts.selected ?? adapters.map((a) => a.name),
+    selfTest: opts.selfTest ?? false,
+    ...(opts.memoryBudget !== undefined ? { memoryBudget: opts.memoryBudget } : {}),
+    ...(opts.lastCommitTs !== undefined ? { lastCommitTs: opts.lastCommitTs } : {}),
+  });
+  return { fsm: result.published ? await fsp.readFile(output) : Buffer.alloc(0), result };
+}
+
+/** Every regular file of a tree, relative path → bytes; MANIFEST.json and CHECKSUMS left out unless asked. */
+export async function readTree(root: string, opts: { withShared?: boolean } = {}): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (const rel of await listRegularFiles(root)) {
+    const name = rel.toString('utf8');
+    if (opts.withShared !== true && (name === 'MANIFEST.json' || name === 'CHECKSUMS')) continue;
+    out.set(name, await fsp.readFile(Buffer.concat([Buffer.from(root + '/'), rel])));
+  }
+  return out;
+}
+
+/** The live rows of a snapshot as `[userKey, value]` pairs in file order. */
+export async function rowsOf(fsm: Uint8Array): Promise<Array<[Buffer, Buffer]>> {
+  async function* one(): AsyncGenerator<Uint8Array> {
+    yield fsm;
+  }
+  const out: Array<[Buffer, Buffer]> = [];
+  for await (const r of new SnapshotReader(one()).records()) if (r.type === 'entry' && !r.tombstone) out.push([r.userKey, r.value]);
+  return out;
+}
