@@ -60,7 +60,7 @@ test('self-test catches corruption between write and verification and publishes 
     selfTest: true,
     afterWrite: async (tmp) => {
       const b = await fsp.readFile(tmp);
-      b[b.length - 1] ^= 0x01; // flip a bit of the last value
+      b[b.length - 1] = b[b.length - 1]! ^ 0x01; // flip a bit of the last value
       await fsp.writeFile(tmp, b);
     },
   });

@@ -166,10 +166,10 @@ test('runtime fsm-snap files: EKVTHLC1/2 headers and the CRC-32C footer are read
   assert.equal(v2.header.runtime?.cutoverIndex, 12345n);
   assert.equal(v2.records.length, whole.records.length);
   const bad = runtimeV1(sample);
-  bad[bad.length - 1] ^= 1;
+  bad[bad.length - 1] = bad[bad.length - 1]! ^ 1;
   assert.equal(await errorCode(bad), 'SNAPSHOT_CRC_MISMATCH');
   const corrupt = runtimeV1(sample);
-  corrupt[40] ^= 0x20;
+  corrupt[40] = corrupt[40]! ^ 0x20;
   assert.notEqual(await errorCode(corrupt), 'OK');
   assert.equal(await errorCode(runtimeV1(sample).subarray(0, -1)), 'SNAPSHOT_TRUNCATED');
   assert.equal(await errorCode(runtimeV2(sample, 15)), 'SNAPSHOT_RUNTIME_HEADER_INVALID');
@@ -181,7 +181,7 @@ test('headerless payload with a valid CRC footer is accepted; random 4 trailing 
   f.writeUInt32BE(crc32c(sample) >>> 0);
   const legacy = await readAll(Buffer.concat([sample, f]));
   assert.equal(legacy.container.kind, 'native-with-footer');
-  f[0] ^= 0xff;
+  f[0] = f[0]! ^ 0xff;
   assert.equal(await errorCode(Buffer.concat([sample, f])), 'SNAPSHOT_TRUNCATED');
 });
 
