@@ -1,6 +1,9 @@
 // A pull-based byte queue over an async chunk source: `need(n)` waits until n bytes are buffered (or the
 // source ends), `take(n)` removes them. Reads inside one chunk are zero-copy views; reads spanning chunks are
-// copied once. Tracks the absolute offset of the next unread byte for error messages.
+// copied once. Tracks the absolute offset of the next unread byte for error messages, and can keep a running
+// CRC-32C of the consumed bytes, computed a whole chunk at a time (per-read native calls would dominate).
+
+import { crc32c } from '@node-rs/crc32';
 
 export class ByteQueue {
   readonly #it: AsyncIterator<Uint8Array>;
@@ -9,12 +12,25 @@ export class ByteQueue {
   #available = 0;
   #ended = false;
   #offset = 0;
-  readonly #onConsume: ((b: Buffer) => void) | undefined;
+  readonly #trackCrc: boolean;
+  #crc = 0; // CRC-32C of every byte of the chunks already fully consumed
 
-  /** `onConsume` sees every byte exactly once, in order, as it is taken. */
-  constructor(source: AsyncIterable<Uint8Array>, onConsume?: (b: Buffer) => void) {
+  constructor(source: AsyncIterable<Uint8Array>, opts: { crc32c?: boolean } = {}) {
     this.#it = source[Symbol.asyncIterator]();
-    this.#onConsume = onConsume;
+    this.#trackCrc = opts.crc32c === true;
+  }
+
+  /** CRC-32C of every byte taken so far (only with `crc32c: true`). */
+  consumedCrc32c(): number {
+    const head = this.#chunks[0];
+    if (head === undefined || this.#head === 0) return this.#crc >>> 0;
+    return crc32c(head.subarray(0, this.#head), this.#crc) >>> 0;
+  }
+
+  #dropHead(): void {
+    const c = this.#chunks.shift() as Buffer;
+    if (this.#trackCrc) this.#crc = crc32c(c, this.#crc);
+    this.#head = 0;
   }
 
   /** Absolute offset of the next byte take() would return. */
@@ -58,10 +74,7 @@ export class ByteQueue {
     } else if (first !== undefined && first.length - this.#head >= n) {
       out = first.subarray(this.#head, this.#head + n);
       this.#head += n;
-      if (this.#head === first.length) {
-        this.#chunks.shift();
-        this.#head = 0;
-      }
+      if (this.#head === first.length) this.#dropHead();
     } else {
       out = Buffer.allocUnsafe(n);
       let filled = 0;
@@ -71,15 +84,11 @@ export class ByteQueue {
         c.copy(out, filled, this.#head, this.#head + k);
         filled += k;
         this.#head += k;
-        if (this.#head === c.length) {
-          this.#chunks.shift();
-          this.#head = 0;
-        }
+        if (this.#head === c.length) this.#dropHead();
       }
     }
     this.#available -= n;
     this.#offset += n;
-    this.#onConsume?.(out);
     return out;
   }
 

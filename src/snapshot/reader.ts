@@ -9,7 +9,6 @@
 // Field checks follow the reference's precedence exactly (caps before allocation, contents after the whole
 // entry has been read); every error is a DataError carrying the entry's byte offset.
 
-import { crc32c } from '@node-rs/crc32';
 import { ByteQueue } from '../bytes/byte-queue.ts';
 import { DataError } from '../errors.ts';
 import {
@@ -128,15 +127,12 @@ export class SnapshotReader {
   readonly #q: ByteQueue;
   readonly #path: string | undefined;
   readonly #onBytes: ((n: number) => void) | undefined;
-  #crc = 0;
   #header: SnapshotHeader | undefined;
   #runtime: RuntimeHeader | undefined;
   #container: ContainerInfo | undefined;
 
   constructor(source: AsyncIterable<Uint8Array>, opts: SnapshotReaderOptions = {}) {
-    this.#q = new ByteQueue(source, (b) => {
-      this.#crc = crc32c(b, this.#crc);
-    });
+    this.#q = new ByteQueue(source, { crc32c: true });
     this.#path = opts.path;
     this.#onBytes = opts.onBytes;
   }
@@ -196,23 +192,28 @@ export class SnapshotReader {
   async *records(): AsyncGenerator<SnapshotRecord> {
     await this.header();
     const q = this.#q;
+    // `q.available >= n || await q.need(n)` keeps the common case (the entry is already buffered) free of
+    // promise round trips; lengths are read as two uint32 halves since every valid one fits in 32 bits.
     for (;;) {
       const offset = q.offset;
-      const crcBefore = this.#crc;
-      if (!(await q.need(8))) {
-        this.#finish(offset, crcBefore);
+      if (!(q.available >= 8 || (await q.need(8)))) {
+        this.#finish(offset, q.consumedCrc32c());
         return;
       }
-      const keyLen = q.take(8).readBigUInt64LE(0);
-      if (keyLen > BigInt(MAX_ENCODED_KEY)) throw this.#err('SNAPSHOT_KEY_TOO_LARGE', `${ERR.keyTooLarge}: length ${keyLen} > ${MAX_ENCODED_KEY}`, offset);
-      const kl = Number(keyLen);
-      if (!(await q.need(kl))) throw this.#err('SNAPSHOT_TRUNCATED', ERR.truncated, offset);
+      const kh = q.take(8);
+      const kl = kh.readUInt32LE(0);
+      if (kh.readUInt32LE(4) !== 0 || kl > MAX_ENCODED_KEY) {
+        throw this.#err('SNAPSHOT_KEY_TOO_LARGE', `${ERR.keyTooLarge}: length ${kh.readBigUInt64LE(0)} > ${MAX_ENCODED_KEY}`, offset);
+      }
+      if (!(q.available >= kl || (await q.need(kl)))) throw this.#err('SNAPSHOT_TRUNCATED', ERR.truncated, offset);
       const key = q.take(kl);
-      if (!(await q.need(8))) throw this.#err('SNAPSHOT_TRUNCATED', ERR.truncated, offset, key);
-      const valLen = q.take(8).readBigUInt64LE(0);
-      if (valLen > BigInt(MAX_ENCODED_VALUE)) throw this.#err('SNAPSHOT_VALUE_TOO_LARGE', `${ERR.valueTooLarge}: length ${valLen} > ${MAX_ENCODED_VALUE}`, offset, key);
-      const vl = Number(valLen);
-      if (!(await q.need(vl))) throw this.#err('SNAPSHOT_TRUNCATED', ERR.truncated, offset, key);
+      if (!(q.available >= 8 || (await q.need(8)))) throw this.#err('SNAPSHOT_TRUNCATED', ERR.truncated, offset, key);
+      const vh = q.take(8);
+      const vl = vh.readUInt32LE(0);
+      if (vh.readUInt32LE(4) !== 0 || vl > MAX_ENCODED_VALUE) {
+        throw this.#err('SNAPSHOT_VALUE_TOO_LARGE', `${ERR.valueTooLarge}: length ${vh.readBigUInt64LE(0)} > ${MAX_ENCODED_VALUE}`, offset, key);
+      }
+      if (!(q.available >= vl || (await q.need(vl)))) throw this.#err('SNAPSHOT_TRUNCATED', ERR.truncated, offset, key);
       const value = q.take(vl);
       const size = 16 + kl + vl;
       this.#onBytes?.(q.offset);
