@@ -1,5 +1,7 @@
 // Entry point of every command-line program; the only place that turns errors into exit codes.
 
+import type { Adapter } from '../adapters/adapter.ts';
+import { ALL_ADAPTERS } from '../adapters/registry.ts';
 import { exitCodeFor, isEkvError } from '../errors.ts';
 import { PACKAGE_VERSION } from '../version.ts';
 import { decodeCommand, decodeHelp } from './commands/decode.ts';
@@ -8,7 +10,7 @@ import { inspectCommand, inspectHelp } from './commands/inspect.ts';
 import { verifyCommand, verifyHelp } from './commands/verify.ts';
 import { processIO, type CliIO } from './io.ts';
 
-type Command = (args: readonly string[], io: CliIO, prog: string) => Promise<number>;
+type Command = (args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[]) => Promise<number>;
 
 const SUBCOMMANDS: Readonly<Record<string, { run: Command; help: (prog: string) => string; summary: string }>> = {
   decode: { run: decodeCommand, help: decodeHelp, summary: '.fsm snapshot -> dump tree' },
@@ -32,12 +34,15 @@ Exit codes: 0 success, 1 usage or environment error, 2 data-correctness error.
 `;
 }
 
-/** Runs a command line; returns the exit code. `tool` is the program name the user invoked. */
-export async function run(tool: string, args: readonly string[], io: CliIO = processIO): Promise<number> {
+/**
+ * Runs a command line; returns the exit code. `tool` is the program name the user invoked; `adapters` defaults
+ * to every adapter of this build (tests substitute their own).
+ */
+export async function run(tool: string, args: readonly string[], io: CliIO = processIO, adapters: readonly Adapter[] = ALL_ADAPTERS): Promise<number> {
   let prog = tool;
   try {
-    if (tool === 'elastickv-snapshot-decode') return await decodeCommand(args, io, tool);
-    if (tool === 'elastickv-snapshot-encode') return await encodeCommand(args, io, tool);
+    if (tool === 'elastickv-snapshot-decode') return await decodeCommand(args, io, tool, adapters);
+    if (tool === 'elastickv-snapshot-encode') return await encodeCommand(args, io, tool, adapters);
     const [sub, ...rest] = args;
     if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h' || sub === '-help') {
       const target = sub === 'help' ? rest[0] : undefined;
@@ -59,7 +64,7 @@ export async function run(tool: string, args: readonly string[], io: CliIO = pro
       return 1;
     }
     prog = `${tool} ${sub}`;
-    return await cmd.run(rest, io, tool);
+    return await cmd.run(rest, io, tool, adapters);
   } catch (err) {
     const code = exitCodeFor(err);
     const label = isEkvError(err) ? ` [${err.code}]` : '';

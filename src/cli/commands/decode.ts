@@ -1,7 +1,7 @@
 // `decode` / `elastickv-snapshot-decode`: .fsm → dump tree. Accepts the reference decoder's flags exactly
 // (spec core.md §5.2) plus a few of our own (marked "extension" in the help).
 
-import { ALL_ADAPTERS } from '../../adapters/registry.ts';
+import type { Adapter } from '../../adapters/adapter.ts';
 import { UserError } from '../../errors.ts';
 import { decodeSnapshot, type DecodeCounters } from '../../pipeline/decode.ts';
 import { DEFAULT_ADAPTER_FLAG, parseAdapterSet } from '../adapter-set.ts';
@@ -35,7 +35,7 @@ export function decodeHelp(prog: string): string {
   return renderHelp(`${prog} --input FILE.fsm --output DIR [flags]`, DESCRIPTION, DECODE_FLAGS);
 }
 
-export async function decodeCommand(args: readonly string[], io: CliIO, prog: string): Promise<number> {
+export async function decodeCommand(args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[]): Promise<number> {
   const flags = parseGoFlags(args, DECODE_FLAGS, prog);
   if (flags.help) {
     io.stdout.write(decodeHelp(prog));
@@ -59,7 +59,7 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
     result = await decodeSnapshot({
       input,
       output,
-      adapters: ALL_ADAPTERS,
+      adapters,
       selected,
       clusterId: flagString(flags, 'cluster-id'),
       versions,

@@ -4,7 +4,7 @@
 // and 2 for data-correctness errors.
 
 import { promises as fsp } from 'node:fs';
-import { ALL_ADAPTERS } from '../../adapters/registry.ts';
+import type { Adapter } from '../../adapters/adapter.ts';
 import { DataError, UserError } from '../../errors.ts';
 import { encodeSnapshot, planEncode, type EncodeResult, type EncodeSnapshotOptions } from '../../pipeline/encode.ts';
 import { encodeInfoPath, renderEncodeInfo } from '../../tree/encode-info.ts';
@@ -52,7 +52,7 @@ export function parseLastCommitTs(text: string): bigint {
   return n;
 }
 
-export async function encodeCommand(args: readonly string[], io: CliIO, prog: string, hooks: Pick<EncodeSnapshotOptions, 'afterWrite'> = {}): Promise<number> {
+export async function encodeCommand(args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[], hooks: Pick<EncodeSnapshotOptions, 'afterWrite'> = {}): Promise<number> {
   const flags = parseGoFlags(args, ENCODE_FLAGS, prog);
   if (flags.help) {
     io.stdout.write(encodeHelp(prog));
@@ -72,7 +72,7 @@ export async function encodeCommand(args: readonly string[], io: CliIO, prog: st
   const opts: EncodeSnapshotOptions = {
     input,
     output,
-    adapters: ALL_ADAPTERS,
+    adapters,
     selected,
     selfTest: flagBool(flags, 'self-test'),
     memoryBudget,

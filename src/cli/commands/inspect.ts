@@ -2,7 +2,7 @@
 // entries per adapter and record kind (with bytes), versions, tombstones, and the node's operational rows.
 
 import { createReadStream, promises as fsp } from 'node:fs';
-import { ALL_ADAPTERS } from '../../adapters/registry.ts';
+import type { Adapter } from '../../adapters/adapter.ts';
 import { UserError } from '../../errors.ts';
 import { goMarshal, GoMap, type GoJson } from '../../json/go-json.ts';
 import { Dispatcher } from '../../pipeline/dispatch.ts';
@@ -32,7 +32,7 @@ interface KindStats {
   valueBytes: number;
 }
 
-export async function inspectCommand(args: readonly string[], io: CliIO, prog: string): Promise<number> {
+export async function inspectCommand(args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[]): Promise<number> {
   const flags = parseGoFlags(args, INSPECT_FLAGS, `${prog} inspect`);
   if (flags.help) {
     io.stdout.write(inspectHelp(prog));
@@ -44,7 +44,7 @@ export async function inspectCommand(args: readonly string[], io: CliIO, prog: s
     throw new UserError('INPUT_MISSING', 'input file does not exist', { path: input });
   })).size;
   const progress = startProgress(io, flagBool(flags, 'quiet'), 'inspect');
-  const dispatcher = new Dispatcher(ALL_ADAPTERS);
+  const dispatcher = new Dispatcher(adapters);
   const versions = new VersionResolver('latest');
   const byKind = new Map<string, KindStats>();
   const operational = new Map<string, string>();

@@ -2,6 +2,7 @@
 // `.fsm` file (every entry well-formed, CRC footer if any, and the SHA-256 recorded in its encode_info sidecar).
 
 import { createHash } from 'node:crypto';
+import type { Adapter } from '../../adapters/adapter.ts';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { DataError, UserError } from '../../errors.ts';
 import { SnapshotReader } from '../../snapshot/reader.ts';
@@ -25,7 +26,7 @@ export function verifyHelp(prog: string): string {
   );
 }
 
-export async function verifyCommand(args: readonly string[], io: CliIO, prog: string): Promise<number> {
+export async function verifyCommand(args: readonly string[], io: CliIO, prog: string, _adapters: readonly Adapter[]): Promise<number> {
   const flags = parseGoFlags(args, VERIFY_FLAGS, `${prog} verify`);
   if (flags.help) {
     io.stdout.write(verifyHelp(prog));

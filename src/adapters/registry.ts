@@ -1,0 +1,5 @@
+// Every adapter this build knows, in no particular order (pipelines impose their own).
+
+import type { Adapter } from './adapter.ts';
+
+export const ALL_ADAPTERS: readonly Adapter[] = [];
