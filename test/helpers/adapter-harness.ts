@@ -1,7 +1,7 @@
 // Whole-pipeline helpers for adapter tests: decode an in-memory `.fsm` into a temp tree, encode a tree back,
 // read trees and snapshots into plain maps for comparison.
 
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Adapter, AdapterName, DecodeSwitches } from '../../src/adapters/adapter.ts';
@@ -11,8 +11,16 @@ import { SnapshotReader } from '../../src/snapshot/reader.ts';
 import type { VersionPolicy } from '../../src/snapshot/versions.ts';
 import { listRegularFiles } from '../../src/tree/checksums.ts';
 
+const created: string[] = [];
+process.on('exit', () => {
+  for (const d of created) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh temporary directory, removed when the test process exits. */
 export async function tempDir(tag = 'ekv-test-'): Promise<string> {
-  return fsp.mkdtemp(join(tmpdir(), tag));
+  const d = await fsp.mkdtemp(join(tmpdir(), tag));
+  created.push(d);
+  return d;
 }
 
 export interface DecodeWithOptions {

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isEkvError } from '../../src/errors.ts';
 import { decodeSnapshot } from '../../src/pipeline/decode.ts';
 import { Dispatcher } from '../../src/pipeline/dispatch.ts';
 import { buildFsm } from '../helpers/fsm.ts';
+import { tempDir } from '../helpers/adapter-harness.ts';
 import { echoAdapter } from '../helpers/echo-adapter.ts';
 
 async function tmp(): Promise<string> {
-  return fsp.mkdtemp(join(tmpdir(), 'ekv-decode-'));
+  return tempDir('ekv-decode-');
 }
 
 const adapters = [echoAdapter('redis', '!echo|'), echoAdapter('sqs', '!echo|sqs|')];

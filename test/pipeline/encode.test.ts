@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isEkvError } from '../../src/errors.ts';
 import { decodeSnapshot } from '../../src/pipeline/decode.ts';
 import { encodeSnapshot } from '../../src/pipeline/encode.ts';
 import { buildFsm } from '../helpers/fsm.ts';
+import { tempDir } from '../helpers/adapter-harness.ts';
 import { echoAdapter } from '../helpers/echo-adapter.ts';
 
 const adapters = [echoAdapter('redis', '!echo|'), echoAdapter('sqs', '!echo|sqs|')];
 
 async function dumpOf(rows: Parameters<typeof buildFsm>[1], ts = 50n): Promise<{ dir: string; tree: string; fsm: Buffer }> {
-  const dir = await fsp.mkdtemp(join(tmpdir(), 'ekv-encode-'));
+  const dir = await tempDir('ekv-encode-');
   const fsm = buildFsm(ts, rows);
   await fsp.writeFile(join(dir, 'in.fsm'), fsm);
   await decodeSnapshot({ input: join(dir, 'in.fsm'), output: join(dir, 'tree'), adapters, selected: ['redis', 'sqs'] });
