@@ -161,33 +161,35 @@ async function runDecode(opts: DecodeSnapshotOptions, tree: TreeWriter, scratch:
     },
   });
   const header = await reader.header();
-  for await (const rec of reader.records()) {
-    if (rec.type === 'operational') {
-      counters.operational++;
-      if (rec.uint !== undefined) operational[rec.name] = rec.uint;
-      else registryRows++;
-      continue;
+  for await (const batch of reader.batches()) {
+    for (const rec of batch) {
+      if (rec.type === 'operational') {
+        counters.operational++;
+        if (rec.uint !== undefined) operational[rec.name] = rec.uint;
+        else registryRows++;
+        continue;
+      }
+      entries++;
+      counters.total++;
+      if (!versions.accept(rec)) {
+        if (rec.tombstone) counters.tombstone++;
+        else counters.superseded++;
+        continue;
+      }
+      const route = dispatcher.route(rec.userKey);
+      if (route === undefined) {
+        counters.unknown++;
+        continue;
+      }
+      const decoder = route.adapter === undefined ? undefined : decoders.get(route.adapter);
+      if (decoder === undefined || route.adapter === undefined) {
+        counters.internal++;
+        continue;
+      }
+      counters[route.adapter]++;
+      const pending = decoder.handle(route.kind, rec.userKey, rec.value);
+      if (pending !== undefined) await pending;
     }
-    entries++;
-    counters.total++;
-    if (!versions.accept(rec)) {
-      if (rec.tombstone) counters.tombstone++;
-      else counters.superseded++;
-      continue;
-    }
-    const route = dispatcher.route(rec.userKey);
-    if (route === undefined) {
-      counters.unknown++;
-      continue;
-    }
-    const decoder = route.adapter === undefined ? undefined : decoders.get(route.adapter);
-    if (decoder === undefined || route.adapter === undefined) {
-      counters.internal++;
-      continue;
-    }
-    counters[route.adapter]++;
-    const pending = decoder.handle(route.kind, rec.userKey, rec.value);
-    if (pending !== undefined) await pending;
   }
   for (const name of DECODE_ORDER) await decoders.get(name)?.finalize();
   opts.onProgress?.({ bytesRead: totalBytes, totalBytes, entries });

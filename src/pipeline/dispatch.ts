@@ -16,10 +16,16 @@ export interface Route {
   readonly kind: string;
 }
 
+/**
+ * Every prefix ends with `|`, so only the key's leading segments ending at a `|` can match: the dispatcher
+ * looks those up (longest first) in one map instead of trying every prefix length.
+ */
 export class Dispatcher {
   /** Prefix lengths present in the table, longest first. */
   readonly #lengths: number[];
   readonly #byLength = new Map<number, Map<string, Route>>();
+  readonly #byPrefix = new Map<string, Route>();
+  readonly #maxLen: number;
 
   constructor(adapters: readonly Adapter[]) {
     const all: Route[] = [];
@@ -30,17 +36,23 @@ export class Dispatcher {
       let m = this.#byLength.get(len);
       if (m === undefined) this.#byLength.set(len, (m = new Map()));
       if (m.has(r.prefix)) throw new Error(`route prefix ${r.prefix} claimed twice`);
+      if (!r.prefix.endsWith('|')) throw new Error(`route prefix ${r.prefix} must end with "|"`);
       m.set(r.prefix, r);
+      this.#byPrefix.set(r.prefix, r);
     }
     this.#lengths = [...this.#byLength.keys()].sort((a, b) => b - a);
+    this.#maxLen = this.#lengths[0] ?? 0;
   }
 
   /** The longest route whose prefix starts `key`, or undefined (Unknown). */
   route(key: Uint8Array): Route | undefined {
     const b = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
-    for (const len of this.#lengths) {
-      if (len > b.length) continue;
-      const r = this.#byLength.get(len)!.get(b.toString('latin1', 0, len));
+    const limit = Math.min(b.length, this.#maxLen);
+    let ends: number[] | undefined;
+    for (let i = 0; i < limit; i++) if (b[i] === 0x7c) (ends ??= []).push(i + 1);
+    if (ends === undefined) return undefined;
+    for (let j = ends.length - 1; j >= 0; j--) {
+      const r = this.#byPrefix.get(b.toString('latin1', 0, ends[j]));
       if (r !== undefined) return r;
     }
     return undefined;
