@@ -68,6 +68,17 @@ export function parseJson(text: string): JsonValue {
   return v;
 }
 
+/** Parses a stream of JSON values separated by optional whitespace (Go json.Decoder in a loop). */
+export function parseJsonValues(text: string): JsonValue[] {
+  const p = new Parser(text);
+  const out: JsonValue[] = [];
+  for (;;) {
+    p.ws();
+    if (p.pos === text.length) return out;
+    out.push(p.value(0));
+  }
+}
+
 const decoder = new TextDecoder('utf-8');
 
 export function parseJsonBytes(bytes: Uint8Array): JsonValue {

@@ -1,0 +1,122 @@
+// Encoding `redis/db_0/` back into rows (spec redis.md §3; elastickv: internal/backup/encode_redis.go,
+// encode_snapshot.go (enumerateRedisDBs)).
+//
+// Strings: one `!redis|str|K` row in the new format (TTL inline, never a `!redis|ttl|` row). HLLs: the raw
+// sketch without TTL, or the inline form plus a `!redis|ttl|K` scan-index row with one. Names decode through
+// the segment rules, SHA-fallback names through KEYMAP.jsonl. Unlike the reference, which skips symlinks and
+// other non-regular entries silently, this reader refuses them, naming the path.
+
+import { DataError } from '../../errors.ts';
+import { JsonObject, JsonSyntaxError, JsonTypeError, parseJsonValues, readString, readUint } from '../../json/go-json-read.ts';
+import { loadKeymap, type KeymapRecord } from '../../tree/keymap.ts';
+import { decodeSegment, SegmentError } from '../../tree/segment.ts';
+import type { EncodeContext } from '../adapter.ts';
+import { HLL_VERSION, STRING_VERSION, encodeInlineValue, encodeTtlValue } from './inline-value.ts';
+import { HLL_PREFIX, STRING_PREFIX, TTL_PREFIX } from './keys.ts';
+
+const DB_NAME = /^db_(0|[1-9][0-9]*)$/;
+const COLLECTION_DIRS = ['hashes', 'sets', 'lists', 'zsets', 'streams'];
+
+/** Finds `redis/db_0` (core.md §4.3): only a single db_0 is supported, as in the reference. */
+async function findDb(ctx: EncodeContext): Promise<string | undefined> {
+  const kind = await ctx.tree.kind('redis');
+  if (kind === undefined) return undefined;
+  if (kind !== 'dir') throw new DataError('REDIS_NOT_DIR', 'backup: redis db path is not a directory', { path: 'redis' });
+  const dbs: string[] = [];
+  for (const e of await ctx.tree.list('redis')) {
+    if (!DB_NAME.test(e.name)) continue;
+    if (e.kind !== 'dir') throw new DataError('REDIS_NOT_DIR', 'backup: redis db path is not a directory', { path: `redis/${e.name}` });
+    dbs.push(e.name);
+  }
+  if (dbs.length === 0) return undefined;
+  if (dbs.length > 1 || dbs[0] !== 'db_0') {
+    throw new DataError('REDIS_MULTI_DB_UNSUPPORTED', `backup: redis encoder requires single db_0 (multi-DB or non-zero DB not yet supported): found ${dbs.join(', ')}`, { path: 'redis' });
+  }
+  return 'redis/db_0';
+}
+
+/** Reads a TTL sidecar: a stream of `{"key": <segment>, "expire_at_ms": <uint64>}` JSON values. */
+async function loadTtls(ctx: EncodeContext, rel: string): Promise<Map<string, bigint>> {
+  const out = new Map<string, bigint>();
+  if ((await ctx.tree.kind(rel)) === undefined) return out;
+  let values;
+  try {
+    values = parseJsonValues((await ctx.tree.readFile(rel)).toString('utf8'));
+  } catch (err) {
+    if (err instanceof JsonSyntaxError) throw new DataError('REDIS_TTL_SIDECAR_INVALID', `decode ${rel}: ${err.message}`, { path: rel });
+    throw err;
+  }
+  values.forEach((v, i) => {
+    if (v !== null && !(v instanceof JsonObject)) throw new DataError('REDIS_TTL_SIDECAR_INVALID', `decode ${rel}: record ${i + 1} is not a JSON object`, { path: rel });
+    try {
+      const key = v === null ? '' : readString(v.field('key'), 'key');
+      const ms = v === null ? 0n : readUint(v.field('expire_at_ms'), 'expire_at_ms');
+      out.set(key, ms);
+    } catch (err) {
+      if (err instanceof JsonTypeError) throw new DataError('REDIS_TTL_SIDECAR_INVALID', `decode ${rel}: record ${i + 1}: ${err.message}`, { path: rel });
+      throw err;
+    }
+  });
+  return out;
+}
+
+function keyOfStem(stem: string, keymap: Map<string, KeymapRecord>, path: string): Uint8Array {
+  try {
+    return decodeSegment(stem);
+  } catch (err) {
+    if (!(err instanceof SegmentError)) throw err;
+    if (!err.needsKeymap) throw new DataError('REDIS_BAD_NAME', `${err.message}: ${JSON.stringify(stem)}`, { path });
+    const rec = keymap.get(stem);
+    if (rec === undefined) throw new DataError('REDIS_MISSING_KEYMAP', `backup: redis encode missing KEYMAP entry for sha-fallback key: encoded ${JSON.stringify(stem)}`, { path });
+    return rec.original;
+  }
+}
+
+async function encodeBlobs(
+  ctx: EncodeContext,
+  db: string,
+  dir: string,
+  keymap: Map<string, KeymapRecord>,
+  ttls: Map<string, bigint>,
+  emitOne: (k: Uint8Array, body: Buffer, ms: bigint) => Promise<void>,
+): Promise<void> {
+  const rel = `${db}/${dir}`;
+  const kind = await ctx.tree.kind(rel);
+  if (kind === undefined) return;
+  if (kind !== 'dir') throw new DataError('REDIS_NOT_DIR', 'backup: redis db path is not a directory', { path: rel });
+  for (const e of await ctx.tree.list(rel)) {
+    if (e.kind !== 'file' || !e.name.endsWith('.bin')) continue;
+    const stem = e.name.slice(0, -4);
+    const path = `${rel}/${e.name}`;
+    const k = keyOfStem(stem, keymap, path);
+    await emitOne(k, await ctx.tree.readFile(path), ttls.get(stem) ?? 0n);
+  }
+}
+
+export async function encodeRedis(ctx: EncodeContext): Promise<void> {
+  const db = await findDb(ctx);
+  if (db === undefined) return;
+  for (const dir of COLLECTION_DIRS) {
+    const rel = `${db}/${dir}`;
+    if ((await ctx.tree.kind(rel)) === 'dir' && (await ctx.tree.list(rel)).length > 0) {
+      throw new DataError('REDIS_UNSUPPORTED_KIND', 'Redis collections and streams are not encoded by this version yet', { path: rel });
+    }
+  }
+  const keymap = await loadKeymap(ctx.tree, `${db}/KEYMAP.jsonl`);
+  const key = (prefix: string, k: Uint8Array): Buffer => Buffer.concat([Buffer.from(prefix, 'latin1'), k]);
+
+  const stringTtls = await loadTtls(ctx, `${db}/strings_ttl.jsonl`);
+  await encodeBlobs(ctx, db, 'strings', keymap, stringTtls, async (k, body, ms) => {
+    await ctx.emit(key(STRING_PREFIX, k), encodeInlineValue(STRING_VERSION, body, ms));
+  });
+
+  const hllTtls = await loadTtls(ctx, `${db}/hll_ttl.jsonl`);
+  await encodeBlobs(ctx, db, 'hll', keymap, hllTtls, async (k, body, ms) => {
+    if (ms === 0n) {
+      await ctx.emit(key(HLL_PREFIX, k), body);
+      return;
+    }
+    await ctx.emit(key(HLL_PREFIX, k), encodeInlineValue(HLL_VERSION, body, ms));
+    await ctx.emit(key(TTL_PREFIX, k), encodeTtlValue(ms));
+  });
+}
