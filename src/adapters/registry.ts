@@ -1,6 +1,8 @@
-// Every adapter this build knows, in no particular order (pipelines impose their own).
+// Every adapter this build knows, in no particular order (pipelines impose their own). Adapters not built yet
+// are present as refusing placeholders (unbuilt.ts) so their prefixes route and count as in the reference.
 
 import type { Adapter } from './adapter.ts';
 import { redisAdapter } from './redis/index.ts';
+import { UNBUILT_ADAPTERS } from './unbuilt.ts';
 
-export const ALL_ADAPTERS: readonly Adapter[] = [redisAdapter];
+export const ALL_ADAPTERS: readonly Adapter[] = [redisAdapter, ...UNBUILT_ADAPTERS];
