@@ -6,33 +6,62 @@
 // escaped path becomes U+FFFD). CHECKSUMS itself is not listed.
 
 import { createHash } from 'node:crypto';
-import { constants as fsc, createReadStream, promises as fsp } from 'node:fs';
+import { closeSync, constants as fsc, fsyncSync, openSync, promises as fsp, readSync, writeSync } from 'node:fs';
 import { DataError } from '../errors.ts';
 import { isValidUtf8, validSequenceLength } from '../json/go-json.ts';
 
 export const CHECKSUMS_FILE = 'CHECKSUMS';
 const MAX_VERIFY_LINE = 8192;
 
-/** Regular files under root (relative paths as bytes, `/`-separated), not following symlinks. */
-export async function listRegularFiles(root: string): Promise<Buffer[]> {
-  const out: Buffer[] = [];
-  const walk = async (relDir: Buffer | undefined): Promise<void> => {
-    const dirAbs = relDir === undefined ? Buffer.from(root) : Buffer.concat([Buffer.from(root + '/'), relDir]);
+/**
+ * Regular files under root as `/`-separated relative paths, in bytewise order of the whole path, without
+ * following symlinks. Streams: each directory is listed and sorted on its own (a directory sorts as its name
+ * plus `/`, which gives exactly the global order), so memory is bounded by the largest directory.
+ */
+export async function* walkRegularFiles(root: string): AsyncGenerator<Buffer> {
+  const slash = Buffer.from('/');
+  async function* walk(relDir: Buffer | undefined): AsyncGenerator<Buffer> {
+    const dirAbs = relDir === undefined ? Buffer.from(root) : Buffer.concat([Buffer.from(root), slash, relDir]);
     const entries = (await fsp.readdir(dirAbs, { withFileTypes: true, encoding: 'buffer' })) as unknown as Array<import('node:fs').Dirent<Buffer>>;
+    const keyed: Array<{ key: Buffer; name: Buffer; dir: boolean }> = [];
     for (const e of entries) {
-      const name = e.name;
-      const rel = relDir === undefined ? name : Buffer.concat([relDir, Buffer.from('/'), name]);
-      if (e.isDirectory()) await walk(rel);
-      else if (e.isFile()) out.push(rel);
+      if (e.isDirectory()) keyed.push({ key: Buffer.concat([e.name, slash]), name: e.name, dir: true });
+      else if (e.isFile()) keyed.push({ key: e.name, name: e.name, dir: false });
     }
-  };
-  await walk(undefined);
-  return out.sort(Buffer.compare);
+    keyed.sort((a, b) => Buffer.compare(a.key, b.key));
+    for (const k of keyed) {
+      const rel = relDir === undefined ? k.name : Buffer.concat([relDir, slash, k.name]);
+      if (k.dir) yield* walk(rel);
+      else yield rel;
+    }
+  }
+  yield* walk(undefined);
 }
 
+/** Every regular file under root, sorted (see walkRegularFiles); for small trees and tests. */
+export async function listRegularFiles(root: string): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for await (const rel of walkRegularFiles(root)) out.push(rel);
+  return out;
+}
+
+const HASH_BLOCK = 1024 * 1024;
+let hashBuffer: Buffer | undefined;
+
+/** Lower-case hex SHA-256 of a file, read synchronously through one shared block (files are hashed one at a time). */
 export async function sha256File(path: string | Buffer): Promise<string> {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
+  const fd = openSync(path, fsc.O_RDONLY);
+  try {
+    hashBuffer ??= Buffer.allocUnsafe(HASH_BLOCK);
+    for (;;) {
+      const n = readSync(fd, hashBuffer, 0, HASH_BLOCK, null);
+      if (n === 0) break;
+      h.update(hashBuffer.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
   return h.digest('hex');
 }
 
@@ -66,21 +95,34 @@ export function checksumLine(hex: string, rel: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
-/** WriteChecksums: lists every regular file but CHECKSUMS itself, then writes and fsyncs CHECKSUMS. */
+/** WriteChecksums: lists every regular file but CHECKSUMS itself, streaming the lines, then fsyncs CHECKSUMS. */
 export async function writeChecksums(root: string): Promise<number> {
-  const files = (await listRegularFiles(root)).filter((r) => !r.equals(Buffer.from(CHECKSUMS_FILE)));
-  const lines: Buffer[] = [];
-  for (const rel of files) {
-    lines.push(checksumLine(await sha256File(Buffer.concat([Buffer.from(root + '/'), rel])), rel));
-  }
-  const fh = await fsp.open(`${root}/${CHECKSUMS_FILE}`, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, 0o644);
+  const fd = openSync(`${root}/${CHECKSUMS_FILE}`, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, 0o644);
+  let count = 0;
   try {
-    await fh.writeFile(Buffer.concat(lines));
-    await fh.sync();
+    const pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = (): void => {
+      const b = Buffer.concat(pending);
+      let off = 0;
+      while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+      pending.length = 0;
+      pendingBytes = 0;
+    };
+    for await (const rel of walkRegularFiles(root)) {
+      if (rel.length === CHECKSUMS_FILE.length && rel.toString('latin1') === CHECKSUMS_FILE) continue;
+      const line = checksumLine(await sha256File(Buffer.concat([Buffer.from(root + '/'), rel])), rel);
+      pending.push(line);
+      pendingBytes += line.length;
+      count++;
+      if (pendingBytes >= 256 * 1024) flush();
+    }
+    flush();
+    fsyncSync(fd);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
-  return files.length;
+  return count;
 }
 
 export interface ChecksumRow {
@@ -195,7 +237,11 @@ export async function verifyChecksums(root: string, onFile?: (rel: Buffer) => vo
     if (actual !== row.hex) throw new DataError('CHECKSUM_MISMATCH', `backup: checksum mismatch: ${shown}: have ${actual} want ${row.hex}`, { path: shown });
     listed.add(row.rel.toString('latin1'));
   }
-  const unlisted = (await listRegularFiles(root)).filter((r) => r.toString('latin1') !== CHECKSUMS_FILE && !listed.has(r.toString('latin1')));
+  const unlisted: Buffer[] = [];
+  for await (const r of walkRegularFiles(root)) {
+    const key = r.toString('latin1');
+    if (key !== CHECKSUMS_FILE && !listed.has(key)) unlisted.push(r);
+  }
   return { verified: rows.length, unlisted };
 }
 

@@ -3,7 +3,7 @@
 // Every file is opened with O_NOFOLLOW|O_NONBLOCK and must be a regular file with exactly one link; directory
 // listings refuse symlinks and special files. Nothing here follows a link out of the tree.
 
-import { constants as fsc, promises as fsp, type Stats } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, lstatSync, openSync, promises as fsp, readSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { DataError } from '../errors.ts';
 import { absPath, joinRel, showRel, type RelPath } from './paths.ts';
@@ -32,7 +32,7 @@ export class TreeReader {
   async kind(rel: RelPath): Promise<EntryKind | undefined> {
     let st: Stats;
     try {
-      st = await fsp.lstat(absPath(this.root, rel));
+      st = lstatSync(absPath(this.root, rel));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -57,7 +57,7 @@ export class TreeReader {
     const out: DirEntry[] = [];
     for (const nameBytes of names) {
       const childRel = joinRel(rel, nameBytes);
-      const st = await fsp.lstat(absPath(this.root, childRel));
+      const st = lstatSync(absPath(this.root, childRel));
       out.push({ nameBytes, name: nameBytes.toString('utf8'), kind: this.#classify(childRel, st) });
     }
     return out;
@@ -83,15 +83,35 @@ export class TreeReader {
     return fh;
   }
 
-  /** Reads a whole file (bounded by maxBytes). */
+  /**
+   * Reads a whole file (bounded by maxBytes). Synchronous system calls: trees hold one small file per key,
+   * and thread-pool round trips would cost more than the reads themselves.
+   */
   async readFile(rel: RelPath, maxBytes = DEFAULT_MAX_FILE): Promise<Buffer> {
-    const fh = await this.open(rel);
+    let fd: number;
     try {
-      const st = await fh.stat();
+      fd = openSync(absPath(this.root, rel), fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
+        throw new DataError('TREE_SYMLINK', 'symbolic links are not allowed in a dump tree', { path: showRel(rel) });
+      }
+      throw err;
+    }
+    try {
+      const st = fstatSync(fd);
+      if (this.#classify(rel, st) !== 'file') throw new DataError('TREE_NOT_REGULAR', 'expected a regular file', { path: showRel(rel) });
       if (st.size > maxBytes) throw new DataError('TREE_FILE_TOO_LARGE', `file is ${st.size} bytes, over the ${maxBytes}-byte limit`, { path: showRel(rel) });
-      return await fh.readFile();
+      const out = Buffer.allocUnsafe(st.size);
+      let off = 0;
+      while (off < out.length) {
+        const n = readSync(fd, out, off, out.length - off, null);
+        if (n === 0) break;
+        off += n;
+      }
+      if (off !== st.size) throw new DataError('TREE_FILE_CHANGED', 'file changed size while being read', { path: showRel(rel) });
+      return out;
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   }
 

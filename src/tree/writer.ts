@@ -5,23 +5,29 @@
 // O_NOFOLLOW as a second line of defence. Adapter files are created with mode 0600 like the reference
 // (its CreateTemp + rename and sidecar opener both yield 0600); directories with 0755.
 
-import { constants as fsc, promises as fsp } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { closeSync, constants as fsc, openSync, promises as fsp, writeSync } from 'node:fs';
 import { absPath, checkRel, parentRel, type RelPath } from './paths.ts';
 
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o755;
 const SINK_BUFFER = 256 * 1024;
+const FIRST_BUFFER = 4 * 1024;
 
-/** A file being written sequentially; writes are buffered and flushed in large blocks. */
+/**
+ * A file being written sequentially; writes are buffered and flushed in large blocks. File system calls are
+ * synchronous: a dump tree has one file per key, and for small files a synchronous open/write/close costs a
+ * fraction of the thread-pool round trips (measured: 16k small files in 0.8 s against 4 s). The buffer
+ * starts small and grows, so a million small files do not each allocate a large block.
+ */
 export class FileSink {
-  readonly #fh: FileHandle;
-  #buf: Buffer = Buffer.allocUnsafe(SINK_BUFFER);
+  readonly #fd: number;
+  #buf: Buffer | undefined;
   #used = 0;
   #bytes = 0;
+  #closed = false;
 
-  constructor(fh: FileHandle) {
-    this.#fh = fh;
+  constructor(fd: number) {
+    this.#fd = fd;
   }
 
   /** Bytes written so far (buffered included). */
@@ -30,38 +36,54 @@ export class FileSink {
   }
 
   async write(data: Uint8Array | string): Promise<void> {
+    this.writeNow(data);
+  }
+
+  /** Synchronous write, for callers in a tight loop. */
+  writeNow(data: Uint8Array | string): void {
     const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     this.#bytes += b.length;
     if (b.length >= SINK_BUFFER) {
-      await this.flush();
-      await this.#writeAll(b);
+      this.#flush();
+      this.#writeAll(b);
       return;
     }
-    if (this.#used + b.length > SINK_BUFFER) await this.flush();
+    if (this.#used + b.length > SINK_BUFFER) this.#flush();
+    const need = this.#used + b.length;
+    if (this.#buf === undefined || this.#buf.length < need) {
+      let size = Math.max(FIRST_BUFFER, this.#buf?.length ?? 0);
+      while (size < need) size *= 2;
+      const grown = Buffer.allocUnsafe(Math.min(size, SINK_BUFFER));
+      if (this.#buf !== undefined) this.#buf.copy(grown, 0, 0, this.#used);
+      this.#buf = grown;
+    }
     this.#buf.set(b, this.#used);
     this.#used += b.length;
   }
 
   async flush(): Promise<void> {
-    if (this.#used === 0) return;
-    const chunk = this.#buf.subarray(0, this.#used);
-    this.#used = 0;
-    await this.#writeAll(chunk);
+    this.#flush();
   }
 
-  async #writeAll(b: Uint8Array): Promise<void> {
+  #flush(): void {
+    if (this.#used === 0 || this.#buf === undefined) return;
+    const chunk = this.#buf.subarray(0, this.#used);
+    this.#used = 0;
+    this.#writeAll(chunk);
+  }
+
+  #writeAll(b: Uint8Array): void {
     let off = 0;
-    while (off < b.length) {
-      const { bytesWritten } = await this.#fh.write(b, off, b.length - off);
-      off += bytesWritten;
-    }
+    while (off < b.length) off += writeSync(this.#fd, b, off, b.length - off);
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     try {
-      await this.flush();
+      this.#flush();
     } finally {
-      await this.#fh.close();
+      closeSync(this.#fd);
     }
   }
 }
@@ -80,6 +102,7 @@ export class TreeWriter {
     const key = b.toString('latin1');
     if (this.#madeDirs.has(key)) return;
     await fsp.mkdir(absPath(this.root, b), { recursive: true, mode: DIR_MODE });
+    if (this.#madeDirs.size >= 65536) this.#madeDirs.clear(); // a cache of directories known to exist, kept small
     this.#madeDirs.add(key);
   }
 
@@ -92,8 +115,8 @@ export class TreeWriter {
   async create(rel: RelPath): Promise<FileSink> {
     const b = checkRel(rel);
     await this.#mkParent(b);
-    const fh = await fsp.open(absPath(this.root, b), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, FILE_MODE);
-    return new FileSink(fh);
+    const fd = openSync(absPath(this.root, b), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, FILE_MODE);
+    return new FileSink(fd);
   }
 
   /** Writes a whole (small) file. */
