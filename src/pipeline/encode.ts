@@ -22,10 +22,16 @@ import { TreeReader } from '../tree/reader.ts';
 import { DEFAULT_MEMORY_BUDGET, decodeSnapshot } from './decode.ts';
 import { diffAdapterTrees } from './tree-diff.ts';
 
+/**
+ * Where an encode is. `done`/`total` count rows in the collect and write phases (collect has no total yet:
+ * `total` is 0) and snapshot bytes read back in the self-test phase.
+ */
 export interface EncodeProgress {
   readonly phase: 'collect' | 'write' | 'self-test';
   readonly rows: number;
   readonly bytesWritten: number;
+  readonly done: number;
+  readonly total: number;
 }
 
 export interface EncodeSnapshotOptions {
@@ -151,7 +157,9 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
   try {
     const sorter = new ExternalSorter({ scratchDir: join(sortRoot, 'rows'), memoryBudget: budget });
     let rows = 0;
-    const report = (phase: EncodeProgress['phase'], bytesWritten: number): void => opts.onProgress?.({ phase, rows, bytesWritten });
+    let rowsWritten = 0;
+    const report = (phase: EncodeProgress['phase'], bytesWritten: number, done: number, total: number): void =>
+      opts.onProgress?.({ phase, rows, bytesWritten, done, total });
     for (const a of adapters) {
       let sorters = 0;
       await a.encode({
@@ -169,7 +177,7 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
             throw new DataError('ENCODE_VALUE_TOO_LARGE', `backup: encoded value length exceeds limit: length ${userValue.length + VALUE_HEADER_SIZE} > ${MAX_ENCODED_VALUE}`, { key: userKey });
           }
           rows++;
-          if ((rows & 0xffff) === 0) report('collect', 0);
+          if ((rows & 0xffff) === 0) report('collect', 0, rows, 0);
           return sorter.add(encodeMvccKey(userKey, T), encodeMvccValue(userValue));
         },
       });
@@ -184,11 +192,14 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
           hash.update(chunk);
           let off = 0;
           while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
-          report('write', writer.bytesWritten);
+          report('write', writer.bytesWritten, rowsWritten, rows);
         },
       });
       await writer.writeHeader(T);
-      for await (const r of sorter.sorted()) await writer.writeEntry(r.key, r.value);
+      for await (const r of sorter.sorted()) {
+        await writer.writeEntry(r.key, r.value);
+        rowsWritten++;
+      }
       await writer.flush();
       await fh.sync();
     } finally {
@@ -199,8 +210,9 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
 
     let selfTest = { ran: false, matched: false, mismatchText: '' };
     if (opts.selfTest === true) {
-      report('self-test', writer.bytesWritten);
-      const mismatchText = await runSelfTest(opts, manifest, enabled, tmpPath, T);
+      const fileBytes = writer.bytesWritten;
+      report('self-test', fileBytes, 0, fileBytes);
+      const mismatchText = await runSelfTest(opts, manifest, enabled, tmpPath, T, (read) => report('self-test', fileBytes, read, fileBytes));
       selfTest = { ran: true, matched: mismatchText === '', mismatchText };
     }
     if (!selfTest.ran || selfTest.matched) {
@@ -232,7 +244,14 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
 }
 
 /** Decodes the produced file into scratch and diffs it against the input; returns the mismatch text. */
-async function runSelfTest(opts: EncodeSnapshotOptions, manifest: Manifest, enabled: readonly AdapterName[], fsmPath: string, T: bigint): Promise<string> {
+async function runSelfTest(
+  opts: EncodeSnapshotOptions,
+  manifest: Manifest,
+  enabled: readonly AdapterName[],
+  fsmPath: string,
+  T: bigint,
+  onBytesRead: (n: number) => void,
+): Promise<string> {
   const base = opts.scratchRoot ?? tmpdir();
   const scratch = await fsp.mkdtemp(join(base, 'encode-self-test-'));
   try {
@@ -247,6 +266,7 @@ async function runSelfTest(opts: EncodeSnapshotOptions, manifest: Manifest, enab
         selected: enabled,
         versions: 'all',
         scratchRoot: scratch,
+        onProgress: (p) => onBytesRead(p.bytesRead),
         ...(opts.memoryBudget !== undefined ? { memoryBudget: opts.memoryBudget } : {}),
         switches: {
           includeIncompleteUploads: ex.includeIncompleteUploads,

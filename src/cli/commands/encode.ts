@@ -79,7 +79,11 @@ export async function encodeCommand(args: readonly string[], io: CliIO, prog: st
     ...(override !== undefined ? { lastCommitTs: override } : {}),
     ...(scratchRoot !== '' ? { scratchRoot } : {}),
     ...hooks,
-    onProgress: (p) => progress.update(p.bytesWritten, p.bytesWritten, `${p.phase}: ${p.rows} rows`),
+    onProgress: (p) => {
+      if (p.phase === 'self-test') progress.update(p.done, p.total, 'self-test: decoding the written snapshot', 'bytes');
+      else if (p.phase === 'write') progress.update(p.done, p.total, `writing ${humanBytes(p.bytesWritten)}`, 'rows');
+      else progress.update(p.done, 0, 'reading the tree', 'rows');
+    },
   };
   const started = Date.now();
   let result: EncodeResult;
