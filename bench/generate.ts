@@ -38,7 +38,7 @@ const WORKLOADS: Readonly<Record<string, Workload>> = {
   'large-strings': {
     rows: (i) => [[Buffer.from(`!redis|str|blob:${pad(i)}`), encodeInlineValue(STRING_VERSION, body(256 * 1024, i), 0n)]],
   },
-  // HyperLogLogs with TTLs: two rows each (the sketch and the scan-index row).
+  // HyperLogLogs, each with an inline TTL.
   'hll-ttl': {
     rows: (i) => [[Buffer.from(`!redis|hll|hll:${pad(i)}`), encodeInlineValue(HLL_VERSION, body(1024, i), 1798761600000n)]],
   },
