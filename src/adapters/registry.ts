@@ -3,6 +3,7 @@
 
 import type { Adapter } from './adapter.ts';
 import { redisAdapter } from './redis/index.ts';
+import { sqsAdapter } from './sqs/index.ts';
 import { UNBUILT_ADAPTERS } from './unbuilt.ts';
 
-export const ALL_ADAPTERS: readonly Adapter[] = [redisAdapter, ...UNBUILT_ADAPTERS];
+export const ALL_ADAPTERS: readonly Adapter[] = [redisAdapter, sqsAdapter, ...UNBUILT_ADAPTERS];

@@ -28,15 +28,4 @@ function unbuilt(name: AdapterName, prefixes: readonly string[]): Adapter {
 export const UNBUILT_ADAPTERS: readonly Adapter[] = [
   unbuilt('dynamodb', ['!ddb|meta|table|', '!ddb|meta|gen|', '!ddb|item|', '!ddb|gsi|']),
   unbuilt('s3', ['!s3|bucket|meta|', '!s3|upload|meta|', '!s3|upload|part|', '!s3|chunkblob|', '!s3|obj|head|', '!s3|chunkref|', '!s3|blob|']),
-  unbuilt('sqs', [
-    '!sqs|queue|tombstone|',
-    '!sqs|queue|meta|',
-    '!sqs|queue|gen|',
-    '!sqs|queue|seq|',
-    '!sqs|msg|byage|',
-    '!sqs|msg|dedup|',
-    '!sqs|msg|group|',
-    '!sqs|msg|data|',
-    '!sqs|msg|vis|',
-  ]),
 ];

@@ -20,8 +20,20 @@ export class JsonNumber {
 
 export class JsonObject {
   readonly entries: ReadonlyArray<readonly [string, JsonValue]>;
-  constructor(entries: ReadonlyArray<readonly [string, JsonValue]>) {
+  /** The source text of each entry's value (same index as entries), for json.RawMessage fields. */
+  readonly rawValues: readonly string[];
+  constructor(entries: ReadonlyArray<readonly [string, JsonValue]>, rawValues: readonly string[] = []) {
     this.entries = entries;
+    this.rawValues = rawValues;
+  }
+  /** Source text of the value `field()` would return (Go json.RawMessage keeps the bytes as written). */
+  rawField(field: string): string | undefined {
+    const folded = field.toLowerCase();
+    let found: string | undefined;
+    this.entries.forEach(([k], i) => {
+      if (k === field || k.toLowerCase() === folded) found = this.rawValues[i];
+    });
+    return found;
   }
   /** Go struct-field lookup: the last key equal to `field` ignoring case; undefined when absent. */
   field(field: string): JsonValue | undefined {
@@ -242,10 +254,11 @@ class Parser {
   object(depth: number): JsonObject {
     this.pos++;
     const entries: [string, JsonValue][] = [];
+    const raws: string[] = [];
     this.ws();
     if (this.s[this.pos] === '}') {
       this.pos++;
-      return new JsonObject(entries);
+      return new JsonObject(entries, raws);
     }
     for (;;) {
       this.ws();
@@ -255,11 +268,13 @@ class Parser {
       if (this.s[this.pos] !== ':') throw new JsonSyntaxError("expected ':' after object key", this.pos);
       this.pos++;
       this.ws();
+      const start = this.pos;
       entries.push([k, this.value(depth + 1)]);
+      raws.push(this.s.slice(start, this.pos));
       this.ws();
       const c = this.s[this.pos];
       this.pos++;
-      if (c === '}') return new JsonObject(entries);
+      if (c === '}') return new JsonObject(entries, raws);
       if (c !== ',') throw new JsonSyntaxError("expected ',' or '}' in object", this.pos - 1);
     }
   }

@@ -22,6 +22,6 @@ test('adapters not built yet: their rows refuse to decode when selected, count a
 test('adapters not built yet: encode refuses a tree holding their data and ignores an absent directory', async () => {
   const { tree } = await decodeWith(ALL_ADAPTERS, buildFsm(1n, [{ key: '!redis|str|k', value: 'v' }]));
   await encodeWith(ALL_ADAPTERS, tree);
-  await fsp.mkdir(join(tree, 'sqs/q'), { recursive: true });
+  await fsp.mkdir(join(tree, 's3/bucket'), { recursive: true });
   await assert.rejects(encodeWith(ALL_ADAPTERS, tree), (e: unknown) => isEkvError(e) && e.code === 'ADAPTER_NOT_BUILT');
 });

@@ -28,6 +28,7 @@ export interface DecodeWithOptions {
   readonly switches?: Partial<DecodeSwitches>;
   readonly versions?: VersionPolicy;
   readonly memoryBudget?: number;
+  readonly warn?: (event: string, fields: Readonly<Record<string, unknown>>) => void;
 }
 
 /** Decodes `fsm` with the given adapters into `<new temp dir>/tree`. */
@@ -44,6 +45,7 @@ export async function decodeWith(adapters: readonly Adapter[], fsm: Uint8Array, 
     versions: opts.versions ?? 'all',
     ...(opts.switches !== undefined ? { switches: opts.switches } : {}),
     ...(opts.memoryBudget !== undefined ? { memoryBudget: opts.memoryBudget } : {}),
+    ...(opts.warn !== undefined ? { warn: opts.warn } : {}),
   });
   return { tree, result };
 }

@@ -1,0 +1,217 @@
+// Encoding `sqs/<queue>/` back into rows (elastickv: internal/backup/encode_sqs.go, encode_sqs_side.go).
+//
+// Per queue directory: `_queue.json` gives the config row (generation 1) and the generation row; each
+// message of `messages.jsonl` gives its data row (visibility state reset, generation 1) and the derived
+// visibility and by-age index rows; FIFO queues also get one dedup row per dedup id (the latest send wins)
+// and the sequence counter (the largest sequence number). Partitioned FIFO queues use the `p|` keyspace.
+// Group-lock rows are never written: a restored queue holds no locks. Memory stays bounded: messages are
+// streamed, and the dedup winners and duplicate-id check go through external sorters.
+
+import { createHash } from 'node:crypto';
+import { DataError } from '../../errors.ts';
+import { JsonTypeError, parseJsonBytes, type JsonValue } from '../../json/go-json-read.ts';
+import type { EncodeContext } from '../adapter.ts';
+import { jsonValues } from './json-stream.ts';
+import {
+  msgByAgeKey,
+  msgDataKey,
+  msgDedupKey,
+  msgVisKey,
+  partitionForGroup,
+  queueGenKey,
+  queueMetaKey,
+  queueSeqKey,
+  type Lane,
+} from './keys.ts';
+import {
+  DEDUP_SCOPE_GROUP,
+  DEDUP_SCOPE_QUEUE,
+  FIFO_THROUGHPUT_PER_GROUP,
+  FIFO_THROUGHPUT_PER_QUEUE,
+  MAX_PARTITIONS,
+  parseDumpMessage,
+  parseQueueJson,
+  renderDedupRecord,
+  renderStoredMessage,
+  renderStoredQueueMeta,
+  type Message,
+  type QueueConfig,
+} from './records.ts';
+
+/** The generation every restored queue gets (sqsRestoreGeneration). */
+export const RESTORE_GENERATION = 1n;
+/** FIFO dedup window: 5 minutes. */
+const DEDUP_WINDOW_MS = 5n * 60n * 1000n;
+
+const invalidQueue = (path: string, why: string): DataError => new DataError('SQS_INVALID_QUEUE', `backup: sqs encode invalid _queue.json: ${why}`, { path });
+const invalidMessage = (path: string, line: number | undefined, why: string): DataError =>
+  new DataError('SQS_INVALID_MESSAGE', `backup: sqs encode invalid messages.jsonl: ${why}`, line === undefined ? { path } : { path, line });
+
+export async function encodeSqs(ctx: EncodeContext): Promise<void> {
+  const kind = await ctx.tree.kind('sqs');
+  if (kind === undefined) return;
+  if (kind !== 'dir') throw new DataError('SQS_NOT_DIR', 'backup: sqs dump path is not a directory', { path: 'sqs' });
+  for (const e of await ctx.tree.list('sqs')) {
+    if (e.kind !== 'dir') continue; // the reference ignores loose files here
+    await encodeQueue(ctx, `sqs/${e.name}`);
+  }
+}
+
+function validateConfig(c: QueueConfig, rel: string): void {
+  if (c.formatVersion !== 1n) throw invalidQueue(rel, `unsupported format_version ${c.formatVersion}`);
+  if (![``, FIFO_THROUGHPUT_PER_GROUP, FIFO_THROUGHPUT_PER_QUEUE].includes(c.fifoThroughputLimit)) throw invalidQueue(rel, `unsupported fifo_throughput_limit ${JSON.stringify(c.fifoThroughputLimit)}`);
+  if (!['', DEDUP_SCOPE_GROUP, DEDUP_SCOPE_QUEUE].includes(c.deduplicationScope)) throw invalidQueue(rel, `unsupported deduplication_scope ${JSON.stringify(c.deduplicationScope)}`);
+  const n = c.partitionCount;
+  if (n !== 0 && (n & (n - 1)) !== 0) throw invalidQueue(rel, `partition_count ${n} must be a power of two`);
+  if (n > MAX_PARTITIONS) throw invalidQueue(rel, `partition_count ${n} exceeds max ${MAX_PARTITIONS}`);
+  if (!c.fifo) {
+    if (n > 1) throw invalidQueue(rel, `partition_count ${n} is only valid on FIFO queues`);
+    if (c.fifoThroughputLimit !== '') throw invalidQueue(rel, `fifo_throughput_limit=${JSON.stringify(c.fifoThroughputLimit)} is only valid on FIFO queues`);
+    if (c.deduplicationScope !== '') throw invalidQueue(rel, `deduplication_scope=${JSON.stringify(c.deduplicationScope)} is only valid on FIFO queues`);
+    return;
+  }
+  if (n > 1 && c.deduplicationScope === DEDUP_SCOPE_QUEUE) throw invalidQueue(rel, `deduplication_scope="queue" is incompatible with partition_count ${n}`);
+  if (c.fifoThroughputLimit === FIFO_THROUGHPUT_PER_GROUP && n <= 1) throw invalidQueue(rel, `fifo_throughput_limit="perMessageGroupId" requires partition_count > 1`);
+  if (c.name === '') throw invalidQueue(rel, 'empty queue name');
+}
+
+async function readConfig(ctx: EncodeContext, dir: string): Promise<QueueConfig> {
+  const rel = `${dir}/_queue.json`;
+  if ((await ctx.tree.kind(rel)) === undefined) throw invalidQueue(rel, 'missing (every queue directory needs its _queue.json)');
+  let config: QueueConfig;
+  try {
+    config = parseQueueJson(parseJsonBytes(await ctx.tree.readFile(rel)));
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    throw invalidQueue(rel, (err as Error).message);
+  }
+  validateConfig(config, rel);
+  if (config.name === '') throw invalidQueue(rel, 'empty queue name');
+  return config;
+}
+
+/** The partitioning gates of the reference, applied to every message before anything is emitted. */
+function checkPartitioning(c: QueueConfig, m: Message, rel: string, line: number): void {
+  const where = `queue ${JSON.stringify(c.name)} (partition_count=${c.partitionCount})`;
+  if (c.partitionCount <= 1) {
+    if (m.partition !== undefined && m.partition !== 0) throw invalidMessage(rel, line, `${where}: classic queue message ${JSON.stringify(m.messageId)} has partition=${m.partition}`);
+    return;
+  }
+  if (m.partition === undefined) {
+    throw new DataError('SQS_MISSING_PARTITION', `backup: sqs partitioned queue message missing partition field: ${where}: message ${JSON.stringify(m.messageId)}`, { path: rel, line });
+  }
+  if (m.partition >= c.partitionCount) {
+    throw new DataError('SQS_PARTITION_OUT_OF_RANGE', `backup: sqs message partition out of range: ${where}: message ${JSON.stringify(m.messageId)} partition=${m.partition}`, { path: rel, line });
+  }
+  if (c.fifoThroughputLimit === FIFO_THROUGHPUT_PER_QUEUE) {
+    if (m.partition !== 0) throw new DataError('SQS_PARTITION_ROUTING_MISMATCH', `backup: sqs perQueue HT-FIFO queue must keep all messages on partition 0: ${where}: message ${JSON.stringify(m.messageId)} partition=${m.partition}`, { path: rel, line });
+    return;
+  }
+  const want = partitionForGroup(c.partitionCount, false, m.messageGroupId);
+  if (m.partition !== want) {
+    throw new DataError('SQS_PARTITION_HASH_MISMATCH', `backup: sqs message partition disagrees with partitionFor(message_group_id): ${where}, group ${JSON.stringify(m.messageGroupId)}: message ${JSON.stringify(m.messageId)} partition=${m.partition}, want ${want}`, { path: rel, line });
+  }
+}
+
+async function* messagesOf(ctx: EncodeContext, rel: string): AsyncGenerator<{ readonly msg: Message; readonly line: number }> {
+  for await (const { value, line } of jsonValues(ctx.tree, rel, 'SQS_INVALID_MESSAGE', 'backup: sqs encode invalid messages.jsonl')) {
+    let msg: Message;
+    try {
+      msg = parseDumpMessage(value as JsonValue);
+    } catch (err) {
+      if (err instanceof JsonTypeError) throw invalidMessage(rel, line, err.message);
+      throw err;
+    }
+    yield { msg, line };
+  }
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
+
+function u64(n: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(BigInt.asUintN(64, n));
+  return b;
+}
+
+const lengthPrefixed = (s: string): Buffer => {
+  const b = Buffer.from(s, 'utf8');
+  return Buffer.concat([u32(b.length), b]);
+};
+
+/** Descending int64 order as ascending bytes. */
+const descendingInt64 = (n: bigint): Buffer => u64(~(n + (1n << 63n)));
+
+function resolveDedupId(c: QueueConfig, m: Message): string {
+  if (m.messageDedupId !== '') return m.messageDedupId;
+  if (c.contentBasedDeduplication) return createHash('sha256').update(m.body).digest('hex');
+  return '';
+}
+
+async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
+  const config = await readConfig(ctx, dir);
+  await ctx.emit(queueMetaKey(config.name), renderStoredQueueMeta(config, RESTORE_GENERATION));
+  await ctx.emit(queueGenKey(config.name), Buffer.from(String(RESTORE_GENERATION)));
+
+  const rel = `${dir}/messages.jsonl`;
+  if ((await ctx.tree.kind(rel)) === undefined) return;
+  const partitioned = config.partitionCount > 1;
+
+  // Pass 1: every message is checked (and ids collected) before any row is emitted, as in the reference.
+  const ids = ctx.newSorter();
+  for await (const { msg, line } of messagesOf(ctx, rel)) {
+    if (msg.messageId === '') throw invalidMessage(rel, line, 'message missing message_id');
+    if (config.fifo && msg.messageGroupId === '') {
+      throw new DataError('SQS_FIFO_MISSING_GROUP', `backup: sqs FIFO queue ${JSON.stringify(config.name)}: message ${JSON.stringify(msg.messageId)} has no message_group_id`, { path: rel, line });
+    }
+    checkPartitioning(config, msg, rel, line);
+    await ids.add(Buffer.from(msg.messageId, 'utf8'), u32(line));
+  }
+  let prev: { id: Buffer; line: number } | undefined;
+  for await (const { key, value } of ids.sorted()) {
+    const id = Buffer.from(key);
+    const line = Buffer.from(value).readUInt32BE(0);
+    if (prev !== undefined && prev.id.equals(id)) {
+      throw new DataError('SQS_DUPLICATE_MESSAGE_ID', `backup: sqs queue ${JSON.stringify(config.name)}: message id ${JSON.stringify(id.toString('utf8'))} appears on lines ${prev.line} and ${line}`, { path: rel, line });
+    }
+    prev = { id, line };
+  }
+
+  // Pass 2: rows.
+  const dedup = config.fifo ? ctx.newSorter() : undefined;
+  let maxSeq = 0n;
+  for await (const { msg } of messagesOf(ctx, rel)) {
+    const lane: Lane = partitioned ? { partitioned: true, partition: msg.partition ?? 0 } : { partitioned: false };
+    const id = Buffer.from(msg.messageId, 'utf8');
+    await ctx.emit(msgDataKey(config.name, lane, RESTORE_GENERATION, msg.messageId), renderStoredMessage(msg, RESTORE_GENERATION));
+    await ctx.emit(msgVisKey(config.name, lane, RESTORE_GENERATION, msg.availableAtMillis, msg.messageId), id);
+    await ctx.emit(msgByAgeKey(config.name, lane, RESTORE_GENERATION, msg.sendTimestampMillis, msg.messageId), id);
+    if (msg.sequenceNumber > maxSeq) maxSeq = msg.sequenceNumber;
+    if (dedup === undefined) continue;
+    const dedupId = resolveDedupId(config, msg);
+    if (dedupId === '') continue;
+    // Winner per dedup key: the latest send; among equal send times the first in the reference's
+    // iteration order (file order for classic queues; partition, send time, sequence, id for partitioned).
+    const tuple = partitioned ? Buffer.concat([u32(lane.partitioned ? lane.partition : 0), lengthPrefixed(msg.messageGroupId), lengthPrefixed(dedupId)]) : lengthPrefixed(dedupId);
+    const order = partitioned ? Buffer.concat([descendingInt64(msg.sendTimestampMillis), u64(msg.sequenceNumber), id]) : descendingInt64(msg.sendTimestampMillis);
+    const rowKey = msgDedupKey(config.name, lane, RESTORE_GENERATION, msg.messageGroupId, dedupId);
+    const rowValue = renderDedupRecord(msg.messageId, msg.sendTimestampMillis, msg.sendTimestampMillis + DEDUP_WINDOW_MS, msg.sequenceNumber);
+    await dedup.add(Buffer.concat([tuple, order]), Buffer.concat([u32(tuple.length), u32(rowKey.length), rowKey, rowValue]));
+  }
+  if (dedup !== undefined) {
+    let lastTuple: Buffer | undefined;
+    for await (const { key, value } of dedup.sorted()) {
+      const v = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      const tuple = Buffer.from(key).subarray(0, v.readUInt32BE(0));
+      if (lastTuple !== undefined && lastTuple.equals(tuple)) continue;
+      lastTuple = tuple;
+      const keyLen = v.readUInt32BE(4);
+      await ctx.emit(v.subarray(8, 8 + keyLen), v.subarray(8 + keyLen));
+    }
+  }
+  if (config.fifo && maxSeq > 0n) await ctx.emit(queueSeqKey(config.name), Buffer.from(maxSeq.toString()));
+}

@@ -1,0 +1,321 @@
+// SQS values and dump files (elastickv: internal/backup/sqs.go, encode_sqs.go, encode_sqs_side.go).
+//
+// Live values are a 4-byte magic then Go json.Marshal output: the queue config (00 'S' 'Q' 01) with
+// `is_fifo`/`content_based_dedup` names and a `generation`, and the message (00 'S' 'M' 01) whose `body` and
+// `current_receipt_token` are []byte (standard base64 with padding). The dump files:
+// - `_queue.json`: json.MarshalIndent of the public config (HTML escaping on, no trailing newline);
+// - `messages.jsonl`: one json.Encoder line per message (HTML escaping off), `body` a JSON string when it is
+//   valid UTF-8 (marshalled on its own, so `<>&` are escaped even here) and `{"base64":"<base64url>"}`
+//   otherwise; `message_attributes` are json.RawMessage values, kept as written and compacted.
+
+import { DataError } from '../../errors.ts';
+import { GoMap, GoRaw, goMarshal, isValidUtf8, quoteString, type GoJson } from '../../json/go-json.ts';
+import {
+  JsonNumber,
+  JsonObject,
+  JsonTypeError,
+  parseJsonBytes,
+  readBool,
+  readInt,
+  readObject,
+  readString,
+  readUint,
+  type JsonValue,
+} from '../../json/go-json-read.ts';
+import { decodeBase64UrlRaw } from '../../tree/segment.ts';
+import { META_MAGIC, MSG_MAGIC } from './keys.ts';
+
+export const QUEUE_FORMAT_VERSION = 1n;
+export const FIFO_THROUGHPUT_PER_QUEUE = 'perQueue';
+export const FIFO_THROUGHPUT_PER_GROUP = 'perMessageGroupId';
+export const DEDUP_SCOPE_GROUP = 'messageGroup';
+export const DEDUP_SCOPE_QUEUE = 'queue';
+export const MAX_PARTITIONS = 32;
+
+/** A queue's configuration as the dump carries it (sqsQueueMetaPublic). */
+export interface QueueConfig {
+  readonly formatVersion: bigint;
+  readonly name: string;
+  readonly fifo: boolean;
+  readonly contentBasedDeduplication: boolean;
+  readonly visibilityTimeoutSeconds: bigint;
+  readonly messageRetentionSeconds: bigint;
+  readonly delaySeconds: bigint;
+  readonly receiveMessageWaitSeconds: bigint;
+  readonly maximumMessageSize: bigint;
+  readonly redrivePolicy: string;
+  readonly redriveAllowPolicy: string;
+  readonly partitionCount: number;
+  readonly fifoThroughputLimit: string;
+  readonly deduplicationScope: string;
+}
+
+/** One message (sqsMessageRecord). */
+export interface Message {
+  readonly messageId: string;
+  readonly body: Buffer;
+  readonly md5OfBody: string;
+  readonly md5OfMessageAttributes: string;
+  /** Go map[string]json.RawMessage: undefined for a nil map; values are JSON source text. */
+  readonly messageAttributes: ReadonlyMap<string, string> | undefined;
+  readonly senderId: string;
+  readonly sendTimestampMillis: bigint;
+  readonly availableAtMillis: bigint;
+  readonly visibleAtMillis: bigint;
+  readonly receiveCount: bigint;
+  readonly firstReceiveMillis: bigint;
+  readonly currentReceiptToken: Buffer | undefined;
+  readonly queueGeneration: bigint;
+  readonly messageGroupId: string;
+  readonly messageDedupId: string;
+  readonly sequenceNumber: bigint;
+  readonly deadLetterSourceArn: string;
+  readonly partition: number | undefined;
+}
+
+/** Go's []byte JSON decoding: standard base64 with padding, `\r` and `\n` ignored; null is nil. */
+function readStdBase64(v: JsonValue | undefined, field: string): Buffer | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new JsonTypeError(`${field}: cannot unmarshal ${v instanceof JsonNumber ? 'number' : 'value'} into []byte`);
+  const s = v.replace(/[\r\n]/g, '');
+  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s)) throw new JsonTypeError(`${field}: illegal base64 data`);
+  return Buffer.from(s, 'base64');
+}
+
+function readRawMap(obj: JsonObject, field: string): Map<string, string> | undefined {
+  const v = obj.field(field);
+  const o = readObject(v, field);
+  if (o === undefined) return undefined;
+  const out = new Map<string, string>();
+  o.entries.forEach(([k], i) => out.set(k, o.rawValues[i] as string));
+  return out;
+}
+
+function readPartition(v: JsonValue | undefined): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  return Number(readUint(v, 'partition', 32));
+}
+
+/** The dump's body: a JSON string (UTF-8 text) or exactly `{"base64": "<base64url>"}`. */
+function readDumpBody(v: JsonValue | undefined): Buffer {
+  if (v === undefined || v === null) return Buffer.alloc(0);
+  if (typeof v === 'string') return Buffer.from(v, 'utf8');
+  if (!(v instanceof JsonObject)) throw new JsonTypeError('body: must be a string or {"base64": …}');
+  for (const k of v.keys()) if (k.toLowerCase() !== 'base64') throw new JsonTypeError(`body: unknown field "${k}" in the base64 envelope`);
+  const b = v.field('base64');
+  if (b === undefined || b === null) throw new JsonTypeError('body: sqs message body object missing base64 field');
+  const raw = decodeBase64UrlRaw(readString(b, 'body.base64'));
+  if (raw === undefined) throw new JsonTypeError('body: base64 is not base64url without padding');
+  return Buffer.from(raw);
+}
+
+function messageFrom(o: JsonObject, dump: boolean): Message {
+  return {
+    messageId: readString(o.field('message_id'), 'message_id'),
+    body: dump ? readDumpBody(o.field('body')) : (readStdBase64(o.field('body'), 'body') ?? Buffer.alloc(0)),
+    md5OfBody: readString(o.field('md5_of_body'), 'md5_of_body'),
+    md5OfMessageAttributes: readString(o.field('md5_of_message_attributes'), 'md5_of_message_attributes'),
+    messageAttributes: readRawMap(o, 'message_attributes'),
+    senderId: readString(o.field('sender_id'), 'sender_id'),
+    sendTimestampMillis: readInt(o.field('send_timestamp_millis'), 'send_timestamp_millis'),
+    availableAtMillis: readInt(o.field('available_at_millis'), 'available_at_millis'),
+    visibleAtMillis: readInt(o.field('visible_at_millis'), 'visible_at_millis'),
+    receiveCount: readInt(o.field('receive_count'), 'receive_count'),
+    firstReceiveMillis: readInt(o.field('first_receive_millis'), 'first_receive_millis'),
+    currentReceiptToken: readStdBase64(o.field('current_receipt_token'), 'current_receipt_token'),
+    queueGeneration: readUint(o.field('queue_generation'), 'queue_generation'),
+    messageGroupId: readString(o.field('message_group_id'), 'message_group_id'),
+    messageDedupId: readString(o.field('message_deduplication_id'), 'message_deduplication_id'),
+    sequenceNumber: readUint(o.field('sequence_number'), 'sequence_number'),
+    deadLetterSourceArn: readString(o.field('dead_letter_source_arn'), 'dead_letter_source_arn'),
+    partition: dump ? readPartition(o.field('partition')) : undefined,
+  };
+}
+
+/** A `!sqs|msg|data|` value. */
+export function parseLiveMessage(value: Uint8Array, key: Uint8Array): Message {
+  const bad = (why: string): DataError => new DataError('SQS_INVALID_MESSAGE', `backup: invalid !sqs|msg|data value: ${why}`, { key });
+  const v = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (!v.subarray(0, MSG_MAGIC.length).equals(MSG_MAGIC)) throw bad('missing magic prefix');
+  let o: JsonValue;
+  try {
+    o = parseJsonBytes(v.subarray(MSG_MAGIC.length));
+    if (!(o instanceof JsonObject)) throw new JsonTypeError('not a JSON object');
+    return messageFrom(o, false);
+  } catch (err) {
+    throw bad((err as Error).message);
+  }
+}
+
+/** One decoded messages.jsonl value; throws JsonTypeError / JsonSyntaxError for the caller to place. */
+export function parseDumpMessage(v: JsonValue): Message {
+  if (!(v instanceof JsonObject)) throw new JsonTypeError('a message must be a JSON object');
+  return messageFrom(v, true);
+}
+
+/** A `!sqs|queue|meta|` value, projected to the dump's config. */
+export function parseLiveQueueMeta(value: Uint8Array, key: Uint8Array): QueueConfig {
+  const bad = (why: string): DataError => new DataError('SQS_INVALID_QUEUE_META', `backup: invalid !sqs|queue|meta value: ${why}`, { key });
+  const v = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (!v.subarray(0, META_MAGIC.length).equals(META_MAGIC)) throw bad('missing magic prefix');
+  try {
+    const o = parseJsonBytes(v.subarray(META_MAGIC.length));
+    if (!(o instanceof JsonObject)) throw new JsonTypeError('not a JSON object');
+    return {
+      formatVersion: QUEUE_FORMAT_VERSION,
+      name: readString(o.field('name'), 'name'),
+      fifo: readBool(o.field('is_fifo'), 'is_fifo'),
+      contentBasedDeduplication: readBool(o.field('content_based_dedup'), 'content_based_dedup'),
+      ...commonConfig(o),
+    };
+  } catch (err) {
+    throw bad((err as Error).message);
+  }
+}
+
+function commonConfig(o: JsonObject) {
+  return {
+    visibilityTimeoutSeconds: readInt(o.field('visibility_timeout_seconds'), 'visibility_timeout_seconds'),
+    messageRetentionSeconds: readInt(o.field('message_retention_seconds'), 'message_retention_seconds'),
+    delaySeconds: readInt(o.field('delay_seconds'), 'delay_seconds'),
+    receiveMessageWaitSeconds: readInt(o.field('receive_message_wait_seconds'), 'receive_message_wait_seconds'),
+    maximumMessageSize: readInt(o.field('maximum_message_size'), 'maximum_message_size'),
+    redrivePolicy: readString(o.field('redrive_policy'), 'redrive_policy'),
+    redriveAllowPolicy: readString(o.field('redrive_allow_policy'), 'redrive_allow_policy'),
+    partitionCount: Number(readUint(o.field('partition_count'), 'partition_count', 32)),
+    fifoThroughputLimit: readString(o.field('fifo_throughput_limit'), 'fifo_throughput_limit'),
+    deduplicationScope: readString(o.field('deduplication_scope'), 'deduplication_scope'),
+  };
+}
+
+/** `_queue.json` as read by the encoder (unknown fields ignored, Go field matching). */
+export function parseQueueJson(o: JsonValue): QueueConfig {
+  if (!(o instanceof JsonObject)) throw new JsonTypeError('_queue.json must hold a JSON object');
+  return {
+    formatVersion: readUint(o.field('format_version'), 'format_version', 32),
+    name: readString(o.field('name'), 'name'),
+    fifo: readBool(o.field('fifo'), 'fifo'),
+    contentBasedDeduplication: readBool(o.field('content_based_deduplication'), 'content_based_deduplication'),
+    ...commonConfig(o),
+  };
+}
+
+const omitZero = (n: bigint): bigint | undefined => (n === 0n ? undefined : n);
+const omitEmpty = (s: string): string | undefined => (s === '' ? undefined : s);
+
+/** `_queue.json` bytes: MarshalIndent, HTML escaping on, no trailing newline. */
+export function renderQueueJson(c: QueueConfig): string {
+  return goMarshal(
+    {
+      format_version: c.formatVersion,
+      name: c.name,
+      fifo: c.fifo ? true : undefined,
+      content_based_deduplication: c.contentBasedDeduplication ? true : undefined,
+      visibility_timeout_seconds: c.visibilityTimeoutSeconds,
+      message_retention_seconds: c.messageRetentionSeconds,
+      delay_seconds: c.delaySeconds,
+      receive_message_wait_seconds: omitZero(c.receiveMessageWaitSeconds),
+      maximum_message_size: omitZero(c.maximumMessageSize),
+      redrive_policy: omitEmpty(c.redrivePolicy),
+      redrive_allow_policy: omitEmpty(c.redriveAllowPolicy),
+      partition_count: c.partitionCount === 0 ? undefined : BigInt(c.partitionCount),
+      fifo_throughput_limit: omitEmpty(c.fifoThroughputLimit),
+      deduplication_scope: omitEmpty(c.deduplicationScope),
+    },
+    { escapeHTML: true, indent: true },
+  );
+}
+
+/** The stored queue config the encoder writes (sqsStoredQueueMeta) with its magic. */
+export function renderStoredQueueMeta(c: QueueConfig, generation: bigint): Buffer {
+  const json = goMarshal(
+    {
+      name: c.name,
+      generation,
+      is_fifo: c.fifo ? true : undefined,
+      content_based_dedup: c.contentBasedDeduplication ? true : undefined,
+      visibility_timeout_seconds: c.visibilityTimeoutSeconds,
+      message_retention_seconds: c.messageRetentionSeconds,
+      delay_seconds: c.delaySeconds,
+      receive_message_wait_seconds: c.receiveMessageWaitSeconds,
+      maximum_message_size: c.maximumMessageSize,
+      redrive_policy: omitEmpty(c.redrivePolicy),
+      redrive_allow_policy: omitEmpty(c.redriveAllowPolicy),
+      partition_count: c.partitionCount === 0 ? undefined : BigInt(c.partitionCount),
+      fifo_throughput_limit: omitEmpty(c.fifoThroughputLimit),
+      deduplication_scope: omitEmpty(c.deduplicationScope),
+    },
+    { escapeHTML: true, indent: false },
+  );
+  return Buffer.concat([META_MAGIC, Buffer.from(json, 'utf8')]);
+}
+
+function attributesMap(m: Message): GoMap | undefined {
+  if (m.messageAttributes === undefined || m.messageAttributes.size === 0) return undefined;
+  return new GoMap([...m.messageAttributes].map(([k, raw]) => [k, new GoRaw(raw)] as const));
+}
+
+/** The body field of a dump line: a string marshalled on its own (HTML-escaped), or the base64 envelope. */
+function dumpBody(body: Buffer): GoRaw {
+  if (isValidUtf8(body)) return new GoRaw(quoteString(body.toString('utf8'), true));
+  return new GoRaw(`{"base64":"${body.toString('base64url')}"}`);
+}
+
+/** One messages.jsonl line (with its newline). */
+export function renderDumpLine(m: Message): string {
+  const value: GoJson = {
+    message_id: m.messageId,
+    body: dumpBody(m.body),
+    md5_of_body: omitEmpty(m.md5OfBody),
+    md5_of_message_attributes: omitEmpty(m.md5OfMessageAttributes),
+    message_attributes: attributesMap(m),
+    sender_id: omitEmpty(m.senderId),
+    send_timestamp_millis: m.sendTimestampMillis,
+    available_at_millis: m.availableAtMillis,
+    visible_at_millis: m.visibleAtMillis,
+    receive_count: m.receiveCount,
+    first_receive_millis: omitZero(m.firstReceiveMillis),
+    current_receipt_token: m.currentReceiptToken === undefined || m.currentReceiptToken.length === 0 ? undefined : m.currentReceiptToken.toString('base64'),
+    queue_generation: m.queueGeneration,
+    message_group_id: omitEmpty(m.messageGroupId),
+    message_deduplication_id: omitEmpty(m.messageDedupId),
+    sequence_number: omitZero(m.sequenceNumber),
+    dead_letter_source_arn: omitEmpty(m.deadLetterSourceArn),
+    partition: m.partition === undefined ? undefined : BigInt(m.partition),
+  };
+  return goMarshal(value, { escapeHTML: false, indent: false }) + '\n';
+}
+
+/** The stored message the encoder writes (sqsStoredMessage): visibility state reset, generation stamped. */
+export function renderStoredMessage(m: Message, generation: bigint): Buffer {
+  const json = goMarshal(
+    {
+      message_id: m.messageId,
+      body: m.body.toString('base64'),
+      md5_of_body: m.md5OfBody,
+      md5_of_message_attributes: omitEmpty(m.md5OfMessageAttributes),
+      message_attributes: attributesMap(m),
+      sender_id: omitEmpty(m.senderId),
+      send_timestamp_millis: m.sendTimestampMillis,
+      available_at_millis: m.availableAtMillis,
+      visible_at_millis: 0n,
+      receive_count: 0n,
+      current_receipt_token: null,
+      queue_generation: generation,
+      message_group_id: omitEmpty(m.messageGroupId),
+      message_deduplication_id: omitEmpty(m.messageDedupId),
+      sequence_number: omitZero(m.sequenceNumber),
+      dead_letter_source_arn: omitEmpty(m.deadLetterSourceArn),
+    },
+    { escapeHTML: true, indent: false },
+  );
+  return Buffer.concat([MSG_MAGIC, Buffer.from(json, 'utf8')]);
+}
+
+/** The FIFO dedup row's value (sqsFifoDedupRecord), json.Marshal. */
+export function renderDedupRecord(messageId: string, sendTs: bigint, expiresAt: bigint, originalSequence: bigint): Buffer {
+  return Buffer.from(
+    goMarshal({ message_id: messageId, send_timestamp_ms: sendTs, expires_at_millis: expiresAt, original_sequence: omitZero(originalSequence) }, { escapeHTML: true, indent: false }),
+    'utf8',
+  );
+}

@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { sqsAdapter } from '../../../src/adapters/sqs/index.ts';
+import { msgByAgeKey, msgDataKey, msgDedupKey, msgVisKey, partitionForGroup, queueSeqKey } from '../../../src/adapters/sqs/keys.ts';
+import { renderDedupRecord, renderStoredMessage, type Message } from '../../../src/adapters/sqs/records.ts';
+import { DEFAULT_DECODE_SWITCHES } from '../../../src/adapters/adapter.ts';
+import { isEkvError } from '../../../src/errors.ts';
+import { buildFsm } from '../../helpers/fsm.ts';
+import { decodeWith, encodeWith, readTree, rowsOf, tempDir } from '../../helpers/adapter-harness.ts';
+import { be32, be64, SQS_ROWS } from './rows.ts';
+
+const adapters = [sqsAdapter];
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const cat = (...p: Array<string | Buffer>): Buffer => Buffer.concat(p.map((x) => (typeof x === 'string' ? Buffer.from(x, 'latin1') : x)));
+
+test('keys: golden bytes for every row family, classic and partitioned', () => {
+  // "q" → cQ, "m" → bQ, "g" → Zw, "d" → ZA in base64url without padding.
+  const classic = { partitioned: false } as const;
+  const p2 = { partitioned: true, partition: 2 } as const;
+  assert.equal(hex(msgDataKey('q', classic, 1n, 'm')), hex(cat('!sqs|msg|data|cQ', be64(1n), 'bQ')));
+  assert.equal(hex(msgDataKey('q', p2, 1n, 'm')), hex(cat('!sqs|msg|data|p|cQ|', be32(2), be64(1n), 'bQ')));
+  assert.equal(hex(msgVisKey('q', classic, 1n, 1500n, 'm')), hex(cat('!sqs|msg|vis|cQ', be64(1n), be64(1500n), 'bQ')));
+  assert.equal(hex(msgVisKey('q', p2, 1n, -5n, 'm')), hex(cat('!sqs|msg|vis|p|cQ|', be32(2), be64(1n), be64(0n), 'bQ')), 'negative times clamp to 0');
+  assert.equal(hex(msgByAgeKey('q', classic, 1n, 7n, 'm')), hex(cat('!sqs|msg|byage|cQ', be64(1n), be64(7n), 'bQ')));
+  assert.equal(hex(msgDedupKey('q', classic, 1n, 'g', 'd')), hex(cat('!sqs|msg|dedup|cQ', be64(1n), 'ZA')), 'classic dedup keys carry no group');
+  assert.equal(hex(msgDedupKey('q', p2, 1n, 'g', 'd')), hex(cat('!sqs|msg|dedup|p|cQ|', be32(2), be64(1n), 'Zw|ZA')));
+  assert.equal(queueSeqKey('q').toString(), '!sqs|queue|seq|cQ');
+});
+
+test('partitionFor: FNV-1a 32 masked by the partition count (agrees with the reference on "a")', () => {
+  // FNV-1a("a") = 0xe40c292c, FNV-1a("b") = 0xe70c2de5.
+  assert.equal(partitionForGroup(4, false, 'a'), 0xe40c292c & 3);
+  assert.equal(partitionForGroup(4, false, 'b'), 0xe70c2de5 & 3);
+  assert.equal(partitionForGroup(32, false, 'b'), 0xe70c2de5 & 31);
+  assert.equal(partitionForGroup(4, true, 'b'), 0, 'perQueue routes every group to partition 0');
+  assert.equal(partitionForGroup(1, false, 'b'), 0);
+  assert.equal(partitionForGroup(4, false, ''), 0);
+});
+
+const MSG: Message = {
+  messageId: 'm<1>',
+  body: Buffer.from('hi'),
+  md5OfBody: 'md5',
+  md5OfMessageAttributes: '',
+  messageAttributes: new Map([['b', '{"v" : "<&>"}'], ['a', '1']]),
+  senderId: '',
+  sendTimestampMillis: 10n,
+  availableAtMillis: 20n,
+  visibleAtMillis: 30n,
+  receiveCount: 4n,
+  firstReceiveMillis: 5n,
+  currentReceiptToken: Buffer.from('t'),
+  queueGeneration: 7n,
+  messageGroupId: 'g',
+  messageDedupId: '',
+  sequenceNumber: 0n,
+  deadLetterSourceArn: '',
+  partition: 1,
+};
+
+test('values: the stored message and dedup record as Go marshals them', () => {
+  const want =
+    '{"message_id":"m\\u003c1\\u003e","body":"aGk=","md5_of_body":"md5","message_attributes":{"a":1,"b":{"v":"\\u003c\\u0026\\u003e"}},' +
+    '"send_timestamp_millis":10,"available_at_millis":20,"visible_at_millis":0,"receive_count":0,"current_receipt_token":null,' +
+    '"queue_generation":1,"message_group_id":"g"}';
+  assert.equal(renderStoredMessage(MSG, 1n).toString('latin1'), `\x00SM\x01${want}`);
+  assert.equal(renderDedupRecord('m', 10n, 300010n, 0n).toString(), '{"message_id":"m","send_timestamp_ms":10,"expires_at_millis":300010}');
+  assert.equal(renderDedupRecord('m', 10n, 300010n, 9n).toString(), '{"message_id":"m","send_timestamp_ms":10,"expires_at_millis":300010,"original_sequence":9}');
+});
+
+test('decode: send order, live generation only, visibility zeroed, orphans reported', async () => {
+  const warnings: string[] = [];
+  const { tree } = await decodeWith(adapters, buildFsm(1000n, SQS_ROWS), { warn: (e) => warnings.push(e) });
+  const files = await readTree(join(tree, 'sqs'));
+  assert.deepEqual([...files.keys()].sort(), ['fast.fifo/_queue.json', 'fast.fifo/messages.jsonl', 'jobs.fifo/_queue.json', 'jobs.fifo/messages.jsonl', 'orders/_queue.json', 'orders/messages.jsonl']);
+  const orders = files.get('orders/messages.jsonl')!.toString().trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(orders.map((m) => m.message_id), ['m-1', 'm-0', 'm-2']);
+  assert.deepEqual(orders[0]!.body, { base64: '__4A' });
+  assert.equal(orders[2]!.visible_at_millis, 0);
+  assert.equal(orders[2]!.current_receipt_token, undefined);
+  assert.ok(files.get('orders/messages.jsonl')!.toString().includes('"body":"\\u003cb\\u003ebold\\u003c/b\\u003e \\u0026 more"'));
+  assert.equal(files.get('orders/_queue.json')!.toString().endsWith('}'), true, 'no trailing newline');
+  assert.deepEqual(warnings.sort(), ['sqs_orphan_messages', 'sqs_stale_generation_messages_dropped']);
+  assert.ok(files.get('fast.fifo/messages.jsonl')!.toString().includes('"partition":1}'));
+
+  const kept = await decodeWith(adapters, buildFsm(1000n, SQS_ROWS), { switches: { preserveSqsVisibility: true } });
+  const line = (await readTree(join(kept.tree, 'sqs'))).get('orders/messages.jsonl')!.toString().split('\n')[2]!;
+  assert.ok(line.includes('"visible_at_millis":99999,"receive_count":3,"first_receive_millis":2500,"current_receipt_token":"dG9r"'), line);
+});
+
+test('decode with side records: _internals in snapshot order, the sequence counter included', async () => {
+  const { tree } = await decodeWith(adapters, buildFsm(1000n, SQS_ROWS), { switches: { includeSqsSideRecords: true } });
+  const files = await readTree(join(tree, 'sqs'));
+  const side = files.get('jobs.fifo/_internals/side_records.jsonl')!.toString().trimEnd().split('\n').map((l) => JSON.parse(l) as { prefix: string });
+  assert.deepEqual(side.map((r) => r.prefix), ['!sqs|msg|group|', '!sqs|queue|seq|']);
+  assert.deepEqual(JSON.parse(files.get('orders/_internals/side_records.jsonl')!.toString().split('\n')[0]!), {
+    prefix: '!sqs|msg|byage|',
+    key_hex: hex(cat('!sqs|msg|byage|b3JkZXJz', be64(3n), be64(1000n), 'bS0x')),
+    value_b64: 'bS0x',
+  });
+});
+
+test('decode rejects malformed keys and values, naming the key', async () => {
+  const bad = [
+    { key: cat('!sqs|msg|data|', 'cQ'), value: '' },
+    { key: cat('!sqs|msg|data|cQ', be64(1n), '*'), value: '' },
+    { key: cat('!sqs|msg|data|p|cQ', be32(1)), value: '' },
+    { key: cat('!sqs|msg|data|cQ', be64(1n), 'bQ'), value: 'no magic' },
+    { key: cat('!sqs|msg|data|cQ', be64(1n), 'bQ'), value: cat(Buffer.from([0, 0x53, 0x4d, 1]), '{"send_timestamp_millis":1.5}') },
+    { key: '!sqs|queue|meta|cQ', value: cat(Buffer.from([0, 0x53, 0x51, 1]), '{') },
+    { key: '!sqs|queue|gen|cQ', value: 'x' },
+  ];
+  for (const row of bad) {
+    await assert.rejects(decodeWith(adapters, buildFsm(1n, [row])), (e: unknown) => isEkvError(e) && e.exitClass === 'data' && /SQS_/.test(e.code), hex(Buffer.from(row.key)));
+  }
+});
+
+test('encode equals the reference encoder (fixture) and derives the index, dedup and sequence rows', async () => {
+  const { tree } = await decodeWith(adapters, buildFsm(1000n, SQS_ROWS));
+  const { fsm } = await encodeWith(adapters, tree);
+  const rows = new Map((await rowsOf(fsm)).map(([k, v]) => [k.toString('latin1'), v]));
+  const dedupD2 = rows.get(cat('!sqs|msg|dedup|am9icy5maWZv', be64(1n), 'ZDI').toString('latin1'));
+  assert.equal(dedupD2?.toString(), '{"message_id":"j-3","send_timestamp_ms":6000,"expires_at_millis":306000,"original_sequence":13}', 'the latest send owns the dedup row');
+  assert.equal(rows.get('!sqs|queue|seq|am9icy5maWZv')?.toString(), '13');
+  assert.equal(rows.get('!sqs|queue|gen|b3JkZXJz')?.toString(), '1');
+  assert.ok(![...rows.keys()].some((k) => k.startsWith('!sqs|msg|group|')), 'no group locks');
+  // Content-based dedup: j-1 has no explicit id, so its dedup id is the hex SHA-256 of its body.
+  const contentId = Buffer.from(createHash('sha256').update('job one').digest('hex')).toString('base64url');
+  assert.equal(rows.get(cat('!sqs|msg|dedup|am9icy5maWZv', be64(1n), contentId).toString('latin1'))?.toString(), '{"message_id":"j-1","send_timestamp_ms":5000,"expires_at_millis":305000,"original_sequence":11}');
+  const fixture = await fsp.readFile(new URL('../../fixtures/conformance/sqs/sqs.fsm', import.meta.url));
+  const again = await decodeWith(adapters, fixture);
+  const { fsm: fsm2, result } = await encodeWith(adapters, again.tree, { selfTest: true });
+  assert.ok(result.selfTest.matched, result.selfTest.mismatchText);
+  assert.deepEqual(fsm2, fixture);
+});
+
+async function queueTree(files: Record<string, string | Buffer>): Promise<string> {
+  const { tree } = await decodeWith(adapters, buildFsm(1n, []));
+  for (const [rel, body] of Object.entries(files)) {
+    await fsp.mkdir(join(tree, 'sqs', rel, '..'), { recursive: true });
+    await fsp.writeFile(join(tree, 'sqs', rel), body);
+  }
+  return tree;
+}
+
+const QUEUE = (extra = ''): string => `{"format_version":1,"name":"q","visibility_timeout_seconds":30,"message_retention_seconds":60,"delay_seconds":0${extra}}`;
+const LINE = (id: string, extra = ''): string => `{"message_id":"${id}","body":"x","md5_of_body":"m","send_timestamp_millis":1,"available_at_millis":1,"visible_at_millis":0,"receive_count":0,"queue_generation":1${extra}}`;
+
+test('encode rejections name the file, the line and the reason', async () => {
+  const cases: Array<[string, Record<string, string>, RegExp]> = [
+    ['bad JSON', { 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('a')}\n{"message_id":\n\n` }, /messages\.jsonl:2: .*unexpected end/],
+    ['wrong type', { 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('a')}\n${LINE('b', ',"receive_count":"3"')}\n` }, /messages\.jsonl:2: .*receive_count/],
+    ['duplicate id', { 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('a')}\n${LINE('b')}\n${LINE('a')}\n` }, /messages\.jsonl:3: .*"a" appears on lines 1 and 3/],
+    ['missing id', { 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('')}\n` }, /message missing message_id/],
+    ['fifo without group', { 'q/_queue.json': QUEUE(',"fifo":true'), 'q/messages.jsonl': `${LINE('a')}\n` }, /has no message_group_id/],
+    ['envelope with extra key', { 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('a').replace('"body":"x"', '"body":{"base64":"eA","x":1}')}\n` }, /unknown field "x"/],
+    ['envelope without base64', { 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('a').replace('"body":"x"', '"body":{}')}\n` }, /missing base64/],
+    ['missing partition', { 'q/_queue.json': QUEUE(',"fifo":true,"partition_count":4,"fifo_throughput_limit":"perMessageGroupId"'), 'q/messages.jsonl': `${LINE('a', ',"message_group_id":"a"')}\n` }, /missing partition/],
+    ['partition out of range', { 'q/_queue.json': QUEUE(',"fifo":true,"partition_count":4'), 'q/messages.jsonl': `${LINE('a', ',"message_group_id":"a","partition":4')}\n` }, /out of range/],
+    ['perQueue on another lane', { 'q/_queue.json': QUEUE(',"fifo":true,"partition_count":4,"fifo_throughput_limit":"perQueue"'), 'q/messages.jsonl': `${LINE('a', ',"message_group_id":"b","partition":1')}\n` }, /partition 0/],
+    ['classic with partition', { 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('a', ',"partition":1')}\n` }, /classic queue message "a" has partition=1/],
+    ['format version', { 'q/_queue.json': QUEUE().replace('"format_version":1', '"format_version":2') }, /unsupported format_version 2/],
+    ['partition count', { 'q/_queue.json': QUEUE(',"fifo":true,"partition_count":3') }, /power of two/],
+    ['standard with HT-FIFO', { 'q/_queue.json': QUEUE(',"partition_count":2') }, /only valid on FIFO queues/],
+    ['missing _queue.json', { 'q/messages.jsonl': `${LINE('a')}\n` }, /_queue\.json: .*missing/],
+    ['trailing data', { 'q/_queue.json': `${QUEUE()} {}` }, /_queue\.json/],
+  ];
+  for (const [name, files, re] of cases) {
+    const tree = await queueTree(files);
+    await assert.rejects(encodeWith(adapters, tree), (e: unknown) => isEkvError(e) && e.exitClass === 'data' && re.test(e.message), name);
+  }
+});
+
+test('encode refuses symlinked and hard-linked files, and the unencodable producer modes', async () => {
+  const tree = await queueTree({ 'q/_queue.json': QUEUE() });
+  const outside = join(await tempDir(), 'm.jsonl');
+  await fsp.writeFile(outside, `${LINE('a')}\n`);
+  await fsp.symlink(outside, join(tree, 'sqs/q/messages.jsonl'));
+  await assert.rejects(encodeWith(adapters, tree), (e: unknown) => isEkvError(e) && e.code === 'TREE_SYMLINK');
+  await fsp.rm(join(tree, 'sqs/q/messages.jsonl'));
+  await fsp.link(outside, join(tree, 'sqs/q/messages.jsonl'));
+  await assert.rejects(encodeWith(adapters, tree), (e: unknown) => isEkvError(e) && e.code === 'TREE_HARDLINK');
+  const ok = { ...DEFAULT_DECODE_SWITCHES };
+  assert.doesNotThrow(() => sqsAdapter.checkEncodable({ includeIncompleteUploads: ok.includeIncompleteUploads, includeOrphans: false, renameS3Collisions: false, preserveSqsVisibility: false, includeSqsSideRecords: false, dynamodbLayout: 'per-item' }));
+  assert.throws(() => sqsAdapter.checkEncodable({ includeIncompleteUploads: false, includeOrphans: false, renameS3Collisions: false, preserveSqsVisibility: true, includeSqsSideRecords: false, dynamodbLayout: 'per-item' }), /preserve_sqs_visibility not supported/);
+  assert.throws(() => sqsAdapter.checkEncodable({ includeIncompleteUploads: false, includeOrphans: false, renameS3Collisions: false, preserveSqsVisibility: false, includeSqsSideRecords: true, dynamodbLayout: 'per-item' }), /include_sqs_side_records not supported/);
+});
+
+// Canonical trees (what decoding an encoded snapshot gives): generation 1, visibility zero, send order.
+const idArb = fc.string({ minLength: 1, maxLength: 12 });
+const bodyArb = fc.oneof(fc.string({ maxLength: 40 }), fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)));
+const messageArb = fc.record({ id: idArb, body: bodyArb, ts: fc.bigInt({ min: -5n, max: 50n }), group: fc.constantFrom('a', 'b', 'c', 'd'), dedup: fc.constantFrom('', 'x', 'y'), attr: fc.boolean() });
+
+test('property: canonical trees of standard, FIFO and partitioned queues survive tree → .fsm → tree', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom('standard', 'fifo', 'partitioned'), fc.uniqueArray(messageArb, { selector: (m) => m.id, maxLength: 12 }), async (kind, msgs) => {
+      const fifo = kind !== 'standard';
+      const queue = fifo ? `{"format_version":1,"name":"pq","fifo":true,"visibility_timeout_seconds":30,"message_retention_seconds":60,"delay_seconds":0${kind === 'partitioned' ? ',"partition_count":4,"fifo_throughput_limit":"perMessageGroupId","deduplication_scope":"messageGroup"' : ''}}` : QUEUE();
+      const fsmRows = msgs.map((m, i) => {
+        const lane = kind === 'partitioned' ? { partitioned: true as const, partition: partitionForGroup(4, false, m.group) } : { partitioned: false as const };
+        const body = typeof m.body === 'string' ? Buffer.from(m.body, 'utf8') : m.body;
+        const attrs = m.attr ? new Map([['k', '{"DataType":"String","StringValue":"v"}']]) : undefined;
+        const msg: Message = {
+          ...MSG,
+          messageId: m.id,
+          body,
+          messageAttributes: attrs,
+          sendTimestampMillis: m.ts,
+          availableAtMillis: m.ts,
+          messageGroupId: fifo ? m.group : '',
+          messageDedupId: fifo ? m.dedup : '',
+          sequenceNumber: fifo ? BigInt(i + 1) : 0n,
+          partition: undefined,
+        };
+        return { key: msgDataKey(kind === 'standard' ? 'q' : 'pq', lane, 1n, m.id), value: renderStoredMessage(msg, 1n) };
+      });
+      const name = kind === 'standard' ? 'q' : 'pq';
+      const tree = await queueTree({ [`${name}/_queue.json`]: queue });
+      const first = await encodeWith(adapters, tree);
+      const all = [...(await rowsOf(first.fsm)).map(([key, value]) => ({ key, value })), ...fsmRows];
+      const withMessages = await decodeWith(adapters, buildFsm(1n, all));
+      const { fsm, result } = await encodeWith(adapters, withMessages.tree, { selfTest: true });
+      assert.ok(result.selfTest.matched, result.selfTest.mismatchText);
+      const back = await decodeWith(adapters, fsm);
+      assert.deepEqual(await readTree(join(back.tree, 'sqs')), await readTree(join(withMessages.tree, 'sqs')));
+    }),
+    { numRuns: 25, interruptAfterTimeLimit: 20_000 },
+  );
+});
