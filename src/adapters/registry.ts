@@ -2,8 +2,9 @@
 // are present as refusing placeholders (unbuilt.ts) so their prefixes route and count as in the reference.
 
 import type { Adapter } from './adapter.ts';
+import { dynamodbAdapter } from './dynamodb/index.ts';
 import { redisAdapter } from './redis/index.ts';
 import { sqsAdapter } from './sqs/index.ts';
 import { UNBUILT_ADAPTERS } from './unbuilt.ts';
 
-export const ALL_ADAPTERS: readonly Adapter[] = [redisAdapter, sqsAdapter, ...UNBUILT_ADAPTERS];
+export const ALL_ADAPTERS: readonly Adapter[] = [redisAdapter, dynamodbAdapter, sqsAdapter, ...UNBUILT_ADAPTERS];

@@ -26,6 +26,5 @@ function unbuilt(name: AdapterName, prefixes: readonly string[]): Adapter {
 }
 
 export const UNBUILT_ADAPTERS: readonly Adapter[] = [
-  unbuilt('dynamodb', ['!ddb|meta|table|', '!ddb|meta|gen|', '!ddb|item|', '!ddb|gsi|']),
   unbuilt('s3', ['!s3|bucket|meta|', '!s3|upload|meta|', '!s3|upload|part|', '!s3|chunkblob|', '!s3|obj|head|', '!s3|chunkref|', '!s3|blob|']),
 ];

@@ -210,6 +210,7 @@ async function runDecode(opts: DecodeSnapshotOptions, tree: TreeWriter, scratch:
       renameS3Collisions: switches.renameCollisions,
     },
     dynamodbLayout: switches.dynamodbBundleMode,
+    dynamodbBundleBytes: BigInt(switches.dynamodbBundleBytes),
     ...sourceSnapshotFacts(header, container, operational, registryRows),
   });
   return { header, container, counters, manifest, operational };

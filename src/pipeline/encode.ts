@@ -275,6 +275,7 @@ async function runSelfTest(
           includeSqsSideRecords: ex.includeSqsSideRecords,
           renameCollisions: ex.renameS3Collisions,
           dynamodbBundleMode: manifest.dynamodbLayout === 'jsonl' ? 'jsonl' : 'per-item',
+          ...(manifest.dynamodbBundleBytes !== undefined ? { dynamodbBundleBytes: Number(manifest.dynamodbBundleBytes) } : {}),
         },
       });
     } catch (err) {

@@ -67,6 +67,11 @@ export interface Manifest {
    * records — the runtime container and the node's operational `_meta_*` rows. Written only when present.
    */
   readonly sourceSnapshot?: GoStruct;
+  /**
+   * Extension, written only with the JSONL layout (which the reference refuses): the bundle size the decoder
+   * cut parts at, so a self-test can reproduce the same parts.
+   */
+  readonly dynamodbBundleBytes?: bigint;
 }
 
 export interface Phase0Params {
@@ -80,6 +85,7 @@ export interface Phase0Params {
   readonly dynamodbLayout: 'per-item' | 'jsonl';
   readonly wallTime?: Date;
   readonly sourceSnapshot?: GoStruct;
+  readonly dynamodbBundleBytes?: bigint;
 }
 
 /** The manifest the decode command writes (NewPhase0SnapshotManifest + emitManifest). */
@@ -105,7 +111,11 @@ export function phase0Manifest(p: Phase0Params): Manifest {
     s3CollisionStrategy: 'leaf-data-suffix',
     dynamodbLayout: p.dynamodbLayout,
   };
-  return p.sourceSnapshot === undefined ? m : { ...m, sourceSnapshot: p.sourceSnapshot };
+  return {
+    ...m,
+    ...(p.sourceSnapshot !== undefined ? { sourceSnapshot: p.sourceSnapshot } : {}),
+    ...(p.dynamodbLayout === 'jsonl' && p.dynamodbBundleBytes !== undefined ? { dynamodbBundleBytes: p.dynamodbBundleBytes } : {}),
+  };
 }
 
 function scopeToGo(s: AdapterScope): GoStruct {
@@ -156,6 +166,7 @@ function manifestToGo(m: Manifest): GoStruct {
     s3_meta_suffix: m.s3MetaSuffix,
     s3_collision_strategy: m.s3CollisionStrategy,
     dynamodb_layout: m.dynamodbLayout,
+    dynamodb_bundle_bytes: m.dynamodbBundleBytes,
     source_snapshot: m.sourceSnapshot,
   };
 }
@@ -281,6 +292,7 @@ function decodeManifest(o: JsonObject, version: number): Manifest {
     s3MetaSuffix: readString(o.field('s3_meta_suffix'), 's3_meta_suffix'),
     s3CollisionStrategy: readString(o.field('s3_collision_strategy'), 's3_collision_strategy'),
     dynamodbLayout: readString(o.field('dynamodb_layout'), 'dynamodb_layout'),
+    ...(o.has('dynamodb_bundle_bytes') ? { dynamodbBundleBytes: readUint(o.get('dynamodb_bundle_bytes'), 'dynamodb_bundle_bytes') } : {}),
   };
   const withSource: Manifest =
     src === undefined ? m : { ...m, source: { fsmPath: readString(src.field('fsm_path'), 'source.fsm_path'), fsmCrc32c: readString(src.field('fsm_crc32c'), 'source.fsm_crc32c') } };

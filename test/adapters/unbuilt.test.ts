@@ -8,8 +8,8 @@ import { buildFsm } from '../helpers/fsm.ts';
 import { decodeWith, encodeWith } from '../helpers/adapter-harness.ts';
 
 const rows = [
-  { key: '!ddb|item|t|x', value: 'v' },
   { key: '!redis|str|k', value: 'v' },
+  { key: '!s3|bucket|meta|b', value: 'v' },
 ];
 
 test('adapters not built yet: their rows refuse to decode when selected, count as Internal when not', async () => {

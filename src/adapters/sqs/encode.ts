@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { DataError } from '../../errors.ts';
 import { JsonTypeError, parseJsonBytes, type JsonValue } from '../../json/go-json-read.ts';
 import type { EncodeContext } from '../adapter.ts';
-import { jsonValues } from './json-stream.ts';
+import { jsonValues } from '../../tree/json-stream.ts';
 import {
   msgByAgeKey,
   msgDataKey,

@@ -22,6 +22,7 @@ import {
   readUint,
   type JsonValue,
 } from '../../json/go-json-read.ts';
+import { decodeStdBase64 } from '../../bytes/base64-std.ts';
 import { decodeBase64UrlRaw } from '../../tree/segment.ts';
 import { META_MAGIC, MSG_MAGIC } from './keys.ts';
 
@@ -73,13 +74,13 @@ export interface Message {
   readonly partition: number | undefined;
 }
 
-/** Go's []byte JSON decoding: standard base64 with padding, `\r` and `\n` ignored; null is nil. */
+/** Go's []byte JSON decoding: standard base64 with padding; null is nil. */
 function readStdBase64(v: JsonValue | undefined, field: string): Buffer | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') throw new JsonTypeError(`${field}: cannot unmarshal ${v instanceof JsonNumber ? 'number' : 'value'} into []byte`);
-  const s = v.replace(/[\r\n]/g, '');
-  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s)) throw new JsonTypeError(`${field}: illegal base64 data`);
-  return Buffer.from(s, 'base64');
+  const out = decodeStdBase64(v);
+  if (out === undefined) throw new JsonTypeError(`${field}: illegal base64 data`);
+  return out;
 }
 
 function readRawMap(obj: JsonObject, field: string): Map<string, string> | undefined {

@@ -14,7 +14,8 @@ export const DECODE_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'FILE', help: '.fsm snapshot to decode (native payload or a node\'s fsm-snap/<index>.fsm) (required)' },
   output: { type: 'string', value: 'DIR', help: 'dump root to create; must not exist or be empty (required)' },
   adapter: { type: 'string', value: 'LIST', default: DEFAULT_ADAPTER_FLAG, help: 'adapters to decode: comma list of dynamodb,s3,redis,sqs, or "all"' },
-  'dynamodb-bundle-mode': { type: 'string', value: 'MODE', default: 'per-item', help: 'DynamoDB item layout: per-item or jsonl' },
+  'dynamodb-bundle-mode': { type: 'string', value: 'MODE', default: 'per-item', help: 'DynamoDB item layout: per-item (items/<pk>[/<sk>].json) or jsonl (items/data-<part>.jsonl)' },
+  'dynamodb-bundle-size': { type: 'string', value: 'SIZE', default: '64M', help: 'extension: target size of one JSONL bundle part (with --dynamodb-bundle-mode jsonl)' },
   'cluster-id': { type: 'string', value: 'ID', help: 'cluster id recorded in MANIFEST.json' },
   'include-incomplete-uploads': { type: 'bool', help: 'S3: also dump in-flight multipart uploads under _incomplete_uploads/' },
   'include-orphans': { type: 'bool', help: 'S3: also dump objects of stale bucket generations under _orphans/' },
@@ -72,6 +73,7 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
         includeSqsSideRecords: flagBool(flags, 'include-sqs-side-records'),
         renameCollisions: flagBool(flags, 'rename-collisions'),
         dynamodbBundleMode: mode === 'jsonl' ? 'jsonl' : 'per-item',
+        dynamodbBundleBytes: parseSize('dynamodb-bundle-size', flagString(flags, 'dynamodb-bundle-size')),
       },
       warn: (event, fields) => {
         const n = (warnings.get(event) ?? 0) + 1;

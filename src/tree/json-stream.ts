@@ -1,10 +1,10 @@
-// Reads a file of concatenated JSON values the way Go's json.Decoder loop does (`for dec.More() { Decode }`):
+// Reads a dump-tree file of concatenated JSON values the way Go's json.Decoder loop does (`for dec.More() { Decode }`):
 // values separated by any whitespace, usually one per line. Streams line by line, so memory is bounded by the
 // largest value; a value may span lines. Errors name the file and the line the value starts on.
 
-import { DataError } from '../../errors.ts';
-import { JsonSyntaxError, parseJsonValues, type JsonValue } from '../../json/go-json-read.ts';
-import type { TreeReader } from '../../tree/reader.ts';
+import { DataError } from '../errors.ts';
+import { JsonSyntaxError, parseJsonValues, type JsonValue } from '../json/go-json-read.ts';
+import type { TreeReader } from './reader.ts';
 
 /** Longest single message line accepted (SQS messages are at most 256 KiB before JSON and base64). */
 export const MAX_JSON_LINE = 64 * 1024 * 1024;

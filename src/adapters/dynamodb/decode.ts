@@ -1,0 +1,215 @@
+// Decoding DynamoDB rows into `dynamodb/<table>/` (spec dynamodb.md §2; elastickv: internal/backup/dynamodb.go).
+//
+// Items sort before their table's schema (`!ddb|item|` < `!ddb|meta|`), so every item is validated when it
+// arrives and parked in an external sorter keyed by table, generation and arrival; at the end each table with a
+// schema writes `_schema.json` and the items of its active generation (and of the migration source, which the
+// active generation overrides path by path). Items of other generations and of tables without a schema are
+// reported, not written. With `--dynamodb-bundle-mode jsonl` items go to `items/data-<part>.jsonl` instead
+// (one compact JSON item per line, ordered by item path, parts cut at the bundle size); the reference
+// refuses that mode.
+
+import { DataError } from '../../errors.ts';
+import type { ExternalSorter } from '../../sort/external-sort.ts';
+import { encodeSegment } from '../../tree/segment.ts';
+import type { FileSink } from '../../tree/writer.ts';
+import type { AdapterDecoder, DecodeContext } from '../adapter.ts';
+import { renderItemJson, renderItemLine, renderSchemaJson } from './json.ts';
+import { ITEM_MAGIC, SCHEMA_MAGIC, TABLE_META_PREFIX, decodeB64u, parseItemKey } from './keys.ts';
+import { invalidItem, itemRelPath } from './paths.ts';
+import { ProtoError, readItem, readTableSchema, type TableSchema } from './proto.ts';
+import { DDB_KIND } from './routes.ts';
+
+interface TableState {
+  readonly segment: string;
+  rawName: Buffer | undefined;
+  schema: TableSchema | undefined;
+  /** Buffered items per generation. */
+  readonly counts: Map<bigint, number>;
+}
+
+const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+function u64(n: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(n);
+  return b;
+}
+
+/** Bundle part file name: `data-00000.jsonl`, `data-00001.jsonl`, … */
+export const bundlePartName = (part: number): string => `data-${String(part).padStart(5, '0')}.jsonl`;
+
+export class DynamoDecoder implements AdapterDecoder {
+  readonly #ctx: DecodeContext;
+  readonly #tables = new Map<string, TableState>();
+  #items: ExternalSorter | undefined;
+  #seq = 0n;
+
+  constructor(ctx: DecodeContext) {
+    this.#ctx = ctx;
+  }
+
+  #table(segment: string): TableState {
+    let st = this.#tables.get(segment);
+    if (st === undefined) {
+      st = { segment, rawName: undefined, schema: undefined, counts: new Map() };
+      this.#tables.set(segment, st);
+    }
+    return st;
+  }
+
+  handle(kind: string, key: Uint8Array, value: Uint8Array): Promise<void> | undefined {
+    if (kind === DDB_KIND.tableMeta) {
+      this.#tableMeta(key, value);
+      return undefined;
+    }
+    if (kind === DDB_KIND.item) return this.#item(key, value);
+    return undefined; // generation counters and GSI rows are derived: dropped without validation
+  }
+
+  #tableMeta(key: Uint8Array, value: Uint8Array): void {
+    const segment = asBuffer(key).subarray(TABLE_META_PREFIX.length).toString('latin1');
+    if (segment === '') throw new DataError('DDB_MALFORMED_KEY', 'backup: malformed DynamoDB key: empty table segment', { key });
+    const raw = decodeB64u(segment);
+    if (raw === undefined) throw new DataError('DDB_MALFORMED_KEY', 'backup: malformed DynamoDB key: table segment is not base64url', { key });
+    const v = asBuffer(value);
+    if (!v.subarray(0, 4).equals(SCHEMA_MAGIC)) throw new DataError('DDB_INVALID_SCHEMA', 'backup: invalid !ddb|meta|table value: missing magic prefix', { key });
+    let schema: TableSchema;
+    try {
+      schema = readTableSchema(v.subarray(4));
+    } catch (err) {
+      if (err instanceof ProtoError) throw new DataError('DDB_INVALID_SCHEMA', `backup: invalid !ddb|meta|table value: ${err.message}`, { key });
+      throw err;
+    }
+    const st = this.#table(segment);
+    st.rawName = Buffer.from(raw);
+    st.schema = schema;
+  }
+
+  async #item(key: Uint8Array, value: Uint8Array): Promise<void> {
+    const { tableSegment, generation } = parseItemKey(key);
+    const v = asBuffer(value);
+    if (!v.subarray(0, 4).equals(ITEM_MAGIC)) throw invalidItem('missing magic prefix', { key });
+    const body = v.subarray(4);
+    try {
+      readItem(body);
+    } catch (err) {
+      if (err instanceof ProtoError) throw invalidItem(err.message, { key });
+      throw err;
+    }
+    const st = this.#table(tableSegment);
+    st.counts.set(generation, (st.counts.get(generation) ?? 0) + 1);
+    this.#items ??= this.#ctx.newSorter();
+    await this.#items.add(Buffer.concat([Buffer.from(tableSegment, 'latin1'), Buffer.from([0]), u64(generation), u64(this.#seq++)]), body);
+  }
+
+  async finalize(): Promise<void> {
+    const jsonl = this.#ctx.switches.dynamodbBundleMode === 'jsonl';
+    for (const st of this.#tables.values()) {
+      if (st.schema === undefined) {
+        let buffered = 0;
+        for (const n of st.counts.values()) buffered += n;
+        this.#ctx.warn('ddb_orphan_items', { encoded_table: st.segment, buffered_items: buffered });
+        continue;
+      }
+      const { generation: a, migratingFromGeneration: m } = st.schema;
+      let stale = 0;
+      for (const [gen, n] of st.counts) if (gen !== a && !(m !== 0n && gen === m)) stale += n;
+      await this.#ctx.tree.mkdir(`${this.#dir(st)}/items`);
+      await this.#ctx.tree.writeFile(`${this.#dir(st)}/_schema.json`, renderSchemaJson(st.schema));
+      if (stale > 0) {
+        this.#ctx.warn('ddb_stale_generation_items', {
+          table: st.schema.tableName,
+          active_generation: a,
+          migration_source_generation: m,
+          stale_count: stale,
+          hint: 'stale-gen rows excluded; restore would otherwise emit them under the new schema',
+        });
+      }
+    }
+    if (this.#items === undefined) return;
+    const byPath = jsonl || [...this.#tables.values()].some((t) => t.schema !== undefined && t.schema.migratingFromGeneration !== 0n && t.schema.migratingFromGeneration !== t.schema.generation);
+    if (byPath) await this.#writeByPath(jsonl);
+    else await this.#writeInArrivalOrder();
+  }
+
+  #dir(st: TableState): string {
+    return `dynamodb/${encodeSegment(st.rawName as Buffer)}`;
+  }
+
+  /** Rank of a generation in the emission order (migration source first), or undefined when not emitted. */
+  #rank(st: TableState, gen: bigint): number | undefined {
+    const { generation: a, migratingFromGeneration: m } = st.schema as TableSchema;
+    if (gen === a) return 1;
+    if (m !== 0n && m !== a && gen === m) return 0;
+    return undefined;
+  }
+
+  /** The common case: one emitted generation per table, files written as the sorter yields them. */
+  async #writeInArrivalOrder(): Promise<void> {
+    for await (const rec of (this.#items as ExternalSorter).sorted()) {
+      const key = asBuffer(rec.key);
+      const st = this.#tables.get(key.subarray(0, key.indexOf(0)).toString('latin1')) as TableState;
+      if (st.schema === undefined || this.#rank(st, key.readBigUInt64BE(key.length - 16)) === undefined) continue;
+      const item = readItem(rec.value);
+      const rel = itemRelPath(item, st.schema.primaryKey?.hashKey ?? '', st.schema.primaryKey?.rangeKey ?? '');
+      const slash = rel.lastIndexOf('/');
+      if (slash > 'items'.length) await this.#ctx.tree.mkdir(`${this.#dir(st)}/${rel.slice(0, slash)}`);
+      await this.#ctx.tree.writeFile(`${this.#dir(st)}/${rel}`, renderItemJson(item));
+    }
+  }
+
+  /**
+   * Items regrouped by path so the last write per path wins as in the reference (migration source first, then
+   * the active generation, each in arrival order); also the JSONL bundle writer.
+   */
+  async #writeByPath(jsonl: boolean): Promise<void> {
+    const byPath = this.#ctx.newSorter();
+    for await (const rec of (this.#items as ExternalSorter).sorted()) {
+      const key = asBuffer(rec.key);
+      const st = this.#tables.get(key.subarray(0, key.indexOf(0)).toString('latin1')) as TableState;
+      if (st.schema === undefined) continue;
+      const rank = this.#rank(st, key.readBigUInt64BE(key.length - 16));
+      if (rank === undefined) continue;
+      const item = readItem(rec.value);
+      const rel = itemRelPath(item, st.schema.primaryKey?.hashKey ?? '', st.schema.primaryKey?.rangeKey ?? '');
+      await byPath.add(
+        Buffer.concat([Buffer.from(this.#dir(st), 'latin1'), Buffer.from([0]), Buffer.from(rel, 'latin1'), Buffer.from([0, rank]), key.subarray(key.length - 8)]),
+        Buffer.from(jsonl ? renderItemLine(item) : renderItemJson(item), 'utf8'),
+      );
+    }
+    let pending: { dir: string; rel: string; body: Uint8Array } | undefined;
+    const bundle = { dir: '', part: 0, sink: undefined as FileSink | undefined };
+    const flush = async (p: { dir: string; rel: string; body: Uint8Array }): Promise<void> => {
+      if (!jsonl) {
+        const slash = p.rel.lastIndexOf('/');
+        if (slash > 'items'.length) await this.#ctx.tree.mkdir(`${p.dir}/${p.rel.slice(0, slash)}`);
+        await this.#ctx.tree.writeFile(`${p.dir}/${p.rel}`, p.body);
+        return;
+      }
+      if (bundle.dir !== p.dir) {
+        await bundle.sink?.close();
+        bundle.dir = p.dir;
+        bundle.part = 0;
+        bundle.sink = await this.#ctx.tree.create(`${p.dir}/items/${bundlePartName(0)}`);
+      } else if (bundle.sink !== undefined && bundle.sink.bytes > 0 && bundle.sink.bytes + p.body.length > this.#ctx.switches.dynamodbBundleBytes) {
+        await bundle.sink.close();
+        bundle.part++;
+        bundle.sink = await this.#ctx.tree.create(`${p.dir}/items/${bundlePartName(bundle.part)}`);
+      }
+      await (bundle.sink as FileSink).write(p.body);
+    };
+    try {
+      for await (const rec of byPath.sorted()) {
+        const key = asBuffer(rec.key);
+        const sep1 = key.indexOf(0);
+        const sep2 = key.indexOf(0, sep1 + 1);
+        const cur = { dir: key.subarray(0, sep1).toString('latin1'), rel: key.subarray(sep1 + 1, sep2).toString('latin1'), body: rec.value };
+        if (pending !== undefined && (pending.dir !== cur.dir || pending.rel !== cur.rel)) await flush(pending);
+        pending = cur;
+      }
+      if (pending !== undefined) await flush(pending);
+    } finally {
+      await bundle.sink?.close();
+    }
+  }
+}

@@ -1,0 +1,16 @@
+// The DynamoDB adapter: key layouts (keys.ts), numbers in keys (numbers.ts), protobuf values (proto.ts), dump
+// files (json.ts, paths.ts), decode.ts and encode.ts.
+
+import type { Adapter } from '../adapter.ts';
+import { DynamoDecoder } from './decode.ts';
+import { encodeDynamo } from './encode.ts';
+import { DDB_ROUTES } from './routes.ts';
+
+export const dynamodbAdapter: Adapter = {
+  name: 'dynamodb',
+  routes: DDB_ROUTES,
+  createDecoder: (ctx) => new DynamoDecoder(ctx),
+  // Both layouts encode to the same rows; the reference refuses the JSONL layout, this encoder reads it.
+  checkEncodable: () => undefined,
+  encode: encodeDynamo,
+};

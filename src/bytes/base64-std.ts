@@ -1,0 +1,12 @@
+// Go's base64.StdEncoding.DecodeString, as encoding/json uses it for []byte: padding is mandatory, the url-safe
+// alphabet is refused, `\r` and `\n` anywhere are skipped, non-zero unused trailing bits are accepted.
+// Node's Buffer.from(s, 'base64') accepts far more and must not be used to validate.
+
+const STD_PADDED = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** The decoded bytes, or undefined when Go would refuse the text. */
+export function decodeStdBase64(text: string): Buffer | undefined {
+  const s = text.includes('\r') || text.includes('\n') ? text.replace(/[\r\n]/g, '') : text;
+  if (!STD_PADDED.test(s)) return undefined;
+  return Buffer.from(s, 'base64');
+}
