@@ -63,6 +63,20 @@ export class TreeReader {
     return out;
   }
 
+  /**
+   * Streams a directory's entries in directory order (not sorted), with the same refusals as list(). Memory
+   * stays constant whatever the directory size; use it where the order does not matter.
+   */
+  async *entries(rel: RelPath): AsyncGenerator<DirEntry> {
+    const dir = await fsp.opendir(absPath(this.root, rel), { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
+    for await (const d of dir) {
+      const nameBytes = (d as unknown as { name: Buffer }).name;
+      const childRel = joinRel(rel, nameBytes);
+      const st = lstatSync(absPath(this.root, childRel));
+      yield { nameBytes, name: nameBytes.toString('utf8'), kind: this.#classify(childRel, st) };
+    }
+  }
+
   /** Opens a regular file for reading without following links; checks type and link count on the handle. */
   async open(rel: RelPath): Promise<FileHandle> {
     let fh: FileHandle;

@@ -9,6 +9,7 @@ import { DataError } from '../../errors.ts';
 import { goEncodeLine } from '../../json/go-json.ts';
 import { KeymapWriter, KIND_SHA_FALLBACK } from '../../tree/keymap.ts';
 import { encodeSegment, isShaFallback } from '../../tree/segment.ts';
+import type { ExternalSorter, SortRecord } from '../../sort/external-sort.ts';
 import type { FileSink } from '../../tree/writer.ts';
 import type { AdapterDecoder, DecodeContext } from '../adapter.ts';
 import { HLL_VERSION, InlineValueError, STRING_VERSION, clampMs, parseInlineValue } from './inline-value.ts';
@@ -27,6 +28,11 @@ interface ScalarFamily {
   readonly invalid: string;
 }
 
+const KIND_CODE: Readonly<Record<ScalarKind, number>> = { string: 0, hll: 1 };
+const CODE_KIND: readonly ScalarKind[] = ['string', 'hll'];
+
+async function* emptyRecords(): AsyncGenerator<SortRecord> {}
+
 const FAMILIES: Readonly<Record<ScalarKind, ScalarFamily>> = {
   string: { prefix: STRING_PREFIX, version: STRING_VERSION, dir: 'strings', ttlFile: 'strings_ttl.jsonl', invalid: 'backup: invalid !redis|str| value' },
   hll: { prefix: HLL_PREFIX, version: HLL_VERSION, dir: 'hll', ttlFile: 'hll_ttl.jsonl', invalid: 'backup: invalid !redis|hll| value' },
@@ -36,12 +42,16 @@ export class RedisDecoder implements AdapterDecoder {
   readonly #ctx: DecodeContext;
   readonly #db: string;
   readonly #keymap: KeymapWriter;
-  /** Type each string/HLL key was last registered as (latin1 of the key bytes). */
-  readonly #kinds = new Map<string, ScalarKind>();
-  /** Keys with at least one new-format row: their inline header is authoritative for the TTL. */
-  readonly #inlineOwned = new Set<string>();
-  readonly #pending = new Map<string, bigint>();
-  #pendingBytes = 0;
+  /**
+   * Every string/HLL key with its type and whether the row was new-format (then its inline header, not a
+   * `!redis|ttl|` row, is authoritative for the TTL). A sorter, not a map, so memory stays bounded: TTL rows
+   * are matched against it with a merge join once the TTL rows have all arrived.
+   */
+  #types: ExternalSorter | undefined;
+  /** `!redis|ttl|` rows in arrival order: key → sequence number and expiry. */
+  #ttls: ExternalSorter | undefined;
+  #ttlSeq = 0n;
+  #ttlsResolved = false;
   readonly #ttlSinks = new Map<ScalarKind, FileSink>();
 
   constructor(ctx: DecodeContext) {
@@ -50,8 +60,10 @@ export class RedisDecoder implements AdapterDecoder {
     this.#keymap = new KeymapWriter(ctx.tree, `${this.#db}/KEYMAP.jsonl`);
   }
 
-  handle(kind: string, key: Uint8Array, value: Uint8Array): Promise<void> | undefined {
+  async handle(kind: string, key: Uint8Array, value: Uint8Array): Promise<void> {
     const v = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    // Rows sorting after the TTL rows see the TTL lines already resolved, as in the reference's stream order.
+    if (this.#ttls !== undefined && kind !== KIND.ttl && kind !== KIND.ignored && !this.#ttlsResolved) await this.#resolveTtls();
     switch (kind) {
       case KIND.string:
         return this.#scalar('string', Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(STRING_PREFIX.length), v);
@@ -60,7 +72,7 @@ export class RedisDecoder implements AdapterDecoder {
       case KIND.ttl:
         return this.#ttl(Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(TTL_PREFIX.length), v);
       case KIND.ignored:
-        return undefined;
+        return;
       default:
         throw new DataError('REDIS_UNSUPPORTED_KIND', 'Redis collections and streams are not decoded by this version yet; use --adapter to leave redis out', { key });
     }
@@ -75,8 +87,6 @@ export class RedisDecoder implements AdapterDecoder {
 
   async #scalar(kind: ScalarKind, k: Buffer, v: Buffer): Promise<void> {
     const fam = FAMILIES[kind];
-    const id = k.toString('latin1');
-    this.#kinds.set(id, kind);
     let parsed;
     try {
       parsed = parseInlineValue(v, fam.version);
@@ -86,7 +96,8 @@ export class RedisDecoder implements AdapterDecoder {
     }
     const seg = await this.#name(k);
     await this.#ctx.tree.writeFile(`${this.#db}/${fam.dir}/${seg}.bin`, parsed.body);
-    if (parsed.inline) this.#inlineOwned.add(id);
+    this.#types ??= this.#ctx.newSorter();
+    await this.#types.add(Buffer.from(k), Buffer.from([KIND_CODE[kind], parsed.inline ? 1 : 0]));
     if (parsed.expireAtMs !== 0n) await this.#appendTtl(kind, k, parsed.expireAtMs);
   }
 
@@ -104,29 +115,72 @@ export class RedisDecoder implements AdapterDecoder {
     if (v.length !== 8) {
       throw new DataError('REDIS_INVALID_TTL', `backup: invalid !redis|ttl| value: length ${v.length} != 8`, { key: Buffer.concat([Buffer.from(TTL_PREFIX), k]) });
     }
-    const ms = clampMs(v.readBigUInt64BE(0));
-    const id = k.toString('latin1');
-    const kind = this.#kinds.get(id);
-    if (kind !== undefined) {
-      if (!this.#inlineOwned.has(id)) await this.#appendTtl(kind, k, ms);
-      return;
-    }
-    // No type yet: park it. Only collections (not decoded by this version) could claim it later.
-    if (!this.#pending.has(id)) {
-      const cost = k.length + 8;
-      if (this.#pendingBytes + cost > PENDING_TTL_BYTES_CAP) {
-        throw new DataError(
-          'REDIS_PENDING_TTL_FULL',
-          `backup: pendingTTL byte budget exhausted: buffer would exceed byte_cap=${PENDING_TTL_BYTES_CAP} by ${this.#pendingBytes + cost - PENDING_TTL_BYTES_CAP} bytes (user_key_len=${k.length}, in_flight=${this.#pendingBytes})`,
-        );
+    const rec = Buffer.alloc(16);
+    rec.writeBigUInt64BE(this.#ttlSeq++, 0);
+    rec.writeBigUInt64BE(clampMs(v.readBigUInt64BE(0)), 8);
+    this.#ttls ??= this.#ctx.newSorter();
+    await this.#ttls.add(Buffer.from(k), rec);
+  }
+
+  /**
+   * Matches the TTL rows with the key types (merge join of two sorted streams), then writes the TTL lines of
+   * keys that have a type and no new-format row, in arrival order. TTL rows without a type are orphans here:
+   * only collections (not decoded by this version) could claim them.
+   */
+  async #resolveTtls(): Promise<void> {
+    this.#ttlsResolved = true;
+    const ttls = this.#ttls;
+    if (ttls === undefined) return;
+    const lines = this.#ctx.newSorter();
+    const typeIt = (this.#types?.sorted() ?? emptyRecords())[Symbol.asyncIterator]();
+    let t = await typeIt.next();
+    let current: { key: Buffer; kind: number; inline: boolean } | undefined;
+    let orphanKeys = 0;
+    let pendingBytes = 0;
+    let lastOrphan: Buffer | undefined;
+    for await (const { key, value } of ttls.sorted()) {
+      const k = Buffer.from(key);
+      if (current === undefined || !current.key.equals(k)) {
+        let found: { key: Buffer; kind: number; inline: boolean } | undefined;
+        while (!t.done && Buffer.compare(t.value.key, k) < 0) t = await typeIt.next();
+        while (!t.done && Buffer.compare(t.value.key, k) === 0) {
+          const code = t.value.value;
+          found = { key: k, kind: code[0] as number, inline: (found?.inline ?? false) || code[1] === 1 };
+          t = await typeIt.next();
+        }
+        current = found;
       }
-      this.#pendingBytes += cost;
+      if (current !== undefined) {
+        if (!current.inline) await lines.add(Buffer.concat([Buffer.from([current.kind]), Buffer.from(value).subarray(0, 8)]), Buffer.concat([Buffer.from(value).subarray(8), k]));
+        continue;
+      }
+      if (lastOrphan === undefined || !lastOrphan.equals(k)) {
+        lastOrphan = k;
+        orphanKeys++;
+        pendingBytes += k.length + 8;
+        if (pendingBytes > PENDING_TTL_BYTES_CAP) {
+          throw new DataError(
+            'REDIS_PENDING_TTL_FULL',
+            `backup: pendingTTL byte budget exhausted: buffer would exceed byte_cap=${PENDING_TTL_BYTES_CAP} by ${pendingBytes - PENDING_TTL_BYTES_CAP} bytes (user_key_len=${k.length})`,
+          );
+        }
+      }
     }
-    this.#pending.set(id, ms);
+    while (!t.done) t = await typeIt.next();
+    for await (const { key, value } of lines.sorted()) {
+      const v = Buffer.from(value);
+      await this.#appendTtl(CODE_KIND[key[0] as number] as ScalarKind, v.subarray(8), v.readBigUInt64BE(0));
+    }
+    if (orphanKeys > 0) this.#ctx.warn('redis_orphan_ttl', { count: orphanKeys, hint: 'TTL rows whose key has no decodable row were dropped' });
   }
 
   async finalize(): Promise<void> {
     const errors: unknown[] = [];
+    try {
+      if (!this.#ttlsResolved) await this.#resolveTtls();
+    } catch (err) {
+      errors.push(err);
+    }
     for (const kind of ['string', 'hll'] as const) {
       try {
         await this.#ttlSinks.get(kind)?.close();
@@ -139,9 +193,7 @@ export class RedisDecoder implements AdapterDecoder {
     } catch (err) {
       errors.push(err);
     }
-    if (this.#pending.size > 0) {
-      this.#ctx.warn('redis_orphan_ttl', { count: this.#pending.size, hint: 'TTL rows whose key has no decodable row were dropped' });
-    }
+    await this.#types?.dispose();
     if (errors.length > 0) throw errors[0];
   }
 }

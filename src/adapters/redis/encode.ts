@@ -7,7 +7,10 @@
 // other non-regular entries silently, this reader refuses them, naming the path.
 
 import { DataError } from '../../errors.ts';
-import { JsonObject, JsonSyntaxError, JsonTypeError, parseJsonValues, readString, readUint } from '../../json/go-json-read.ts';
+import { JsonObject, JsonTypeError, readString, readUint } from '../../json/go-json-read.ts';
+import type { ExternalSorter } from '../../sort/external-sort.ts';
+import { lookupJoin } from '../../sort/lookup-join.ts';
+import { jsonValues } from '../../tree/json-stream.ts';
 import { loadKeymap, type KeymapRecord } from '../../tree/keymap.ts';
 import { decodeSegment, SegmentError } from '../../tree/segment.ts';
 import type { EncodeContext } from '../adapter.ts';
@@ -35,29 +38,29 @@ async function findDb(ctx: EncodeContext): Promise<string | undefined> {
   return 'redis/db_0';
 }
 
-/** Reads a TTL sidecar: a stream of `{"key": <segment>, "expire_at_ms": <uint64>}` JSON values. */
-async function loadTtls(ctx: EncodeContext, rel: string): Promise<Map<string, bigint>> {
-  const out = new Map<string, bigint>();
-  if ((await ctx.tree.kind(rel)) === undefined) return out;
-  let values;
-  try {
-    values = parseJsonValues((await ctx.tree.readFile(rel)).toString('utf8'));
-  } catch (err) {
-    if (err instanceof JsonSyntaxError) throw new DataError('REDIS_TTL_SIDECAR_INVALID', `decode ${rel}: ${err.message}`, { path: rel });
-    throw err;
-  }
-  values.forEach((v, i) => {
-    if (v !== null && !(v instanceof JsonObject)) throw new DataError('REDIS_TTL_SIDECAR_INVALID', `decode ${rel}: record ${i + 1} is not a JSON object`, { path: rel });
+/**
+ * Streams a TTL sidecar (`{"key": <segment>, "expire_at_ms": <uint64>}` JSON values) into a sorter keyed by
+ * segment, so the lookup for each file is a merge join instead of an in-memory map.
+ */
+async function sortTtls(ctx: EncodeContext, rel: string): Promise<ExternalSorter> {
+  const sorter = ctx.newSorter();
+  if ((await ctx.tree.kind(rel)) === undefined) return sorter;
+  let record = 0;
+  for await (const { value: v } of jsonValues(ctx.tree, rel, 'REDIS_TTL_SIDECAR_INVALID', `decode ${rel}`)) {
+    record++;
+    if (v !== null && !(v instanceof JsonObject)) throw new DataError('REDIS_TTL_SIDECAR_INVALID', `decode ${rel}: record ${record} is not a JSON object`, { path: rel });
     try {
       const key = v === null ? '' : readString(v.field('key'), 'key');
       const ms = v === null ? 0n : readUint(v.field('expire_at_ms'), 'expire_at_ms');
-      out.set(key, ms);
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64BE(ms);
+      await sorter.add(Buffer.from(key, 'utf8'), b);
     } catch (err) {
-      if (err instanceof JsonTypeError) throw new DataError('REDIS_TTL_SIDECAR_INVALID', `decode ${rel}: record ${i + 1}: ${err.message}`, { path: rel });
+      if (err instanceof JsonTypeError) throw new DataError('REDIS_TTL_SIDECAR_INVALID', `decode ${rel}: record ${record}: ${err.message}`, { path: rel });
       throw err;
     }
-  });
-  return out;
+  }
+  return sorter;
 }
 
 function keyOfStem(stem: string, keymap: Map<string, KeymapRecord>, path: string): Uint8Array {
@@ -77,19 +80,29 @@ async function encodeBlobs(
   db: string,
   dir: string,
   keymap: Map<string, KeymapRecord>,
-  ttls: Map<string, bigint>,
+  ttls: ExternalSorter,
   emitOne: (k: Uint8Array, body: Buffer, ms: bigint) => Promise<void>,
 ): Promise<void> {
   const rel = `${db}/${dir}`;
   const kind = await ctx.tree.kind(rel);
-  if (kind === undefined) return;
+  if (kind === undefined) {
+    await ttls.dispose();
+    return;
+  }
   if (kind !== 'dir') throw new DataError('REDIS_NOT_DIR', 'backup: redis db path is not a directory', { path: rel });
-  for (const e of await ctx.tree.list(rel)) {
+  // Files sorted by name, joined with the TTL records sorted the same way.
+  const files = ctx.newSorter();
+  for await (const e of ctx.tree.entries(rel)) {
     if (e.kind !== 'file' || !e.name.endsWith('.bin')) continue;
-    const stem = e.name.slice(0, -4);
-    const path = `${rel}/${e.name}`;
+    await files.add(e.nameBytes.subarray(0, e.nameBytes.length - 4), e.nameBytes);
+  }
+  for await (const { left, right } of lookupJoin(files.sorted(), ttls.sorted())) {
+    const name = Buffer.from(left.value).toString('utf8');
+    const stem = name.slice(0, -4);
+    const path = `${rel}/${name}`;
     const k = keyOfStem(stem, keymap, path);
-    await emitOne(k, await ctx.tree.readFile(path), ttls.get(stem) ?? 0n);
+    const ms = right === undefined ? 0n : Buffer.from(right.value).readBigUInt64BE(0);
+    await emitOne(k, await ctx.tree.readFile(path), ms);
   }
 }
 
@@ -105,12 +118,12 @@ export async function encodeRedis(ctx: EncodeContext): Promise<void> {
   const keymap = await loadKeymap(ctx.tree, `${db}/KEYMAP.jsonl`);
   const key = (prefix: string, k: Uint8Array): Buffer => Buffer.concat([Buffer.from(prefix, 'latin1'), k]);
 
-  const stringTtls = await loadTtls(ctx, `${db}/strings_ttl.jsonl`);
+  const stringTtls = await sortTtls(ctx, `${db}/strings_ttl.jsonl`);
   await encodeBlobs(ctx, db, 'strings', keymap, stringTtls, async (k, body, ms) => {
     await ctx.emit(key(STRING_PREFIX, k), encodeInlineValue(STRING_VERSION, body, ms));
   });
 
-  const hllTtls = await loadTtls(ctx, `${db}/hll_ttl.jsonl`);
+  const hllTtls = await sortTtls(ctx, `${db}/hll_ttl.jsonl`);
   await encodeBlobs(ctx, db, 'hll', keymap, hllTtls, async (k, body, ms) => {
     if (ms === 0n) {
       await ctx.emit(key(HLL_PREFIX, k), body);
