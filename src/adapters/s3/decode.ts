@@ -1,0 +1,396 @@
+// Decoding S3 rows into `s3/<bucket>/` (elastickv: internal/backup/s3.go, S3Encoder).
+//
+// Snapshot order puts chunks first (`!s3|blob|` < `!s3|bucket|meta|` < `!s3|chunkblob|` < `!s3|chunkref|` <
+// `!s3|obj|head|` < `!s3|upload|…`), so chunk bytes go to a scratch chunk store and only their locations are
+// kept. At the end each bucket writes `_bucket.json`; each object of the live generation with a manifest is
+// reassembled from its declared parts (blob chunks, and content-addressed chunks through chunk references,
+// with completeness, size and hash checks) at its natural path, next to `<path>.elastickv-meta.json`. Keys
+// ending in the reserved suffix fail unless --rename-collisions (then `.user-data` is appended); a key that is
+// also a directory of other keys gets `.elastickv-leaf-data`; both renames are recorded in the bucket's
+// KEYMAP.jsonl. Objects of other generations and chunks without a manifest are reported, and written under
+// `_orphans/` with --include-orphans; upload rows go to `_incomplete_uploads/records.jsonl` with
+// --include-incomplete-uploads.
+
+import { createHash } from 'node:crypto';
+import { DataError } from '../../errors.ts';
+import { goEncodeLine } from '../../json/go-json.ts';
+import { JsonSyntaxError, JsonTypeError, parseJsonBytes } from '../../json/go-json-read.ts';
+import { KeymapWriter, KIND_META_COLLISION, KIND_S3_LEAF_DATA } from '../../tree/keymap.ts';
+import { encodeSegment } from '../../tree/segment.ts';
+import type { FileSink } from '../../tree/writer.ts';
+import type { AdapterDecoder, DecodeContext } from '../adapter.ts';
+import { ChunkStore, type ChunkLocation } from './chunk-store.ts';
+import {
+  BLOB_PREFIX,
+  CHUNK_REF_PREFIX,
+  decodeChunkRefValue,
+  parseBucketMetaKey,
+  parseChunkBlobKey,
+  parseChunkKey,
+  parseManifestKey,
+  parseUploadBucket,
+  type ChunkRefValue,
+} from './keys.ts';
+import { parseLiveBucketMeta, parseLiveManifest, renderBucketJson, renderObjectSidecar, type LiveBucketMeta, type LiveManifest } from './records.ts';
+import { S3_KIND } from './routes.ts';
+
+export const META_SUFFIX = '.elastickv-meta.json';
+export const LEAF_DATA_SUFFIX = '.elastickv-leaf-data';
+export const USER_DATA_SUFFIX = '.user-data';
+
+interface Chunk {
+  readonly uploadId: Buffer;
+  readonly partNo: bigint;
+  readonly chunkNo: bigint;
+  readonly partVersion: bigint;
+  readonly offloaded: boolean;
+  readonly loc: ChunkLocation;
+}
+
+interface DeclaredPart {
+  readonly chunkCount: bigint;
+  readonly chunkSizes: readonly bigint[];
+}
+
+interface ObjectState {
+  readonly object: Buffer;
+  readonly generation: bigint;
+  manifest: LiveManifest | undefined;
+  declared: Map<string, DeclaredPart> | undefined;
+  /** Blob chunks by identity (the latest row of a key wins). */
+  readonly chunks: Map<string, Chunk>;
+  readonly refs: Map<string, { readonly chunk: Omit<Chunk, 'loc'>; readonly ref: ChunkRefValue }>;
+}
+
+interface BucketState {
+  readonly name: Buffer;
+  meta: LiveBucketMeta | undefined;
+  readonly objects: Map<string, ObjectState>;
+  incomplete: FileSink | undefined;
+}
+
+const partId = (partNo: bigint, partVersion: bigint, offloaded: boolean): string => `${partNo}|${partVersion}|${offloaded ? 1 : 0}`;
+const chunkId = (c: Omit<Chunk, 'loc'>): string => `${c.uploadId.toString('hex')}|${partId(c.partNo, c.partVersion, c.offloaded)}|${c.chunkNo}`;
+const hex16 = (n: bigint): string => n.toString(16).padStart(16, '0');
+
+const malformed = (why: string, key?: Uint8Array): DataError => new DataError('S3_MALFORMED_KEY', `backup: malformed S3 key: ${why}`, key === undefined ? {} : { key });
+
+function compareChunks(a: Chunk, b: Chunk): number {
+  if (a.partNo !== b.partNo) return a.partNo < b.partNo ? -1 : 1;
+  if (a.partVersion !== b.partVersion) return a.partVersion < b.partVersion ? -1 : 1;
+  if (a.offloaded !== b.offloaded) return a.offloaded ? 1 : -1;
+  if (a.chunkNo !== b.chunkNo) return a.chunkNo < b.chunkNo ? -1 : 1;
+  return 0;
+}
+
+/** safeJoinUnderRoot: an object name must be a relative path of non-empty, non-dot segments. */
+function checkObjectName(name: Buffer): void {
+  const show = JSON.stringify(name.toString('utf8'));
+  if (name.length === 0) throw malformed('empty object name');
+  if (name.includes(0)) throw malformed(`object name contains NUL: ${show}`);
+  if (name.includes(0x5c)) throw malformed(`object name contains backslash ${show} (treated as a separator on Windows; rename in S3 first)`);
+  for (const seg of name.toString('latin1').split('/')) {
+    if (seg === '.' || seg === '..') throw malformed(`object name has dot segment ${show} (S3 treats it literally; rename in S3 first)`);
+    if (seg === '') throw malformed(`object name has empty path segment ${show}`);
+  }
+}
+
+export class S3Decoder implements AdapterDecoder {
+  readonly #ctx: DecodeContext;
+  readonly #buckets = new Map<string, BucketState>();
+  readonly #chunkBlobs = new Map<string, ChunkLocation>();
+  #store: ChunkStore | undefined;
+
+  constructor(ctx: DecodeContext) {
+    this.#ctx = ctx;
+  }
+
+  #bucket(name: Buffer): BucketState {
+    const id = name.toString('latin1');
+    let b = this.#buckets.get(id);
+    if (b === undefined) {
+      b = { name, meta: undefined, objects: new Map(), incomplete: undefined };
+      this.#buckets.set(id, b);
+    }
+    return b;
+  }
+
+  #object(bucket: Buffer, generation: bigint, object: Buffer): ObjectState {
+    const b = this.#bucket(bucket);
+    const id = `${object.toString('latin1')}\u0000${hex16(generation)}`;
+    let o = b.objects.get(id);
+    if (o === undefined) {
+      o = { object, generation, manifest: undefined, declared: undefined, chunks: new Map(), refs: new Map() };
+      b.objects.set(id, o);
+    }
+    return o;
+  }
+
+  get #chunkStore(): ChunkStore {
+    this.#store ??= new ChunkStore(this.#ctx.scratchDir);
+    return this.#store;
+  }
+
+  async handle(kind: string, key: Uint8Array, value: Uint8Array): Promise<void> {
+    switch (kind) {
+      case S3_KIND.bucketMeta:
+        return this.#bucketMeta(key, value);
+      case S3_KIND.manifest:
+        return this.#manifest(key, value);
+      case S3_KIND.blob:
+        return this.#blob(key, value);
+      case S3_KIND.chunkBlob:
+        return this.#chunkBlob(key, value);
+      case S3_KIND.chunkRef:
+        return this.#chunkRef(key, value);
+      case S3_KIND.uploadMeta:
+      case S3_KIND.uploadPart:
+        return this.#upload(kind === S3_KIND.uploadMeta ? '!s3|upload|meta|' : '!s3|upload|part|', key, value);
+      default:
+        throw new Error(`s3 decoder: unknown route kind ${kind}`);
+    }
+  }
+
+  #bucketMeta(key: Uint8Array, value: Uint8Array): void {
+    const name = parseBucketMetaKey(key);
+    if (name === undefined) throw malformed('bucket meta key', key);
+    let meta: LiveBucketMeta;
+    try {
+      meta = parseLiveBucketMeta(parseJsonBytes(value));
+    } catch (err) {
+      if (err instanceof JsonSyntaxError || err instanceof JsonTypeError) throw new DataError('S3_INVALID_BUCKET_META', `backup: invalid !s3|bucket|meta value: ${err.message}`, { key });
+      throw err;
+    }
+    this.#bucket(name).meta = meta;
+  }
+
+  #manifest(key: Uint8Array, value: Uint8Array): void {
+    const ref = parseManifestKey(key);
+    if (ref === undefined) throw malformed('manifest key', key);
+    let m: LiveManifest;
+    try {
+      m = parseLiveManifest(parseJsonBytes(value));
+    } catch (err) {
+      if (err instanceof JsonSyntaxError || err instanceof JsonTypeError) throw new DataError('S3_INVALID_MANIFEST', `backup: invalid !s3|obj|head value: ${err.message}`, { key });
+      throw err;
+    }
+    const declared = new Map<string, DeclaredPart>();
+    for (const p of m.parts) {
+      let version = p.partVersion;
+      if (p.offloaded) {
+        if (BigInt(p.chunkSizes.length) !== p.chunkCount) {
+          throw new DataError('S3_INVALID_MANIFEST', `backup: invalid !s3|obj|head value: offloaded part ${p.partNo} declares ${p.chunkCount} chunks but has ${p.chunkSizes.length} chunk sizes`, { key });
+        }
+        version = p.chunkRefVersion;
+      }
+      declared.set(partId(p.partNo, version, p.offloaded), { chunkCount: p.chunkCount, chunkSizes: p.chunkSizes });
+    }
+    const o = this.#object(ref.bucket, ref.generation, ref.object);
+    o.manifest = m;
+    o.declared = declared;
+  }
+
+  #blob(key: Uint8Array, value: Uint8Array): void {
+    const c = parseChunkKey(key, BLOB_PREFIX);
+    if (c === undefined) throw malformed('blob key', key);
+    for (const seg of [c.bucket, c.object]) {
+      const s = seg.toString('latin1');
+      if (s === '.' || s === '..') throw malformed(`bucket or object key ${JSON.stringify(s)} is a dot segment (would escape scratch root)`, key);
+      if (s === '') throw malformed('bucket or object key is empty (cannot construct scratch path)', key);
+    }
+    const chunk = { uploadId: c.uploadId, partNo: c.partNo, chunkNo: c.chunkNo, partVersion: c.partVersion, offloaded: false };
+    this.#object(c.bucket, c.generation, c.object).chunks.set(chunkId(chunk), { ...chunk, loc: this.#chunkStore.append(value) });
+  }
+
+  #chunkBlob(key: Uint8Array, value: Uint8Array): void {
+    const digest = parseChunkBlobKey(key);
+    if (digest === undefined) throw malformed('chunkblob key', key);
+    const actual = createHash('sha256').update(value).digest();
+    if (!actual.equals(digest)) {
+      throw new DataError('S3_CHUNKBLOB_HASH_MISMATCH', `backup: S3 chunkblob hash mismatch: key digest=${digest.toString('hex')} actual=${actual.toString('hex')}`, { key });
+    }
+    this.#chunkBlobs.set(digest.toString('hex'), this.#chunkStore.append(value));
+  }
+
+  #chunkRef(key: Uint8Array, value: Uint8Array): void {
+    const c = parseChunkKey(key, CHUNK_REF_PREFIX);
+    if (c === undefined) throw malformed('chunkref key', key);
+    const ref = decodeChunkRefValue(value);
+    if (ref === undefined) throw new DataError('S3_INVALID_CHUNK_REF', 'backup: invalid S3 chunk reference', { key });
+    const chunk = { uploadId: c.uploadId, partNo: c.partNo, chunkNo: c.chunkNo, partVersion: c.partVersion, offloaded: true };
+    this.#object(c.bucket, c.generation, c.object).refs.set(chunkId(chunk), { chunk, ref });
+  }
+
+  async #upload(prefix: string, key: Uint8Array, value: Uint8Array): Promise<void> {
+    if (!this.#ctx.switches.includeIncompleteUploads) return;
+    const bucket = parseUploadBucket(key, prefix);
+    if (bucket === undefined) throw malformed('upload-family key', key);
+    const s = bucket.toString('latin1');
+    if (s === '.' || s === '..' || s === '') throw malformed(`bucket name ${JSON.stringify(s)} in upload-family key is empty or a dot segment`, key);
+    const b = this.#bucket(bucket);
+    b.incomplete ??= await this.#ctx.tree.create(`s3/${encodeSegment(bucket)}/_incomplete_uploads/records.jsonl`);
+    await b.incomplete.write(
+      goEncodeLine({ prefix, key: Buffer.from(key).toString('base64'), value: Buffer.from(value).toString('base64') }, { escapeHTML: false, indent: false }),
+    );
+  }
+
+  async finalize(): Promise<void> {
+    try {
+      const buckets = [...this.#buckets.values()].sort((a, b) => Buffer.compare(a.name, b.name));
+      let firstError: unknown;
+      for (const b of buckets) {
+        try {
+          await this.#flushBucket(b);
+        } catch (err) {
+          firstError ??= err;
+        }
+      }
+      if (firstError !== undefined) throw firstError;
+    } finally {
+      this.#store?.close();
+    }
+  }
+
+  async #flushBucket(b: BucketState): Promise<void> {
+    const name = b.name.toString('latin1');
+    if (name === '.' || name === '..' || name === '') throw malformed(`bucket name ${JSON.stringify(name)} is empty or a dot segment (would escape s3/ subtree)`);
+    const dir = `s3/${encodeSegment(b.name)}`;
+    const keymap = new KeymapWriter(this.#ctx.tree, `${dir}/KEYMAP.jsonl`);
+    try {
+      await this.#ctx.tree.mkdir(dir);
+      if (b.meta !== undefined) await this.#ctx.tree.writeFile(`${dir}/_bucket.json`, renderBucketJson(b.name, b.meta));
+      const activeGen = b.meta?.generation ?? 0n;
+      const isActive = (o: ObjectState): boolean => activeGen === 0n || o.generation === activeGen;
+      const objects = [...b.objects.values()].sort((x, y) => Buffer.compare(x.object, y.object) || (x.generation < y.generation ? -1 : x.generation > y.generation ? 1 : 0));
+      const objectKeys = new Set<string>();
+      const dirPrefixes = new Set<string>();
+      for (const o of objects) {
+        if (!isActive(o)) continue;
+        const k = o.object.toString('latin1');
+        objectKeys.add(k);
+        for (let i = k.indexOf('/'); i >= 0; i = k.indexOf('/', i + 1)) dirPrefixes.add(k.slice(0, i));
+      }
+      let stale = 0;
+      for (const o of objects) {
+        if (!isActive(o)) {
+          stale++;
+          if (this.#ctx.switches.includeOrphans) await this.#flushOrphan(b, dir, o);
+          continue;
+        }
+        if (o.manifest === undefined) {
+          await this.#flushOrphan(b, dir, o);
+          continue;
+        }
+        await this.#flushObject(b, dir, o, dirPrefixes.has(o.object.toString('latin1')), objectKeys, keymap);
+      }
+      if (stale > 0) {
+        this.#ctx.warn('s3_stale_generation_objects', {
+          bucket: b.name.toString('utf8'),
+          active_generation: activeGen,
+          stale_count: stale,
+          hint: 'stale-gen objects excluded; restore would otherwise emit them under the new bucket',
+        });
+      }
+    } finally {
+      await keymap.close();
+      await b.incomplete?.close();
+    }
+  }
+
+  async #flushOrphan(b: BucketState, dir: string, o: ObjectState): Promise<void> {
+    this.#ctx.warn('s3_orphan_chunks', { bucket: b.name.toString('utf8'), object: o.object.toString('utf8'), chunks: o.chunks.size, hint: 'blob chunks present but no !s3|obj|head record matched' });
+    if (!this.#ctx.switches.includeOrphans || o.chunks.size === 0) return;
+    const k = o.object.toString('latin1');
+    if (k === '.' || k === '..' || k === '') throw malformed(`orphan object key ${JSON.stringify(k)} is a dot segment (would escape orphan dir)`);
+    const orphanDir = `${dir}/_orphans/${encodeSegment(o.object)}/gen-${o.generation}`;
+    await this.#ctx.tree.mkdir(orphanDir);
+    for (const c of o.chunks.values()) {
+      const name = `${encodeSegment(c.uploadId)}_${hex16(c.partNo)}_${hex16(c.chunkNo)}_${hex16(c.partVersion)}.bin`;
+      await this.#ctx.tree.writeFile(`${orphanDir}/${name}`, this.#chunkStore.read(c.loc));
+    }
+  }
+
+  /** The chunks of an object's body in assembly order, after the reference's filtering and checks. */
+  #bodyChunks(o: ObjectState): Chunk[] {
+    const m = o.manifest as LiveManifest;
+    const declared = o.declared as Map<string, DeclaredPart>;
+    const uploadId = Buffer.from(m.uploadId, 'utf8');
+    const all: Chunk[] = [...o.chunks.values()];
+    for (const { chunk, ref } of o.refs.values()) {
+      if (!chunk.uploadId.equals(uploadId)) continue;
+      const part = declared.get(partId(chunk.partNo, chunk.partVersion, true));
+      if (part === undefined) continue;
+      const loc = this.#chunkBlobs.get(ref.sha256.toString('hex'));
+      if (loc === undefined) continue;
+      const where = `partNo=${chunk.partNo} chunkNo=${chunk.chunkNo} version=${chunk.partVersion}`;
+      if (BigInt(loc.length) !== ref.size) throw new DataError('S3_INVALID_CHUNK_REF', `backup: invalid S3 chunk reference: ${where} declared size=${ref.size} actual size=${loc.length}`);
+      if (chunk.chunkNo >= BigInt(part.chunkSizes.length) || part.chunkSizes[Number(chunk.chunkNo)] !== ref.size) {
+        throw new DataError('S3_INVALID_CHUNK_REF', `backup: invalid S3 chunk reference: ${where} ref size=${ref.size} does not match manifest chunk size`);
+      }
+      all.push({ ...chunk, loc });
+    }
+    const chunks = all.filter((c) => {
+      if (m.uploadId !== '' && !c.uploadId.equals(uploadId)) return false;
+      const part = declared.get(partId(c.partNo, c.partVersion, c.offloaded));
+      return part !== undefined && part.chunkCount !== 0n;
+    });
+    chunks.sort(compareChunks);
+    const seen = new Map<string, Set<bigint>>();
+    for (const c of chunks) {
+      const id = partId(c.partNo, c.partVersion, c.offloaded);
+      let s = seen.get(id);
+      if (s === undefined) seen.set(id, (s = new Set()));
+      s.add(c.chunkNo);
+    }
+    for (const [id, part] of declared) {
+      if (part.chunkCount === 0n) continue;
+      const [partNo, partVersion, off] = id.split('|');
+      const where = `partNo=${partNo} partVersion=${partVersion} offloaded=${off === '1'}`;
+      const s = seen.get(id) ?? new Set<bigint>();
+      if (BigInt(s.size) !== part.chunkCount) {
+        throw new DataError('S3_INCOMPLETE_BLOB_CHUNKS', `backup: incomplete blob chunks for manifest-declared part: ${where} declared chunks=${part.chunkCount}, observed unique=${s.size}`);
+      }
+      for (let i = 0n; i < part.chunkCount; i++) {
+        if (!s.has(i)) throw new DataError('S3_INCOMPLETE_BLOB_CHUNKS', `backup: incomplete blob chunks for manifest-declared part: ${where} declared chunks=${part.chunkCount}, missing chunkNo=${i}`);
+      }
+    }
+    return chunks;
+  }
+
+  async #flushObject(b: BucketState, dir: string, o: ObjectState, isDirPrefix: boolean, objectKeys: ReadonlySet<string>, keymap: KeymapWriter): Promise<void> {
+    const key = o.object.toString('latin1');
+    const bucketShow = JSON.stringify(b.name.toString('utf8'));
+    const objShow = JSON.stringify(o.object.toString('utf8'));
+    let name = o.object;
+    let kind = '';
+    if (key.endsWith(META_SUFFIX)) {
+      if (!this.#ctx.switches.renameCollisions) {
+        throw new DataError('S3_META_SUFFIX_COLLISION', `backup: user S3 object key collides with reserved sidecar suffix: bucket ${bucketShow} object ${objShow}`);
+      }
+      name = Buffer.concat([o.object, Buffer.from(USER_DATA_SUFFIX)]);
+      if (objectKeys.has(name.toString('latin1'))) {
+        throw new DataError('S3_META_SUFFIX_COLLISION', `backup: user S3 object key collides with reserved sidecar suffix: bucket ${bucketShow} object ${objShow} rename target is also a real object key (rename in S3 first)`);
+      }
+      kind = KIND_META_COLLISION;
+    } else if (isDirPrefix) {
+      name = Buffer.concat([o.object, Buffer.from(LEAF_DATA_SUFFIX)]);
+      if (objectKeys.has(name.toString('latin1'))) {
+        throw new DataError('S3_META_SUFFIX_COLLISION', `backup: user S3 object key collides with reserved sidecar suffix: bucket ${bucketShow} object ${objShow} leaf-data rename target is also a real object key (rename in S3 first)`);
+      }
+      kind = KIND_S3_LEAF_DATA;
+    }
+    checkObjectName(name);
+    const chunks = this.#bodyChunks(o);
+    const bodyRel = Buffer.concat([Buffer.from(`${dir}/`), name]);
+    const slash = name.lastIndexOf(0x2f);
+    if (slash > 0) await this.#ctx.tree.mkdir(Buffer.concat([Buffer.from(`${dir}/`), name.subarray(0, slash)]));
+    const sink = await this.#ctx.tree.create(bodyRel);
+    try {
+      for (const c of chunks) this.#chunkStore.copyTo(c.loc, sink);
+    } finally {
+      await sink.close();
+    }
+    await this.#ctx.tree.writeFile(Buffer.concat([bodyRel, Buffer.from(META_SUFFIX)]), renderObjectSidecar(o.manifest as LiveManifest));
+    if (kind !== '') await keymap.write(name.toString('utf8'), o.object, kind);
+  }
+}

@@ -1,0 +1,180 @@
+// Encoding `s3/<bucket>/` back into rows (elastickv: internal/backup/encode_s3.go, encode_s3_objects.go,
+// encode_s3_collision.go).
+//
+// Per bucket directory: `_bucket.json` gives the bucket metadata (generation 1) and the generation counter;
+// every other file is an object body whose metadata is its `.elastickv-meta.json` sidecar. Bodies are streamed
+// in 1 MiB chunks into `!s3|blob|` rows of one part of the restore upload, then the manifest row lists the
+// chunk sizes. Renamed keys (`.user-data`, `.elastickv-leaf-data`) are mapped back through the bucket's
+// KEYMAP.jsonl, which is validated strictly. `_orphans/` and `_incomplete_uploads/` are not user data.
+
+import { DataError } from '../../errors.ts';
+import { JsonSyntaxError, JsonTypeError, parseJsonBytes } from '../../json/go-json-read.ts';
+import { readKeymap, type KeymapRecord, KIND_META_COLLISION, KIND_S3_LEAF_DATA, KIND_SHA_FALLBACK } from '../../tree/keymap.ts';
+import { joinRel, showRel } from '../../tree/paths.ts';
+import { encodeSegment } from '../../tree/segment.ts';
+import type { EncodeContext } from '../adapter.ts';
+import { LEAF_DATA_SUFFIX, META_SUFFIX } from './decode.ts';
+import { blobKey, bucketGenKey, bucketMetaKey, manifestKey } from './keys.ts';
+import { parseBucketJson, parseObjectSidecar, renderLiveBucketMeta, renderLiveManifest, type ObjectMeta, type PublicBucket } from './records.ts';
+
+export const RESTORE_GENERATION = 1n;
+export const RESTORE_UPLOAD_ID = 'elastickv-restore';
+export const CHUNK_SIZE = 1024 * 1024;
+const RESTORE_PART = 1n;
+const RESERVED_ROOTS = new Set(['_orphans', '_incomplete_uploads']);
+
+const invalidBucket = (path: string, why: string): DataError => new DataError('S3_ENCODE_INVALID_BUCKET', `backup: s3 encode invalid _bucket.json: ${why}`, { path });
+const invalidSidecar = (path: string, why: string): DataError => new DataError('S3_ENCODE_INVALID_MANIFEST', `backup: s3 encode invalid object sidecar: ${why}`, { path });
+const invalidKeymap = (path: string, why: string): DataError => new DataError('S3_ENCODE_INVALID_KEYMAP', `backup: invalid KEYMAP.jsonl record: ${why}`, { path });
+
+async function readBucket(ctx: EncodeContext, dirName: string): Promise<PublicBucket> {
+  const rel = `s3/${dirName}/_bucket.json`;
+  if ((await ctx.tree.kind(rel)) === undefined) throw invalidBucket(rel, 'missing (every bucket directory needs its _bucket.json)');
+  let pub: PublicBucket;
+  try {
+    pub = parseBucketJson(parseJsonBytes(await ctx.tree.readFile(rel)));
+  } catch (err) {
+    if (err instanceof JsonSyntaxError || err instanceof JsonTypeError) throw invalidBucket(rel, err.message);
+    throw err;
+  }
+  if (pub.formatVersion !== 1n) throw invalidBucket(rel, `unsupported format_version ${pub.formatVersion}`);
+  if (pub.name === '') throw invalidBucket(rel, 'empty bucket name');
+  const want = encodeSegment(Buffer.from(pub.name, 'utf8'));
+  if (want !== dirName) throw invalidBucket(rel, `bucket name ${JSON.stringify(pub.name)} encodes to dir ${JSON.stringify(want)}, not ${JSON.stringify(dirName)} (dump tampered or rebuilt by hand?)`);
+  return pub;
+}
+
+/** The reference's strict KEYMAP checks for S3 buckets (readKeymapStrict, validateKeymapRecord). */
+function validateKeymapRecord(rec: KeymapRecord, path: string): void {
+  const fail = (why: string): never => {
+    throw invalidKeymap(path, why);
+  };
+  if (![KIND_S3_LEAF_DATA, KIND_META_COLLISION, KIND_SHA_FALLBACK].includes(rec.kind)) fail(`unknown kind ${JSON.stringify(rec.kind)} for encoded segment ${JSON.stringify(rec.encoded)}`);
+  if (rec.encoded.includes('\\')) fail(`encoded path ${JSON.stringify(rec.encoded)} contains backslash`);
+  const segs = rec.encoded.split('/');
+  for (const s of segs) if (s === '' || s === '.' || s === '..') fail(`encoded path ${JSON.stringify(rec.encoded)} contains invalid segment ${JSON.stringify(s)}`);
+  if ((segs[segs.length - 1] as string).endsWith(META_SUFFIX)) fail(`encoded path ${JSON.stringify(rec.encoded)} ends in reserved sidecar suffix`);
+  if (segs.length === 1 && (segs[0] === '_bucket.json' || segs[0] === 'KEYMAP.jsonl')) fail(`encoded path ${JSON.stringify(rec.encoded)} names a top-level control file the walker skips`);
+  if (RESERVED_ROOTS.has(segs[0] as string)) fail(`encoded path ${JSON.stringify(rec.encoded)} targets reserved dump subtree ${JSON.stringify(segs[0])}`);
+  const original = Buffer.from(rec.original).toString('latin1');
+  if (original === '') fail(`empty original key for encoded segment ${JSON.stringify(rec.encoded)}`);
+  if (original.includes('\u0000')) fail(`original key contains NUL byte (encoded=${JSON.stringify(rec.encoded)})`);
+  if (original.includes('\\')) fail(`original key contains backslash (encoded=${JSON.stringify(rec.encoded)})`);
+  for (const s of original.split('/')) if (s === '' || s === '.' || s === '..') fail(`original key has invalid path segment ${JSON.stringify(s)} (encoded=${JSON.stringify(rec.encoded)})`);
+  if (RESERVED_ROOTS.has(original.split('/')[0] as string)) fail(`original key targets reserved dump subtree (encoded=${JSON.stringify(rec.encoded)})`);
+  if (rec.kind === KIND_S3_LEAF_DATA && !rec.encoded.endsWith(LEAF_DATA_SUFFIX)) fail(`KindS3LeafData encoded ${JSON.stringify(rec.encoded)} missing ${JSON.stringify(LEAF_DATA_SUFFIX)} suffix`);
+  if (rec.kind === KIND_META_COLLISION && !original.endsWith(META_SUFFIX)) fail(`KindMetaCollision original missing ${JSON.stringify(META_SUFFIX)} suffix`);
+}
+
+/** The bucket's KEYMAP when it is the decoder's rename tracker (a regular KEYMAP.jsonl without a sidecar). */
+async function loadBucketKeymap(ctx: EncodeContext, dir: string): Promise<Map<string, KeymapRecord> | undefined> {
+  const rel = `${dir}/KEYMAP.jsonl`;
+  if ((await ctx.tree.kind(rel)) !== 'file') return undefined;
+  if ((await ctx.tree.kind(`${rel}${META_SUFFIX}`)) === 'file') return undefined; // an object named KEYMAP.jsonl
+  const out = new Map<string, KeymapRecord>();
+  for await (const rec of readKeymap(ctx.tree, rel)) {
+    if (out.has(rec.encoded)) throw invalidKeymap(rel, `duplicate encoded segment ${JSON.stringify(rec.encoded)} (S3 decoder writes one record per rename; a duplicate means the dump is corrupt)`);
+    validateKeymapRecord(rec, rel);
+    out.set(rec.encoded, rec);
+  }
+  for (const encoded of out.keys()) {
+    const kind = await ctx.tree.kind(`${dir}/${encoded}`);
+    if (kind === undefined) throw invalidKeymap(rel, `orphan keymap record: encoded ${JSON.stringify(encoded)} has no on-disk file under ${dir}`);
+    if (kind !== 'file') throw invalidKeymap(rel, `keymap record ${JSON.stringify(encoded)} resolves to a directory, want regular file`);
+  }
+  return out;
+}
+
+async function holdsSidecar(ctx: EncodeContext, rel: Buffer): Promise<boolean> {
+  for await (const e of ctx.tree.entries(rel)) {
+    if (e.kind === 'dir') {
+      if (await holdsSidecar(ctx, joinRel(rel, e.nameBytes))) return true;
+    } else if (e.name.endsWith(META_SUFFIX)) return true;
+  }
+  return false;
+}
+
+/** Streams a body as exact 1 MiB chunks (the last one shorter), like io.ReadFull in a loop. */
+async function* exactChunks(ctx: EncodeContext, rel: Buffer): AsyncGenerator<Buffer> {
+  const fh = await ctx.tree.open(rel);
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(CHUNK_SIZE);
+      let got = 0;
+      while (got < CHUNK_SIZE) {
+        const { bytesRead } = await fh.read(buf, got, CHUNK_SIZE - got, null);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      if (got > 0) yield got === CHUNK_SIZE ? buf : Buffer.from(buf.subarray(0, got));
+      if (got < CHUNK_SIZE) return;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+async function encodeObject(ctx: EncodeContext, bucket: string, bodyRel: Buffer, objectRel: Buffer, keymap: Map<string, KeymapRecord> | undefined): Promise<void> {
+  const rec = keymap?.get(objectRel.toString('utf8'));
+  const objectKey = rec === undefined ? objectRel : Buffer.from(rec.original);
+  const sidecarRel = Buffer.concat([bodyRel, Buffer.from(META_SUFFIX)]);
+  if ((await ctx.tree.kind(sidecarRel)) === undefined) throw invalidSidecar(showRel(sidecarRel), 'missing: every object body needs its .elastickv-meta.json sidecar');
+  let meta: ObjectMeta & { formatVersion: bigint };
+  try {
+    meta = parseObjectSidecar(parseJsonBytes(await ctx.tree.readFile(sidecarRel)));
+  } catch (err) {
+    if (err instanceof JsonSyntaxError || err instanceof JsonTypeError) throw invalidSidecar(showRel(sidecarRel), err.message);
+    throw err;
+  }
+  if (meta.formatVersion !== 1n) throw invalidSidecar(showRel(sidecarRel), `unsupported format_version ${meta.formatVersion}`);
+  const bucketBytes = Buffer.from(bucket, 'utf8');
+  const sizes: bigint[] = [];
+  let total = 0n;
+  for await (const chunk of exactChunks(ctx, bodyRel)) {
+    await ctx.emit(blobKey(bucketBytes, RESTORE_GENERATION, objectKey, Buffer.from(RESTORE_UPLOAD_ID), RESTORE_PART, BigInt(sizes.length)), chunk);
+    sizes.push(BigInt(chunk.length));
+    total += BigInt(chunk.length);
+  }
+  if (total !== meta.sizeBytes) throw invalidSidecar(showRel(sidecarRel), `${JSON.stringify(objectKey.toString('utf8'))}: size_bytes ${meta.sizeBytes} != body length ${total}`);
+  await ctx.emit(manifestKey(bucketBytes, RESTORE_GENERATION, objectKey), renderLiveManifest(RESTORE_UPLOAD_ID, meta, sizes));
+}
+
+async function walk(ctx: EncodeContext, bucket: string, dir: string, rel: Buffer | undefined, keymap: Map<string, KeymapRecord> | undefined): Promise<void> {
+  const here = rel === undefined ? Buffer.from(dir) : joinRel(dir, rel);
+  for await (const e of ctx.tree.entries(here)) {
+    const childRel = rel === undefined ? e.nameBytes : joinRel(rel, e.nameBytes);
+    if (e.kind === 'dir') {
+      if (rel === undefined && RESERVED_ROOTS.has(e.name)) {
+        if (await holdsSidecar(ctx, joinRel(dir, childRel))) {
+          throw new DataError('S3_ENCODE_RESERVED_PREFIX_COLLISION', `backup: s3 encode user object key collides with reserved dump directory: ${dir}/${e.name}: rename the colliding S3 key before backup`, { path: `${dir}/${e.name}` });
+        }
+        continue;
+      }
+      await walk(ctx, bucket, dir, childRel, keymap);
+      continue;
+    }
+    if (rel === undefined && e.name === '_bucket.json') continue;
+    if (rel === undefined && e.name === 'KEYMAP.jsonl' && keymap !== undefined) continue;
+    if (e.name.endsWith(META_SUFFIX)) continue;
+    await encodeObject(ctx, bucket, joinRel(dir, childRel), childRel, keymap);
+  }
+}
+
+export async function encodeS3(ctx: EncodeContext): Promise<void> {
+  const kind = await ctx.tree.kind('s3');
+  if (kind === undefined) return;
+  if (kind !== 'dir') throw new DataError('S3_NOT_DIR', 'backup: s3 dump path is not a directory', { path: 's3' });
+  for await (const e of ctx.tree.entries('s3')) {
+    if (e.kind !== 'dir') {
+      if (e.name.startsWith('_')) continue;
+      throw new DataError('S3_ENCODE_NOT_REGULAR', `backup: s3 dump file is not a regular file: s3/${e.name} is not a directory; top-level entries under s3/ must be bucket directories`, { path: `s3/${e.name}` });
+    }
+    const pub = await readBucket(ctx, e.name);
+    await ctx.emit(bucketMetaKey(Buffer.from(pub.name, 'utf8')), renderLiveBucketMeta(pub.name, RESTORE_GENERATION, pub));
+    const gen = Buffer.alloc(8);
+    gen.writeBigUInt64BE(RESTORE_GENERATION);
+    await ctx.emit(bucketGenKey(Buffer.from(pub.name, 'utf8')), gen);
+    const dir = `s3/${e.name}`;
+    await walk(ctx, pub.name, dir, undefined, await loadBucketKeymap(ctx, dir));
+  }
+}

@@ -1,0 +1,25 @@
+// The S3 prefixes the dispatcher routes to this adapter (core.md §2.3). The generation counter, GC and route
+// rows are counted as internal by the dispatcher itself.
+
+import type { RouteSpec } from '../adapter.ts';
+import { BLOB_PREFIX, BUCKET_META_PREFIX, CHUNK_BLOB_PREFIX, CHUNK_REF_PREFIX, OBJECT_MANIFEST_PREFIX, UPLOAD_META_PREFIX, UPLOAD_PART_PREFIX } from './keys.ts';
+
+export const S3_KIND = {
+  bucketMeta: 'bucket-meta',
+  manifest: 'manifest',
+  blob: 'blob',
+  chunkBlob: 'chunkblob',
+  chunkRef: 'chunkref',
+  uploadMeta: 'upload-meta',
+  uploadPart: 'upload-part',
+} as const;
+
+export const S3_ROUTES: readonly RouteSpec[] = [
+  { prefix: BUCKET_META_PREFIX, kind: S3_KIND.bucketMeta },
+  { prefix: OBJECT_MANIFEST_PREFIX, kind: S3_KIND.manifest },
+  { prefix: BLOB_PREFIX, kind: S3_KIND.blob },
+  { prefix: CHUNK_BLOB_PREFIX, kind: S3_KIND.chunkBlob },
+  { prefix: CHUNK_REF_PREFIX, kind: S3_KIND.chunkRef },
+  { prefix: UPLOAD_META_PREFIX, kind: S3_KIND.uploadMeta },
+  { prefix: UPLOAD_PART_PREFIX, kind: S3_KIND.uploadPart },
+];

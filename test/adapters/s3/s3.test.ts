@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { s3Adapter } from '../../../src/adapters/s3/index.ts';
+import { blobKey as ourBlobKey, decodeChunkRefValue, encodeKeySegment, manifestKey as ourManifestKey, parseChunkKey } from '../../../src/adapters/s3/keys.ts';
+import { hlcToRfc3339, renderLiveManifest, rfc3339ToHlc } from '../../../src/adapters/s3/records.ts';
+import { isEkvError } from '../../../src/errors.ts';
+import { buildFsm, type FsmRow } from '../../helpers/fsm.ts';
+import { decodeWith, encodeWith, readTree, rowsOf, tempDir } from '../../helpers/adapter-harness.ts';
+import { blobKey, manifestKey, RESERVED_SUFFIX_ROWS, S3_ROWS, seg, u64 } from './rows.ts';
+
+const adapters = [s3Adapter];
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const dataError = (re: RegExp) => (e: unknown) => isEkvError(e) && e.exitClass === 'data' && re.test(e.message);
+
+test('keys: segments escape 00 and end in 00 01; golden manifest and blob keys', () => {
+  assert.equal(hex(encodeKeySegment(Buffer.from([0x61, 0, 0x62]))), '6100ff620001');
+  assert.equal(hex(ourManifestKey(Buffer.from('b'), 2n, Buffer.from('o'))), hex(Buffer.concat([Buffer.from('!s3|obj|head|b\x00\x01'), u64(2n), Buffer.from('o\x00\x01')])));
+  const key = ourBlobKey(Buffer.from('b'), 1n, Buffer.from('o/p'), Buffer.from('elastickv-restore'), 1n, 7n);
+  assert.equal(hex(key), hex(blobKey('b', 1n, 'o/p', 'elastickv-restore', 1n, 7n)));
+  assert.deepEqual(parseChunkKey(Buffer.concat([key, u64(9n)]), '!s3|blob|')?.partVersion, 9n);
+  assert.equal(parseChunkKey(Buffer.concat([key, Buffer.from([1])]), '!s3|blob|'), undefined, 'a trailer that is not a u64 is malformed');
+  const v1 = Buffer.concat([Buffer.from([1]), Buffer.alloc(32, 7), u64(5n), Buffer.from([0, 1]), Buffer.from('n')]);
+  assert.deepEqual(decodeChunkRefValue(v1), { sha256: Buffer.alloc(32, 7), size: 5n });
+  const v2 = Buffer.concat([Buffer.from([2]), Buffer.alloc(32, 7), u64(5n), Buffer.from([0, 0]), Buffer.from([0, 1]), Buffer.from([0, 1]), Buffer.from('a'), Buffer.from([0, 0])]);
+  assert.equal(decodeChunkRefValue(v2)?.size, 5n);
+  assert.equal(decodeChunkRefValue(Buffer.concat([v1, Buffer.from('x')])), undefined);
+  assert.equal(decodeChunkRefValue(Buffer.concat([Buffer.from([3]), v1.subarray(1)])), undefined);
+});
+
+test('values: HLC times as RFC 3339 and back; the live manifest as json.Marshal writes it', () => {
+  const hlc = 1777469331094n << 16n;
+  assert.equal(hlcToRfc3339(hlc | 0xffffn), '2026-04-29T13:28:51.094Z');
+  assert.equal(hlcToRfc3339(0n), '');
+  assert.equal(rfc3339ToHlc('2026-04-29T13:28:51.094Z'), hlc);
+  assert.equal(rfc3339ToHlc('2026-04-29T15:28:51.0949+02:00'), hlc, 'offsets and sub-millisecond digits');
+  assert.equal(rfc3339ToHlc('not a time'), 0n);
+  assert.equal(rfc3339ToHlc('1969-12-31T23:59:59Z'), 0n);
+  const m = { etag: '"e"', sizeBytes: 3n, lastModified: '', contentType: 'a<b', contentEncoding: '', cacheControl: '', contentDisposition: '', userMetadata: undefined };
+  assert.equal(
+    renderLiveManifest('elastickv-restore', m, [3n]).toString(),
+    '{"upload_id":"elastickv-restore","etag":"\\"e\\"","size_bytes":3,"last_modified_hlc":0,"content_type":"a\\u003cb","content_encoding":"","cache_control":"","content_disposition":"","user_metadata":null,"parts":[{"part_no":1,"etag":"\\"e\\"","size_bytes":3,"chunk_count":1,"chunk_sizes":[3],"part_version":0,"chunk_ref_version":0,"offloaded":false}]}',
+  );
+  assert.ok(renderLiveManifest('x', { ...m, sizeBytes: 0n, userMetadata: new Map() }, []).toString().endsWith('"user_metadata":{},"parts":null}'));
+});
+
+test('decode: bodies reassembled from parts and content-addressed chunks, renames in KEYMAP, warnings', async () => {
+  const warnings: string[] = [];
+  const { tree } = await decodeWith(adapters, buildFsm(1000n, S3_ROWS), { warn: (e) => warnings.push(e) });
+  const files = await readTree(join(tree, 's3'));
+  assert.equal(files.get('photos/a/b.txt')?.toString(), 'abcde');
+  assert.equal(files.get('photos/big.bin')?.toString(), 'PART1-PART2');
+  assert.equal(files.get('photos/cas.bin')?.toString(), 'hello world');
+  assert.equal(files.get('photos/empty')?.length, 0);
+  assert.equal(files.get('photos/dir.elastickv-leaf-data')?.toString(), 'leaf');
+  assert.equal(files.get('photos/dir/x')?.toString(), 'child');
+  assert.equal(files.get('photos/KEYMAP.jsonl')?.toString(), '{"encoded":"dir.elastickv-leaf-data","original":"ZGly","kind":"s3-leaf-data"}\n');
+  assert.equal(
+    files.get('photos/a/b.txt.elastickv-meta.json')?.toString(),
+    '{\n  "format_version": 1,\n  "etag": "\\"e-5\\"",\n  "size_bytes": 5,\n  "last_modified": "2026-04-29T13:28:51.094Z",\n  "content_type": "text/plain",\n  "user_metadata": {\n    "a": "first",\n    "z": "\\u003clast\\u003e"\n  }\n}',
+  );
+  assert.equal(files.get('photos/_bucket.json')?.toString(), '{\n  "format_version": 1,\n  "name": "photos",\n  "owner": "alice",\n  "region": "us-east-1",\n  "acl": "private"\n}');
+  assert.ok(!files.has('photos/old.txt') && !files.has('photos/lost.bin'));
+  assert.deepEqual(warnings.sort(), ['s3_orphan_chunks', 's3_stale_generation_objects']);
+});
+
+test('decode with --include-orphans, --include-incomplete-uploads and --rename-collisions', async () => {
+  const { tree } = await decodeWith(adapters, buildFsm(1000n, [...S3_ROWS, ...RESERVED_SUFFIX_ROWS]), { switches: { includeOrphans: true, includeIncompleteUploads: true, renameCollisions: true } });
+  const files = await readTree(join(tree, 's3'));
+  assert.equal(files.get('photos/_orphans/old.txt/gen-1/u_0000000000000001_0000000000000000_0000000000000000.bin')?.toString(), 'stale');
+  assert.equal(files.get('photos/_orphans/lost.bin/gen-2/u_0000000000000001_0000000000000000_0000000000000000.bin')?.toString(), 'no manifest');
+  const records = files.get('photos/_incomplete_uploads/records.jsonl')!.toString().trimEnd().split('\n').map((l) => JSON.parse(l) as { prefix: string; key: string });
+  assert.deepEqual(records.map((r) => r.prefix), ['!s3|upload|meta|', '!s3|upload|part|']);
+  assert.equal(Buffer.from(records[0]!.key, 'base64').toString('latin1').startsWith('!s3|upload|meta|photos'), true);
+  assert.equal(files.get('logs/x.elastickv-meta.json.user-data')?.toString(), 'user data');
+  assert.ok(files.get('logs/KEYMAP.jsonl')?.toString().includes('"kind":"meta-suffix-rename"'));
+});
+
+test('decode rejections: reserved suffix, unsafe names, incomplete parts, hash and size mismatches', async () => {
+  const man = (upload: string, size: number, parts: string): string => `{"upload_id":"${upload}","size_bytes":${size},"parts":${parts}}`;
+  const one = (name: string): FsmRow[] => [
+    { key: blobKey('b', 1n, name, 'u', 1n, 0n), value: 'x' },
+    { key: manifestKey('b', 1n, name), value: man('u', 1, '[{"part_no":1,"chunk_count":1,"chunk_sizes":[1]}]') },
+  ];
+  const cases: Array<[FsmRow[], RegExp]> = [
+    [RESERVED_SUFFIX_ROWS, /collides with reserved sidecar suffix/],
+    [one('a//b'), /empty path segment/],
+    [one('/a'), /empty path segment/],
+    [one('a/'), /empty path segment/],
+    [one('a/../b'), /dot segment/],
+    [one('a\\b'), /backslash/],
+    [one('..'), /dot segment/],
+    [[{ key: blobKey('b', 1n, 'o', 'u', 1n, 1n), value: 'x' }, { key: manifestKey('b', 1n, 'o'), value: man('u', 2, '[{"part_no":1,"chunk_count":2,"chunk_sizes":[1,1]}]') }], /declared chunks=2, observed unique=1/],
+    [[{ key: Buffer.concat([Buffer.from('!s3|chunkblob|'), Buffer.from('00'.repeat(32))]), value: 'x' }], /hash mismatch/],
+    [
+      [
+        { key: Buffer.concat([Buffer.from('!s3|chunkblob|'), Buffer.from(createHash('sha256').update('x').digest('hex'))]), value: 'x' },
+        { key: Buffer.concat([Buffer.from('!s3|chunkref|'), seg('b'), u64(1n), seg('o'), seg('u'), u64(1n), u64(0n)]), value: Buffer.concat([Buffer.from([1]), createHash('sha256').update('x').digest(), u64(2n), Buffer.from([0, 0])]) },
+        { key: manifestKey('b', 1n, 'o'), value: man('u', 2, '[{"part_no":1,"chunk_count":1,"chunk_sizes":[2],"offloaded":true}]') },
+      ],
+      /declared size=2 actual size=1/,
+    ],
+    [[{ key: manifestKey('b', 1n, 'o'), value: man('u', 2, '[{"part_no":1,"chunk_count":2,"chunk_sizes":[2],"offloaded":true}]') }], /declares 2 chunks but has 1 chunk sizes/],
+    [[{ key: Buffer.from('!s3|obj|head|b\x00\x01'), value: '{}' }], /manifest key/],
+    [[{ key: manifestKey('b', 1n, 'o'), value: '{"size_bytes":"1"}' }], /invalid !s3\|obj\|head value/],
+    [[{ key: Buffer.concat([Buffer.from('!s3|bucket|meta|'), seg('b')]), value: '[' }], /invalid !s3\|bucket\|meta value/],
+    [[{ key: blobKey('b', 1n, '', 'u', 1n, 0n), value: 'x' }], /empty/],
+  ];
+  for (const [rows, re] of cases) await assert.rejects(decodeWith(adapters, buildFsm(1n, rows)), dataError(re), re.source);
+});
+
+test('encode: the reference encoder\'s bytes (fixtures), bodies re-chunked at 1 MiB', async () => {
+  for (const name of ['s3', 's3-renamed']) {
+    const fixture = await fsp.readFile(new URL(`../../fixtures/conformance/${name}/s3.fsm`, import.meta.url));
+    const { tree } = await decodeWith(adapters, fixture, { switches: { renameCollisions: name === 's3-renamed' } });
+    const { fsm, result } = await encodeWith(adapters, tree, { selfTest: true });
+    assert.ok(result.selfTest.matched, result.selfTest.mismatchText);
+    assert.deepEqual(fsm, fixture, name);
+  }
+  const { tree } = await decodeWith(adapters, buildFsm(1n, []));
+  const body = Buffer.alloc(2.5 * 1024 * 1024, 7);
+  await fsp.mkdir(join(tree, 's3/b/deep/er'), { recursive: true });
+  await fsp.writeFile(join(tree, 's3/b/_bucket.json'), '{\n  "format_version": 1,\n  "name": "b"\n}');
+  await fsp.writeFile(join(tree, 's3/b/deep/er/big'), body);
+  await fsp.writeFile(join(tree, 's3/b/deep/er/big.elastickv-meta.json'), `{\n  "format_version": 1,\n  "size_bytes": ${body.length}\n}`);
+  const { fsm, result } = await encodeWith(adapters, tree, { selfTest: true });
+  assert.ok(result.selfTest.matched, result.selfTest.mismatchText);
+  const rows = await rowsOf(fsm);
+  const blobs = rows.filter(([k]) => k.toString('latin1').startsWith('!s3|blob|'));
+  assert.deepEqual(blobs.map(([, v]) => v.length), [1048576, 1048576, 524288]);
+  const manifest = rows.find(([k]) => k.toString('latin1').startsWith('!s3|obj|head|'))![1].toString();
+  assert.ok(manifest.includes('"chunk_count":3,"chunk_sizes":[1048576,1048576,524288]'), manifest);
+});
+
+async function bucketTree(files: Record<string, string>): Promise<string> {
+  const { tree } = await decodeWith(adapters, buildFsm(1n, []));
+  for (const [rel, body] of Object.entries(files)) {
+    await fsp.mkdir(join(tree, 's3', rel, '..'), { recursive: true });
+    await fsp.writeFile(join(tree, 's3', rel), body);
+  }
+  return tree;
+}
+
+test('encode rejections name the path and the reason', async () => {
+  const B = '{"format_version":1,"name":"b"}';
+  const M = (n: number): string => `{"format_version":1,"size_bytes":${n}}`;
+  const cases: Array<[string, Record<string, string>, RegExp]> = [
+    ['loose file under s3/', { 'notes.txt': 'x' }, /s3\/notes\.txt is not a directory/],
+    ['missing _bucket.json', { 'b/o': 'x', 'b/o.elastickv-meta.json': M(1) }, /_bucket\.json: .*missing/],
+    ['name/dir mismatch', { 'c/_bucket.json': B }, /encodes to dir "b", not "c"/],
+    ['bucket format version', { 'b/_bucket.json': B.replace('1', '2') }, /unsupported format_version 2/],
+    ['missing sidecar', { 'b/_bucket.json': B, 'b/o': 'x' }, /needs its \.elastickv-meta\.json sidecar/],
+    ['size mismatch', { 'b/_bucket.json': B, 'b/o': 'xy', 'b/o.elastickv-meta.json': M(1) }, /size_bytes 1 != body length 2/],
+    ['sidecar JSON', { 'b/_bucket.json': B, 'b/o': 'x', 'b/o.elastickv-meta.json': '{' }, /object sidecar/],
+    ['reserved dir with a user object', { 'b/_bucket.json': B, 'b/_orphans/o': 'x', 'b/_orphans/o.elastickv-meta.json': M(1) }, /collides with reserved dump directory/],
+    ['keymap orphan record', { 'b/_bucket.json': B, 'b/KEYMAP.jsonl': '{"encoded":"gone.elastickv-leaf-data","original":"Z29uZQ","kind":"s3-leaf-data"}\n' }, /orphan keymap record/],
+    ['keymap bad kind', { 'b/_bucket.json': B, 'b/KEYMAP.jsonl': '{"encoded":"o","original":"bw","kind":"weird"}\n', 'b/o': 'x', 'b/o.elastickv-meta.json': M(1) }, /unknown kind "weird"/],
+    ['keymap duplicate', { 'b/_bucket.json': B, 'b/KEYMAP.jsonl': '{"encoded":"o","original":"bw","kind":"sha-fallback"}\n{"encoded":"o","original":"bw","kind":"sha-fallback"}\n', 'b/o': 'x', 'b/o.elastickv-meta.json': M(1) }, /duplicate encoded segment/],
+  ];
+  for (const [name, files, re] of cases) {
+    const tree = await bucketTree(files);
+    await assert.rejects(encodeWith(adapters, tree), dataError(re), name);
+  }
+  const tree = await bucketTree({ 'b/_bucket.json': B, 'b/o.elastickv-meta.json': M(1) });
+  const outside = join(await tempDir(), 'secret');
+  await fsp.writeFile(outside, 'x');
+  await fsp.symlink(outside, join(tree, 's3/b/o'));
+  await assert.rejects(encodeWith(adapters, tree), (e: unknown) => isEkvError(e) && e.code === 'TREE_SYMLINK');
+  const flags = { includeIncompleteUploads: false, includeOrphans: false, renameS3Collisions: true, preserveSqsVisibility: false, includeSqsSideRecords: false, dynamodbLayout: 'per-item' as const };
+  assert.doesNotThrow(() => s3Adapter.checkEncodable(flags));
+  assert.throws(() => s3Adapter.checkEncodable({ ...flags, includeOrphans: true }), /include_orphans not supported/);
+  assert.throws(() => s3Adapter.checkEncodable({ ...flags, includeIncompleteUploads: true }), /include_incomplete_uploads not supported/);
+});
+
+const segArb = fc.stringMatching(/^[a-z0-9 .%é_-]{1,8}$/).filter((s) => s !== '.' && s !== '..');
+const keyArb = fc.array(segArb, { minLength: 1, maxLength: 3 }).map((parts) => parts.join('/'));
+
+test('property: generated buckets survive tree → .fsm → tree (collisions included)', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.uniqueArray(fc.tuple(keyArb, fc.uint8Array({ maxLength: 40 })), { selector: ([k]) => k, maxLength: 8 }), async (objects) => {
+      const rows: FsmRow[] = [{ key: Buffer.concat([Buffer.from('!s3|bucket|meta|'), seg('bkt')]), value: '{"bucket_name":"bkt","generation":1}' }];
+      const keys = new Set(objects.map(([k]) => k));
+      for (const [k, body] of objects) {
+        if (k.endsWith('.elastickv-meta.json') || keys.has(`${k}.elastickv-leaf-data`)) continue;
+        if (body.length > 0) rows.push({ key: blobKey('bkt', 1n, k, 'u', 1n, 0n), value: Buffer.from(body) });
+        const parts = body.length > 0 ? `[{"part_no":1,"chunk_count":1,"chunk_sizes":[${body.length}]}]` : 'null';
+        rows.push({ key: manifestKey('bkt', 1n, k), value: `{"upload_id":"u","size_bytes":${body.length},"parts":${parts}}` });
+      }
+      const first = await decodeWith(adapters, buildFsm(1n, rows));
+      const { fsm, result } = await encodeWith(adapters, first.tree, { selfTest: true });
+      assert.ok(result.selfTest.matched, result.selfTest.mismatchText);
+      const again = await decodeWith(adapters, fsm);
+      const { fsm: fsm2 } = await encodeWith(adapters, again.tree);
+      assert.deepEqual(fsm2, fsm);
+    }),
+    { numRuns: 25, interruptAfterTimeLimit: 20_000 },
+  );
+});
