@@ -1,9 +1,12 @@
-// Decoding Redis rows into `redis/db_<n>/` (spec redis.md §2; elastickv: internal/backup/redis_string.go).
+// Decoding Redis rows into `redis/db_<n>/` (spec redis.md §2; elastickv: internal/backup/redis_*.go).
 //
-// Implemented: strings and HyperLogLogs (`strings/<seg>.bin`, `hll/<seg>.bin`), their TTLs from inline headers
-// or `!redis|ttl|` rows (`strings_ttl.jsonl`, `hll_ttl.jsonl`), SHA-fallback names in KEYMAP.jsonl, and the
-// derived/transactional rows the reference reads past (meta deltas, list claims, the zset score index).
-// Collection and stream rows are refused with REDIS_UNSUPPORTED_KIND rather than silently dropped.
+// Strings and HyperLogLogs are written as their rows arrive (`strings/<seg>.bin`, `hll/<seg>.bin`, TTLs from
+// inline headers into `strings_ttl.jsonl` / `hll_ttl.jsonl`); collections (hashes, lists, sets, sorted sets,
+// streams) go through external sorters and are written at the end (collections.ts). `!redis|ttl|` rows are
+// matched with the key types by a merge join once all rows are in: string/HLL TTLs become sidecar lines, hash
+// and list TTLs join their documents, TTLs of keys with no type yet are offered to the sets, sorted sets and
+// streams of that key. SHA-fallback names go to KEYMAP.jsonl. Derived and transactional rows (meta deltas,
+// list claims, the score index) are read past.
 
 import { DataError } from '../../errors.ts';
 import { goEncodeLine } from '../../json/go-json.ts';
@@ -13,10 +16,10 @@ import type { ExternalSorter, SortRecord } from '../../sort/external-sort.ts';
 import type { FileSink } from '../../tree/writer.ts';
 import type { AdapterDecoder, DecodeContext } from '../adapter.ts';
 import { HLL_VERSION, InlineValueError, STRING_VERSION, clampMs, parseInlineValue } from './inline-value.ts';
+import { hashField, hashMeta, listItem, listMeta, setMember, setMeta, streamEntry, streamMeta, zsetLegacyBlob, zsetMember, zsetMeta } from './collection-rows.ts';
+import { CollectionCollector, REC } from './collections.ts';
 import { HLL_PREFIX, KIND, STRING_PREFIX, TTL_PREFIX } from './keys.ts';
 
-/** Byte budget of TTL rows parked for keys of unknown type (the reference's defaultPendingTTLBytesCap). */
-export const PENDING_TTL_BYTES_CAP = 1_073_741_824;
 
 type ScalarKind = 'string' | 'hll';
 
@@ -28,7 +31,7 @@ interface ScalarFamily {
   readonly invalid: string;
 }
 
-const KIND_CODE: Readonly<Record<ScalarKind, number>> = { string: 0, hll: 1 };
+const KIND_CODE = { string: 0, hll: 1, hash: 2, list: 3 } as const;
 const CODE_KIND: readonly ScalarKind[] = ['string', 'hll'];
 
 async function* emptyRecords(): AsyncGenerator<SortRecord> {}
@@ -52,19 +55,48 @@ export class RedisDecoder implements AdapterDecoder {
   #ttls: ExternalSorter | undefined;
   #ttlSeq = 0n;
   #ttlsResolved = false;
+  readonly #collections: CollectionCollector;
+  #lastRegistered: { code: number; key: Buffer } | undefined;
+  #pendingKeys = 0;
   readonly #ttlSinks = new Map<ScalarKind, FileSink>();
 
   constructor(ctx: DecodeContext) {
     this.#ctx = ctx;
     this.#db = `redis/db_${Math.max(0, ctx.switches.redisDbIndex)}`;
     this.#keymap = new KeymapWriter(ctx.tree, `${this.#db}/KEYMAP.jsonl`);
+    this.#collections = new CollectionCollector(ctx);
   }
 
   async handle(kind: string, key: Uint8Array, value: Uint8Array): Promise<void> {
     const v = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    // Rows sorting after the TTL rows see the TTL lines already resolved, as in the reference's stream order.
-    if (this.#ttls !== undefined && kind !== KIND.ttl && kind !== KIND.ignored && !this.#ttlsResolved) await this.#resolveTtls();
+    const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+    const c = this.#collections;
     switch (kind) {
+      case KIND.hashMeta:
+        return this.#registerCollection(KIND_CODE.hash, await hashMeta(c, k, v));
+      case KIND.hashField:
+        return this.#registerCollection(KIND_CODE.hash, await hashField(c, k, v));
+      case KIND.listMeta:
+        return this.#registerCollection(KIND_CODE.list, await listMeta(c, k, v));
+      case KIND.listItem:
+        return this.#registerCollection(KIND_CODE.list, await listItem(c, k, v));
+      case KIND.setMeta:
+        await setMeta(c, k, v);
+        return;
+      case KIND.setMember:
+        await setMember(c, k);
+        return;
+      case KIND.zsetMeta:
+        await zsetMeta(c, k, v);
+        return;
+      case KIND.zsetMember:
+        return zsetMember(c, k, v);
+      case KIND.zsetLegacy:
+        return zsetLegacyBlob(c, k, v);
+      case KIND.streamMeta:
+        return streamMeta(c, k, v);
+      case KIND.streamEntry:
+        return streamEntry(c, k, v);
       case KIND.string:
         return this.#scalar('string', Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(STRING_PREFIX.length), v);
       case KIND.hll:
@@ -74,8 +106,20 @@ export class RedisDecoder implements AdapterDecoder {
       case KIND.ignored:
         return;
       default:
-        throw new DataError('REDIS_UNSUPPORTED_KIND', 'Redis collections and streams are not decoded by this version yet; use --adapter to leave redis out', { key });
+        throw new Error(`redis decoder: unknown route kind ${kind}`);
     }
+  }
+
+  /**
+   * Hashes and lists take part in TTL routing like strings: their rows precede the `!redis|ttl|` rows, so a
+   * TTL row finds them registered (sets, sorted sets and streams come after and claim parked TTLs instead).
+   * Consecutive rows of one key register once.
+   */
+  async #registerCollection(code: number, userKey: Buffer): Promise<void> {
+    if (this.#lastRegistered !== undefined && this.#lastRegistered.code === code && this.#lastRegistered.key.equals(userKey)) return;
+    this.#lastRegistered = { code, key: Buffer.from(userKey) };
+    this.#types ??= this.#ctx.newSorter();
+    await this.#types.add(Buffer.from(userKey), Buffer.from([code, 0]));
   }
 
   /** Encoded name of a key, recording a KEYMAP entry first when it is a SHA fallback. */
@@ -97,6 +141,7 @@ export class RedisDecoder implements AdapterDecoder {
     const seg = await this.#name(k);
     await this.#ctx.tree.writeFile(`${this.#db}/${fam.dir}/${seg}.bin`, parsed.body);
     this.#types ??= this.#ctx.newSorter();
+    this.#lastRegistered = undefined;
     await this.#types.add(Buffer.from(k), Buffer.from([KIND_CODE[kind], parsed.inline ? 1 : 0]));
     if (parsed.expireAtMs !== 0n) await this.#appendTtl(kind, k, parsed.expireAtMs);
   }
@@ -135,8 +180,6 @@ export class RedisDecoder implements AdapterDecoder {
     const typeIt = (this.#types?.sorted() ?? emptyRecords())[Symbol.asyncIterator]();
     let t = await typeIt.next();
     let current: { key: Buffer; kind: number; inline: boolean } | undefined;
-    let orphanKeys = 0;
-    let pendingBytes = 0;
     let lastOrphan: Buffer | undefined;
     for await (const { key, value } of ttls.sorted()) {
       const k = Buffer.from(key);
@@ -150,34 +193,34 @@ export class RedisDecoder implements AdapterDecoder {
         }
         current = found;
       }
+      const ms = Buffer.from(value).subarray(8);
       if (current !== undefined) {
-        if (!current.inline) await lines.add(Buffer.concat([Buffer.from([current.kind]), Buffer.from(value).subarray(0, 8)]), Buffer.concat([Buffer.from(value).subarray(8), k]));
+        if (current.kind === KIND_CODE.hash || current.kind === KIND_CODE.list) {
+          await this.#collections.add(current.kind === KIND_CODE.hash ? 'hash' : 'list', k, REC.ttl, Buffer.alloc(0), ms);
+        } else if (!current.inline) {
+          await lines.add(Buffer.concat([Buffer.from([current.kind]), Buffer.from(value).subarray(0, 8)]), Buffer.concat([ms, k]));
+        }
         continue;
       }
+      // No type registered: parked, for a set, sorted set or stream of that key to claim.
       if (lastOrphan === undefined || !lastOrphan.equals(k)) {
         lastOrphan = k;
-        orphanKeys++;
-        pendingBytes += k.length + 8;
-        if (pendingBytes > PENDING_TTL_BYTES_CAP) {
-          throw new DataError(
-            'REDIS_PENDING_TTL_FULL',
-            `backup: pendingTTL byte budget exhausted: buffer would exceed byte_cap=${PENDING_TTL_BYTES_CAP} by ${pendingBytes - PENDING_TTL_BYTES_CAP} bytes (user_key_len=${k.length})`,
-          );
-        }
+        this.#pendingKeys++;
       }
+      await this.#collections.addPending(k, ms.readBigUInt64BE(0));
     }
     while (!t.done) t = await typeIt.next();
     for await (const { key, value } of lines.sorted()) {
       const v = Buffer.from(value);
       await this.#appendTtl(CODE_KIND[key[0] as number] as ScalarKind, v.subarray(8), v.readBigUInt64BE(0));
     }
-    if (orphanKeys > 0) this.#ctx.warn('redis_orphan_ttl', { count: orphanKeys, hint: 'TTL rows whose key has no decodable row were dropped' });
   }
 
   async finalize(): Promise<void> {
     const errors: unknown[] = [];
     try {
       if (!this.#ttlsResolved) await this.#resolveTtls();
+      await this.#collections.flush(this.#db, (k) => this.#name(k));
     } catch (err) {
       errors.push(err);
     }
@@ -194,6 +237,8 @@ export class RedisDecoder implements AdapterDecoder {
       errors.push(err);
     }
     await this.#types?.dispose();
+    const orphans = this.#pendingKeys - this.#collections.claimed;
+    if (orphans > 0) this.#ctx.warn('redis_orphan_ttl', { count: orphans, hint: 'TTL rows whose key has no decodable row were dropped' });
     if (errors.length > 0) throw errors[0];
   }
 }

@@ -2,7 +2,8 @@
 // encode_snapshot.go (enumerateRedisDBs)).
 //
 // Strings: one `!redis|str|K` row in the new format (TTL inline, never a `!redis|ttl|` row). HLLs: the raw
-// sketch without TTL, or the inline form plus a `!redis|ttl|K` scan-index row with one. Names decode through
+// sketch without TTL, or the inline form plus a `!redis|ttl|K` scan-index row with one. Collections and streams:
+// collections-encode.ts. Names decode through
 // the segment rules, SHA-fallback names through KEYMAP.jsonl. Unlike the reference, which skips symlinks and
 // other non-regular entries silently, this reader refuses them, naming the path.
 
@@ -14,11 +15,19 @@ import { jsonValues } from '../../tree/json-stream.ts';
 import { loadKeymap, type KeymapRecord } from '../../tree/keymap.ts';
 import { decodeSegment, SegmentError } from '../../tree/segment.ts';
 import type { EncodeContext } from '../adapter.ts';
+import { encodeDocument, encodeStream, type DocType } from './collections-encode.ts';
 import { HLL_VERSION, STRING_VERSION, encodeInlineValue, encodeTtlValue } from './inline-value.ts';
 import { HLL_PREFIX, STRING_PREFIX, TTL_PREFIX } from './keys.ts';
 
 const DB_NAME = /^db_(0|[1-9][0-9]*)$/;
-const COLLECTION_DIRS = ['hashes', 'sets', 'lists', 'zsets', 'streams'];
+/** Collection directories in the reference's encode order. */
+const COLLECTION_DIRS: ReadonlyArray<readonly [string, DocType | 'stream']> = [
+  ['hashes', 'hash'],
+  ['sets', 'set'],
+  ['lists', 'list'],
+  ['zsets', 'zset'],
+  ['streams', 'stream'],
+];
 
 /** Finds `redis/db_0` (core.md §4.3): only a single db_0 is supported, as in the reference. */
 async function findDb(ctx: EncodeContext): Promise<string | undefined> {
@@ -109,12 +118,6 @@ async function encodeBlobs(
 export async function encodeRedis(ctx: EncodeContext): Promise<void> {
   const db = await findDb(ctx);
   if (db === undefined) return;
-  for (const dir of COLLECTION_DIRS) {
-    const rel = `${db}/${dir}`;
-    if ((await ctx.tree.kind(rel)) === 'dir' && (await ctx.tree.list(rel)).length > 0) {
-      throw new DataError('REDIS_UNSUPPORTED_KIND', 'Redis collections and streams are not encoded by this version yet', { path: rel });
-    }
-  }
   const keymap = await loadKeymap(ctx.tree, `${db}/KEYMAP.jsonl`);
   const key = (prefix: string, k: Uint8Array): Buffer => Buffer.concat([Buffer.from(prefix, 'latin1'), k]);
 
@@ -132,4 +135,19 @@ export async function encodeRedis(ctx: EncodeContext): Promise<void> {
     await ctx.emit(key(HLL_PREFIX, k), encodeInlineValue(HLL_VERSION, body, ms));
     await ctx.emit(key(TTL_PREFIX, k), encodeTtlValue(ms));
   });
+
+  for (const [dir, type] of COLLECTION_DIRS) {
+    const rel = `${db}/${dir}`;
+    const kind = await ctx.tree.kind(rel);
+    if (kind === undefined) continue;
+    if (kind !== 'dir') throw new DataError('REDIS_NOT_DIR', `backup: redis db path is not a directory: ${JSON.stringify(rel)} is not a directory`, { path: rel });
+    const ext = type === 'stream' ? '.jsonl' : '.json';
+    for await (const e of ctx.tree.entries(rel)) {
+      if (e.kind !== 'file' || !e.name.endsWith(ext)) continue;
+      const path = `${rel}/${e.name}`;
+      const k = keyOfStem(e.name.slice(0, -ext.length), keymap, path);
+      if (type === 'stream') await encodeStream(ctx, k, path);
+      else await encodeDocument(ctx, type, k, path);
+    }
+  }
 }

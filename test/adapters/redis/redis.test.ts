@@ -97,20 +97,19 @@ async function encodeError(tree: string): Promise<string> {
   return 'OK';
 }
 
-test('decode rejections: bad TTL length, truncated headers, collections not yet decoded', async () => {
+test('decode rejections: bad TTL length, truncated headers', async () => {
   const fails = async (rows: FsmRow[], code: string): Promise<void> => {
     await assert.rejects(decodeWith(adapters, buildFsm(5n, rows)), (e: unknown) => isEkvError(e) && e.code === code);
   };
   await fails([{ key: '!redis|ttl|k', value: 'short' }], 'REDIS_INVALID_TTL');
   await fails([{ key: '!redis|str|k', value: bytes([0xff, 1]) }], 'REDIS_INVALID_VALUE');
   await fails([{ key: '!redis|hll|k', value: bytes([0xff, 2, 1, 0]) }], 'REDIS_INVALID_VALUE');
-  await fails([{ key: '!hs|fld|\0\0\0\x01kf', value: 'v' }], 'REDIS_UNSUPPORTED_KIND');
   // Derived rows are read past, as the reference does.
   const { result } = await decodeWith(adapters, buildFsm(5n, [{ key: '!zs|scr|x', value: '' }, { key: '!hs|meta|d|x', value: '' }]));
   assert.equal(result.counters.redis, 2n);
 });
 
-test('encode rejections name the file: bad names, missing KEYMAP, bad TTL sidecar, links, multi-DB, collections', async () => {
+test('encode rejections name the file: bad names, missing KEYMAP, bad TTL sidecar, links, multi-DB', async () => {
   const base = [{ key: '!redis|str|k', value: encodeInlineValue(1, Buffer.from('v'), 0n) }];
   let tree = await treeOf(base);
   await fsp.writeFile(join(tree, 'redis/db_0/strings/bad%zz.bin'), 'x');
@@ -138,11 +137,6 @@ test('encode rejections name the file: bad names, missing KEYMAP, bad TTL sideca
   tree = await treeOf(base);
   await fsp.mkdir(join(tree, 'redis/db_1'));
   assert.equal(await encodeError(tree), 'REDIS_MULTI_DB_UNSUPPORTED');
-
-  tree = await treeOf(base);
-  await fsp.mkdir(join(tree, 'redis/db_0/hashes'));
-  await fsp.writeFile(join(tree, 'redis/db_0/hashes/h.json'), '{}');
-  assert.equal(await encodeError(tree), 'REDIS_UNSUPPORTED_KIND');
 });
 
 test('TTL sidecars accept Go decoder streams: several values per line, case-insensitive names, last record wins', async () => {

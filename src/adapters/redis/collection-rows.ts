@@ -1,0 +1,133 @@
+// Parsing of the Redis collection rows (spec redis.md §1.1, §2.3.4-2.3.8) into collector records.
+//
+// Hash, set, sorted-set and stream keys carry the user key as BE32 length ‖ bytes; list keys carry it bare
+// (list items end in the 8-byte sortable sequence). Meta values are counts with an optional inline expiry.
+
+import { DataError } from '../../errors.ts';
+import { REC, metaRecord, type CollectionCollector, type CollectionType } from './collections.ts';
+import { RedisProtoError, STREAM_ENTRY_MAGIC, ZSET_BLOB_MAGIC, readStreamEntry, readZSetBlob } from './proto.ts';
+
+const MAXI64 = (1n << 63n) - 1n;
+const EMPTY = Buffer.alloc(0);
+
+const show = (key: Uint8Array): string => JSON.stringify(Buffer.from(key).toString('latin1'));
+
+function bad(code: string, sentinel: string, why: string, key: Uint8Array): DataError {
+  return new DataError(code, `${sentinel}: ${why}`, { key });
+}
+
+/** `<prefix> BE32(len K) K <tail>`, or undefined. */
+function lengthPrefixed(key: Buffer, prefixLen: number): { userKey: Buffer; tail: Buffer } | undefined {
+  const rest = key.subarray(prefixLen);
+  if (rest.length < 4) return undefined;
+  const len = rest.readUInt32BE(0);
+  if (rest.length < 4 + len) return undefined;
+  return { userKey: rest.subarray(4, 4 + len), tail: rest.subarray(4 + len) };
+}
+
+interface Family {
+  readonly type: CollectionType;
+  readonly prefix: string;
+  readonly keySentinel: string;
+  readonly metaSentinel: string;
+}
+
+const HASH: Family = { type: 'hash', prefix: '!hs|', keySentinel: 'backup: malformed !hs| key', metaSentinel: 'backup: invalid !hs|meta| value' };
+const SET: Family = { type: 'set', prefix: '!st|', keySentinel: 'backup: malformed !st| key', metaSentinel: 'backup: invalid !st|meta| value' };
+const ZSET: Family = { type: 'zset', prefix: '!zs|', keySentinel: 'backup: malformed !zs| key', metaSentinel: 'backup: invalid !zs|meta| value' };
+
+/** A count meta row (hash, set, sorted set): 8 bytes, or 16 with an inline expiry. */
+async function countMeta(c: CollectionCollector, f: Family, key: Buffer, v: Buffer): Promise<Buffer> {
+  const p = lengthPrefixed(key, `${f.prefix}meta|`.length);
+  if (p === undefined) throw bad('REDIS_INVALID_KEY', f.keySentinel, `meta key: ${show(key)}`, key);
+  if (v.length !== 8 && v.length !== 16) throw bad('REDIS_INVALID_META', f.metaSentinel, `length ${v.length} not in {8,16}`, key);
+  const n = v.readBigUInt64BE(0);
+  if (n > MAXI64) throw bad('REDIS_INVALID_META', f.metaSentinel, `declared len ${n} overflows int64`, key);
+  await c.add(f.type, p.userKey, REC.meta, EMPTY, metaRecord(v.length === 16, n, v.length === 16 ? v.readBigUInt64BE(8) : 0n));
+  return p.userKey;
+}
+
+async function member(c: CollectionCollector, f: Family, key: Buffer, value: Buffer, what: string): Promise<Buffer> {
+  const p = lengthPrefixed(key, `${f.prefix}${what === 'field' ? 'fld' : 'mem'}|`.length);
+  if (p === undefined) throw bad('REDIS_INVALID_KEY', f.keySentinel, `${what} key: ${show(key)}`, key);
+  await c.add(f.type, p.userKey, REC.element, p.tail, value);
+  return p.userKey;
+}
+
+export const hashMeta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => countMeta(c, HASH, key, v);
+export const hashField = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => member(c, HASH, key, v, 'field');
+export const setMeta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => countMeta(c, SET, key, v);
+export const setMember = (c: CollectionCollector, key: Buffer): Promise<Buffer> => member(c, SET, key, EMPTY, 'member');
+export const zsetMeta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => countMeta(c, ZSET, key, v);
+
+export async function zsetMember(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> {
+  const p = lengthPrefixed(key, '!zs|mem|'.length);
+  if (p === undefined) throw bad('REDIS_INVALID_KEY', ZSET.keySentinel, `member key: ${show(key)}`, key);
+  if (v.length !== 8) throw bad('REDIS_INVALID_ZSET_MEMBER', 'backup: invalid !zs|mem| value', `length ${v.length} != 8`, key);
+  if (Number.isNaN(v.readDoubleBE(0))) throw bad('REDIS_INVALID_ZSET_MEMBER', 'backup: invalid !zs|mem| value', `NaN score for member of user key ${show(p.userKey)} (length ${p.userKey.length})`, key);
+  await c.add('zset', p.userKey, REC.element, p.tail, v);
+}
+
+export async function zsetLegacyBlob(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> {
+  const userKey = key.subarray('!redis|zset|'.length);
+  const sentinel = 'backup: invalid !redis|zset| value';
+  if (v.length < 4 || !v.subarray(0, 4).equals(ZSET_BLOB_MAGIC)) throw bad('REDIS_INVALID_ZSET_BLOB', sentinel, `missing or corrupt magic prefix (len=${v.length})`, key);
+  let entries;
+  try {
+    entries = readZSetBlob(v.subarray(4));
+  } catch (err) {
+    if (err instanceof RedisProtoError) throw bad('REDIS_INVALID_ZSET_BLOB', sentinel, `unmarshal: ${err.message}`, key);
+    throw err;
+  }
+  for (const e of entries) if (Number.isNaN(e.score)) throw bad('REDIS_INVALID_ZSET_BLOB', sentinel, `NaN score for member ${show(e.member)}`, key);
+  await c.add('zset', userKey, REC.present, EMPTY, EMPTY);
+  for (const e of entries) {
+    const score = Buffer.alloc(8);
+    score.writeDoubleBE(e.score);
+    await c.add('zset', userKey, REC.legacy, e.member, score);
+  }
+}
+
+export async function listMeta(c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> {
+  const userKey = key.subarray('!lst|meta|'.length);
+  const sentinel = 'backup: invalid !lst|meta| value';
+  if (v.length !== 24 && v.length !== 32) throw bad('REDIS_INVALID_META', sentinel, `length ${v.length} not in {24,32}`, key);
+  const n = v.readBigUInt64BE(16);
+  if (n > MAXI64) throw bad('REDIS_INVALID_META', sentinel, `declared len ${n} overflows int64`, key);
+  await c.add('list', userKey, REC.meta, EMPTY, metaRecord(v.length === 32, n, v.length === 32 ? v.readBigUInt64BE(24) : 0n));
+  return userKey;
+}
+
+export async function listItem(c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> {
+  const rest = key.subarray('!lst|itm|'.length);
+  if (rest.length < 8) throw bad('REDIS_INVALID_KEY', 'backup: malformed !lst| key', `item key: ${show(key)}`, key);
+  const userKey = rest.subarray(0, rest.length - 8);
+  await c.add('list', userKey, REC.element, rest.subarray(rest.length - 8), v);
+  return userKey;
+}
+
+export async function streamMeta(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> {
+  const p = lengthPrefixed(key, '!stream|meta|'.length);
+  if (p === undefined) throw bad('REDIS_INVALID_KEY', 'backup: malformed !stream| key', `meta key: ${show(key)}`, key);
+  const sentinel = 'backup: invalid !stream|meta| value';
+  if (v.length !== 24 && v.length !== 32 && v.length !== 48) throw bad('REDIS_INVALID_META', sentinel, `length ${v.length} not in {24,32,48}`, key);
+  const n = v.readBigUInt64BE(0);
+  if (n > MAXI64) throw bad('REDIS_INVALID_META', sentinel, `declared length ${n} overflows int64`, key);
+  await c.add('stream', p.userKey, REC.meta, EMPTY, metaRecord(v.length >= 32, n, v.length >= 32 ? v.readBigUInt64BE(24) : 0n, v.readBigUInt64BE(8), v.readBigUInt64BE(16)));
+}
+
+export async function streamEntry(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> {
+  const p = lengthPrefixed(key, '!stream|entry|'.length);
+  if (p === undefined || p.tail.length !== 16) throw bad('REDIS_INVALID_KEY', 'backup: malformed !stream| key', `entry key: ${show(key)}`, key);
+  const sentinel = 'backup: invalid !stream|entry| value';
+  if (v.length < 5 || !v.subarray(0, 5).equals(STREAM_ENTRY_MAGIC)) throw bad('REDIS_INVALID_STREAM_ENTRY', sentinel, `missing or corrupt magic prefix (len=${v.length})`, key);
+  let fields;
+  try {
+    fields = readStreamEntry(v.subarray(5));
+  } catch (err) {
+    if (err instanceof RedisProtoError) throw bad('REDIS_INVALID_STREAM_ENTRY', sentinel, `unmarshal: ${err.message}`, key);
+    throw err;
+  }
+  if (fields.length % 2 !== 0) throw bad('REDIS_INVALID_STREAM_ENTRY', sentinel, `odd field count ${fields.length} (XADD enforces name/value pairs)`, key);
+  await c.add('stream', p.userKey, REC.element, p.tail, v);
+}

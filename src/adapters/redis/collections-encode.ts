@@ -1,0 +1,195 @@
+// Encoding Redis collection documents back into rows (spec redis.md §3.6, §3.7; elastickv:
+// internal/backup/encode_redis_coll.go).
+//
+// hashes/<K>.json, sets/<K>.json, lists/<K>.json, zsets/<K>.json: one document each, giving the count meta row
+// (with the inline expiry when there is one), one row per element, the zset score index, and the `!redis|ttl|`
+// scan-index row. streams/<K>.jsonl: entry lines and one `_meta` line, giving entry rows (protobuf envelopes),
+// the stream meta row and the TTL row. Duplicate fields or members are refused with the file named.
+
+import { DataError } from '../../errors.ts';
+import { JsonObject, JsonSyntaxError, JsonTypeError, parseJsonBytes, readArray, readBool, readInt, readString, readUint, type JsonValue } from '../../json/go-json-read.ts';
+import { isValidUtf8 } from '../../json/go-json.ts';
+import { jsonValues } from '../../tree/json-stream.ts';
+import type { EncodeContext } from '../adapter.ts';
+import { readBin, readScore } from './binary-json.ts';
+import { writeStreamEntry } from './proto.ts';
+import { encodeTtlValue } from './inline-value.ts';
+import { TTL_PREFIX } from './keys.ts';
+
+const MAX_U64 = (1n << 64n) - 1n;
+
+function be32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
+
+function be64(n: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(BigInt.asUintN(64, n));
+  return b;
+}
+
+const lp = (prefix: string, k: Uint8Array): Buffer => Buffer.concat([Buffer.from(prefix), be32(k.length), k]);
+const sortI64 = (n: bigint): Buffer => be64(BigInt.asUintN(64, n) ^ (1n << 63n));
+
+/** The score index's order-preserving form of a float64 (store/zset_helpers.go EncodeSortableFloat64). */
+export function sortableFloat64(x: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeDoubleBE(x === 0 ? 0 : x);
+  const bits = b.readBigUInt64BE(0);
+  b.writeBigUInt64BE((bits & (1n << 63n)) === 0n ? bits ^ (1n << 63n) : bits ^ MAX_U64);
+  return b;
+}
+
+function float64Bits(x: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeDoubleBE(x);
+  return b;
+}
+
+export type DocType = 'hash' | 'set' | 'list' | 'zset';
+
+const invalid = (path: string, why: string, line?: number): DataError =>
+  new DataError('REDIS_ENCODE_INVALID_JSON', `backup: redis encode invalid collection JSON: ${why}`, line === undefined ? { path } : { path, line });
+
+/** `expire_at_ms`: absent, null or 0 mean no TTL. */
+function readExpiry(o: JsonObject): bigint {
+  return readUint(o.field('expire_at_ms'), 'expire_at_ms');
+}
+
+function countMeta(n: number, ms: bigint): Buffer {
+  return ms === 0n ? be64(BigInt(n)) : Buffer.concat([be64(BigInt(n)), be64(ms)]);
+}
+
+function rejectDuplicates(names: readonly Buffer[], path: string, what: string, show: string): void {
+  const seen = new Set<string>();
+  for (const n of names) {
+    const id = n.toString('latin1');
+    if (seen.has(id)) throw invalid(path, `${show}: duplicate ${what} ${JSON.stringify(n.toString('utf8'))}`);
+    seen.add(id);
+  }
+}
+
+/** One hash, set, list or zset document into rows. */
+export async function encodeDocument(ctx: EncodeContext, type: DocType, k: Uint8Array, path: string): Promise<void> {
+  const show = `${type} ${JSON.stringify(Buffer.from(k).toString('utf8'))}`;
+  let doc: JsonValue;
+  try {
+    doc = parseJsonBytes(await ctx.tree.readFile(path));
+  } catch (err) {
+    if (err instanceof JsonSyntaxError) throw invalid(path, `${show}: ${err.message}`);
+    throw err;
+  }
+  try {
+    if (!(doc instanceof JsonObject)) throw new JsonTypeError('cannot unmarshal a non-object document');
+    const version = readUint(doc.field('format_version'), 'format_version', 32);
+    if (version !== 1n) throw new JsonTypeError(`unsupported format_version ${version}`);
+    const ms = readExpiry(doc);
+    const arrayName = type === 'hash' ? 'fields' : type === 'list' ? 'items' : 'members';
+    const elements = readArray(doc.field(arrayName), arrayName) ?? [];
+    const ttlRow = async (): Promise<void> => {
+      if (ms !== 0n) await ctx.emit(Buffer.concat([Buffer.from(TTL_PREFIX), k]), encodeTtlValue(ms));
+    };
+    switch (type) {
+      case 'hash': {
+        await ctx.emit(lp('!hs|meta|', k), countMeta(elements.length, ms));
+        const pairs = elements.map((e, i) => {
+          const o = e === null ? new JsonObject([]) : e;
+          if (!(o instanceof JsonObject)) throw new JsonTypeError(`fields[${i}]: cannot unmarshal into a field record`);
+          return [readBin(o.field('name'), `${show} field name`), readBin(o.field('value'), `${show} field value`)] as const;
+        });
+        rejectDuplicates(pairs.map(([n]) => n), path, 'field', show);
+        for (const [name, value] of pairs) await ctx.emit(Buffer.concat([lp('!hs|fld|', k), name]), value);
+        return ttlRow();
+      }
+      case 'set': {
+        await ctx.emit(lp('!st|meta|', k), countMeta(elements.length, ms));
+        const members = elements.map((e) => readBin(e, `${show} member`));
+        rejectDuplicates(members, path, 'member', show);
+        for (const m of members) await ctx.emit(Buffer.concat([lp('!st|mem|', k), m]), Buffer.alloc(0));
+        return ttlRow();
+      }
+      case 'list': {
+        const meta = [be64(0n), be64(BigInt(elements.length)), be64(BigInt(elements.length))];
+        if (ms !== 0n) meta.push(be64(ms));
+        await ctx.emit(Buffer.concat([Buffer.from('!lst|meta|'), k]), Buffer.concat(meta));
+        for (let i = 0; i < elements.length; i++) {
+          await ctx.emit(Buffer.concat([Buffer.from('!lst|itm|'), k, sortI64(BigInt(i))]), readBin(elements[i], `${show} item ${i}`));
+        }
+        return ttlRow();
+      }
+      case 'zset': {
+        await ctx.emit(lp('!zs|meta|', k), countMeta(elements.length, ms));
+        const members = elements.map((e, i) => {
+          const o = e === null ? new JsonObject([]) : e;
+          if (!(o instanceof JsonObject)) throw new JsonTypeError(`members[${i}]: cannot unmarshal into a member record`);
+          return [readBin(o.field('member'), `${show} member`), readScore(o.field('score'), `${show} score`)] as const;
+        });
+        rejectDuplicates(members.map(([m]) => m), path, 'member', show);
+        for (const [m, score] of members) {
+          await ctx.emit(Buffer.concat([lp('!zs|mem|', k), m]), float64Bits(score));
+          await ctx.emit(Buffer.concat([lp('!zs|scr|', k), sortableFloat64(score), m]), Buffer.alloc(0));
+        }
+        return ttlRow();
+      }
+    }
+  } catch (err) {
+    if (err instanceof JsonTypeError) throw invalid(path, `${show}: ${err.message}`);
+    throw err;
+  }
+}
+
+function parseStreamIdPart(s: string, id: string, half: string): bigint {
+  if (!/^[0-9]+$/.test(s) || BigInt(s) > MAX_U64) throw new JsonTypeError(`stream id ${JSON.stringify(id)} ${half}: invalid syntax`);
+  return BigInt(s);
+}
+
+/** One stream file into rows. */
+export async function encodeStream(ctx: EncodeContext, k: Uint8Array, path: string): Promise<void> {
+  const show = `stream ${JSON.stringify(Buffer.from(k).toString('utf8'))}`;
+  let meta: { length: bigint; lastMs: bigint; lastSeq: bigint; ms: bigint } | undefined;
+  let entries = 0n;
+  let max: { ms: bigint; seq: bigint; id: string } | undefined;
+  for await (const { value, line } of jsonValues(ctx.tree, path, 'REDIS_ENCODE_INVALID_JSON', `backup: redis encode invalid collection JSON: ${show}`)) {
+    try {
+      const o = value === null ? new JsonObject([]) : value;
+      if (!(o instanceof JsonObject)) throw new JsonTypeError('cannot unmarshal a non-object line');
+      if (readBool(o.field('_meta'), '_meta')) {
+        if (meta !== undefined) throw new JsonTypeError('multiple _meta lines');
+        meta = { length: readInt(o.field('length'), 'length'), lastMs: readUint(o.field('last_ms'), 'last_ms'), lastSeq: readUint(o.field('last_seq'), 'last_seq'), ms: readUint(o.field('expire_at_ms'), 'expire_at_ms') };
+        continue;
+      }
+      const id = readString(o.field('id'), 'id');
+      const dash = id.indexOf('-');
+      if (dash < 0) throw new JsonTypeError(`stream id ${JSON.stringify(id)} missing '-'`);
+      const ms = parseStreamIdPart(id.slice(0, dash), id, 'ms');
+      const seq = parseStreamIdPart(id.slice(dash + 1), id, 'seq');
+      const fields: Buffer[] = [];
+      for (const f of readArray(o.field('fields'), 'fields') ?? []) {
+        const fo = f === null ? new JsonObject([]) : f;
+        if (!(fo instanceof JsonObject)) throw new JsonTypeError('fields: cannot unmarshal into a field record');
+        fields.push(readBin(fo.field('name'), `${show} entry ${id} field name`), readBin(fo.field('value'), `${show} entry ${id} field value`));
+      }
+      for (const f of fields) {
+        if (!isValidUtf8(f)) throw new JsonTypeError(`entry ${id}: proto: field RedisStreamEntry.fields contains invalid UTF-8`);
+      }
+      await ctx.emit(Buffer.concat([lp('!stream|entry|', k), be64(ms), be64(seq)]), writeStreamEntry(id, fields));
+      entries++;
+      if (max === undefined || ms > max.ms || (ms === max.ms && seq > max.seq)) max = { ms, seq, id };
+    } catch (err) {
+      if (err instanceof JsonTypeError) throw invalid(path, `${show}: ${err.message}`, line);
+      throw err;
+    }
+  }
+  if (meta === undefined) throw invalid(path, `${show}: missing _meta line`);
+  if (meta.length < 0n) throw invalid(path, `${show}: negative _meta length ${meta.length}`);
+  if (meta.length !== entries) throw invalid(path, `${show}: _meta length ${meta.length} disagrees with ${entries} parsed entries`);
+  if (max !== undefined && (max.ms > meta.lastMs || (max.ms === meta.lastMs && max.seq > meta.lastSeq))) {
+    throw invalid(path, `${show}: _meta last ${meta.lastMs}-${meta.lastSeq} is behind max entry ${max.ms}-${max.seq}`);
+  }
+  const value = [be64(meta.length), be64(meta.lastMs), be64(meta.lastSeq)];
+  if (meta.ms !== 0n) value.push(be64(meta.ms));
+  await ctx.emit(lp('!stream|meta|', k), Buffer.concat(value));
+  if (meta.ms !== 0n) await ctx.emit(Buffer.concat([Buffer.from(TTL_PREFIX), k]), encodeTtlValue(meta.ms));
+}

@@ -1,0 +1,271 @@
+// Redis collections on the decode side (spec redis.md §2.3.4-2.3.8, §2.5, §2.6.3-2.6.7; elastickv:
+// internal/backup/redis_hash.go, redis_list.go, redis_set.go, redis_zset.go, redis_stream.go).
+//
+// Rows of a collection arrive spread over the snapshot (fields before meta, TTL rows in between), so every
+// row becomes a record of one external sorter per type, keyed `seg(K) ‖ record type ‖ sub-key`, where
+// seg(K) escapes 00 as 00 FF and ends in 00 01 (bytewise key order is kept). At Finalize each type's records
+// come back grouped by key, with meta and TTL records first and elements in output order (hash fields,
+// set and zset members by bytes, list items by signed sequence, stream entries by id), and each key's
+// document is written as it streams: memory holds one element at a time, not a collection.
+
+import type { ExternalSorter } from '../../sort/external-sort.ts';
+import type { FileSink } from '../../tree/writer.ts';
+import type { DecodeContext } from '../adapter.ts';
+import { binValue, compact, indentedElement, scoreValue } from './binary-json.ts';
+import { readStreamEntry } from './proto.ts';
+
+export type CollectionType = 'hash' | 'list' | 'set' | 'zset' | 'stream';
+export const FLUSH_ORDER: readonly CollectionType[] = ['hash', 'list', 'set', 'zset', 'stream'];
+const DIRS: Readonly<Record<CollectionType, string>> = { hash: 'hashes', list: 'lists', set: 'sets', zset: 'zsets', stream: 'streams' };
+
+/** Record types, in the order they sort within one key (`present` marks a state with no element rows). */
+export const REC = { meta: 0, ttl: 1, present: 2, legacy: 3, element: 4 } as const;
+
+export function keySegment(k: Uint8Array): Buffer {
+  let zeros = 0;
+  for (const b of k) if (b === 0) zeros++;
+  const out = Buffer.alloc(k.length + zeros + 2);
+  let j = 0;
+  for (const b of k) {
+    out[j++] = b;
+    if (b === 0) out[j++] = 0xff;
+  }
+  out[j++] = 0;
+  out[j] = 1;
+  return out;
+}
+
+/** Splits a sorter key into the user key, the record type and the sub-key. */
+function splitKey(key: Uint8Array): { userKey: Buffer; seg: Buffer; rec: number; sub: Buffer } {
+  const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  const raw: number[] = [];
+  let i = 0;
+  for (;;) {
+    const b = k[i] as number;
+    if (b === 0) {
+      if (k[i + 1] === 0xff) {
+        raw.push(0);
+        i += 2;
+        continue;
+      }
+      break;
+    }
+    raw.push(b);
+    i++;
+  }
+  return { userKey: Buffer.from(raw), seg: k.subarray(0, i + 2), rec: k[i + 2] as number, sub: k.subarray(i + 3) };
+}
+
+function u64(n: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(n);
+  return b;
+}
+
+/** A meta record value: inline flag, declared length, inline expiry, stream last id. */
+export function metaRecord(inline: boolean, declared: bigint, ms: bigint, lastMs = 0n, lastSeq = 0n): Buffer {
+  return Buffer.concat([Buffer.from([inline ? 1 : 0]), u64(declared), u64(ms), u64(lastMs), u64(lastSeq)]);
+}
+
+interface KeyState {
+  userKey: Buffer;
+  /** False while the key has only a parked TTL record: no state of this type, nothing to write. */
+  hasRows: boolean;
+  metaSeen: boolean;
+  declared: bigint;
+  lastMs: bigint;
+  lastSeq: bigint;
+  inline: boolean;
+  inlineMs: bigint;
+  ttlRow: bigint | undefined;
+  count: number;
+}
+
+function ttlOf(s: KeyState): bigint | null {
+  if (s.inline) return s.inlineMs === 0n ? null : s.inlineMs;
+  return s.ttlRow ?? null;
+}
+
+export class CollectionCollector {
+  readonly #ctx: DecodeContext;
+  readonly #sorters = new Map<CollectionType, ExternalSorter>();
+  /** Parked TTLs taken by a set, sorted set or stream during flush. */
+  claimed = 0;
+
+  constructor(ctx: DecodeContext) {
+    this.#ctx = ctx;
+  }
+
+  has(type: CollectionType): boolean {
+    return this.#sorters.has(type);
+  }
+
+  async add(type: CollectionType, userKey: Uint8Array, rec: number, sub: Uint8Array, value: Uint8Array): Promise<void> {
+    let s = this.#sorters.get(type);
+    if (s === undefined) {
+      s = this.#ctx.newSorter();
+      this.#sorters.set(type, s);
+    }
+    await s.add(Buffer.concat([keySegment(userKey), Buffer.from([rec]), sub]), value);
+  }
+
+  /** A parked TTL offered to the types that claim them (sets, sorted sets, streams); kept only where a state exists. */
+  async addPending(userKey: Uint8Array, ms: bigint): Promise<void> {
+    for (const type of ['set', 'zset', 'stream'] as const) {
+      if (this.#sorters.has(type)) await this.add(type, userKey, REC.ttl, Buffer.alloc(0), u64(ms));
+    }
+  }
+
+  /**
+   * Writes every collection file, type by type in the reference's order; `name` maps a key to its file stem
+   * (recording KEYMAP entries). Counts the parked TTLs claimed in `claimed`.
+   */
+  async flush(db: string, name: (k: Buffer) => Promise<string>): Promise<void> {
+    for (const type of FLUSH_ORDER) {
+      const sorter = this.#sorters.get(type);
+      if (sorter === undefined) continue;
+      await this.#ctx.tree.mkdir(`${db}/${DIRS[type]}`);
+      await this.#flushType(type, sorter, `${db}/${DIRS[type]}`, name);
+    }
+  }
+
+  async #flushType(type: CollectionType, sorter: ExternalSorter, dir: string, name: (k: Buffer) => Promise<string>): Promise<void> {
+    let state: KeyState | undefined;
+    let seg: Buffer | undefined;
+    let sink: FileSink | undefined;
+    /** Elements rendered so far for the current key (written as soon as the header is out). */
+    let legacy: Array<{ member: Buffer; score: Buffer }> = [];
+    let lastSub: Buffer | undefined;
+    let lastValue: Buffer | undefined;
+    let sawWide = false;
+
+    const open = async (): Promise<FileSink> => {
+      if (sink !== undefined) return sink;
+      const s = state as KeyState;
+      const stem = await name(s.userKey);
+      sink = await this.#ctx.tree.create(`${dir}/${stem}${type === 'stream' ? '.jsonl' : '.json'}`);
+      if (type !== 'stream') await sink.write(`{\n  "format_version": 1,\n  "${type === 'hash' ? 'fields' : type === 'list' ? 'items' : 'members'}": [`);
+      return sink;
+    };
+    const element = async (rendered: string): Promise<void> => {
+      const out = await open();
+      const s = state as KeyState;
+      await out.write(type === 'stream' ? rendered : `${s.count === 0 ? '\n' : ',\n'}${rendered}`);
+      s.count++;
+    };
+    /** Emits the pending distinct element (hash fields and list items keep the last row of a sub-key). */
+    const emitPending = async (): Promise<void> => {
+      if (lastSub === undefined) return;
+      const sub = lastSub;
+      const value = lastValue as Buffer;
+      lastSub = undefined;
+      switch (type) {
+        case 'hash':
+          return element(indentedElement({ name: binValue(sub), value: binValue(value) }, 2));
+        case 'list':
+          return element(indentedElement(binValue(value), 2));
+        case 'set':
+          return element(indentedElement(binValue(sub), 2));
+        case 'zset':
+          return element(indentedElement({ member: binValue(sub), score: scoreValue(value.readDoubleBE(0)) }, 2));
+        case 'stream':
+          return;
+      }
+    };
+    const finishKey = async (): Promise<void> => {
+      if (state === undefined) return;
+      const s = state;
+      if (!s.hasRows) {
+        state = undefined;
+        return;
+      }
+      if (s.ttlRow !== undefined && type !== 'hash' && type !== 'list') this.claimed++;
+      await emitPending();
+      if (type === 'zset' && !sawWide) {
+        const byMember = new Map<string, { member: Buffer; score: Buffer }>();
+        for (const e of legacy) byMember.set(e.member.toString('latin1'), e);
+        for (const e of [...byMember.values()].sort((a, b) => Buffer.compare(a.member, b.member))) {
+          await element(indentedElement({ member: binValue(e.member), score: scoreValue(e.score.readDoubleBE(0)) }, 2));
+        }
+      }
+      const ttl = ttlOf(s);
+      if (type === 'stream') {
+        if (!s.metaSeen) {
+          this.#ctx.warn('redis_stream_orphan_entries_without_meta', { user_key_len: s.userKey.length, observed_entries: s.count, hint: 'stream entries without a !stream|meta| row are not written (the live reader treats the stream as absent)' });
+        } else {
+          const out = await open();
+          await out.write(`${compact({ _meta: true, length: s.declared, last_ms: s.lastMs, last_seq: s.lastSeq, expire_at_ms: ttl })}\n`);
+        }
+      } else {
+        const out = await open();
+        await out.write(`${s.count === 0 ? '],' : '\n  ],'}\n  "expire_at_ms": ${ttl === null ? 'null' : ttl.toString()}\n}`);
+      }
+      if (s.metaSeen && BigInt(s.count) !== s.declared) {
+        const observed = { hash: 'observed_fields', list: 'observed_items', set: 'observed_members', zset: 'observed_members', stream: 'observed_entries' }[type];
+        this.#ctx.warn(`redis_${type}_length_mismatch`, { user_key_len: s.userKey.length, declared_len: s.declared, [observed]: s.count, hint: 'declared length differs from the rows in the snapshot; the rows are dumped' });
+      }
+      await sink?.close();
+      sink = undefined;
+      state = undefined;
+      legacy = [];
+      sawWide = false;
+    };
+
+    // Stream entries are written only once the key's meta is known; the meta record sorts first, so an entry
+    // arriving with metaSeen false means the stream has no meta row at all.
+    for await (const rec of sorter.sorted()) {
+      const { userKey, seg: recSeg, rec: kind, sub } = splitKey(rec.key);
+      const value = Buffer.from(rec.value);
+      if (seg === undefined || !seg.equals(recSeg)) {
+        await finishKey();
+        seg = Buffer.from(recSeg);
+        state = { userKey, hasRows: false, metaSeen: false, declared: 0n, lastMs: 0n, lastSeq: 0n, inline: false, inlineMs: 0n, ttlRow: undefined, count: 0 };
+      }
+      const s = state as KeyState;
+      if (kind !== REC.ttl) s.hasRows = true;
+      if (kind === REC.meta) {
+        s.metaSeen = true;
+        s.declared = value.readBigUInt64BE(1);
+        if (value[0] === 1) {
+          s.inline = true;
+          s.inlineMs = value.readBigUInt64BE(9);
+        }
+        s.lastMs = value.readBigUInt64BE(17);
+        s.lastSeq = value.readBigUInt64BE(25);
+        continue;
+      }
+      if (kind === REC.ttl) {
+        s.ttlRow = value.readBigUInt64BE(0);
+        continue;
+      }
+      if (kind === REC.present) continue;
+      if (kind === REC.legacy) {
+        legacy.push({ member: Buffer.from(sub), score: value });
+        continue;
+      }
+      // Elements.
+      if (type === 'zset' && !sawWide) {
+        sawWide = true;
+        legacy = [];
+      }
+      if (type === 'stream') {
+        if (!s.metaSeen) {
+          s.count++;
+          continue;
+        }
+        const ms = sub.readBigUInt64BE(0);
+        const seq = sub.readBigUInt64BE(8);
+        const fields = readStreamEntry(value.subarray(5));
+        const pairs = [];
+        for (let i = 0; i + 1 < fields.length; i += 2) pairs.push({ name: binValue(fields[i] as Buffer), value: binValue(fields[i + 1] as Buffer) });
+        await element(`${compact({ id: `${ms}-${seq}`, fields: pairs })}\n`);
+        continue;
+      }
+      if (lastSub !== undefined && !lastSub.equals(sub)) await emitPending();
+      lastSub = Buffer.from(sub);
+      lastValue = value;
+    }
+    await finishKey();
+  }
+}
+

@@ -1,0 +1,69 @@
+// Redis protobuf envelopes (spec redis.md §1.5; elastickv: proto/redis_internal.proto,
+// adapter/redis_storage_codec.go): stream entries (`00 52 58 45 01` + RedisStreamEntry{id, fields}) and legacy
+// sorted-set blobs (`00 52 5A 01` + RedisZSetValue{entries: [{member, score (double, little-endian)}]}).
+// Read with protobuf-go's rules (unknown fields and wrong wire types skipped, strings must be UTF-8).
+
+import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { isValidUtf8 } from '../../json/go-json.ts';
+
+export const STREAM_ENTRY_MAGIC = Buffer.from([0x00, 0x52, 0x58, 0x45, 0x01]);
+export const ZSET_BLOB_MAGIC = Buffer.from([0x00, 0x52, 0x5a, 0x01]);
+
+export class RedisProtoError extends Error {}
+
+function readFields(bytes: Uint8Array, field: (r: BinaryReader, no: number, wt: WireType) => boolean): void {
+  const r = new BinaryReader(bytes);
+  try {
+    while (r.pos < r.len) {
+      const [no, wt] = r.tag();
+      if (no === 0) throw new RedisProtoError('proto: invalid field number');
+      if (!field(r, no, wt)) r.skip(wt, no);
+    }
+  } catch (err) {
+    if (err instanceof RedisProtoError) throw err;
+    throw new RedisProtoError('proto: cannot parse invalid wire-format data');
+  }
+}
+
+function utf8(b: Uint8Array, what: string): Buffer {
+  if (!isValidUtf8(b)) throw new RedisProtoError(`proto: field ${what} contains invalid UTF-8`);
+  return Buffer.from(b);
+}
+
+/** The interleaved name/value list of a stream entry body (the id is validated and ignored). */
+export function readStreamEntry(body: Uint8Array): Buffer[] {
+  const fields: Buffer[] = [];
+  readFields(body, (r, no, wt) => {
+    if (wt !== WireType.LengthDelimited) return false;
+    if (no === 1) utf8(r.bytes(), 'RedisStreamEntry.id');
+    else if (no === 2) fields.push(utf8(r.bytes(), 'RedisStreamEntry.fields'));
+    else return false;
+    return true;
+  });
+  return fields;
+}
+
+export function writeStreamEntry(id: string, fields: readonly Uint8Array[]): Buffer {
+  const w = new BinaryWriter();
+  if (id !== '') w.tag(1, WireType.LengthDelimited).string(id);
+  for (const f of fields) w.tag(2, WireType.LengthDelimited).bytes(f);
+  return Buffer.concat([STREAM_ENTRY_MAGIC, w.finish()]);
+}
+
+/** The members of a legacy sorted-set blob body, in wire order. */
+export function readZSetBlob(body: Uint8Array): Array<{ member: Buffer; score: number }> {
+  const out: Array<{ member: Buffer; score: number }> = [];
+  readFields(body, (r, no, wt) => {
+    if (no !== 1 || wt !== WireType.LengthDelimited) return false;
+    const entry: { member: Buffer; score: number } = { member: Buffer.alloc(0), score: 0 };
+    readFields(r.bytes(), (er, eno, ewt) => {
+      if (eno === 1 && ewt === WireType.LengthDelimited) entry.member = utf8(er.bytes(), 'RedisZSetEntry.member');
+      else if (eno === 2 && ewt === WireType.Bit64) entry.score = er.double();
+      else return false;
+      return true;
+    });
+    out.push(entry);
+    return true;
+  });
+  return out;
+}
