@@ -1,11 +1,20 @@
 // Workload generator for bench/run.ts: writes `.fsm` snapshots of a given size made of the record kinds this
 // version decodes, in the exact form the encoder writes (so the encode step reproduces them).
 //
-//   node --import tsx bench/generate.ts --workload small-strings|large-strings|hll-ttl --size 1G --output X.fsm
+//   npm run build && node --import tsx bench/generate.ts --workload NAME --size 1G --output X.fsm
 //
-// Keys are fixed-width and generated in ascending order, so rows stream straight into the writer.
+// Workloads: small-strings, large-strings, hll-ttl, redis-hashes, redis-zsets (rows written directly: keys are
+// fixed-width and generated in ascending order, so they stream straight into the writer); mixed (DynamoDB
+// table with a GSI, S3 objects from 0 bytes up to 1 GiB, a FIFO queue) and s3-2g (one 2 GiB object), written as
+// a dump tree and encoded by the compiled CLI.
 
-import { createWriteStream } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, createWriteStream, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { renderItemJson, renderSchemaJson } from '../src/adapters/dynamodb/json.ts';
+import type { AttributeValue } from '../src/adapters/dynamodb/proto.ts';
+import { renderBucketJson, renderObjectSidecar } from '../src/adapters/s3/records.ts';
+import { renderDumpLine, renderQueueJson, type Message } from '../src/adapters/sqs/records.ts';
 import { once } from 'node:events';
 import { encodeInlineValue, encodeTtlValue, HLL_VERSION, STRING_VERSION } from '../src/adapters/redis/inline-value.ts';
 import { encodeMvccKey, encodeMvccValue } from '../src/snapshot/mvcc.ts';
@@ -17,6 +26,8 @@ interface Workload {
 }
 
 const T = 115720113487052800n;
+const ROOT = new URL('..', import.meta.url).pathname;
+const CLI = join(ROOT, 'bin/elastickv-snapshot.js');
 const pad = (i: number): string => String(i).padStart(12, '0');
 
 function body(size: number, seed: number): Buffer {
@@ -44,41 +55,191 @@ const WORKLOADS: Readonly<Record<string, Workload>> = {
   },
 };
 
+const be32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+};
+const be64 = (n: bigint): Buffer => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(n);
+  return b;
+};
+const lp = (prefix: string, k: string): Buffer => Buffer.concat([Buffer.from(prefix), be32(k.length), Buffer.from(k)]);
+
+/** Rows written straight into a snapshot, in key order. */
+type RowSink = (key: Buffer, value: Buffer) => Promise<void>;
+interface DirectWorkload {
+  /** Writes rows until `done()` says the target size is reached. */
+  generate(emit: RowSink, done: () => boolean): Promise<number>;
+}
+
+const FIELDS_PER_COLLECTION = 20_000;
+
+const DIRECT: Readonly<Record<string, DirectWorkload>> = {
+  // Large hashes: 20,000 fields of 200 bytes each, then the meta rows (`!hs|fld|` < `!hs|meta|`).
+  'redis-hashes': {
+    async generate(emit, done) {
+      const counts: number[] = [];
+      for (let h = 0; !done(); h++) {
+        let f = 0;
+        for (; f < FIELDS_PER_COLLECTION && !done(); f++) await emit(Buffer.concat([lp('!hs|fld|', `hash:${pad(h)}`), Buffer.from(`field:${pad(f)}`)]), body(200, h * FIELDS_PER_COLLECTION + f));
+        counts.push(f);
+      }
+      for (let h = 0; h < counts.length; h++) await emit(lp('!hs|meta|', `hash:${pad(h)}`), Buffer.concat([be64(BigInt(counts[h]!)), be64(0n)]));
+      return counts.length;
+    },
+  },
+  // Large sorted sets: members with increasing scores, then meta rows and the score index.
+  'redis-zsets': {
+    async generate(emit, done) {
+      const counts: number[] = [];
+      const score = (i: number): Buffer => {
+        const b = Buffer.alloc(8);
+        b.writeDoubleBE(i * 0.5);
+        return b;
+      };
+      const sortable = (i: number): Buffer => {
+        const b = score(i);
+        b[0] = (b[0] as number) ^ 0x80;
+        return b;
+      };
+      for (let z = 0; !done(); z++) {
+        let m = 0;
+        for (; m < FIELDS_PER_COLLECTION && !done(); m++) await emit(Buffer.concat([lp('!zs|mem|', `zset:${pad(z)}`), Buffer.from(`member:${pad(m)}`)]), score(m));
+        counts.push(m);
+      }
+      for (let z = 0; z < counts.length; z++) await emit(lp('!zs|meta|', `zset:${pad(z)}`), be64(BigInt(counts[z]!)));
+      for (let z = 0; z < counts.length; z++) {
+        for (let m = 0; m < counts[z]!; m++) await emit(Buffer.concat([lp('!zs|scr|', `zset:${pad(z)}`), sortable(m), Buffer.from(`member:${pad(m)}`)]), Buffer.alloc(0));
+      }
+      return counts.length;
+    },
+  },
+};
+
+/**
+ * Tree workloads: a dump tree is written, then encoded by the compiled CLI (so the snapshot holds exactly the
+ * rows the encoder derives: GSI rows, SQS indexes, S3 chunks).
+ */
+const TREE: Readonly<Record<string, (root: string, target: number) => Promise<void>>> = {
+  // DynamoDB with a GSI, S3 objects from 0 bytes to 1 GiB, a FIFO queue.
+  async mixed(root, target) {
+    const ddbItems = Math.max(1, Math.floor((target * 0.15) / 400));
+    const sqsMessages = Math.max(1, Math.floor((target * 0.15) / 300));
+    const table = 'orders';
+    const tdir = join(root, 'dynamodb', table);
+    mkdirSync(join(tdir, 'items'), { recursive: true });
+    writeFileSync(join(tdir, '_schema.json'), renderSchemaJson({ tableName: table, attributeDefinitions: new Map([['pk', 'S'], ['sk', 'N'], ['g', 'S']]), primaryKey: { hashKey: 'pk', rangeKey: 'sk' }, globalSecondaryIndexes: new Map([['by-g', { keySchema: { hashKey: 'g', rangeKey: '' }, projection: { projectionType: 'ALL', nonKeyAttributes: [] } }]]), keyEncodingVersion: 2n, migratingFromGeneration: 0n, generation: 1n }));
+    for (let i = 0; i < ddbItems; i++) {
+      const pk = `user-${pad(Math.floor(i / 100))}`;
+      mkdirSync(join(tdir, 'items', pk), { recursive: true });
+      writeFileSync(join(tdir, 'items', pk, `${i % 100}.json`), renderItemJson(new Map<string, AttributeValue>([['pk', { kind: 'S', value: pk }], ['sk', { kind: 'N', value: String(i % 100) }], ['g', { kind: 'S', value: `g${i % 7}` }], ['payload', { kind: 'S', value: body(300, i).toString('base64') }]])));
+    }
+    const bucket = join(root, 's3', 'media');
+    mkdirSync(bucket, { recursive: true });
+    writeFileSync(join(bucket, '_bucket.json'), renderBucketJson(Buffer.from('media'), { generation: 1n, owner: '', region: '', acl: '' }));
+    let s3Bytes = Math.floor(target * 0.7);
+    const sizes = [0, 1024, 1 << 20];
+    for (let size = 64 << 20; s3Bytes - size > 0 && size <= 1 << 30; size *= 4) sizes.push(size);
+    for (const [i, size] of sizes.entries()) {
+      const rel = `objects/${String(i).padStart(3, '0')}.bin`;
+      mkdirSync(join(bucket, 'objects'), { recursive: true });
+      const chunk = body(1 << 20, i);
+      const fd = openSync(join(bucket, rel), 'w');
+      for (let off = 0; off < size; off += chunk.length) writeSync(fd, chunk, 0, Math.min(chunk.length, size - off));
+      closeSync(fd);
+      writeFileSync(join(bucket, `${rel}.elastickv-meta.json`), renderObjectSidecar({ etag: '', sizeBytes: BigInt(size), lastModified: '', contentType: 'application/octet-stream', contentEncoding: '', cacheControl: '', contentDisposition: '', userMetadata: undefined }));
+      s3Bytes -= size;
+    }
+    const qdir = join(root, 'sqs', 'jobs.fifo');
+    mkdirSync(qdir, { recursive: true });
+    writeFileSync(join(qdir, '_queue.json'), renderQueueJson({ formatVersion: 1n, name: 'jobs.fifo', fifo: true, contentBasedDeduplication: false, visibilityTimeoutSeconds: 30n, messageRetentionSeconds: 345600n, delaySeconds: 0n, receiveMessageWaitSeconds: 0n, maximumMessageSize: 262144n, redrivePolicy: '', redriveAllowPolicy: '', partitionCount: 0, fifoThroughputLimit: '', deduplicationScope: '' }));
+    const fd = openSync(join(qdir, 'messages.jsonl'), 'w');
+    for (let i = 0; i < sqsMessages; i++) {
+      const m: Message = { messageId: `m-${pad(i)}`, body: Buffer.from(body(160, i).toString('base64')), md5OfBody: 'x', md5OfMessageAttributes: '', messageAttributes: undefined, senderId: '', sendTimestampMillis: BigInt(1_700_000_000_000 + i), availableAtMillis: BigInt(1_700_000_000_000 + i), visibleAtMillis: 0n, receiveCount: 0n, firstReceiveMillis: 0n, currentReceiptToken: undefined, queueGeneration: 1n, messageGroupId: `g${i % 16}`, messageDedupId: `d-${i}`, sequenceNumber: BigInt(i + 1), deadLetterSourceArn: '', partition: undefined };
+      writeSync(fd, renderDumpLine(m));
+    }
+    closeSync(fd);
+  },
+  // One 2 GiB S3 object (issue 5: bounded memory for large objects).
+  async 's3-2g'(root) {
+    const bucket = join(root, 's3', 'big');
+    mkdirSync(bucket, { recursive: true });
+    writeFileSync(join(bucket, '_bucket.json'), renderBucketJson(Buffer.from('big'), { generation: 1n, owner: '', region: '', acl: '' }));
+    const size = 2 * 1024 ** 3;
+    const chunk = body(1 << 20, 1);
+    const fd = openSync(join(bucket, 'blob.bin'), 'w');
+    for (let off = 0; off < size; off += chunk.length) writeSync(fd, chunk);
+    closeSync(fd);
+    writeFileSync(join(bucket, 'blob.bin.elastickv-meta.json'), renderObjectSidecar({ etag: '', sizeBytes: BigInt(size), lastModified: '', contentType: '', contentEncoding: '', cacheControl: '', contentDisposition: '', userMetadata: undefined }));
+  },
+};
+
 function parseSize(s: string): number {
   const m = /^(\d+)([KMG]?)$/i.exec(s);
   if (m === null) throw new Error(`bad size ${s}`);
   return Number(m[1]) * ({ '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 } as Record<string, number>)[(m[2] ?? '').toUpperCase()]!;
 }
 
-async function main(): Promise<void> {
-  const args = new Map<string, string>();
-  for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1]!);
-  const name = args.get('workload') ?? 'small-strings';
-  const w = WORKLOADS[name];
-  if (w === undefined) throw new Error(`unknown workload ${name}; one of ${Object.keys(WORKLOADS).join(', ')}`);
-  const target = parseSize(args.get('size') ?? '64M');
-  const out = createWriteStream(args.get('output') ?? `${name}.fsm`);
+async function writeSnapshot(output: string, fill: (emit: RowSink, done: () => boolean) => Promise<number>, target: number, name: string): Promise<void> {
+  const out = createWriteStream(output);
   const writer = new SnapshotWriter({
     write: async (chunk) => {
       if (!out.write(chunk)) await once(out, 'drain');
     },
   });
   await writer.writeHeader(T);
-  let i = 0;
-  const ttlRows: Array<[Buffer, Buffer]> = [];
-  while (writer.bytesWritten < target) {
-    for (const [k, v] of w.rows(i)) {
-      await writer.writeEntry(encodeMvccKey(k, T), encodeMvccValue(v));
-      if (name === 'hll-ttl') ttlRows.push([Buffer.from(`!redis|ttl|${k.subarray('!redis|hll|'.length).toString()}`), encodeTtlValue(1798761600000n)]);
-    }
-    i++;
-  }
-  // `!redis|ttl|` sorts after `!redis|hll|`: the scan-index rows come last, in the same key order.
-  for (const [k, v] of ttlRows) await writer.writeEntry(encodeMvccKey(k, T), encodeMvccValue(v));
+  const items = await fill(async (k, v) => writer.writeEntry(encodeMvccKey(k, T), encodeMvccValue(v)), () => writer.bytesWritten >= target);
   await writer.flush();
   out.end();
   await once(out, 'finish');
-  console.error(`${name}: ${i} items, ${writer.entries} entries, ${writer.bytesWritten} bytes`);
+  console.error(`${name}: ${items} items, ${writer.entries} entries, ${writer.bytesWritten} bytes`);
+}
+
+async function main(): Promise<void> {
+  const args = new Map<string, string>();
+  for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1]!);
+  const name = args.get('workload') ?? 'small-strings';
+  const target = parseSize(args.get('size') ?? '64M');
+  const output = args.get('output') ?? `${name}.fsm`;
+  const simple = WORKLOADS[name];
+  if (simple !== undefined) {
+    const ttlRows: Array<[Buffer, Buffer]> = [];
+    await writeSnapshot(output, async (emit, done) => {
+      let i = 0;
+      for (; !done(); i++) {
+        for (const [k, v] of simple.rows(i)) {
+          await emit(k, v);
+          if (name === 'hll-ttl') ttlRows.push([Buffer.from(`!redis|ttl|${k.subarray('!redis|hll|'.length).toString()}`), encodeTtlValue(1798761600000n)]);
+        }
+      }
+      // `!redis|ttl|` sorts after `!redis|hll|`: the scan-index rows come last, in the same key order.
+      for (const [k, v] of ttlRows) await emit(k, v);
+      return i;
+    }, target, name);
+    return;
+  }
+  const direct = DIRECT[name];
+  if (direct !== undefined) {
+    await writeSnapshot(output, (emit, done) => direct.generate(emit, done), target, name);
+    return;
+  }
+  const tree = TREE[name];
+  if (tree === undefined) throw new Error(`unknown workload ${name}; one of ${[...Object.keys(WORKLOADS), ...Object.keys(DIRECT), ...Object.keys(TREE)].join(', ')}`);
+  const scratch = mkdtempSync(join(dirname(output), '.bench-tree-'));
+  try {
+    const root = join(scratch, 'tree');
+    // An empty snapshot decodes to the MANIFEST.json every tree needs.
+    await writeSnapshot(join(scratch, 'empty.fsm'), async () => 0, 0, 'empty');
+    execFileSync(process.execPath, [CLI, 'decode', '--quiet', '--input', join(scratch, 'empty.fsm'), '--output', root]);
+    await tree(root, target);
+    execFileSync(process.execPath, [CLI, 'encode', '--quiet', '--input', root, '--output', output], { stdio: 'inherit' });
+    rmSync(`${output}.encode_info.json`, { force: true });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  console.error(`${name}: written through the encoder to ${output}`);
 }
 
 await main();

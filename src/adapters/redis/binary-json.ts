@@ -5,7 +5,7 @@
 // <bin>: a JSON string when the bytes are valid UTF-8, else {"base64": "<base64url, no padding>"}.
 // <score>: "+inf" / "-inf" strings for infinities, otherwise a Go float64 number.
 
-import { goMarshal, isValidUtf8, type GoJson } from '../../json/go-json.ts';
+import { goMarshal, isValidUtf8, quoteString, type GoJson } from '../../json/go-json.ts';
 import { JsonNumber, JsonObject, JsonTypeError, type JsonValue } from '../../json/go-json-read.ts';
 import { decodeBase64UrlRaw } from '../../tree/segment.ts';
 
@@ -50,11 +50,21 @@ export function readScore(v: JsonValue | undefined, what: string): number {
   return n;
 }
 
-/** A pre-rendered element for a MarshalIndent document, nested `depth` levels deep (two spaces each). */
-export function indentedElement(value: GoJson, depth: number): string {
-  const text = goMarshal(value, { escapeHTML: true, indent: true });
-  const pad = '  '.repeat(depth);
-  return pad + text.replaceAll('\n', `\n${pad}`);
+const PADS = ['', '  ', '    ', '      ', '        '];
+
+/**
+ * <bin> as MarshalIndent writes it when it is a value nested `depth` levels deep: a quoted string, or the
+ * envelope object spread over three lines. Built directly (this runs once per collection element).
+ */
+export function binIndented(b: Uint8Array, depth: number): string {
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  if (isValidUtf8(buf)) return quoteString(buf.toString('utf8'), true);
+  return `{\n${PADS[depth + 1]}"base64": "${buf.toString('base64url')}"\n${PADS[depth]}}`;
+}
+
+/** A `{"name": <bin>, "value": <bin>}`-shaped element at depth 2, with the given member names. */
+export function pairElement(first: string, a: Uint8Array, second: string, b: string): string {
+  return `    {\n      "${first}": ${binIndented(a, 3)},\n      "${second}": ${b}\n    }`;
 }
 
 /** A compact, HTML-escaped rendering (json.Marshal), for stream lines. */

@@ -11,7 +11,7 @@
 import type { ExternalSorter } from '../../sort/external-sort.ts';
 import type { FileSink } from '../../tree/writer.ts';
 import type { DecodeContext } from '../adapter.ts';
-import { binValue, compact, indentedElement, scoreValue } from './binary-json.ts';
+import { binIndented, binValue, compact, pairElement, scoreValue } from './binary-json.ts';
 import { readStreamEntry } from './proto.ts';
 
 export type CollectionType = 'hash' | 'list' | 'set' | 'zset' | 'stream';
@@ -161,13 +161,13 @@ export class CollectionCollector {
       lastSub = undefined;
       switch (type) {
         case 'hash':
-          return element(indentedElement({ name: binValue(sub), value: binValue(value) }, 2));
+          return element(pairElement('name', sub, 'value', binIndented(value, 3)));
         case 'list':
-          return element(indentedElement(binValue(value), 2));
+          return element(`    ${binIndented(value, 2)}`);
         case 'set':
-          return element(indentedElement(binValue(sub), 2));
+          return element(`    ${binIndented(sub, 2)}`);
         case 'zset':
-          return element(indentedElement({ member: binValue(sub), score: scoreValue(value.readDoubleBE(0)) }, 2));
+          return element(pairElement('member', sub, 'score', compact(scoreValue(value.readDoubleBE(0)))));
         case 'stream':
           return;
       }
@@ -185,7 +185,7 @@ export class CollectionCollector {
         const byMember = new Map<string, { member: Buffer; score: Buffer }>();
         for (const e of legacy) byMember.set(e.member.toString('latin1'), e);
         for (const e of [...byMember.values()].sort((a, b) => Buffer.compare(a.member, b.member))) {
-          await element(indentedElement({ member: binValue(e.member), score: scoreValue(e.score.readDoubleBE(0)) }, 2));
+          await element(pairElement('member', e.member, 'score', compact(scoreValue(e.score.readDoubleBE(0)))));
         }
       }
       const ttl = ttlOf(s);
