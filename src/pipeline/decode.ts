@@ -123,7 +123,7 @@ async function runDecode(opts: DecodeSnapshotOptions, tree: TreeWriter, scratch:
   const warn: WarnSink = opts.warn ?? (() => undefined);
   const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   const selected = new Set(opts.selected);
-  const perAdapterBudget = Math.max(1024 * 1024, Math.floor(budget / Math.max(1, selected.size)));
+  const perAdapterBudget = Math.max(4096, Math.floor(budget / Math.max(1, selected.size)));
   const decoders = new Map<AdapterName, AdapterDecoder>();
   for (const name of DECODE_ORDER) {
     const adapter = opts.adapters.find((a) => a.name === name);
