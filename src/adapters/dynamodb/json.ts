@@ -7,6 +7,7 @@
 import { decodeStdBase64 } from '../../bytes/base64-std.ts';
 import { GoMap, goMarshal, type GoJson } from '../../json/go-json.ts';
 import { JsonObject, JsonTypeError, readArray, readString, readUint, type JsonValue } from '../../json/go-json-read.ts';
+import { dynamoNumberProblem } from './numbers.ts';
 import type { AttributeValue, Item, KeySchema, TableSchema } from './proto.ts';
 
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -169,9 +170,14 @@ function attributeValue(v: JsonValue, where: string): AttributeValue {
   const [type, value] = [...members][0] as [string, JsonValue];
   switch (type) {
     case 'S':
-    case 'N':
-      if (typeof value !== 'string') throw new JsonTypeError(`${where}: ${type} value is not a string`);
-      return { kind: type, value };
+      if (typeof value !== 'string') throw new JsonTypeError(`${where}: S value is not a string`);
+      return { kind: 'S', value };
+    case 'N': {
+      if (typeof value !== 'string') throw new JsonTypeError(`${where}: N value is not a string`);
+      const problem = dynamoNumberProblem(value);
+      if (problem !== undefined) throw new JsonTypeError(`${where}: ${problem}`);
+      return { kind: 'N', value };
+    }
     case 'B':
       return { kind: 'B', value: binary(value) };
     case 'BOOL':
@@ -179,8 +185,15 @@ function attributeValue(v: JsonValue, where: string): AttributeValue {
       if (typeof value !== 'boolean') throw new JsonTypeError(`${where}: ${type} value is not a boolean`);
       return { kind: type, value };
     case 'SS':
-    case 'NS':
-      return { kind: type, value: strings(value) };
+      return { kind: 'SS', value: strings(value) };
+    case 'NS': {
+      const ns = strings(value);
+      for (const n of ns) {
+        const problem = dynamoNumberProblem(n);
+        if (problem !== undefined) throw new JsonTypeError(`${where}: NS element ${problem}`);
+      }
+      return { kind: 'NS', value: ns };
+    }
     case 'BS':
       if (!Array.isArray(value)) throw new JsonTypeError(`${where}: BS value is not an array`);
       return { kind: 'BS', value: value.map(binary) };

@@ -32,8 +32,16 @@ function ordI64(x: bigint): Buffer {
   return Buffer.concat([Buffer.from([0x02]), ordU64(x)]);
 }
 
-/** The raw (pre-segment) key bytes of a number literal; throws NumberSyntaxError. */
-export function numericKeyBytes(literal: string): Buffer {
+/** A parsed number literal: zero, or ±0.D × 10^X with D the significant digits (no leading/trailing zeros). */
+export interface ParsedNumber {
+  readonly zero: boolean;
+  readonly negative: boolean;
+  readonly digits: string;
+  readonly exponent: bigint;
+}
+
+/** Parses an `N` literal with the key encoding's grammar (spec §1.5); throws NumberSyntaxError. */
+export function parseNumber(literal: string): ParsedNumber {
   let t = goTrimSpace(literal);
   if (t === '') throw new NumberSyntaxError('empty number literal');
   let negative = false;
@@ -61,11 +69,35 @@ export function numericKeyBytes(literal: string): Buffer {
   if (!/^[0-9]*$/.test(int) || !/^[0-9]*$/.test(frac)) throw new NumberSyntaxError('number has non-decimal characters');
   const digits = int + frac;
   const lead = digits.length - digits.replace(/^0+/, '').length;
-  if (lead === digits.length) return Buffer.from([0x01]);
+  if (lead === digits.length) return { zero: true, negative, digits: '', exponent: 0n };
   const significant = digits.slice(lead).replace(/0+$/, '');
-  const x = BigInt.asIntN(64, BigInt(int.length) + exp - BigInt(lead));
-  const body = Buffer.concat([ordI64(x), Buffer.from([0x00]), Buffer.from(significant, 'latin1')]);
-  return negative ? Buffer.concat([Buffer.from([0x00]), invert(body)]) : Buffer.concat([Buffer.from([0x02]), body]);
+  return { zero: false, negative, digits: significant, exponent: BigInt.asIntN(64, BigInt(int.length) + exp - BigInt(lead)) };
+}
+
+/** The raw (pre-segment) key bytes of a number literal; throws NumberSyntaxError. */
+export function numericKeyBytes(literal: string): Buffer {
+  const n = parseNumber(literal);
+  if (n.zero) return Buffer.from([0x01]);
+  const body = Buffer.concat([ordI64(n.exponent), Buffer.from([0x00]), Buffer.from(n.digits, 'latin1')]);
+  return n.negative ? Buffer.concat([Buffer.from([0x00]), invert(body)]) : Buffer.concat([Buffer.from([0x02]), body]);
+}
+
+/**
+ * DynamoDB's number limits: at most 38 significant digits, magnitude from 1E-130 up to
+ * 9.9999999999999999999999999999999999999E+125. Returns the reason a literal is out of range, or undefined.
+ */
+export function dynamoNumberProblem(literal: string): string | undefined {
+  let n: ParsedNumber;
+  try {
+    n = parseNumber(literal);
+  } catch (err) {
+    return `${JSON.stringify(literal)} is not a number (${(err as Error).message})`;
+  }
+  if (n.zero) return undefined;
+  if (n.digits.length > 38) return `${JSON.stringify(literal)} has ${n.digits.length} significant digits (DynamoDB keeps at most 38)`;
+  if (n.exponent > 126n) return `${JSON.stringify(literal)} is above DynamoDB's largest magnitude 9.9999999999999999999999999999999999999E+125`;
+  if (n.exponent < -129n) return `${JSON.stringify(literal)} is below DynamoDB's smallest magnitude 1E-130`;
+  return undefined;
 }
 
 // ---- big.Rat.SetString + RatString -------------------------------------------------------------------------

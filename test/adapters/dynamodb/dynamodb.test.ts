@@ -203,6 +203,10 @@ test('encode rejections name the file and the reason', async () => {
     ['key of wrong type', { 't/_schema.json': SCHEMA(), 't/items/a.json': '{"h":{"BOOL":true}}' }, /not S, N, or B/],
     ['malformed numeric key', { 't/_schema.json': SCHEMA(), 't/items/a.json': '{"h":{"N":"1.2.3"}}' }, /multiple decimal points/],
     ['nested directory', { 't/_schema.json': SCHEMA(), 't/items/a/b/c.json': '{"h":{"S":"a"}}' }, /unexpected nested directory "b"/],
+    ['number with too many digits', { 't/_schema.json': SCHEMA(), 't/items/a.json': `{"h":{"S":"a"},"n":{"N":"1${'1'.repeat(38)}"}}` }, /39 significant digits/],
+    ['number too large', { 't/_schema.json': SCHEMA(), 't/items/a.json': '{"h":{"S":"a"},"n":{"N":"1e126"}}' }, /above DynamoDB's largest magnitude/],
+    ['number too small', { 't/_schema.json': SCHEMA(), 't/items/a.json': '{"h":{"S":"a"},"ns":{"NS":["1","1e-131"]}}' }, /below DynamoDB's smallest magnitude/],
+    ['not a number', { 't/_schema.json': SCHEMA(), 't/items/a.json': '{"h":{"S":"a"},"n":{"N":"twelve"}}' }, /"twelve" is not a number/],
     ['duplicate primary key', { 't/_schema.json': SCHEMA(), 't/items/a.json': '{"h":{"S":"a"}}', 't/items/b.json': '{"h":{"S":"a"}}' }, /duplicate/],
   ];
   for (const [name, files, re] of cases) {
