@@ -36,6 +36,8 @@ import {
 } from './format.ts';
 
 const BATCH = 512;
+/** A batch is also cut once its rows hold this many bytes, so large values (S3 chunks) are not piled up. */
+const BATCH_BYTES = 4 * 1024 * 1024;
 
 export type ContainerKind = 'native' | 'runtime-v1' | 'runtime-v2' | 'native-with-footer';
 
@@ -196,20 +198,22 @@ export class SnapshotReader {
   }
 
   /**
-   * Yields the rows in file order, in arrays of up to BATCH rows: one generator round trip per batch instead of
-   * per row, which matters for snapshots of many small rows.
+   * Yields the rows in file order, in arrays of up to BATCH rows or BATCH_BYTES bytes: one generator round trip
+   * per batch instead of per row, which matters for snapshots of many small rows.
    */
   async *batches(): AsyncGenerator<SnapshotRecord[]> {
     await this.header();
     const q = this.#q;
     let batch: SnapshotRecord[] = [];
+    let batchBytes = 0;
     // `q.available >= n || await q.need(n)` keeps the common case (the entry is already buffered) free of
     // promise round trips; lengths are read as two uint32 halves since every valid one fits in 32 bits.
     for (;;) {
       const offset = q.offset;
-      if (batch.length >= BATCH) {
+      if (batch.length >= BATCH || batchBytes >= BATCH_BYTES) {
         yield batch;
         batch = [];
+        batchBytes = 0;
       }
       if (!(q.available >= 8 || (await q.need(8)))) {
         this.#finish(offset, q.consumedCrc32c());
@@ -232,6 +236,7 @@ export class SnapshotReader {
       if (!(q.available >= vl || (await q.need(vl)))) throw this.#err('SNAPSHOT_TRUNCATED', ERR.truncated, offset, key);
       const value = q.take(vl);
       const size = 16 + kl + vl;
+      batchBytes += size;
       this.#onBytes?.(q.offset);
 
       const op = operationalRow(key, value, offset, size);
