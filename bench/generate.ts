@@ -11,6 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, createWriteStream, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { renderItemJson, renderSchemaJson } from '../src/adapters/dynamodb/json.ts';
 import type { AttributeValue } from '../src/adapters/dynamodb/proto.ts';
 import { renderBucketJson, renderObjectSidecar } from '../src/adapters/s3/records.ts';
@@ -198,11 +199,20 @@ async function writeSnapshot(output: string, fill: (emit: RowSink, done: () => b
 }
 
 async function main(): Promise<void> {
-  const args = new Map<string, string>();
-  for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1]!);
-  const name = args.get('workload') ?? 'small-strings';
-  const target = parseSize(args.get('size') ?? '64M');
-  const output = args.get('output') ?? `${name}.fsm`;
+  const names = [...Object.keys(WORKLOADS), ...Object.keys(DIRECT), ...Object.keys(TREE)];
+  const { values } = parseArgs({
+    options: { workload: { type: 'string' }, size: { type: 'string' }, output: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help === true || values.workload === undefined || values.output === undefined) {
+    const usage = `usage: node --import tsx bench/generate.ts --workload NAME --output X.fsm [--size 64M]\nworkloads: ${names.join(', ')}\n`;
+    process.stderr.write(usage);
+    process.exitCode = values.help === true ? 0 : 1;
+    return;
+  }
+  const name = values.workload;
+  const target = parseSize(values.size ?? '64M');
+  const output = values.output;
   const simple = WORKLOADS[name];
   if (simple !== undefined) {
     const ttlRows: Array<[Buffer, Buffer]> = [];
@@ -226,7 +236,7 @@ async function main(): Promise<void> {
     return;
   }
   const tree = TREE[name];
-  if (tree === undefined) throw new Error(`unknown workload ${name}; one of ${[...Object.keys(WORKLOADS), ...Object.keys(DIRECT), ...Object.keys(TREE)].join(', ')}`);
+  if (tree === undefined) throw new Error(`unknown workload ${name}; one of ${names.join(', ')}`);
   const scratch = mkdtempSync(join(dirname(output), '.bench-tree-'));
   try {
     const root = join(scratch, 'tree');

@@ -27,6 +27,7 @@ import { checkFreshOutputDir, makeStagingDir, publishDir, randomHex } from '../t
 import { TreeWriter } from '../tree/writer.ts';
 import { Dispatcher } from './dispatch.ts';
 import { snapshotIndexFromPath } from './snapshot-index.ts';
+import { removeTree } from '../tree/remove-tree.ts';
 
 export const DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024;
 
@@ -98,12 +99,12 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
     const tree = new TreeWriter(staging);
     const result = await runDecode(opts, tree, scratch, inputStat.size);
     await tree.writeFile(MANIFEST_FILE, renderManifest(result.manifest));
-    await writeChecksums(staging);
+    await writeChecksums(staging, { scratchDir: scratch, memoryBudget: Math.max(4096, Math.floor((opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET) / 4)) });
     await publishDir(staging, opts.output);
     return result;
   } finally {
-    await fsp.rm(staging, { recursive: true, force: true });
-    await fsp.rm(scratch, { recursive: true, force: true });
+    removeTree(staging);
+    removeTree(scratch);
   }
 }
 

@@ -21,6 +21,7 @@ import { fsyncDir, randomHex } from '../tree/publish.ts';
 import { TreeReader } from '../tree/reader.ts';
 import { DEFAULT_MEMORY_BUDGET, decodeSnapshot } from './decode.ts';
 import { diffAdapterTrees } from './tree-diff.ts';
+import { removeTree } from '../tree/remove-tree.ts';
 
 /**
  * Where an encode is. `done`/`total` count rows in the collect and write phases (collect has no total yet:
@@ -239,7 +240,7 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
     };
   } finally {
     if (!published) await fsp.rm(tmpPath, { force: true });
-    await fsp.rm(sortRoot, { recursive: true, force: true });
+    removeTree(sortRoot);
   }
 }
 
@@ -284,8 +285,9 @@ async function runSelfTest(
     if (decoded.header.lastCommitTs !== T) {
       return `self-test failed: header.LastCommitTS mismatch (want ${T}, got ${decoded.header.lastCommitTs})\n`;
     }
-    return await diffAdapterTrees(opts.input, out, enabled);
+    const walkBudget = Math.max(4096, Math.floor((opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET) / 4));
+    return await diffAdapterTrees(opts.input, out, enabled, { scratchDir: join(scratch, 'walk'), memoryBudget: walkBudget });
   } finally {
-    await fsp.rm(scratch, { recursive: true, force: true });
+    removeTree(scratch);
   }
 }

@@ -6,12 +6,12 @@
 // adapter; after an adapter, 64 or more lines are cut to 64 plus a truncation line.
 
 import { closeSync, fstatSync, openSync, promises as fsp, readSync } from 'node:fs';
-import { walkRegularFiles } from '../tree/checksums.ts';
+import { walkRegularFiles, type WalkSpill } from '../tree/checksums.ts';
 
 export const MISMATCH_LIMIT = 64;
 
 /** Regular files under dir in bytewise path order; a missing directory is empty. */
-async function* filesUnder(dir: string): AsyncGenerator<Buffer> {
+async function* filesUnder(dir: string, spill: WalkSpill | undefined): AsyncGenerator<Buffer> {
   let st;
   try {
     st = await fsp.lstat(dir);
@@ -20,7 +20,7 @@ async function* filesUnder(dir: string): AsyncGenerator<Buffer> {
     throw err;
   }
   if (!st.isDirectory()) throw new Error(`self-test: ${dir} exists but is not a directory`);
-  yield* walkRegularFiles(dir);
+  yield* walkRegularFiles(dir, spill);
 }
 
 const BLOCK = 1024 * 1024;
@@ -96,12 +96,12 @@ class SmallestLines {
 }
 
 /** Returns the mismatch text (empty when the subtrees are identical). */
-export async function diffAdapterTrees(inputRoot: string, scratchRoot: string, adapterDirs: readonly string[]): Promise<string> {
+export async function diffAdapterTrees(inputRoot: string, scratchRoot: string, adapterDirs: readonly string[], spill?: WalkSpill): Promise<string> {
   const lines: Buffer[] = [];
   for (const dir of adapterDirs) {
     const mine = new SmallestLines(MISMATCH_LIMIT);
     const line = (rel: Buffer, what: string): Buffer => Buffer.concat([Buffer.from(`${dir}/`), rel, Buffer.from(` (${what})`)]);
-    for await (const [inRel, outRel] of pairUp(filesUnder(`${inputRoot}/${dir}`), filesUnder(`${scratchRoot}/${dir}`))) {
+    for await (const [inRel, outRel] of pairUp(filesUnder(`${inputRoot}/${dir}`, spill), filesUnder(`${scratchRoot}/${dir}`, spill))) {
       if (inRel === undefined) mine.add(line(outRel as Buffer, 'missing in input'));
       else if (outRel === undefined) mine.add(line(inRel, 'missing in scratch'));
       else if (!sameBytes(Buffer.concat([Buffer.from(`${inputRoot}/${dir}/`), inRel]), Buffer.concat([Buffer.from(`${scratchRoot}/${dir}/`), inRel]))) {

@@ -5,37 +5,66 @@
 // escaped form: a leading `\`, and `\n`, `\r`, `\\` inside the path (Go walks runes there, so invalid UTF-8 in an
 // escaped path becomes U+FFFD). CHECKSUMS itself is not listed.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants as fsc, fsyncSync, openSync, promises as fsp, readSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
 import { DataError } from '../errors.ts';
+import { ExternalSorter } from '../sort/external-sort.ts';
 import { isValidUtf8, validSequenceLength } from '../json/go-json.ts';
+import { removeTree } from './remove-tree.ts';
 
 export const CHECKSUMS_FILE = 'CHECKSUMS';
 const MAX_VERIFY_LINE = 8192;
 
+/** Where a sorted walk spills path lists that outgrow memory. */
+export interface WalkSpill {
+  /** Directory for run files (created when needed; the walk removes its own files). */
+  readonly scratchDir: string;
+  /** Bytes of paths held in memory before a run is spilled. */
+  readonly memoryBudget: number;
+}
+
+const DEFAULT_WALK_BUDGET = 32 * 1024 * 1024;
+const EMPTY = new Uint8Array(0);
+
 /**
- * Regular files under root as `/`-separated relative paths, in bytewise order of the whole path, without
- * following symlinks. Streams: each directory is listed and sorted on its own (a directory sorts as its name
- * plus `/`, which gives exactly the global order), so memory is bounded by the largest directory.
+ * Regular files under root as `/`-separated relative paths, in bytewise order of the whole path (the order of
+ * CHECKSUMS), without following symlinks. Directories are read as streams and the paths go through an external
+ * sorter, so memory stays bounded whatever the number of files, in one directory or in all of them; without
+ * `spill`, run files go to a private directory under the OS temp dir.
  */
-export async function* walkRegularFiles(root: string): AsyncGenerator<Buffer> {
+export async function* walkRegularFiles(root: string, spill?: WalkSpill): AsyncGenerator<Buffer> {
+  const own = spill === undefined ? await fsp.mkdtemp(join(tmpdir(), 'ekv-walk-')) : undefined;
+  const sortDir = own ?? join(spill!.scratchDir, `walk-${randomBytes(6).toString('hex')}`);
+  const sorter = new ExternalSorter({ scratchDir: sortDir, memoryBudget: spill?.memoryBudget ?? DEFAULT_WALK_BUDGET });
   const slash = Buffer.from('/');
-  async function* walk(relDir: Buffer | undefined): AsyncGenerator<Buffer> {
-    const dirAbs = relDir === undefined ? Buffer.from(root) : Buffer.concat([Buffer.from(root), slash, relDir]);
-    const entries = (await fsp.readdir(dirAbs, { withFileTypes: true, encoding: 'buffer' })) as unknown as Array<import('node:fs').Dirent<Buffer>>;
-    const keyed: Array<{ key: Buffer; name: Buffer; dir: boolean }> = [];
-    for (const e of entries) {
-      if (e.isDirectory()) keyed.push({ key: Buffer.concat([e.name, slash]), name: e.name, dir: true });
-      else if (e.isFile()) keyed.push({ key: e.name, name: e.name, dir: false });
-    }
-    keyed.sort((a, b) => Buffer.compare(a.key, b.key));
-    for (const k of keyed) {
-      const rel = relDir === undefined ? k.name : Buffer.concat([relDir, slash, k.name]);
-      if (k.dir) yield* walk(rel);
-      else yield rel;
+  const rootBytes = Buffer.from(root);
+  async function collect(relDir: Buffer | undefined): Promise<void> {
+    const abs = relDir === undefined ? rootBytes : Buffer.concat([rootBytes, slash, relDir]);
+    const dir = await fsp.opendir(abs as unknown as string, { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
+    for await (const d of dir) {
+      const name = (d as unknown as { name: Buffer }).name;
+      const rel = relDir === undefined ? name : Buffer.concat([relDir, slash, name]);
+      let isDir = d.isDirectory();
+      let isFile = d.isFile();
+      if (!isDir && !isFile && !d.isSymbolicLink()) {
+        // File systems that do not report entry types give none of them: ask lstat then.
+        const st = await fsp.lstat(Buffer.concat([rootBytes, slash, rel]) as unknown as string);
+        isDir = st.isDirectory();
+        isFile = st.isFile();
+      }
+      if (isDir) await collect(rel);
+      else if (isFile) await sorter.add(rel, EMPTY);
     }
   }
-  yield* walk(undefined);
+  try {
+    await collect(undefined);
+    for await (const r of sorter.sorted()) yield Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength);
+  } finally {
+    await sorter.dispose();
+    removeTree(sortDir);
+  }
 }
 
 /** Every regular file under root, sorted (see walkRegularFiles); for small trees and tests. */
@@ -96,7 +125,7 @@ export function checksumLine(hex: string, rel: Buffer): Buffer {
 }
 
 /** WriteChecksums: lists every regular file but CHECKSUMS itself, streaming the lines, then fsyncs CHECKSUMS. */
-export async function writeChecksums(root: string): Promise<number> {
+export async function writeChecksums(root: string, spill?: WalkSpill): Promise<number> {
   const fd = openSync(`${root}/${CHECKSUMS_FILE}`, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, 0o644);
   let count = 0;
   try {
@@ -109,7 +138,7 @@ export async function writeChecksums(root: string): Promise<number> {
       pending.length = 0;
       pendingBytes = 0;
     };
-    for await (const rel of walkRegularFiles(root)) {
+    for await (const rel of walkRegularFiles(root, spill)) {
       if (rel.length === CHECKSUMS_FILE.length && rel.toString('latin1') === CHECKSUMS_FILE) continue;
       const line = checksumLine(await sha256File(Buffer.concat([Buffer.from(root + '/'), rel])), rel);
       pending.push(line);
@@ -131,6 +160,25 @@ export interface ChecksumRow {
   readonly line: number;
 }
 
+/** Parses one CHECKSUMS line (without its `\n`); undefined for an empty line. */
+function parseChecksumLine(raw: Buffer, lineNo: number, path: string): ChecksumRow | undefined {
+  let line = raw;
+  if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
+  if (line.length > MAX_VERIFY_LINE) throw malformed(path, lineNo, 'line too long');
+  if (line.length === 0) return undefined;
+  const escaped = line[0] === 0x5c;
+  const body = escaped ? line.subarray(1) : line;
+  const hex = body.subarray(0, 64).toString('latin1');
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw malformed(path, lineNo, 'digest is not 64 lower-case hex digits');
+  const sep = body.subarray(64, 66).toString('latin1');
+  if (sep !== '  ' && sep !== ' *') throw malformed(path, lineNo, 'expected two spaces or " *" after the digest');
+  let rel = body.subarray(66);
+  if (rel.length === 0) throw malformed(path, lineNo, 'empty path');
+  if (escaped) rel = unescapePath(rel, path, lineNo);
+  checkLocalPath(rel, path, lineNo);
+  return { hex, rel: Buffer.from(rel), line: lineNo };
+}
+
 /** Parses CHECKSUMS text with the reference verifier's rules (malformed lines and unsafe paths rejected). */
 export function parseChecksums(text: Buffer, path = CHECKSUMS_FILE): ChecksumRow[] {
   const rows: ChecksumRow[] = [];
@@ -139,25 +187,47 @@ export function parseChecksums(text: Buffer, path = CHECKSUMS_FILE): ChecksumRow
   while (start < text.length) {
     let end = text.indexOf(0x0a, start);
     if (end < 0) end = text.length;
-    lineNo++;
-    let line = text.subarray(start, end);
+    const row = parseChecksumLine(text.subarray(start, end), ++lineNo, path);
     start = end + 1;
-    if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
-    if (line.length > MAX_VERIFY_LINE) throw malformed(path, lineNo, 'line too long');
-    if (line.length === 0) continue;
-    const escaped = line[0] === 0x5c;
-    const body = escaped ? line.subarray(1) : line;
-    const hex = body.subarray(0, 64).toString('latin1');
-    if (!/^[0-9a-f]{64}$/.test(hex)) throw malformed(path, lineNo, 'digest is not 64 lower-case hex digits');
-    const sep = body.subarray(64, 66).toString('latin1');
-    if (sep !== '  ' && sep !== ' *') throw malformed(path, lineNo, 'expected two spaces or " *" after the digest');
-    let rel = body.subarray(66);
-    if (rel.length === 0) throw malformed(path, lineNo, 'empty path');
-    if (escaped) rel = unescapePath(rel, path, lineNo);
-    checkLocalPath(rel, path, lineNo);
-    rows.push({ hex, rel, line: lineNo });
+    if (row !== undefined) rows.push(row);
   }
   return rows;
+}
+
+/** Streams the rows of a CHECKSUMS file (opened without following a symlink), one read block at a time. */
+async function* readChecksumRows(file: string, shownPath: string): AsyncGenerator<ChecksumRow> {
+  let fd: number;
+  try {
+    fd = openSync(file, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+  } catch (err) {
+    throw new DataError('CHECKSUMS_MISSING', `cannot read CHECKSUMS: ${(err as Error).message}`, { path: file });
+  }
+  try {
+    const block = Buffer.allocUnsafe(HASH_BLOCK);
+    let carry = Buffer.alloc(0);
+    let lineNo = 0;
+    for (;;) {
+      const n = readSync(fd, block, 0, block.length, null);
+      const data = carry.length === 0 ? block.subarray(0, n) : Buffer.concat([carry, block.subarray(0, n)]);
+      let start = 0;
+      for (;;) {
+        const end = data.indexOf(0x0a, start);
+        if (end < 0) break;
+        const row = parseChecksumLine(data.subarray(start, end), ++lineNo, shownPath);
+        start = end + 1;
+        if (row !== undefined) yield row;
+      }
+      carry = Buffer.from(data.subarray(start));
+      if (carry.length > MAX_VERIFY_LINE + 1) throw malformed(shownPath, lineNo + 1, 'line too long');
+      if (n === 0) break;
+    }
+    if (carry.length > 0) {
+      const row = parseChecksumLine(carry, ++lineNo, shownPath);
+      if (row !== undefined) yield row;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function malformed(path: string, line: number, why: string): DataError {
@@ -205,44 +275,68 @@ function traversal(path: string, line: number, rel: string): DataError {
   return new DataError('CHECKSUMS_PATH_TRAVERSAL', `backup: CHECKSUMS path escapes dump root: ${JSON.stringify(rel)}`, { path, line });
 }
 
+/** How many unlisted files a verification reports by name (all of them are counted). */
+export const UNLISTED_SHOWN = 100;
+
 export interface VerifyResult {
   readonly verified: number;
-  /** Regular files on disk that CHECKSUMS does not list (CHECKSUMS itself excluded). */
+  /** The first (in path order) regular files on disk that CHECKSUMS does not list (CHECKSUMS itself excluded). */
   readonly unlisted: Buffer[];
+  /** How many such files there are. */
+  readonly unlistedCount: number;
 }
 
-/** VerifyChecksums plus a scan for files CHECKSUMS does not list. Stops at the first mismatch. */
-export async function verifyChecksums(root: string, onFile?: (rel: Buffer) => void): Promise<VerifyResult> {
-  let text: Buffer;
+/**
+ * VerifyChecksums plus a scan for files CHECKSUMS does not list. Stops at the first mismatch. Streams: CHECKSUMS
+ * is read a block at a time, and the listed paths and the files on disk meet in a merge of two sorted streams.
+ */
+export async function verifyChecksums(root: string, onFile?: (rel: Buffer) => void, spill?: WalkSpill): Promise<VerifyResult> {
+  const own = spill === undefined ? await fsp.mkdtemp(join(tmpdir(), 'ekv-verify-')) : undefined;
+  const scratch: WalkSpill = spill ?? { scratchDir: own!, memoryBudget: DEFAULT_WALK_BUDGET };
+  const listed = new ExternalSorter({ scratchDir: join(scratch.scratchDir, `listed-${randomBytes(6).toString('hex')}`), memoryBudget: scratch.memoryBudget });
   try {
-    text = await fsp.readFile(`${root}/${CHECKSUMS_FILE}`, { flag: fsc.O_RDONLY | fsc.O_NOFOLLOW });
-  } catch (err) {
-    throw new DataError('CHECKSUMS_MISSING', `cannot read CHECKSUMS: ${(err as Error).message}`, { path: `${root}/${CHECKSUMS_FILE}` });
-  }
-  const rows = parseChecksums(text);
-  if (rows.length === 0) throw new DataError('CHECKSUMS_EMPTY', 'backup: CHECKSUMS contains no checksum rows', { path: CHECKSUMS_FILE });
-  const listed = new Set<string>();
-  for (const row of rows) {
-    onFile?.(row.rel);
-    const shown = isValidUtf8(row.rel) ? row.rel.toString('utf8') : JSON.stringify(row.rel.toString('latin1'));
-    await checkNoSymlink(root, row.rel, shown);
-    const abs = Buffer.concat([Buffer.from(root + '/'), row.rel]);
-    let actual: string;
-    try {
-      actual = await sha256File(abs);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DataError('CHECKSUM_MISMATCH', `backup: checksum mismatch: ${shown}: missing on disk`, { path: shown });
-      throw err;
+    let verified = 0;
+    for await (const row of readChecksumRows(`${root}/${CHECKSUMS_FILE}`, CHECKSUMS_FILE)) {
+      onFile?.(row.rel);
+      const shown = isValidUtf8(row.rel) ? row.rel.toString('utf8') : JSON.stringify(row.rel.toString('latin1'));
+      await checkNoSymlink(root, row.rel, shown);
+      const abs = Buffer.concat([Buffer.from(root + '/'), row.rel]);
+      let actual: string;
+      try {
+        actual = await sha256File(abs);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DataError('CHECKSUM_MISMATCH', `backup: checksum mismatch: ${shown}: missing on disk`, { path: shown });
+        throw err;
+      }
+      if (actual !== row.hex) throw new DataError('CHECKSUM_MISMATCH', `backup: checksum mismatch: ${shown}: have ${actual} want ${row.hex}`, { path: shown });
+      await listed.add(normalizeRel(row.rel), EMPTY);
+      verified++;
     }
-    if (actual !== row.hex) throw new DataError('CHECKSUM_MISMATCH', `backup: checksum mismatch: ${shown}: have ${actual} want ${row.hex}`, { path: shown });
-    listed.add(row.rel.toString('latin1'));
+    if (verified === 0) throw new DataError('CHECKSUMS_EMPTY', 'backup: CHECKSUMS contains no checksum rows', { path: CHECKSUMS_FILE });
+    const unlisted: Buffer[] = [];
+    let unlistedCount = 0;
+    const names = listed.sorted()[Symbol.asyncIterator]();
+    let next = await names.next();
+    for await (const r of walkRegularFiles(root, scratch)) {
+      if (r.length === CHECKSUMS_FILE.length && r.toString('latin1') === CHECKSUMS_FILE) continue;
+      while (!next.done && Buffer.compare(next.value.key, r) < 0) next = await names.next();
+      if (!next.done && Buffer.compare(next.value.key, r) === 0) continue;
+      unlistedCount++;
+      if (unlisted.length < UNLISTED_SHOWN) unlisted.push(r);
+    }
+    await names.return?.(undefined);
+    return { verified, unlisted, unlistedCount };
+  } finally {
+    await listed.dispose();
+    if (own !== undefined) removeTree(own);
   }
-  const unlisted: Buffer[] = [];
-  for await (const r of walkRegularFiles(root)) {
-    const key = r.toString('latin1');
-    if (key !== CHECKSUMS_FILE && !listed.has(key)) unlisted.push(r);
-  }
-  return { verified: rows.length, unlisted };
+}
+
+/** A listed path as the walk spells it: `.`, `..` and repeated slashes resolved (what opening it reaches). */
+function normalizeRel(rel: Buffer): Buffer {
+  const s = rel.toString('latin1');
+  const n = posix.normalize(s);
+  return n === s ? rel : Buffer.from(n, 'latin1');
 }
 
 async function checkNoSymlink(root: string, rel: Buffer, shown: string): Promise<void> {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { test } from 'node:test';
-import { checksumLine, parseChecksums, verifyChecksums, writeChecksums } from '../../src/tree/checksums.ts';
+import { checksumLine, parseChecksums, verifyChecksums, walkRegularFiles, writeChecksums } from '../../src/tree/checksums.ts';
 import { tempDir } from '../helpers/adapter-harness.ts';
 
 const HEX_EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -33,7 +33,7 @@ test('written CHECKSUMS is sorted bytewise, skips itself, and passes sha256sum -
   const text = await fsp.readFile(`${root}/CHECKSUMS`, 'utf8');
   assert.deepEqual(text.trimEnd().split('\n').map((l) => l.slice(66)), ['MANIFEST.json', 'a/z.json', 'b.txt', 'with space']);
   execFileSync('sha256sum', ['-c', '--quiet', 'CHECKSUMS'], { cwd: root });
-  assert.deepEqual(await verifyChecksums(root), { verified: 4, unlisted: [] });
+  assert.deepEqual(await verifyChecksums(root), { verified: 4, unlisted: [], unlistedCount: 0 });
 });
 
 test('a name with a newline round-trips through the escaped form and sha256sum', async () => {
@@ -54,6 +54,36 @@ test('verify: mismatch, missing file, unlisted file, empty listing', async () =>
   await assert.rejects(verifyChecksums(root), (err: Error) => /b: missing on disk/.test(err.message));
   await fsp.writeFile(`${root}/CHECKSUMS`, '\n\n');
   await assert.rejects(verifyChecksums(root), codeOf('CHECKSUMS_EMPTY'));
+});
+
+test('the walk gives whole-path byte order, the same with a spilling budget as in memory', async () => {
+  const names = ['a-c', 'a/b', 'a/a/z', 'a.b/c', 'b', 'A', 'a0', 'é', 'z/y/x/w', ...Array.from({ length: 300 }, (_, i) => `many/${(i * 7919) % 1000}`)];
+  const root = await tree(Object.fromEntries(names.map((n) => [n, n])));
+  await fsp.mkdir(`${root}/empty-dir`);
+  const expected = names.map((n) => Buffer.from(n)).sort(Buffer.compare).map(String);
+  const collect = async (spill?: { scratchDir: string; memoryBudget: number }): Promise<string[]> => {
+    const out: string[] = [];
+    for await (const r of walkRegularFiles(root, spill)) out.push(r.toString());
+    return out;
+  };
+  assert.deepEqual(await collect(), expected);
+  const scratch = await tempDir();
+  assert.deepEqual(await collect({ scratchDir: scratch, memoryBudget: 2048 }), expected);
+  assert.deepEqual(await fsp.readdir(scratch), [], 'run files are removed');
+});
+
+test('verify streams CHECKSUMS: CRLF, no final newline, listed paths spelled with ./ or //, many unlisted files counted', async () => {
+  const root = await tree({ 'a/b': '1', 'c': '2' });
+  await writeChecksums(root);
+  const lines = (await fsp.readFile(`${root}/CHECKSUMS`, 'utf8')).trimEnd().split('\n');
+  const respelled = lines.map((l) => l.replace('  a/b', '  ./a//b'));
+  await fsp.writeFile(`${root}/CHECKSUMS`, respelled.join('\r\n'));
+  assert.deepEqual(await verifyChecksums(root), { verified: 2, unlisted: [], unlistedCount: 0 });
+  for (let i = 0; i < 150; i++) await fsp.writeFile(`${root}/x${String(i).padStart(3, '0')}`, '');
+  const res = await verifyChecksums(root);
+  assert.equal(res.unlistedCount, 150);
+  assert.equal(res.unlisted.length, 100);
+  assert.equal(String(res.unlisted[0]), 'x000');
 });
 
 test('verify refuses symlinks along a listed path', async () => {

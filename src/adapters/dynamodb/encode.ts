@@ -133,7 +133,8 @@ async function encodeItems(ctx: EncodeContext, schema: TableSchema, tableDir: st
   if (kind === undefined) return;
   if (kind !== 'dir') throw invalidItemJson(itemsRel, `${itemsRel} is not a directory`);
   const jsonl = ctx.switches.dynamodbLayout === 'jsonl';
-  for (const e of await ctx.tree.list(itemsRel)) {
+  // Streamed in directory order (a table may hold millions of item files); the rows are sorted downstream.
+  for await (const e of ctx.tree.entries(itemsRel)) {
     const rel = `${itemsRel}/${e.name}`;
     if (jsonl) {
       if (e.kind === 'file' && BUNDLE_NAME.test(e.name)) {
@@ -143,7 +144,7 @@ async function encodeItems(ctx: EncodeContext, schema: TableSchema, tableDir: st
       throw invalidItemJson(rel, 'unexpected entry in a JSONL-layout items directory (only data-<part>.jsonl files belong there)');
     }
     if (e.kind === 'dir') {
-      for (const inner of await ctx.tree.list(rel)) {
+      for await (const inner of ctx.tree.entries(rel)) {
         const innerRel = `${rel}/${inner.name}`;
         if (inner.kind === 'dir') throw invalidItemJson(rel, `unexpected nested directory ${JSON.stringify(inner.name)} (items layout is at most 2 levels)`);
         if (inner.name.endsWith('.json')) await encodeItemFile(ctx, schema, innerRel);

@@ -39,9 +39,9 @@ export async function verifyCommand(args: readonly string[], io: CliIO, prog: st
   if (st.isDirectory()) {
     await readManifestOf(input);
     const res = await verifyChecksums(input);
-    if (res.unlisted.length > 0) {
+    if (res.unlistedCount > 0) {
       const shown = res.unlisted.slice(0, 10).map((b) => b.toString('utf8'));
-      throw new DataError('CHECKSUMS_UNLISTED_FILE', `${res.unlisted.length} file(s) not listed in CHECKSUMS: ${shown.join(', ')}`, { path: input });
+      throw new DataError('CHECKSUMS_UNLISTED_FILE', `${res.unlistedCount} file(s) not listed in CHECKSUMS: ${shown.join(', ')}${res.unlistedCount > shown.length ? ', …' : ''}`, { path: input });
     }
     io.stdout.write(`OK: ${input}: MANIFEST.json valid, ${res.verified} files match CHECKSUMS, no unlisted files\n`);
     return 0;
