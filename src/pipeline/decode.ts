@@ -21,7 +21,8 @@ import type { GoStruct } from '../json/go-json.ts';
 import { SnapshotReader, type ContainerInfo, type SnapshotHeader } from '../snapshot/reader.ts';
 import { VersionResolver, type VersionPolicy } from '../snapshot/versions.ts';
 import { ExternalSorter } from '../sort/external-sort.ts';
-import { writeChecksums } from '../tree/checksums.ts';
+import { writeChecksumsFrom } from '../tree/checksums.ts';
+import { DigestLedger } from '../tree/digest-ledger.ts';
 import { MANIFEST_FILE, phase0Manifest, renderManifest, type Manifest } from '../tree/manifest.ts';
 import { checkFreshOutputDir, makeStagingDir, publishDir, randomHex } from '../tree/publish.ts';
 import { TreeWriter } from '../tree/writer.ts';
@@ -96,10 +97,12 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
   const staging = await makeStagingDir(opts.output, 'partial');
   const scratch = join(opts.scratchRoot ?? dirname(opts.output), `.${basename(opts.output)}.scratch-${randomHex()}`);
   try {
-    const tree = new TreeWriter(staging);
+    // File digests are taken as the files are written; CHECKSUMS is rendered from them in path order.
+    const ledger = new DigestLedger({ scratchDir: join(scratch, 'digests'), memoryBudget: Math.max(4096, Math.floor((opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET) / 4)) });
+    const tree = new TreeWriter(staging, ledger);
     const result = await runDecode(opts, tree, scratch, inputStat.size);
     await tree.writeFile(MANIFEST_FILE, renderManifest(result.manifest));
-    await writeChecksums(staging, { scratchDir: scratch, memoryBudget: Math.max(4096, Math.floor((opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET) / 4)) });
+    await writeChecksumsFrom(staging, ledger.digests());
     await publishDir(staging, opts.output);
     return result;
   } finally {

@@ -124,8 +124,14 @@ export function checksumLine(hex: string, rel: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
-/** WriteChecksums: lists every regular file but CHECKSUMS itself, streaming the lines, then fsyncs CHECKSUMS. */
-export async function writeChecksums(root: string, spill?: WalkSpill): Promise<number> {
+/** A file of the tree and its SHA-256, as CHECKSUMS lists it. */
+export interface FileDigest {
+  readonly rel: Buffer;
+  readonly hex: string;
+}
+
+/** Writes CHECKSUMS from digests already in path order (CHECKSUMS itself skipped), streaming, then fsyncs it. */
+export async function writeChecksumsFrom(root: string, digests: AsyncIterable<FileDigest>): Promise<number> {
   const fd = openSync(`${root}/${CHECKSUMS_FILE}`, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, 0o644);
   let count = 0;
   try {
@@ -138,9 +144,9 @@ export async function writeChecksums(root: string, spill?: WalkSpill): Promise<n
       pending.length = 0;
       pendingBytes = 0;
     };
-    for await (const rel of walkRegularFiles(root, spill)) {
+    for await (const { rel, hex } of digests) {
       if (rel.length === CHECKSUMS_FILE.length && rel.toString('latin1') === CHECKSUMS_FILE) continue;
-      const line = checksumLine(await sha256File(Buffer.concat([Buffer.from(root + '/'), rel])), rel);
+      const line = checksumLine(hex, rel);
       pending.push(line);
       pendingBytes += line.length;
       count++;
@@ -152,6 +158,17 @@ export async function writeChecksums(root: string, spill?: WalkSpill): Promise<n
     closeSync(fd);
   }
   return count;
+}
+
+/** WriteChecksums: hashes every regular file on disk but CHECKSUMS itself and lists them. */
+export async function writeChecksums(root: string, spill?: WalkSpill): Promise<number> {
+  async function* digests(): AsyncGenerator<FileDigest> {
+    for await (const rel of walkRegularFiles(root, spill)) {
+      if (rel.length === CHECKSUMS_FILE.length && rel.toString('latin1') === CHECKSUMS_FILE) continue;
+      yield { rel, hex: await sha256File(Buffer.concat([Buffer.from(root + '/'), rel])) };
+    }
+  }
+  return writeChecksumsFrom(root, digests());
 }
 
 export interface ChecksumRow {

@@ -5,7 +5,9 @@
 // O_NOFOLLOW as a second line of defence. Adapter files are created with mode 0600 like the reference
 // (its CreateTemp + rename and sidecar opener both yield 0600); directories with 0755.
 
+import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants as fsc, openSync, promises as fsp, writeSync } from 'node:fs';
+import type { DigestLedger } from './digest-ledger.ts';
 import { absPath, checkRel, parentRel, type RelPath } from './paths.ts';
 
 const FILE_MODE = 0o600;
@@ -25,9 +27,12 @@ export class FileSink {
   #used = 0;
   #bytes = 0;
   #closed = false;
+  readonly #digest: { readonly rel: Buffer; readonly ledger: DigestLedger; readonly hash: Hash } | undefined;
 
-  constructor(fd: number) {
+  /** With a ledger, the SHA-256 of everything written is recorded there under rel when the sink closes. */
+  constructor(fd: number, digestTo?: { readonly rel: Buffer; readonly ledger: DigestLedger }) {
     this.#fd = fd;
+    this.#digest = digestTo === undefined ? undefined : { ...digestTo, hash: createHash('sha256') };
   }
 
   /** Bytes written so far (buffered included). */
@@ -43,6 +48,7 @@ export class FileSink {
   writeNow(data: Uint8Array | string): void {
     const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     this.#bytes += b.length;
+    this.#digest?.hash.update(b);
     if (b.length >= SINK_BUFFER) {
       this.#flush();
       this.#writeAll(b);
@@ -85,15 +91,19 @@ export class FileSink {
     } finally {
       closeSync(this.#fd);
     }
+    if (this.#digest !== undefined) await this.#digest.ledger.record(this.#digest.rel, this.#digest.hash.digest('hex'));
   }
 }
 
 export class TreeWriter {
   readonly root: string;
   readonly #madeDirs = new Set<string>();
+  readonly #ledger: DigestLedger | undefined;
 
-  constructor(root: string) {
+  /** With a ledger, every file written is digested on the way (see DigestLedger). */
+  constructor(root: string, ledger?: DigestLedger) {
     this.root = root;
+    this.#ledger = ledger;
   }
 
   /** Creates a directory (and its parents) inside the tree. */
@@ -116,7 +126,7 @@ export class TreeWriter {
     const b = checkRel(rel);
     await this.#mkParent(b);
     const fd = openSync(absPath(this.root, b), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, FILE_MODE);
-    return new FileSink(fd);
+    return new FileSink(fd, this.#ledger === undefined ? undefined : { rel: b, ledger: this.#ledger });
   }
 
   /** Writes a whole (small) file. */
@@ -127,11 +137,6 @@ export class TreeWriter {
     } finally {
       await sink.close();
     }
-  }
-
-  /** Removes a file if it exists. */
-  async remove(rel: RelPath): Promise<void> {
-    await fsp.rm(absPath(this.root, rel), { force: true });
   }
 
   /** lstat of a tree path, or undefined when it does not exist. */

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { test } from 'node:test';
-import { checksumLine, parseChecksums, verifyChecksums, walkRegularFiles, writeChecksums } from '../../src/tree/checksums.ts';
+import { checksumLine, parseChecksums, verifyChecksums, walkRegularFiles, writeChecksums, writeChecksumsFrom } from '../../src/tree/checksums.ts';
+import { DigestLedger } from '../../src/tree/digest-ledger.ts';
+import { TreeWriter } from '../../src/tree/writer.ts';
 import { tempDir } from '../helpers/adapter-harness.ts';
 
 const HEX_EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -70,6 +72,24 @@ test('the walk gives whole-path byte order, the same with a spilling budget as i
   const scratch = await tempDir();
   assert.deepEqual(await collect({ scratchDir: scratch, memoryBudget: 2048 }), expected);
   assert.deepEqual(await fsp.readdir(scratch), [], 'run files are removed');
+});
+
+test('CHECKSUMS from digests taken while writing equals the one hashed from disk (rewrites keep the last, spilled runs)', async () => {
+  const root = await tempDir();
+  const scratch = await tempDir();
+  const ledger = new DigestLedger({ scratchDir: scratch, memoryBudget: 4096 });
+  const tree = new TreeWriter(root, ledger);
+  for (let i = 0; i < 60; i++) await tree.writeFile(`d${i % 7}/f${(i * 37) % 60}`, `body ${i}`);
+  await tree.writeFile('d1/f0', 'rewritten');
+  const big = await tree.create('big/file');
+  for (let i = 0; i < 40; i++) await big.write(Buffer.alloc(32 * 1024, i));
+  await big.close();
+  await tree.writeFile(Buffer.from('odd\nname\\x\xff', 'latin1'), '');
+  const count = await writeChecksumsFrom(root, ledger.digests());
+  const fromLedger = await fsp.readFile(`${root}/CHECKSUMS`);
+  assert.equal(count, await writeChecksums(root));
+  assert.deepEqual(fromLedger, await fsp.readFile(`${root}/CHECKSUMS`));
+  assert.match(fromLedger.toString('latin1'), /d1\/f0\n/);
 });
 
 test('verify streams CHECKSUMS: CRLF, no final newline, listed paths spelled with ./ or //, many unlisted files counted', async () => {

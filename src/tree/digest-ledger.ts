@@ -1,0 +1,34 @@
+// The SHA-256 of every file a TreeWriter writes, taken from the bytes as they are written, so CHECKSUMS can be
+// produced without opening and reading every file of the tree a second time (on trees of one small file per
+// key, opening files is most of the cost). Digests go through the external sorter and come out in path order;
+// a path written twice keeps its last digest.
+
+import type { FileDigest, WalkSpill } from './checksums.ts';
+import { ExternalSorter } from '../sort/external-sort.ts';
+
+export class DigestLedger {
+  readonly #sorter: ExternalSorter;
+
+  constructor(spill: WalkSpill) {
+    this.#sorter = new ExternalSorter({ scratchDir: spill.scratchDir, memoryBudget: spill.memoryBudget });
+  }
+
+  async record(rel: Buffer, hex: string): Promise<void> {
+    await this.#sorter.add(rel, Buffer.from(hex, 'latin1'));
+  }
+
+  /** Every recorded file once, in bytewise path order, with its last digest; can be called once. */
+  async *digests(): AsyncGenerator<FileDigest> {
+    let held: FileDigest | undefined;
+    for await (const r of this.#sorter.sorted()) {
+      const rel = Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength);
+      if (held !== undefined && !held.rel.equals(rel)) yield held;
+      held = { rel, hex: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength).toString('latin1') };
+    }
+    if (held !== undefined) yield held;
+  }
+
+  async dispose(): Promise<void> {
+    await this.#sorter.dispose();
+  }
+}
