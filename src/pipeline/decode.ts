@@ -25,7 +25,7 @@ import { writeChecksumsFrom } from '../tree/checksums.ts';
 import { DigestLedger } from '../tree/digest-ledger.ts';
 import { MANIFEST_FILE, phase0Manifest, renderManifest, type Manifest } from '../tree/manifest.ts';
 import { checkFreshOutputDir, makeStagingDir, publishDir, randomHex } from '../tree/publish.ts';
-import { TreeWriter } from '../tree/writer.ts';
+import { DiskTreeWriter, type TreeWriter } from '../tree/writer.ts';
 import { Dispatcher } from './dispatch.ts';
 import { snapshotIndexFromPath } from './snapshot-index.ts';
 import { removeTree } from '../tree/remove-tree.ts';
@@ -99,7 +99,7 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
   try {
     // File digests are taken as the files are written; CHECKSUMS is rendered from them in path order.
     const ledger = new DigestLedger({ scratchDir: join(scratch, 'digests'), memoryBudget: Math.max(4096, Math.floor((opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET) / 4)) });
-    const tree = new TreeWriter(staging, ledger);
+    const tree = new DiskTreeWriter(staging, ledger);
     const result = await runDecode(opts, tree, scratch, inputStat.size);
     await tree.writeFile(MANIFEST_FILE, renderManifest(result.manifest));
     await writeChecksumsFrom(staging, ledger.digests());
@@ -122,7 +122,16 @@ async function statInput(input: string): Promise<import('node:fs').Stats> {
   }
 }
 
-async function runDecode(opts: DecodeSnapshotOptions, tree: TreeWriter, scratch: string, totalBytes: number): Promise<DecodeResult> {
+/**
+ * Decodes `opts.input` into any tree writer, without MANIFEST.json, CHECKSUMS or publishing: the encoder's
+ * self-test passes one that compares with its input tree instead of writing. Scratch files go under `scratch`.
+ */
+export async function decodeInto(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: TreeWriter, scratch: string): Promise<DecodeResult> {
+  const inputStat = await statInput(opts.input);
+  return runDecode(opts, tree, scratch, inputStat.size);
+}
+
+async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: TreeWriter, scratch: string, totalBytes: number): Promise<DecodeResult> {
   const switches: DecodeSwitches = { ...DEFAULT_DECODE_SWITCHES, ...opts.switches };
   const warn: WarnSink = opts.warn ?? (() => undefined);
   const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;

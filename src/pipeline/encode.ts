@@ -19,8 +19,8 @@ import { ExternalSorter } from '../sort/external-sort.ts';
 import { MANIFEST_FILE, parseManifest, type Manifest } from '../tree/manifest.ts';
 import { fsyncDir, randomHex } from '../tree/publish.ts';
 import { TreeReader } from '../tree/reader.ts';
-import { DEFAULT_MEMORY_BUDGET, decodeSnapshot } from './decode.ts';
-import { diffAdapterTrees } from './tree-diff.ts';
+import { DEFAULT_MEMORY_BUDGET, decodeInto } from './decode.ts';
+import { SelfTestTree } from './self-test-tree.ts';
 import { removeTree } from '../tree/remove-tree.ts';
 
 /**
@@ -244,7 +244,7 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
   }
 }
 
-/** Decodes the produced file into scratch and diffs it against the input; returns the mismatch text. */
+/** Decodes the produced file, comparing every file it yields with the input tree; returns the mismatch text. */
 async function runSelfTest(
   opts: EncodeSnapshotOptions,
   manifest: Manifest,
@@ -255,39 +255,42 @@ async function runSelfTest(
 ): Promise<string> {
   const base = opts.scratchRoot ?? tmpdir();
   const scratch = await fsp.mkdtemp(join(base, 'encode-self-test-'));
+  const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  const compared = new SelfTestTree(opts.input, enabled, { scratchDir: join(scratch, 'compare'), memoryBudget: Math.max(4096, Math.floor(budget / 4)) });
   try {
-    const out = join(scratch, 'tree');
     const ex = manifest.exclusions!;
     let decoded;
     try {
-      decoded = await decodeSnapshot({
-        input: fsmPath,
-        output: out,
-        adapters: opts.adapters,
-        selected: enabled,
-        versions: 'all',
-        scratchRoot: scratch,
-        onProgress: (p) => onBytesRead(p.bytesRead),
-        ...(opts.memoryBudget !== undefined ? { memoryBudget: opts.memoryBudget } : {}),
-        switches: {
-          includeIncompleteUploads: ex.includeIncompleteUploads,
-          includeOrphans: ex.includeOrphans,
-          preserveSqsVisibility: ex.preserveSqsVisibility,
-          includeSqsSideRecords: ex.includeSqsSideRecords,
-          renameCollisions: ex.renameS3Collisions,
-          dynamodbBundleMode: manifest.dynamodbLayout === 'jsonl' ? 'jsonl' : 'per-item',
-          ...(manifest.dynamodbBundleBytes !== undefined ? { dynamodbBundleBytes: Number(manifest.dynamodbBundleBytes) } : {}),
+      decoded = await decodeInto(
+        {
+          input: fsmPath,
+          adapters: opts.adapters,
+          selected: enabled,
+          versions: 'all',
+          onProgress: (p) => onBytesRead(p.bytesRead),
+          ...(opts.memoryBudget !== undefined ? { memoryBudget: opts.memoryBudget } : {}),
+          switches: {
+            includeIncompleteUploads: ex.includeIncompleteUploads,
+            includeOrphans: ex.includeOrphans,
+            preserveSqsVisibility: ex.preserveSqsVisibility,
+            includeSqsSideRecords: ex.includeSqsSideRecords,
+            renameCollisions: ex.renameS3Collisions,
+            dynamodbBundleMode: manifest.dynamodbLayout === 'jsonl' ? 'jsonl' : 'per-item',
+            ...(manifest.dynamodbBundleBytes !== undefined ? { dynamodbBundleBytes: Number(manifest.dynamodbBundleBytes) } : {}),
+          },
         },
-      });
+        compared,
+        join(scratch, 'decode'),
+      );
     } catch (err) {
       return `self-test failed: DecodeSnapshot rejected the produced .fsm: ${(err as Error).message}`;
     }
     if (decoded.header.lastCommitTs !== T) {
       return `self-test failed: header.LastCommitTS mismatch (want ${T}, got ${decoded.header.lastCommitTs})\n`;
     }
-    const walkBudget = Math.max(4096, Math.floor((opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET) / 4));
-    return await diffAdapterTrees(opts.input, out, enabled, { scratchDir: join(scratch, 'walk'), memoryBudget: walkBudget });
+    return await compared.mismatches();
   } finally {
+    await compared.dispose();
     removeTree(scratch);
   }
 }

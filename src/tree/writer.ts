@@ -10,6 +10,27 @@ import { closeSync, constants as fsc, openSync, promises as fsp, writeSync } fro
 import type { DigestLedger } from './digest-ledger.ts';
 import { absPath, checkRel, parentRel, type RelPath } from './paths.ts';
 
+/** A file being written, sequentially. */
+export interface FileSink {
+  /** Bytes written so far (buffered included). */
+  readonly bytes: number;
+  write(data: Uint8Array | string): Promise<void>;
+  /** Synchronous write, for callers in a tight loop. */
+  writeNow(data: Uint8Array | string): void;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Where decoders put the files of a dump tree: a directory on disk, or the encoder's self-test comparison. */
+export interface TreeWriter {
+  /** Creates a directory (and its parents) inside the tree. */
+  mkdir(rel: RelPath): Promise<void>;
+  /** Creates or replaces a file and returns a sink for it. */
+  create(rel: RelPath): Promise<FileSink>;
+  /** Writes a whole (small) file. */
+  writeFile(rel: RelPath, data: Uint8Array | string): Promise<void>;
+}
+
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o755;
 const SINK_BUFFER = 256 * 1024;
@@ -21,7 +42,7 @@ const FIRST_BUFFER = 4 * 1024;
  * fraction of the thread-pool round trips (measured: 16k small files in 0.8 s against 4 s). The buffer
  * starts small and grows, so a million small files do not each allocate a large block.
  */
-export class FileSink {
+export class DiskFileSink implements FileSink {
   readonly #fd: number;
   #buf: Buffer | undefined;
   #used = 0;
@@ -95,7 +116,7 @@ export class FileSink {
   }
 }
 
-export class TreeWriter {
+export class DiskTreeWriter implements TreeWriter {
   readonly root: string;
   readonly #madeDirs = new Set<string>();
   readonly #ledger: DigestLedger | undefined;
@@ -126,7 +147,7 @@ export class TreeWriter {
     const b = checkRel(rel);
     await this.#mkParent(b);
     const fd = openSync(absPath(this.root, b), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, FILE_MODE);
-    return new FileSink(fd, this.#ledger === undefined ? undefined : { rel: b, ledger: this.#ledger });
+    return new DiskFileSink(fd, this.#ledger === undefined ? undefined : { rel: b, ledger: this.#ledger });
   }
 
   /** Writes a whole (small) file. */
@@ -136,16 +157,6 @@ export class TreeWriter {
       await sink.write(data);
     } finally {
       await sink.close();
-    }
-  }
-
-  /** lstat of a tree path, or undefined when it does not exist. */
-  async lstat(rel: RelPath): Promise<import('node:fs').Stats | undefined> {
-    try {
-      return await fsp.lstat(absPath(this.root, rel));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-      throw err;
     }
   }
 }

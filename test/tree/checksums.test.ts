@@ -5,7 +5,7 @@ import { promises as fsp } from 'node:fs';
 import { test } from 'node:test';
 import { checksumLine, parseChecksums, verifyChecksums, walkRegularFiles, writeChecksums, writeChecksumsFrom } from '../../src/tree/checksums.ts';
 import { DigestLedger } from '../../src/tree/digest-ledger.ts';
-import { TreeWriter } from '../../src/tree/writer.ts';
+import { DiskTreeWriter } from '../../src/tree/writer.ts';
 import { tempDir } from '../helpers/adapter-harness.ts';
 
 const HEX_EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -78,7 +78,7 @@ test('CHECKSUMS from digests taken while writing equals the one hashed from disk
   const root = await tempDir();
   const scratch = await tempDir();
   const ledger = new DigestLedger({ scratchDir: scratch, memoryBudget: 4096 });
-  const tree = new TreeWriter(root, ledger);
+  const tree = new DiskTreeWriter(root, ledger);
   for (let i = 0; i < 60; i++) await tree.writeFile(`d${i % 7}/f${(i * 37) % 60}`, `body ${i}`);
   await tree.writeFile('d1/f0', 'rewritten');
   const big = await tree.create('big/file');

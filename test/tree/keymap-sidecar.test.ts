@@ -6,17 +6,17 @@ import { parseEncodeInfo, renderEncodeInfo, type EncodeInfo } from '../../src/tr
 import { KeymapWriter, loadKeymap, parseKeymapLine } from '../../src/tree/keymap.ts';
 import { TreeReader } from '../../src/tree/reader.ts';
 import { openSidecar, writeSidecar } from '../../src/tree/sidecar.ts';
-import { TreeWriter } from '../../src/tree/writer.ts';
+import { DiskTreeWriter } from '../../src/tree/writer.ts';
 import { tempDir } from '../helpers/adapter-harness.ts';
 
 const where = { path: 'KEYMAP.jsonl', line: 1 };
 
 test('KEYMAP lines: compact, field order encoded/original/kind, HTML not escaped, lazy file', async () => {
   const root = await tempDir();
-  const w = new KeymapWriter(new TreeWriter(root), 'KEYMAP.jsonl');
+  const w = new KeymapWriter(new DiskTreeWriter(root), 'KEYMAP.jsonl');
   await w.close();
   await assert.rejects(fsp.access(`${root}/KEYMAP.jsonl`), 'no record, no file');
-  const w2 = new KeymapWriter(new TreeWriter(root), 'KEYMAP.jsonl');
+  const w2 = new KeymapWriter(new DiskTreeWriter(root), 'KEYMAP.jsonl');
   await w2.write('a<b>&', new Uint8Array([0xfb, 0xff, 0x00]), 'sha-fallback');
   await w2.write('x', new Uint8Array(), 'sha-fallback');
   await w2.write('x', Buffer.from('y'), 's3-leaf-data');

@@ -1,0 +1,231 @@
+// The encoder's self-test tree: a TreeWriter that, instead of writing the decoded files, compares each one with
+// the input tree's file at the same path as its bytes arrive (spec core.md §4.6 step 6; elastickv:
+// internal/backup/encode_snapshot.go (diffAdapterTrees, diffOneSubdir) decodes into scratch and then diffs; the
+// outcome is the same, without a second copy of the tree on disk or the time to write and remove it).
+//
+// Per adapter, in the order given: regular files keyed by `/`-relative path (a missing directory counts as
+// empty); lines `<adapter>/<rel> (missing in input|missing in scratch|bytes differ)` sorted bytewise per
+// adapter; after an adapter, 64 or more lines are cut to 64 plus a truncation line. Files outside the adapters'
+// directories are not compared. A path written twice is judged by its last version.
+
+import { closeSync, constants as fsc, fstatSync, openSync, readSync } from 'node:fs';
+import { ExternalSorter } from '../sort/external-sort.ts';
+import { walkRegularFiles, type WalkSpill } from '../tree/checksums.ts';
+import { absPath, checkRel, type RelPath } from '../tree/paths.ts';
+import type { FileSink, TreeWriter } from '../tree/writer.ts';
+
+export const MISMATCH_LIMIT = 64;
+
+const READ_BLOCK = 256 * 1024;
+const SAME = Buffer.from('=');
+const DIFFERENT = Buffer.from('!');
+const NOT_IN_INPUT = Buffer.from('+');
+
+/** Compares written bytes with an input file as they arrive. */
+class ComparingSink implements FileSink {
+  readonly #rel: Buffer;
+  readonly #record: (rel: Buffer, verdict: Buffer) => Promise<void>;
+  #fd: number | undefined;
+  #inputSize = 0;
+  #block: Buffer | undefined;
+  #blockUsed = 0;
+  #blockFill = 0;
+  #bytes = 0;
+  #differs = false;
+  #closed = false;
+
+  constructor(rel: Buffer, fd: number | undefined, record: (rel: Buffer, verdict: Buffer) => Promise<void>) {
+    this.#rel = rel;
+    this.#fd = fd;
+    this.#record = record;
+    if (fd !== undefined) this.#inputSize = fstatSync(fd).size;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  async write(data: Uint8Array | string): Promise<void> {
+    this.writeNow(data);
+  }
+
+  writeNow(data: Uint8Array | string): void {
+    const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    this.#bytes += b.length;
+    if (this.#fd === undefined || this.#differs) return;
+    if (this.#bytes > this.#inputSize) {
+      this.#differs = true;
+      return;
+    }
+    let off = 0;
+    while (off < b.length) {
+      if (this.#blockUsed === this.#blockFill) {
+        this.#block ??= Buffer.allocUnsafe(Math.min(READ_BLOCK, Math.max(1, this.#inputSize)));
+        this.#blockFill = readSync(this.#fd, this.#block, 0, this.#block.length, null);
+        this.#blockUsed = 0;
+        if (this.#blockFill === 0) {
+          this.#differs = true;
+          return;
+        }
+      }
+      const n = Math.min(b.length - off, this.#blockFill - this.#blockUsed);
+      if (Buffer.compare(b.subarray(off, off + n), (this.#block as Buffer).subarray(this.#blockUsed, this.#blockUsed + n)) !== 0) {
+        this.#differs = true;
+        return;
+      }
+      off += n;
+      this.#blockUsed += n;
+    }
+  }
+
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const present = this.#fd !== undefined;
+    if (present) closeSync(this.#fd as number);
+    this.#fd = undefined;
+    const verdict = !present ? NOT_IN_INPUT : this.#differs || this.#bytes !== this.#inputSize ? DIFFERENT : SAME;
+    await this.#record(this.#rel, verdict);
+  }
+}
+
+/** Keeps the smallest `limit` lines of an unbounded stream of mismatch lines, in memory bounded by a few thousand. */
+class SmallestLines {
+  readonly #limit: number;
+  #lines: Buffer[] = [];
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  add(line: Buffer): void {
+    this.#lines.push(line);
+    if (this.#lines.length >= 64 * this.#limit) this.#trim();
+  }
+
+  #trim(): void {
+    this.#lines.sort(Buffer.compare);
+    this.#lines.length = Math.min(this.#lines.length, this.#limit);
+  }
+
+  /** All lines when there were fewer than limit + 1, else the smallest limit + 1 (enough to know it overflowed). */
+  take(): Buffer[] {
+    this.#lines.sort(Buffer.compare);
+    return this.#lines.slice(0, this.#limit + 1);
+  }
+}
+
+export class SelfTestTree implements TreeWriter {
+  readonly #inputRoot: string;
+  readonly #adapterDirs: readonly string[];
+  readonly #spill: WalkSpill;
+  /** Verdicts per adapter directory, keyed by the path below it. */
+  readonly #verdicts = new Map<string, ExternalSorter>();
+
+  constructor(inputRoot: string, adapterDirs: readonly string[], spill: WalkSpill) {
+    this.#inputRoot = inputRoot;
+    this.#adapterDirs = adapterDirs;
+    this.#spill = spill;
+    let n = 0;
+    for (const dir of adapterDirs) {
+      this.#verdicts.set(dir, new ExternalSorter({ scratchDir: `${spill.scratchDir}/verdicts-${n++}`, memoryBudget: spill.memoryBudget }));
+    }
+  }
+
+  async mkdir(rel: RelPath): Promise<void> {
+    checkRel(rel);
+  }
+
+  async create(rel: RelPath): Promise<FileSink> {
+    const b = checkRel(rel);
+    const slash = b.indexOf(0x2f);
+    const sorter = slash < 0 ? undefined : this.#verdicts.get(b.subarray(0, slash).toString('latin1'));
+    if (sorter === undefined) return new ComparingSink(b, undefined, async () => undefined);
+    let fd: number | undefined;
+    try {
+      fd = openSync(absPath(this.#inputRoot, b), fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+      if (!fstatSync(fd).isFile()) {
+        closeSync(fd);
+        fd = undefined;
+      }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'ELOOP' && code !== 'EISDIR') throw err;
+    }
+    const below = b.subarray(slash + 1);
+    return new ComparingSink(b, fd, (_rel, verdict) => sorter.add(below, verdict));
+  }
+
+  async writeFile(rel: RelPath, data: Uint8Array | string): Promise<void> {
+    const sink = await this.create(rel);
+    try {
+      await sink.write(data);
+    } finally {
+      await sink.close();
+    }
+  }
+
+  /** After the decode: the mismatch text (empty when the selected adapters' subtrees are identical). */
+  async mismatches(): Promise<string> {
+    const lines: Buffer[] = [];
+    for (const dir of this.#adapterDirs) {
+      const mine = new SmallestLines(MISMATCH_LIMIT);
+      const line = (rel: Buffer, what: string): Buffer => Buffer.concat([Buffer.from(`${dir}/`), rel, Buffer.from(` (${what})`)]);
+      const produced = lastVerdicts((this.#verdicts.get(dir) as ExternalSorter).sorted());
+      let p = await produced.next();
+      for await (const inRel of inputFilesUnder(`${this.#inputRoot}/${dir}`, this.#spill)) {
+        while (!p.done && Buffer.compare(p.value.rel, inRel) < 0) {
+          mine.add(line(p.value.rel, 'missing in input'));
+          p = await produced.next();
+        }
+        if (!p.done && p.value.rel.equals(inRel)) {
+          if (p.value.verdict.equals(DIFFERENT)) mine.add(line(inRel, 'bytes differ'));
+          // A file absent when its bytes were produced but present now was created meanwhile: not the same bytes.
+          else if (p.value.verdict.equals(NOT_IN_INPUT)) mine.add(line(inRel, 'bytes differ'));
+          p = await produced.next();
+        } else {
+          mine.add(line(inRel, 'missing in scratch'));
+        }
+      }
+      for (; !p.done; p = await produced.next()) mine.add(line(p.value.rel, 'missing in input'));
+      lines.push(...mine.take());
+      if (lines.length >= MISMATCH_LIMIT) {
+        lines.length = MISMATCH_LIMIT;
+        lines.push(Buffer.from(`... (truncated; first ${MISMATCH_LIMIT} paths shown)`));
+        break;
+      }
+    }
+    if (lines.length === 0) return '';
+    return Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])).toString('utf8');
+  }
+
+  /** Removes the verdict run files. */
+  async dispose(): Promise<void> {
+    for (const s of this.#verdicts.values()) await s.dispose();
+  }
+}
+
+/** One verdict per path (the last written), in path order. */
+async function* lastVerdicts(sorted: AsyncIterable<{ key: Uint8Array; value: Uint8Array }>): AsyncGenerator<{ rel: Buffer; verdict: Buffer }> {
+  let held: { rel: Buffer; verdict: Buffer } | undefined;
+  for await (const r of sorted) {
+    const rel = Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength);
+    if (held !== undefined && !held.rel.equals(rel)) yield held;
+    held = { rel, verdict: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength) };
+  }
+  if (held !== undefined) yield held;
+}
+
+/** Regular files under an input adapter directory in path order; a missing directory is empty. */
+async function* inputFilesUnder(dir: string, spill: WalkSpill): AsyncGenerator<Buffer> {
+  try {
+    yield* walkRegularFiles(dir, spill);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code === 'ENOTDIR') throw new Error(`self-test: ${dir} exists but is not a directory`);
+    throw err;
+  }
+}
