@@ -24,8 +24,8 @@ export const ENCODE_FLAGS: FlagSpecs = {
   output: { type: 'string', value: 'FILE', help: 'destination .fsm path, published atomically (required)' },
   adapter: { type: 'string', value: 'LIST', default: DEFAULT_ADAPTER_FLAG, help: 'adapters to encode: comma list of dynamodb,s3,redis,sqs, or "all"' },
   'last-commit-ts': { type: 'string', value: 'T', help: 'commit timestamp for the header and every key (decimal or 0x hex); must be >= the manifest\'s last_commit_ts' },
-  'self-test': { type: 'bool', help: 'decode the result into scratch and compare it with --input before publishing' },
-  'scratch-root': { type: 'string', value: 'DIR', help: 'existing directory for the self-test scratch (default: the OS temp directory)' },
+  'self-test': { type: 'bool', help: 'decode the result, comparing every file it yields with --input, before publishing' },
+  'scratch-root': { type: 'string', value: 'DIR', help: "existing directory for the self-test's spill files (default: the OS temp directory)" },
   'memory-budget': { type: 'string', value: 'SIZE', default: '256M', help: 'extension: memory for sorting before spilling runs to disk' },
   quiet: { type: 'bool', help: 'extension: no progress display' },
 };
