@@ -9,6 +9,7 @@ import { encodeCommand, encodeHelp } from './commands/encode.ts';
 import { inspectCommand, inspectHelp } from './commands/inspect.ts';
 import { verifyCommand, verifyHelp } from './commands/verify.ts';
 import { processIO, type CliIO } from './io.ts';
+import { removeTrackedTemps } from '../tree/temp-paths.ts';
 
 type Command = (args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[]) => Promise<number>;
 
@@ -75,8 +76,15 @@ export async function run(tool: string, args: readonly string[], io: CliIO = pro
   }
 }
 
-/** For bin scripts: run, then exit with the code. */
-export async function main(tool: string): Promise<never> {
-  const code = await run(tool, process.argv.slice(2));
+/** For bin scripts: run, then exit with the code. An interrupt removes the run's temporary files first. */
+export async function main(tool: string, adapters?: readonly Adapter[]): Promise<never> {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    process.once(signal, () => {
+      const removed = removeTrackedTemps();
+      process.stderr.write(`\n${tool}: interrupted by ${signal}${removed > 0 ? '; temporary files removed' : ''}\n`);
+      process.exit(code);
+    });
+  }
+  const code = await run(tool, process.argv.slice(2), processIO, adapters);
   process.exit(code);
 }

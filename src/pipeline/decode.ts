@@ -29,6 +29,7 @@ import { DiskTreeWriter, type TreeWriter } from '../tree/writer.ts';
 import { Dispatcher } from './dispatch.ts';
 import { snapshotIndexFromPath } from './snapshot-index.ts';
 import { removeTree } from '../tree/remove-tree.ts';
+import { trackTemp } from '../tree/temp-paths.ts';
 
 export const DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024;
 
@@ -96,6 +97,7 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
   const inputStat = await statInput(opts.input);
   const staging = await makeStagingDir(opts.output, 'partial');
   const scratch = join(opts.scratchRoot ?? dirname(opts.output), `.${basename(opts.output)}.scratch-${randomHex()}`);
+  const forget = [trackTemp(staging), trackTemp(scratch)];
   try {
     // File digests are taken as the files are written; CHECKSUMS is rendered from them in path order.
     const ledger = new DigestLedger({ scratchDir: join(scratch, 'digests'), memoryBudget: Math.max(4096, Math.floor((opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET) / 4)) });
@@ -108,6 +110,7 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
   } finally {
     removeTree(staging);
     removeTree(scratch);
+    for (const f of forget) f();
   }
 }
 

@@ -22,6 +22,7 @@ import { TreeReader } from '../tree/reader.ts';
 import { DEFAULT_MEMORY_BUDGET, decodeInto } from './decode.ts';
 import { SelfTestTree } from './self-test-tree.ts';
 import { removeTree } from '../tree/remove-tree.ts';
+import { trackTemp } from '../tree/temp-paths.ts';
 
 /**
  * Where an encode is. `done`/`total` count rows in the collect and write phases (collect has no total yet:
@@ -154,6 +155,7 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
   const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   const sortRoot = join(opts.sortScratchRoot ?? dirname(opts.output), `.encode-sort-${randomHex()}`);
   const tmpPath = `${opts.output}.tmp-${randomHex()}`;
+  const forget = [trackTemp(sortRoot), trackTemp(tmpPath)];
   let published = false;
   try {
     const sorter = new ExternalSorter({ scratchDir: join(sortRoot, 'rows'), memoryBudget: budget });
@@ -241,6 +243,7 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
   } finally {
     if (!published) await fsp.rm(tmpPath, { force: true });
     removeTree(sortRoot);
+    for (const f of forget) f();
   }
 }
 
@@ -255,6 +258,7 @@ async function runSelfTest(
 ): Promise<string> {
   const base = opts.scratchRoot ?? tmpdir();
   const scratch = await fsp.mkdtemp(join(base, 'encode-self-test-'));
+  const forget = trackTemp(scratch);
   const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   const compared = new SelfTestTree(opts.input, enabled, { scratchDir: join(scratch, 'compare'), memoryBudget: Math.max(4096, Math.floor(budget / 4)) });
   try {
@@ -292,5 +296,6 @@ async function runSelfTest(
   } finally {
     await compared.dispose();
     removeTree(scratch);
+    forget();
   }
 }

@@ -36,6 +36,6 @@ test('SIGKILL at many points during an encode never leaves a partial file at the
   }
   assert.ok(killedBeforePublish > 0, 'some runs must have been killed mid-encode');
   // Whatever temp files a killed run left use private names, never the output's.
-  for (const name of await fsp.readdir(dir)) assert.match(name, /^out-\d+\.fsm(\.tmp-[0-9a-f]{16})?$|^\.encode-sort-/);
+  for (const name of await fsp.readdir(dir)) assert.match(name, /^out-\d+\.fsm(\.tmp-[0-9a-f]{16})?$|^\.encode-sort-|^encode-self-test-/);
   assert.ok(killedBeforePublish + completed === delays.length);
 });

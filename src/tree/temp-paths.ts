@@ -1,0 +1,29 @@
+// Temporary paths a running decode or encode owns (staging trees, spill directories, `<output>.tmp-*`), so an
+// interrupted run (Ctrl-C, SIGTERM) can remove them before exiting instead of leaving gigabytes behind. The
+// pipelines remove their own paths when they finish; this registry only serves the interrupted case.
+
+import { removeTree } from './remove-tree.ts';
+
+const owned = new Set<string>();
+
+/** Records a temporary path; the returned function forgets it (call it once the path is removed or published). */
+export function trackTemp(path: string): () => void {
+  owned.add(path);
+  return () => {
+    owned.delete(path);
+  };
+}
+
+/** Removes every tracked path, synchronously (safe in a signal handler); returns how many were tracked. */
+export function removeTrackedTemps(): number {
+  const paths = [...owned];
+  owned.clear();
+  for (const p of paths) {
+    try {
+      removeTree(p);
+    } catch {
+      // Best effort while exiting: a path that cannot be removed is left for the operator.
+    }
+  }
+  return paths.length;
+}
