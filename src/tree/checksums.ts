@@ -6,7 +6,7 @@
 // escaped path becomes U+FFFD). CHECKSUMS itself is not listed.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants as fsc, fsyncSync, openSync, promises as fsp, readSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsc, fsyncSync, lstatSync, openSync, promises as fsp, readSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { DataError } from '../errors.ts';
@@ -313,10 +313,11 @@ export async function verifyChecksums(root: string, onFile?: (rel: Buffer) => vo
   const listed = new ExternalSorter({ scratchDir: join(scratch.scratchDir, `listed-${randomBytes(6).toString('hex')}`), memoryBudget: scratch.memoryBudget });
   try {
     let verified = 0;
+    const guard = new SymlinkGuard(root);
     for await (const row of readChecksumRows(`${root}/${CHECKSUMS_FILE}`, CHECKSUMS_FILE)) {
       onFile?.(row.rel);
       const shown = isValidUtf8(row.rel) ? row.rel.toString('utf8') : JSON.stringify(row.rel.toString('latin1'));
-      await checkNoSymlink(root, row.rel, shown);
+      guard.check(row.rel, shown);
       const abs = Buffer.concat([Buffer.from(root + '/'), row.rel]);
       let actual: string;
       try {
@@ -356,16 +357,36 @@ function normalizeRel(rel: Buffer): Buffer {
   return n === s ? rel : Buffer.from(n, 'latin1');
 }
 
-async function checkNoSymlink(root: string, rel: Buffer, shown: string): Promise<void> {
-  let prefix = Buffer.from(root);
-  for (const part of rel.toString('latin1').split('/')) {
-    prefix = Buffer.concat([prefix, Buffer.from('/'), Buffer.from(part, 'latin1')]);
-    try {
-      const st = await fsp.lstat(prefix);
+/**
+ * Refuses a listed path that goes through a symlink (any component, the file included). CHECKSUMS is sorted, so
+ * consecutive rows share their directory: the last directory found clean is remembered and only the file
+ * itself is checked below it.
+ */
+class SymlinkGuard {
+  readonly #root: string;
+  #cleanDir: string | undefined;
+
+  constructor(root: string) {
+    this.#root = root;
+  }
+
+  check(rel: Buffer, shown: string): void {
+    const parts = rel.toString('latin1').split('/');
+    const dir = parts.slice(0, -1).join('/');
+    const from = dir === this.#cleanDir ? parts.length - 1 : 0;
+    let prefix = this.#root;
+    for (let i = 0; i < parts.length; i++) {
+      prefix = `${prefix}/${parts[i] as string}`;
+      if (i < from) continue;
+      let st;
+      try {
+        st = lstatSync(Buffer.from(prefix, 'latin1'));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
       if (st.isSymbolicLink()) throw new DataError('CHECKSUMS_SYMLINK_ESCAPE', 'backup: CHECKSUMS path traverses a symlink', { path: shown });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
+      if (i === parts.length - 2) this.#cleanDir = dir;
     }
   }
 }

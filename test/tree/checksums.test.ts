@@ -114,6 +114,15 @@ test('verify refuses symlinks along a listed path', async () => {
   await assert.rejects(verifyChecksums(root), codeOf('CHECKSUMS_SYMLINK_ESCAPE'));
 });
 
+test('verify refuses a listed file that is a symlink, also after clean files of the same directory', async () => {
+  const root = await tree({ 'd/a': 'x', 'd/b': 'y', 'd/c': 'z' });
+  await writeChecksums(root);
+  await fsp.writeFile(`${root}/elsewhere`, 'y');
+  await fsp.rm(`${root}/d/b`);
+  await fsp.symlink(`${root}/elsewhere`, `${root}/d/b`);
+  await assert.rejects(verifyChecksums(root), (err: Error) => codeOf('CHECKSUMS_SYMLINK_ESCAPE')(err) && /d\/b/.test(JSON.stringify(err)));
+});
+
 test('parse: malformed lines and paths escaping the root are refused with the line number', () => {
   const bad = [
     `${HEX_EMPTY.toUpperCase()}  a`,
