@@ -128,9 +128,11 @@ export class SelfTestTree implements TreeWriter {
     this.#inputRoot = inputRoot;
     this.#adapterDirs = adapterDirs;
     this.#spill = spill;
+    // The verdict sorters fill side by side: they share the budget.
+    const each = Math.max(4096, Math.floor(spill.memoryBudget / Math.max(1, adapterDirs.length)));
     let n = 0;
     for (const dir of adapterDirs) {
-      this.#verdicts.set(dir, new ExternalSorter({ scratchDir: `${spill.scratchDir}/verdicts-${n++}`, memoryBudget: spill.memoryBudget }));
+      this.#verdicts.set(dir, new ExternalSorter({ scratchDir: `${spill.scratchDir}/verdicts-${n++}`, memoryBudget: each }));
     }
   }
 
