@@ -9,10 +9,10 @@
 // directories are not compared. A path written twice is judged by its last version.
 
 import { closeSync, constants as fsc, fstatSync, openSync, readSync } from 'node:fs';
-import { ExternalSorter } from '../sort/external-sort.ts';
+import { ExternalSorter, lastPerKey } from '../sort/external-sort.ts';
 import { walkRegularFiles, type WalkSpill } from '../tree/checksums.ts';
 import { absPath, checkRel, type RelPath } from '../tree/paths.ts';
-import type { FileSink, TreeWriter } from '../tree/writer.ts';
+import { SequentialSink, TreeWriterBase, type FileSink } from '../tree/writer.ts';
 
 export const MISMATCH_LIMIT = 64;
 
@@ -22,38 +22,26 @@ const DIFFERENT = Buffer.from('!');
 const NOT_IN_INPUT = Buffer.from('+');
 
 /** Compares written bytes with an input file as they arrive. */
-class ComparingSink implements FileSink {
-  readonly #rel: Buffer;
-  readonly #record: (rel: Buffer, verdict: Buffer) => Promise<void>;
+class ComparingSink extends SequentialSink {
+  readonly #record: (verdict: Buffer) => Promise<void>;
   #fd: number | undefined;
   #inputSize = 0;
   #block: Buffer | undefined;
   #blockUsed = 0;
   #blockFill = 0;
-  #bytes = 0;
   #differs = false;
   #closed = false;
 
-  constructor(rel: Buffer, fd: number | undefined, record: (rel: Buffer, verdict: Buffer) => Promise<void>) {
-    this.#rel = rel;
+  constructor(fd: number | undefined, record: (verdict: Buffer) => Promise<void>) {
+    super();
     this.#fd = fd;
     this.#record = record;
     if (fd !== undefined) this.#inputSize = fstatSync(fd).size;
   }
 
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  async write(data: Uint8Array | string): Promise<void> {
-    this.writeNow(data);
-  }
-
-  writeNow(data: Uint8Array | string): void {
-    const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    this.#bytes += b.length;
+  protected accept(b: Uint8Array): void {
     if (this.#fd === undefined || this.#differs) return;
-    if (this.#bytes > this.#inputSize) {
+    if (this.bytes > this.#inputSize) {
       this.#differs = true;
       return;
     }
@@ -69,7 +57,7 @@ class ComparingSink implements FileSink {
         }
       }
       const n = Math.min(b.length - off, this.#blockFill - this.#blockUsed);
-      if (Buffer.compare(b.subarray(off, off + n), (this.#block as Buffer).subarray(this.#blockUsed, this.#blockUsed + n)) !== 0) {
+      if ((this.#block as Buffer).compare(b, off, off + n, this.#blockUsed, this.#blockUsed + n) !== 0) {
         this.#differs = true;
         return;
       }
@@ -86,8 +74,8 @@ class ComparingSink implements FileSink {
     const present = this.#fd !== undefined;
     if (present) closeSync(this.#fd as number);
     this.#fd = undefined;
-    const verdict = !present ? NOT_IN_INPUT : this.#differs || this.#bytes !== this.#inputSize ? DIFFERENT : SAME;
-    await this.#record(this.#rel, verdict);
+    const verdict = !present ? NOT_IN_INPUT : this.#differs || this.bytes !== this.#inputSize ? DIFFERENT : SAME;
+    await this.#record(verdict);
   }
 }
 
@@ -117,7 +105,7 @@ class SmallestLines {
   }
 }
 
-export class SelfTestTree implements TreeWriter {
+export class SelfTestTree extends TreeWriterBase {
   readonly #inputRoot: string;
   readonly #adapterDirs: readonly string[];
   readonly #spill: WalkSpill;
@@ -125,6 +113,7 @@ export class SelfTestTree implements TreeWriter {
   readonly #verdicts = new Map<string, ExternalSorter>();
 
   constructor(inputRoot: string, adapterDirs: readonly string[], spill: WalkSpill) {
+    super();
     this.#inputRoot = inputRoot;
     this.#adapterDirs = adapterDirs;
     this.#spill = spill;
@@ -144,7 +133,7 @@ export class SelfTestTree implements TreeWriter {
     const b = checkRel(rel);
     const slash = b.indexOf(0x2f);
     const sorter = slash < 0 ? undefined : this.#verdicts.get(b.subarray(0, slash).toString('latin1'));
-    if (sorter === undefined) return new ComparingSink(b, undefined, async () => undefined);
+    if (sorter === undefined) return new ComparingSink(undefined, async () => undefined);
     let fd: number | undefined;
     try {
       fd = openSync(absPath(this.#inputRoot, b), fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
@@ -157,16 +146,7 @@ export class SelfTestTree implements TreeWriter {
       if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'ELOOP' && code !== 'EISDIR') throw err;
     }
     const below = b.subarray(slash + 1);
-    return new ComparingSink(b, fd, (_rel, verdict) => sorter.add(below, verdict));
-  }
-
-  async writeFile(rel: RelPath, data: Uint8Array | string): Promise<void> {
-    const sink = await this.create(rel);
-    try {
-      await sink.write(data);
-    } finally {
-      await sink.close();
-    }
+    return new ComparingSink(fd, (verdict) => sorter.add(below, verdict));
   }
 
   /** After the decode: the mismatch text (empty when the selected adapters' subtrees are identical). */
@@ -175,23 +155,24 @@ export class SelfTestTree implements TreeWriter {
     for (const dir of this.#adapterDirs) {
       const mine = new SmallestLines(MISMATCH_LIMIT);
       const line = (rel: Buffer, what: string): Buffer => Buffer.concat([Buffer.from(`${dir}/`), rel, Buffer.from(` (${what})`)]);
-      const produced = lastVerdicts((this.#verdicts.get(dir) as ExternalSorter).sorted());
+      // One verdict per path, the last written.
+      const produced = lastPerKey((this.#verdicts.get(dir) as ExternalSorter).sorted());
       let p = await produced.next();
       for await (const inRel of inputFilesUnder(`${this.#inputRoot}/${dir}`, this.#spill)) {
-        while (!p.done && Buffer.compare(p.value.rel, inRel) < 0) {
-          mine.add(line(p.value.rel, 'missing in input'));
+        while (!p.done && Buffer.compare(p.value.key, inRel) < 0) {
+          mine.add(line(p.value.key, 'missing in input'));
           p = await produced.next();
         }
-        if (!p.done && p.value.rel.equals(inRel)) {
-          if (p.value.verdict.equals(DIFFERENT)) mine.add(line(inRel, 'bytes differ'));
+        if (!p.done && p.value.key.equals(inRel)) {
+          if (p.value.value.equals(DIFFERENT)) mine.add(line(inRel, 'bytes differ'));
           // A file absent when its bytes were produced but present now was created meanwhile: not the same bytes.
-          else if (p.value.verdict.equals(NOT_IN_INPUT)) mine.add(line(inRel, 'bytes differ'));
+          else if (p.value.value.equals(NOT_IN_INPUT)) mine.add(line(inRel, 'bytes differ'));
           p = await produced.next();
         } else {
           mine.add(line(inRel, 'missing in scratch'));
         }
       }
-      for (; !p.done; p = await produced.next()) mine.add(line(p.value.rel, 'missing in input'));
+      for (; !p.done; p = await produced.next()) mine.add(line(p.value.key, 'missing in input'));
       lines.push(...mine.take());
       if (lines.length >= MISMATCH_LIMIT) {
         lines.length = MISMATCH_LIMIT;
@@ -207,17 +188,6 @@ export class SelfTestTree implements TreeWriter {
   async dispose(): Promise<void> {
     for (const s of this.#verdicts.values()) await s.dispose();
   }
-}
-
-/** One verdict per path (the last written), in path order. */
-async function* lastVerdicts(sorted: AsyncIterable<{ key: Uint8Array; value: Uint8Array }>): AsyncGenerator<{ rel: Buffer; verdict: Buffer }> {
-  let held: { rel: Buffer; verdict: Buffer } | undefined;
-  for await (const r of sorted) {
-    const rel = Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength);
-    if (held !== undefined && !held.rel.equals(rel)) yield held;
-    held = { rel, verdict: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength) };
-  }
-  if (held !== undefined) yield held;
 }
 
 /** Regular files under an input adapter directory in path order; a missing directory is empty. */

@@ -34,6 +34,17 @@ function compareRecords(a: SortRecord, b: SortRecord): number {
   return Buffer.compare(a.key, b.key);
 }
 
+/** From a sorted stream (equal keys in insertion order): each key once, with the value added last. */
+export async function* lastPerKey(sorted: AsyncIterable<SortRecord>): AsyncGenerator<{ key: Buffer; value: Buffer }> {
+  let held: { key: Buffer; value: Buffer } | undefined;
+  for await (const r of sorted) {
+    const key = Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength);
+    if (held !== undefined && !held.key.equals(key)) yield held;
+    held = { key, value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength) };
+  }
+  if (held !== undefined) yield held;
+}
+
 export class ExternalSorter {
   readonly #opts: ExternalSorterOptions;
   #buffer: SortRecord[] = [];

@@ -4,7 +4,7 @@
 // a path written twice keeps its last digest.
 
 import type { FileDigest, WalkSpill } from './checksums.ts';
-import { ExternalSorter } from '../sort/external-sort.ts';
+import { ExternalSorter, lastPerKey } from '../sort/external-sort.ts';
 
 export class DigestLedger {
   readonly #sorter: ExternalSorter;
@@ -19,13 +19,7 @@ export class DigestLedger {
 
   /** Every recorded file once, in bytewise path order, with its last digest; can be called once. */
   async *digests(): AsyncGenerator<FileDigest> {
-    let held: FileDigest | undefined;
-    for await (const r of this.#sorter.sorted()) {
-      const rel = Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength);
-      if (held !== undefined && !held.rel.equals(rel)) yield held;
-      held = { rel, hex: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength).toString('latin1') };
-    }
-    if (held !== undefined) yield held;
+    for await (const { key, value } of lastPerKey(this.#sorter.sorted())) yield { rel: key, hex: value.toString('latin1') };
   }
 
   async dispose(): Promise<void> {
