@@ -155,7 +155,7 @@ const TREE: Readonly<Record<string, (root: string, target: number) => Promise<vo
     }
     const qdir = join(root, 'sqs', 'jobs.fifo');
     mkdirSync(qdir, { recursive: true });
-    writeFileSync(join(qdir, '_queue.json'), renderQueueJson({ formatVersion: 1n, name: 'jobs.fifo', fifo: true, contentBasedDeduplication: false, visibilityTimeoutSeconds: 30n, messageRetentionSeconds: 345600n, delaySeconds: 0n, receiveMessageWaitSeconds: 0n, maximumMessageSize: 262144n, redrivePolicy: '', redriveAllowPolicy: '', partitionCount: 0, fifoThroughputLimit: '', deduplicationScope: '' }));
+    writeFileSync(join(qdir, '_queue.json'), renderQueueJson({ formatVersion: 1n, name: 'jobs.fifo', generation: 0n, fifo: true, contentBasedDeduplication: false, visibilityTimeoutSeconds: 30n, messageRetentionSeconds: 345600n, delaySeconds: 0n, receiveMessageWaitSeconds: 0n, maximumMessageSize: 262144n, redrivePolicy: '', redriveAllowPolicy: '', partitionCount: 0, fifoThroughputLimit: '', deduplicationScope: '' }));
     const fd = openSync(join(qdir, 'messages.jsonl'), 'w');
     for (let i = 0; i < sqsMessages; i++) {
       const m: Message = { messageId: `m-${pad(i)}`, body: Buffer.from(body(160, i).toString('base64')), md5OfBody: 'x', md5OfMessageAttributes: '', messageAttributes: undefined, senderId: '', sendTimestampMillis: BigInt(1_700_000_000_000 + i), availableAtMillis: BigInt(1_700_000_000_000 + i), visibleAtMillis: 0n, receiveCount: 0n, firstReceiveMillis: 0n, currentReceiptToken: undefined, queueGeneration: 1n, messageGroupId: `g${i % 16}`, messageDedupId: `d-${i}`, sequenceNumber: BigInt(i + 1), deadLetterSourceArn: '', partition: undefined };

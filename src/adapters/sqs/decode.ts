@@ -15,7 +15,7 @@ import { decodeBase64UrlRaw, encodeSegment } from '../../tree/segment.ts';
 import type { FileSink } from '../../tree/writer.ts';
 import type { AdapterDecoder, DecodeContext } from '../adapter.ts';
 import { QUEUE_GEN_PREFIX, QUEUE_META_PREFIX, parseMsgDataKey, parseSideKey } from './keys.ts';
-import { parseLiveMessage, parseLiveQueueMeta, renderDumpLine, renderQueueJson, type QueueConfig } from './records.ts';
+import { delayedUntil, parseLiveMessage, parseLiveQueueMeta, renderDumpLine, renderQueueJson, type QueueConfig } from './records.ts';
 import { SIDE_PREFIX_OF_KIND, SQS_KIND } from './routes.ts';
 
 interface QueueState {
@@ -114,7 +114,7 @@ export class SqsDecoder implements AdapterDecoder {
     const ref = parseMsgDataKey(key);
     let msg = parseLiveMessage(value, key);
     if (!this.#ctx.switches.preserveSqsVisibility) {
-      msg = { ...msg, visibleAtMillis: 0n, currentReceiptToken: undefined, receiveCount: 0n, firstReceiveMillis: 0n };
+      msg = { ...msg, visibleAtMillis: delayedUntil(msg), currentReceiptToken: undefined, receiveCount: 0n, firstReceiveMillis: 0n };
     }
     if (ref.partition !== undefined) msg = { ...msg, partition: ref.partition };
     this.#queue(ref.encQueue).messages++;
@@ -160,7 +160,10 @@ export class SqsDecoder implements AdapterDecoder {
         continue;
       }
       await this.#ctx.tree.mkdir(this.#queueDir(st));
-      await this.#ctx.tree.writeFile(`${this.#queueDir(st)}/_queue.json`, renderQueueJson(st.config));
+      // The live generation (the counter row, else the config's own) goes into _queue.json so that a purged
+      // queue is rebuilt at the generation its messages carry.
+      const generation = st.activeGen !== 0n ? st.activeGen : st.config.generation;
+      await this.#ctx.tree.writeFile(`${this.#queueDir(st)}/_queue.json`, renderQueueJson({ ...st.config, generation }));
     }
     await this.#writeMessages();
     await this.#writeSideRecords();

@@ -152,18 +152,27 @@ function resolveDedupId(c: QueueConfig, m: Message): string {
   return '';
 }
 
+/**
+ * The generation a queue is rebuilt at: `_queue.json`'s `generation` (written by our decoder for purged
+ * queues), else the one generation every message carries (a reference tree of a purged queue), else 1.
+ */
+function restoreGeneration(config: QueueConfig, messageGenerations: ReadonlySet<bigint>): bigint {
+  if (config.generation > 0n) return config.generation;
+  const [only] = messageGenerations;
+  return messageGenerations.size === 1 && only !== undefined && only > 0n ? only : RESTORE_GENERATION;
+}
+
 async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
   const config = await readConfig(ctx, dir);
-  await ctx.emit(queueMetaKey(config.name), renderStoredQueueMeta(config, RESTORE_GENERATION));
-  await ctx.emit(queueGenKey(config.name), Buffer.from(String(RESTORE_GENERATION)));
-
   const rel = `${dir}/messages.jsonl`;
-  if ((await ctx.tree.kind(rel)) === undefined) return;
+  const hasMessages = (await ctx.tree.kind(rel)) !== undefined;
   const partitioned = config.partitionCount > 1;
 
   // Pass 1: every message is checked (and ids collected) before any row is emitted, as in the reference.
   const ids = ctx.newSorter();
-  for await (const { msg, line } of messagesOf(ctx, rel)) {
+  const messageGenerations = new Set<bigint>();
+  for await (const { msg, line } of hasMessages ? messagesOf(ctx, rel) : []) {
+    if (messageGenerations.size < 2) messageGenerations.add(msg.queueGeneration);
     if (msg.messageId === '') throw invalidMessage(rel, line, 'message missing message_id');
     if (config.fifo && msg.messageGroupId === '') {
       throw new DataError('SQS_FIFO_MISSING_GROUP', `backup: sqs FIFO queue ${JSON.stringify(config.name)}: message ${JSON.stringify(msg.messageId)} has no message_group_id`, { path: rel, line });
@@ -180,6 +189,10 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
     }
     prev = { id, line };
   }
+  const generation = restoreGeneration(config, messageGenerations);
+  await ctx.emit(queueMetaKey(config.name), renderStoredQueueMeta(config, generation));
+  await ctx.emit(queueGenKey(config.name), Buffer.from(String(generation)));
+  if (!hasMessages) return;
 
   // Pass 2: rows.
   const dedup = config.fifo ? ctx.newSorter() : undefined;
@@ -187,9 +200,9 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
   for await (const { msg } of messagesOf(ctx, rel)) {
     const lane: Lane = partitioned ? { partitioned: true, partition: msg.partition ?? 0 } : { partitioned: false };
     const id = Buffer.from(msg.messageId, 'utf8');
-    await ctx.emit(msgDataKey(config.name, lane, RESTORE_GENERATION, msg.messageId), renderStoredMessage(msg, RESTORE_GENERATION));
-    await ctx.emit(msgVisKey(config.name, lane, RESTORE_GENERATION, msg.availableAtMillis, msg.messageId), id);
-    await ctx.emit(msgByAgeKey(config.name, lane, RESTORE_GENERATION, msg.sendTimestampMillis, msg.messageId), id);
+    await ctx.emit(msgDataKey(config.name, lane, generation, msg.messageId), renderStoredMessage(msg, generation));
+    await ctx.emit(msgVisKey(config.name, lane, generation, msg.availableAtMillis, msg.messageId), id);
+    await ctx.emit(msgByAgeKey(config.name, lane, generation, msg.sendTimestampMillis, msg.messageId), id);
     if (msg.sequenceNumber > maxSeq) maxSeq = msg.sequenceNumber;
     if (dedup === undefined) continue;
     const dedupId = resolveDedupId(config, msg);
@@ -198,7 +211,7 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
     // iteration order (file order for classic queues; partition, send time, sequence, id for partitioned).
     const tuple = partitioned ? Buffer.concat([u32(lane.partitioned ? lane.partition : 0), lengthPrefixed(msg.messageGroupId), lengthPrefixed(dedupId)]) : lengthPrefixed(dedupId);
     const order = partitioned ? Buffer.concat([descendingInt64(msg.sendTimestampMillis), u64(msg.sequenceNumber), id]) : descendingInt64(msg.sendTimestampMillis);
-    const rowKey = msgDedupKey(config.name, lane, RESTORE_GENERATION, msg.messageGroupId, dedupId);
+    const rowKey = msgDedupKey(config.name, lane, generation, msg.messageGroupId, dedupId);
     const rowValue = renderDedupRecord(msg.messageId, msg.sendTimestampMillis, msg.sendTimestampMillis + DEDUP_WINDOW_MS, msg.sequenceNumber);
     await dedup.add(Buffer.concat([tuple, order]), Buffer.concat([u32(tuple.length), u32(rowKey.length), rowKey, rowValue]));
   }

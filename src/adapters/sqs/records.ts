@@ -37,6 +37,11 @@ export const MAX_PARTITIONS = 32;
 export interface QueueConfig {
   readonly formatVersion: bigint;
   readonly name: string;
+  /**
+   * The generation of the queue's messages: > 1 once the queue has been purged (PurgeQueue bumps it). 0 when
+   * `_queue.json` does not say (a tree from the reference decoder, or a queue never purged).
+   */
+  readonly generation: bigint;
   readonly fifo: boolean;
   readonly contentBasedDeduplication: boolean;
   readonly visibilityTimeoutSeconds: bigint;
@@ -165,6 +170,7 @@ export function parseLiveQueueMeta(value: Uint8Array, key: Uint8Array): QueueCon
     return {
       formatVersion: QUEUE_FORMAT_VERSION,
       name: readString(o.field('name'), 'name'),
+      generation: readUint(o.field('generation'), 'generation'),
       fifo: readBool(o.field('is_fifo'), 'is_fifo'),
       contentBasedDeduplication: readBool(o.field('content_based_dedup'), 'content_based_dedup'),
       ...commonConfig(o),
@@ -195,6 +201,7 @@ export function parseQueueJson(o: JsonValue): QueueConfig {
   return {
     formatVersion: readUint(o.field('format_version'), 'format_version', 32),
     name: readString(o.field('name'), 'name'),
+    generation: readUint(o.field('generation'), 'generation'),
     fifo: readBool(o.field('fifo'), 'fifo'),
     contentBasedDeduplication: readBool(o.field('content_based_deduplication'), 'content_based_deduplication'),
     ...commonConfig(o),
@@ -204,12 +211,16 @@ export function parseQueueJson(o: JsonValue): QueueConfig {
 const omitZero = (n: bigint): bigint | undefined => (n === 0n ? undefined : n);
 const omitEmpty = (s: string): string | undefined => (s === '' ? undefined : s);
 
-/** `_queue.json` bytes: MarshalIndent, HTML escaping on, no trailing newline. */
+/**
+ * `_queue.json` bytes: MarshalIndent, HTML escaping on, no trailing newline. `generation` is our extension,
+ * written only for a purged queue (generation > 1), so every other queue's file is the reference's bytes.
+ */
 export function renderQueueJson(c: QueueConfig): string {
   return goMarshal(
     {
       format_version: c.formatVersion,
       name: c.name,
+      generation: c.generation > 1n ? c.generation : undefined,
       fifo: c.fifo ? true : undefined,
       content_based_deduplication: c.contentBasedDeduplication ? true : undefined,
       visibility_timeout_seconds: c.visibilityTimeoutSeconds,
@@ -287,7 +298,18 @@ export function renderDumpLine(m: Message): string {
   return goMarshal(value, { escapeHTML: false, indent: false }) + '\n';
 }
 
-/** The stored message the encoder writes (sqsStoredMessage): visibility state reset, generation stamped. */
+/**
+ * The visibility a restored message starts with: 0 (visible), except for a message still in its delay period
+ * as the node wrote it at send time (never received, visible_at = available_at = send time + delay), which
+ * keeps visible_at so that a restored node counts it as delayed, like the live one (the reference zeroes it).
+ * Decode applies it to live messages; encode to dump lines, where it is the identity on what decode wrote.
+ */
+export function delayedUntil(m: Message): bigint {
+  const delayed = m.receiveCount === 0n && m.visibleAtMillis === m.availableAtMillis && m.availableAtMillis > m.sendTimestampMillis;
+  return delayed ? m.availableAtMillis : 0n;
+}
+
+/** The stored message the encoder writes (sqsStoredMessage): visibility state reset (delays kept), generation stamped. */
 export function renderStoredMessage(m: Message, generation: bigint): Buffer {
   const json = goMarshal(
     {
@@ -299,7 +321,7 @@ export function renderStoredMessage(m: Message, generation: bigint): Buffer {
       sender_id: omitEmpty(m.senderId),
       send_timestamp_millis: m.sendTimestampMillis,
       available_at_millis: m.availableAtMillis,
-      visible_at_millis: 0n,
+      visible_at_millis: delayedUntil(m),
       receive_count: 0n,
       current_receipt_token: null,
       queue_generation: generation,

@@ -11,7 +11,7 @@ import { DEFAULT_DECODE_SWITCHES } from '../../../src/adapters/adapter.ts';
 import { isEkvError } from '../../../src/errors.ts';
 import { buildFsm } from '../../helpers/fsm.ts';
 import { decodeWith, encodeWith, readTree, rowsOf, tempDir } from '../../helpers/adapter-harness.ts';
-import { be32, be64, SQS_ROWS } from './rows.ts';
+import { be32, be64, dataKey, metaValue, msgValue, SQS_ROWS } from './rows.ts';
 
 const adapters = [sqsAdapter];
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -126,7 +126,8 @@ test('encode equals the reference encoder (fixture) and derives the index, dedup
   const dedupD2 = rows.get(cat('!sqs|msg|dedup|am9icy5maWZv', be64(1n), 'ZDI').toString('latin1'));
   assert.equal(dedupD2?.toString(), '{"message_id":"j-3","send_timestamp_ms":6000,"expires_at_millis":306000,"original_sequence":13}', 'the latest send owns the dedup row');
   assert.equal(rows.get('!sqs|queue|seq|am9icy5maWZv')?.toString(), '13');
-  assert.equal(rows.get('!sqs|queue|gen|b3JkZXJz')?.toString(), '1');
+  assert.equal(rows.get('!sqs|queue|gen|b3JkZXJz')?.toString(), '3', 'a purged queue keeps its generation');
+  assert.equal(rows.get('!sqs|queue|gen|am9icy5maWZv')?.toString(), '1');
   assert.ok(![...rows.keys()].some((k) => k.startsWith('!sqs|msg|group|')), 'no group locks');
   // Content-based dedup: j-1 has no explicit id, so its dedup id is the hex SHA-256 of its body.
   const contentId = Buffer.from(createHash('sha256').update('job one').digest('hex')).toString('base64url');
@@ -230,4 +231,67 @@ test('property: canonical trees of standard, FIFO and partitioned queues survive
     }),
     { numRuns: 25, interruptAfterTimeLimit: 20_000 },
   );
+});
+
+// What a node holds after PurgeQueue and new sends: the counter and config at generation 2, live messages at
+// generation 2, purged ones still at generation 1 (the reaper had not run), and messages still in their delay.
+const b64u = (s: string): string => Buffer.from(s, 'utf8').toString('base64url');
+const liveMsg = (id: string, gen: bigint, send: number, extra = '', opts: { available?: number; visible?: number; received?: number } = {}): string =>
+  `{"message_id":"${id}","body":"${Buffer.from(`body ${id}`).toString('base64')}","md5_of_body":"m","send_timestamp_millis":${send},"available_at_millis":${opts.available ?? send},` +
+  `"visible_at_millis":${opts.visible ?? opts.available ?? send},"receive_count":${opts.received ?? 0},"queue_generation":${gen}${extra}}`;
+const PURGED_ROWS = [
+  { key: `!sqs|queue|meta|${b64u('purged')}`, value: metaValue('{"name":"purged","generation":2,"incarnation":1,"visibility_timeout_seconds":30,"message_retention_seconds":60,"delay_seconds":0,"receive_message_wait_seconds":0,"maximum_message_size":262144,"last_purged_at_millis":5}') },
+  { key: `!sqs|queue|gen|${b64u('purged')}`, value: '2' },
+  { key: dataKey('purged', 1n, 'old'), value: msgValue(liveMsg('old', 1n, 1)) },
+  { key: dataKey('purged', 2n, 'new-1'), value: msgValue(liveMsg('new-1', 2n, 10)) },
+  { key: dataKey('purged', 2n, 'new-2'), value: msgValue(liveMsg('new-2', 2n, 11)) },
+  { key: dataKey('purged', 2n, 'in-flight'), value: msgValue(liveMsg('in-flight', 2n, 12, '', { visible: 99_000, received: 1 })) },
+  { key: dataKey('purged', 2n, 'delayed'), value: msgValue(liveMsg('delayed', 2n, 13, '', { available: 900_013 })) },
+  { key: dataKey('purged', 2n, 'was-delayed-then-received'), value: msgValue(liveMsg('was-delayed-then-received', 2n, 14, '', { available: 50, visible: 99_000, received: 2 })) },
+  { key: `!sqs|queue|meta|${b64u('purged.fifo')}`, value: metaValue('{"name":"purged.fifo","generation":3,"is_fifo":true,"visibility_timeout_seconds":30,"message_retention_seconds":60,"delay_seconds":0,"receive_message_wait_seconds":0,"maximum_message_size":262144}') },
+  { key: `!sqs|queue|gen|${b64u('purged.fifo')}`, value: '3' },
+  { key: `!sqs|queue|seq|${b64u('purged.fifo')}`, value: '9' },
+  { key: dataKey('purged.fifo', 2n, 'gone'), value: msgValue(liveMsg('gone', 2n, 1, ',"message_group_id":"g","message_deduplication_id":"d0","sequence_number":4')) },
+  { key: dataKey('purged.fifo', 3n, 'f-1'), value: msgValue(liveMsg('f-1', 3n, 20, ',"message_group_id":"g","message_deduplication_id":"d1","sequence_number":8')) },
+  { key: dataKey('purged.fifo', 3n, 'f-2'), value: msgValue(liveMsg('f-2', 3n, 21, ',"message_group_id":"g","message_deduplication_id":"d2","sequence_number":9', { available: 900_021 })) },
+];
+
+test('purged queues and delayed messages: decode → encode --self-test → decode gives the same tree', async () => {
+  const first = await decodeWith(adapters, buildFsm(1000n, PURGED_ROWS));
+  const files = await readTree(join(first.tree, 'sqs'));
+  assert.match(files.get('purged/_queue.json')!.toString(), /"name": "purged",\n  "generation": 2,\n/);
+  assert.match(files.get('purged.fifo/_queue.json')!.toString(), /"generation": 3,/);
+  const lines = files.get('purged/messages.jsonl')!.toString().trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(lines.map((m) => [m.message_id, m.queue_generation, m.visible_at_millis, m.receive_count]), [
+    ['new-1', 2, 0, 0],
+    ['new-2', 2, 0, 0],
+    ['in-flight', 2, 0, 0],
+    ['delayed', 2, 900_013, 0],
+    ['was-delayed-then-received', 2, 0, 0],
+  ]);
+  const { fsm, result } = await encodeWith(adapters, first.tree, { selfTest: true });
+  assert.ok(result.selfTest.matched, result.selfTest.mismatchText);
+  const rows = new Map((await rowsOf(fsm)).map(([k, v]) => [k.toString('latin1'), v]));
+  assert.equal(rows.get(`!sqs|queue|gen|${b64u('purged')}`)?.toString(), '2');
+  assert.match(rows.get(`!sqs|queue|meta|${b64u('purged')}`)!.toString('latin1'), /"generation":2,/);
+  assert.equal(rows.get(`!sqs|queue|seq|${b64u('purged.fifo')}`)?.toString(), '9', 'sequence numbers continue where the live queue was');
+  const delayed = rows.get(dataKey('purged', 2n, 'delayed').toString('latin1'))!.toString('latin1');
+  assert.match(delayed, /"available_at_millis":900013,"visible_at_millis":900013,"receive_count":0/);
+  assert.match(rows.get(dataKey('purged', 2n, 'in-flight').toString('latin1'))!.toString('latin1'), /"visible_at_millis":0,/);
+  assert.ok(rows.has(cat(`!sqs|msg|vis|${b64u('purged')}`, be64(2n), be64(900_013n), b64u('delayed')).toString('latin1')));
+  assert.ok(rows.has(cat(`!sqs|msg|dedup|${b64u('purged.fifo')}`, be64(3n), b64u('d2')).toString('latin1')), 'dedup rows at the live generation');
+  assert.ok(![...rows.keys()].some((k) => k.includes(be64(1n).toString('latin1') + b64u('new-1'))), 'nothing at generation 1');
+  const again = await decodeWith(adapters, fsm);
+  assert.deepEqual(await readTree(join(again.tree, 'sqs')), files);
+});
+
+test('a reference tree of a purged queue (no generation in _queue.json) is rebuilt at its messages\' generation', async () => {
+  const tree = await queueTree({ 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('a').replace('"queue_generation":1', '"queue_generation":4')}\n` });
+  const { fsm } = await encodeWith(adapters, tree);
+  const rows = new Map((await rowsOf(fsm)).map(([k, v]) => [k.toString('latin1'), v]));
+  assert.equal(rows.get('!sqs|queue|gen|cQ')?.toString(), '4');
+  assert.ok(rows.has(dataKey('q', 4n, 'a').toString('latin1')));
+  const unpurged = await queueTree({ 'q/_queue.json': QUEUE() });
+  const empty = new Map((await rowsOf((await encodeWith(adapters, unpurged)).fsm)).map(([k, v]) => [k.toString('latin1'), v]));
+  assert.equal(empty.get('!sqs|queue|gen|cQ')?.toString(), '1', 'an unpurged queue restores at generation 1, like the reference');
 });
