@@ -70,6 +70,8 @@ export interface DecodeContext {
   readonly scratchDir: string;
   readonly switches: DecodeSwitches;
   readonly warn: WarnSink;
+  /** True when a record filter runs: rows a kept record refers to may have been left out. */
+  readonly filtered: boolean;
   /** Bytes this adapter may hold in memory for regrouping before it must spill to scratchDir. */
   readonly memoryBudget: number;
   /** A new external sorter spilling into this adapter's scratch directory. */
@@ -101,10 +103,37 @@ export interface EncodeContext {
   emit(userKey: Uint8Array, userValue: Uint8Array): void | Promise<void>;
 }
 
+/** What record filters (`--include`/`--exclude`) see of one row; fields the row does not tell are absent. */
+export interface RowScope {
+  /** The row's scope: Redis database number (decimal), DynamoDB table, S3 bucket or SQS queue name. */
+  readonly scope?: Uint8Array;
+  /** The record type (Redis: string, hll, hash, list, set, zset, stream). */
+  readonly type?: string;
+  /** The user key: Redis key, DynamoDB partition-key value, S3 object key. */
+  readonly key?: Uint8Array;
+}
+
+/** The names an adapter offers to filter expressions, and how it finds them in its rows. */
+export interface FilterVocabulary {
+  /** Name of the scope field in filter clauses: `db`, `table`, `bucket` or `queue`. */
+  readonly scopeField: string;
+  /** Values of the `type` field; absent when the adapter's records have no types. */
+  readonly types?: readonly string[];
+  /** Whether records carry a user key that the `key` field matches. */
+  readonly keyed: boolean;
+  /**
+   * The scope of one routed row (the kind and key AdapterDecoder.handle would get), read from the key alone
+   * so that excluded rows cost nothing more; undefined for a malformed key (the decoder reports it).
+   */
+  rowScope(kind: string, key: Uint8Array, switches: DecodeSwitches): RowScope | undefined;
+}
+
 export interface Adapter {
   readonly name: AdapterName;
   /** Every key prefix the adapter owns. */
   readonly routes: readonly RouteSpec[];
+  /** Filter field names and the row scope reader. */
+  readonly filter: FilterVocabulary;
   createDecoder(ctx: DecodeContext): AdapterDecoder;
   /**
    * Throws a DataError when the tree was produced in a mode this adapter cannot encode faithfully

@@ -7,7 +7,8 @@
 
 import { UserError } from '../errors.ts';
 
-export type FlagType = 'string' | 'bool' | 'uint64';
+/** `list`: a string flag that may be repeated; every value is kept in order. */
+export type FlagType = 'string' | 'bool' | 'uint64' | 'list';
 
 export interface FlagSpec {
   readonly type: FlagType;
@@ -21,7 +22,7 @@ export interface FlagSpec {
 export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
 
 export interface ParsedFlags {
-  readonly values: ReadonlyMap<string, string | boolean | bigint>;
+  readonly values: ReadonlyMap<string, string | boolean | bigint | readonly string[]>;
   /** Names of the flags that were given explicitly. */
   readonly given: ReadonlySet<string>;
   /** Arguments after the flags. */
@@ -63,11 +64,12 @@ export function parseGoUint(s: string): bigint | undefined {
 }
 
 export function parseGoFlags(args: readonly string[], specs: FlagSpecs, command: string): ParsedFlags {
-  const values = new Map<string, string | boolean | bigint>();
+  const values = new Map<string, string | boolean | bigint | readonly string[]>();
   const given = new Set<string>();
   for (const [name, s] of Object.entries(specs)) {
     if (s.type === 'bool') values.set(name, s.default === true);
     else if (s.type === 'string') values.set(name, typeof s.default === 'string' ? s.default : '');
+    else if (s.type === 'list') values.set(name, []);
     else values.set(name, 0n);
   }
   const bad = (why: string): UserError => new UserError('FLAG_INVALID', `${command}: ${why}`);
@@ -116,6 +118,8 @@ export function parseGoFlags(args: readonly string[], specs: FlagSpecs, command:
       const n = parseGoUint(v);
       if (n === undefined) throw bad(`invalid value ${JSON.stringify(v)} for flag -${name}: parse error`);
       values.set(name, n);
+    } else if (spec.type === 'list') {
+      values.set(name, [...(values.get(name) as readonly string[]), v]);
     } else {
       values.set(name, v);
     }
@@ -127,6 +131,12 @@ export function flagString(p: ParsedFlags, name: string): string {
   const v = p.values.get(name);
   if (typeof v !== 'string') throw new Error(`flag ${name} is not a string flag`);
   return v;
+}
+
+export function flagList(p: ParsedFlags, name: string): readonly string[] {
+  const v = p.values.get(name);
+  if (!Array.isArray(v)) throw new Error(`flag ${name} is not a list flag`);
+  return v as readonly string[];
 }
 
 export function flagBool(p: ParsedFlags, name: string): boolean {

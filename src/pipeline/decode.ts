@@ -17,6 +17,7 @@ import {
   type WarnSink,
 } from '../adapters/adapter.ts';
 import { UserError } from '../errors.ts';
+import type { RecordFilter } from '../filter/record-filter.ts';
 import type { GoStruct } from '../json/go-json.ts';
 import { SnapshotReader, type ContainerInfo, type SnapshotHeader } from '../snapshot/reader.ts';
 import { VersionResolver, type VersionPolicy } from '../snapshot/versions.ts';
@@ -60,6 +61,8 @@ export interface DecodeSnapshotOptions {
   readonly onProgress?: (p: DecodeProgress) => void;
   /** `source.fsm_path` in the manifest (default: `input` exactly as given). */
   readonly manifestSourcePath?: string;
+  /** Keeps only the rows it accepts (recorded in MANIFEST.json as `filter`); excluded rows reach no decoder. */
+  readonly filter?: RecordFilter;
 }
 
 export interface DecodeCounters {
@@ -75,6 +78,8 @@ export interface DecodeCounters {
   superseded: bigint;
   /** Raw operational rows of a live node (`_meta_*`, writer registry); not part of `total`. */
   operational: bigint;
+  /** Live adapter rows left out by the filter (not counted under their adapter). */
+  filtered: bigint;
 }
 
 export interface DecodeResult {
@@ -87,7 +92,7 @@ export interface DecodeResult {
 }
 
 export function emptyCounters(): DecodeCounters {
-  return { total: 0n, tombstone: 0n, dynamodb: 0n, s3: 0n, redis: 0n, sqs: 0n, internal: 0n, unknown: 0n, superseded: 0n, operational: 0n };
+  return { total: 0n, tombstone: 0n, dynamodb: 0n, s3: 0n, redis: 0n, sqs: 0n, internal: 0n, unknown: 0n, superseded: 0n, operational: 0n, filtered: 0n };
 }
 
 /** Decodes `input` into a new dump tree at `output`. */
@@ -154,6 +159,7 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: Tree
         scratchDir,
         switches,
         warn,
+        filtered: opts.filter !== undefined,
         memoryBudget: perAdapterBudget,
         newSorter: () => new ExternalSorter({ scratchDir: join(scratchDir, `sort-${sorters++}`), memoryBudget: perAdapterBudget }),
       }),
@@ -161,6 +167,8 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: Tree
   }
 
   const dispatcher = new Dispatcher(opts.adapters);
+  const filter = opts.filter;
+  const vocab = new Map(opts.adapters.map((a) => [a.name, a.filter]));
   const versions = new VersionResolver(opts.versions ?? 'latest');
   const counters = emptyCounters();
   const operational: Record<string, bigint> = {};
@@ -202,6 +210,10 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: Tree
         counters.internal++;
         continue;
       }
+      if (filter !== undefined && !filter.accepts(route.adapter, vocab.get(route.adapter)?.rowScope(route.kind, rec.userKey, switches))) {
+        counters.filtered++;
+        continue;
+      }
       counters[route.adapter]++;
       const pending = decoder.handle(route.kind, rec.userKey, rec.value);
       if (pending !== undefined) await pending;
@@ -228,6 +240,7 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: Tree
     dynamodbLayout: switches.dynamodbBundleMode,
     dynamodbBundleBytes: BigInt(switches.dynamodbBundleBytes),
     ...sourceSnapshotFacts(header, container, operational, registryRows),
+    ...(filter !== undefined ? { filter: filter.description } : {}),
   });
   return { header, container, counters, manifest, operational };
 }

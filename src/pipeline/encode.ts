@@ -48,6 +48,8 @@ export interface EncodeSnapshotOptions {
   /** Commit timestamp override; must not be below the manifest's last_commit_ts. */
   readonly lastCommitTs?: bigint;
   readonly selfTest?: boolean;
+  /** Encode a dump decoded with `--include`/`--exclude` (MANIFEST.json `filter`), which holds part of a snapshot. */
+  readonly allowPartial?: boolean;
   /** Base directory of the self-test scratch (default: the OS temp directory). */
   readonly scratchRoot?: string;
   /** Directory for sort spill files (default: next to the output). */
@@ -137,6 +139,14 @@ export async function planEncode(opts: EncodeSnapshotOptions): Promise<EncodePla
         { path: join(opts.input, MANIFEST_FILE) },
       );
     }
+  }
+  if (manifest.filter !== undefined && opts.allowPartial !== true) {
+    const clauses = [...manifest.filter.include.map((c) => `--include ${c}`), ...manifest.filter.exclude.map((c) => `--exclude ${c}`)].join(' ');
+    throw new UserError(
+      'ENCODE_PARTIAL_DUMP',
+      `the dump was decoded with a filter (${clauses}) and holds only part of the snapshot; a node restored from it would lose the rest (pass --allow-partial to encode it anyway)`,
+      { path: join(opts.input, MANIFEST_FILE) },
+    );
   }
   const lastCommitTs = resolveCommitTs(manifest.lastCommitTs, opts.lastCommitTs);
   const switches = encodeSwitchesOf(manifest);

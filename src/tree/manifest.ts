@@ -72,6 +72,16 @@ export interface Manifest {
    * cut parts at, so a self-test can reproduce the same parts.
    */
   readonly dynamodbBundleBytes?: bigint;
+  /**
+   * Extension, written only for a filtered dump: the `--include`/`--exclude` clauses it was made with. Such a
+   * tree holds part of the snapshot; encode refuses it unless told `--allow-partial`.
+   */
+  readonly filter?: ManifestFilter;
+}
+
+export interface ManifestFilter {
+  readonly include: readonly string[];
+  readonly exclude: readonly string[];
 }
 
 export interface Phase0Params {
@@ -86,6 +96,7 @@ export interface Phase0Params {
   readonly wallTime?: Date;
   readonly sourceSnapshot?: GoStruct;
   readonly dynamodbBundleBytes?: bigint;
+  readonly filter?: ManifestFilter;
 }
 
 /** The manifest the decode command writes (NewPhase0SnapshotManifest + emitManifest). */
@@ -115,6 +126,7 @@ export function phase0Manifest(p: Phase0Params): Manifest {
     ...m,
     ...(p.sourceSnapshot !== undefined ? { sourceSnapshot: p.sourceSnapshot } : {}),
     ...(p.dynamodbLayout === 'jsonl' && p.dynamodbBundleBytes !== undefined ? { dynamodbBundleBytes: p.dynamodbBundleBytes } : {}),
+    ...(p.filter !== undefined ? { filter: p.filter } : {}),
   };
 }
 
@@ -168,6 +180,7 @@ function manifestToGo(m: Manifest): GoStruct {
     dynamodb_layout: m.dynamodbLayout,
     dynamodb_bundle_bytes: m.dynamodbBundleBytes,
     source_snapshot: m.sourceSnapshot,
+    filter: m.filter === undefined ? undefined : { include: m.filter.include, exclude: m.filter.exclude },
   };
 }
 
@@ -275,7 +288,7 @@ function decodeManifest(o: JsonObject, version: number): Manifest {
           includeSqsSideRecords: readBool(exObj.field('include_sqs_side_records'), 'exclusions.include_sqs_side_records'),
           renameS3Collisions: readBool(exObj.field('rename_s3_collisions'), 'exclusions.rename_s3_collisions'),
         };
-  const m: Manifest = {
+  let m: Manifest = {
     formatVersion: version,
     phase: readString(o.field('phase'), 'phase'),
     elastickvVersion: readString(o.field('elastickv_version'), 'elastickv_version'),
@@ -294,6 +307,11 @@ function decodeManifest(o: JsonObject, version: number): Manifest {
     dynamodbLayout: readString(o.field('dynamodb_layout'), 'dynamodb_layout'),
     ...(o.has('dynamodb_bundle_bytes') ? { dynamodbBundleBytes: readUint(o.get('dynamodb_bundle_bytes'), 'dynamodb_bundle_bytes') } : {}),
   };
+  const filterObj = readObject(o.field('filter'), 'filter');
+  if (filterObj !== undefined) {
+    const list = (f: string): string[] => (readArray(filterObj.field(f), `filter.${f}`) ?? []).map((v) => readString(v, `filter.${f}`));
+    m = { ...m, filter: { include: list('include'), exclude: list('exclude') } };
+  }
   const withSource: Manifest =
     src === undefined ? m : { ...m, source: { fsmPath: readString(src.field('fsm_path'), 'source.fsm_path'), fsmCrc32c: readString(src.field('fsm_crc32c'), 'source.fsm_crc32c') } };
   return live === undefined

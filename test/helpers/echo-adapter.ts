@@ -9,6 +9,7 @@ export function echoAdapter(name: AdapterName = 'redis', prefix = '!echo|'): Ada
   return {
     name,
     routes: [{ prefix, kind: 'echo' }],
+    filter: { scopeField: 'db', keyed: true, rowScope: (_kind, key) => ({ key: key.subarray(prefix.length) }) },
     createDecoder(ctx) {
       return {
         async handle(_kind, userKey, value) {

@@ -2,6 +2,7 @@
 // files (json.ts, paths.ts), decode.ts and encode.ts.
 
 import type { Adapter } from '../adapter.ts';
+import { DYNAMODB_FILTER } from './filter.ts';
 import { DynamoDecoder } from './decode.ts';
 import { encodeDynamo } from './encode.ts';
 import { DDB_ROUTES } from './routes.ts';
@@ -9,6 +10,7 @@ import { DDB_ROUTES } from './routes.ts';
 export const dynamodbAdapter: Adapter = {
   name: 'dynamodb',
   routes: DDB_ROUTES,
+  filter: DYNAMODB_FILTER,
   createDecoder: (ctx) => new DynamoDecoder(ctx),
   // Both layouts encode to the same rows; the reference refuses the JSONL layout, this encoder reads it.
   checkEncodable: () => undefined,

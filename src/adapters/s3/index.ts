@@ -3,6 +3,7 @@
 
 import { DataError } from '../../errors.ts';
 import type { Adapter } from '../adapter.ts';
+import { S3_FILTER } from './filter.ts';
 import { S3Decoder } from './decode.ts';
 import { encodeS3 } from './encode.ts';
 import { S3_ROUTES } from './routes.ts';
@@ -10,6 +11,7 @@ import { S3_ROUTES } from './routes.ts';
 export const s3Adapter: Adapter = {
   name: 's3',
   routes: S3_ROUTES,
+  filter: S3_FILTER,
   createDecoder: (ctx) => new S3Decoder(ctx),
   checkEncodable(switches) {
     // `_orphans/` holds chunks of dead generations and `_incomplete_uploads/` raw upload rows whose chunks

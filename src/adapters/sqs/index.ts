@@ -2,6 +2,7 @@
 
 import { DataError } from '../../errors.ts';
 import type { Adapter } from '../adapter.ts';
+import { SQS_FILTER } from './filter.ts';
 import { SqsDecoder } from './decode.ts';
 import { encodeSqs } from './encode.ts';
 import { SQS_ROUTES } from './routes.ts';
@@ -9,6 +10,7 @@ import { SQS_ROUTES } from './routes.ts';
 export const sqsAdapter: Adapter = {
   name: 'sqs',
   routes: SQS_ROUTES,
+  filter: SQS_FILTER,
   createDecoder: (ctx) => new SqsDecoder(ctx),
   checkEncodable(switches) {
     // A dump with live visibility state or with the derived rows cannot be restored faithfully from the

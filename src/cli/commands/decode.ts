@@ -5,6 +5,7 @@ import type { Adapter } from '../../adapters/adapter.ts';
 import { UserError } from '../../errors.ts';
 import { decodeSnapshot, type DecodeCounters } from '../../pipeline/decode.ts';
 import { DEFAULT_ADAPTER_FLAG, parseAdapterSet } from '../adapter-set.ts';
+import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.ts';
 import { flagBool, flagString, parseGoFlags, renderHelp, type FlagSpecs } from '../go-flags.ts';
 import type { CliIO } from '../io.ts';
 import { humanBytes, startProgress } from '../progress.ts';
@@ -25,6 +26,7 @@ export const DECODE_FLAGS: FlagSpecs = {
   versions: { type: 'string', value: 'POLICY', default: 'latest', help: 'extension: latest (newest version per key; tombstones hide keys) or all (every live version, as the reference decoder)' },
   'memory-budget': { type: 'string', value: 'SIZE', default: '256M', help: 'extension: memory for regrouping records before spilling to disk' },
   'scratch-root': { type: 'string', value: 'DIR', help: 'extension: directory for spill files (default: next to --output)' },
+  ...FILTER_FLAGS,
   quiet: { type: 'bool', help: 'extension: no progress display' },
 };
 
@@ -52,6 +54,7 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
   const versions = flagString(flags, 'versions');
   if (versions !== 'latest' && versions !== 'all') throw new UserError('FLAG_INVALID', `--versions must be latest or all, not ${JSON.stringify(versions)}`);
   const scratchRoot = flagString(flags, 'scratch-root');
+  const filter = filterFromFlags(flags, adapters);
   const progress = startProgress(io, flagBool(flags, 'quiet'), 'decode');
   const warnings = new Map<string, number>();
   const started = Date.now();
@@ -66,6 +69,7 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
       versions,
       memoryBudget: parseSize('memory-budget', flagString(flags, 'memory-budget')),
       ...(scratchRoot !== '' ? { scratchRoot } : {}),
+      ...(filter !== undefined ? { filter } : {}),
       switches: {
         includeIncompleteUploads: flagBool(flags, 'include-incomplete-uploads'),
         includeOrphans: flagBool(flags, 'include-orphans'),
@@ -97,6 +101,7 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
 
 export function summarizeCounters(c: DecodeCounters): string {
   const parts = [`entries=${c.total}`, `dynamodb=${c.dynamodb}`, `s3=${c.s3}`, `redis=${c.redis}`, `sqs=${c.sqs}`, `tombstone=${c.tombstone}`, `internal=${c.internal}`, `unknown=${c.unknown}`];
+  if (c.filtered > 0n) parts.push(`filtered=${c.filtered}`);
   if (c.superseded > 0n) parts.push(`superseded=${c.superseded}`);
   if (c.operational > 0n) parts.push(`operational=${c.operational}`);
   return parts.join(' ');

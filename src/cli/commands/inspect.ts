@@ -2,19 +2,21 @@
 // entries per adapter and record kind (with bytes), versions, tombstones, and the node's operational rows.
 
 import { createReadStream, promises as fsp } from 'node:fs';
-import type { Adapter } from '../../adapters/adapter.ts';
+import { DEFAULT_DECODE_SWITCHES, type Adapter } from '../../adapters/adapter.ts';
 import { UserError } from '../../errors.ts';
 import { goMarshal, GoMap, type GoJson } from '../../json/go-json.ts';
 import { Dispatcher } from '../../pipeline/dispatch.ts';
 import { SnapshotReader } from '../../snapshot/reader.ts';
 import { VersionResolver } from '../../snapshot/versions.ts';
 import { flagBool, flagString, parseGoFlags, renderHelp, type FlagSpecs } from '../go-flags.ts';
+import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.ts';
 import type { CliIO } from '../io.ts';
 import { humanBytes, startProgress } from '../progress.ts';
 
 export const INSPECT_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'FILE', help: '.fsm snapshot to inspect (required)' },
   json: { type: 'bool', help: 'print one JSON document instead of a table' },
+  ...FILTER_FLAGS,
   quiet: { type: 'bool', help: 'no progress display' },
 };
 
@@ -45,6 +47,9 @@ export async function inspectCommand(args: readonly string[], io: CliIO, prog: s
   })).size;
   const progress = startProgress(io, flagBool(flags, 'quiet'), 'inspect');
   const dispatcher = new Dispatcher(adapters);
+  const filter = filterFromFlags(flags, adapters);
+  const vocab = new Map(adapters.map((a) => [a.name, a.filter]));
+  let filtered = 0;
   const versions = new VersionResolver('latest');
   const byKind = new Map<string, KindStats>();
   const operational = new Map<string, string>();
@@ -76,6 +81,10 @@ export async function inspectCommand(args: readonly string[], io: CliIO, prog: s
         unknown++;
         continue;
       }
+      if (filter !== undefined && route.adapter !== undefined && !filter.accepts(route.adapter, vocab.get(route.adapter)?.rowScope(route.kind, rec.userKey, DEFAULT_DECODE_SWITCHES))) {
+        filtered++;
+        continue;
+      }
       const label = route.adapter === undefined ? `internal ${route.prefix}` : `${route.adapter} ${route.kind}`;
       const s = byKind.get(label) ?? { entries: 0, keyBytes: 0, valueBytes: 0 };
       s.entries++;
@@ -98,6 +107,7 @@ export async function inspectCommand(args: readonly string[], io: CliIO, prog: s
         tombstones: BigInt(tombstones),
         superseded_versions: BigInt(superseded),
         unknown: BigInt(unknown),
+        filtered: filter === undefined ? undefined : BigInt(filtered),
         max_entry_commit_ts: maxCommitTs,
         kinds: kinds.map(([label, s]) => ({ kind: label, entries: BigInt(s.entries), key_bytes: BigInt(s.keyBytes), value_bytes: BigInt(s.valueBytes) })),
         operational: new GoMap([...operational.entries()]),
@@ -110,6 +120,7 @@ export async function inspectCommand(args: readonly string[], io: CliIO, prog: s
     out.push(`last_commit_ts  ${header.lastCommitTs}`);
     if (header.runtime !== undefined) out.push(`runtime header  EKVTHLC${header.runtime.version} hlc_ceiling_ms=${header.runtime.ceilingMs}${header.runtime.cutoverIndex !== undefined ? ` cutover_index=${header.runtime.cutoverIndex}` : ''}`);
     out.push(`entries         ${entries} (tombstones ${tombstones}, superseded versions ${superseded}, unknown ${unknown})`);
+    if (filter !== undefined) out.push(`filtered out    ${filtered} entries (not in the table below)`);
     if (maxCommitTs > header.lastCommitTs) out.push(`WARNING         an entry's commit ts ${maxCommitTs} is above the header's last_commit_ts`);
     for (const [k, v] of operational) out.push(`operational     ${k}=${v}`);
     out.push('');

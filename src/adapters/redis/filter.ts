@@ -1,0 +1,72 @@
+// What record filters see of a Redis row: the database the decoder writes to, the key's type and the user key
+// (spec redis.md §1.1: hash, set, sorted-set and stream rows carry the key as BE32 length ‖ bytes, list rows
+// bare before an 8-byte sequence, strings, HLLs and TTL rows bare after the prefix).
+
+import type { FilterVocabulary, RowScope } from '../adapter.ts';
+import { HLL_PREFIX, KIND, REDIS_ROUTES, STRING_PREFIX, TTL_PREFIX } from './keys.ts';
+
+export const REDIS_TYPES = ['string', 'hll', 'hash', 'list', 'set', 'zset', 'stream'] as const;
+
+const PREFIX_OF_KIND = new Map(REDIS_ROUTES.map((r) => [r.kind, r.prefix]));
+
+const TYPE_OF_KIND: Readonly<Record<string, string>> = {
+  [KIND.string]: 'string',
+  [KIND.hll]: 'hll',
+  [KIND.hashMeta]: 'hash',
+  [KIND.hashField]: 'hash',
+  [KIND.listMeta]: 'list',
+  [KIND.listItem]: 'list',
+  [KIND.setMeta]: 'set',
+  [KIND.setMember]: 'set',
+  [KIND.zsetMeta]: 'zset',
+  [KIND.zsetMember]: 'zset',
+  [KIND.zsetLegacy]: 'zset',
+  [KIND.streamMeta]: 'stream',
+  [KIND.streamEntry]: 'stream',
+};
+
+function lengthPrefixed(rest: Buffer): Buffer | undefined {
+  if (rest.length < 4) return undefined;
+  const len = rest.readUInt32BE(0);
+  return rest.length < 4 + len ? undefined : rest.subarray(4, 4 + len);
+}
+
+function userKey(kind: string, key: Buffer): Buffer | undefined {
+  switch (kind) {
+    case KIND.string:
+      return key.subarray(STRING_PREFIX.length);
+    case KIND.hll:
+      return key.subarray(HLL_PREFIX.length);
+    case KIND.ttl:
+      return key.subarray(TTL_PREFIX.length);
+    case KIND.zsetLegacy:
+    case KIND.listMeta:
+      return key.subarray((PREFIX_OF_KIND.get(kind) as string).length);
+    case KIND.listItem: {
+      const rest = key.subarray((PREFIX_OF_KIND.get(kind) as string).length);
+      return rest.length < 8 ? undefined : rest.subarray(0, rest.length - 8);
+    }
+    case KIND.ignored:
+      return undefined;
+    default: {
+      const prefix = PREFIX_OF_KIND.get(kind);
+      return prefix === undefined ? undefined : lengthPrefixed(key.subarray(prefix.length));
+    }
+  }
+}
+
+export const REDIS_FILTER: FilterVocabulary = {
+  scopeField: 'db',
+  types: REDIS_TYPES,
+  keyed: true,
+  rowScope(kind, key, switches): RowScope | undefined {
+    const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+    const scope = Buffer.from(String(switches.redisDbIndex));
+    // Derived rows (meta deltas, list claims, the score index) are read past by the decoder: scope only.
+    if (kind === KIND.ignored) return { scope };
+    const uk = userKey(kind, k);
+    if (uk === undefined) return undefined;
+    const type = TYPE_OF_KIND[kind];
+    return type === undefined ? { scope, key: uk } : { scope, type, key: uk };
+  },
+};
