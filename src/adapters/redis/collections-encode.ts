@@ -10,6 +10,7 @@ import { DataError } from '../../errors.ts';
 import { JsonObject, JsonSyntaxError, JsonTypeError, parseJsonBytes, readArray, readBool, readInt, readString, readUint, type JsonValue } from '../../json/go-json-read.ts';
 import { isValidUtf8 } from '../../json/go-json.ts';
 import { jsonValues } from '../../tree/json-stream.ts';
+import type { TreeReader } from '../../tree/reader.ts';
 import type { EncodeContext } from '../adapter.ts';
 import { readBin, readScore } from './binary-json.ts';
 import { writeStreamEntry } from './proto.ts';
@@ -71,12 +72,19 @@ function rejectDuplicates(names: readonly Buffer[], path: string, what: string, 
   }
 }
 
-/** One hash, set, list or zset document into rows. */
-export async function encodeDocument(ctx: EncodeContext, type: DocType, k: Uint8Array, path: string): Promise<void> {
+/** A collection document read from the tree, elements in file order, duplicates refused. */
+export type RedisDocument =
+  | { readonly type: 'hash'; readonly expireAtMs: bigint; readonly fields: ReadonlyArray<readonly [Buffer, Buffer]> }
+  | { readonly type: 'set'; readonly expireAtMs: bigint; readonly members: readonly Buffer[] }
+  | { readonly type: 'list'; readonly expireAtMs: bigint; readonly items: readonly Buffer[] }
+  | { readonly type: 'zset'; readonly expireAtMs: bigint; readonly members: ReadonlyArray<readonly [Buffer, number]> };
+
+/** Reads and checks one hash, set, list or zset document (`expireAtMs` 0: no TTL). */
+export async function readDocument(tree: TreeReader, type: DocType, k: Uint8Array, path: string): Promise<RedisDocument> {
   const show = `${type} ${JSON.stringify(Buffer.from(k).toString('utf8'))}`;
   let doc: JsonValue;
   try {
-    doc = parseJsonBytes(await ctx.tree.readFile(path));
+    doc = parseJsonBytes(await tree.readFile(path));
   } catch (err) {
     if (err instanceof JsonSyntaxError) throw invalid(path, `${show}: ${err.message}`);
     throw err;
@@ -85,53 +93,34 @@ export async function encodeDocument(ctx: EncodeContext, type: DocType, k: Uint8
     if (!(doc instanceof JsonObject)) throw new JsonTypeError('cannot unmarshal a non-object document');
     const version = readUint(doc.field('format_version'), 'format_version', 32);
     if (version !== 1n) throw new JsonTypeError(`unsupported format_version ${version}`);
-    const ms = readExpiry(doc);
+    const expireAtMs = readExpiry(doc);
     const arrayName = type === 'hash' ? 'fields' : type === 'list' ? 'items' : 'members';
     const elements = readArray(doc.field(arrayName), arrayName) ?? [];
-    const ttlRow = async (): Promise<void> => {
-      if (ms !== 0n) await ctx.emit(Buffer.concat([Buffer.from(TTL_PREFIX), k]), encodeTtlValue(ms));
-    };
     switch (type) {
       case 'hash': {
-        await ctx.emit(lp('!hs|meta|', k), countMeta(elements.length, ms));
-        const pairs = elements.map((e, i) => {
+        const fields = elements.map((e, i) => {
           const o = e === null ? new JsonObject([]) : e;
           if (!(o instanceof JsonObject)) throw new JsonTypeError(`fields[${i}]: cannot unmarshal into a field record`);
           return [readBin(o.field('name'), `${show} field name`), readBin(o.field('value'), `${show} field value`)] as const;
         });
-        rejectDuplicates(pairs.map(([n]) => n), path, 'field', show);
-        for (const [name, value] of pairs) await ctx.emit(Buffer.concat([lp('!hs|fld|', k), name]), value);
-        return ttlRow();
+        rejectDuplicates(fields.map(([n]) => n), path, 'field', show);
+        return { type, expireAtMs, fields };
       }
       case 'set': {
-        await ctx.emit(lp('!st|meta|', k), countMeta(elements.length, ms));
         const members = elements.map((e) => readBin(e, `${show} member`));
         rejectDuplicates(members, path, 'member', show);
-        for (const m of members) await ctx.emit(Buffer.concat([lp('!st|mem|', k), m]), Buffer.alloc(0));
-        return ttlRow();
+        return { type, expireAtMs, members };
       }
-      case 'list': {
-        const meta = [be64(0n), be64(BigInt(elements.length)), be64(BigInt(elements.length))];
-        if (ms !== 0n) meta.push(be64(ms));
-        await ctx.emit(Buffer.concat([Buffer.from('!lst|meta|'), k]), Buffer.concat(meta));
-        for (let i = 0; i < elements.length; i++) {
-          await ctx.emit(Buffer.concat([Buffer.from('!lst|itm|'), k, sortI64(BigInt(i))]), readBin(elements[i], `${show} item ${i}`));
-        }
-        return ttlRow();
-      }
+      case 'list':
+        return { type, expireAtMs, items: elements.map((e, i) => readBin(e, `${show} item ${i}`)) };
       case 'zset': {
-        await ctx.emit(lp('!zs|meta|', k), countMeta(elements.length, ms));
         const members = elements.map((e, i) => {
           const o = e === null ? new JsonObject([]) : e;
           if (!(o instanceof JsonObject)) throw new JsonTypeError(`members[${i}]: cannot unmarshal into a member record`);
           return [readBin(o.field('member'), `${show} member`), readScore(o.field('score'), `${show} score`)] as const;
         });
         rejectDuplicates(members.map(([m]) => m), path, 'member', show);
-        for (const [m, score] of members) {
-          await ctx.emit(Buffer.concat([lp('!zs|mem|', k), m]), float64Bits(score));
-          await ctx.emit(Buffer.concat([lp('!zs|scr|', k), sortableFloat64(score), m]), Buffer.alloc(0));
-        }
-        return ttlRow();
+        return { type, expireAtMs, members };
       }
     }
   } catch (err) {
@@ -140,18 +129,56 @@ export async function encodeDocument(ctx: EncodeContext, type: DocType, k: Uint8
   }
 }
 
+/** One hash, set, list or zset document into rows. */
+export async function encodeDocument(ctx: EncodeContext, type: DocType, k: Uint8Array, path: string): Promise<void> {
+  const doc = await readDocument(ctx.tree, type, k, path);
+  const ms = doc.expireAtMs;
+  switch (doc.type) {
+    case 'hash':
+      await ctx.emit(lp('!hs|meta|', k), countMeta(doc.fields.length, ms));
+      for (const [name, value] of doc.fields) await ctx.emit(Buffer.concat([lp('!hs|fld|', k), name]), value);
+      break;
+    case 'set':
+      await ctx.emit(lp('!st|meta|', k), countMeta(doc.members.length, ms));
+      for (const m of doc.members) await ctx.emit(Buffer.concat([lp('!st|mem|', k), m]), Buffer.alloc(0));
+      break;
+    case 'list': {
+      const n = BigInt(doc.items.length);
+      const meta = [be64(0n), be64(n), be64(n)];
+      if (ms !== 0n) meta.push(be64(ms));
+      await ctx.emit(Buffer.concat([Buffer.from('!lst|meta|'), k]), Buffer.concat(meta));
+      for (let i = 0; i < doc.items.length; i++) await ctx.emit(Buffer.concat([Buffer.from('!lst|itm|'), k, sortI64(BigInt(i))]), doc.items[i] as Buffer);
+      break;
+    }
+    case 'zset':
+      await ctx.emit(lp('!zs|meta|', k), countMeta(doc.members.length, ms));
+      for (const [m, score] of doc.members) {
+        await ctx.emit(Buffer.concat([lp('!zs|mem|', k), m]), float64Bits(score));
+        await ctx.emit(Buffer.concat([lp('!zs|scr|', k), sortableFloat64(score), m]), Buffer.alloc(0));
+      }
+      break;
+  }
+  if (ms !== 0n) await ctx.emit(Buffer.concat([Buffer.from(TTL_PREFIX), k]), encodeTtlValue(ms));
+}
+
 function parseStreamIdPart(s: string, id: string, half: string): bigint {
   if (!/^[0-9]+$/.test(s) || BigInt(s) > MAX_U64) throw new JsonTypeError(`stream id ${JSON.stringify(id)} ${half}: invalid syntax`);
   return BigInt(s);
 }
 
-/** One stream file into rows. */
-export async function encodeStream(ctx: EncodeContext, k: Uint8Array, path: string): Promise<void> {
+/** A stream line: an entry (fields as name, value, name, value, …) or, last, the checked `_meta` line. */
+export type StreamLine =
+  | { readonly kind: 'entry'; readonly id: string; readonly ms: bigint; readonly seq: bigint; readonly fields: readonly Buffer[] }
+  | { readonly kind: 'meta'; readonly length: bigint; readonly lastMs: bigint; readonly lastSeq: bigint; readonly expireAtMs: bigint };
+
+/** Streams one stream file: its entries in file order, then its `_meta` line once it agrees with them. */
+export async function* readStream(tree: TreeReader, k: Uint8Array, path: string): AsyncGenerator<StreamLine> {
   const show = `stream ${JSON.stringify(Buffer.from(k).toString('utf8'))}`;
   let meta: { length: bigint; lastMs: bigint; lastSeq: bigint; ms: bigint } | undefined;
   let entries = 0n;
   let max: { ms: bigint; seq: bigint; id: string } | undefined;
-  for await (const { value, line } of jsonValues(ctx.tree, path, 'REDIS_ENCODE_INVALID_JSON', `backup: redis encode invalid collection JSON: ${show}`)) {
+  for await (const { value, line } of jsonValues(tree, path, 'REDIS_ENCODE_INVALID_JSON', `backup: redis encode invalid collection JSON: ${show}`)) {
+    let entry: StreamLine | undefined;
     try {
       const o = value === null ? new JsonObject([]) : value;
       if (!(o instanceof JsonObject)) throw new JsonTypeError('cannot unmarshal a non-object line');
@@ -174,13 +201,14 @@ export async function encodeStream(ctx: EncodeContext, k: Uint8Array, path: stri
       for (const f of fields) {
         if (!isValidUtf8(f)) throw new JsonTypeError(`entry ${id}: proto: field RedisStreamEntry.fields contains invalid UTF-8`);
       }
-      await ctx.emit(Buffer.concat([lp('!stream|entry|', k), be64(ms), be64(seq)]), writeStreamEntry(id, fields));
       entries++;
       if (max === undefined || ms > max.ms || (ms === max.ms && seq > max.seq)) max = { ms, seq, id };
+      entry = { kind: 'entry', id, ms, seq, fields };
     } catch (err) {
       if (err instanceof JsonTypeError) throw invalid(path, `${show}: ${err.message}`, line);
       throw err;
     }
+    yield entry;
   }
   if (meta === undefined) throw invalid(path, `${show}: missing _meta line`);
   if (meta.length < 0n) throw invalid(path, `${show}: negative _meta length ${meta.length}`);
@@ -188,8 +216,19 @@ export async function encodeStream(ctx: EncodeContext, k: Uint8Array, path: stri
   if (max !== undefined && (max.ms > meta.lastMs || (max.ms === meta.lastMs && max.seq > meta.lastSeq))) {
     throw invalid(path, `${show}: _meta last ${meta.lastMs}-${meta.lastSeq} is behind max entry ${max.ms}-${max.seq}`);
   }
-  const value = [be64(meta.length), be64(meta.lastMs), be64(meta.lastSeq)];
-  if (meta.ms !== 0n) value.push(be64(meta.ms));
-  await ctx.emit(lp('!stream|meta|', k), Buffer.concat(value));
-  if (meta.ms !== 0n) await ctx.emit(Buffer.concat([Buffer.from(TTL_PREFIX), k]), encodeTtlValue(meta.ms));
+  yield { kind: 'meta', length: meta.length, lastMs: meta.lastMs, lastSeq: meta.lastSeq, expireAtMs: meta.ms };
+}
+
+/** One stream file into rows. */
+export async function encodeStream(ctx: EncodeContext, k: Uint8Array, path: string): Promise<void> {
+  for await (const line of readStream(ctx.tree, k, path)) {
+    if (line.kind === 'entry') {
+      await ctx.emit(Buffer.concat([lp('!stream|entry|', k), be64(line.ms), be64(line.seq)]), writeStreamEntry(line.id, [...line.fields]));
+      continue;
+    }
+    const value = [be64(line.length), be64(line.lastMs), be64(line.lastSeq)];
+    if (line.expireAtMs !== 0n) value.push(be64(line.expireAtMs));
+    await ctx.emit(lp('!stream|meta|', k), Buffer.concat(value));
+    if (line.expireAtMs !== 0n) await ctx.emit(Buffer.concat([Buffer.from(TTL_PREFIX), k]), encodeTtlValue(line.expireAtMs));
+  }
 }

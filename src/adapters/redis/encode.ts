@@ -47,15 +47,18 @@ async function findDb(ctx: EncodeContext): Promise<string | undefined> {
   return 'redis/db_0';
 }
 
+/** What reading a Redis tree needs: the tree and sorters (an encode context, or an export's). */
+export type RedisTreeSource = Pick<EncodeContext, 'tree' | 'newSorter'>;
+
 /**
  * Streams a TTL sidecar (`{"key": <segment>, "expire_at_ms": <uint64>}` JSON values) into a sorter keyed by
  * segment, so the lookup for each file is a merge join instead of an in-memory map.
  */
-async function sortTtls(ctx: EncodeContext, rel: string): Promise<ExternalSorter> {
-  const sorter = ctx.newSorter();
-  if ((await ctx.tree.kind(rel)) === undefined) return sorter;
+async function sortTtls(src: RedisTreeSource, rel: string): Promise<ExternalSorter> {
+  const sorter = src.newSorter();
+  if ((await src.tree.kind(rel)) === undefined) return sorter;
   let record = 0;
-  for await (const { value: v } of jsonValues(ctx.tree, rel, 'REDIS_TTL_SIDECAR_INVALID', `decode ${rel}`)) {
+  for await (const { value: v } of jsonValues(src.tree, rel, 'REDIS_TTL_SIDECAR_INVALID', `decode ${rel}`)) {
     record++;
     if (v !== null && !(v instanceof JsonObject)) throw new DataError('REDIS_TTL_SIDECAR_INVALID', `decode ${rel}: record ${record} is not a JSON object`, { path: rel });
     try {
@@ -84,34 +87,56 @@ function keyOfStem(stem: string, keymap: Map<string, KeymapRecord>, path: string
   }
 }
 
-async function encodeBlobs(
-  ctx: EncodeContext,
-  db: string,
-  dir: string,
-  keymap: Map<string, KeymapRecord>,
-  ttls: ExternalSorter,
-  emitOne: (k: Uint8Array, body: Buffer, ms: bigint) => Promise<void>,
-): Promise<void> {
-  const rel = `${db}/${dir}`;
-  const kind = await ctx.tree.kind(rel);
+/** A string or HLL file of a database directory with its key and TTL (0: none). */
+export interface ScalarFile {
+  readonly key: Uint8Array;
+  readonly path: string;
+  readonly expireAtMs: bigint;
+}
+
+/** The `.bin` files of `<db>/strings` or `<db>/hll` in name order, joined with the family's TTL sidecar. */
+export async function* scalarFiles(src: RedisTreeSource, db: string, family: 'strings' | 'hll', keymap: Map<string, KeymapRecord>): AsyncGenerator<ScalarFile> {
+  const ttls = await sortTtls(src, `${db}/${family === 'strings' ? 'strings_ttl.jsonl' : 'hll_ttl.jsonl'}`);
+  const rel = `${db}/${family}`;
+  const kind = await src.tree.kind(rel);
   if (kind === undefined) {
     await ttls.dispose();
     return;
   }
   if (kind !== 'dir') throw new DataError('REDIS_NOT_DIR', 'backup: redis db path is not a directory', { path: rel });
   // Files sorted by name, joined with the TTL records sorted the same way.
-  const files = ctx.newSorter();
-  for await (const e of ctx.tree.entries(rel)) {
+  const files = src.newSorter();
+  for await (const e of src.tree.entries(rel)) {
     if (e.kind !== 'file' || !e.name.endsWith('.bin')) continue;
     await files.add(e.nameBytes.subarray(0, e.nameBytes.length - 4), e.nameBytes);
   }
   for await (const { left, right } of lookupJoin(files.sorted(), ttls.sorted())) {
     const name = Buffer.from(left.value).toString('utf8');
-    const stem = name.slice(0, -4);
     const path = `${rel}/${name}`;
-    const k = keyOfStem(stem, keymap, path);
-    const ms = right === undefined ? 0n : Buffer.from(right.value).readBigUInt64BE(0);
-    await emitOne(k, await ctx.tree.readFile(path), ms);
+    yield { key: keyOfStem(name.slice(0, -4), keymap, path), path, expireAtMs: right === undefined ? 0n : Buffer.from(right.value).readBigUInt64BE(0) };
+  }
+}
+
+/** A collection document or stream file of a database directory. */
+export interface CollectionFile {
+  readonly type: DocType | 'stream';
+  readonly key: Uint8Array;
+  readonly path: string;
+}
+
+/** The collection files of a database directory, directory by directory in the reference's encode order. */
+export async function* collectionFiles(src: RedisTreeSource, db: string, keymap: Map<string, KeymapRecord>): AsyncGenerator<CollectionFile> {
+  for (const [dir, type] of COLLECTION_DIRS) {
+    const rel = `${db}/${dir}`;
+    const kind = await src.tree.kind(rel);
+    if (kind === undefined) continue;
+    if (kind !== 'dir') throw new DataError('REDIS_NOT_DIR', `backup: redis db path is not a directory: ${JSON.stringify(rel)} is not a directory`, { path: rel });
+    const ext = type === 'stream' ? '.jsonl' : '.json';
+    for await (const e of src.tree.entries(rel)) {
+      if (e.kind !== 'file' || !e.name.endsWith(ext)) continue;
+      const path = `${rel}/${e.name}`;
+      yield { type, key: keyOfStem(e.name.slice(0, -ext.length), keymap, path), path };
+    }
   }
 }
 
@@ -121,33 +146,20 @@ export async function encodeRedis(ctx: EncodeContext): Promise<void> {
   const keymap = await loadKeymap(ctx.tree, `${db}/KEYMAP.jsonl`);
   const key = (prefix: string, k: Uint8Array): Buffer => Buffer.concat([Buffer.from(prefix, 'latin1'), k]);
 
-  const stringTtls = await sortTtls(ctx, `${db}/strings_ttl.jsonl`);
-  await encodeBlobs(ctx, db, 'strings', keymap, stringTtls, async (k, body, ms) => {
-    await ctx.emit(key(STRING_PREFIX, k), encodeInlineValue(STRING_VERSION, body, ms));
-  });
-
-  const hllTtls = await sortTtls(ctx, `${db}/hll_ttl.jsonl`);
-  await encodeBlobs(ctx, db, 'hll', keymap, hllTtls, async (k, body, ms) => {
-    if (ms === 0n) {
-      await ctx.emit(key(HLL_PREFIX, k), body);
-      return;
+  for await (const f of scalarFiles(ctx, db, 'strings', keymap)) {
+    await ctx.emit(key(STRING_PREFIX, f.key), encodeInlineValue(STRING_VERSION, await ctx.tree.readFile(f.path), f.expireAtMs));
+  }
+  for await (const f of scalarFiles(ctx, db, 'hll', keymap)) {
+    const body = await ctx.tree.readFile(f.path);
+    if (f.expireAtMs === 0n) {
+      await ctx.emit(key(HLL_PREFIX, f.key), body);
+      continue;
     }
-    await ctx.emit(key(HLL_PREFIX, k), encodeInlineValue(HLL_VERSION, body, ms));
-    await ctx.emit(key(TTL_PREFIX, k), encodeTtlValue(ms));
-  });
-
-  for (const [dir, type] of COLLECTION_DIRS) {
-    const rel = `${db}/${dir}`;
-    const kind = await ctx.tree.kind(rel);
-    if (kind === undefined) continue;
-    if (kind !== 'dir') throw new DataError('REDIS_NOT_DIR', `backup: redis db path is not a directory: ${JSON.stringify(rel)} is not a directory`, { path: rel });
-    const ext = type === 'stream' ? '.jsonl' : '.json';
-    for await (const e of ctx.tree.entries(rel)) {
-      if (e.kind !== 'file' || !e.name.endsWith(ext)) continue;
-      const path = `${rel}/${e.name}`;
-      const k = keyOfStem(e.name.slice(0, -ext.length), keymap, path);
-      if (type === 'stream') await encodeStream(ctx, k, path);
-      else await encodeDocument(ctx, type, k, path);
-    }
+    await ctx.emit(key(HLL_PREFIX, f.key), encodeInlineValue(HLL_VERSION, body, f.expireAtMs));
+    await ctx.emit(key(TTL_PREFIX, f.key), encodeTtlValue(f.expireAtMs));
+  }
+  for await (const f of collectionFiles(ctx, db, keymap)) {
+    if (f.type === 'stream') await encodeStream(ctx, f.key, f.path);
+    else await encodeDocument(ctx, f.type, f.key, f.path);
   }
 }
