@@ -1,45 +1,68 @@
-// Benchmark: decode and encode (with --self-test) every workload snapshot given on the command line, through
-// the compiled CLI in a child process, and report MB/s, records/s and peak RSS next to the raw limits of the
-// same machine on the same bytes (sequential read, sequential write, SHA-256).
+// Benchmark: decode, encode, and encode --self-test every workload snapshot given on the command line, through
+// the compiled CLI in a child process.
 //
 //   npm run build && node --import tsx bench/run.ts [--json out.json] [--memory-budget 256M] a.fsm b.fsm …
+//   npm run build && node --import tsx bench/run.ts --reference DIR [--pairs 3] a.fsm …
+//
+// Without --reference: MB/s, records/s and peak RSS next to the raw limits of the same machine on the same bytes
+// (sequential read, sequential write, SHA-256). With --reference DIR (a folder holding the reference Go binaries
+// elastickv-snapshot-decode and elastickv-snapshot-encode): ours and the reference alternate on the same inputs
+// (ours first in odd pairs, the reference first in even ones), and the table gives medians of the pairs, the ratio
+// reference time / our time (above 1: we are faster), peak RSS of each, and whether the outputs were identical
+// (trees compared file by file, MANIFEST.json without wall_time_iso and CHECKSUMS without MANIFEST.json's line;
+// encoded snapshots byte for byte).
 //
 // Workload snapshots come from bench/generate.ts. Not part of `npm test`.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 
 interface Measure {
   seconds: number;
   peakRssBytes: number;
 }
 
-interface Row {
-  workload: string;
-  bytes: number;
-  entries: number;
-  decode: Measure;
-  encode: Measure;
-  rawRead: number;
-  rawWrite: number;
-  sha256: number;
-}
-
 const root = new URL('..', import.meta.url).pathname;
 const cli = join(root, 'bin/elastickv-snapshot.js');
-const preload = join(root, 'bench/maxrss-preload.mjs');
+const MB = 1048576;
 
-function runMeasured(args: string[]): Measure {
-  const rssFile = join(tmpdir(), `bench-rss-${process.pid}-${Date.now()}`);
-  const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['--import', preload, cli, ...args], { env: { ...process.env, BENCH_RSS_FILE: rssFile }, stdio: ['ignore', 'ignore', 'pipe'] });
-  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
-  if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr.toString()}`);
-  const peakRssBytes = Number(readFileSync(rssFile, 'utf8'));
-  return { seconds, peakRssBytes };
+/**
+ * Runs a command to completion and measures its wall time and peak RSS. The peak is the process's own VmHWM,
+ * sampled from /proc every 20 ms (getrusage's maxrss survives exec, so a child spawned by this large parent
+ * would report the parent's size as its own).
+ */
+function runMeasured(cmd: string, args: string[]): Promise<Measure> {
+  return new Promise((resolve, reject) => {
+    const t = process.hrtime.bigint();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let peak = 0;
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      if (stderr.length < 4096) stderr += c.toString();
+    });
+    const sample = (): void => {
+      try {
+        const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m !== null) peak = Math.max(peak, Number(m[1]) * 1024);
+      } catch {
+        // the process has just exited
+      }
+    };
+    const timer = setInterval(sample, 20);
+    child.on('error', (err) => {
+      clearInterval(timer);
+      reject(err);
+    });
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${stderr}`));
+      else resolve({ seconds, peakRssBytes: peak });
+    });
+  });
 }
 
 async function timed(fn: () => Promise<void>): Promise<number> {
@@ -65,41 +88,179 @@ async function rawLimits(file: string, bytes: number, scratch: string): Promise<
     await fh.close();
   });
   await fsp.rm(copy, { force: true });
-  const mbps = (s: number): number => bytes / 1048576 / s;
+  const mbps = (s: number): number => bytes / MB / s;
   return { read: mbps(read), write: mbps(write), sha: mbps(sha) };
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  let jsonOut: string | undefined;
-  let budget = '256M';
-  const files: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--json') jsonOut = args[++i];
-    else if (args[i] === '--memory-budget') budget = args[++i] ?? budget;
-    else files.push(args[i]!);
-  }
-  if (files.length === 0) {
-    console.error('usage: node --import tsx bench/run.ts [--json out.json] [--memory-budget SIZE] workload.fsm …');
-    process.exit(1);
-  }
-  const rows: Row[] = [];
-  for (const file of files) {
+function printTable(table: string[][]): void {
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
+  for (const row of table) console.log(row.map((cell, c) => cell.padStart(widths[c]!)).join('  '));
+}
+
+function entriesOf(file: string): number {
+  const inspect = spawnSync(process.execPath, [cli, 'inspect', '--quiet', '--json', '--input', file]);
+  return Number((JSON.parse(inspect.stdout.toString()) as { entries: number }).entries);
+}
+
+/** The three operations measured, as argument lists for ours and for the reference. */
+interface Tool {
+  decode(input: string, output: string): [string, string[]];
+  encode(input: string, output: string, selfTest: boolean, scratch: string): [string, string[]];
+}
+
+function oursTool(budget: string): Tool {
+  const node = (args: string[]): [string, string[]] => [process.execPath, [cli, ...args]];
+  return {
+    decode: (input, output) => node(['decode', '--quiet', '--memory-budget', budget, '--input', input, '--output', output]),
+    encode: (input, output, selfTest, scratch) =>
+      node(['encode', '--quiet', '--memory-budget', budget, ...(selfTest ? ['--self-test'] : []), '--input', input, '--output', output, '--scratch-root', scratch]),
+  };
+}
+
+function referenceTool(dir: string): Tool {
+  return {
+    decode: (input, output) => [join(dir, 'elastickv-snapshot-decode'), ['--input', input, '--output', output]],
+    encode: (input, output, selfTest, scratch) => [join(dir, 'elastickv-snapshot-encode'), [...(selfTest ? ['--self-test'] : []), '--input', input, '--output', output, '--scratch-root', scratch]],
+  };
+}
+
+/** SHA-256 of every regular file of a tree by relative path; MANIFEST.json without its wall-clock line. */
+async function treeDigest(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await fsp.readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== '.scratch') await walk(p); // the reference leaves an empty .scratch/ behind
+        continue;
+      }
+      const rel = relative(dir, p);
+      const h = createHash('sha256');
+      if (rel === 'MANIFEST.json') h.update((await fsp.readFile(p, 'utf8')).replace(/^\s*"wall_time_iso":.*$/m, ''));
+      else if (rel === 'CHECKSUMS') h.update((await fsp.readFile(p, 'utf8')).replace(/^[0-9a-f]+ {2}MANIFEST\.json\n/m, ''));
+      else for await (const c of createReadStream(p)) h.update(c as Buffer);
+      out.set(rel, h.digest('hex'));
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+async function sameTree(a: string, b: string): Promise<boolean> {
+  const [da, db] = await Promise.all([treeDigest(a), treeDigest(b)]);
+  if (da.size !== db.size) return false;
+  for (const [k, v] of da) if (db.get(k) !== v) return false;
+  return true;
+}
+
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const digest = async (p: string): Promise<string> => {
+    const h = createHash('sha256');
+    for await (const c of createReadStream(p)) h.update(c as Buffer);
+    return h.digest('hex');
+  };
+  return (await digest(a)) === (await digest(b));
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+type Op = 'decode' | 'encode' | 'selftest';
+const OPS: readonly Op[] = ['decode', 'encode', 'selftest'];
+
+interface PairedRow {
+  workload: string;
+  bytes: number;
+  entries: number;
+  ours: Record<Op, Measure[]>;
+  reference: Record<Op, Measure[]>;
+  identical: { tree: boolean; encode: boolean; selftest: boolean };
+}
+
+/** One pair of runs of each operation, ours and the reference alternating; outputs kept for the identity check. */
+async function pairedRuns(file: string, ours: Tool, ref: Tool, pairs: number): Promise<PairedRow> {
+  const row: PairedRow = {
+    workload: basename(file, '.fsm'),
+    bytes: (await fsp.stat(file)).size,
+    entries: entriesOf(file),
+    ours: { decode: [], encode: [], selftest: [] },
+    reference: { decode: [], encode: [], selftest: [] },
+    identical: { tree: true, encode: true, selftest: true },
+  };
+  for (let p = 0; p < pairs; p++) {
     const scratch = await fsp.mkdtemp(join(tmpdir(), 'ekv-bench-'));
     try {
-      const bytes = (await fsp.stat(file)).size;
-      const inspect = spawnSync(process.execPath, [cli, 'inspect', '--quiet', '--json', '--input', file]);
-      const entries = Number((JSON.parse(inspect.stdout.toString()) as { entries: number }).entries);
-      const decode = runMeasured(['decode', '--quiet', '--memory-budget', budget, '--input', file, '--output', join(scratch, 'tree')]);
-      const encode = runMeasured(['encode', '--quiet', '--self-test', '--memory-budget', budget, '--input', join(scratch, 'tree'), '--output', join(scratch, 'out.fsm'), '--scratch-root', scratch]);
-      const raw = await rawLimits(file, bytes, scratch);
-      rows.push({ workload: basename(file, '.fsm'), bytes, entries, decode, encode, rawRead: raw.read, rawWrite: raw.write, sha256: raw.sha });
+      const order: Array<['ours' | 'reference', Tool]> = p % 2 === 0 ? [['ours', ours], ['reference', ref]] : [['reference', ref], ['ours', ours]];
+      for (const [who, tool] of order) {
+        const [cmd, args] = tool.decode(file, join(scratch, `${who}-tree`));
+        row[who].decode.push(await runMeasured(cmd, args));
+      }
+      // Both encoders read the same tree (ours), so their outputs must be identical.
+      const tree = join(scratch, 'ours-tree');
+      for (const [op, selfTest] of [['encode', false], ['selftest', true]] as const) {
+        for (const [who, tool] of order) {
+          const [cmd, args] = tool.encode(tree, join(scratch, `${who}-${op}.fsm`), selfTest, scratch);
+          row[who][op].push(await runMeasured(cmd, args));
+        }
+      }
+      row.identical.tree &&= await sameTree(join(scratch, 'ours-tree'), join(scratch, 'reference-tree'));
+      row.identical.encode &&= await sameFile(join(scratch, 'ours-encode.fsm'), join(scratch, 'reference-encode.fsm'));
+      row.identical.selftest &&= await sameFile(join(scratch, 'ours-selftest.fsm'), join(scratch, 'reference-selftest.fsm'));
     } finally {
       await fsp.rm(scratch, { recursive: true, force: true });
     }
   }
-  const MB = 1048576;
-  const table = [
+  return row;
+}
+
+function printPaired(rows: PairedRow[]): void {
+  const head = ['workload', 'MB', 'entries'];
+  for (const op of OPS) head.push(`${op} ours s`, 'ref s', 'ratio');
+  head.push('RSS ours MB', 'RSS ref MB', 'identical');
+  const table = [head];
+  for (const r of rows) {
+    const cells = [r.workload, (r.bytes / MB).toFixed(0), String(r.entries)];
+    for (const op of OPS) {
+      const o = median(r.ours[op].map((m) => m.seconds));
+      const f = median(r.reference[op].map((m) => m.seconds));
+      cells.push(o.toFixed(2), f.toFixed(2), `${(f / o).toFixed(2)}x`);
+    }
+    const peak = (ms: Record<Op, Measure[]>): number => Math.max(...OPS.flatMap((op) => ms[op].map((m) => m.peakRssBytes)));
+    cells.push((peak(r.ours) / MB).toFixed(0), (peak(r.reference) / MB).toFixed(0), r.identical.tree && r.identical.encode && r.identical.selftest ? 'yes' : `NO ${JSON.stringify(r.identical)}`);
+    table.push(cells);
+  }
+  printTable(table);
+}
+
+interface SoloRow {
+  workload: string;
+  bytes: number;
+  entries: number;
+  decode: Measure;
+  encode: Measure;
+  rawRead: number;
+  rawWrite: number;
+  sha256: number;
+}
+
+async function soloRun(file: string, ours: Tool): Promise<SoloRow> {
+  const scratch = await fsp.mkdtemp(join(tmpdir(), 'ekv-bench-'));
+  try {
+    const bytes = (await fsp.stat(file)).size;
+    const entries = entriesOf(file);
+    const decode = await runMeasured(...ours.decode(file, join(scratch, 'tree')));
+    const encode = await runMeasured(...ours.encode(join(scratch, 'tree'), join(scratch, 'out.fsm'), true, scratch));
+    const raw = await rawLimits(file, bytes, scratch);
+    return { workload: basename(file, '.fsm'), bytes, entries, decode, encode, rawRead: raw.read, rawWrite: raw.write, sha256: raw.sha };
+  } finally {
+    await fsp.rm(scratch, { recursive: true, force: true });
+  }
+}
+
+function printSolo(rows: SoloRow[]): void {
+  printTable([
     ['workload', 'MB', 'entries', 'dec MB/s', 'dec rec/s', 'dec RSS MB', 'enc+st MB/s', 'enc rec/s', 'enc RSS MB', 'read MB/s', 'write MB/s', 'sha256 MB/s'],
     ...rows.map((r) => [
       r.workload,
@@ -115,9 +276,52 @@ async function main(): Promise<void> {
       r.rawWrite.toFixed(0),
       r.sha256.toFixed(0),
     ]),
-  ];
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  for (const row of table) console.log(row.map((cell, c) => cell.padStart(widths[c]!)).join('  '));
+  ]);
+}
+
+const USAGE = 'usage: node --import tsx bench/run.ts [--json out.json] [--memory-budget SIZE] [--reference DIR [--pairs N]] workload.fsm …';
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  let jsonOut: string | undefined;
+  let budget = '256M';
+  let reference: string | undefined;
+  let pairs = 3;
+  const files: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (a === '--json') jsonOut = value();
+    else if (a === '--memory-budget') budget = value();
+    else if (a === '--reference') reference = value();
+    else if (a === '--pairs') pairs = Number(value());
+    else if (a === '--help' || a === '-h') {
+      console.log(USAGE);
+      return;
+    } else if (a.startsWith('-')) throw new Error(`unknown flag ${a}\n${USAGE}`);
+    else files.push(a);
+  }
+  if (files.length === 0 || !Number.isInteger(pairs) || pairs < 1) {
+    console.error(USAGE);
+    process.exitCode = 1;
+    return;
+  }
+  const ours = oursTool(budget);
+  if (reference !== undefined) {
+    const ref = referenceTool(reference);
+    const rows: PairedRow[] = [];
+    for (const file of files) rows.push(await pairedRuns(file, ours, ref, pairs));
+    printPaired(rows);
+    if (jsonOut !== undefined) await fsp.writeFile(jsonOut, JSON.stringify(rows, null, 2) + '\n');
+    return;
+  }
+  const rows: SoloRow[] = [];
+  for (const file of files) rows.push(await soloRun(file, ours));
+  printSolo(rows);
   if (jsonOut !== undefined) await fsp.writeFile(jsonOut, JSON.stringify(rows, null, 2) + '\n');
 }
 
