@@ -8,6 +8,7 @@
 /** What kind of failure an error is, which decides the process exit code. */
 export type ExitClass = 'user' | 'data';
 
+/** Where an error was found; rendered in front of the reason in `message`. */
 export interface ErrorContext {
   /** File the problem was found in (a path as the user gave it, or relative to a tree root). */
   readonly path?: string;
@@ -21,6 +22,7 @@ export interface ErrorContext {
 
 const BRAND = Symbol.for('elastickv-snapshot.error');
 
+/** Base of every error the library throws on purpose: a stable `code`, an `exitClass` and its context. */
 export class EkvError extends Error {
   readonly code: string;
   readonly exitClass: ExitClass;

@@ -19,4 +19,5 @@ function findVersion(): string {
   return 'dev';
 }
 
+/** This package's version from package.json (`dev` when it cannot be found). */
 export const PACKAGE_VERSION = findVersion();

@@ -10,6 +10,7 @@ import type { ExternalSorter } from '../sort/external-sort.ts';
 import type { TreeReader } from '../tree/reader.ts';
 import type { TreeWriter } from '../tree/writer.ts';
 
+/** The name of a built-in adapter; also its top-level directory in the dump tree. */
 export type AdapterName = 'dynamodb' | 's3' | 'redis' | 'sqs';
 
 /** All adapters in the decoder's construction and finalize order (elastickv: internal/backup/decode.go). */
@@ -39,6 +40,7 @@ export interface DecodeSwitches {
   readonly redisDbIndex: number;
 }
 
+/** Decode switches when none are given: the reference decoder's defaults. */
 export const DEFAULT_DECODE_SWITCHES: DecodeSwitches = {
   includeIncompleteUploads: false,
   includeOrphans: false,
@@ -63,6 +65,7 @@ export interface EncodeSwitches {
 /** Warnings an adapter reports instead of failing (the reference's WarnSink). */
 export type WarnSink = (event: string, fields: Readonly<Record<string, unknown>>) => void;
 
+/** What the decode pipeline gives an adapter's decoder. */
 export interface DecodeContext {
   /** Writer rooted at the dump tree being built. */
   readonly tree: TreeWriter;
@@ -78,6 +81,7 @@ export interface DecodeContext {
   newSorter(): ExternalSorter;
 }
 
+/** One adapter's decoder for one run: receives its rows, then writes what remains on `finalize`. */
 export interface AdapterDecoder {
   /**
    * Handles one live row. `userKey` is the full user key (prefix included); `kind` names the matched route.
@@ -88,6 +92,7 @@ export interface AdapterDecoder {
   finalize(): Promise<void>;
 }
 
+/** What the encode pipeline gives an adapter's encoder. */
 export interface EncodeContext {
   /** Reader rooted at the dump root (the directory holding MANIFEST.json). */
   readonly tree: TreeReader;
@@ -128,6 +133,7 @@ export interface FilterVocabulary {
   rowScope(kind: string, key: Uint8Array, switches: DecodeSwitches): RowScope | undefined;
 }
 
+/** An adapter: the key prefixes it owns and both directions (see the module comment). */
 export interface Adapter {
   readonly name: AdapterName;
   /** Every key prefix the adapter owns. */

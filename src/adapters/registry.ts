@@ -6,4 +6,5 @@ import { redisAdapter } from './redis/index.ts';
 import { s3Adapter } from './s3/index.ts';
 import { sqsAdapter } from './sqs/index.ts';
 
+/** The four built-in adapters (Redis, DynamoDB, S3, SQS): the default of every pipeline. */
 export const ALL_ADAPTERS: readonly Adapter[] = [redisAdapter, dynamodbAdapter, s3Adapter, sqsAdapter];

@@ -16,6 +16,7 @@ import {
   type DecodeSwitches,
   type WarnSink,
 } from '../adapters/adapter.ts';
+import { ALL_ADAPTERS } from '../adapters/registry.ts';
 import { UserError } from '../errors.ts';
 import type { RecordFilter } from '../filter/record-filter.ts';
 import type { GoStruct } from '../json/go-json.ts';
@@ -32,23 +33,26 @@ import { snapshotIndexFromPath } from './snapshot-index.ts';
 import { removeTree } from '../tree/remove-tree.ts';
 import { trackTemp } from '../tree/temp-paths.ts';
 
+/** Memory (bytes) decode and encode may hold for regrouping and sorting before spilling to scratch files: 256 MiB. */
 export const DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024;
 
+/** Where a decode is, reported through `DecodeSnapshotOptions.onProgress`. */
 export interface DecodeProgress {
   readonly bytesRead: number;
   readonly totalBytes: number;
   readonly entries: number;
 }
 
+/** What to decode, where to, and how; only `input` and `output` are required. */
 export interface DecodeSnapshotOptions {
   /** Path of the `.fsm` file. */
   readonly input: string;
   /** Dump root to create (absent or an empty directory). */
   readonly output: string;
-  /** Every adapter the build knows (routing needs all prefixes, selected or not). */
-  readonly adapters: readonly Adapter[];
-  /** Adapters to decode; rows of the others are counted as Internal. */
-  readonly selected: readonly AdapterName[];
+  /** Every adapter the build knows (routing needs all prefixes, selected or not). Default: all built-in adapters. */
+  readonly adapters?: readonly Adapter[];
+  /** Adapters to decode; rows of the others are counted as Internal. Default: every adapter in `adapters`. */
+  readonly selected?: readonly AdapterName[];
   readonly switches?: Partial<DecodeSwitches>;
   readonly clusterId?: string;
   /** 'latest' (default): newest version per key, tombstones hide keys. 'all': the reference's behaviour. */
@@ -65,6 +69,7 @@ export interface DecodeSnapshotOptions {
   readonly filter?: RecordFilter;
 }
 
+/** Rows of the snapshot by where they went (live rows per adapter, internal, unknown) and what was dropped. */
 export interface DecodeCounters {
   total: bigint;
   tombstone: bigint;
@@ -82,6 +87,7 @@ export interface DecodeCounters {
   filtered: bigint;
 }
 
+/** What a decode read and wrote: the snapshot header and container, row counters and the MANIFEST.json written. */
 export interface DecodeResult {
   readonly header: SnapshotHeader;
   readonly container: ContainerInfo;
@@ -143,11 +149,12 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: Tree
   const switches: DecodeSwitches = { ...DEFAULT_DECODE_SWITCHES, ...opts.switches };
   const warn: WarnSink = opts.warn ?? (() => undefined);
   const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
-  const selected = new Set(opts.selected);
+  const adapters = opts.adapters ?? ALL_ADAPTERS;
+  const selected = new Set(opts.selected ?? adapters.map((a) => a.name));
   const perAdapterBudget = Math.max(4096, Math.floor(budget / Math.max(1, selected.size)));
   const decoders = new Map<AdapterName, AdapterDecoder>();
   for (const name of DECODE_ORDER) {
-    const adapter = opts.adapters.find((a) => a.name === name);
+    const adapter = adapters.find((a) => a.name === name);
     if (adapter === undefined || !selected.has(name)) continue;
     const scratchDir = join(scratch, name);
     await fsp.mkdir(scratchDir, { recursive: true });
@@ -166,9 +173,9 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: Tree
     );
   }
 
-  const dispatcher = new Dispatcher(opts.adapters);
+  const dispatcher = new Dispatcher(adapters);
   const filter = opts.filter;
-  const vocab = new Map(opts.adapters.map((a) => [a.name, a.filter]));
+  const vocab = new Map(adapters.map((a) => [a.name, a.filter]));
   const versions = new VersionResolver(opts.versions ?? 'latest');
   const counters = emptyCounters();
   const operational: Record<string, bigint> = {};

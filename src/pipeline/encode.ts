@@ -11,6 +11,7 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ENCODE_ORDER, type Adapter, type AdapterName, type EncodeSwitches, type WarnSink } from '../adapters/adapter.ts';
+import { ALL_ADAPTERS } from '../adapters/registry.ts';
 import { DataError, UserError } from '../errors.ts';
 import { MAX_ENCODED_KEY, MAX_ENCODED_VALUE, TS_SUFFIX_SIZE, VALUE_HEADER_SIZE } from '../snapshot/format.ts';
 import { encodeMvccKey, encodeMvccValue } from '../snapshot/mvcc.ts';
@@ -36,15 +37,16 @@ export interface EncodeProgress {
   readonly total: number;
 }
 
+/** What to encode, where to, and how; only `input` and `output` are required. */
 export interface EncodeSnapshotOptions {
   /** Dump root (holds MANIFEST.json). */
   readonly input: string;
   /** Destination `.fsm`; published atomically. */
   readonly output: string;
-  /** Every adapter the build knows. */
-  readonly adapters: readonly Adapter[];
-  /** Adapters to encode. */
-  readonly selected: readonly AdapterName[];
+  /** Every adapter the build knows. Default: all built-in adapters. */
+  readonly adapters?: readonly Adapter[];
+  /** Adapters to encode. Default: every adapter in `adapters`. */
+  readonly selected?: readonly AdapterName[];
   /** Commit timestamp override; must not be below the manifest's last_commit_ts. */
   readonly lastCommitTs?: bigint;
   readonly selfTest?: boolean;
@@ -61,6 +63,7 @@ export interface EncodeSnapshotOptions {
   readonly afterWrite?: (tmpPath: string) => Promise<void>;
 }
 
+/** What an encode produced: rows, bytes, SHA-256, the commit timestamp used and the self-test verdict. */
 export interface EncodeResult {
   readonly manifest: Manifest;
   readonly lastCommitTs: bigint;
@@ -129,9 +132,11 @@ export interface EncodePlan {
  * adapters' producer-mode guards.
  */
 export async function planEncode(opts: EncodeSnapshotOptions): Promise<EncodePlan> {
-  if (opts.selected.length === 0) throw new UserError('NO_ADAPTERS', 'no adapter selected');
+  const known = opts.adapters ?? ALL_ADAPTERS;
+  const selected = opts.selected ?? known.map((a) => a.name);
+  if (selected.length === 0) throw new UserError('NO_ADAPTERS', 'no adapter selected');
   const manifest = await readManifestOf(opts.input);
-  for (const name of opts.selected) {
+  for (const name of selected) {
     if (manifest.adapters?.[name] === undefined) {
       throw new DataError(
         'ADAPTER_NOT_IN_MANIFEST',
@@ -150,9 +155,9 @@ export async function planEncode(opts: EncodeSnapshotOptions): Promise<EncodePla
   }
   const lastCommitTs = resolveCommitTs(manifest.lastCommitTs, opts.lastCommitTs);
   const switches = encodeSwitchesOf(manifest);
-  const enabled = ENCODE_ORDER.filter((n) => opts.selected.includes(n));
+  const enabled = ENCODE_ORDER.filter((n) => selected.includes(n));
   const adapters = enabled.map((n) => {
-    const a = opts.adapters.find((x) => x.name === n);
+    const a = known.find((x) => x.name === n);
     if (a === undefined) throw new UserError('UNKNOWN_ADAPTER', `adapter ${n} is not available in this build`);
     return a;
   });
@@ -160,6 +165,10 @@ export async function planEncode(opts: EncodeSnapshotOptions): Promise<EncodePla
   return { manifest, lastCommitTs, switches, enabled, adapters };
 }
 
+/**
+ * Encodes the dump tree at `opts.input` into a `.fsm` at `opts.output`, published atomically (and only when
+ * the self-test, if asked for, matched). `plan` is the result of `planEncode` when the caller already made one.
+ */
 export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodePlan): Promise<EncodeResult> {
   const { manifest, lastCommitTs: T, switches, enabled, adapters } = plan ?? (await planEncode(opts));
   const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
@@ -278,7 +287,7 @@ async function runSelfTest(
       decoded = await decodeInto(
         {
           input: fsmPath,
-          adapters: opts.adapters,
+          adapters: opts.adapters ?? ALL_ADAPTERS,
           selected: enabled,
           versions: 'all',
           onProgress: (p) => onBytesRead(p.bytesRead),

@@ -6,6 +6,7 @@
 
 import { TS_SUFFIX_SIZE, U64_MAX, VALUE_HEADER_SIZE } from './format.ts';
 
+/** The encoded key of one version: `userKey ‖ BE64(~commitTs)`. */
 export function encodeMvccKey(userKey: Uint8Array, commitTs: bigint): Buffer {
   const out = Buffer.allocUnsafe(userKey.length + TS_SUFFIX_SIZE);
   out.set(userKey, 0);
@@ -13,6 +14,7 @@ export function encodeMvccKey(userKey: Uint8Array, commitTs: bigint): Buffer {
   return out;
 }
 
+/** The encoded value of one version: `flags ‖ LE64(expireAt) ‖ body`. */
 export function encodeMvccValue(body: Uint8Array, expireAt = 0n, flags = 0): Buffer {
   const out = Buffer.allocUnsafe(body.length + VALUE_HEADER_SIZE);
   out[0] = flags;

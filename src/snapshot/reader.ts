@@ -39,8 +39,10 @@ const BATCH = 512;
 /** A batch is also cut once its rows hold this many bytes, so large values (S3 chunks) are not piled up. */
 const BATCH_BYTES = 4 * 1024 * 1024;
 
+/** The container around the payload: bare native, runtime header v1/v2 (`EKVTHLC1`/`EKVTHLC2`) or native with a CRC-32C footer. */
 export type ContainerKind = 'native' | 'runtime-v1' | 'runtime-v2' | 'native-with-footer';
 
+/** The runtime (`EKVTHLC*`) header a live node puts before the native payload. */
 export interface RuntimeHeader {
   readonly version: 1 | 2;
   readonly ceilingMs: bigint;
@@ -50,6 +52,7 @@ export interface RuntimeHeader {
   readonly size: number;
 }
 
+/** The payload header: the snapshot's last commit timestamp, and the runtime header when there is one. */
 export interface SnapshotHeader {
   readonly lastCommitTs: bigint;
   readonly runtime?: RuntimeHeader;
@@ -83,6 +86,7 @@ export interface OperationalRow {
   readonly size: number;
 }
 
+/** One row of the payload, in file order. */
 export type SnapshotRecord = SnapshotEntry | OperationalRow;
 
 /** What the reader learnt about the container once it has been read to the end. */
@@ -116,6 +120,7 @@ function goQuote(b: Uint8Array): string {
   return s + '"';
 }
 
+/** Options of `SnapshotReader`. */
 export interface SnapshotReaderOptions {
   /** Name used in error messages. */
   readonly path?: string;

@@ -12,8 +12,10 @@
 
 import type { SnapshotEntry } from './reader.ts';
 
+/** Which versions decode keeps: `'latest'` (newest per key; tombstones hide keys) or `'all'` (the reference's behaviour). */
 export type VersionPolicy = 'latest' | 'all';
 
+/** Counts kept by a `VersionResolver`. */
 export interface VersionStats {
   /** Live versions passed on. */
   live: number;
@@ -26,6 +28,7 @@ export interface VersionStats {
 /** Keys kept on the prefix stack at most; deeper nesting only weakens detection of non-adjacent versions. */
 const MAX_STACK = 256;
 
+/** Decides, row by row in file order, which versions of each key are passed on under a `VersionPolicy`. */
 export class VersionResolver {
   readonly #policy: VersionPolicy;
   readonly #stack: Buffer[] = [];

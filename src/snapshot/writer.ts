@@ -7,12 +7,17 @@
 import { DataError } from '../errors.ts';
 import { HEADER_SIZE, MAGIC, MAX_ENCODED_KEY, MAX_ENCODED_VALUE } from './format.ts';
 
+/** Where `SnapshotWriter` puts its bytes (a file handle, a hash, a stream adapter). */
 export interface ByteSink {
   write(chunk: Uint8Array): void | Promise<void>;
 }
 
 const BLOCK = 1024 * 1024;
 
+/**
+ * Streaming writer of a native `.fsm`: `writeHeader`, then `writeEntry` in ascending encoded-key order (checked),
+ * then `flush`.
+ */
 export class SnapshotWriter {
   readonly #sink: ByteSink;
   #block = Buffer.allocUnsafe(BLOCK);

@@ -27,6 +27,7 @@ export const PHASE1 = 'phase1-live-pinned';
 export const ADAPTER_KEYS = ['dynamodb', 's3', 'redis', 'sqs'] as const;
 export type ManifestAdapterKey = (typeof ADAPTER_KEYS)[number];
 
+/** What one adapter covered in a dump, as listed in MANIFEST.json `adapters`. */
 export interface AdapterScope {
   readonly tables?: readonly string[];
   readonly buckets?: readonly string[];
@@ -34,6 +35,7 @@ export interface AdapterScope {
   readonly queues?: readonly string[];
 }
 
+/** The producer-mode switches MANIFEST.json `exclusions` records (they decide how the tree encodes). */
 export interface Exclusions {
   readonly includeIncompleteUploads: boolean;
   readonly includeOrphans: boolean;
@@ -42,6 +44,7 @@ export interface Exclusions {
   readonly renameS3Collisions: boolean;
 }
 
+/** A dump tree's MANIFEST.json, parsed (snake_case fields as camelCase, 64-bit numbers as bigint). */
 export interface Manifest {
   readonly formatVersion: number;
   readonly phase: string;

@@ -7,6 +7,7 @@ import { DynamoDecoder } from './decode.ts';
 import { encodeDynamo } from './encode.ts';
 import { DDB_ROUTES } from './routes.ts';
 
+/** The DynamoDB adapter: table schemas and items (per item or JSONL bundles), GSI rows on encode. */
 export const dynamodbAdapter: Adapter = {
   name: 'dynamodb',
   routes: DDB_ROUTES,

@@ -6,6 +6,7 @@ import { RedisDecoder } from './decode.ts';
 import { encodeRedis } from './encode.ts';
 import { REDIS_ROUTES } from './keys.ts';
 
+/** The Redis adapter: strings, HyperLogLogs, hashes, lists, sets, sorted sets and streams, with TTLs. */
 export const redisAdapter: Adapter = {
   name: 'redis',
   routes: REDIS_ROUTES,

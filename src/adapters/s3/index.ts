@@ -8,6 +8,7 @@ import { S3Decoder } from './decode.ts';
 import { encodeS3 } from './encode.ts';
 import { S3_ROUTES } from './routes.ts';
 
+/** The S3 adapter: buckets and objects reassembled from their chunks, with metadata sidecars. */
 export const s3Adapter: Adapter = {
   name: 's3',
   routes: S3_ROUTES,

@@ -7,6 +7,7 @@ import { SqsDecoder } from './decode.ts';
 import { encodeSqs } from './encode.ts';
 import { SQS_ROUTES } from './routes.ts';
 
+/** The SQS adapter: queues and the messages of their live generation. */
 export const sqsAdapter: Adapter = {
   name: 'sqs',
   routes: SQS_ROUTES,

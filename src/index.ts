@@ -1,0 +1,70 @@
+// The public library API of elastickv-snapshot: everything a program may import from 'elastickv-snapshot'.
+// Anything not re-exported here is internal and may change without notice. Each declaration carries its TSDoc
+// where it is defined.
+
+/**
+ * Decode and encode whole snapshots: `.fsm` → dump tree and dump tree → `.fsm`, byte-compatible with the
+ * reference Go tools.
+ */
+export {
+  decodeSnapshot,
+  DEFAULT_MEMORY_BUDGET,
+  type DecodeSnapshotOptions,
+  type DecodeResult,
+  type DecodeCounters,
+  type DecodeProgress,
+} from './pipeline/decode.ts';
+export {
+  encodeSnapshot,
+  planEncode,
+  type EncodeSnapshotOptions,
+  type EncodeResult,
+  type EncodeProgress,
+  type EncodePlan,
+} from './pipeline/encode.ts';
+
+/** The `.fsm` container, row by row: a streaming reader, a streaming writer, the MVCC codec and version policy. */
+export {
+  SnapshotReader,
+  type SnapshotReaderOptions,
+  type SnapshotHeader,
+  type RuntimeHeader,
+  type SnapshotEntry,
+  type OperationalRow,
+  type SnapshotRecord,
+  type ContainerInfo,
+  type ContainerKind,
+} from './snapshot/reader.ts';
+export { SnapshotWriter, type ByteSink } from './snapshot/writer.ts';
+export { encodeMvccKey, encodeMvccValue, commitTsOf } from './snapshot/mvcc.ts';
+export { VersionResolver, type VersionPolicy, type VersionStats } from './snapshot/versions.ts';
+
+/** The adapter set: the four built-in adapters and the contract they fulfil. */
+export { ALL_ADAPTERS } from './adapters/registry.ts';
+export { redisAdapter } from './adapters/redis/index.ts';
+export { dynamodbAdapter } from './adapters/dynamodb/index.ts';
+export { s3Adapter } from './adapters/s3/index.ts';
+export { sqsAdapter } from './adapters/sqs/index.ts';
+export {
+  DECODE_ORDER,
+  ENCODE_ORDER,
+  DEFAULT_DECODE_SWITCHES,
+  type Adapter,
+  type AdapterName,
+  type AdapterDecoder,
+  type DecodeContext,
+  type DecodeSwitches,
+  type EncodeContext,
+  type EncodeSwitches,
+  type RouteSpec,
+  type WarnSink,
+} from './adapters/adapter.ts';
+
+/** The dump tree's MANIFEST.json, as decode writes it and encode reads it. */
+export { type Manifest, type AdapterScope, type Exclusions } from './tree/manifest.ts';
+
+/** Errors: every error thrown on purpose is an EkvError with a stable code and an exit class. */
+export { EkvError, DataError, UserError, isEkvError, exitCodeFor, type ErrorContext, type ExitClass } from './errors.ts';
+
+/** This package's version, as written into encode-info sidecars. */
+export { PACKAGE_VERSION } from './version.ts';
