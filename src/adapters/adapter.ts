@@ -38,6 +38,12 @@ export interface DecodeSwitches {
   readonly dynamodbBundleBytes: number;
   /** Which `redis/db_<n>/` directory receives Redis rows (the reference CLIs always use 0). */
   readonly redisDbIndex: number;
+  /**
+   * True when decoders see only the newest version of each key (decode `--versions latest`): they then follow
+   * what the live node serves where the reference's version-blind reading differs (Redis: collections kept
+   * alive by meta delta rows alone). False reproduces the reference (`--versions all`).
+   */
+  readonly resolvedVersions: boolean;
 }
 
 /** Decode switches when none are given: the reference decoder's defaults. */
@@ -50,6 +56,7 @@ export const DEFAULT_DECODE_SWITCHES: DecodeSwitches = {
   dynamodbBundleMode: 'per-item',
   dynamodbBundleBytes: 64 * 1024 * 1024,
   redisDbIndex: 0,
+  resolvedVersions: true,
 };
 
 /** Producer-mode facts read from MANIFEST.json that decide how a tree must be encoded. */

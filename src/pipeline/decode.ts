@@ -146,7 +146,7 @@ export async function decodeInto(opts: Omit<DecodeSnapshotOptions, 'output'>, tr
 }
 
 async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: TreeWriter, scratch: string, totalBytes: number): Promise<DecodeResult> {
-  const switches: DecodeSwitches = { ...DEFAULT_DECODE_SWITCHES, ...opts.switches };
+  const switches: DecodeSwitches = { ...DEFAULT_DECODE_SWITCHES, ...opts.switches, resolvedVersions: (opts.versions ?? 'latest') === 'latest' };
   const warn: WarnSink = opts.warn ?? (() => undefined);
   const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   const adapters = opts.adapters ?? ALL_ADAPTERS;

@@ -54,6 +54,29 @@ async function member(c: CollectionCollector, f: Family, key: Buffer, value: Buf
   return p.userKey;
 }
 
+/** Commit timestamp and sequence number that end every meta delta key. */
+const DELTA_SUFFIX = 12;
+
+/**
+ * A meta delta row (`!hs|meta|d|`, `!lst|meta|d|`, `!st|meta|d|`, `!zs|meta|d|` ‖ BE32(len K) ‖ K ‖ BE64(commit ts)
+ * ‖ BE32(seq)): the collection exists on the live node while any such row does, whatever its value; the value's
+ * length change (BE int64, after the head change for lists) is recorded so the declared length counts it.
+ */
+async function delta(c: CollectionCollector, type: CollectionType, prefix: string, key: Buffer, v: Buffer): Promise<Buffer> {
+  const p = lengthPrefixed(key, prefix.length);
+  const sentinel = `backup: malformed ${prefix.slice(0, prefix.indexOf('|', 1) + 1)} key`;
+  if (p === undefined || p.tail.length !== DELTA_SUFFIX) throw bad('REDIS_INVALID_KEY', sentinel, `meta delta key: ${show(key)}`, key);
+  const width = type === 'list' ? 16 : 8;
+  if (v.length !== width) throw bad('REDIS_INVALID_META', `backup: invalid ${prefix} value`, `length ${v.length} != ${width}`, key);
+  await c.add(type, p.userKey, REC.delta, p.tail, v.subarray(width - 8));
+  return p.userKey;
+}
+
+export const hashDelta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => delta(c, 'hash', '!hs|meta|d|', key, v);
+export const listDelta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => delta(c, 'list', '!lst|meta|d|', key, v);
+export const setDelta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => delta(c, 'set', '!st|meta|d|', key, v);
+export const zsetDelta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => delta(c, 'zset', '!zs|meta|d|', key, v);
+
 export const hashMeta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => countMeta(c, HASH, key, v);
 export const hashField = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => member(c, HASH, key, v, 'field');
 export const setMeta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => countMeta(c, SET, key, v);

@@ -18,8 +18,11 @@ export type CollectionType = 'hash' | 'list' | 'set' | 'zset' | 'stream';
 export const FLUSH_ORDER: readonly CollectionType[] = ['hash', 'list', 'set', 'zset', 'stream'];
 const DIRS: Readonly<Record<CollectionType, string>> = { hash: 'hashes', list: 'lists', set: 'sets', zset: 'zsets', stream: 'streams' };
 
-/** Record types, in the order they sort within one key (`present` marks a state with no element rows). */
-export const REC = { meta: 0, ttl: 1, present: 2, legacy: 3, element: 4 } as const;
+/**
+ * Record types, in the order they sort within one key (`present` marks a state with no element rows; `delta`
+ * carries one meta delta row's length change).
+ */
+export const REC = { meta: 0, ttl: 1, delta: 2, present: 3, legacy: 4, element: 5 } as const;
 
 export function keySegment(k: Uint8Array): Buffer {
   let zeros = 0;
@@ -72,7 +75,10 @@ interface KeyState {
   /** False while the key has only a parked TTL record: no state of this type, nothing to write. */
   hasRows: boolean;
   metaSeen: boolean;
+  deltaSeen: boolean;
   declared: bigint;
+  /** The length changes of the key's meta delta rows, summed. */
+  deltaSum: bigint;
   lastMs: bigint;
   lastSeq: bigint;
   inline: boolean;
@@ -200,9 +206,9 @@ export class CollectionCollector {
         const out = await open();
         await out.write(`${s.count === 0 ? '],' : '\n  ],'}\n  "expire_at_ms": ${ttl === null ? 'null' : ttl.toString()}\n}`);
       }
-      if (s.metaSeen && BigInt(s.count) !== s.declared) {
+      if ((s.metaSeen || s.deltaSeen) && BigInt(s.count) !== s.declared + s.deltaSum) {
         const observed = { hash: 'observed_fields', list: 'observed_items', set: 'observed_members', zset: 'observed_members', stream: 'observed_entries' }[type];
-        this.#ctx.warn(`redis_${type}_length_mismatch`, { user_key_len: s.userKey.length, declared_len: s.declared, [observed]: s.count, hint: 'declared length differs from the rows in the snapshot; the rows are dumped' });
+        this.#ctx.warn(`redis_${type}_length_mismatch`, { user_key_len: s.userKey.length, declared_len: s.declared + s.deltaSum, [observed]: s.count, hint: 'declared length differs from the rows in the snapshot; the rows are dumped' });
       }
       await sink?.close();
       sink = undefined;
@@ -219,7 +225,7 @@ export class CollectionCollector {
       if (seg === undefined || !seg.equals(recSeg)) {
         await finishKey();
         seg = Buffer.from(recSeg);
-        state = { userKey, hasRows: false, metaSeen: false, declared: 0n, lastMs: 0n, lastSeq: 0n, inline: false, inlineMs: 0n, ttlRow: undefined, count: 0 };
+        state = { userKey, hasRows: false, metaSeen: false, deltaSeen: false, declared: 0n, deltaSum: 0n, lastMs: 0n, lastSeq: 0n, inline: false, inlineMs: 0n, ttlRow: undefined, count: 0 };
       }
       const s = state as KeyState;
       if (kind !== REC.ttl) s.hasRows = true;
@@ -236,6 +242,11 @@ export class CollectionCollector {
       }
       if (kind === REC.ttl) {
         s.ttlRow = value.readBigUInt64BE(0);
+        continue;
+      }
+      if (kind === REC.delta) {
+        s.deltaSeen = true;
+        s.deltaSum += value.readBigInt64BE(0);
         continue;
       }
       if (kind === REC.present) continue;

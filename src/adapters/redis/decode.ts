@@ -5,8 +5,10 @@
 // streams) go through external sorters and are written at the end (collections.ts). `!redis|ttl|` rows are
 // matched with the key types by a merge join once all rows are in: string/HLL TTLs become sidecar lines, hash
 // and list TTLs join their documents, TTLs of keys with no type yet are offered to the sets, sorted sets and
-// streams of that key. SHA-fallback names go to KEYMAP.jsonl. Derived and transactional rows (meta deltas,
-// list claims, the score index) are read past.
+// streams of that key. SHA-fallback names go to KEYMAP.jsonl. Meta delta rows keep a hash, list, set or sorted
+// set alive on the live node even when they sum to an empty collection, so with resolved versions they make the
+// key's (possibly empty) document; with every version (the reference) they are read past, like the other derived
+// and transactional rows (list claims, the score index, `!redis|txn-wide-*`).
 
 import { DataError } from '../../errors.ts';
 import { goEncodeLine } from '../../json/go-json.ts';
@@ -16,7 +18,7 @@ import type { ExternalSorter, SortRecord } from '../../sort/external-sort.ts';
 import type { FileSink } from '../../tree/writer.ts';
 import type { AdapterDecoder, DecodeContext } from '../adapter.ts';
 import { HLL_VERSION, InlineValueError, STRING_VERSION, clampMs, parseInlineValue } from './inline-value.ts';
-import { hashField, hashMeta, listItem, listMeta, setMember, setMeta, streamEntry, streamMeta, zsetLegacyBlob, zsetMember, zsetMeta } from './collection-rows.ts';
+import { hashDelta, hashField, hashMeta, listDelta, listItem, listMeta, setDelta, setMember, setMeta, streamEntry, streamMeta, zsetDelta, zsetLegacyBlob, zsetMember, zsetMeta } from './collection-rows.ts';
 import { CollectionCollector, REC } from './collections.ts';
 import { HLL_PREFIX, KIND, STRING_PREFIX, TTL_PREFIX } from './keys.ts';
 
@@ -80,6 +82,18 @@ export class RedisDecoder implements AdapterDecoder {
         return this.#registerCollection(KIND_CODE.list, await listMeta(c, k, v));
       case KIND.listItem:
         return this.#registerCollection(KIND_CODE.list, await listItem(c, k, v));
+      case KIND.hashDelta:
+        if (this.#ctx.switches.resolvedVersions) return this.#registerCollection(KIND_CODE.hash, await hashDelta(c, k, v));
+        return;
+      case KIND.listDelta:
+        if (this.#ctx.switches.resolvedVersions) return this.#registerCollection(KIND_CODE.list, await listDelta(c, k, v));
+        return;
+      case KIND.setDelta:
+        if (this.#ctx.switches.resolvedVersions) await setDelta(c, k, v);
+        return;
+      case KIND.zsetDelta:
+        if (this.#ctx.switches.resolvedVersions) await zsetDelta(c, k, v);
+        return;
       case KIND.setMeta:
         await setMeta(c, k, v);
         return;
