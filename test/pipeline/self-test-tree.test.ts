@@ -2,8 +2,10 @@
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { test } from 'node:test';
+import { join } from 'node:path';
+import { ALL_ADAPTERS } from '../../src/adapters/registry.ts';
 import { MISMATCH_LIMIT, SelfTestTree } from '../../src/pipeline/self-test-tree.ts';
-import { tempDir } from '../helpers/adapter-harness.ts';
+import { decodeWith, encodeWith, tempDir } from '../helpers/adapter-harness.ts';
 
 async function inputTree(files: Record<string, string>): Promise<string> {
   const root = await tempDir();
@@ -72,4 +74,62 @@ test('more than the limit: the smallest lines, then the truncation line, and lat
   assert.equal(lines.length, MISMATCH_LIMIT + 1);
   assert.equal(lines[0], 'redis/k000 (missing in scratch)');
   assert.equal(lines[MISMATCH_LIMIT], `... (truncated; first ${MISMATCH_LIMIT} paths shown)`);
+});
+
+test('KEYMAP.jsonl records compare as sets: any order and repetition match, other records differ', async () => {
+  const a = '{"encoded":"a","original":"YQ","kind":"k"}';
+  const b = '{"encoded":"b","original":"Yg","kind":"k"}';
+  const c = '{"encoded":"c","original":"Yw","kind":"k"}';
+  const input = await inputTree({
+    's3/b1/KEYMAP.jsonl': `${a}\n${b}\n`,
+    's3/b2/KEYMAP.jsonl': `${a}\n${b}\n`,
+    's3/b3/KEYMAP.jsonl': `${a}\n${b}\n`,
+    's3/b4/KEYMAP.jsonl': `${a}\n${b}\n`,
+    's3/b5/NOTKEYMAP.jsonl': `${a}\n${b}\n`,
+    'redis/db_0/KEYMAP.jsonl': `${b}\n${a}\n${b}\n`,
+  });
+  const tree = new SelfTestTree(input, ['redis', 's3'], { scratchDir: await tempDir(), memoryBudget: 1 << 20 });
+  await tree.writeFile('s3/b1/KEYMAP.jsonl', `${b}\n${a}\n`);
+  const split = await tree.create('s3/b2/KEYMAP.jsonl');
+  await split.write(`${b}\n${a.slice(0, 7)}`);
+  split.writeNow(`${a.slice(7)}\n`);
+  await split.close();
+  await tree.writeFile('s3/b3/KEYMAP.jsonl', `${a}\n${c}\n`);
+  await tree.writeFile('s3/b4/KEYMAP.jsonl', `${a}\n`);
+  await tree.writeFile('s3/b5/NOTKEYMAP.jsonl', `${b}\n${a}\n`);
+  await tree.writeFile('s3/b6/KEYMAP.jsonl', `${a}\n`);
+  await tree.writeFile('redis/db_0/KEYMAP.jsonl', `${a}\n${b}\n`);
+  const text = await tree.mismatches();
+  await tree.dispose();
+  assert.equal(
+    text,
+    ['s3/b3/KEYMAP.jsonl (records differ)', 's3/b4/KEYMAP.jsonl (records differ)', 's3/b5/NOTKEYMAP.jsonl (bytes differ)', 's3/b6/KEYMAP.jsonl (missing in input)', ''].join('\n'),
+  );
+});
+
+// A tree the reference decoder wrote with --rename-collisions, two renamed objects in bucket "logs", whose KEYMAP
+// records came out in the other order than ours (Go map order; see test/fixtures/README.md).
+const KEYMAP_ORDER = new URL('../fixtures/keymap-order/', import.meta.url).pathname;
+
+test('the self-test accepts a reference tree whose KEYMAP records are in another order, and still fails on a real difference', async () => {
+  const tree = join(KEYMAP_ORDER, 'tree');
+  const keymap = await fsp.readFile(join(tree, 's3/logs/KEYMAP.jsonl'), 'utf8');
+  const { tree: ours } = await decodeWith(ALL_ADAPTERS, await fsp.readFile(join(KEYMAP_ORDER, 's3.fsm')), { switches: { renameCollisions: true } });
+  const ourKeymap = await fsp.readFile(join(ours, 's3/logs/KEYMAP.jsonl'), 'utf8');
+  assert.notEqual(keymap, ourKeymap, 'the fixture keeps its records in an order our decoder does not write');
+  assert.deepEqual(keymap.split('\n').sort(), ourKeymap.split('\n').sort());
+
+  const { fsm, result } = await encodeWith(ALL_ADAPTERS, tree, { selfTest: true });
+  assert.equal(result.selfTest.mismatchText, '');
+  assert.ok(result.selfTest.matched);
+  assert.ok(fsm.equals(await fsp.readFile(join(KEYMAP_ORDER, 's3.fsm'))), "the reference encoder's bytes");
+
+  // A real difference: the input holds a record the snapshot does not give back (the encoder ignores the extra
+  // field, so the decoded record lacks it).
+  const copy = join(await tempDir(), 'tree');
+  await fsp.cp(tree, copy, { recursive: true });
+  await fsp.writeFile(join(copy, 's3/photos/KEYMAP.jsonl'), '{"encoded":"dir.elastickv-leaf-data","original":"ZGly","kind":"s3-leaf-data","note":1}\n');
+  const bad = await encodeWith(ALL_ADAPTERS, copy, { selfTest: true });
+  assert.equal(bad.result.selfTest.matched, false);
+  assert.equal(bad.result.selfTest.mismatchText, 's3/photos/KEYMAP.jsonl (records differ)\n');
 });
