@@ -26,6 +26,12 @@ export interface RouteSpec {
   readonly kind: string;
 }
 
+/**
+ * What decode does with records already expired at the snapshot's own time (a Redis key whose TTL has passed, an
+ * SQS message past its queue's retention): `keep` writes them like the reference, `skip` leaves them out.
+ */
+export type ExpiredPolicy = 'keep' | 'skip';
+
 /** Decode-side switches (the decode CLI's flags). */
 export interface DecodeSwitches {
   readonly includeIncompleteUploads: boolean;
@@ -44,6 +50,7 @@ export interface DecodeSwitches {
    * alive by meta delta rows alone). False reproduces the reference (`--versions all`).
    */
   readonly resolvedVersions: boolean;
+  readonly expired: ExpiredPolicy;
 }
 
 /** Decode switches when none are given: the reference decoder's defaults. */
@@ -57,6 +64,7 @@ export const DEFAULT_DECODE_SWITCHES: DecodeSwitches = {
   dynamodbBundleBytes: 64 * 1024 * 1024,
   redisDbIndex: 0,
   resolvedVersions: true,
+  expired: 'keep',
 };
 
 /** Producer-mode facts read from MANIFEST.json that decide how a tree must be encoded. */
@@ -82,6 +90,13 @@ export interface DecodeContext {
   readonly warn: WarnSink;
   /** True when a record filter runs: rows a kept record refers to may have been left out. */
   readonly filtered: boolean;
+  /**
+   * The snapshot's own time in Unix milliseconds: the runtime header's HLC ceiling, else the physical part of
+   * last_commit_ts (0 when neither is known). Expiries are judged against it.
+   */
+  readonly snapshotTimeMs: bigint;
+  /** Counts one record left out because it had expired (only with `switches.expired === 'skip'`). */
+  expiredSkipped(): void;
   /** Bytes this adapter may hold in memory for regrouping before it must spill to scratchDir. */
   readonly memoryBudget: number;
   /** A new external sorter spilling into this adapter's scratch directory. */

@@ -85,6 +85,8 @@ export interface DecodeCounters {
   operational: bigint;
   /** Live adapter rows left out by the filter (not counted under their adapter). */
   filtered: bigint;
+  /** Records left out because they had expired at the snapshot's time (switches.expired 'skip'). */
+  expired: bigint;
 }
 
 /** What a decode read and wrote: the snapshot header and container, row counters and the MANIFEST.json written. */
@@ -98,7 +100,7 @@ export interface DecodeResult {
 }
 
 export function emptyCounters(): DecodeCounters {
-  return { total: 0n, tombstone: 0n, dynamodb: 0n, s3: 0n, redis: 0n, sqs: 0n, internal: 0n, unknown: 0n, superseded: 0n, operational: 0n, filtered: 0n };
+  return { total: 0n, tombstone: 0n, dynamodb: 0n, s3: 0n, redis: 0n, sqs: 0n, internal: 0n, unknown: 0n, superseded: 0n, operational: 0n, filtered: 0n, expired: 0n };
 }
 
 /** Decodes `input` into a new dump tree at `output`. */
@@ -146,40 +148,17 @@ export async function decodeInto(opts: Omit<DecodeSnapshotOptions, 'output'>, tr
 }
 
 async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: TreeWriter, scratch: string, totalBytes: number): Promise<DecodeResult> {
-  const switches: DecodeSwitches = { ...DEFAULT_DECODE_SWITCHES, ...opts.switches, resolvedVersions: (opts.versions ?? 'latest') === 'latest' };
+  const versionPolicy = opts.versions ?? 'latest';
+  const switches: DecodeSwitches = { ...DEFAULT_DECODE_SWITCHES, ...opts.switches, resolvedVersions: versionPolicy === 'latest' };
+  if (switches.expired === 'skip' && versionPolicy === 'all') {
+    throw new UserError('DECODE_OPTIONS_INVALID', 'skipping expired records needs the newest version of each key (versions latest), not every version');
+  }
   const warn: WarnSink = opts.warn ?? (() => undefined);
   const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   const adapters = opts.adapters ?? ALL_ADAPTERS;
   const selected = new Set(opts.selected ?? adapters.map((a) => a.name));
   const perAdapterBudget = Math.max(4096, Math.floor(budget / Math.max(1, selected.size)));
-  const decoders = new Map<AdapterName, AdapterDecoder>();
-  for (const name of DECODE_ORDER) {
-    const adapter = adapters.find((a) => a.name === name);
-    if (adapter === undefined || !selected.has(name)) continue;
-    const scratchDir = join(scratch, name);
-    await fsp.mkdir(scratchDir, { recursive: true });
-    let sorters = 0;
-    decoders.set(
-      name,
-      adapter.createDecoder({
-        tree,
-        scratchDir,
-        switches,
-        warn,
-        filtered: opts.filter !== undefined,
-        memoryBudget: perAdapterBudget,
-        newSorter: () => new ExternalSorter({ scratchDir: join(scratchDir, `sort-${sorters++}`), memoryBudget: perAdapterBudget }),
-      }),
-    );
-  }
-
-  const dispatcher = new Dispatcher(adapters);
-  const filter = opts.filter;
-  const vocab = new Map(adapters.map((a) => [a.name, a.filter]));
-  const versions = new VersionResolver(opts.versions ?? 'latest');
   const counters = emptyCounters();
-  const operational: Record<string, bigint> = {};
-  let registryRows = 0;
   let entries = 0;
   let lastReport = 0;
   const reader = new SnapshotReader(createReadStream(opts.input, { highWaterMark: 1024 * 1024 }), {
@@ -192,6 +171,41 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: Tree
     },
   });
   const header = await reader.header();
+  const snapshotTimeMs = snapshotTime(header);
+  const expired = new Map<AdapterName, bigint>();
+  const decoders = new Map<AdapterName, AdapterDecoder>();
+  for (const name of DECODE_ORDER) {
+    const adapter = adapters.find((a) => a.name === name);
+    if (adapter === undefined || !selected.has(name)) continue;
+    const scratchDir = join(scratch, name);
+    await fsp.mkdir(scratchDir, { recursive: true });
+    let sorters = 0;
+    expired.set(name, 0n);
+    decoders.set(
+      name,
+      adapter.createDecoder({
+        tree,
+        scratchDir,
+        switches,
+        warn,
+        filtered: opts.filter !== undefined,
+        snapshotTimeMs,
+        expiredSkipped: () => {
+          expired.set(name, (expired.get(name) ?? 0n) + 1n);
+          counters.expired++;
+        },
+        memoryBudget: perAdapterBudget,
+        newSorter: () => new ExternalSorter({ scratchDir: join(scratchDir, `sort-${sorters++}`), memoryBudget: perAdapterBudget }),
+      }),
+    );
+  }
+
+  const dispatcher = new Dispatcher(adapters);
+  const filter = opts.filter;
+  const vocab = new Map(adapters.map((a) => [a.name, a.filter]));
+  const versions = new VersionResolver(versionPolicy);
+  const operational: Record<string, bigint> = {};
+  let registryRows = 0;
   for await (const batch of reader.batches()) {
     for (const rec of batch) {
       if (rec.type === 'operational') {
@@ -248,8 +262,15 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: Tree
     dynamodbBundleBytes: BigInt(switches.dynamodbBundleBytes),
     ...sourceSnapshotFacts(header, container, operational, registryRows),
     ...(filter !== undefined ? { filter: filter.description } : {}),
+    ...(switches.expired === 'skip' ? { skipExpired: { snapshot_time_ms: snapshotTimeMs, records: Object.fromEntries(expired) } } : {}),
   });
   return { header, container, counters, manifest, operational };
+}
+
+/** The snapshot's own time in Unix ms: the runtime header's HLC ceiling, else last_commit_ts's physical part. */
+export function snapshotTime(header: SnapshotHeader): bigint {
+  const ceiling = header.runtime?.ceilingMs ?? 0n;
+  return ceiling !== 0n ? ceiling : header.lastCommitTs >> 16n;
 }
 
 /** The manifest extension describing a live node's snapshot; absent for a plain native payload. */

@@ -80,6 +80,11 @@ export interface Manifest {
    * tree holds part of the snapshot; encode refuses it unless told `--allow-partial`.
    */
   readonly filter?: ManifestFilter;
+  /**
+   * Extension, written only by `decode --skip-expired`: the snapshot time expiries were judged against and how
+   * many records each adapter left out.
+   */
+  readonly skipExpired?: GoStruct;
 }
 
 export interface ManifestFilter {
@@ -100,6 +105,7 @@ export interface Phase0Params {
   readonly sourceSnapshot?: GoStruct;
   readonly dynamodbBundleBytes?: bigint;
   readonly filter?: ManifestFilter;
+  readonly skipExpired?: GoStruct;
 }
 
 /** The manifest the decode command writes (NewPhase0SnapshotManifest + emitManifest). */
@@ -128,6 +134,7 @@ export function phase0Manifest(p: Phase0Params): Manifest {
   return {
     ...m,
     ...(p.sourceSnapshot !== undefined ? { sourceSnapshot: p.sourceSnapshot } : {}),
+    ...(p.skipExpired !== undefined ? { skipExpired: p.skipExpired } : {}),
     ...(p.dynamodbLayout === 'jsonl' && p.dynamodbBundleBytes !== undefined ? { dynamodbBundleBytes: p.dynamodbBundleBytes } : {}),
     ...(p.filter !== undefined ? { filter: p.filter } : {}),
   };
@@ -184,6 +191,7 @@ function manifestToGo(m: Manifest): GoStruct {
     dynamodb_bundle_bytes: m.dynamodbBundleBytes,
     source_snapshot: m.sourceSnapshot,
     filter: m.filter === undefined ? undefined : { include: m.filter.include, exclude: m.filter.exclude },
+    skip_expired: m.skipExpired,
   };
 }
 

@@ -57,18 +57,22 @@ if (missing !== undefined) {
 
 for (const c of missing === undefined ? cases : []) {
   for (const fsm of c.fsms) {
-    test(`live case ${c.name}/${fsm.split('/').pop()}: every record matches what the node served`, async () => {
-      const dir = await tempDir('ekv-live-');
-      const tree = join(dir, 'tree');
-      const dec = await runCli('elastickv-snapshot', ['decode', '--input', fsm, '--output', tree, '--rename-collisions', '--quiet']);
-      assert.equal(dec.code, 0, dec.stderr);
-      const { lines, summary } = compareWithLive(tree, c.readback);
-      assert.deepEqual(lines.filter((l) => !l.startsWith('EXPIRED-IN-TREE')), [], `tree ${tree} against ${c.readback}`);
-      const matched = Object.values(summary).reduce((n, s) => n + (s.MATCH ?? 0), 0);
-      assert.ok(matched > 0, `no record matched: ${JSON.stringify(summary)}`);
+    for (const skipExpired of [false, true]) {
+      const mode = skipExpired ? ' with --skip-expired' : '';
+      test(`live case ${c.name}/${fsm.split('/').pop()}${mode}: every record matches what the node served`, async () => {
+        const dir = await tempDir('ekv-live-');
+        const tree = join(dir, 'tree');
+        const args = ['decode', '--input', fsm, '--output', tree, '--rename-collisions', '--quiet', ...(skipExpired ? ['--skip-expired'] : [])];
+        const dec = await runCli('elastickv-snapshot', args);
+        assert.equal(dec.code, 0, dec.stderr);
+        const { lines, summary } = compareWithLive(tree, c.readback);
+        assert.deepEqual(skipExpired ? lines : lines.filter((l) => !l.startsWith('EXPIRED-IN-TREE')), [], `tree ${tree} against ${c.readback}`);
+        const matched = Object.values(summary).reduce((n, s) => n + (s.MATCH ?? 0), 0);
+        assert.ok(matched > 0, `no record matched: ${JSON.stringify(summary)}`);
 
-      const enc = await runCli('elastickv-snapshot', ['encode', '--input', tree, '--output', join(dir, 'again.fsm'), '--self-test', '--quiet']);
-      assert.equal(enc.code, 0, enc.stderr);
-    });
+        const enc = await runCli('elastickv-snapshot', ['encode', '--input', tree, '--output', join(dir, 'again.fsm'), '--self-test', '--quiet']);
+        assert.equal(enc.code, 0, enc.stderr);
+      });
+    }
   }
 }

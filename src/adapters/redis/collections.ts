@@ -85,6 +85,8 @@ interface KeyState {
   inlineMs: bigint;
   ttlRow: bigint | undefined;
   count: number;
+  /** Decided at the first element or at the end of the key (its meta and TTL records sort first). */
+  expired: boolean | undefined;
 }
 
 function ttlOf(s: KeyState): bigint | null {
@@ -153,9 +155,21 @@ export class CollectionCollector {
       if (type !== 'stream') await sink.write(`{\n  "format_version": 1,\n  "${type === 'hash' ? 'fields' : type === 'list' ? 'items' : 'members'}": [`);
       return sink;
     };
+    /** With `expired: 'skip'`, a key whose TTL has passed at the snapshot's time is left out (the node: !ttl.After(now)). */
+    const skipped = (s: KeyState): boolean => {
+      if (s.expired === undefined) {
+        const ttl = ttlOf(s);
+        s.expired = this.#ctx.switches.expired === 'skip' && ttl !== null && ttl <= this.#ctx.snapshotTimeMs;
+      }
+      return s.expired;
+    };
     const element = async (rendered: string): Promise<void> => {
-      const out = await open();
       const s = state as KeyState;
+      if (skipped(s)) {
+        s.count++;
+        return;
+      }
+      const out = await open();
       await out.write(type === 'stream' ? rendered : `${s.count === 0 ? '\n' : ',\n'}${rendered}`);
       s.count++;
     };
@@ -187,6 +201,13 @@ export class CollectionCollector {
       }
       if (s.ttlRow !== undefined && type !== 'hash' && type !== 'list') this.claimed++;
       await emitPending();
+      if (skipped(s) && (type !== 'stream' || s.metaSeen)) {
+        this.#ctx.expiredSkipped();
+        state = undefined;
+        legacy = [];
+        sawWide = false;
+        return;
+      }
       if (type === 'zset' && !sawWide) {
         const byMember = new Map<string, { member: Buffer; score: Buffer }>();
         for (const e of legacy) byMember.set(e.member.toString('latin1'), e);
@@ -225,7 +246,7 @@ export class CollectionCollector {
       if (seg === undefined || !seg.equals(recSeg)) {
         await finishKey();
         seg = Buffer.from(recSeg);
-        state = { userKey, hasRows: false, metaSeen: false, deltaSeen: false, declared: 0n, deltaSum: 0n, lastMs: 0n, lastSeq: 0n, inline: false, inlineMs: 0n, ttlRow: undefined, count: 0 };
+        state = { userKey, hasRows: false, metaSeen: false, deltaSeen: false, declared: 0n, deltaSum: 0n, lastMs: 0n, lastSeq: 0n, inline: false, inlineMs: 0n, ttlRow: undefined, count: 0, expired: undefined };
       }
       const s = state as KeyState;
       if (kind !== REC.ttl) s.hasRows = true;

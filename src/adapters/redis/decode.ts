@@ -61,6 +61,12 @@ export class RedisDecoder implements AdapterDecoder {
   #lastRegistered: { code: number; key: Buffer } | undefined;
   #pendingKeys = 0;
   readonly #ttlSinks = new Map<ScalarKind, FileSink>();
+  /**
+   * With `expired: 'skip'`, legacy (headerless) strings and HLLs wait here, keyed `K ‖ kind`, until the
+   * `!redis|ttl|` rows after them have said whether they had expired; `#expiredLegacy` holds those that had.
+   */
+  #deferred: ExternalSorter | undefined;
+  #expiredLegacy: ExternalSorter | undefined;
 
   constructor(ctx: DecodeContext) {
     this.#ctx = ctx;
@@ -143,6 +149,11 @@ export class RedisDecoder implements AdapterDecoder {
     return seg;
   }
 
+  /** True when the expiry has passed at the snapshot's time and expired records are to be left out (the node: !ttl.After(now)). */
+  #skipExpired(ms: bigint): boolean {
+    return this.#ctx.switches.expired === 'skip' && ms !== 0n && ms <= this.#ctx.snapshotTimeMs;
+  }
+
   async #scalar(kind: ScalarKind, k: Buffer, v: Buffer): Promise<void> {
     const fam = FAMILIES[kind];
     let parsed;
@@ -152,12 +163,43 @@ export class RedisDecoder implements AdapterDecoder {
       if (err instanceof InlineValueError) throw new DataError('REDIS_INVALID_VALUE', `${fam.invalid}: ${err.message}`, { key: Buffer.concat([Buffer.from(fam.prefix), k]) });
       throw err;
     }
-    const seg = await this.#name(k);
-    await this.#ctx.tree.writeFile(`${this.#db}/${fam.dir}/${seg}.bin`, parsed.body);
     this.#types ??= this.#ctx.newSorter();
     this.#lastRegistered = undefined;
     await this.#types.add(Buffer.from(k), Buffer.from([KIND_CODE[kind], parsed.inline ? 1 : 0]));
+    if (parsed.inline && this.#skipExpired(parsed.expireAtMs)) {
+      this.#ctx.expiredSkipped();
+      return;
+    }
+    if (!parsed.inline && this.#ctx.switches.expired === 'skip') {
+      this.#deferred ??= this.#ctx.newSorter();
+      await this.#deferred.add(Buffer.concat([k, Buffer.from([KIND_CODE[kind]])]), parsed.body);
+      return;
+    }
+    await this.#writeScalar(kind, k, parsed.body);
     if (parsed.expireAtMs !== 0n) await this.#appendTtl(kind, k, parsed.expireAtMs);
+  }
+
+  async #writeScalar(kind: ScalarKind, k: Buffer, body: Uint8Array): Promise<void> {
+    const seg = await this.#name(k);
+    await this.#ctx.tree.writeFile(`${this.#db}/${FAMILIES[kind].dir}/${seg}.bin`, body);
+  }
+
+  /** The deferred legacy strings and HLLs whose TTL row had not expired them (merge join, both keyed `K ‖ kind`). */
+  async #writeDeferred(): Promise<void> {
+    const deferred = this.#deferred;
+    if (deferred === undefined) return;
+    const expiredIt = (this.#expiredLegacy?.sorted() ?? emptyRecords())[Symbol.asyncIterator]();
+    let e = await expiredIt.next();
+    for await (const { key, value } of deferred.sorted()) {
+      while (!e.done && Buffer.compare(e.value.key, key) < 0) e = await expiredIt.next();
+      if (!e.done && Buffer.compare(e.value.key, key) === 0) {
+        this.#ctx.expiredSkipped();
+        continue;
+      }
+      const k = Buffer.from(key.subarray(0, key.length - 1));
+      await this.#writeScalar(CODE_KIND[key[key.length - 1] as number] as ScalarKind, k, value);
+    }
+    while (!e.done) e = await expiredIt.next();
   }
 
   async #appendTtl(kind: ScalarKind, k: Buffer, ms: bigint): Promise<void> {
@@ -211,6 +253,9 @@ export class RedisDecoder implements AdapterDecoder {
       if (current !== undefined) {
         if (current.kind === KIND_CODE.hash || current.kind === KIND_CODE.list) {
           await this.#collections.add(current.kind === KIND_CODE.hash ? 'hash' : 'list', k, REC.ttl, Buffer.alloc(0), ms);
+        } else if (!current.inline && this.#skipExpired(ms.readBigUInt64BE(0))) {
+          this.#expiredLegacy ??= this.#ctx.newSorter();
+          await this.#expiredLegacy.add(Buffer.concat([k, Buffer.from([current.kind])]), Buffer.alloc(0));
         } else if (!current.inline) {
           await lines.add(Buffer.concat([Buffer.from([current.kind]), Buffer.from(value).subarray(0, 8)]), Buffer.concat([ms, k]));
         }
@@ -234,6 +279,7 @@ export class RedisDecoder implements AdapterDecoder {
     const errors: unknown[] = [];
     try {
       if (!this.#ttlsResolved) await this.#resolveTtls();
+      await this.#writeDeferred();
       await this.#collections.flush(this.#db, (k) => this.#name(k));
     } catch (err) {
       errors.push(err);

@@ -6,7 +6,8 @@
 // goes through an external sorter keyed by queue and send order, and is filtered when the queue is known.
 // With --include-sqs-side-records, the derived rows are written to `_internals/side_records.jsonl` in
 // snapshot order (`<b64 queue>.orphan/` when the queue has no config). Queues without a config row are
-// reported and their messages dropped, as in the reference.
+// reported and their messages dropped, as in the reference. With `expired: 'skip'`, messages past their queue's
+// retention period at the snapshot's time are left out and counted.
 
 import { DataError } from '../../errors.ts';
 import { goEncodeLine } from '../../json/go-json.ts';
@@ -201,6 +202,10 @@ export class SqsDecoder implements AdapterDecoder {
           dropped++;
           continue;
         }
+        if (this.#pastRetention(current.config, key)) {
+          this.#ctx.expiredSkipped();
+          continue;
+        }
         sink ??= await this.#ctx.tree.create(`${this.#queueDir(current)}/messages.jsonl`);
         await sink.write(value.subarray(8));
       }
@@ -208,6 +213,18 @@ export class SqsDecoder implements AdapterDecoder {
     } finally {
       if (sink !== undefined) await sink.close();
     }
+  }
+
+  /**
+   * With `expired: 'skip'`: the message was sent longer ago than its queue's retention period at the snapshot's
+   * time, so the node would not deliver it (adapter/sqs_messages.go handleRetentionExpiry: now - sent > retention).
+   */
+  #pastRetention(config: QueueConfig, sortKey: Uint8Array): boolean {
+    if (this.#ctx.switches.expired !== 'skip' || config.messageRetentionSeconds <= 0n) return false;
+    const k = asBuffer(sortKey);
+    const at = k.indexOf(0x00) + 1;
+    const sent = BigInt.asIntN(64, k.readBigUInt64BE(at) - (1n << 63n));
+    return this.#ctx.snapshotTimeMs - sent > config.messageRetentionSeconds * 1000n;
   }
 
   async #writeSideRecords(): Promise<void> {

@@ -23,6 +23,7 @@ export const DECODE_FLAGS: FlagSpecs = {
   'preserve-sqs-visibility': { type: 'bool', help: 'SQS: keep visibility deadlines and receive state instead of zeroing them' },
   'include-sqs-side-records': { type: 'bool', help: 'SQS: also dump internal side records under _internals/' },
   'rename-collisions': { type: 'bool', help: 'S3: rename objects whose key ends in the reserved .elastickv-meta.json suffix' },
+  'skip-expired': { type: 'bool', help: 'extension: leave out records already expired at the snapshot\'s own time (Redis keys whose TTL has passed, SQS messages past their queue\'s retention); counted in the summary and MANIFEST.json' },
   versions: { type: 'string', value: 'POLICY', default: 'latest', help: 'extension: latest (newest version per key; tombstones hide keys) or all (every live version, as the reference decoder)' },
   'memory-budget': { type: 'string', value: 'SIZE', default: '256M', help: 'extension: memory for regrouping records before spilling to disk' },
   'scratch-root': { type: 'string', value: 'DIR', help: 'extension: directory for spill files (default: next to --output)' },
@@ -53,6 +54,7 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
   if (mode !== '' && mode !== 'per-item' && mode !== 'jsonl') throw new UserError('FLAG_INVALID', `${mode}: invalid --dynamodb-bundle-mode`);
   const versions = flagString(flags, 'versions');
   if (versions !== 'latest' && versions !== 'all') throw new UserError('FLAG_INVALID', `--versions must be latest or all, not ${JSON.stringify(versions)}`);
+  if (versions === 'all' && flagBool(flags, 'skip-expired')) throw new UserError('FLAG_INVALID', '--skip-expired needs --versions latest (the newest version of each key)');
   const scratchRoot = flagString(flags, 'scratch-root');
   const filter = filterFromFlags(flags, adapters);
   const progress = startProgress(io, flagBool(flags, 'quiet'), 'decode');
@@ -78,6 +80,7 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
         renameCollisions: flagBool(flags, 'rename-collisions'),
         dynamodbBundleMode: mode === 'jsonl' ? 'jsonl' : 'per-item',
         dynamodbBundleBytes: parseSize('dynamodb-bundle-size', flagString(flags, 'dynamodb-bundle-size')),
+        expired: flagBool(flags, 'skip-expired') ? 'skip' : 'keep',
       },
       warn: (event, fields) => {
         const n = (warnings.get(event) ?? 0) + 1;
@@ -104,6 +107,7 @@ export function summarizeCounters(c: DecodeCounters): string {
   if (c.filtered > 0n) parts.push(`filtered=${c.filtered}`);
   if (c.superseded > 0n) parts.push(`superseded=${c.superseded}`);
   if (c.operational > 0n) parts.push(`operational=${c.operational}`);
+  if (c.expired > 0n) parts.push(`expired_skipped=${c.expired}`);
   return parts.join(' ');
 }
 
