@@ -56,6 +56,7 @@ export {
   type DecodeSwitches,
   type EncodeContext,
   type EncodeSwitches,
+  type ExpiredPolicy,
   type RouteSpec,
   type WarnSink,
 } from './adapters/adapter.ts';
