@@ -7,6 +7,8 @@ import { PACKAGE_VERSION } from '../version.ts';
 import { decodeCommand, decodeHelp } from './commands/decode.ts';
 import { encodeCommand, encodeHelp } from './commands/encode.ts';
 import { inspectCommand, inspectHelp } from './commands/inspect.ts';
+import { prepareRestoreCommand, prepareRestoreHelp } from './commands/prepare-restore.ts';
+import { restoreCommand, restoreHelp } from './commands/restore.ts';
 import { verifyCommand, verifyHelp } from './commands/verify.ts';
 import { processIO, type CliIO } from './io.ts';
 import { removeTrackedTemps } from '../tree/temp-paths.ts';
@@ -18,19 +20,22 @@ const SUBCOMMANDS: Readonly<Record<string, { run: Command; help: (prog: string) 
   encode: { run: encodeCommand, help: encodeHelp, summary: 'dump tree -> .fsm snapshot (with --self-test)' },
   inspect: { run: inspectCommand, help: inspectHelp, summary: 'summarise a snapshot without decoding it' },
   verify: { run: verifyCommand, help: verifyHelp, summary: 'check a dump tree against CHECKSUMS, or a .fsm against its sidecar' },
+  'prepare-restore': { run: prepareRestoreCommand, help: prepareRestoreHelp, summary: 'encoded .fsm -> fresh raft data directory a stopped node boots from' },
+  restore: { run: restoreCommand, help: restoreHelp, summary: 'dump tree or encoded .fsm -> raft data directory, in one step' },
 };
 
 function topHelp(prog: string): string {
-  const rows = Object.entries(SUBCOMMANDS).map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`);
+  const rows = Object.entries(SUBCOMMANDS).map(([name, c]) => `  ${name.padEnd(17)}${c.summary}`);
   return `elastickv-snapshot ${PACKAGE_VERSION}: take elastickv snapshots apart and put them back together.
 
 Usage: ${prog} <command> [flags]
 
 Commands:
 ${rows.join('\n')}
-  help      show help for a command: ${prog} help decode
+  help             show help for a command: ${prog} help decode
 
-Drop-in replacements for the reference tools: elastickv-snapshot-decode, elastickv-snapshot-encode.
+Drop-in replacements for the reference tools: elastickv-snapshot-decode, elastickv-snapshot-encode,
+elastickv-snapshot-prepare-restore.
 Exit codes: 0 success, 1 usage or environment error, 2 data-correctness error.
 `;
 }
@@ -44,6 +49,7 @@ export async function run(tool: string, args: readonly string[], io: CliIO = pro
   try {
     if (tool === 'elastickv-snapshot-decode') return await decodeCommand(args, io, tool, adapters);
     if (tool === 'elastickv-snapshot-encode') return await encodeCommand(args, io, tool, adapters);
+    if (tool === 'elastickv-snapshot-prepare-restore') return await prepareRestoreCommand(args, io, tool, adapters);
     const [sub, ...rest] = args;
     if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h' || sub === '-help') {
       const target = sub === 'help' ? rest[0] : undefined;
