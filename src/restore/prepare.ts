@@ -40,6 +40,8 @@ export interface PrepareRestoreOptions extends ClusterChecks {
   readonly term: bigint;
   /** `id=addr,id=addr`. */
   readonly peers: string;
+  /** Called after every check passed, before the payload is copied (tests change the input here). */
+  readonly afterValidate?: () => Promise<void>;
 }
 
 export interface PrepareRestoreResult {
@@ -146,6 +148,7 @@ export async function prepareRestore(o: PrepareRestoreOptions): Promise<PrepareR
   checkEncodeInfo(info, payload.sha256, o.input, o);
   const peers = parsePeers(o.peers);
   const ceilingMs = hlcCeilingMs(payload.lastCommitTs);
+  await o.afterValidate?.();
 
   const dest = goCleanPath(o.dataDir);
   if (await exists(dest)) throw new UserError('RESTORE_DESTINATION_EXISTS', 'etcd external snapshot restore: destination already exists', { path: dest });

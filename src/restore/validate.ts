@@ -99,7 +99,7 @@ export async function validatePayload(path: string): Promise<PayloadFacts> {
     try {
       header = await reader.header();
     } catch (err) {
-      if (isEkvError(err) && (err.code === 'SNAPSHOT_RUNTIME_HEADER_UNKNOWN' || err.code === 'SNAPSHOT_RUNTIME_HEADER_INVALID')) throw badMagic(path, err.context.offset);
+      if (isEkvError(err) && (err.code === 'SNAPSHOT_RUNTIME_HEADER_UNKNOWN' || err.code === 'SNAPSHOT_RUNTIME_HEADER_INVALID')) throw badMagic(path);
       if (isEkvError(err) && err.code === 'SNAPSHOT_EMPTY') throw new DataError('SNAPSHOT_TRUNCATED', 'backup: snapshot truncated mid-entry: unexpected EOF (empty file)', { path, offset: 0 });
       throw err;
     }
@@ -129,8 +129,8 @@ export async function validatePayload(path: string): Promise<PayloadFacts> {
   return { lastCommitTs, sha256: sha.digest('hex'), bytes, entries };
 }
 
-function badMagic(path: string, offset: number | bigint | undefined): DataError {
-  return new DataError('SNAPSHOT_BAD_MAGIC', `backup: snapshot magic header does not match ${quoteMagic(MAGIC)}`, { path, offset: offset ?? 0 });
+function badMagic(path: string): DataError {
+  return new DataError('SNAPSHOT_BAD_MAGIC', `backup: snapshot magic header does not match ${quoteMagic(MAGIC)}`, { path, offset: 0 });
 }
 
 export interface ClusterChecks {
@@ -152,7 +152,11 @@ export function checkEncodeInfo(info: EncodeInfo, payloadSha256: string, inputPa
   if (!checks.allowUnverifiedSelfTest && !(info.selfTest.ran && info.selfTest.matched)) {
     throw new DataError('RESTORE_SELF_TEST_MISSING', 'snapshot restore: encoder self-test did not pass: rerun the encode with --self-test or pass --allow-unverified-self-test');
   }
-  const source = info.manifestClusterId;
+  checkClusterId(info.manifestClusterId, checks);
+}
+
+/** validateClusterID: the snapshot's cluster id against --target-cluster-id / --fresh-cluster / --allow-missing-cluster-id. */
+export function checkClusterId(source: string, checks: Omit<ClusterChecks, 'allowUnverifiedSelfTest'>): void {
   if (source === '') {
     if (checks.allowMissingClusterId) return;
     throw new DataError('RESTORE_CLUSTER_ID_MISSING', 'snapshot restore: cluster_id missing: ENCODE_INFO manifest_cluster_id is empty (pass --allow-missing-cluster-id)');

@@ -9,6 +9,7 @@ import type { Adapter } from '../../adapters/adapter.ts';
 import { DataError, UserError } from '../../errors.ts';
 import { encodeSnapshot, planEncode, type EncodeSnapshotOptions } from '../../pipeline/encode.ts';
 import { goCleanPath, precheckRestoreTarget, prepareRestore } from '../../restore/prepare.ts';
+import { checkClusterId } from '../../restore/validate.ts';
 import type { EncodeInfo } from '../../tree/encode-info.ts';
 import { randomHex } from '../../tree/publish.ts';
 import { removeTree } from '../../tree/remove-tree.ts';
@@ -82,7 +83,7 @@ export async function restoreCommand(args: readonly string[], io: CliIO, prog: s
     await fsp.mkdir(scratch, { mode: 0o700 });
     const output = join(scratch, 'restore.fsm');
     const override = flags.given.has('last-commit-ts') ? parseLastCommitTs(flagString(flags, 'last-commit-ts')) : undefined;
-    const progress = startProgress(io, flagBool(flags, 'quiet'), 'restore');
+    let progress: ReturnType<typeof startProgress> | undefined;
     const opts: EncodeSnapshotOptions = {
       input,
       output,
@@ -93,14 +94,18 @@ export async function restoreCommand(args: readonly string[], io: CliIO, prog: s
       scratchRoot: scratch,
       ...(override !== undefined ? { lastCommitTs: override } : {}),
       onProgress: (p) => {
+        if (progress === undefined) return;
         if (p.phase === 'self-test') progress.update(p.done, p.total, 'self-test: decoding the encoded snapshot', 'bytes');
         else if (p.phase === 'write') progress.update(p.done, p.total, 'encoding', 'rows');
         else progress.update(p.done, 0, 'reading the tree', 'rows');
       },
     };
+    const plan = await planEncode(opts);
+    checkClusterId(plan.manifest.clusterId, target);
+    progress = startProgress(io, flagBool(flags, 'quiet'), 'restore');
     let encoded;
     try {
-      encoded = await encodeSnapshot(opts, await planEncode(opts));
+      encoded = await encodeSnapshot(opts, plan);
     } finally {
       progress.stop();
     }
