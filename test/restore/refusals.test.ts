@@ -227,7 +227,7 @@ test('peer refusals exit 1, after the payload checks (as in the reference)', asy
 test('an HLC ceiling without a successor exits 2; one just below it is accepted', async () => {
   let s = await setup(buildFsm(0xffff_ffff_ffff_0000n, []));
   await refuse(s, base(s), 2, 'RESTORE_HLC_CEILING_OVERFLOW');
-  s = await setup(buildFsm(0xffff_fffe_ffff_ffffn, []));
+  s = await setup(buildFsm(0xffff_ffff_fffe_ffffn, []));
   assert.equal((await runCli('elastickv-snapshot-prepare-restore', base(s))).code, 0);
 });
 
