@@ -6,6 +6,7 @@ import { exitCodeFor, isEkvError } from '../errors.ts';
 import { PACKAGE_VERSION } from '../version.ts';
 import { decodeCommand, decodeHelp } from './commands/decode.ts';
 import { encodeCommand, encodeHelp } from './commands/encode.ts';
+import { exportCommand, exportHelp } from './commands/export.ts';
 import { inspectCommand, inspectHelp } from './commands/inspect.ts';
 import { prepareRestoreCommand, prepareRestoreHelp } from './commands/prepare-restore.ts';
 import { restoreCommand, restoreHelp } from './commands/restore.ts';
@@ -19,6 +20,7 @@ const SUBCOMMANDS: Readonly<Record<string, { run: Command; help: (prog: string) 
   decode: { run: decodeCommand, help: decodeHelp, summary: '.fsm snapshot -> dump tree' },
   encode: { run: encodeCommand, help: encodeHelp, summary: 'dump tree -> .fsm snapshot (with --self-test)' },
   inspect: { run: inspectCommand, help: inspectHelp, summary: 'summarise a snapshot without decoding it' },
+  export: { run: exportCommand, help: exportHelp, summary: 'dump tree or .fsm -> live Redis, or a RESP command file' },
   verify: { run: verifyCommand, help: verifyHelp, summary: 'check a dump tree against CHECKSUMS, or a .fsm against its sidecar' },
   'prepare-restore': { run: prepareRestoreCommand, help: prepareRestoreHelp, summary: 'encoded .fsm -> fresh raft data directory a stopped node boots from' },
   restore: { run: restoreCommand, help: restoreHelp, summary: 'dump tree or encoded .fsm -> raft data directory, in one step' },

@@ -1,0 +1,143 @@
+// `export <target>`: a dump tree (or an `.fsm`, decoded first) into a live system or a standard file format.
+// Targets live in src/export/<target>/; this file parses flags, opens the input and prints the report.
+
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Adapter } from '../../adapters/adapter.ts';
+import { UserError } from '../../errors.ts';
+import { goMarshal } from '../../json/go-json.ts';
+import { exportRedis, type RedisSink } from '../../export/redis/export.ts';
+import { DryRunSink, LiveRedisSink, RespFileSink, redactRedisUrl } from '../../export/redis/sinks.ts';
+import { newReport, summarizeReport, type ExportReport } from '../../export/report.ts';
+import { openExportSource } from '../../export/source.ts';
+import { randomHex } from '../../tree/publish.ts';
+import { removeTree } from '../../tree/remove-tree.ts';
+import { trackTemp } from '../../tree/temp-paths.ts';
+import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.ts';
+import { flagBool, flagString, parseGoFlags, renderHelp, type FlagSpecs, type ParsedFlags } from '../go-flags.ts';
+import type { CliIO } from '../io.ts';
+import { startProgress } from '../progress.ts';
+import { parseSize } from '../size.ts';
+
+export const EXPORT_FLAGS: FlagSpecs = {
+  input: { type: 'string', value: 'PATH', help: 'dump tree, or an .fsm snapshot (decoded to a scratch tree first) (required)' },
+  to: { type: 'string', value: 'URL', help: 'live target: redis://[user:password@]host:port/db' },
+  format: { type: 'string', value: 'FORMAT', help: 'file output instead of a live target: resp (Redis commands for redis-cli --pipe)' },
+  output: { type: 'string', value: 'PATH', help: 'where --format writes ("-" for stdout with resp); must not exist' },
+  'dry-run': { type: 'bool', help: 'read everything and report what would be written, writing nothing' },
+  expired: { type: 'string', value: 'MODE', default: 'keep', help: 'keep (send records whose TTL has passed as they are) or skip (leave them out)' },
+  ...FILTER_FLAGS,
+  'memory-budget': { type: 'string', value: 'SIZE', default: '256M', help: 'memory for regrouping records before spilling to disk' },
+  'scratch-root': { type: 'string', value: 'DIR', help: 'directory for scratch files (default: the OS temp directory)' },
+  json: { type: 'bool', help: 'print the final report as JSON on stdout' },
+  quiet: { type: 'bool', help: 'no progress display' },
+};
+
+const TARGETS = ['redis'] as const;
+type Target = (typeof TARGETS)[number];
+
+const DESCRIPTION = `Exports the records of a dump tree (or of an .fsm snapshot) into a live system or a standard file format.
+Targets:
+  redis   --to redis://host:port/db   replays every key with its type, elements and TTL (DEL first, then
+                                      SET/HSET/RPUSH/SADD/ZADD/XADD, XSETID, PEXPIREAT; MULTI/EXEC per key; pipelined)
+          --format resp --output F    the same commands as a RESP stream for redis-cli --pipe
+Exit codes: 0 success, 1 usage or environment error (bad flags, unreachable target), 2 a record is invalid or
+the target refused one (named in the message).`;
+
+export function exportHelp(prog: string): string {
+  return renderHelp(`${prog} export <${TARGETS.join('|')}> --input PATH (--to URL | --format FORMAT --output PATH) [flags]`, DESCRIPTION, EXPORT_FLAGS);
+}
+
+interface Common {
+  readonly flags: ParsedFlags;
+  readonly input: string;
+  readonly dryRun: boolean;
+  readonly scratch: string;
+  readonly memoryBudget: number;
+}
+
+export async function exportCommand(args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[]): Promise<number> {
+  const [target, ...rest] = args;
+  if (target === undefined || target === '-h' || target === '--help' || target === '-help') {
+    io.stdout.write(exportHelp(prog));
+    return target === undefined ? 1 : 0;
+  }
+  if (!(TARGETS as readonly string[]).includes(target)) throw new UserError('FLAG_INVALID', `export: unknown target ${JSON.stringify(target)} (one of ${TARGETS.join(', ')})`);
+  const flags = parseGoFlags(rest, EXPORT_FLAGS, `${prog} export ${target}`);
+  if (flags.help) {
+    io.stdout.write(exportHelp(prog));
+    return 0;
+  }
+  if (flags.rest.length > 0) throw new UserError('FLAG_INVALID', `export ${target}: unexpected argument ${JSON.stringify(flags.rest[0])}`);
+  const input = flagString(flags, 'input');
+  if (input === '') throw new UserError('FLAG_INVALID', '--input is required');
+  const expired = flagString(flags, 'expired');
+  if (expired !== 'keep' && expired !== 'skip') throw new UserError('FLAG_INVALID', `--expired must be keep or skip, not ${JSON.stringify(expired)}`);
+  const scratchRoot = flagString(flags, 'scratch-root');
+  const scratch = join(scratchRoot !== '' ? scratchRoot : tmpdir(), `.ekv-export-scratch-${randomHex()}`);
+  const forget = trackTemp(scratch);
+  const started = Date.now();
+  const progress = startProgress(io, flagBool(flags, 'quiet'), `export ${target}`);
+  const common: Common = { flags, input, dryRun: flagBool(flags, 'dry-run'), scratch, memoryBudget: parseSize('memory-budget', flagString(flags, 'memory-budget')) };
+  let report: ExportReport | undefined;
+  let partial: ExportReport | undefined;
+  try {
+    await fsp.mkdir(scratch, { recursive: true });
+    report = await runTarget(target as Target, common, io, adapters, expired, (r) => {
+      partial = r;
+      progress.update(r.records, 0, `${r.records} records`, 'rows');
+    });
+  } catch (err) {
+    progress.stop();
+    if (partial !== undefined) io.stderr.write(`stopped: ${summarizeReport(partial, (Date.now() - started) / 1000)}\n`);
+    throw err;
+  } finally {
+    progress.stop();
+    removeTree(scratch);
+    forget();
+  }
+  const secs = (Date.now() - started) / 1000;
+  if (flagBool(flags, 'json')) io.stdout.write(`${goMarshal({ ...report, seconds: secs }, { escapeHTML: false, indent: true })}\n`);
+  io.stderr.write(`${summarizeReport(report, secs)}\n`);
+  return 0;
+}
+
+/** Runs one target; `onProgress` gets the live report (first right after it is made). */
+async function runTarget(target: Target, c: Common, io: CliIO, adapters: readonly Adapter[], expired: 'keep' | 'skip', onProgress: (r: ExportReport) => void): Promise<ExportReport> {
+  const filter = filterFromFlags(c.flags, adapters);
+  const to = flagString(c.flags, 'to');
+  const format = flagString(c.flags, 'format');
+  const output = flagString(c.flags, 'output');
+  switch (target) {
+    case 'redis': {
+      if ((to === '') === (format === '')) throw new UserError('FLAG_INVALID', 'export redis: give either --to redis://host:port/db or --format resp --output FILE');
+      if (format !== '' && format !== 'resp') throw new UserError('FLAG_INVALID', `export redis: unknown --format ${JSON.stringify(format)} (resp)`);
+      if (format !== '' && output === '') throw new UserError('FLAG_INVALID', 'export redis --format resp: --output is required ("-" for stdout)');
+      if (format !== '' && output !== '-' && (await fsp.lstat(output).catch(() => undefined)) !== undefined) {
+        throw new UserError('OUTPUT_EXISTS', 'output already exists', { path: output });
+      }
+      if (to !== '' && !/^rediss?:\/\//.test(to)) throw new UserError('FLAG_INVALID', 'export redis: --to must be a redis:// or rediss:// URL');
+      const report = newReport(format === 'resp' ? 'resp' : 'redis', to !== '' ? redactRedisUrl(to) : output, c.dryRun);
+      onProgress(report);
+      const source = await openExportSource({ input: c.input, adapters, adapter: 'redis', scratchRoot: c.scratch, memoryBudget: c.memoryBudget, ...(filter !== undefined ? { filter } : {}) });
+      try {
+        const sink: RedisSink = c.dryRun ? new DryRunSink() : to !== '' ? await LiveRedisSink.connect(to) : new RespFileSink(output, io.stdout);
+        await exportRedis({
+          tree: source.tree,
+          sink,
+          report,
+          expired,
+          nowMs: BigInt(Date.now()),
+          scratchDir: join(c.scratch, 'redis'),
+          memoryBudget: c.memoryBudget,
+          onProgress,
+          ...(filter !== undefined ? { filter } : {}),
+        });
+      } finally {
+        source.close();
+      }
+      return report;
+    }
+  }
+}
