@@ -16,6 +16,10 @@ export const KEYMAP_FILE = 'KEYMAP.jsonl';
 export const KIND_SHA_FALLBACK = 'sha-fallback';
 export const KIND_S3_LEAF_DATA = 's3-leaf-data';
 export const KIND_META_COLLISION = 'meta-suffix-rename';
+/** An S3 key ending in `/` (a folder marker): its body is `<folder>/.elastickv-folder-marker` (ours). */
+export const KIND_S3_FOLDER_MARKER = 's3-folder-marker';
+/** An S3 key with an empty segment elsewhere (`a//b`, `/a`): `.elastickv-empty-segment` stands for it (ours). */
+export const KIND_S3_EMPTY_SEGMENT = 's3-empty-segment';
 
 /** The reader's line cap (4 MiB), from the reference's bufio.Scanner buffer. */
 export const KEYMAP_MAX_LINE = 4 * 1024 * 1024;

@@ -9,6 +9,17 @@
 import { createHash } from 'node:crypto';
 
 export const SEGMENT_MAX_BYTES = 240;
+/**
+ * The longest file name common file systems take (ext4, XFS, btrfs, APFS, NTFS in UTF-16 units): every path
+ * component of a tree stays within it. Segment-encoded names (at most 240 bytes, plus a short extension) always
+ * do; adapters that write raw names (S3 keys) replace a longer component by its SHA fallback with a KEYMAP record.
+ */
+export const NAME_MAX_BYTES = 255;
+/**
+ * The longest path inside a tree (relative to its root): PATH_MAX is 4,096 bytes for the whole path, and this
+ * leaves 1,024 bytes for the directory the tree is written to. Adapters keep their paths within it.
+ */
+export const TREE_PATH_MAX_BYTES = 3072;
 const SHA_PREFIX_HEX = 32;
 const SHA_SUFFIX_RAW = 64;
 const BINARY_PREFIX = 'b64.';

@@ -4,10 +4,10 @@
 // `!s3|obj|head|` < `!s3|upload|…`), so chunk bytes go to a scratch chunk store and only their locations are
 // kept. At the end each bucket writes `_bucket.json`; each object of the live generation with a manifest is
 // reassembled from its declared parts (blob chunks, and content-addressed chunks through chunk references,
-// with completeness, size and hash checks) at its natural path, next to `<path>.elastickv-meta.json`. Keys
-// ending in the reserved suffix fail unless --rename-collisions (then `.user-data` is appended); a key that is
-// also a directory of other keys gets `.elastickv-leaf-data`; both renames are recorded in the bucket's
-// KEYMAP.jsonl. Objects of other generations and chunks without a manifest are reported, and written under
+// with completeness, size and hash checks) at its path, next to `<path>.elastickv-meta.json`. The path is the
+// key unless tree-names.ts maps it (folder markers and empty segments, the reserved suffix with
+// --rename-collisions, file-versus-directory keys, names too long for a file system); each mapping is
+// recorded in the bucket's KEYMAP.jsonl. Objects of other generations and chunks without a manifest are reported, and written under
 // `_orphans/` with --include-orphans; upload rows go to `_incomplete_uploads/records.jsonl` with
 // --include-incomplete-uploads.
 
@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { DataError } from '../../errors.ts';
 import { goEncodeLine } from '../../json/go-json.ts';
 import { JsonSyntaxError, JsonTypeError, parseJsonBytes } from '../../json/go-json-read.ts';
-import { KeymapWriter, KIND_META_COLLISION, KIND_S3_LEAF_DATA } from '../../tree/keymap.ts';
+import { KeymapWriter } from '../../tree/keymap.ts';
 import { encodeSegment } from '../../tree/segment.ts';
 import type { FileSink } from '../../tree/writer.ts';
 import type { AdapterDecoder, DecodeContext } from '../adapter.ts';
@@ -33,10 +33,7 @@ import {
 } from './keys.ts';
 import { parseLiveBucketMeta, parseLiveManifest, renderBucketJson, renderObjectSidecar, type LiveBucketMeta, type LiveManifest } from './records.ts';
 import { S3_KIND } from './routes.ts';
-
-export const META_SUFFIX = '.elastickv-meta.json';
-export const LEAF_DATA_SUFFIX = '.elastickv-leaf-data';
-export const USER_DATA_SUFFIX = '.user-data';
+import { META_SUFFIX, planTreeNames, type TreeName } from './tree-names.ts';
 
 interface Chunk {
   readonly uploadId: Buffer;
@@ -81,18 +78,6 @@ function compareChunks(a: Chunk, b: Chunk): number {
   if (a.offloaded !== b.offloaded) return a.offloaded ? 1 : -1;
   if (a.chunkNo !== b.chunkNo) return a.chunkNo < b.chunkNo ? -1 : 1;
   return 0;
-}
-
-/** safeJoinUnderRoot: an object name must be a relative path of non-empty, non-dot segments. */
-function checkObjectName(name: Buffer): void {
-  const show = JSON.stringify(name.toString('utf8'));
-  if (name.length === 0) throw malformed('empty object name');
-  if (name.includes(0)) throw malformed(`object name contains NUL: ${show}`);
-  if (name.includes(0x5c)) throw malformed(`object name contains backslash ${show} (treated as a separator on Windows; rename in S3 first)`);
-  for (const seg of name.toString('latin1').split('/')) {
-    if (seg === '.' || seg === '..') throw malformed(`object name has dot segment ${show} (S3 treats it literally; rename in S3 first)`);
-    if (seg === '') throw malformed(`object name has empty path segment ${show}`);
-  }
 }
 
 export class S3Decoder implements AdapterDecoder {
@@ -262,14 +247,10 @@ export class S3Decoder implements AdapterDecoder {
       const activeGen = b.meta?.generation ?? 0n;
       const isActive = (o: ObjectState): boolean => activeGen === 0n || o.generation === activeGen;
       const objects = [...b.objects.values()].sort((x, y) => Buffer.compare(x.object, y.object) || (x.generation < y.generation ? -1 : x.generation > y.generation ? 1 : 0));
-      const objectKeys = new Set<string>();
-      const dirPrefixes = new Set<string>();
-      for (const o of objects) {
-        if (!isActive(o)) continue;
-        const k = o.object.toString('latin1');
-        objectKeys.add(k);
-        for (let i = k.indexOf('/'); i >= 0; i = k.indexOf('/', i + 1)) dirPrefixes.add(k.slice(0, i));
-      }
+      const placed: Buffer[] = [];
+      const unplaced: Buffer[] = [];
+      for (const o of objects) if (isActive(o)) (o.manifest === undefined ? unplaced : placed).push(o.object);
+      const names = planTreeNames(b.name, dir, placed, unplaced, this.#ctx.switches.renameCollisions);
       let stale = 0;
       for (const o of objects) {
         if (!isActive(o)) {
@@ -281,7 +262,7 @@ export class S3Decoder implements AdapterDecoder {
           await this.#flushOrphan(b, dir, o);
           continue;
         }
-        await this.#flushObject(b, dir, o, dirPrefixes.has(o.object.toString('latin1')), objectKeys, keymap);
+        await this.#flushObject(dir, o, names.get(o.object.toString('latin1')) as TreeName, keymap);
       }
       if (stale > 0) {
         this.#ctx.warn('s3_stale_generation_objects', {
@@ -357,29 +338,7 @@ export class S3Decoder implements AdapterDecoder {
     return chunks;
   }
 
-  async #flushObject(b: BucketState, dir: string, o: ObjectState, isDirPrefix: boolean, objectKeys: ReadonlySet<string>, keymap: KeymapWriter): Promise<void> {
-    const key = o.object.toString('latin1');
-    const bucketShow = JSON.stringify(b.name.toString('utf8'));
-    const objShow = JSON.stringify(o.object.toString('utf8'));
-    let name = o.object;
-    let kind = '';
-    if (key.endsWith(META_SUFFIX)) {
-      if (!this.#ctx.switches.renameCollisions) {
-        throw new DataError('S3_META_SUFFIX_COLLISION', `backup: user S3 object key collides with reserved sidecar suffix: bucket ${bucketShow} object ${objShow}`);
-      }
-      name = Buffer.concat([o.object, Buffer.from(USER_DATA_SUFFIX)]);
-      if (objectKeys.has(name.toString('latin1'))) {
-        throw new DataError('S3_META_SUFFIX_COLLISION', `backup: user S3 object key collides with reserved sidecar suffix: bucket ${bucketShow} object ${objShow} rename target is also a real object key (rename in S3 first)`);
-      }
-      kind = KIND_META_COLLISION;
-    } else if (isDirPrefix) {
-      name = Buffer.concat([o.object, Buffer.from(LEAF_DATA_SUFFIX)]);
-      if (objectKeys.has(name.toString('latin1'))) {
-        throw new DataError('S3_META_SUFFIX_COLLISION', `backup: user S3 object key collides with reserved sidecar suffix: bucket ${bucketShow} object ${objShow} leaf-data rename target is also a real object key (rename in S3 first)`);
-      }
-      kind = KIND_S3_LEAF_DATA;
-    }
-    checkObjectName(name);
+  async #flushObject(dir: string, o: ObjectState, { name, kind }: TreeName, keymap: KeymapWriter): Promise<void> {
     const chunks = this.#bodyChunks(o);
     const bodyRel = Buffer.concat([Buffer.from(`${dir}/`), name]);
     const slash = name.lastIndexOf(0x2f);
@@ -391,6 +350,6 @@ export class S3Decoder implements AdapterDecoder {
       await sink.close();
     }
     await this.#ctx.tree.writeFile(Buffer.concat([bodyRel, Buffer.from(META_SUFFIX)]), renderObjectSidecar(o.manifest as LiveManifest));
-    if (kind !== '') await keymap.write(name.toString('utf8'), o.object, kind);
+    if (kind !== undefined) await keymap.write(name.toString('utf8'), o.object, kind);
   }
 }

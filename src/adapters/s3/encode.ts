@@ -4,16 +4,17 @@
 // Per bucket directory: `_bucket.json` gives the bucket metadata (generation 1) and the generation counter;
 // every other file is an object body whose metadata is its `.elastickv-meta.json` sidecar. Bodies are streamed
 // in 1 MiB chunks into `!s3|blob|` rows of one part of the restore upload, then the manifest row lists the
-// chunk sizes. Renamed keys (`.user-data`, `.elastickv-leaf-data`) are mapped back through the bucket's
-// KEYMAP.jsonl, which is validated strictly. `_orphans/` and `_incomplete_uploads/` are not user data.
+// chunk sizes. Mapped keys (folder markers, empty segments, `.user-data`, `.elastickv-leaf-data`, SHA fallbacks
+// of long names; see tree-names.ts) are mapped back through the bucket's KEYMAP.jsonl, which is validated
+// strictly. `_orphans/` and `_incomplete_uploads/` are not user data.
 
 import { DataError } from '../../errors.ts';
 import { JsonSyntaxError, JsonTypeError, parseJsonBytes } from '../../json/go-json-read.ts';
-import { readKeymap, type KeymapRecord, KIND_META_COLLISION, KIND_S3_LEAF_DATA, KIND_SHA_FALLBACK } from '../../tree/keymap.ts';
+import { readKeymap, type KeymapRecord, KIND_META_COLLISION, KIND_S3_EMPTY_SEGMENT, KIND_S3_FOLDER_MARKER, KIND_S3_LEAF_DATA, KIND_SHA_FALLBACK } from '../../tree/keymap.ts';
 import { joinRel, showRel } from '../../tree/paths.ts';
 import { encodeSegment } from '../../tree/segment.ts';
 import type { EncodeContext } from '../adapter.ts';
-import { LEAF_DATA_SUFFIX, META_SUFFIX } from './decode.ts';
+import { FOLDER_MARKER_NAME, LEAF_DATA_SUFFIX, META_SUFFIX } from './tree-names.ts';
 import { blobKey, bucketGenKey, bucketMetaKey, manifestKey } from './keys.ts';
 import { parseBucketJson, parseObjectSidecar, renderLiveBucketMeta, renderLiveManifest, type ObjectMeta, type PublicBucket } from './records.ts';
 
@@ -49,7 +50,7 @@ function validateKeymapRecord(rec: KeymapRecord, path: string): void {
   const fail = (why: string): never => {
     throw invalidKeymap(path, why);
   };
-  if (![KIND_S3_LEAF_DATA, KIND_META_COLLISION, KIND_SHA_FALLBACK].includes(rec.kind)) fail(`unknown kind ${JSON.stringify(rec.kind)} for encoded segment ${JSON.stringify(rec.encoded)}`);
+  if (![KIND_S3_LEAF_DATA, KIND_META_COLLISION, KIND_SHA_FALLBACK, KIND_S3_FOLDER_MARKER, KIND_S3_EMPTY_SEGMENT].includes(rec.kind)) fail(`unknown kind ${JSON.stringify(rec.kind)} for encoded segment ${JSON.stringify(rec.encoded)}`);
   if (rec.encoded.includes('\\')) fail(`encoded path ${JSON.stringify(rec.encoded)} contains backslash`);
   const segs = rec.encoded.split('/');
   for (const s of segs) if (s === '' || s === '.' || s === '..') fail(`encoded path ${JSON.stringify(rec.encoded)} contains invalid segment ${JSON.stringify(s)}`);
@@ -60,7 +61,15 @@ function validateKeymapRecord(rec: KeymapRecord, path: string): void {
   if (original === '') fail(`empty original key for encoded segment ${JSON.stringify(rec.encoded)}`);
   if (original.includes('\u0000')) fail(`original key contains NUL byte (encoded=${JSON.stringify(rec.encoded)})`);
   if (original.includes('\\')) fail(`original key contains backslash (encoded=${JSON.stringify(rec.encoded)})`);
-  for (const s of original.split('/')) if (s === '' || s === '.' || s === '..') fail(`original key has invalid path segment ${JSON.stringify(s)} (encoded=${JSON.stringify(rec.encoded)})`);
+  // Empty segments are what folder markers and empty-segment mappings exist for (the reference refuses them).
+  for (const s of original.split('/')) if (s === '.' || s === '..') fail(`original key has invalid path segment ${JSON.stringify(s)} (encoded=${JSON.stringify(rec.encoded)})`);
+  const emptySegments = original.split('/').map((s, i, all) => (s === '' ? (i === all.length - 1 ? 'trailing' : 'inner') : undefined));
+  if (emptySegments.includes('inner') && ![KIND_S3_EMPTY_SEGMENT, KIND_SHA_FALLBACK, KIND_S3_LEAF_DATA].includes(rec.kind)) fail(`original key has an empty path segment but kind ${JSON.stringify(rec.kind)} (encoded=${JSON.stringify(rec.encoded)})`);
+  if (emptySegments.includes('trailing') && rec.kind === KIND_META_COLLISION) fail(`original key ends in "/" but kind ${JSON.stringify(rec.kind)} (encoded=${JSON.stringify(rec.encoded)})`);
+  if (rec.kind === KIND_S3_FOLDER_MARKER && (!original.endsWith('/') || emptySegments.includes('inner') || segs[segs.length - 1] !== FOLDER_MARKER_NAME)) {
+    fail(`KindS3FolderMarker needs an original ending in "/" and an encoded path ending in ${JSON.stringify(FOLDER_MARKER_NAME)} (encoded=${JSON.stringify(rec.encoded)})`);
+  }
+  if (rec.kind === KIND_S3_EMPTY_SEGMENT && !emptySegments.includes('inner')) fail(`KindS3EmptySegment original has no inner empty segment (encoded=${JSON.stringify(rec.encoded)})`);
   if (RESERVED_ROOTS.has(original.split('/')[0] as string)) fail(`original key targets reserved dump subtree (encoded=${JSON.stringify(rec.encoded)})`);
   if (rec.kind === KIND_S3_LEAF_DATA && !rec.encoded.endsWith(LEAF_DATA_SUFFIX)) fail(`KindS3LeafData encoded ${JSON.stringify(rec.encoded)} missing ${JSON.stringify(LEAF_DATA_SUFFIX)} suffix`);
   if (rec.kind === KIND_META_COLLISION && !original.endsWith(META_SUFFIX)) fail(`KindMetaCollision original missing ${JSON.stringify(META_SUFFIX)} suffix`);

@@ -8,6 +8,7 @@ import { s3Adapter } from '../../../src/adapters/s3/index.ts';
 import { blobKey as ourBlobKey, decodeChunkRefValue, encodeKeySegment, manifestKey as ourManifestKey, parseChunkKey } from '../../../src/adapters/s3/keys.ts';
 import { hlcToRfc3339, renderLiveManifest, rfc3339ToHlc } from '../../../src/adapters/s3/records.ts';
 import { isEkvError } from '../../../src/errors.ts';
+import { shaFallback } from '../../../src/tree/segment.ts';
 import { buildFsm, type FsmRow } from '../../helpers/fsm.ts';
 import { decodeWith, encodeWith, readTree, rowsOf, tempDir } from '../../helpers/adapter-harness.ts';
 import { blobKey, manifestKey, RESERVED_SUFFIX_ROWS, S3_ROWS, seg, u64 } from './rows.ts';
@@ -87,9 +88,8 @@ test('decode rejections: reserved suffix, unsafe names, incomplete parts, hash a
   ];
   const cases: Array<[FsmRow[], RegExp]> = [
     [RESERVED_SUFFIX_ROWS, /collides with reserved sidecar suffix/],
-    [one('a//b'), /empty path segment/],
-    [one('/a'), /empty path segment/],
-    [one('a/'), /empty path segment/],
+    [[...one('a/'), ...one('a/.elastickv-folder-marker')], /two objects map to "a\/\.elastickv-folder-marker"/],
+    [[...one(`${'r'.repeat(300)}/x`), ...one(shaFallback(Buffer.from('r'.repeat(300))))], /would be both an object file and a directory/],
     [one('a/../b'), /dot segment/],
     [one('a\\b'), /backslash/],
     [one('..'), /dot segment/],
@@ -195,6 +195,95 @@ test('property: generated buckets survive tree → .fsm → tree (collisions inc
       const again = await decodeWith(adapters, fsm);
       const { fsm: fsm2 } = await encodeWith(adapters, again.tree);
       assert.deepEqual(fsm2, fsm);
+    }),
+    { numRuns: 25, interruptAfterTimeLimit: 20_000 },
+  );
+});
+
+// Keys a live node accepts that are not plain paths: folder markers beside the objects under them, empty
+// segments, names too long for a file system. Each must land at a mapped path with a KEYMAP record and come back.
+const objectRows = (bucket: string, objects: ReadonlyArray<readonly [string, string]>): FsmRow[] => [
+  { key: Buffer.concat([Buffer.from('!s3|bucket|meta|'), seg(bucket)]), value: `{"bucket_name":"${bucket}","generation":1}` },
+  ...objects.flatMap(([k, body]): FsmRow[] => [
+    ...(body.length > 0 ? [{ key: blobKey(bucket, 1n, k, 'u', 1n, 0n), value: body }] : []),
+    { key: manifestKey(bucket, 1n, k), value: `{"upload_id":"u","size_bytes":${Buffer.byteLength(body)},"parts":${body.length > 0 ? `[{"part_no":1,"chunk_count":1,"chunk_sizes":[${Buffer.byteLength(body)}]}]` : 'null'}}` },
+  ]),
+];
+
+test('folder markers, empty segments and long names: mapped paths with KEYMAP records, decode → encode --self-test → decode', async () => {
+  const long900 = 'S'.repeat(900);
+  const deep = Array.from({ length: 600 }, (_, i) => `d${String(i).padStart(4, '0')}`).join('/');
+  const objects: Array<[string, string]> = [
+    ['lvl0/', ''],
+    ['lvl0/x', 'x under lvl0'],
+    ['lvl0/sub/', ''],
+    ['lvl0/sub/y', 'y'],
+    ['marker-with-body/', 'a marker that carries bytes'],
+    ['a//b', 'inner empty segment'],
+    ['/lead', 'leading slash'],
+    ['m/', 'marker that is also a directory of its reserved name'],
+    ['m/.elastickv-folder-marker/z', 'z'],
+    [long900, '900-byte top-level name'],
+    [`long/${long900}/tail.txt`, 'under a 900-byte directory'],
+    [`edge/${'e'.repeat(236)}`, 'sidecar would be 256 bytes'],
+    [`edge/${'f'.repeat(235)}`, 'sidecar exactly 255 bytes'],
+    [`${'r'.repeat(300)}`, 'a long file that is also a long directory'],
+    [`${'r'.repeat(300)}/x`, 'x'],
+    [deep, 'a path past the tree budget'],
+  ];
+  const first = await decodeWith(adapters, buildFsm(1n, objectRows('bkt', objects)));
+  const files = await readTree(join(first.tree, 's3'));
+  const sha = (s: string): string => shaFallback(Buffer.from(s));
+  assert.equal(files.get('bkt/lvl0/.elastickv-folder-marker')?.length, 0);
+  assert.ok(files.has('bkt/lvl0/.elastickv-folder-marker.elastickv-meta.json'));
+  assert.equal(files.get('bkt/lvl0/x')?.toString(), 'x under lvl0');
+  assert.equal(files.get('bkt/lvl0/sub/.elastickv-folder-marker')?.length, 0);
+  assert.equal(files.get('bkt/marker-with-body/.elastickv-folder-marker')?.toString(), 'a marker that carries bytes');
+  assert.equal(files.get('bkt/a/.elastickv-empty-segment/b')?.toString(), 'inner empty segment');
+  assert.equal(files.get('bkt/.elastickv-empty-segment/lead')?.toString(), 'leading slash');
+  assert.equal(files.get('bkt/m/.elastickv-folder-marker.elastickv-leaf-data')?.toString(), 'marker that is also a directory of its reserved name');
+  assert.equal(files.get(`bkt/${sha(long900)}`)?.toString(), '900-byte top-level name');
+  assert.equal(files.get(`bkt/long/${sha(long900)}/tail.txt`)?.toString(), 'under a 900-byte directory');
+  assert.equal(files.get(`bkt/edge/${sha('e'.repeat(236))}`)?.toString(), 'sidecar would be 256 bytes');
+  assert.equal(files.get(`bkt/edge/${'f'.repeat(235)}`)?.toString(), 'sidecar exactly 255 bytes', 'a name that fits stays as it is');
+  assert.equal(files.get(`bkt/${sha(`${'r'.repeat(300)}.elastickv-leaf-data`)}`)?.toString(), 'a long file that is also a long directory');
+  assert.equal(files.get(`bkt/${sha('r'.repeat(300))}/x`)?.toString(), 'x');
+  assert.equal(files.get(`bkt/${sha(deep)}`)?.toString(), 'a path past the tree budget');
+  for (const rel of files.keys()) {
+    for (const part of rel.split('/')) assert.ok(Buffer.byteLength(part) <= 255, `${part.length}-byte component in ${rel.slice(0, 80)}…`);
+    assert.ok(Buffer.byteLength(rel) <= 3072, `path of ${rel.length} bytes`);
+  }
+  const keymap = files.get('bkt/KEYMAP.jsonl')!.toString().trimEnd().split('\n').map((l) => JSON.parse(l) as { encoded: string; original: string; kind: string });
+  const byOriginal = new Map(keymap.map((r) => [Buffer.from(r.original, 'base64url').toString(), r]));
+  assert.deepEqual(byOriginal.get('lvl0/'), { encoded: 'lvl0/.elastickv-folder-marker', original: Buffer.from('lvl0/').toString('base64url'), kind: 's3-folder-marker' });
+  assert.equal(byOriginal.get('a//b')?.kind, 's3-empty-segment');
+  assert.equal(byOriginal.get('m/')?.kind, 's3-leaf-data');
+  assert.equal(byOriginal.get(long900)?.kind, 'sha-fallback');
+  assert.equal(byOriginal.get(deep)?.kind, 'sha-fallback');
+  assert.equal(byOriginal.has('lvl0/x'), false, 'keys at their own path need no record');
+  assert.equal(keymap.length, 12);
+
+  const { fsm, result } = await encodeWith(adapters, first.tree, { selfTest: true });
+  assert.ok(result.selfTest.matched, result.selfTest.mismatchText);
+  const manifests = (await rowsOf(fsm)).filter(([k]) => k.subarray(0, 13).toString() === '!s3|obj|head|').map(([k]) => k);
+  assert.deepEqual(manifests.map((k) => k.toString('latin1')).sort(), objects.map(([k]) => manifestKey('bkt', 1n, k).toString('latin1')).sort(), 'every key restored exactly');
+  const again = await decodeWith(adapters, fsm);
+  assert.deepEqual(await readTree(join(again.tree, 's3')), files);
+});
+
+const oddSegArb = fc.oneof(segArb, fc.constant(''), fc.integer({ min: 230, max: 300 }).map((n) => 'w'.repeat(n)));
+const oddKeyArb = fc.array(oddSegArb, { minLength: 1, maxLength: 3 }).map((parts) => parts.join('/')).filter((k) => k !== '');
+
+test('property: keys with empty and long segments survive tree → .fsm → tree', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.uniqueArray(fc.tuple(oddKeyArb, fc.string({ maxLength: 20 })), { selector: ([k]) => k, maxLength: 8 }), async (objects) => {
+      const first = await decodeWith(adapters, buildFsm(1n, objectRows('bkt', objects)));
+      const { fsm, result } = await encodeWith(adapters, first.tree, { selfTest: true });
+      assert.ok(result.selfTest.matched, result.selfTest.mismatchText);
+      const manifests = (await rowsOf(fsm)).filter(([k]) => k.subarray(0, 13).toString() === '!s3|obj|head|').map(([k]) => k.toString('latin1'));
+      assert.deepEqual(manifests.sort(), objects.map(([k]) => manifestKey('bkt', 1n, k).toString('latin1')).sort());
+      const again = await decodeWith(adapters, fsm);
+      assert.deepEqual(await readTree(join(again.tree, 's3')), await readTree(join(first.tree, 's3')));
     }),
     { numRuns: 25, interruptAfterTimeLimit: 20_000 },
   );
