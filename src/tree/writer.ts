@@ -7,8 +7,9 @@
 
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants as fsc, openSync, promises as fsp, writeSync } from 'node:fs';
+import { UserError } from '../errors.ts';
 import type { DigestLedger } from './digest-ledger.ts';
-import { absPath, checkRel, parentRel, type RelPath } from './paths.ts';
+import { absPath, checkRel, parentRel, showRel, type RelPath } from './paths.ts';
 
 /** A file being written, sequentially. */
 export interface FileSink {
@@ -146,6 +147,15 @@ export class DiskFileSink extends SequentialSink {
   }
 }
 
+/**
+ * Adapters keep every name within NAME_MAX_BYTES and every tree path within TREE_PATH_MAX_BYTES (segment.ts),
+ * so a name the file system still refuses comes from a deep output directory: a coded error, not ENAMETOOLONG.
+ */
+function nameTooLong(err: unknown, root: string, rel: Buffer): unknown {
+  if ((err as NodeJS.ErrnoException).code !== 'ENAMETOOLONG') return err;
+  return new UserError('TREE_NAME_TOO_LONG', `the file system refuses the name (${Buffer.byteLength(root) + 1 + rel.length}-byte path): write the tree to a directory with a shorter path`, { path: showRel(rel) }, { cause: err });
+}
+
 export class DiskTreeWriter extends TreeWriterBase {
   readonly root: string;
   readonly #madeDirs = new Set<string>();
@@ -163,7 +173,11 @@ export class DiskTreeWriter extends TreeWriterBase {
     const b = checkRel(rel);
     const key = b.toString('latin1');
     if (this.#madeDirs.has(key)) return;
-    await fsp.mkdir(absPath(this.root, b), { recursive: true, mode: DIR_MODE });
+    try {
+      await fsp.mkdir(absPath(this.root, b), { recursive: true, mode: DIR_MODE });
+    } catch (err) {
+      throw nameTooLong(err, this.root, b);
+    }
     if (this.#madeDirs.size >= 65536) this.#madeDirs.clear(); // a cache of directories known to exist, kept small
     this.#madeDirs.add(key);
   }
@@ -177,7 +191,12 @@ export class DiskTreeWriter extends TreeWriterBase {
   async create(rel: RelPath): Promise<FileSink> {
     const b = checkRel(rel);
     await this.#mkParent(b);
-    const fd = openSync(absPath(this.root, b), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, FILE_MODE);
+    let fd: number;
+    try {
+      fd = openSync(absPath(this.root, b), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, FILE_MODE);
+    } catch (err) {
+      throw nameTooLong(err, this.root, b);
+    }
     return new DiskFileSink(fd, this.#ledger === undefined ? undefined : { rel: b, ledger: this.#ledger });
   }
 }
