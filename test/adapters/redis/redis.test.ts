@@ -145,3 +145,26 @@ test('TTL sidecars accept Go decoder streams: several values per line, case-inse
   const { fsm } = await encodeWith(adapters, tree, { selected: ['redis'] });
   assert.deepEqual((await rowsOf(fsm)).map(([k, v]) => [k.toString(), v.toString('hex')]), [['!redis|str|k', 'ff0101000000000000000976']]);
 });
+
+test('long keys: every tree name fits a file system, KEYMAP restores them; decode → encode --self-test → decode', async () => {
+  const long = bytes('long:', 'k'.repeat(2000));
+  const longBinary = bytes('bin:', Buffer.from(Array.from({ length: 600 }, (_, i) => (i * 7) % 256)));
+  const rows: FsmRow[] = [
+    { key: '!redis|str|short', value: bytes([0xff, 1, 0], 'short') },
+    { key: bytes('!redis|str|', long), value: bytes([0xff, 1, 0], 'v') },
+    { key: bytes('!redis|str|', longBinary), value: 'w' },
+  ];
+  const first = await decodeWith(adapters, buildFsm(5n, rows), { selected: ['redis'] });
+  const files = await readTree(join(first.tree, 'redis'));
+  for (const rel of files.keys()) for (const part of rel.split('/')) assert.ok(Buffer.byteLength(part) <= 255, `${part.length}-byte name`);
+  const keymap = files.get('db_0/KEYMAP.jsonl')!.toString().trimEnd().split('\n').map((l) => JSON.parse(l) as { encoded: string; original: string; kind: string });
+  const originals = keymap.map((r) => Buffer.from(r.original, 'base64url'));
+  assert.ok(originals.some((o) => o.equals(long)) && originals.some((o) => o.equals(longBinary)));
+  assert.equal(keymap.length, 2);
+  assert.ok(keymap.every((r) => r.kind === 'sha-fallback' && files.has(`db_0/strings/${r.encoded}.bin`)));
+  const { fsm, result } = await encodeWith(adapters, first.tree, { selected: ['redis'], selfTest: true });
+  assert.ok(result.selfTest.matched, result.selfTest.mismatchText);
+  assert.ok((await rowsOf(fsm)).some(([k]) => k.equals(bytes('!redis|str|', long))));
+  const again = await decodeWith(adapters, fsm, { selected: ['redis'] });
+  assert.deepEqual(await readTree(join(again.tree, 'redis')), files);
+});
