@@ -9,6 +9,7 @@ import { gsiKey, itemKey, orderedSegment } from '../../../src/adapters/dynamodb/
 import { canonicalNumber, numericKeyBytes } from '../../../src/adapters/dynamodb/numbers.ts';
 import { readItem, readTableSchema, writeItem, writeTableSchema, type AttributeValue } from '../../../src/adapters/dynamodb/proto.ts';
 import { isEkvError } from '../../../src/errors.ts';
+import { encodeSegment } from '../../../src/tree/segment.ts';
 import { buildFsm } from '../../helpers/fsm.ts';
 import { decodeWith, encodeWith, readTree, rowsOf, tempDir } from '../../helpers/adapter-harness.ts';
 import { DDB_ROWS, ORDERS_ITEM, ORDERS_ITEM_KEY_GEN1, ORDERS_SCHEMA_GEN1 } from './rows.ts';
@@ -284,4 +285,24 @@ test('property: generated tables survive .fsm → tree → .fsm in both layouts'
     }),
     { numRuns: 30, interruptAfterTimeLimit: 25_000 },
   );
+});
+
+test('long table names and item keys: SHA-fallback names within 255 bytes; decode → encode --self-test → decode', async () => {
+  const name = `t${'n'.repeat(250)}`;
+  const seed = await tableTree({ [`${encodeSegment(Buffer.from(name))}/_schema.json`]: SCHEMA('', name) });
+  const hashKey = 'h'.repeat(1500);
+  const dir = `${encodeSegment(Buffer.from(name))}/items`;
+  await fsp.mkdir(join(seed, 'dynamodb', dir));
+  await fsp.writeFile(join(seed, 'dynamodb', `${dir}/${encodeSegment(Buffer.from(hashKey))}.json`), `{"h":{"S":"${hashKey}"},"v":{"N":"1"}}`);
+  await fsp.writeFile(join(seed, 'dynamodb', `${dir}/short.json`), '{"h":{"S":"short"}}');
+  const { fsm: seeded } = await encodeWith(adapters, seed);
+  const first = await decodeWith(adapters, seeded);
+  const files = await readTree(join(first.tree, 'dynamodb'));
+  assert.equal(files.size, 3);
+  for (const rel of files.keys()) for (const part of rel.split('/')) assert.ok(Buffer.byteLength(part) <= 255, `${part.length}-byte name`);
+  const { fsm, result } = await encodeWith(adapters, first.tree, { selfTest: true });
+  assert.ok(result.selfTest.matched, result.selfTest.mismatchText);
+  assert.deepEqual(fsm, seeded);
+  const again = await decodeWith(adapters, fsm);
+  assert.deepEqual(await readTree(join(again.tree, 'dynamodb')), files);
 });
