@@ -45,7 +45,7 @@ async function readBucket(ctx: EncodeContext, dirName: string): Promise<PublicBu
   return pub;
 }
 
-/** The reference's strict KEYMAP checks for S3 buckets (readKeymapStrict, validateKeymapRecord). */
+/** The reference's strict KEYMAP checks for S3 buckets (readKeymapStrict, validateKeymapRecord), and ours for our kinds. */
 function validateKeymapRecord(rec: KeymapRecord, path: string): void {
   const fail = (why: string): never => {
     throw invalidKeymap(path, why);
@@ -64,8 +64,6 @@ function validateKeymapRecord(rec: KeymapRecord, path: string): void {
   // Empty segments are what folder markers and empty-segment mappings exist for (the reference refuses them).
   for (const s of original.split('/')) if (s === '.' || s === '..') fail(`original key has invalid path segment ${JSON.stringify(s)} (encoded=${JSON.stringify(rec.encoded)})`);
   const emptySegments = original.split('/').map((s, i, all) => (s === '' ? (i === all.length - 1 ? 'trailing' : 'inner') : undefined));
-  if (emptySegments.includes('inner') && ![KIND_S3_EMPTY_SEGMENT, KIND_SHA_FALLBACK, KIND_S3_LEAF_DATA].includes(rec.kind)) fail(`original key has an empty path segment but kind ${JSON.stringify(rec.kind)} (encoded=${JSON.stringify(rec.encoded)})`);
-  if (emptySegments.includes('trailing') && rec.kind === KIND_META_COLLISION) fail(`original key ends in "/" but kind ${JSON.stringify(rec.kind)} (encoded=${JSON.stringify(rec.encoded)})`);
   if (rec.kind === KIND_S3_FOLDER_MARKER && (!original.endsWith('/') || emptySegments.includes('inner') || segs[segs.length - 1] !== FOLDER_MARKER_NAME)) {
     fail(`KindS3FolderMarker needs an original ending in "/" and an encoded path ending in ${JSON.stringify(FOLDER_MARKER_NAME)} (encoded=${JSON.stringify(rec.encoded)})`);
   }

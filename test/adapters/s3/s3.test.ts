@@ -220,6 +220,7 @@ test('folder markers, empty segments and long names: mapped paths with KEYMAP re
     ['lvl0/sub/y', 'y'],
     ['marker-with-body/', 'a marker that carries bytes'],
     ['a//b', 'inner empty segment'],
+    ['a//c.elastickv-meta.json', 'inner empty segment and the reserved suffix'],
     ['/lead', 'leading slash'],
     ['m/', 'marker that is also a directory of its reserved name'],
     ['m/.elastickv-folder-marker/z', 'z'],
@@ -231,7 +232,7 @@ test('folder markers, empty segments and long names: mapped paths with KEYMAP re
     [`${'r'.repeat(300)}/x`, 'x'],
     [deep, 'a path past the tree budget'],
   ];
-  const first = await decodeWith(adapters, buildFsm(1n, objectRows('bkt', objects)));
+  const first = await decodeWith(adapters, buildFsm(1n, objectRows('bkt', objects)), { switches: { renameCollisions: true } });
   const files = await readTree(join(first.tree, 's3'));
   const sha = (s: string): string => shaFallback(Buffer.from(s));
   assert.equal(files.get('bkt/lvl0/.elastickv-folder-marker')?.length, 0);
@@ -261,13 +262,14 @@ test('folder markers, empty segments and long names: mapped paths with KEYMAP re
   assert.equal(byOriginal.get(long900)?.kind, 'sha-fallback');
   assert.equal(byOriginal.get(deep)?.kind, 'sha-fallback');
   assert.equal(byOriginal.has('lvl0/x'), false, 'keys at their own path need no record');
-  assert.equal(keymap.length, 12);
+  assert.equal(byOriginal.get('a//c.elastickv-meta.json')?.encoded, 'a/.elastickv-empty-segment/c.elastickv-meta.json.user-data');
+  assert.equal(keymap.length, 13);
 
   const { fsm, result } = await encodeWith(adapters, first.tree, { selfTest: true });
   assert.ok(result.selfTest.matched, result.selfTest.mismatchText);
   const manifests = (await rowsOf(fsm)).filter(([k]) => k.subarray(0, 13).toString() === '!s3|obj|head|').map(([k]) => k);
   assert.deepEqual(manifests.map((k) => k.toString('latin1')).sort(), objects.map(([k]) => manifestKey('bkt', 1n, k).toString('latin1')).sort(), 'every key restored exactly');
-  const again = await decodeWith(adapters, fsm);
+  const again = await decodeWith(adapters, fsm, { switches: { renameCollisions: true } });
   assert.deepEqual(await readTree(join(again.tree, 's3')), files);
 });
 
