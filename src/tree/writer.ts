@@ -10,6 +10,7 @@ import { closeSync, constants as fsc, openSync, promises as fsp, writeSync } fro
 import { UserError } from '../errors.ts';
 import type { DigestLedger } from './digest-ledger.ts';
 import { absPath, checkRel, parentRel, showRel, type RelPath } from './paths.ts';
+import { NAME_MAX_BYTES } from './segment.ts';
 
 /** A file being written, sequentially. */
 export interface FileSink {
@@ -153,7 +154,12 @@ export class DiskFileSink extends SequentialSink {
  */
 function nameTooLong(err: unknown, root: string, rel: Buffer): unknown {
   if ((err as NodeJS.ErrnoException).code !== 'ENAMETOOLONG') return err;
-  return new UserError('TREE_NAME_TOO_LONG', `the file system refuses the name (${Buffer.byteLength(root) + 1 + rel.length}-byte path): write the tree to a directory with a shorter path`, { path: showRel(rel) }, { cause: err });
+  const longest = Math.max(...rel.toString('latin1').split('/').map((c) => c.length));
+  const why =
+    longest > NAME_MAX_BYTES
+      ? `a ${longest}-byte name exceeds the file system's ${NAME_MAX_BYTES}-byte limit`
+      : `the file system refuses the ${Buffer.byteLength(root) + 1 + rel.length}-byte path: write the tree to a directory with a shorter path`;
+  return new UserError('TREE_NAME_TOO_LONG', why, { path: showRel(rel) }, { cause: err });
 }
 
 export class DiskTreeWriter extends TreeWriterBase {
