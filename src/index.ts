@@ -64,6 +64,11 @@ export {
 /** The dump tree's MANIFEST.json, as decode writes it and encode reads it. */
 export { type Manifest, type AdapterScope, type Exclusions } from './tree/manifest.ts';
 
+/** Restore: an encoded payload → a fresh raft data directory a stopped node boots from (prepare-restore). */
+export { prepareRestore, precheckRestoreTarget, type PrepareRestoreOptions, type PrepareRestoreResult } from './restore/prepare.ts';
+export { type ClusterChecks } from './restore/validate.ts';
+export { parsePeers, type Peer } from './restore/peers.ts';
+
 /** Errors: every error thrown on purpose is an EkvError with a stable code and an exit class. */
 export { EkvError, DataError, UserError, isEkvError, exitCodeFor, type ErrorContext, type ExitClass } from './errors.ts';
 

@@ -7,6 +7,7 @@
 
 import { UserError } from '../errors.ts';
 
+/** One raft member: its node id (derived from `id`), id and raft address. */
 export interface Peer {
   readonly nodeId: bigint;
   readonly id: string;

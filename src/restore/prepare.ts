@@ -30,6 +30,7 @@ import { FIRST_WAL_SEGMENT, restoreWalRecords, WAL_SEGMENT_BYTES } from './wal.t
 export const WAL_DIR = 'wal';
 const PREP_SUFFIX = '.restore-prep';
 
+/** What prepareRestore needs: the payload and its sidecar, the target directory, raft index/term and peers, and the cluster-id rules. */
 export interface PrepareRestoreOptions extends ClusterChecks {
   /** The encoded EKVPBBL1 payload. */
   readonly input: string;
@@ -44,6 +45,7 @@ export interface PrepareRestoreOptions extends ClusterChecks {
   readonly afterValidate?: () => Promise<void>;
 }
 
+/** Where prepareRestore put each file, the fsm-snap file's CRC-32C, and the payload's SHA-256, size and last_commit_ts. */
 export interface PrepareRestoreResult {
   readonly dataDir: string;
   readonly fsmPath: string;
@@ -140,7 +142,11 @@ export async function precheckRestoreTarget(o: Pick<PrepareRestoreOptions, 'data
   }
 }
 
-/** Validates everything, then builds the data directory. */
+/**
+ * prepare-restore as a library call: validates the sidecar, the payload and the options exactly as the
+ * reference tool does (throwing a coded DataError or UserError), then builds the raft data directory in
+ * `<dataDir>.restore-prep` and renames it to `dataDir`. Byte-identical to the reference's output.
+ */
 export async function prepareRestore(o: PrepareRestoreOptions): Promise<PrepareRestoreResult> {
   checkRestoreFlags(o);
   const info = typeof o.encodeInfo === 'object' ? o.encodeInfo : await readRestoreEncodeInfo(o.encodeInfo ?? encodeInfoPath(o.input));

@@ -133,6 +133,7 @@ function badMagic(path: string): DataError {
   return new DataError('SNAPSHOT_BAD_MAGIC', `backup: snapshot magic header does not match ${quoteMagic(MAGIC)}`, { path, offset: 0 });
 }
 
+/** The cluster-id and self-test rules of a restore (the reference's --target-cluster-id, --fresh-cluster, --allow-* flags). */
 export interface ClusterChecks {
   readonly targetClusterId: string;
   readonly freshCluster: boolean;
