@@ -6,10 +6,13 @@ import { constants as fsc, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { UserError } from '../errors.ts';
 
-/** Wraps an fs error into a coded usage error naming the path and what was being done. */
-export function fsError(err: unknown, path: string, doing: string): UserError {
+/**
+ * Wraps an fs error into a coded usage error naming the path and what was being done: a missing input is
+ * INPUT_MISSING, anything else (including a missing parent of the output) RESTORE_IO_FAILED.
+ */
+export function fsError(err: unknown, path: string, doing: string, input = false): UserError {
   const e = err as NodeJS.ErrnoException;
-  const code = e.code === 'ENOENT' ? 'INPUT_MISSING' : 'RESTORE_IO_FAILED';
+  const code = input && e.code === 'ENOENT' ? 'INPUT_MISSING' : 'RESTORE_IO_FAILED';
   return new UserError(code, `${doing}: ${e.code ?? 'error'}: ${e.message}`, { path }, { cause: err });
 }
 
@@ -22,7 +25,7 @@ export async function openRegularInput(path: string, kind: string): Promise<File
     if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
       throw new UserError('RESTORE_INPUT_INVALID', `etcd external snapshot restore: invalid options: ${kind} is a symlink`, { path });
     }
-    throw fsError(err, path, `open ${kind}`);
+    throw fsError(err, path, `open ${kind}`, true);
   }
   try {
     const st = await fh.stat();

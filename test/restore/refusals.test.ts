@@ -262,6 +262,7 @@ test('an existing destination or temporary sibling exits 1 and is left untouched
   s = await setup();
   r = await runCli('elastickv-snapshot-prepare-restore', [...base(s), '--data-dir', join(s.dir, 'absent-parent', 'n1')]);
   assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /\[RESTORE_IO_FAILED\]: .*absent-parent.*ENOENT/);
 });
 
 test('a payload that changes after validation exits 2 and leaves nothing (second SHA-256 during the copy)', async () => {
