@@ -17,7 +17,8 @@ export function parseAdapterSet(csv: string, mode: 'decode' | 'encode'): Adapter
     if (mode === 'encode') name = name.toLowerCase();
     if (name === '') continue;
     if (!(ALL_ADAPTER_NAMES as readonly string[]).includes(name)) {
-      throw new UserError('UNKNOWN_ADAPTER', mode === 'decode' ? `${name}: unknown adapter name` : `unknown adapter ${JSON.stringify(name)}`);
+      const valid = `valid names: ${ALL_ADAPTER_NAMES.join(', ')} (or all)`;
+      throw new UserError('UNKNOWN_ADAPTER', mode === 'decode' ? `${name}: unknown adapter name; ${valid}` : `unknown adapter ${JSON.stringify(name)}; ${valid}`);
     }
     out.add(name as AdapterName);
   }

@@ -5,6 +5,7 @@
 // - parsing stops at the first non-flag argument (a lone `-` is one) or after `--`;
 // - an unknown flag, a missing value or a bad value is an error; `-h`/`-help`/`--help` asks for help.
 
+import { closest, distance } from 'fastest-levenshtein';
 import { UserError } from '../errors.ts';
 
 /** `list`: a string flag that may be repeated; every value is kept in order. */
@@ -17,6 +18,8 @@ export interface FlagSpec {
   readonly default?: string | boolean;
   /** Placeholder shown in help, e.g. PATH. */
   readonly value?: string;
+  /** The only values a string flag accepts; anything else is refused with this list. */
+  readonly choices?: readonly string[];
 }
 
 export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
@@ -28,6 +31,8 @@ export interface ParsedFlags {
   /** Arguments after the flags. */
   readonly rest: readonly string[];
   readonly help: boolean;
+  /** `-version`/`--version` was given. */
+  readonly version: boolean;
 }
 
 const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
@@ -63,7 +68,16 @@ export function parseGoUint(s: string): bigint | undefined {
   return n > 0xffff_ffff_ffff_ffffn ? undefined : n;
 }
 
-export function parseGoFlags(args: readonly string[], specs: FlagSpecs, command: string): ParsedFlags {
+/** The defined flag a mistyped name most likely meant, if any is close enough. */
+export function suggestFlag(name: string, specs: FlagSpecs): string | undefined {
+  const names = [...Object.keys(specs), 'help', 'version'];
+  const prefixed = name.length >= 3 ? names.filter((n) => n.startsWith(name)) : [];
+  if (prefixed.length === 1) return prefixed[0];
+  const best = closest(name, names);
+  return distance(name, best) <= (name.length >= 5 ? 2 : 1) ? best : undefined;
+}
+
+export function parseGoFlags(args: readonly string[], specs: FlagSpecs): ParsedFlags {
   const values = new Map<string, string | boolean | bigint | readonly string[]>();
   const given = new Set<string>();
   for (const [name, s] of Object.entries(specs)) {
@@ -72,9 +86,10 @@ export function parseGoFlags(args: readonly string[], specs: FlagSpecs, command:
     else if (s.type === 'list') values.set(name, []);
     else values.set(name, 0n);
   }
-  const bad = (why: string): UserError => new UserError('FLAG_INVALID', `${command}: ${why}`);
+  const bad = (why: string): UserError => new UserError('FLAG_INVALID', why);
   let i = 0;
   let help = false;
+  let version = false;
   while (i < args.length) {
     const arg = args[i] as string;
     if (arg.length < 2 || arg[0] !== '-') break;
@@ -92,39 +107,62 @@ export function parseGoFlags(args: readonly string[], specs: FlagSpecs, command:
     const eq = body.indexOf('=');
     const name = eq < 0 ? body : body.slice(0, eq);
     const inline = eq < 0 ? undefined : body.slice(eq + 1);
+    // Messages show the flag as the user typed it (one or two dashes).
+    const typed = arg.slice(0, numMinuses + name.length);
     const spec = specs[name];
     if (spec === undefined) {
       if (name === 'h' || name === 'help') {
         help = true;
         continue;
       }
-      throw bad(`flag provided but not defined: -${name}`);
+      if (name === 'version') {
+        version = true;
+        continue;
+      }
+      const hint = suggestFlag(name, specs);
+      throw bad(`flag provided but not defined: ${typed}${hint === undefined ? '' : `; did you mean --${hint}?`}`);
     }
     given.add(name);
     if (spec.type === 'bool') {
       if (inline === undefined) values.set(name, true);
       else if (TRUE.has(inline)) values.set(name, true);
       else if (FALSE.has(inline)) values.set(name, false);
-      else throw bad(`invalid boolean value ${JSON.stringify(inline)} for -${name}: parse error`);
+      else throw bad(`invalid boolean value ${JSON.stringify(inline)} for ${typed}: parse error`);
       continue;
     }
     let v = inline;
     if (v === undefined) {
-      if (i >= args.length) throw bad(`flag needs an argument: -${name}`);
+      if (i >= args.length) throw bad(`flag needs an argument: ${typed}`);
       v = args[i] as string;
       i++;
     }
     if (spec.type === 'uint64') {
       const n = parseGoUint(v);
-      if (n === undefined) throw bad(`invalid value ${JSON.stringify(v)} for flag -${name}: parse error`);
+      if (n === undefined) throw bad(`invalid value ${JSON.stringify(v)} for flag ${typed}: parse error`);
       values.set(name, n);
     } else if (spec.type === 'list') {
       values.set(name, [...(values.get(name) as readonly string[]), v]);
     } else {
+      if (spec.choices !== undefined && !spec.choices.includes(v)) {
+        throw bad(`invalid value ${JSON.stringify(v)} for ${typed}; valid values: ${spec.choices.join(', ')}`);
+      }
       values.set(name, v);
     }
   }
-  return { values, given, rest: args.slice(i), help };
+  return { values, given, rest: args.slice(i), help, version };
+}
+
+/** A command's flags: Go-style parsing, and no positional argument (a stray word is a mistake, not ignored). */
+export function parseCommandFlags(args: readonly string[], specs: FlagSpecs): ParsedFlags {
+  const p = parseGoFlags(args, specs);
+  const extra = p.rest[0];
+  if (extra !== undefined && !p.help && !p.version) {
+    throw new UserError(
+      'ARGS_UNEXPECTED',
+      `unexpected argument ${JSON.stringify(extra)}${p.rest.length > 1 ? ` (and ${p.rest.length - 1} more)` : ''}: this command takes only flags (a list is one value: --adapter redis,s3)`,
+    );
+  }
+  return p;
 }
 
 export function flagString(p: ParsedFlags, name: string): string {
@@ -154,5 +192,6 @@ export function renderHelp(usage: string, description: string, specs: FlagSpecs)
   });
   const width = Math.min(40, Math.max(...rows.map(([l]) => l.length)) + 2);
   const lines = rows.map(([l, h]) => (l.length + 2 > width ? `${l}\n${' '.repeat(width)}${h}` : l.padEnd(width) + h));
-  return `Usage: ${usage}\n\n${description}\n\nFlags (Go style: -flag or --flag, --flag=value or --flag value):\n${lines.join('\n')}\n  -h, --help${' '.repeat(Math.max(1, width - 12))}show this help\n`;
+  const extra = ['  -h, --help'.padEnd(width) + 'show this help', '  --version'.padEnd(width) + 'print the version and exit'];
+  return `Usage: ${usage}\n\n${description}\n\nFlags (Go style: -flag or --flag, --flag=value or --flag value):\n${[...lines, ...extra].join('\n')}\n`;
 }

@@ -1,11 +1,12 @@
 // Entry point of every command-line program; the only place that turns errors into exit codes.
 
+import { closest, distance } from 'fastest-levenshtein';
 import type { Adapter } from '../adapters/adapter.ts';
 import { ALL_ADAPTERS } from '../adapters/registry.ts';
 import { exitCodeFor, isEkvError } from '../errors.ts';
 import { PACKAGE_VERSION } from '../version.ts';
 import { decodeCommand, decodeHelp } from './commands/decode.ts';
-import { encodeCommand, encodeHelp } from './commands/encode.ts';
+import { dropInEncodeCommand, encodeCommand, encodeHelp } from './commands/encode.ts';
 import { exportCommand, exportHelp } from './commands/export.ts';
 import { inspectCommand, inspectHelp } from './commands/inspect.ts';
 import { prepareRestoreCommand, prepareRestoreHelp } from './commands/prepare-restore.ts';
@@ -13,6 +14,7 @@ import { restoreCommand, restoreHelp } from './commands/restore.ts';
 import { verifyCommand, verifyHelp } from './commands/verify.ts';
 import { processIO, type CliIO } from './io.ts';
 import { removeTrackedTemps } from '../tree/temp-paths.ts';
+import { codedSystemError } from './system-error.ts';
 
 type Command = (args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[]) => Promise<number>;
 
@@ -36,6 +38,8 @@ Commands:
 ${rows.join('\n')}
   help             show help for a command: ${prog} help decode
 
+Flags: --version prints the version; -h, --help this help.
+
 Drop-in replacements for the reference tools: elastickv-snapshot-decode, elastickv-snapshot-encode,
 elastickv-snapshot-prepare-restore.
 Exit codes: 0 success, 1 usage or environment error, 2 data-correctness error.
@@ -50,36 +54,48 @@ export async function run(tool: string, args: readonly string[], io: CliIO = pro
   let prog = tool;
   try {
     if (tool === 'elastickv-snapshot-decode') return await decodeCommand(args, io, tool, adapters);
-    if (tool === 'elastickv-snapshot-encode') return await encodeCommand(args, io, tool, adapters);
+    if (tool === 'elastickv-snapshot-encode') return await dropInEncodeCommand(args, io, tool, adapters);
     if (tool === 'elastickv-snapshot-prepare-restore') return await prepareRestoreCommand(args, io, tool, adapters);
     const [sub, ...rest] = args;
-    if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h' || sub === '-help') {
+    if (sub === undefined) {
+      // No command at all: the help goes to stderr with a usage error; asked for, it goes to stdout.
+      io.stderr.write(topHelp(tool));
+      return 1;
+    }
+    if (sub === 'help' || sub === '--help' || sub === '-h' || sub === '-help') {
       const target = sub === 'help' ? rest[0] : undefined;
-      const cmd = target === undefined ? undefined : SUBCOMMANDS[target];
-      if (target !== undefined && cmd === undefined) {
+      if (target === undefined) {
+        io.stdout.write(topHelp(tool));
+        return 0;
+      }
+      const cmd = SUBCOMMANDS[target];
+      if (cmd === undefined) {
         io.stderr.write(`${tool}: unknown command ${JSON.stringify(target)}\n\n${topHelp(tool)}`);
         return 1;
       }
-      io.stdout.write(cmd === undefined ? topHelp(tool) : cmd.help(tool));
-      return sub === undefined ? 1 : 0;
+      io.stdout.write(cmd.help(`${tool} ${target}`));
+      return 0;
     }
-    if (sub === '--version' || sub === 'version') {
+    if (sub === '--version' || sub === '-version' || sub === 'version') {
       io.stdout.write(`${PACKAGE_VERSION}\n`);
       return 0;
     }
     const cmd = SUBCOMMANDS[sub];
     if (cmd === undefined) {
-      io.stderr.write(`${tool}: unknown command ${JSON.stringify(sub)}\n\n${topHelp(tool)}`);
+      const near = closest(sub, Object.keys(SUBCOMMANDS));
+      const hint = distance(sub, near) <= 2 ? `; did you mean ${near}?` : '';
+      io.stderr.write(`${tool}: unknown command ${JSON.stringify(sub)}${hint}\n\n${topHelp(tool)}`);
       return 1;
     }
     prog = `${tool} ${sub}`;
-    return await cmd.run(rest, io, tool, adapters);
-  } catch (err) {
+    return await cmd.run(rest, io, prog, adapters);
+  } catch (thrown) {
+    const err = codedSystemError(thrown) ?? thrown;
     const code = exitCodeFor(err);
     const label = isEkvError(err) ? ` [${err.code}]` : '';
     const text = err instanceof Error ? err.message : String(err);
     io.stderr.write(`${prog}: error${label}: ${text}\n`);
-    if (!isEkvError(err) && err instanceof Error && io.env['ELASTICKV_SNAPSHOT_DEBUG'] !== undefined) io.stderr.write(`${err.stack ?? ''}\n`);
+    if (thrown instanceof Error && io.env['ELASTICKV_SNAPSHOT_DEBUG'] !== undefined) io.stderr.write(`${thrown.stack ?? ''}\n`);
     return code === 0 ? 1 : code;
   }
 }

@@ -26,7 +26,7 @@ import { ExternalSorter } from '../sort/external-sort.ts';
 import { writeChecksumsFrom } from '../tree/checksums.ts';
 import { DigestLedger } from '../tree/digest-ledger.ts';
 import { MANIFEST_FILE, phase0Manifest, renderManifest, type Manifest } from '../tree/manifest.ts';
-import { checkFreshOutputDir, makeStagingDir, publishDir, randomHex } from '../tree/publish.ts';
+import { checkFreshOutputDir, checkOutputParent, makeStagingDir, publishDir, randomHex } from '../tree/publish.ts';
 import { DiskTreeWriter, type TreeWriter } from '../tree/writer.ts';
 import { Dispatcher } from './dispatch.ts';
 import { snapshotIndexFromPath } from './snapshot-index.ts';
@@ -106,6 +106,7 @@ export function emptyCounters(): DecodeCounters {
 /** Decodes `input` into a new dump tree at `output`. */
 export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<DecodeResult> {
   if (opts.output === '') throw new UserError('DECODE_OPTIONS_INVALID', 'output path required');
+  await checkOutputParent(opts.output);
   await checkFreshOutputDir(opts.output);
   const inputStat = await statInput(opts.input);
   const staging = await makeStagingDir(opts.output, 'partial');

@@ -18,7 +18,7 @@ import { encodeMvccKey, encodeMvccValue } from '../snapshot/mvcc.ts';
 import { SnapshotWriter } from '../snapshot/writer.ts';
 import { ExternalSorter } from '../sort/external-sort.ts';
 import { MANIFEST_FILE, parseManifest, type Manifest } from '../tree/manifest.ts';
-import { fsyncDir, randomHex } from '../tree/publish.ts';
+import { checkOutputFile, checkOutputParent, checkOutsideTree, fsyncDir, randomHex, type OverwritePolicy } from '../tree/publish.ts';
 import { TreeReader } from '../tree/reader.ts';
 import { DEFAULT_MEMORY_BUDGET, decodeInto } from './decode.ts';
 import { SelfTestTree } from './self-test-tree.ts';
@@ -59,6 +59,8 @@ export interface EncodeSnapshotOptions {
   readonly memoryBudget?: number;
   readonly warn?: WarnSink;
   readonly onProgress?: (p: EncodeProgress) => void;
+  /** What may already be at `output` (default: nothing). */
+  readonly overwrite?: OverwritePolicy;
   /** Test seam: runs after the temp file is complete and before the self-test reads it. */
   readonly afterWrite?: (tmpPath: string) => Promise<void>;
 }
@@ -128,7 +130,8 @@ export interface EncodePlan {
 }
 
 /**
- * Every check that needs no output: MANIFEST gate, adapter scopes, the commit-timestamp floor, and the
+ * Every check before anything is written: MANIFEST gate, the output path (parent exists, nothing there the
+ * overwrite policy forbids, not inside the input tree), adapter scopes, the commit-timestamp floor, and the
  * adapters' producer-mode guards.
  */
 export async function planEncode(opts: EncodeSnapshotOptions): Promise<EncodePlan> {
@@ -136,6 +139,9 @@ export async function planEncode(opts: EncodeSnapshotOptions): Promise<EncodePla
   const selected = opts.selected ?? known.map((a) => a.name);
   if (selected.length === 0) throw new UserError('NO_ADAPTERS', 'no adapter selected');
   const manifest = await readManifestOf(opts.input);
+  await checkOutputParent(opts.output);
+  await checkOutputFile(opts.output, opts.overwrite ?? 'never');
+  await checkOutsideTree(opts.input, opts.output);
   for (const name of selected) {
     if (manifest.adapters?.[name] === undefined) {
       throw new DataError(
@@ -238,6 +244,8 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
       selfTest = { ran: true, matched: mismatchText === '', mismatchText };
     }
     if (!selfTest.ran || selfTest.matched) {
+      // Checked again right before the rename: something may have appeared at the path during the run.
+      await checkOutputFile(opts.output, opts.overwrite ?? 'never');
       await fsp.rename(tmpPath, opts.output);
       published = true;
       try {

@@ -5,8 +5,8 @@
 // non-empty destination directory is refused rather than merged into (no stale files in CHECKSUMS).
 
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { promises as fsp, type Stats } from 'node:fs';
+import { basename, dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { UserError } from '../errors.ts';
 
 export function randomHex(bytes = 8): string {
@@ -38,10 +38,64 @@ export async function checkFreshOutputDir(output: string): Promise<void> {
   }
 }
 
-/** Creates the private staging directory a tree is built in, next to `output`. */
+/**
+ * What may already be at an output file's path: nothing (`never`), or a regular file that is replaced
+ * (`regular-file`: the main CLI's --force, and the drop-in encoder like the reference). Anything else (a
+ * directory, device, FIFO, socket or symlink) is never replaced.
+ */
+export type OverwritePolicy = 'never' | 'regular-file';
+
+function typeName(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+/** Refuses an output file path that holds something the policy does not allow replacing. */
+export async function checkOutputFile(output: string, policy: OverwritePolicy): Promise<void> {
+  let st: Stats;
+  try {
+    st = await fsp.lstat(output);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (!st.isFile()) throw new UserError('OUTPUT_NOT_REGULAR', `output exists and is ${typeName(st)}; only a regular file is ever replaced`, { path: output });
+  if (policy === 'never') throw new UserError('OUTPUT_EXISTS', 'output file exists; choose a new path, or pass --force to replace it', { path: output });
+}
+
+/** Refuses an output whose parent directory does not exist (or is not a directory); nothing creates it silently. */
+export async function checkOutputParent(output: string): Promise<void> {
+  const parent = dirname(output);
+  let st: Stats;
+  try {
+    st = await fsp.stat(parent);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserError('OUTPUT_PARENT_MISSING', `directory ${parent} does not exist; create it first`, { path: output });
+    throw err;
+  }
+  if (!st.isDirectory()) throw new UserError('OUTPUT_PARENT_MISSING', `${parent} is not a directory`, { path: output });
+}
+
+/** Refuses an output at or inside the input tree `root` (it would end up in what it is made from). */
+export async function checkOutsideTree(root: string, output: string): Promise<void> {
+  const real = async (p: string): Promise<string> => fsp.realpath(p).catch(() => resolve(p));
+  const rootReal = await real(root);
+  const outReal = join(await real(dirname(output)), basename(output));
+  const rel = relative(rootReal, outReal);
+  if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
+    throw new UserError('OUTPUT_INSIDE_INPUT', `output is inside the input tree ${root}; write it elsewhere`, { path: output });
+  }
+}
+
+/** Creates the private staging directory a tree is built in, next to `output` (whose parent must exist). */
 export async function makeStagingDir(output: string, tag: string): Promise<string> {
   const parent = dirname(output);
-  await fsp.mkdir(parent, { recursive: true });
   const dir = join(parent, `.${basename(output)}.${tag}-${randomHex()}`);
   await fsp.mkdir(dir, { mode: 0o755 });
   return dir;

@@ -27,3 +27,11 @@ export function removeTrackedTemps(): number {
   }
   return paths.length;
 }
+
+/**
+ * The path a user knows for a path under one of our temporary names: `.<name>.partial-<hex>` (a tree being
+ * built) and `<file>.tmp-<hex>` (a file being written) stand for the output they become.
+ */
+export function shownPath(path: string): string {
+  return path.replace(/(^|\/)\.([^/]+)\.partial-[0-9a-f]{16}(?=\/|$)/, '$1$2').replace(/\.tmp-[0-9a-f]{16}$/, '');
+}

@@ -58,6 +58,7 @@ test('self-test catches corruption between write and verification and publishes 
     adapters,
     selected: ['redis', 'sqs'],
     selfTest: true,
+    overwrite: 'regular-file',
     afterWrite: async (tmp) => {
       const b = await fsp.readFile(tmp);
       b[b.length - 1] = b[b.length - 1]! ^ 0x01; // flip a bit of the last value

@@ -6,7 +6,8 @@ import { UserError } from '../../errors.ts';
 import { decodeSnapshot, type DecodeCounters } from '../../pipeline/decode.ts';
 import { DEFAULT_ADAPTER_FLAG, parseAdapterSet } from '../adapter-set.ts';
 import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.ts';
-import { flagBool, flagString, parseGoFlags, renderHelp, type FlagSpecs } from '../go-flags.ts';
+import { commandFlags } from '../command.ts';
+import { flagBool, flagString, renderHelp, type FlagSpecs } from '../go-flags.ts';
 import type { CliIO } from '../io.ts';
 import { humanBytes, startProgress } from '../progress.ts';
 import { parseSize } from '../size.ts';
@@ -15,7 +16,7 @@ export const DECODE_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'FILE', help: '.fsm snapshot to decode (native payload or a node\'s fsm-snap/<index>.fsm) (required)' },
   output: { type: 'string', value: 'DIR', help: 'dump root to create; must not exist or be empty (required)' },
   adapter: { type: 'string', value: 'LIST', default: DEFAULT_ADAPTER_FLAG, help: 'adapters to decode: comma list of dynamodb,s3,redis,sqs, or "all"' },
-  'dynamodb-bundle-mode': { type: 'string', value: 'MODE', default: 'per-item', help: 'DynamoDB item layout: per-item (items/<pk>[/<sk>].json) or jsonl (items/data-<part>.jsonl)' },
+  'dynamodb-bundle-mode': { type: 'string', value: 'MODE', default: 'per-item', choices: ['per-item', 'jsonl'], help: 'DynamoDB item layout: per-item (items/<pk>[/<sk>].json) or jsonl (items/data-<part>.jsonl)' },
   'dynamodb-bundle-size': { type: 'string', value: 'SIZE', default: '64M', help: 'extension: target size of one JSONL bundle part (with --dynamodb-bundle-mode jsonl)' },
   'cluster-id': { type: 'string', value: 'ID', help: 'cluster id recorded in MANIFEST.json' },
   'include-incomplete-uploads': { type: 'bool', help: 'S3: also dump in-flight multipart uploads under _incomplete_uploads/' },
@@ -24,7 +25,7 @@ export const DECODE_FLAGS: FlagSpecs = {
   'include-sqs-side-records': { type: 'bool', help: 'SQS: also dump internal side records under _internals/' },
   'rename-collisions': { type: 'bool', help: 'S3: rename objects whose key ends in the reserved .elastickv-meta.json suffix' },
   'skip-expired': { type: 'bool', help: 'extension: leave out records already expired at the snapshot\'s own time (Redis keys whose TTL has passed, SQS messages past their queue\'s retention); counted in the summary and MANIFEST.json' },
-  versions: { type: 'string', value: 'POLICY', default: 'latest', help: 'extension: latest (newest version per key; tombstones hide keys) or all (every live version, as the reference decoder)' },
+  versions: { type: 'string', value: 'POLICY', default: 'latest', choices: ['latest', 'all'], help: 'extension: latest (newest version per key; tombstones hide keys) or all (every live version, as the reference decoder)' },
   'memory-budget': { type: 'string', value: 'SIZE', default: '256M', help: 'extension: memory for regrouping records before spilling to disk' },
   'scratch-root': { type: 'string', value: 'DIR', help: 'extension: directory for spill files (default: next to --output)' },
   ...FILTER_FLAGS,
@@ -40,20 +41,15 @@ export function decodeHelp(prog: string): string {
 }
 
 export async function decodeCommand(args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[]): Promise<number> {
-  const flags = parseGoFlags(args, DECODE_FLAGS, prog);
-  if (flags.help) {
-    io.stdout.write(decodeHelp(prog));
-    return 0;
-  }
+  const flags = commandFlags(args, DECODE_FLAGS, io, () => decodeHelp(prog));
+  if (flags === undefined) return 0;
   const input = flagString(flags, 'input');
   const output = flagString(flags, 'output');
   if (input === '') throw new UserError('FLAG_INVALID', '--input is required');
   if (output === '') throw new UserError('FLAG_INVALID', '--output is required');
   const selected = parseAdapterSet(flagString(flags, 'adapter'), 'decode');
   const mode = flagString(flags, 'dynamodb-bundle-mode');
-  if (mode !== '' && mode !== 'per-item' && mode !== 'jsonl') throw new UserError('FLAG_INVALID', `${mode}: invalid --dynamodb-bundle-mode`);
-  const versions = flagString(flags, 'versions');
-  if (versions !== 'latest' && versions !== 'all') throw new UserError('FLAG_INVALID', `--versions must be latest or all, not ${JSON.stringify(versions)}`);
+  const versions = flagString(flags, 'versions') === 'all' ? 'all' : 'latest';
   if (versions === 'all' && flagBool(flags, 'skip-expired')) throw new UserError('FLAG_INVALID', '--skip-expired needs --versions latest (the newest version of each key)');
   const scratchRoot = flagString(flags, 'scratch-root');
   const filter = filterFromFlags(flags, adapters);

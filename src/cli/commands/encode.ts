@@ -13,7 +13,9 @@ import { formatRfc3339Nano } from '../../tree/wall-time.ts';
 import { fsyncDir } from '../../tree/publish.ts';
 import { PACKAGE_VERSION } from '../../version.ts';
 import { DEFAULT_ADAPTER_FLAG, parseAdapterSet } from '../adapter-set.ts';
-import { flagBool, flagString, parseGoFlags, renderHelp, type FlagSpecs } from '../go-flags.ts';
+import { commandFlags } from '../command.ts';
+import { flagBool, flagString, renderHelp, type FlagSpecs, type ParsedFlags } from '../go-flags.ts';
+import type { OverwritePolicy } from '../../tree/publish.ts';
 import type { CliIO } from '../io.ts';
 import { humanBytes, startProgress } from '../progress.ts';
 import { parseSize } from '../size.ts';
@@ -31,12 +33,22 @@ export const ENCODE_FLAGS: FlagSpecs = {
   quiet: { type: 'bool', help: 'extension: no progress display' },
 };
 
+/** The main CLI's encode: the drop-in's flags plus --force (the drop-in replaces a regular file, like the reference). */
+const MAIN_ENCODE_FLAGS: FlagSpecs = {
+  ...ENCODE_FLAGS,
+  force: { type: 'bool', help: 'replace an existing output file (never a directory, device, FIFO or symlink)' },
+};
+
 const DESCRIPTION = `Encodes a dump tree back into an elastickv FSM snapshot, rebuilding every derived index.
 Writes <output>.encode_info.json next to the output; on a self-test mismatch writes <output>.mismatch.txt
 and publishes nothing. Exit codes: 0 success, 1 usage or environment error, 2 data-correctness error.`;
 
 export function encodeHelp(prog: string): string {
-  return renderHelp(`${prog} --input DIR --output FILE.fsm [flags]`, DESCRIPTION, ENCODE_FLAGS);
+  return renderHelp(`${prog} --input DIR --output FILE.fsm [flags]`, `${DESCRIPTION}\nAn existing output file is refused unless --force is given.`, MAIN_ENCODE_FLAGS);
+}
+
+export function dropInEncodeHelp(prog: string): string {
+  return renderHelp(`${prog} --input DIR --output FILE.fsm [flags]`, `${DESCRIPTION}\nAn existing regular output file is replaced, as by the reference encoder.`, ENCODE_FLAGS);
 }
 
 /** `--last-commit-ts`: trimmed; `0x`/`0X` then base 16, otherwise strict base 10; unsigned 64-bit. */
@@ -53,12 +65,21 @@ export function parseLastCommitTs(text: string): bigint {
   return n;
 }
 
-export async function encodeCommand(args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[], hooks: Pick<EncodeSnapshotOptions, 'afterWrite'> = {}): Promise<number> {
-  const flags = parseGoFlags(args, ENCODE_FLAGS, prog);
-  if (flags.help) {
-    io.stdout.write(encodeHelp(prog));
-    return 0;
-  }
+/** `elastickv-snapshot encode`. */
+export function encodeCommand(args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[]): Promise<number> {
+  const flags = commandFlags(args, MAIN_ENCODE_FLAGS, io, () => encodeHelp(prog));
+  if (flags === undefined) return Promise.resolve(0);
+  return runEncode(flags, io, adapters, flagBool(flags, 'force') ? 'regular-file' : 'never');
+}
+
+/** `elastickv-snapshot-encode`, the reference's drop-in. */
+export function dropInEncodeCommand(args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[], hooks: Pick<EncodeSnapshotOptions, 'afterWrite'> = {}): Promise<number> {
+  const flags = commandFlags(args, ENCODE_FLAGS, io, () => dropInEncodeHelp(prog));
+  if (flags === undefined) return Promise.resolve(0);
+  return runEncode(flags, io, adapters, 'regular-file', hooks);
+}
+
+async function runEncode(flags: ParsedFlags, io: CliIO, adapters: readonly Adapter[], overwrite: OverwritePolicy, hooks: Pick<EncodeSnapshotOptions, 'afterWrite'> = {}): Promise<number> {
   const input = flagString(flags, 'input');
   const output = flagString(flags, 'output');
   if (input === '') throw new UserError('FLAG_INVALID', '--input is required');
@@ -75,6 +96,7 @@ export async function encodeCommand(args: readonly string[], io: CliIO, prog: st
     output,
     adapters,
     selected,
+    overwrite,
     selfTest: flagBool(flags, 'self-test'),
     allowPartial: flagBool(flags, 'allow-partial'),
     memoryBudget,
@@ -123,7 +145,7 @@ export async function encodeCommand(args: readonly string[], io: CliIO, prog: st
     await writeSidecar(encodeInfoPath(output), sidecar(false)).catch((err: unknown) => {
       io.stderr.write(`warning: could not write ${encodeInfoPath(output)}: ${(err as Error).message}\n`);
     });
-    throw new DataError('SELF_TEST_MISMATCH', `self-test diff (see ${mismatchPath}): backup: --self-test diff against --input`, { path: output });
+    throw new DataError('SELF_TEST_MISMATCH', `self-test diff (see ${mismatchPath}): --self-test diff against --input`, { path: output });
   }
 
   await writeEncodeInfo(output, sidecar(result.selfTest.ran));

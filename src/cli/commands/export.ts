@@ -15,7 +15,8 @@ import { randomHex } from '../../tree/publish.ts';
 import { removeTree } from '../../tree/remove-tree.ts';
 import { trackTemp } from '../../tree/temp-paths.ts';
 import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.ts';
-import { flagBool, flagString, parseGoFlags, renderHelp, type FlagSpecs, type ParsedFlags } from '../go-flags.ts';
+import { flagBool, flagString, renderHelp, type FlagSpecs, type ParsedFlags } from '../go-flags.ts';
+import { commandFlags } from '../command.ts';
 import type { CliIO } from '../io.ts';
 import { startProgress } from '../progress.ts';
 import { parseSize } from '../size.ts';
@@ -46,7 +47,7 @@ Exit codes: 0 success, 1 usage or environment error (bad flags, unreachable targ
 the target refused one (named in the message).`;
 
 export function exportHelp(prog: string): string {
-  return renderHelp(`${prog} export <${TARGETS.join('|')}> --input PATH (--to URL | --format FORMAT --output PATH) [flags]`, DESCRIPTION, EXPORT_FLAGS);
+  return renderHelp(`${prog} <${TARGETS.join('|')}> --input PATH (--to URL | --format FORMAT --output PATH) [flags]`, DESCRIPTION, EXPORT_FLAGS);
 }
 
 interface Common {
@@ -64,12 +65,8 @@ export async function exportCommand(args: readonly string[], io: CliIO, prog: st
     return target === undefined ? 1 : 0;
   }
   if (!(TARGETS as readonly string[]).includes(target)) throw new UserError('FLAG_INVALID', `export: unknown target ${JSON.stringify(target)} (one of ${TARGETS.join(', ')})`);
-  const flags = parseGoFlags(rest, EXPORT_FLAGS, `${prog} export ${target}`);
-  if (flags.help) {
-    io.stdout.write(exportHelp(prog));
-    return 0;
-  }
-  if (flags.rest.length > 0) throw new UserError('FLAG_INVALID', `export ${target}: unexpected argument ${JSON.stringify(flags.rest[0])}`);
+  const flags = commandFlags(rest, EXPORT_FLAGS, io, () => exportHelp(prog));
+  if (flags === undefined) return 0;
   const input = flagString(flags, 'input');
   if (input === '') throw new UserError('FLAG_INVALID', '--input is required');
   const expired = flagString(flags, 'expired');

@@ -8,8 +8,9 @@ import { goMarshal, GoMap, type GoJson } from '../../json/go-json.ts';
 import { Dispatcher } from '../../pipeline/dispatch.ts';
 import { SnapshotReader } from '../../snapshot/reader.ts';
 import { VersionResolver } from '../../snapshot/versions.ts';
-import { flagBool, flagString, parseGoFlags, renderHelp, type FlagSpecs } from '../go-flags.ts';
 import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.ts';
+import { commandFlags } from '../command.ts';
+import { flagBool, flagString, renderHelp, type FlagSpecs } from '../go-flags.ts';
 import type { CliIO } from '../io.ts';
 import { humanBytes, startProgress } from '../progress.ts';
 
@@ -22,7 +23,7 @@ export const INSPECT_FLAGS: FlagSpecs = {
 
 export function inspectHelp(prog: string): string {
   return renderHelp(
-    `${prog} inspect --input FILE.fsm [--json]`,
+    `${prog} --input FILE.fsm [--json]`,
     'Summarises a snapshot without decoding it: header, container, counts and bytes per adapter and record kind.',
     INSPECT_FLAGS,
   );
@@ -35,11 +36,8 @@ interface KindStats {
 }
 
 export async function inspectCommand(args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[]): Promise<number> {
-  const flags = parseGoFlags(args, INSPECT_FLAGS, `${prog} inspect`);
-  if (flags.help) {
-    io.stdout.write(inspectHelp(prog));
-    return 0;
-  }
+  const flags = commandFlags(args, INSPECT_FLAGS, io, () => inspectHelp(prog));
+  if (flags === undefined) return 0;
   const input = flagString(flags, 'input');
   if (input === '') throw new UserError('FLAG_INVALID', '--input is required');
   const total = (await fsp.stat(input).catch(() => {

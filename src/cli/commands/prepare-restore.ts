@@ -5,7 +5,8 @@
 import type { Adapter } from '../../adapters/adapter.ts';
 import { UserError } from '../../errors.ts';
 import { prepareRestore, type PrepareRestoreResult } from '../../restore/prepare.ts';
-import { flagBool, flagString, parseGoFlags, renderHelp, type FlagSpecs, type ParsedFlags } from '../go-flags.ts';
+import { flagBool, flagString, renderHelp, type FlagSpecs, type ParsedFlags } from '../go-flags.ts';
+import { commandFlags } from '../command.ts';
 import type { CliIO } from '../io.ts';
 
 /** The flags every restore command shares (where the data directory goes and who its peers are). */
@@ -73,11 +74,8 @@ export function preparedLine(r: PrepareRestoreResult): string {
 }
 
 export async function prepareRestoreCommand(args: readonly string[], io: CliIO, prog: string, _adapters: readonly Adapter[]): Promise<number> {
-  const flags = parseGoFlags(args, PREPARE_RESTORE_FLAGS, prog);
-  if (flags.help) {
-    io.stdout.write(prepareRestoreHelp(prog));
-    return 0;
-  }
+  const flags = commandFlags(args, PREPARE_RESTORE_FLAGS, io, () => prepareRestoreHelp(prog));
+  if (flags === undefined) return 0;
   const input = flagString(flags, 'input');
   if (input === '') throw new UserError('FLAG_INVALID', '--input is required');
   const encodeInfo = flagString(flags, 'encode-info');

@@ -17,7 +17,8 @@ import { trackTemp } from '../../tree/temp-paths.ts';
 import { formatRfc3339Nano } from '../../tree/wall-time.ts';
 import { PACKAGE_VERSION } from '../../version.ts';
 import { DEFAULT_ADAPTER_FLAG, parseAdapterSet } from '../adapter-set.ts';
-import { flagBool, flagString, parseGoFlags, renderHelp, type FlagSpecs } from '../go-flags.ts';
+import { flagBool, flagString, renderHelp, type FlagSpecs } from '../go-flags.ts';
+import { commandFlags } from '../command.ts';
 import type { CliIO } from '../io.ts';
 import { startProgress } from '../progress.ts';
 import { parseSize } from '../size.ts';
@@ -45,11 +46,8 @@ export function restoreHelp(prog: string): string {
 }
 
 export async function restoreCommand(args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[]): Promise<number> {
-  const flags = parseGoFlags(args, RESTORE_FLAGS, prog);
-  if (flags.help) {
-    io.stdout.write(restoreHelp(prog));
-    return 0;
-  }
+  const flags = commandFlags(args, RESTORE_FLAGS, io, () => restoreHelp(prog));
+  if (flags === undefined) return 0;
   const input = flagString(flags, 'input');
   if (input === '') throw new UserError('FLAG_INVALID', '--input is required');
   const target = restoreTargetOf(flags);

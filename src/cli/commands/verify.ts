@@ -9,7 +9,8 @@ import { SnapshotReader } from '../../snapshot/reader.ts';
 import { verifyChecksums } from '../../tree/checksums.ts';
 import { encodeInfoPath, parseEncodeInfo } from '../../tree/encode-info.ts';
 import { readManifestOf } from '../../pipeline/encode.ts';
-import { flagBool, flagString, parseGoFlags, renderHelp, type FlagSpecs } from '../go-flags.ts';
+import { commandFlags } from '../command.ts';
+import { flagBool, flagString, renderHelp, type FlagSpecs } from '../go-flags.ts';
 import type { CliIO } from '../io.ts';
 import { humanBytes, startProgress } from '../progress.ts';
 
@@ -20,18 +21,15 @@ export const VERIFY_FLAGS: FlagSpecs = {
 
 export function verifyHelp(prog: string): string {
   return renderHelp(
-    `${prog} verify --input DIR|FILE.fsm`,
+    `${prog} --input DIR|FILE.fsm`,
     'Verifies a dump tree against MANIFEST.json and CHECKSUMS (and finds files CHECKSUMS does not list), or reads a\n.fsm end to end and checks it against its <file>.encode_info.json when present. Exit 2 on any mismatch.',
     VERIFY_FLAGS,
   );
 }
 
 export async function verifyCommand(args: readonly string[], io: CliIO, prog: string, _adapters: readonly Adapter[]): Promise<number> {
-  const flags = parseGoFlags(args, VERIFY_FLAGS, `${prog} verify`);
-  if (flags.help) {
-    io.stdout.write(verifyHelp(prog));
-    return 0;
-  }
+  const flags = commandFlags(args, VERIFY_FLAGS, io, () => verifyHelp(prog));
+  if (flags === undefined) return 0;
   const input = flagString(flags, 'input');
   if (input === '') throw new UserError('FLAG_INVALID', '--input is required');
   const st = await fsp.stat(input).catch(() => undefined);
