@@ -162,6 +162,11 @@ export interface Adapter {
   readonly routes: readonly RouteSpec[];
   /** Filter field names and the row scope reader. */
   readonly filter: FilterVocabulary;
+  /**
+   * Base names of tree files whose lines are records in no defined order: the encoder's self-test compares them
+   * as multisets of lines rather than byte for byte.
+   */
+  readonly unorderedRecordFiles?: readonly string[];
   createDecoder(ctx: DecodeContext): AdapterDecoder;
   /**
    * Throws a DataError when the tree was produced in a mode this adapter cannot encode faithfully

@@ -287,7 +287,9 @@ async function runSelfTest(
   const scratch = await fsp.mkdtemp(join(base, 'encode-self-test-'));
   const forget = trackTemp(scratch);
   const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
-  const compared = new SelfTestTree(opts.input, enabled, { scratchDir: join(scratch, 'compare'), memoryBudget: Math.max(4096, Math.floor(budget / 4)) });
+  const adapters = opts.adapters ?? ALL_ADAPTERS;
+  const recordFiles = new Set(adapters.filter((a) => enabled.includes(a.name)).flatMap((a) => a.unorderedRecordFiles ?? []));
+  const compared = new SelfTestTree(opts.input, enabled, { scratchDir: join(scratch, 'compare'), memoryBudget: Math.max(4096, Math.floor(budget / 4)) }, recordFiles);
   try {
     const ex = manifest.exclusions!;
     let decoded;
@@ -295,7 +297,7 @@ async function runSelfTest(
       decoded = await decodeInto(
         {
           input: fsmPath,
-          adapters: opts.adapters ?? ALL_ADAPTERS,
+          adapters,
           selected: enabled,
           versions: 'all',
           onProgress: (p) => onBytesRead(p.bytesRead),

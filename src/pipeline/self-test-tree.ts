@@ -11,8 +11,10 @@
 // A KEYMAP.jsonl is a map, not a sequence: the reference writes several S3 rename records of one bucket in Go map
 // order, which changes between runs. Its records (lines) are compared as sets, so any order (and repetition) of
 // the same records matches; different records give `<path> (records differ)` (the reference compares bytes and
-// fails on its own trees at random).
+// fails on its own trees at random). Files an adapter declares as unordered records (Redis TTL sidecars, whose
+// legacy-format lines follow the inline ones) are compared as multisets, in constant memory.
 
+import { createHash } from 'node:crypto';
 import { closeSync, constants as fsc, fstatSync, openSync, readSync } from 'node:fs';
 import { ExternalSorter, lastPerKey } from '../sort/external-sort.ts';
 import { walkRegularFiles, type WalkSpill } from '../tree/checksums.ts';
@@ -27,7 +29,6 @@ const SAME = Buffer.from('=');
 const DIFFERENT = Buffer.from('!');
 const NOT_IN_INPUT = Buffer.from('+');
 const RECORDS_DIFFER = Buffer.from('~');
-const KEYMAP_NAME = Buffer.from(`/${KEYMAP_FILE}`);
 
 /** Compares written bytes with an input file as they arrive. */
 class ComparingSink extends SequentialSink {
@@ -87,25 +88,78 @@ class ComparingSink extends SequentialSink {
   }
 }
 
-/**
- * Compares a KEYMAP.jsonl with the input's as sets of lines. The produced records are held (encode held the same
- * records to reverse the renames); the input file is read a block at a time.
- */
-class KeymapComparingSink extends SequentialSink {
-  readonly #record: (verdict: Buffer) => Promise<void>;
-  #fd: number | undefined;
+/** How the lines of a file of records are compared: what was produced, then what the input holds. */
+interface RecordComparison {
+  produced(line: string): void;
+  input(line: string): void;
+  /** After both sides: whether they hold the same records. */
+  same(): boolean;
+}
+
+/** KEYMAP.jsonl: a set of records (any order, repetition allowed). The produced records are held, as encode held them. */
+class RecordSet implements RecordComparison {
   readonly #produced = new Set<string>();
+  readonly #seen = new Set<string>();
+  #extra = false;
+
+  produced(line: string): void {
+    this.#produced.add(line);
+  }
+
+  input(line: string): void {
+    if (this.#produced.has(line)) this.#seen.add(line);
+    else this.#extra = true;
+  }
+
+  same(): boolean {
+    return !this.#extra && this.#seen.size === this.#produced.size;
+  }
+}
+
+/**
+ * A multiset of records in constant memory: the count and the lane-wise sum (mod 2^32 per lane) of each line's
+ * SHA-256, a commutative digest that any order of the same lines gives and a changed, missing or extra line
+ * changes.
+ */
+class RecordMultiset implements RecordComparison {
+  readonly #sides = [new Uint32Array(9), new Uint32Array(9)] as const;
+
+  static #add(acc: Uint32Array, line: string): void {
+    const d = createHash('sha256').update(line, 'latin1').digest();
+    for (let i = 0; i < 8; i++) acc[i] = ((acc[i] as number) + d.readUInt32LE(i * 4)) >>> 0;
+    acc[8] = ((acc[8] as number) + 1) >>> 0;
+  }
+
+  produced(line: string): void {
+    RecordMultiset.#add(this.#sides[0], line);
+  }
+
+  input(line: string): void {
+    RecordMultiset.#add(this.#sides[1], line);
+  }
+
+  same(): boolean {
+    return this.#sides[0].every((v, i) => v === this.#sides[1][i]);
+  }
+}
+
+/** Compares a file of line records with the input's, order aside; the input file is read a block at a time. */
+class RecordsComparingSink extends SequentialSink {
+  readonly #record: (verdict: Buffer) => Promise<void>;
+  readonly #records: RecordComparison;
+  #fd: number | undefined;
   #partial: Buffer[] = [];
   #closed = false;
 
-  constructor(fd: number | undefined, record: (verdict: Buffer) => Promise<void>) {
+  constructor(fd: number | undefined, records: RecordComparison, record: (verdict: Buffer) => Promise<void>) {
     super();
     this.#fd = fd;
+    this.#records = records;
     this.#record = record;
   }
 
   protected accept(b: Uint8Array): void {
-    forEachLine(b, this.#partial, (line) => this.#produced.add(line));
+    forEachLine(b, this.#partial, (line) => this.#records.produced(line));
   }
 
   async flush(): Promise<void> {}
@@ -113,16 +167,11 @@ class KeymapComparingSink extends SequentialSink {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    endLines(this.#partial, (line) => this.#produced.add(line));
+    endLines(this.#partial, (line) => this.#records.produced(line));
     const fd = this.#fd;
     this.#fd = undefined;
     if (fd === undefined) return this.#record(NOT_IN_INPUT);
-    const seen = new Set<string>();
-    let extra = false;
-    const onInputLine = (line: string): void => {
-      if (this.#produced.has(line)) seen.add(line);
-      else extra = true;
-    };
+    const onInputLine = (line: string): void => this.#records.input(line);
     try {
       const block = Buffer.allocUnsafe(READ_BLOCK);
       const partial: Buffer[] = [];
@@ -135,7 +184,7 @@ class KeymapComparingSink extends SequentialSink {
     } finally {
       closeSync(fd);
     }
-    await this.#record(extra || seen.size !== this.#produced.size ? RECORDS_DIFFER : SAME);
+    await this.#record(this.#records.same() ? SAME : RECORDS_DIFFER);
   }
 }
 
@@ -188,14 +237,20 @@ export class SelfTestTree extends TreeWriterBase {
   readonly #inputRoot: string;
   readonly #adapterDirs: readonly string[];
   readonly #spill: WalkSpill;
+  readonly #recordFiles: ReadonlySet<string>;
   /** Verdicts per adapter directory, keyed by the path below it. */
   readonly #verdicts = new Map<string, ExternalSorter>();
 
-  constructor(inputRoot: string, adapterDirs: readonly string[], spill: WalkSpill) {
+  /**
+   * `recordFiles`: base names of files whose lines are records in no defined order (the adapters'
+   * `unorderedRecordFiles`), compared as multisets.
+   */
+  constructor(inputRoot: string, adapterDirs: readonly string[], spill: WalkSpill, recordFiles: ReadonlySet<string> = new Set()) {
     super();
     this.#inputRoot = inputRoot;
     this.#adapterDirs = adapterDirs;
     this.#spill = spill;
+    this.#recordFiles = recordFiles;
     // The verdict sorters fill side by side: they share the budget.
     const each = Math.max(4096, Math.floor(spill.memoryBudget / Math.max(1, adapterDirs.length)));
     let n = 0;
@@ -226,8 +281,10 @@ export class SelfTestTree extends TreeWriterBase {
     }
     const below = b.subarray(slash + 1);
     const record = (verdict: Buffer): Promise<void> => sorter.add(below, verdict);
-    const isKeymap = below.length >= KEYMAP_FILE.length && (below.length === KEYMAP_FILE.length ? below.equals(KEYMAP_NAME.subarray(1)) : below.subarray(below.length - KEYMAP_NAME.length).equals(KEYMAP_NAME));
-    return isKeymap ? new KeymapComparingSink(fd, record) : new ComparingSink(fd, record);
+    const name = below.subarray(below.lastIndexOf(0x2f) + 1).toString('latin1');
+    if (name === KEYMAP_FILE) return new RecordsComparingSink(fd, new RecordSet(), record);
+    if (this.#recordFiles.has(name)) return new RecordsComparingSink(fd, new RecordMultiset(), record);
+    return new ComparingSink(fd, record);
   }
 
   /** After the decode: the mismatch text (empty when the selected adapters' subtrees are identical). */

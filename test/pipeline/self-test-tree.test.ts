@@ -107,6 +107,35 @@ test('KEYMAP.jsonl records compare as sets: any order and repetition match, othe
   );
 });
 
+test('unordered record files compare as multisets: any order matches; a changed, missing or repeated line differs', async () => {
+  const a = '{"key":"a","expire_at_ms":1}';
+  const b = '{"key":"b","expire_at_ms":2}';
+  const input = await inputTree({
+    'redis/db_0/strings_ttl.jsonl': `${a}\n${b}\n`,
+    'redis/db_1/strings_ttl.jsonl': `${a}\n${b}\n`,
+    'redis/db_2/strings_ttl.jsonl': `${a}\n${b}\n`,
+    'redis/db_3/strings_ttl.jsonl': `${a}\n`,
+    'redis/db_4/hll_ttl.jsonl': `${b}\n${a}\n`,
+    'redis/db_5/other.jsonl': `${a}\n${b}\n`,
+  });
+  const tree = new SelfTestTree(input, ['redis'], { scratchDir: await tempDir(), memoryBudget: 1 << 20 }, new Set(['strings_ttl.jsonl', 'hll_ttl.jsonl']));
+  const split = await tree.create('redis/db_0/strings_ttl.jsonl');
+  await split.write(`${b}\n${a.slice(0, 5)}`);
+  split.writeNow(`${a.slice(5)}\n`);
+  await split.close();
+  await tree.writeFile('redis/db_1/strings_ttl.jsonl', `${a}\n${b.replace('2', '3')}\n`);
+  await tree.writeFile('redis/db_2/strings_ttl.jsonl', `${b}\n`);
+  await tree.writeFile('redis/db_3/strings_ttl.jsonl', `${a}\n${a}\n`);
+  await tree.writeFile('redis/db_4/hll_ttl.jsonl', `${a}\n${b}\n`);
+  await tree.writeFile('redis/db_5/other.jsonl', `${b}\n${a}\n`);
+  const text = await tree.mismatches();
+  await tree.dispose();
+  assert.equal(
+    text,
+    ['redis/db_1/strings_ttl.jsonl (records differ)', 'redis/db_2/strings_ttl.jsonl (records differ)', 'redis/db_3/strings_ttl.jsonl (records differ)', 'redis/db_5/other.jsonl (bytes differ)', ''].join('\n'),
+  );
+});
+
 // A tree the reference decoder wrote with --rename-collisions, two renamed objects in bucket "logs", whose KEYMAP
 // records came out in the other order than ours (Go map order; see test/fixtures/README.md).
 const KEYMAP_ORDER = new URL('../fixtures/keymap-order/', import.meta.url).pathname;

@@ -11,6 +11,9 @@ export const redisAdapter: Adapter = {
   name: 'redis',
   routes: REDIS_ROUTES,
   filter: REDIS_FILTER,
+  // TTL lines of legacy-format strings and HLLs are written after the inline ones, when their !redis|ttl| rows
+  // arrive; re-encoded, every TTL is inline and the lines come back in key order.
+  unorderedRecordFiles: ['strings_ttl.jsonl', 'hll_ttl.jsonl'],
   createDecoder: (ctx) => new RedisDecoder(ctx),
   // The reference has no Redis producer-mode guard: every Redis dump is encodable.
   checkEncodable: () => undefined,
