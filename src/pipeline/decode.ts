@@ -5,7 +5,7 @@
 // next to the output and only renamed into place once complete; on any failure it is removed, so nothing
 // partial is ever left at the output path (the reference leaves finalized adapter files behind).
 
-import { createReadStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import {
   DECODE_ORDER,
@@ -20,6 +20,7 @@ import { ALL_ADAPTERS } from '../adapters/registry.ts';
 import { UserError } from '../errors.ts';
 import type { RecordFilter } from '../filter/record-filter.ts';
 import type { GoStruct } from '../json/go-json.ts';
+import { openSnapshotInput, type SnapshotInput } from '../snapshot/input.ts';
 import { SnapshotReader, type ContainerInfo, type SnapshotHeader } from '../snapshot/reader.ts';
 import { VersionResolver, type VersionPolicy } from '../snapshot/versions.ts';
 import { ExternalSorter } from '../sort/external-sort.ts';
@@ -45,8 +46,10 @@ export interface DecodeProgress {
 
 /** What to decode, where to, and how; only `input` and `output` are required. */
 export interface DecodeSnapshotOptions {
-  /** Path of the `.fsm` file. */
+  /** Path of the `.fsm` file (plain, gzip or zstd), or `-` for `stdin`. */
   readonly input: string;
+  /** What input `-` reads (the CLI passes process.stdin). */
+  readonly stdin?: NodeJS.ReadableStream;
   /** Dump root to create (absent or an empty directory). */
   readonly output: string;
   /** Every adapter the build knows (routing needs all prefixes, selected or not). Default: all built-in adapters. */
@@ -108,7 +111,7 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
   if (opts.output === '') throw new UserError('DECODE_OPTIONS_INVALID', 'output path required');
   await checkOutputParent(opts.output);
   await checkFreshOutputDir(opts.output);
-  const inputStat = await statInput(opts.input);
+  const input = await openSnapshotInput(opts.input, opts.stdin === undefined ? {} : { stdin: opts.stdin });
   const staging = await makeStagingDir(opts.output, 'partial');
   const scratch = join(opts.scratchRoot ?? dirname(opts.output), `.${basename(opts.output)}.scratch-${randomHex()}`);
   const forget = [trackTemp(staging), trackTemp(scratch)];
@@ -116,7 +119,7 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
     // File digests are taken as the files are written; CHECKSUMS is rendered from them in path order.
     const ledger = new DigestLedger({ scratchDir: join(scratch, 'digests'), memoryBudget: Math.max(4096, Math.floor((opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET) / 4)) });
     const tree = new DiskTreeWriter(staging, ledger);
-    const result = await runDecode(opts, tree, scratch, inputStat.size);
+    const result = await runDecode(opts, tree, scratch, input);
     await tree.writeFile(MANIFEST_FILE, renderManifest(result.manifest));
     await writeChecksumsFrom(staging, ledger.digests());
     await publishDir(staging, opts.output);
@@ -128,27 +131,17 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
   }
 }
 
-async function statInput(input: string): Promise<import('node:fs').Stats> {
-  try {
-    const st = await fsp.stat(input);
-    if (!st.isFile()) throw new UserError('INPUT_NOT_FILE', 'input is not a regular file', { path: input });
-    return st;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError('INPUT_MISSING', 'input file does not exist', { path: input });
-    throw err;
-  }
-}
-
 /**
  * Decodes `opts.input` into any tree writer, without MANIFEST.json, CHECKSUMS or publishing: the encoder's
  * self-test passes one that compares with its input tree instead of writing. Scratch files go under `scratch`.
  */
 export async function decodeInto(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: TreeWriter, scratch: string): Promise<DecodeResult> {
-  const inputStat = await statInput(opts.input);
-  return runDecode(opts, tree, scratch, inputStat.size);
+  const input = await openSnapshotInput(opts.input, opts.stdin === undefined ? {} : { stdin: opts.stdin });
+  return runDecode(opts, tree, scratch, input);
 }
 
-async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: TreeWriter, scratch: string, totalBytes: number): Promise<DecodeResult> {
+async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: TreeWriter, scratch: string, input: SnapshotInput): Promise<DecodeResult> {
+  const totalBytes = input.size ?? 0;
   const versionPolicy = opts.versions ?? 'latest';
   const switches: DecodeSwitches = { ...DEFAULT_DECODE_SWITCHES, ...opts.switches, resolvedVersions: versionPolicy === 'latest' };
   if (switches.expired === 'skip' && versionPolicy === 'all') {
@@ -162,12 +155,12 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: Tree
   const counters = emptyCounters();
   let entries = 0;
   let lastReport = 0;
-  const reader = new SnapshotReader(createReadStream(opts.input, { highWaterMark: 1024 * 1024 }), {
+  const reader = new SnapshotReader(input.source, {
     path: opts.input,
     onBytes: (n) => {
       if (opts.onProgress !== undefined && n - lastReport >= 4 * 1024 * 1024) {
         lastReport = n;
-        opts.onProgress({ bytesRead: n, totalBytes, entries });
+        opts.onProgress({ bytesRead: input.sourceBytesRead(), totalBytes, entries });
       }
     },
   });
@@ -242,7 +235,7 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: Tree
     }
   }
   for (const name of DECODE_ORDER) await decoders.get(name)?.finalize();
-  opts.onProgress?.({ bytesRead: totalBytes, totalBytes, entries });
+  opts.onProgress?.({ bytesRead: input.sourceBytesRead(), totalBytes, entries });
 
   const container = reader.container as ContainerInfo;
   const manifest = phase0Manifest({

@@ -121,6 +121,22 @@ function goQuote(b: Uint8Array): string {
 }
 
 /** Options of `SnapshotReader`. */
+/** Signatures of what people mistake for a snapshot, to say what the file is instead. */
+const KNOWN_FORMATS: ReadonlyArray<readonly [Buffer, string]> = [
+  [Buffer.from([0x1f, 0x8b]), 'gzip-compressed data (decode and inspect read it directly; elsewhere gunzip it first)'],
+  [Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), 'zstd-compressed data (decode and inspect read it directly; elsewhere unzstd it first)'],
+  [Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), 'xz-compressed data: decompress it first (xz -d)'],
+  [Buffer.from('BZh'), 'bzip2-compressed data: decompress it first (bunzip2)'],
+  [Buffer.from([0x04, 0x22, 0x4d, 0x18]), 'lz4-compressed data: decompress it first (lz4 -d)'],
+  [Buffer.from([0x50, 0x4b, 0x03, 0x04]), 'a zip archive: extract the .fsm from it first'],
+  [Buffer.from('{'), 'JSON text, not a snapshot (a dump tree\'s MANIFEST.json? encode turns a tree back into a .fsm)'],
+];
+
+function formatHint(magic: Buffer): string {
+  const known = KNOWN_FORMATS.find(([sig]) => magic.subarray(0, sig.length).equals(sig));
+  return known === undefined ? '' : `; this is ${known[1]}`;
+}
+
 export interface SnapshotReaderOptions {
   /** Name used in error messages. */
   readonly path?: string;
@@ -170,7 +186,7 @@ export class SnapshotReader {
     const start = q.offset;
     if (!(await q.need(8))) throw this.#err('SNAPSHOT_TRUNCATED', `snapshot header truncated (${q.available} of 16 bytes)`, start);
     const magic = q.take(8);
-    if (!magic.equals(MAGIC)) throw this.#err('SNAPSHOT_BAD_MAGIC', `${ERR.badMagic}: got ${goQuote(magic)}`, start);
+    if (!magic.equals(MAGIC)) throw this.#err('SNAPSHOT_BAD_MAGIC', `${ERR.badMagic}: got ${goQuote(magic)}${formatHint(magic)}`, start);
     if (!(await q.need(8))) throw this.#err('SNAPSHOT_TRUNCATED', `snapshot header truncated (${8 + q.available} of 16 bytes)`, start);
     const lastCommitTs = q.take(8).readBigUInt64LE(0);
     this.#header = this.#runtime === undefined ? { lastCommitTs } : { lastCommitTs, runtime: this.#runtime };

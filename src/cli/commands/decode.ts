@@ -13,7 +13,7 @@ import { humanBytes, startProgress } from '../progress.ts';
 import { parseSize } from '../size.ts';
 
 export const DECODE_FLAGS: FlagSpecs = {
-  input: { type: 'string', value: 'FILE', help: '.fsm snapshot to decode (native payload or a node\'s fsm-snap/<index>.fsm) (required)' },
+  input: { type: 'string', value: 'FILE', help: '.fsm snapshot to decode (native payload or a node\'s fsm-snap/<index>.fsm; gzip or zstd compressed too; - reads standard input) (required)' },
   output: { type: 'string', value: 'DIR', help: 'dump root to create; must not exist or be empty (required)' },
   adapter: { type: 'string', value: 'LIST', default: DEFAULT_ADAPTER_FLAG, help: 'adapters to decode: comma list of dynamodb,s3,redis,sqs, or "all"' },
   'dynamodb-bundle-mode': { type: 'string', value: 'MODE', default: 'per-item', choices: ['per-item', 'jsonl'], help: 'DynamoDB item layout: per-item (items/<pk>[/<sk>].json) or jsonl (items/data-<part>.jsonl)' },
@@ -60,6 +60,7 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
   try {
     result = await decodeSnapshot({
       input,
+      ...(io.stdin !== undefined ? { stdin: io.stdin } : {}),
       output,
       adapters,
       selected,

@@ -1,0 +1,87 @@
+// Opening a snapshot to read: a file, a named pipe, or `-` (standard input), plain or gzip/zstd-compressed.
+//
+// Compression is recognised by content, not by name (a `.fsm` that is really `.fsm.gz` decodes as well):
+// the first bytes are read, then the whole stream goes through the matching decompressor. zstd comes from
+// zstd-napi (libzstd bindings, streaming both ways; Node 20's zlib has no zstd). Progress is counted on the
+// bytes read from the source, so it matches the file size also when the input is compressed.
+
+import { createReadStream, promises as fsp } from 'node:fs';
+import { pipeline, Readable, type Transform } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { DecompressStream } from 'zstd-napi';
+import { DataError, isEkvError, UserError } from '../errors.ts';
+
+export type InputCompression = 'none' | 'gzip' | 'zstd';
+
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+
+export interface SnapshotInput {
+  /** The snapshot's bytes, decompressed. */
+  readonly source: AsyncIterable<Uint8Array>;
+  readonly compression: InputCompression;
+  /** Size of the file in bytes (compressed size when compressed); undefined for a pipe or standard input. */
+  readonly size: number | undefined;
+  /** Bytes read from the file or pipe so far (before decompression). */
+  sourceBytesRead(): number;
+}
+
+export interface OpenSnapshotOptions {
+  /** The stream `-` stands for (the CLI passes process.stdin); without it `-` is refused. */
+  readonly stdin?: NodeJS.ReadableStream;
+}
+
+/** Opens `path` (`-` for standard input) for SnapshotReader. The caller must consume or abandon `source`. */
+export async function openSnapshotInput(path: string, opts: OpenSnapshotOptions = {}): Promise<SnapshotInput> {
+  let raw: AsyncIterable<Uint8Array>;
+  let size: number | undefined;
+  if (path === '-') {
+    if (opts.stdin === undefined) throw new UserError('INPUT_MISSING', 'standard input (-) is not available here', { path });
+    raw = opts.stdin as AsyncIterable<Uint8Array>;
+  } else {
+    const st = await fsp.stat(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new UserError('INPUT_MISSING', 'input file does not exist', { path });
+      throw err;
+    });
+    if (st.isFile()) size = st.size;
+    else if (!st.isFIFO()) throw new UserError('INPUT_NOT_FILE', `input is not a regular file or a pipe (${st.isDirectory() ? 'a directory' : 'a special file'})`, { path });
+    raw = createReadStream(path, { highWaterMark: 1024 * 1024 });
+  }
+  let read = 0;
+  const it = (async function* counted() {
+    for await (const chunk of raw) {
+      read += chunk.length;
+      yield chunk;
+    }
+  })();
+  const head: Uint8Array[] = [];
+  let headBytes = 0;
+  while (headBytes < ZSTD_MAGIC.length) {
+    const r = await it.next();
+    if (r.done === true) break;
+    head.push(r.value);
+    headBytes += r.value.length;
+  }
+  const lead = Buffer.concat(head);
+  const replay = async function* (): AsyncGenerator<Uint8Array> {
+    yield* head;
+    yield* it;
+  };
+  const compression: InputCompression = startsWith(lead, GZIP_MAGIC) ? 'gzip' : startsWith(lead, ZSTD_MAGIC) ? 'zstd' : 'none';
+  const source = compression === 'none' ? replay() : decompressed(replay(), compression === 'gzip' ? createGunzip() : new DecompressStream(), compression, path);
+  return { source, compression, size, sourceBytesRead: () => read };
+}
+
+function startsWith(b: Buffer, magic: Buffer): boolean {
+  return b.length >= magic.length && b.subarray(0, magic.length).equals(magic);
+}
+
+async function* decompressed(compressed: AsyncIterable<Uint8Array>, transform: Transform, kind: InputCompression, path: string): AsyncGenerator<Uint8Array> {
+  const out = pipeline(Readable.from(compressed), transform, () => undefined);
+  try {
+    for await (const chunk of out) yield chunk as Uint8Array;
+  } catch (err) {
+    if (isEkvError(err) || (err as NodeJS.ErrnoException).syscall !== undefined) throw err;
+    throw new DataError('INPUT_DECOMPRESS_FAILED', `${kind} data is corrupt: ${(err as Error).message}`, { path }, { cause: err });
+  }
+}
