@@ -13,7 +13,7 @@ import { UserError } from '../errors.ts';
 export function fsError(err: unknown, path: string, doing: string, input = false): UserError {
   const e = err as NodeJS.ErrnoException;
   const code = input && e.code === 'ENOENT' ? 'INPUT_MISSING' : 'RESTORE_IO_FAILED';
-  return new UserError(code, `${doing}: ${e.code ?? 'error'}: ${e.message}`, { path }, { cause: err });
+  return new UserError(code, `${doing}: ${e.message}`, { path }, { cause: err });
 }
 
 /** Opens `path` for reading, refusing symlinks and non-regular files. `kind` names it in messages. */
