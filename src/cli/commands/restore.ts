@@ -38,7 +38,8 @@ export const RESTORE_FLAGS: FlagSpecs = {
 
 const DESCRIPTION = `Restores a backup into a fresh raft data directory in one step: a dump tree is encoded with the
 self-test and prepared; an encoded .fsm is prepared as prepare-restore does. The node must be stopped;
-swap the new directory in for its --raftDataDir, then start it (see README "Restoring a node").
+swap the new directory in for its raft directory (<--raftDataDir>/<--raftId>), then start it without
+--raftBootstrap (see README "Restoring a node").
 Exit codes: 0 success, 1 usage or environment error, 2 data-correctness error.`;
 
 export function restoreHelp(prog: string): string {
