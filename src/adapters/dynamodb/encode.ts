@@ -9,6 +9,7 @@
 import { DataError } from '../../errors.ts';
 import { JsonSyntaxError, JsonTypeError, parseJsonBytes, type JsonValue } from '../../json/go-json-read.ts';
 import { encodeSegment } from '../../tree/segment.ts';
+import type { TreeReader } from '../../tree/reader.ts';
 import type { EncodeContext } from '../adapter.ts';
 import { jsonValues } from '../../tree/json-stream.ts';
 import { parseItemJson, parseSchemaJson, type PublicSchema } from './json.ts';
@@ -25,14 +26,15 @@ const invalidSchema = (path: string, why: string): DataError => new DataError('D
 const invalidItemJson = (path: string, why: string, line?: number): DataError =>
   new DataError('DDB_ENCODE_INVALID_ITEM', `backup: dynamodb encode invalid item json: ${why}`, line === undefined ? { path } : { path, line });
 
-async function readSchema(ctx: EncodeContext, dirName: string): Promise<TableSchema> {
+/** Reads and checks `dynamodb/<dirName>/_schema.json`. */
+export async function readSchema(tree: TreeReader, dirName: string): Promise<TableSchema> {
   const rel = `dynamodb/${dirName}/_schema.json`;
-  const kind = await ctx.tree.kind(rel);
+  const kind = await tree.kind(rel);
   if (kind === undefined) throw invalidSchema(rel, 'missing (every table directory needs its _schema.json)');
   if (kind !== 'file') throw new DataError('DDB_ENCODE_NOT_REGULAR', 'backup: dynamodb dump file is not a regular file', { path: rel });
   let pub: PublicSchema;
   try {
-    pub = parseSchemaJson(parseJsonBytes(await ctx.tree.readFile(rel)));
+    pub = parseSchemaJson(parseJsonBytes(await tree.readFile(rel)));
   } catch (err) {
     if (err instanceof JsonSyntaxError || err instanceof JsonTypeError) throw invalidSchema(rel, err.message);
     throw err;
@@ -64,7 +66,7 @@ async function readSchema(ctx: EncodeContext, dirName: string): Promise<TableSch
 }
 
 /** Raw key bytes of a key attribute (S bytes, B bytes, N order-preserving form). */
-function keyBytes(v: AttributeValue): Uint8Array {
+export function keyBytes(v: AttributeValue): Uint8Array {
   if (v.kind === 'S') return Buffer.from(v.value, 'utf8');
   if (v.kind === 'B') return v.value;
   if (v.kind === 'N') return numericKeyBytes(v.value);
@@ -103,67 +105,88 @@ function itemRows(schema: TableSchema, item: Item): Array<[Buffer, Uint8Array]> 
   return rows;
 }
 
-async function emitItem(ctx: EncodeContext, schema: TableSchema, value: JsonValue, path: string, line?: number): Promise<void> {
-  let rows: Array<[Buffer, Uint8Array]>;
-  try {
-    rows = itemRows(schema, parseItemJson(value));
-  } catch (err) {
-    if (err instanceof JsonTypeError || err instanceof NumberSyntaxError) throw invalidItemJson(path, err.message, line);
-    throw err;
-  }
-  for (const [k, v] of rows) await ctx.emit(k, v);
+/** An item read from a table directory, with the file (and JSONL line) it came from. */
+export interface TreeItem {
+  readonly item: Item;
+  readonly path: string;
+  readonly line?: number;
 }
 
-async function encodeItemFile(ctx: EncodeContext, schema: TableSchema, rel: string): Promise<void> {
+function parseItem(value: JsonValue, path: string, line?: number): TreeItem {
+  try {
+    return line === undefined ? { item: parseItemJson(value), path } : { item: parseItemJson(value), path, line };
+  } catch (err) {
+    if (err instanceof JsonTypeError) throw invalidItemJson(path, err.message, line);
+    throw err;
+  }
+}
+
+async function readItemFile(tree: TreeReader, rel: string): Promise<TreeItem> {
   let value: JsonValue;
   try {
-    value = parseJsonBytes(await ctx.tree.readFile(rel));
+    value = parseJsonBytes(await tree.readFile(rel));
   } catch (err) {
     if (err instanceof JsonSyntaxError) throw invalidItemJson(rel, err.message);
     throw err;
   }
-  await emitItem(ctx, schema, value, rel);
+  return parseItem(value, rel);
 }
 
 const BUNDLE_NAME = /^data-[0-9]+\.jsonl$/;
 
-async function encodeItems(ctx: EncodeContext, schema: TableSchema, tableDir: string): Promise<void> {
-  const itemsRel = `${tableDir}/items`;
-  const kind = await ctx.tree.kind(itemsRel);
+/**
+ * The items of `dynamodb/<dirName>/items` in directory order: `<h>.json` and `<h>/<r>.json` files (per-item
+ * layout) or `data-*.jsonl` bundles (JSONL layout).
+ */
+export async function* readItems(tree: TreeReader, dirName: string, layout: 'per-item' | 'jsonl'): AsyncGenerator<TreeItem> {
+  const itemsRel = `dynamodb/${dirName}/items`;
+  const kind = await tree.kind(itemsRel);
   if (kind === undefined) return;
   if (kind !== 'dir') throw invalidItemJson(itemsRel, `${itemsRel} is not a directory`);
-  const jsonl = ctx.switches.dynamodbLayout === 'jsonl';
-  // Streamed in directory order (a table may hold millions of item files); the rows are sorted downstream.
-  for await (const e of ctx.tree.entries(itemsRel)) {
+  // Streamed in directory order (a table may hold millions of item files).
+  for await (const e of tree.entries(itemsRel)) {
     const rel = `${itemsRel}/${e.name}`;
-    if (jsonl) {
+    if (layout === 'jsonl') {
       if (e.kind === 'file' && BUNDLE_NAME.test(e.name)) {
-        for await (const { value, line } of jsonValues(ctx.tree, rel, 'DDB_ENCODE_INVALID_ITEM', 'backup: dynamodb encode invalid item json')) await emitItem(ctx, schema, value, rel, line);
+        for await (const { value, line } of jsonValues(tree, rel, 'DDB_ENCODE_INVALID_ITEM', 'backup: dynamodb encode invalid item json')) yield parseItem(value, rel, line);
         continue;
       }
       throw invalidItemJson(rel, 'unexpected entry in a JSONL-layout items directory (only data-<part>.jsonl files belong there)');
     }
     if (e.kind === 'dir') {
-      for await (const inner of ctx.tree.entries(rel)) {
+      for await (const inner of tree.entries(rel)) {
         const innerRel = `${rel}/${inner.name}`;
         if (inner.kind === 'dir') throw invalidItemJson(rel, `unexpected nested directory ${JSON.stringify(inner.name)} (items layout is at most 2 levels)`);
-        if (inner.name.endsWith('.json')) await encodeItemFile(ctx, schema, innerRel);
+        if (inner.name.endsWith('.json')) yield await readItemFile(tree, innerRel);
       }
     } else if (e.name.endsWith('.json')) {
-      await encodeItemFile(ctx, schema, rel);
+      yield await readItemFile(tree, rel);
     }
   }
 }
 
-export async function encodeDynamo(ctx: EncodeContext): Promise<void> {
-  const kind = await ctx.tree.kind('dynamodb');
-  if (kind === undefined) return;
+/** The table directories of a tree (loose files under `dynamodb/` are ignored, as by the reference). */
+export async function tableDirs(tree: TreeReader): Promise<string[]> {
+  const kind = await tree.kind('dynamodb');
+  if (kind === undefined) return [];
   if (kind !== 'dir') throw new DataError('DDB_NOT_DIR', 'backup: dynamodb dump path is not a directory', { path: 'dynamodb' });
-  for (const e of await ctx.tree.list('dynamodb')) {
-    if (e.kind !== 'dir') continue; // the reference ignores loose files here
-    const schema = await readSchema(ctx, e.name);
+  return (await tree.list('dynamodb')).filter((e) => e.kind === 'dir').map((e) => e.name);
+}
+
+export async function encodeDynamo(ctx: EncodeContext): Promise<void> {
+  for (const dir of await tableDirs(ctx.tree)) {
+    const schema = await readSchema(ctx.tree, dir);
     await ctx.emit(tableMetaKey(schema.tableName), Buffer.concat([SCHEMA_MAGIC, writeTableSchema(schema)]));
     await ctx.emit(tableGenKey(schema.tableName), Buffer.from(String(RESTORE_GENERATION)));
-    await encodeItems(ctx, schema, `dynamodb/${e.name}`);
+    for await (const { item, path, line } of readItems(ctx.tree, dir, ctx.switches.dynamodbLayout)) {
+      let rows: Array<[Buffer, Uint8Array]>;
+      try {
+        rows = itemRows(schema, item);
+      } catch (err) {
+        if (err instanceof NumberSyntaxError) throw invalidItemJson(path, err.message, line);
+        throw err;
+      }
+      for (const [k, v] of rows) await ctx.emit(k, v);
+    }
   }
 }

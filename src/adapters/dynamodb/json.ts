@@ -80,6 +80,11 @@ export function renderItemJson(item: Item): string {
   return goMarshal(publicItem(item), { escapeHTML: true, indent: true });
 }
 
+/** One line of DynamoDB's S3 export format (DYNAMODB_JSON): `{"Item":{…}}` and a newline. */
+export function renderExportLine(item: Item): string {
+  return goMarshal(new GoMap([['Item', publicItem(item)]]), { escapeHTML: false, indent: false }) + '\n';
+}
+
 /** One JSONL bundle line (json.Marshal plus a newline). */
 export function renderItemLine(item: Item): string {
   return goMarshal(publicItem(item), { escapeHTML: true, indent: false }) + '\n';

@@ -9,7 +9,9 @@ import { UserError } from '../../errors.ts';
 import { goMarshal } from '../../json/go-json.ts';
 import { exportRedis, type RedisSink } from '../../export/redis/export.ts';
 import { DryRunSink, LiveRedisSink, RespFileSink, redactRedisUrl } from '../../export/redis/sinks.ts';
+import { writeDynamoExportLayout } from '../../export/dynamodb/export-layout.ts';
 import { newReport, summarizeReport, type ExportReport } from '../../export/report.ts';
+import { readManifestOf } from '../../pipeline/encode.ts';
 import { openExportSource } from '../../export/source.ts';
 import { randomHex } from '../../tree/publish.ts';
 import { removeTree } from '../../tree/remove-tree.ts';
@@ -24,8 +26,8 @@ import { parseSize } from '../size.ts';
 export const EXPORT_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'PATH', help: 'dump tree, or an .fsm snapshot (decoded to a scratch tree first) (required)' },
   to: { type: 'string', value: 'URL', help: 'live target: redis://[user:password@]host:port/db' },
-  format: { type: 'string', value: 'FORMAT', help: 'file output instead of a live target: resp (Redis commands for redis-cli --pipe)' },
-  output: { type: 'string', value: 'PATH', help: 'where --format writes ("-" for stdout with resp); must not exist' },
+  format: { type: 'string', value: 'FORMAT', help: 'file output instead of a live target: resp (redis: commands for redis-cli --pipe), dynamodb-export (dynamodb: the layout of DynamoDB\'s export to S3)' },
+  output: { type: 'string', value: 'PATH', help: 'where --format writes ("-" for stdout with resp); must not exist (dynamodb-export: absent or an empty directory)' },
   'dry-run': { type: 'bool', help: 'read everything and report what would be written, writing nothing' },
   expired: { type: 'string', value: 'MODE', default: 'keep', help: 'keep (send records whose TTL has passed as they are) or skip (leave them out)' },
   ...FILTER_FLAGS,
@@ -35,7 +37,7 @@ export const EXPORT_FLAGS: FlagSpecs = {
   quiet: { type: 'bool', help: 'no progress display' },
 };
 
-const TARGETS = ['redis'] as const;
+const TARGETS = ['redis', 'dynamodb'] as const;
 type Target = (typeof TARGETS)[number];
 
 const DESCRIPTION = `Exports the records of a dump tree (or of an .fsm snapshot) into a live system or a standard file format.
@@ -43,6 +45,9 @@ Targets:
   redis   --to redis://host:port/db   replays every key with its type, elements and TTL (DEL first, then
                                       SET/HSET/RPUSH/SADD/ZADD/XADD, XSETID, PEXPIREAT; MULTI/EXEC per key; pipelined)
           --format resp --output F    the same commands as a RESP stream for redis-cli --pipe
+  dynamodb --format dynamodb-export --output DIR
+                                      per table, DynamoDB's export-to-S3 layout (data/*.json.gz with one
+                                      {"Item":{…}} per line, manifest-files.json, manifest-summary.json)
 Exit codes: 0 success, 1 usage or environment error (bad flags, unreachable target), 2 a record is invalid or
 the target refused one (named in the message).`;
 
@@ -128,6 +133,29 @@ async function runTarget(target: Target, c: Common, io: CliIO, adapters: readonl
           nowMs: BigInt(Date.now()),
           scratchDir: join(c.scratch, 'redis'),
           memoryBudget: c.memoryBudget,
+          onProgress,
+          ...(filter !== undefined ? { filter } : {}),
+        });
+      } finally {
+        source.close();
+      }
+      return report;
+    }
+    case 'dynamodb': {
+      if (format !== 'dynamodb-export') throw new UserError('FLAG_INVALID', 'export dynamodb: give --format dynamodb-export --output DIR');
+      if (output === '') throw new UserError('FLAG_INVALID', 'export dynamodb --format dynamodb-export: --output is required');
+      const report = newReport('dynamodb-export', output, c.dryRun);
+      onProgress(report);
+      const source = await openExportSource({ input: c.input, adapters, adapter: 'dynamodb', scratchRoot: c.scratch, memoryBudget: c.memoryBudget, ...(filter !== undefined ? { filter } : {}) });
+      try {
+        const manifest = await readManifestOf(source.tree.root);
+        await writeDynamoExportLayout({
+          tree: source.tree,
+          layout: manifest.dynamodbLayout === 'jsonl' ? 'jsonl' : 'per-item',
+          output,
+          report,
+          exportTime: new Date(manifest.wallTimeIso),
+          dryRun: c.dryRun,
           onProgress,
           ...(filter !== undefined ? { filter } : {}),
         });
