@@ -1,9 +1,11 @@
 // The one error hierarchy of the toolchain.
 //
-// Every error the library throws on purpose is an EkvError: it carries a stable `code` (a string that scripts
-// may match on), an exit class, and optional context (file path, byte offset, key). The CLI maps the exit
-// class to a process exit code in exactly one place (exitCodeFor), following the reference encoder's
-// convention: 1 for operator input or environment problems, 2 for data-correctness problems.
+// Every error the library throws on purpose is an EkvError: it carries a stable `code` registered in
+// error-codes.ts (which also decides its exit class), and optional context (file path, byte offset, key). The CLI
+// maps the exit class to a process exit code in exactly one place (exitCodeFor), following the reference
+// encoder's convention: 1 for operator input or environment problems, 2 for data-correctness problems.
+
+import { ERROR_CODES, type DataErrorCode, type ErrorCode, type UserErrorCode } from './error-codes.ts';
 
 /** What kind of failure an error is, which decides the process exit code. */
 export type ExitClass = 'user' | 'data';
@@ -24,15 +26,19 @@ const BRAND = Symbol.for('elastickv-snapshot.error');
 
 /** Base of every error the library throws on purpose: a stable `code`, an `exitClass` and its context. */
 export class EkvError extends Error {
-  readonly code: string;
+  /** The stable code (see ERROR_CODES). */
+  readonly code: ErrorCode;
+  /** The code's exit class, from the registry. */
   readonly exitClass: ExitClass;
+  /** Where the problem was found. */
   readonly context: ErrorContext;
   /** The bare reason, without the path/offset/key decoration of `message`. */
   readonly reason: string;
   readonly [BRAND] = true;
 
-  constructor(code: string, exitClass: ExitClass, reason: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, reason: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
     super(formatMessage(reason, context), options);
+    const exitClass = ERROR_CODES[code].exit;
     this.name = exitClass === 'data' ? 'DataError' : 'UserError';
     this.code = code;
     this.exitClass = exitClass;
@@ -43,15 +49,15 @@ export class EkvError extends Error {
 
 /** A problem with the input data (snapshot bytes, tree contents): exit code 2. */
 export class DataError extends EkvError {
-  constructor(code: string, reason: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
-    super(code, 'data', reason, context, options);
+  constructor(code: DataErrorCode, reason: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(code, reason, context, options);
   }
 }
 
 /** A problem with how the tool was invoked or with its environment: exit code 1. */
 export class UserError extends EkvError {
-  constructor(code: string, reason: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
-    super(code, 'user', reason, context, options);
+  constructor(code: UserErrorCode, reason: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(code, reason, context, options);
   }
 }
 

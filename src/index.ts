@@ -71,6 +71,13 @@ export { parsePeers, type Peer } from './restore/peers.ts';
 
 /** Errors: every error thrown on purpose is an EkvError with a stable code and an exit class. */
 export { EkvError, DataError, UserError, isEkvError, exitCodeFor, type ErrorContext, type ExitClass } from './errors.ts';
+export {
+  ERROR_CODES,
+  type ErrorCode,
+  type ErrorCodeInfo,
+  type DataErrorCode,
+  type UserErrorCode,
+} from './error-codes.ts';
 
 /** This package's version, as written into encode-info sidecars. */
 export { PACKAGE_VERSION } from './version.ts';

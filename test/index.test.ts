@@ -34,6 +34,7 @@ test('runtime surface: every supported value is exported and defined', () => {
     'DEFAULT_MEMORY_BUDGET',
     'DataError',
     'ENCODE_ORDER',
+    'ERROR_CODES',
     'EkvError',
     'PACKAGE_VERSION',
     'SnapshotReader',

@@ -10,6 +10,7 @@
 // entry has been read); every error is a DataError carrying the entry's byte offset.
 
 import { ByteQueue } from '../bytes/byte-queue.ts';
+import type { DataErrorCode } from '../error-codes.ts';
 import { DataError } from '../errors.ts';
 import {
   FLAG_ENC_MASK,
@@ -137,6 +138,7 @@ function formatHint(magic: Buffer): string {
   return known === undefined ? '' : `; this is ${known[1]}`;
 }
 
+/** Options of `SnapshotReader`. */
 export interface SnapshotReaderOptions {
   /** Name used in error messages. */
   readonly path?: string;
@@ -166,7 +168,7 @@ export class SnapshotReader {
     return this.#container;
   }
 
-  #err(code: string, reason: string, offset: number, key?: Uint8Array): DataError {
+  #err(code: DataErrorCode, reason: string, offset: number, key?: Uint8Array): DataError {
     const ctx: { path?: string; offset: number; key?: Uint8Array } = { offset };
     if (this.#path !== undefined) ctx.path = this.#path;
     if (key !== undefined) ctx.key = key;

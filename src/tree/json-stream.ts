@@ -2,6 +2,7 @@
 // values separated by any whitespace, usually one per line. Streams line by line, so memory is bounded by the
 // largest value; a value may span lines. Errors name the file and the line the value starts on.
 
+import type { DataErrorCode } from '../error-codes.ts';
 import { DataError } from '../errors.ts';
 import { JsonSyntaxError, parseJsonValues, type JsonValue } from '../json/go-json-read.ts';
 import type { TreeReader } from './reader.ts';
@@ -11,7 +12,7 @@ export const MAX_JSON_LINE = 64 * 1024 * 1024;
 
 const utf8 = new TextDecoder('utf-8');
 
-export async function* jsonValues(tree: TreeReader, rel: string, code: string, what: string): AsyncGenerator<{ readonly value: JsonValue; readonly line: number }> {
+export async function* jsonValues(tree: TreeReader, rel: string, code: DataErrorCode, what: string): AsyncGenerator<{ readonly value: JsonValue; readonly line: number }> {
   let pending = '';
   let startLine = 0;
   for await (const { line, lineNo } of tree.lines(rel, MAX_JSON_LINE)) {

@@ -3,6 +3,7 @@
 // Hash, set, sorted-set and stream keys carry the user key as BE32 length ‖ bytes; list keys carry it bare
 // (list items end in the 8-byte sortable sequence). Meta values are counts with an optional inline expiry.
 
+import type { DataErrorCode } from '../../error-codes.ts';
 import { DataError } from '../../errors.ts';
 import { REC, metaRecord, type CollectionCollector, type CollectionType } from './collections.ts';
 import { RedisProtoError, STREAM_ENTRY_MAGIC, ZSET_BLOB_MAGIC, readStreamEntry, readZSetBlob } from './proto.ts';
@@ -12,7 +13,7 @@ const EMPTY = Buffer.alloc(0);
 
 const show = (key: Uint8Array): string => JSON.stringify(Buffer.from(key).toString('latin1'));
 
-function bad(code: string, sentinel: string, why: string, key: Uint8Array): DataError {
+function bad(code: DataErrorCode, sentinel: string, why: string, key: Uint8Array): DataError {
   return new DataError(code, `${sentinel}: ${why}`, { key });
 }
 
