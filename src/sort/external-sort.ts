@@ -5,6 +5,11 @@
 // a sequence of `LE32 keyLen | key | LE32 valLen | value`. sorted() merges the runs and the in-memory tail
 // with a binary heap; ties between equal keys come out in insertion order (earlier runs first, and each run
 // is stably sorted), so callers can rely on it for grouping.
+//
+// The merge holds one read block per open run, so it opens at most mergeFanIn(budget) runs at once: with more
+// runs than that, consecutive groups are first merged into longer runs (earlier groups first, so ties keep
+// their order), pass after pass, until one final merge can take them all. Memory stays within the budget
+// however large the input is; the price is one more read and write of the data per extra pass.
 
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -27,8 +32,19 @@ export interface ExternalSorterOptions {
  * their pool slack. Measured on Node 20: about 340 bytes of RSS per record beyond the key and value bytes.
  */
 const RECORD_OVERHEAD = 320;
-const READ_BLOCK = 1024 * 1024;
+const MAX_READ_BLOCK = 1024 * 1024;
+const MIN_READ_BLOCK = 64 * 1024;
 const WRITE_BLOCK = 1024 * 1024;
+
+/** Read block of one run during a merge: a 64th of the budget, from 64 KiB up to 1 MiB. */
+export function mergeReadBlock(memoryBudget: number): number {
+  return Math.min(MAX_READ_BLOCK, Math.max(MIN_READ_BLOCK, Math.floor(memoryBudget / 64)));
+}
+
+/** Runs merged at once: as many read blocks as fit in the budget, and at least two. */
+export function mergeFanIn(memoryBudget: number): number {
+  return Math.max(2, Math.floor(memoryBudget / mergeReadBlock(memoryBudget)));
+}
 
 function compareRecords(a: SortRecord, b: SortRecord): number {
   return Buffer.compare(a.key, b.key);
@@ -49,9 +65,15 @@ export class ExternalSorter {
   readonly #opts: ExternalSorterOptions;
   #buffer: SortRecord[] = [];
   #bufferBytes = 0;
-  readonly #runs: string[] = [];
+  #runs: string[] = [];
+  /** Every run file on disk (spilled or merged), removed by dispose(). */
+  readonly #files = new Set<string>();
+  #runSeq = 0;
+  #spilled = 0;
   #count = 0;
   #drained = false;
+  #mergePasses = 0;
+  #maxOpenRuns = 0;
 
   constructor(opts: ExternalSorterOptions) {
     this.#opts = opts;
@@ -64,7 +86,17 @@ export class ExternalSorter {
 
   /** Run files spilled so far. */
   get spilledRuns(): number {
-    return this.#runs.length;
+    return this.#spilled;
+  }
+
+  /** Intermediate merge passes done by sorted() (0 when one merge took every run). */
+  get mergePasses(): number {
+    return this.#mergePasses;
+  }
+
+  /** The most run files sorted() had open at once. */
+  get maxOpenRuns(): number {
+    return this.#maxOpenRuns;
   }
 
   /** Adds a record. The sorter keeps the given arrays; callers must not mutate them afterwards. */
@@ -82,9 +114,15 @@ export class ExternalSorter {
     this.#buffer = [];
     this.#bufferBytes = 0;
     records.sort(compareRecords);
+    this.#runs.push(await this.#writeRun(records));
+    this.#spilled++;
+  }
+
+  /** Writes sorted records to a new run file and returns its path. */
+  async #writeRun(records: Iterable<SortRecord> | AsyncIterable<SortRecord>): Promise<string> {
     await fsp.mkdir(this.#opts.scratchDir, { recursive: true });
-    const path = join(this.#opts.scratchDir, `run-${process.pid}-${this.#runs.length}-${Math.random().toString(36).slice(2)}.bin`);
-    this.#runs.push(path);
+    const path = join(this.#opts.scratchDir, `run-${process.pid}-${this.#runSeq++}-${Math.random().toString(36).slice(2)}.bin`);
+    this.#files.add(path);
     const fh = await fsp.open(path, 'wx', 0o600);
     try {
       let block = Buffer.allocUnsafe(WRITE_BLOCK);
@@ -93,7 +131,7 @@ export class ExternalSorter {
         if (used > 0) await writeAll(fh, block.subarray(0, used));
         used = 0;
       };
-      for (const r of records) {
+      for await (const r of records) {
         const need = 8 + r.key.length + r.value.length;
         if (used + need > block.length) {
           await flush();
@@ -110,6 +148,40 @@ export class ExternalSorter {
     } finally {
       await fh.close();
     }
+    return path;
+  }
+
+  /** Merges the given runs (in run order) into one stream, with at most their number of files open. */
+  async *#merge(paths: readonly string[]): AsyncGenerator<SortRecord> {
+    const block = mergeReadBlock(this.#opts.memoryBudget);
+    const sources: RunReader[] = [];
+    try {
+      for (const p of paths) sources.push(await RunReader.open(p, block));
+      this.#maxOpenRuns = Math.max(this.#maxOpenRuns, sources.length);
+      yield* mergeSources(sources);
+    } finally {
+      await Promise.all(sources.map((s) => s.close()));
+    }
+  }
+
+  /** Merges consecutive groups of runs into longer runs until one merge can open them all. */
+  async #reduceRuns(): Promise<void> {
+    const fanIn = mergeFanIn(this.#opts.memoryBudget);
+    while (this.#runs.length > fanIn) {
+      this.#mergePasses++;
+      const next: string[] = [];
+      for (let i = 0; i < this.#runs.length; i += fanIn) {
+        const group = this.#runs.slice(i, i + fanIn);
+        if (group.length === 1) {
+          next.push(group[0]!);
+          continue;
+        }
+        next.push(await this.#writeRun(this.#merge(group)));
+        await Promise.all(group.map((p) => fsp.rm(p, { force: true })));
+        for (const p of group) this.#files.delete(p);
+      }
+      this.#runs = next;
+    }
   }
 
   /** Yields every record in ascending key order; can be called once. Removes run files when done. */
@@ -125,12 +197,8 @@ export class ExternalSorter {
         return;
       }
       await this.#spill();
-      const sources = await Promise.all(this.#runs.map((p) => RunReader.open(p)));
-      try {
-        yield* mergeSources(sources);
-      } finally {
-        await Promise.all(sources.map((s) => s.close()));
-      }
+      await this.#reduceRuns();
+      yield* this.#merge(this.#runs);
     } finally {
       await this.dispose();
     }
@@ -139,8 +207,10 @@ export class ExternalSorter {
   /** Removes any run files; safe to call more than once. */
   async dispose(): Promise<void> {
     this.#buffer = [];
-    const runs = this.#runs.splice(0);
-    await Promise.all(runs.map((p) => fsp.rm(p, { force: true })));
+    this.#runs = [];
+    const files = [...this.#files];
+    this.#files.clear();
+    await Promise.all(files.map((p) => fsp.rm(p, { force: true })));
   }
 }
 
@@ -155,24 +225,26 @@ async function writeAll(fh: FileHandle, b: Uint8Array): Promise<void> {
 /** Sequential reader of one run file. */
 class RunReader {
   readonly #fh: FileHandle;
+  readonly #block: number;
   #buf: Buffer = Buffer.alloc(0);
   #pos = 0;
   #eof = false;
   current: SortRecord | undefined;
 
-  private constructor(fh: FileHandle) {
+  private constructor(fh: FileHandle, block: number) {
     this.#fh = fh;
+    this.#block = block;
   }
 
-  static async open(path: string): Promise<RunReader> {
-    return new RunReader(await fsp.open(path, 'r'));
+  static async open(path: string, block: number): Promise<RunReader> {
+    return new RunReader(await fsp.open(path, 'r'), block);
   }
 
   async #ensure(n: number): Promise<boolean> {
     while (this.#buf.length - this.#pos < n) {
       if (this.#eof) return false;
       const rest = this.#buf.subarray(this.#pos);
-      const want = Math.max(READ_BLOCK, n);
+      const want = Math.max(this.#block, n);
       const next = Buffer.allocUnsafe(rest.length + want);
       rest.copy(next, 0);
       const { bytesRead } = await this.#fh.read(next, rest.length, want, null);

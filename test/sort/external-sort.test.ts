@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { ExternalSorter } from '../../src/sort/external-sort.ts';
+import { ExternalSorter, mergeFanIn, mergeReadBlock } from '../../src/sort/external-sort.ts';
 import { tempDir } from '../helpers/adapter-harness.ts';
 
 async function sortAll(records: Array<[Uint8Array, Uint8Array]>, budget: number, dir: string) {
@@ -50,4 +50,29 @@ test('values larger than the write block survive a spill', async () => {
   const { out } = await sortAll([[Buffer.from('b'), big], [Buffer.from('a'), Buffer.from('x')]], 1024, dir);
   assert.deepEqual(out.map(([k]) => k.toString()), ['a', 'b']);
   assert.ok(out[1]![1].equals(big));
+});
+
+test('the merge opens at most mergeFanIn(budget) runs: more runs are merged in passes, ties still in insertion order', async () => {
+  const dir = await tempDir('ekv-sort-');
+  const budget = 8 * 1024;
+  const fanIn = mergeFanIn(budget);
+  assert.ok(fanIn * mergeReadBlock(budget) <= Math.max(budget, 2 * mergeReadBlock(budget)));
+  // Keys repeat (i % 97), values carry the insertion index: a stable sort keeps equal keys in index order.
+  const records: Array<[Uint8Array, Uint8Array]> = Array.from({ length: 6000 }, (_, i) => [Buffer.from(`k${(i * 7919) % 97}`), Buffer.from(String(i).padStart(6, '0'))]);
+  const s = new ExternalSorter({ scratchDir: dir, memoryBudget: budget });
+  for (const [k, v] of records) await s.add(k, v);
+  assert.ok(s.spilledRuns > fanIn * fanIn, `expected more than ${fanIn * fanIn} runs, got ${s.spilledRuns}`);
+  const out: Array<[Buffer, Buffer]> = [];
+  for await (const r of s.sorted()) out.push([Buffer.from(r.key), Buffer.from(r.value)]);
+  assert.deepEqual(out, inMemory(records));
+  assert.ok(s.maxOpenRuns <= fanIn, `opened ${s.maxOpenRuns} runs at once, fan-in ${fanIn}`);
+  assert.ok(s.mergePasses >= 2, `expected at least two intermediate passes, got ${s.mergePasses}`);
+  assert.deepEqual(await readdir(dir), []);
+});
+
+test('fan-in grows with the budget and the merge buffers stay within it', () => {
+  assert.equal(mergeFanIn(1024), 2);
+  assert.equal(mergeFanIn(16 * 1024 * 1024), 64);
+  assert.equal(mergeFanIn(256 * 1024 * 1024), 256);
+  for (const budget of [64 * 1024 * 1024, 256 * 1024 * 1024, 4 * 1024 ** 3]) assert.ok(mergeFanIn(budget) * mergeReadBlock(budget) <= budget);
 });
