@@ -5,6 +5,7 @@
 // maps the exit class to a process exit code in exactly one place (exitCodeFor), following the reference
 // encoder's convention: 1 for operator input or environment problems, 2 for data-correctness problems.
 
+import { goQuote } from './bytes/go-quote.ts';
 import { ERROR_CODES, type DataErrorCode, type ErrorCode, type UserErrorCode } from './error-codes.ts';
 
 /** What kind of failure an error is, which decides the process exit code. */
@@ -82,23 +83,10 @@ function formatMessage(reason: string, ctx: ErrorContext): string {
 }
 
 /**
- * Renders bytes like Go's %q: printable ASCII as is, common escapes, everything else as \xHH.
- * Long keys are shortened so that an error message stays readable.
+ * Renders bytes like Go's %q (see bytes/go-quote.ts); long keys are shortened so that an error message stays
+ * readable.
  */
 export function quoteBytes(bytes: Uint8Array, max = 200): string {
-  let out = '"';
-  const n = Math.min(bytes.length, max);
-  for (let i = 0; i < n; i++) {
-    const b = bytes[i] as number;
-    if (b === 0x22) out += '\\"';
-    else if (b === 0x5c) out += '\\\\';
-    else if (b === 0x0a) out += '\\n';
-    else if (b === 0x0d) out += '\\r';
-    else if (b === 0x09) out += '\\t';
-    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
-    else out += '\\x' + b.toString(16).padStart(2, '0');
-  }
-  out += '"';
-  if (bytes.length > max) out += `…(${bytes.length} bytes)`;
-  return out;
+  if (bytes.length <= max) return goQuote(bytes);
+  return `${goQuote(bytes.subarray(0, max))}…(${bytes.length} bytes)`;
 }

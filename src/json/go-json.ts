@@ -96,7 +96,7 @@ function encodeValue(v: GoJson, html: boolean): string {
     }
     return out + ']';
   }
-  if (v instanceof GoBytes) return quoteBytes(v.bytes, html);
+  if (v instanceof GoBytes) return quoteJsonBytes(v.bytes, html);
   if (v instanceof GoRaw) return compactRaw(v.json, html);
   if (v instanceof GoMap) {
     const sorted = [...v.entries].sort((a, b) => compareUtf8(a[0], b[0]));
@@ -197,7 +197,7 @@ const utf8Decoder = new TextDecoder('utf-8');
  * not start a valid sequence becomes \ufffd (Go's utf8.DecodeRune rules: no overlongs, no surrogates,
  * nothing above U+10FFFF).
  */
-export function quoteBytes(b: Uint8Array, html: boolean): string {
+export function quoteJsonBytes(b: Uint8Array, html: boolean): string {
   let out = '"';
   let runStart = 0; // start of a run of bytes copied verbatim
   const flush = (end: number): void => {

@@ -6,6 +6,7 @@
 // the peer id (0 becomes 1); peers are sorted by node id.
 
 import { UserError } from '../errors.ts';
+import { u32be, u64be } from '../bytes/big-endian.ts';
 
 /** One raft member: its node id (derived from `id`), id and raft address. */
 export interface Peer {
@@ -67,21 +68,9 @@ export function parsePeers(raw: string): Peer[] {
   return peers.sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
 }
 
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n, 0);
-  return b;
-}
-
-function u64(n: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(n, 0);
-  return b;
-}
-
 function str(s: string): Buffer[] {
   const b = Buffer.from(s, 'utf8');
-  return [u32(b.length), b];
+  return [u32be(b.length), b];
 }
 
 /**
@@ -90,8 +79,8 @@ function str(s: string): Buffer[] {
  * byte (0) and an empty list (BE32 0), as a fresh restore writes it.
  */
 export function encodePeersFile(index: bigint, peers: readonly Peer[]): Buffer {
-  const parts: Buffer[] = [PEERS_MAGIC, u32(PEERS_VERSION), u64(index), u32(peers.length)];
-  for (const p of peers) parts.push(u64(p.nodeId), Buffer.from([0]), ...str(p.id), ...str(p.address));
-  parts.push(Buffer.from([0]), u32(0));
+  const parts: Buffer[] = [PEERS_MAGIC, u32be(PEERS_VERSION), u64be(index), u32be(peers.length)];
+  for (const p of peers) parts.push(u64be(p.nodeId), Buffer.from([0]), ...str(p.id), ...str(p.address));
+  parts.push(Buffer.from([0]), u32be(0));
   return Buffer.concat(parts);
 }

@@ -11,6 +11,7 @@ import { SnapshotReader, type OperationalRow } from '../snapshot/reader.ts';
 import { parseEncodeInfo, type EncodeInfo } from '../tree/encode-info.ts';
 import { fsError, openRegularInput, readChunks } from './input-file.ts';
 import { goTrimSpace } from './peers.ts';
+import { goQuote } from '../bytes/go-quote.ts';
 
 /** The reference's cap on the ENCODE_INFO sidecar. */
 export const MAX_ENCODE_INFO_BYTES = 1 << 20;
@@ -69,11 +70,6 @@ function operationalRowAsEntry(row: OperationalRow, path: string): bigint {
   return U64_MAX - row.rawKey.readBigUInt64BE(row.rawKey.length - TS_SUFFIX_SIZE);
 }
 
-/** The first 8 bytes as Go %q, for the bad-magic message. */
-function quoteMagic(b: Buffer): string {
-  return JSON.stringify(b.toString('latin1')).replace(/[\u007f-\u00ff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
 /**
  * Reads the payload end to end as the reference's ReadSnapshotWithHeader does: only the native container
  * (an `EKVTHLC` runtime file is a bad magic, trailing bytes a truncation), hashing every byte and tracking
@@ -104,7 +100,7 @@ export async function validatePayload(path: string): Promise<PayloadFacts> {
       throw err;
     }
     if (header.runtime !== undefined) {
-      throw new DataError('SNAPSHOT_BAD_MAGIC', `backup: snapshot magic header does not match ${quoteMagic(MAGIC)}: got "EKVTHLC${header.runtime.version}" (a node's fsm-snap file, not an encoded payload)`, { path, offset: 0 });
+      throw new DataError('SNAPSHOT_BAD_MAGIC', `backup: snapshot magic header does not match ${goQuote(MAGIC)}: got "EKVTHLC${header.runtime.version}" (a node's fsm-snap file, not an encoded payload)`, { path, offset: 0 });
     }
     lastCommitTs = header.lastCommitTs;
     for await (const batch of reader.batches()) {
@@ -130,7 +126,7 @@ export async function validatePayload(path: string): Promise<PayloadFacts> {
 }
 
 function badMagic(path: string): DataError {
-  return new DataError('SNAPSHOT_BAD_MAGIC', `backup: snapshot magic header does not match ${quoteMagic(MAGIC)}`, { path, offset: 0 });
+  return new DataError('SNAPSHOT_BAD_MAGIC', `backup: snapshot magic header does not match ${goQuote(MAGIC)}`, { path, offset: 0 });
 }
 
 /** The cluster-id and self-test rules of a restore (the reference's --target-cluster-id, --fresh-cluster, --allow-* flags). */

@@ -35,6 +35,7 @@ import {
   WRITER_REGISTRY_PREFIX,
   WRITER_REGISTRY_VALUE_SIZE,
 } from './format.ts';
+import { goQuote } from '../bytes/go-quote.ts';
 
 const BATCH = 512;
 /** A batch is also cut once its rows hold this many bytes, so large values (S3 chunks) are not piled up. */
@@ -108,18 +109,6 @@ const ERR = {
   valueTooLarge: 'backup: snapshot value length exceeds limit',
   shortValue: 'backup: encoded value shorter than value-header',
 } as const;
-
-/** Go %q of a short byte string, for the bad-magic message. */
-function goQuote(b: Uint8Array): string {
-  let s = '"';
-  for (const c of b) {
-    if (c === 0x22) s += '\\"';
-    else if (c === 0x5c) s += '\\\\';
-    else if (c >= 0x20 && c < 0x7f) s += String.fromCharCode(c);
-    else s += '\\x' + c.toString(16).padStart(2, '0');
-  }
-  return s + '"';
-}
 
 /** Options of `SnapshotReader`. */
 /** Signatures of what people mistake for a snapshot, to say what the file is instead. */

@@ -18,6 +18,7 @@ import { ITEM_MAGIC, SCHEMA_MAGIC, TABLE_META_PREFIX, decodeB64u, parseItemKey }
 import { invalidItem, itemRelPath } from './paths.ts';
 import { ProtoError, readItem, readTableSchema, type TableSchema } from './proto.ts';
 import { DDB_KIND } from './routes.ts';
+import { u64be } from '../../bytes/big-endian.ts';
 
 interface TableState {
   readonly segment: string;
@@ -28,12 +29,6 @@ interface TableState {
 }
 
 const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-
-function u64(n: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(n);
-  return b;
-}
 
 /** Bundle part file name: `data-00000.jsonl`, `data-00001.jsonl`, … */
 export const bundlePartName = (part: number): string => `data-${String(part).padStart(5, '0')}.jsonl`;
@@ -99,7 +94,7 @@ export class DynamoDecoder implements AdapterDecoder {
     const st = this.#table(tableSegment);
     st.counts.set(generation, (st.counts.get(generation) ?? 0) + 1);
     this.#items ??= this.#ctx.newSorter();
-    await this.#items.add(Buffer.concat([Buffer.from(tableSegment, 'latin1'), Buffer.from([0]), u64(generation), u64(this.#seq++)]), body);
+    await this.#items.add(Buffer.concat([Buffer.from(tableSegment, 'latin1'), Buffer.from([0]), u64be(generation), u64be(this.#seq++)]), body);
   }
 
   async finalize(): Promise<void> {

@@ -13,9 +13,10 @@ import type { TreeReader } from '../../tree/reader.ts';
 import type { EncodeContext } from '../adapter.ts';
 import { jsonValues } from '../../tree/json-stream.ts';
 import { parseItemJson, parseSchemaJson, type PublicSchema } from './json.ts';
-import { ITEM_MAGIC, SCHEMA_MAGIC, gsiKey, itemKey, orderedSegment, tableGenKey, tableMetaKey } from './keys.ts';
+import { ITEM_MAGIC, SCHEMA_MAGIC, gsiKey, itemKey, tableGenKey, tableMetaKey } from './keys.ts';
 import { NumberSyntaxError, numericKeyBytes } from './numbers.ts';
 import { writeItem, writeTableSchema, type AttributeValue, type Item, type TableSchema } from './proto.ts';
+import { encodeOrderedSegment } from '../../bytes/ordered-segment.ts';
 
 /** Generation stamped on every restored table (ddbRestoreGeneration). */
 export const RESTORE_GENERATION = 1n;
@@ -88,7 +89,7 @@ function itemRows(schema: TableSchema, item: Item): Array<[Buffer, Uint8Array]> 
   const key = itemKey(schema.tableName, RESTORE_GENERATION, hashRaw, rangeRaw);
   const rows: Array<[Buffer, Uint8Array]> = [[key, Buffer.concat([ITEM_MAGIC, writeItem(item)])]];
   if (schema.globalSecondaryIndexes.size === 0) return rows;
-  const pkSegments = Buffer.concat(rangeRaw === undefined ? [orderedSegment(hashRaw)] : [orderedSegment(hashRaw), orderedSegment(rangeRaw)]);
+  const pkSegments = Buffer.concat(rangeRaw === undefined ? [encodeOrderedSegment(hashRaw)] : [encodeOrderedSegment(hashRaw), encodeOrderedSegment(rangeRaw)]);
   for (const [name, gsi] of schema.globalSecondaryIndexes) {
     const ks = gsi.keySchema as { hashKey: string; rangeKey: string };
     const ih = item.get(ks.hashKey);

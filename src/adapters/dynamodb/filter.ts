@@ -4,6 +4,7 @@
 import type { FilterVocabulary, RowScope } from '../adapter.ts';
 import { decodeB64u, GSI_PREFIX, ITEM_PREFIX, TABLE_GEN_PREFIX, TABLE_META_PREFIX } from './keys.ts';
 import { DDB_KIND } from './routes.ts';
+import { readOrderedSegment } from '../../bytes/ordered-segment.ts';
 
 const PREFIX: Readonly<Record<string, string>> = {
   [DDB_KIND.tableMeta]: TABLE_META_PREFIX,
@@ -11,23 +12,6 @@ const PREFIX: Readonly<Record<string, string>> = {
   [DDB_KIND.item]: ITEM_PREFIX,
   [DDB_KIND.gsi]: GSI_PREFIX,
 };
-
-/** The first ordered segment of `b`, unescaped; undefined when unterminated. */
-function firstSegment(b: Buffer): Buffer | undefined {
-  const out: number[] = [];
-  for (let i = 0; i + 1 < b.length; i++) {
-    const c = b[i] as number;
-    if (c !== 0) {
-      out.push(c);
-      continue;
-    }
-    if (b[i + 1] === 0x01) return Buffer.from(out);
-    if (b[i + 1] !== 0xff) return undefined;
-    out.push(0);
-    i++;
-  }
-  return undefined;
-}
 
 export const DYNAMODB_FILTER: FilterVocabulary = {
   scopeField: 'table',
@@ -42,7 +26,7 @@ export const DYNAMODB_FILTER: FilterVocabulary = {
     if (table === undefined) return undefined;
     if (kind !== DDB_KIND.item) return { scope: table };
     const afterGen = rest.indexOf(0x7c, bar + 1);
-    const hash = afterGen < 0 ? undefined : firstSegment(rest.subarray(afterGen + 1));
+    const hash = afterGen < 0 ? undefined : readOrderedSegment(rest, afterGen + 1)?.raw;
     return hash === undefined ? undefined : { scope: table, key: hash };
   },
 };

@@ -8,6 +8,7 @@
 
 import { DataError } from '../../errors.ts';
 import { decodeBase64UrlRaw } from '../../tree/segment.ts';
+import { encodeOrderedSegment } from '../../bytes/ordered-segment.ts';
 
 export const TABLE_META_PREFIX = '!ddb|meta|table|';
 export const TABLE_GEN_PREFIX = '!ddb|meta|gen|';
@@ -25,33 +26,18 @@ export function decodeB64u(s: string): Uint8Array | undefined {
   return decodeBase64UrlRaw(s.includes('\r') || s.includes('\n') ? s.replace(/[\r\n]/g, '') : s);
 }
 
-/** The ordered key segment: 00 escaped as 00 FF, terminated by 00 01. */
-export function orderedSegment(raw: Uint8Array): Buffer {
-  let zeros = 0;
-  for (const b of raw) if (b === 0) zeros++;
-  const out = Buffer.alloc(raw.length + zeros + 2);
-  let j = 0;
-  for (const b of raw) {
-    out[j++] = b;
-    if (b === 0) out[j++] = 0xff;
-  }
-  out[j++] = 0x00;
-  out[j] = 0x01;
-  return out;
-}
-
 export const tableMetaKey = (table: string): Buffer => Buffer.from(TABLE_META_PREFIX + b64u(table));
 export const tableGenKey = (table: string): Buffer => Buffer.from(TABLE_GEN_PREFIX + b64u(table));
 
 export function itemKey(table: string, gen: bigint, hashRaw: Uint8Array, rangeRaw: Uint8Array | undefined): Buffer {
-  const parts = [Buffer.from(`${ITEM_PREFIX}${b64u(table)}|${gen}|`), orderedSegment(hashRaw)];
-  if (rangeRaw !== undefined) parts.push(orderedSegment(rangeRaw));
+  const parts = [Buffer.from(`${ITEM_PREFIX}${b64u(table)}|${gen}|`), encodeOrderedSegment(hashRaw)];
+  if (rangeRaw !== undefined) parts.push(encodeOrderedSegment(rangeRaw));
   return Buffer.concat(parts);
 }
 
 export function gsiKey(table: string, gen: bigint, index: string, idxHash: Uint8Array, idxRange: Uint8Array | undefined, pkSegments: Buffer): Buffer {
-  const parts = [Buffer.from(`${GSI_PREFIX}${b64u(table)}|${gen}|${b64u(index)}|`), orderedSegment(idxHash)];
-  if (idxRange !== undefined) parts.push(orderedSegment(idxRange));
+  const parts = [Buffer.from(`${GSI_PREFIX}${b64u(table)}|${gen}|${b64u(index)}|`), encodeOrderedSegment(idxHash)];
+  if (idxRange !== undefined) parts.push(encodeOrderedSegment(idxRange));
   parts.push(pkSegments);
   return Buffer.concat(parts);
 }

@@ -16,23 +16,11 @@ import { readBin, readScore } from './binary-json.ts';
 import { writeStreamEntry } from './proto.ts';
 import { encodeTtlValue } from './inline-value.ts';
 import { TTL_PREFIX } from './keys.ts';
+import { f64be, i64be, sortableI64be, u32be } from '../../bytes/big-endian.ts';
 
 const MAX_U64 = (1n << 64n) - 1n;
 
-function be32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
-}
-
-function be64(n: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(BigInt.asUintN(64, n));
-  return b;
-}
-
-const lp = (prefix: string, k: Uint8Array): Buffer => Buffer.concat([Buffer.from(prefix), be32(k.length), k]);
-const sortI64 = (n: bigint): Buffer => be64(BigInt.asUintN(64, n) ^ (1n << 63n));
+const lp = (prefix: string, k: Uint8Array): Buffer => Buffer.concat([Buffer.from(prefix), u32be(k.length), k]);
 
 /** The score index's order-preserving form of a float64 (store/zset_helpers.go EncodeSortableFloat64). */
 export function sortableFloat64(x: number): Buffer {
@@ -40,12 +28,6 @@ export function sortableFloat64(x: number): Buffer {
   b.writeDoubleBE(x === 0 ? 0 : x);
   const bits = b.readBigUInt64BE(0);
   b.writeBigUInt64BE((bits & (1n << 63n)) === 0n ? bits ^ (1n << 63n) : bits ^ MAX_U64);
-  return b;
-}
-
-function float64Bits(x: number): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeDoubleBE(x);
   return b;
 }
 
@@ -60,7 +42,7 @@ function readExpiry(o: JsonObject): bigint {
 }
 
 function countMeta(n: number, ms: bigint): Buffer {
-  return ms === 0n ? be64(BigInt(n)) : Buffer.concat([be64(BigInt(n)), be64(ms)]);
+  return ms === 0n ? i64be(BigInt(n)) : Buffer.concat([i64be(BigInt(n)), i64be(ms)]);
 }
 
 function rejectDuplicates(names: readonly Buffer[], path: string, what: string, show: string): void {
@@ -144,16 +126,16 @@ export async function encodeDocument(ctx: EncodeContext, type: DocType, k: Uint8
       break;
     case 'list': {
       const n = BigInt(doc.items.length);
-      const meta = [be64(0n), be64(n), be64(n)];
-      if (ms !== 0n) meta.push(be64(ms));
+      const meta = [i64be(0n), i64be(n), i64be(n)];
+      if (ms !== 0n) meta.push(i64be(ms));
       await ctx.emit(Buffer.concat([Buffer.from('!lst|meta|'), k]), Buffer.concat(meta));
-      for (let i = 0; i < doc.items.length; i++) await ctx.emit(Buffer.concat([Buffer.from('!lst|itm|'), k, sortI64(BigInt(i))]), doc.items[i] as Buffer);
+      for (let i = 0; i < doc.items.length; i++) await ctx.emit(Buffer.concat([Buffer.from('!lst|itm|'), k, sortableI64be(BigInt(i))]), doc.items[i] as Buffer);
       break;
     }
     case 'zset':
       await ctx.emit(lp('!zs|meta|', k), countMeta(doc.members.length, ms));
       for (const [m, score] of doc.members) {
-        await ctx.emit(Buffer.concat([lp('!zs|mem|', k), m]), float64Bits(score));
+        await ctx.emit(Buffer.concat([lp('!zs|mem|', k), m]), f64be(score));
         await ctx.emit(Buffer.concat([lp('!zs|scr|', k), sortableFloat64(score), m]), Buffer.alloc(0));
       }
       break;
@@ -223,11 +205,11 @@ export async function* readStream(tree: TreeReader, k: Uint8Array, path: string)
 export async function encodeStream(ctx: EncodeContext, k: Uint8Array, path: string): Promise<void> {
   for await (const line of readStream(ctx.tree, k, path)) {
     if (line.kind === 'entry') {
-      await ctx.emit(Buffer.concat([lp('!stream|entry|', k), be64(line.ms), be64(line.seq)]), writeStreamEntry(line.id, [...line.fields]));
+      await ctx.emit(Buffer.concat([lp('!stream|entry|', k), i64be(line.ms), i64be(line.seq)]), writeStreamEntry(line.id, [...line.fields]));
       continue;
     }
-    const value = [be64(line.length), be64(line.lastMs), be64(line.lastSeq)];
-    if (line.expireAtMs !== 0n) value.push(be64(line.expireAtMs));
+    const value = [i64be(line.length), i64be(line.lastMs), i64be(line.lastSeq)];
+    if (line.expireAtMs !== 0n) value.push(i64be(line.expireAtMs));
     await ctx.emit(lp('!stream|meta|', k), Buffer.concat(value));
     if (line.expireAtMs !== 0n) await ctx.emit(Buffer.concat([Buffer.from(TTL_PREFIX), k]), encodeTtlValue(line.expireAtMs));
   }

@@ -13,6 +13,8 @@ import type { FileSink } from '../../tree/writer.ts';
 import type { DecodeContext } from '../adapter.ts';
 import { binIndented, binValue, compact, pairElement, scoreValue } from './binary-json.ts';
 import { readStreamEntry } from './proto.ts';
+import { u64be } from '../../bytes/big-endian.ts';
+import { encodeOrderedSegment } from '../../bytes/ordered-segment.ts';
 
 export type CollectionType = 'hash' | 'list' | 'set' | 'zset' | 'stream';
 export const FLUSH_ORDER: readonly CollectionType[] = ['hash', 'list', 'set', 'zset', 'stream'];
@@ -23,20 +25,6 @@ const DIRS: Readonly<Record<CollectionType, string>> = { hash: 'hashes', list: '
  * carries one meta delta row's length change).
  */
 export const REC = { meta: 0, ttl: 1, delta: 2, present: 3, legacy: 4, element: 5 } as const;
-
-export function keySegment(k: Uint8Array): Buffer {
-  let zeros = 0;
-  for (const b of k) if (b === 0) zeros++;
-  const out = Buffer.alloc(k.length + zeros + 2);
-  let j = 0;
-  for (const b of k) {
-    out[j++] = b;
-    if (b === 0) out[j++] = 0xff;
-  }
-  out[j++] = 0;
-  out[j] = 1;
-  return out;
-}
 
 /** Splits a sorter key into the user key, the record type and the sub-key. */
 function splitKey(key: Uint8Array): { userKey: Buffer; seg: Buffer; rec: number; sub: Buffer } {
@@ -59,15 +47,9 @@ function splitKey(key: Uint8Array): { userKey: Buffer; seg: Buffer; rec: number;
   return { userKey: Buffer.from(raw), seg: k.subarray(0, i + 2), rec: k[i + 2] as number, sub: k.subarray(i + 3) };
 }
 
-function u64(n: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(n);
-  return b;
-}
-
 /** A meta record value: inline flag, declared length, inline expiry, stream last id. */
 export function metaRecord(inline: boolean, declared: bigint, ms: bigint, lastMs = 0n, lastSeq = 0n): Buffer {
-  return Buffer.concat([Buffer.from([inline ? 1 : 0]), u64(declared), u64(ms), u64(lastMs), u64(lastSeq)]);
+  return Buffer.concat([Buffer.from([inline ? 1 : 0]), u64be(declared), u64be(ms), u64be(lastMs), u64be(lastSeq)]);
 }
 
 interface KeyState {
@@ -114,13 +96,13 @@ export class CollectionCollector {
       s = this.#ctx.newSorter();
       this.#sorters.set(type, s);
     }
-    await s.add(Buffer.concat([keySegment(userKey), Buffer.from([rec]), sub]), value);
+    await s.add(Buffer.concat([encodeOrderedSegment(userKey), Buffer.from([rec]), sub]), value);
   }
 
   /** A parked TTL offered to the types that claim them (sets, sorted sets, streams); kept only where a state exists. */
   async addPending(userKey: Uint8Array, ms: bigint): Promise<void> {
     for (const type of ['set', 'zset', 'stream'] as const) {
-      if (this.#sorters.has(type)) await this.add(type, userKey, REC.ttl, Buffer.alloc(0), u64(ms));
+      if (this.#sorters.has(type)) await this.add(type, userKey, REC.ttl, Buffer.alloc(0), u64be(ms));
     }
   }
 

@@ -5,6 +5,8 @@
 // Anything else (including values shorter than 2 bytes) is the legacy format: the whole value is the body and
 // the TTL lives only in the `!redis|ttl|` row.
 
+import { u64be } from '../../bytes/big-endian.ts';
+
 export const STRING_VERSION = 0x01;
 export const HLL_VERSION = 0x02;
 const MAX_I64 = (1n << 63n) - 1n;
@@ -45,7 +47,5 @@ export function clampMs(ms: bigint): bigint {
 
 /** BE64 expiry of a `!redis|ttl|` row. */
 export function encodeTtlValue(ms: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(ms);
-  return b;
+  return u64be(ms);
 }

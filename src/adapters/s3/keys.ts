@@ -11,6 +11,9 @@
 //   !s3|upload|part|seg(bucket) gen seg(object) seg(upload) part
 // Bucket and object names are Go strings: arbitrary bytes, kept as Buffers here.
 
+import { u64be } from '../../bytes/big-endian.ts';
+import { encodeOrderedSegment, readOrderedSegment } from '../../bytes/ordered-segment.ts';
+
 export const BUCKET_META_PREFIX = '!s3|bucket|meta|';
 export const BUCKET_GEN_PREFIX = '!s3|bucket|gen|';
 export const OBJECT_MANIFEST_PREFIX = '!s3|obj|head|';
@@ -20,34 +23,14 @@ export const BLOB_PREFIX = '!s3|blob|';
 export const CHUNK_REF_PREFIX = '!s3|chunkref|';
 export const CHUNK_BLOB_PREFIX = '!s3|chunkblob|';
 
-export function encodeKeySegment(raw: Uint8Array): Buffer {
-  let zeros = 0;
-  for (const b of raw) if (b === 0) zeros++;
-  const out = Buffer.alloc(raw.length + zeros + 2);
-  let j = 0;
-  for (const b of raw) {
-    out[j++] = b;
-    if (b === 0) out[j++] = 0xff;
-  }
-  out[j++] = 0x00;
-  out[j] = 0x01;
-  return out;
-}
-
-function u64(n: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(n);
-  return b;
-}
-
 const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
-export const bucketMetaKey = (bucket: Uint8Array): Buffer => Buffer.concat([Buffer.from(BUCKET_META_PREFIX), encodeKeySegment(bucket)]);
-export const bucketGenKey = (bucket: Uint8Array): Buffer => Buffer.concat([Buffer.from(BUCKET_GEN_PREFIX), encodeKeySegment(bucket)]);
+export const bucketMetaKey = (bucket: Uint8Array): Buffer => Buffer.concat([Buffer.from(BUCKET_META_PREFIX), encodeOrderedSegment(bucket)]);
+export const bucketGenKey = (bucket: Uint8Array): Buffer => Buffer.concat([Buffer.from(BUCKET_GEN_PREFIX), encodeOrderedSegment(bucket)]);
 export const manifestKey = (bucket: Uint8Array, gen: bigint, object: Uint8Array): Buffer =>
-  Buffer.concat([Buffer.from(OBJECT_MANIFEST_PREFIX), encodeKeySegment(bucket), u64(gen), encodeKeySegment(object)]);
+  Buffer.concat([Buffer.from(OBJECT_MANIFEST_PREFIX), encodeOrderedSegment(bucket), u64be(gen), encodeOrderedSegment(object)]);
 export const blobKey = (bucket: Uint8Array, gen: bigint, object: Uint8Array, uploadId: Uint8Array, partNo: bigint, chunkNo: bigint): Buffer =>
-  Buffer.concat([Buffer.from(BLOB_PREFIX), encodeKeySegment(bucket), u64(gen), encodeKeySegment(object), encodeKeySegment(uploadId), u64(partNo), u64(chunkNo)]);
+  Buffer.concat([Buffer.from(BLOB_PREFIX), encodeOrderedSegment(bucket), u64be(gen), encodeOrderedSegment(object), encodeOrderedSegment(uploadId), u64be(partNo), u64be(chunkNo)]);
 
 /** A cursor over a key for the segment/u64 grammar; every read returns undefined on malformed input. */
 class KeyCursor {
@@ -58,23 +41,10 @@ class KeyCursor {
     this.pos = start;
   }
   segment(): Buffer | undefined {
-    const out: number[] = [];
-    for (let i = this.pos; i < this.key.length; i++) {
-      const b = this.key[i] as number;
-      if (b !== 0) {
-        out.push(b);
-        continue;
-      }
-      const next = this.key[i + 1];
-      if (next === 0xff) {
-        out.push(0);
-        i++;
-      } else if (next === 0x01) {
-        this.pos = i + 2;
-        return Buffer.from(out);
-      } else return undefined;
-    }
-    return undefined;
+    const seg = readOrderedSegment(this.key, this.pos);
+    if (seg === undefined) return undefined;
+    this.pos = seg.end;
+    return seg.raw;
   }
   u64(): bigint | undefined {
     if (this.key.length - this.pos < 8) return undefined;

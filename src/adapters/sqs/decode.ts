@@ -18,6 +18,7 @@ import type { AdapterDecoder, DecodeContext } from '../adapter.ts';
 import { QUEUE_GEN_PREFIX, QUEUE_META_PREFIX, parseMsgDataKey, parseSideKey } from './keys.ts';
 import { delayedUntil, parseLiveMessage, parseLiveQueueMeta, renderDumpLine, renderQueueJson, type QueueConfig } from './records.ts';
 import { SIDE_PREFIX_OF_KIND, SQS_KIND } from './routes.ts';
+import { sortableI64be, u64be } from '../../bytes/big-endian.ts';
 
 interface QueueState {
   readonly encoded: string;
@@ -39,19 +40,6 @@ const queueOfSortKey = (key: Uint8Array): string => {
   const k = asBuffer(key);
   return k.subarray(0, k.indexOf(0x00)).toString('latin1');
 };
-
-/** int64 as 8 bytes whose unsigned order is the signed order. */
-function sortableInt64(n: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(BigInt.asUintN(64, n + (1n << 63n)));
-  return b;
-}
-
-function u64(n: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(n);
-  return b;
-}
 
 export class SqsDecoder implements AdapterDecoder {
   readonly #ctx: DecodeContext;
@@ -123,11 +111,11 @@ export class SqsDecoder implements AdapterDecoder {
     const sortKey = Buffer.concat([
       Buffer.from(ref.encQueue, 'latin1'),
       SEP,
-      sortableInt64(msg.sendTimestampMillis),
-      u64(msg.sequenceNumber),
+      sortableI64be(msg.sendTimestampMillis),
+      u64be(msg.sequenceNumber),
       Buffer.from(msg.messageId, 'utf8'),
     ]);
-    await this.#messages.add(sortKey, Buffer.concat([u64(msg.queueGeneration), Buffer.from(renderDumpLine(msg), 'utf8')]));
+    await this.#messages.add(sortKey, Buffer.concat([u64be(msg.queueGeneration), Buffer.from(renderDumpLine(msg), 'utf8')]));
   }
 
   async #sideRecord(prefix: string, key: Uint8Array, value: Uint8Array): Promise<void> {
@@ -142,7 +130,7 @@ export class SqsDecoder implements AdapterDecoder {
       },
       { escapeHTML: false, indent: false },
     );
-    await this.#side.add(Buffer.concat([Buffer.from(ref.encQueue, 'latin1'), SEP, u64(this.#sideSeq++)]), Buffer.from(line, 'utf8'));
+    await this.#side.add(Buffer.concat([Buffer.from(ref.encQueue, 'latin1'), SEP, u64be(this.#sideSeq++)]), Buffer.from(line, 'utf8'));
   }
 
   #queueDir(st: QueueState): string {

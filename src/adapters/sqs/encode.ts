@@ -37,6 +37,7 @@ import {
   type Message,
   type QueueConfig,
 } from './records.ts';
+import { i64be, u32be } from '../../bytes/big-endian.ts';
 
 /** The generation every restored queue gets (sqsRestoreGeneration). */
 export const RESTORE_GENERATION = 1n;
@@ -126,25 +127,13 @@ async function* messagesOf(ctx: EncodeContext, rel: string): AsyncGenerator<{ re
   }
 }
 
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
-}
-
-function u64(n: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(BigInt.asUintN(64, n));
-  return b;
-}
-
 const lengthPrefixed = (s: string): Buffer => {
   const b = Buffer.from(s, 'utf8');
-  return Buffer.concat([u32(b.length), b]);
+  return Buffer.concat([u32be(b.length), b]);
 };
 
 /** Descending int64 order as ascending bytes. */
-const descendingInt64 = (n: bigint): Buffer => u64(~(n + (1n << 63n)));
+const descendingInt64 = (n: bigint): Buffer => i64be(~(n + (1n << 63n)));
 
 function resolveDedupId(c: QueueConfig, m: Message): string {
   if (m.messageDedupId !== '') return m.messageDedupId;
@@ -178,7 +167,7 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
       throw new DataError('SQS_FIFO_MISSING_GROUP', `backup: sqs FIFO queue ${JSON.stringify(config.name)}: message ${JSON.stringify(msg.messageId)} has no message_group_id`, { path: rel, line });
     }
     checkPartitioning(config, msg, rel, line);
-    await ids.add(Buffer.from(msg.messageId, 'utf8'), u32(line));
+    await ids.add(Buffer.from(msg.messageId, 'utf8'), u32be(line));
   }
   let prev: { id: Buffer; line: number } | undefined;
   for await (const { key, value } of ids.sorted()) {
@@ -209,11 +198,11 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
     if (dedupId === '') continue;
     // Winner per dedup key: the latest send; among equal send times the first in the reference's
     // iteration order (file order for classic queues; partition, send time, sequence, id for partitioned).
-    const tuple = partitioned ? Buffer.concat([u32(lane.partitioned ? lane.partition : 0), lengthPrefixed(msg.messageGroupId), lengthPrefixed(dedupId)]) : lengthPrefixed(dedupId);
-    const order = partitioned ? Buffer.concat([descendingInt64(msg.sendTimestampMillis), u64(msg.sequenceNumber), id]) : descendingInt64(msg.sendTimestampMillis);
+    const tuple = partitioned ? Buffer.concat([u32be(lane.partitioned ? lane.partition : 0), lengthPrefixed(msg.messageGroupId), lengthPrefixed(dedupId)]) : lengthPrefixed(dedupId);
+    const order = partitioned ? Buffer.concat([descendingInt64(msg.sendTimestampMillis), i64be(msg.sequenceNumber), id]) : descendingInt64(msg.sendTimestampMillis);
     const rowKey = msgDedupKey(config.name, lane, generation, msg.messageGroupId, dedupId);
     const rowValue = renderDedupRecord(msg.messageId, msg.sendTimestampMillis, msg.sendTimestampMillis + DEDUP_WINDOW_MS, msg.sequenceNumber);
-    await dedup.add(Buffer.concat([tuple, order]), Buffer.concat([u32(tuple.length), u32(rowKey.length), rowKey, rowValue]));
+    await dedup.add(Buffer.concat([tuple, order]), Buffer.concat([u32be(tuple.length), u32be(rowKey.length), rowKey, rowValue]));
   }
   if (dedup !== undefined) {
     let lastTuple: Buffer | undefined;

@@ -18,6 +18,7 @@
 
 import { DataError } from '../../errors.ts';
 import { decodeBase64UrlRaw } from '../../tree/segment.ts';
+import { u32be, u64be } from '../../bytes/big-endian.ts';
 
 export const QUEUE_META_PREFIX = '!sqs|queue|meta|';
 export const QUEUE_GEN_PREFIX = '!sqs|queue|gen|';
@@ -41,18 +42,6 @@ export function b64(s: string | Uint8Array): string {
   return (typeof s === 'string' ? Buffer.from(s, 'utf8') : Buffer.from(s.buffer, s.byteOffset, s.byteLength)).toString('base64url');
 }
 
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
-}
-
-function u64(n: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(n);
-  return b;
-}
-
 /** Negative times clamp to zero in index keys (sqsClampNonNegativeMillis). */
 const clampMillis = (ms: bigint): bigint => (ms < 0n ? 0n : ms);
 
@@ -65,24 +54,24 @@ export type Lane = { readonly partitioned: false } | { readonly partitioned: tru
 
 function familyHead(prefix: string, queue: string, lane: Lane): Buffer {
   if (!lane.partitioned) return Buffer.from(prefix + b64(queue));
-  return Buffer.concat([Buffer.from(`${prefix}${PARTITIONED}${b64(queue)}|`), u32(lane.partition)]);
+  return Buffer.concat([Buffer.from(`${prefix}${PARTITIONED}${b64(queue)}|`), u32be(lane.partition)]);
 }
 
 export function msgDataKey(queue: string, lane: Lane, gen: bigint, messageId: string): Buffer {
-  return Buffer.concat([familyHead(MSG_DATA_PREFIX, queue, lane), u64(gen), Buffer.from(b64(messageId))]);
+  return Buffer.concat([familyHead(MSG_DATA_PREFIX, queue, lane), u64be(gen), Buffer.from(b64(messageId))]);
 }
 
 export function msgVisKey(queue: string, lane: Lane, gen: bigint, visibleAtMs: bigint, messageId: string): Buffer {
-  return Buffer.concat([familyHead(MSG_VIS_PREFIX, queue, lane), u64(gen), u64(clampMillis(visibleAtMs)), Buffer.from(b64(messageId))]);
+  return Buffer.concat([familyHead(MSG_VIS_PREFIX, queue, lane), u64be(gen), u64be(clampMillis(visibleAtMs)), Buffer.from(b64(messageId))]);
 }
 
 export function msgByAgeKey(queue: string, lane: Lane, gen: bigint, sendTsMs: bigint, messageId: string): Buffer {
-  return Buffer.concat([familyHead(MSG_BYAGE_PREFIX, queue, lane), u64(gen), u64(clampMillis(sendTsMs)), Buffer.from(b64(messageId))]);
+  return Buffer.concat([familyHead(MSG_BYAGE_PREFIX, queue, lane), u64be(gen), u64be(clampMillis(sendTsMs)), Buffer.from(b64(messageId))]);
 }
 
 export function msgDedupKey(queue: string, lane: Lane, gen: bigint, groupId: string, dedupId: string): Buffer {
-  if (!lane.partitioned) return Buffer.concat([familyHead(MSG_DEDUP_PREFIX, queue, lane), u64(gen), Buffer.from(b64(dedupId))]);
-  return Buffer.concat([familyHead(MSG_DEDUP_PREFIX, queue, lane), u64(gen), Buffer.from(`${b64(groupId)}|${b64(dedupId)}`)]);
+  if (!lane.partitioned) return Buffer.concat([familyHead(MSG_DEDUP_PREFIX, queue, lane), u64be(gen), Buffer.from(b64(dedupId))]);
+  return Buffer.concat([familyHead(MSG_DEDUP_PREFIX, queue, lane), u64be(gen), Buffer.from(`${b64(groupId)}|${b64(dedupId)}`)]);
 }
 
 // ---- parsing (decode side) ------------------------------------------------------------------------------

@@ -1,0 +1,82 @@
+// Shared byte helpers: ordered key segments, big-endian fields, Go %q quoting.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { f64be, i64be, sortableI64be, u32be, u64be } from '../../src/bytes/big-endian.ts';
+import { goQuote } from '../../src/bytes/go-quote.ts';
+import { encodeOrderedSegment, readOrderedSegment } from '../../src/bytes/ordered-segment.ts';
+
+const sign = (n: number): number => Math.sign(n);
+const bytes = fc.uint8Array({ maxLength: 24 }).map((b) => Buffer.from(b));
+const zeroHeavy = fc.array(fc.constantFrom(0, 1, 0xff), { maxLength: 12 }).map((a) => Buffer.from(a));
+const int64 = fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n });
+
+test('ordered segment: 00 escaped as 00 FF, terminated by 00 01', () => {
+  assert.equal(encodeOrderedSegment(Buffer.from([0x61, 0, 0x62])).toString('hex'), '6100ff620001');
+  assert.equal(encodeOrderedSegment(new Uint8Array()).toString('hex'), '0001');
+  assert.deepEqual(readOrderedSegment(Buffer.from('7800ff000178', 'hex'), 0), { raw: Buffer.from([0x78, 0]), end: 5 });
+  assert.equal(readOrderedSegment(Buffer.from('780002', 'hex'), 0), undefined, 'a 00 followed by neither FF nor 01');
+  assert.equal(readOrderedSegment(Buffer.from('7800ff', 'hex'), 0), undefined, 'no terminator');
+  assert.equal(readOrderedSegment(Buffer.from('7800', 'hex'), 0), undefined, 'a trailing 00');
+});
+
+test('ordered segment: reads back what it wrote, from any offset, and keeps byte order', () => {
+  fc.assert(
+    fc.property(fc.oneof(bytes, zeroHeavy), fc.oneof(bytes, zeroHeavy), bytes, (a, b, lead) => {
+      const ea = encodeOrderedSegment(a);
+      const seg = readOrderedSegment(Buffer.concat([lead, ea, b]), lead.length);
+      assert.deepEqual(seg, { raw: a, end: lead.length + ea.length });
+      assert.equal(sign(Buffer.compare(ea, encodeOrderedSegment(b))), sign(Buffer.compare(a, b)));
+    }),
+  );
+});
+
+test('big-endian fields', () => {
+  assert.equal(u32be(0x01020304).toString('hex'), '01020304');
+  assert.equal(u64be(0x0102030405060708n).toString('hex'), '0102030405060708');
+  assert.throws(() => u64be(1n << 64n), RangeError);
+  assert.throws(() => u64be(-1n), RangeError);
+  assert.throws(() => u32be(2 ** 32), RangeError);
+  assert.equal(i64be(-1n).toString('hex'), 'ffffffffffffffff');
+  assert.equal(sortableI64be(0n).toString('hex'), '8000000000000000');
+  assert.equal(sortableI64be(-(1n << 63n)).toString('hex'), '0000000000000000');
+  assert.equal(f64be(1).toString('hex'), '3ff0000000000000');
+  fc.assert(
+    fc.property(int64, int64, (a, b) => {
+      assert.equal(i64be(a).readBigInt64BE(0), a);
+      assert.equal(sign(Buffer.compare(sortableI64be(a), sortableI64be(b))), a < b ? -1 : a > b ? 1 : 0);
+    }),
+  );
+  fc.assert(fc.property(fc.double(), (x) => assert.ok(Object.is(f64be(x).readDoubleBE(0), x))));
+});
+
+test("goQuote renders bytes as Go's %q does", () => {
+  const cases: [Buffer, string][] = [
+    [Buffer.from('plain key'), '"plain key"'],
+    [Buffer.from('say "hi"\\'), '"say \\"hi\\"\\\\"'],
+    [Buffer.from([7, 8, 9, 10, 11, 12, 13]), '"\\a\\b\\t\\n\\v\\f\\r"'],
+    [Buffer.from([0, 0x1b, 0x7f]), '"\\x00\\x1b\\x7f"'],
+    [Buffer.from([0xff, 0xc0, 0x80]), '"\\xff\\xc0\\x80"'],
+    [Buffer.from('☺ é 😀', 'utf8'), '"☺ é 😀"'],
+    [Buffer.from('\u00a0\u0085\u202e', 'utf8'), '"\\u00a0\\u0085\\u202e"'],
+    [Buffer.from('\u{e0001}', 'utf8'), '"\\U000e0001"'],
+    [Buffer.from([0xed, 0xa0, 0x80]), '"\\xed\\xa0\\x80"'],
+    [Buffer.from([0xe2, 0x98]), '"\\xe2\\x98"'],
+  ];
+  for (const [input, want] of cases) assert.equal(goQuote(input), want, input.toString('hex'));
+});
+
+test('goQuote output is one line without control characters, and ASCII-printable input only gains escapes', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 64 }), (b) => {
+      const q = goQuote(b);
+      assert.doesNotMatch(q, /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u);
+      assert.ok(q.startsWith('"') && q.endsWith('"'));
+    }),
+  );
+  fc.assert(
+    fc.property(fc.string({ unit: fc.constantFrom(...' azAZ09!#~'.split('')) }), (s) => {
+      assert.equal(goQuote(Buffer.from(s, 'latin1')), `"${s}"`);
+    }),
+  );
+});
