@@ -16,7 +16,7 @@ import { DataError } from '../../errors.ts';
 import { goEncodeLine } from '../../json/go-json.ts';
 import { JsonSyntaxError, JsonTypeError, parseJsonBytes } from '../../json/go-json-read.ts';
 import { KeymapWriter } from '../../tree/keymap.ts';
-import { encodeSegment } from '../../tree/segment.ts';
+import { encodeSegment, NAME_MAX_BYTES, shaFallback } from '../../tree/segment.ts';
 import type { FileSink } from '../../tree/writer.ts';
 import type { AdapterDecoder, DecodeContext } from '../adapter.ts';
 import { ChunkStore, type ChunkLocation } from './chunk-store.ts';
@@ -286,7 +286,11 @@ export class S3Decoder implements AdapterDecoder {
     const orphanDir = `${dir}/_orphans/${encodeSegment(o.object)}/gen-${o.generation}`;
     await this.#ctx.tree.mkdir(orphanDir);
     for (const c of o.chunks.values()) {
-      const name = `${encodeSegment(c.uploadId)}_${hex16(c.partNo)}_${hex16(c.chunkNo)}_${hex16(c.partVersion)}.bin`;
+      const upload = encodeSegment(c.uploadId);
+      // The upload id's segment may take 240 bytes and the suffix 54: past NAME_MAX_BYTES the upload id's part
+      // becomes its SHA fallback (orphans are for inspection and never encoded, so no KEYMAP record is needed).
+      const suffix = `_${hex16(c.partNo)}_${hex16(c.chunkNo)}_${hex16(c.partVersion)}.bin`;
+      const name = `${upload.length + suffix.length > NAME_MAX_BYTES ? shaFallback(c.uploadId).slice(0, NAME_MAX_BYTES - suffix.length) : upload}${suffix}`;
       await this.#ctx.tree.writeFile(`${orphanDir}/${name}`, this.#chunkStore.read(c.loc));
     }
   }

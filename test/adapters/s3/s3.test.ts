@@ -79,6 +79,15 @@ test('decode with --include-orphans, --include-incomplete-uploads and --rename-c
   assert.equal(Buffer.from(records[0]!.key, 'base64').toString('latin1').startsWith('!s3|upload|meta|photos'), true);
   assert.equal(files.get('logs/x.elastickv-meta.json.user-data')?.toString(), 'user data');
   assert.ok(files.get('logs/KEYMAP.jsonl')?.toString().includes('"kind":"meta-suffix-rename"'));
+
+  const longUpload = 'U'.repeat(250);
+  const orphan = await decodeWith(adapters, buildFsm(1n, [{ key: blobKey('b', 1n, 'o', longUpload, 1n, 0n), value: 'chunk' }]), { switches: { includeOrphans: true } });
+  const orphanFiles = [...(await readTree(join(orphan.tree, 's3'))).entries()];
+  assert.equal(orphanFiles.length, 1);
+  const [rel, body] = orphanFiles[0]!;
+  assert.equal(body.toString(), 'chunk');
+  const name = rel.split('/').pop()!;
+  assert.ok(name.length <= 255 && name.startsWith(shaFallback(Buffer.from(longUpload)).slice(0, 34)) && name.endsWith('_0000000000000001_0000000000000000_0000000000000000.bin'), name);
 });
 
 test('decode rejections: reserved suffix, unsafe names, incomplete parts, hash and size mismatches', async () => {
