@@ -158,8 +158,10 @@ export interface FilterVocabulary {
 /** An adapter: the key prefixes it owns and both directions (see the module comment). */
 export interface Adapter {
   readonly name: AdapterName;
-  /** Every key prefix the adapter owns. */
+  /** Every key prefix the adapter decodes. */
   readonly routes: readonly RouteSpec[];
+  /** Prefixes of the adapter's bookkeeping rows that are never decoded: counted as internal, like the store's own. */
+  readonly internalPrefixes?: readonly string[];
   /** Filter field names and the row scope reader. */
   readonly filter: FilterVocabulary;
   /**

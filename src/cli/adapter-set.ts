@@ -3,11 +3,12 @@
 // Absent, "" or exactly "all": all four. Otherwise a comma list; elements are trimmed (the encode command
 // also lower-cases them), empty elements ignored; an unknown name or an empty selection is an error (exit 1).
 
-import type { AdapterName } from '../adapters/adapter.ts';
+import { DECODE_ORDER, type AdapterName } from '../adapters/adapter.ts';
 import { UserError } from '../errors.ts';
 
-export const ALL_ADAPTER_NAMES: readonly AdapterName[] = ['dynamodb', 's3', 'redis', 'sqs'];
-export const DEFAULT_ADAPTER_FLAG = 'dynamodb,s3,redis,sqs';
+const ALL_ADAPTER_NAMES: readonly AdapterName[] = DECODE_ORDER;
+/** The `--adapter` default: every adapter, in the reference's order. */
+export const DEFAULT_ADAPTER_FLAG = ALL_ADAPTER_NAMES.join(',');
 
 export function parseAdapterSet(csv: string, mode: 'decode' | 'encode'): AdapterName[] {
   if (csv === '' || csv === 'all') return [...ALL_ADAPTER_NAMES];

@@ -1,13 +1,16 @@
 // Routes user keys to adapters by longest matching prefix (spec core.md §2.2-2.3;
 // elastickv: internal/backup/decode.go (buildPrefixRoutes, route)).
 //
-// The route table is the union of every adapter's RouteSpecs and the prefixes the reference always counts as
-// Internal. A key matching no prefix is Unknown; a key owned by an adapter that is not selected is Internal.
+// The route table is the union of every adapter's RouteSpecs, their internal prefixes and the store's, which the
+// reference always counts as Internal. A key matching no prefix is Unknown; a key owned by an adapter that is not selected is Internal.
 
 import type { Adapter, AdapterName, RouteSpec } from '../adapters/adapter.ts';
 
-/** Prefixes that are never decoded (raft/txn/routing/GC bookkeeping), whatever adapters are selected. */
-export const INTERNAL_PREFIXES: readonly string[] = ['!s3|bucket|gen|', '!s3|gc|upload|', '!encryption|', '!s3route|', '!dist|', '!txn|'];
+/**
+ * The store's own prefixes that are never decoded (encryption, distribution and transaction bookkeeping); an
+ * adapter's bookkeeping prefixes come from its `internalPrefixes`.
+ */
+const STORE_INTERNAL_PREFIXES: readonly string[] = ['!encryption|', '!dist|', '!txn|'];
 
 export interface Route {
   readonly prefix: string;
@@ -30,7 +33,8 @@ export class Dispatcher {
   constructor(adapters: readonly Adapter[]) {
     const all: Route[] = [];
     for (const a of adapters) for (const r of a.routes as readonly RouteSpec[]) all.push({ prefix: r.prefix, adapter: a.name, kind: r.kind });
-    for (const p of INTERNAL_PREFIXES) all.push({ prefix: p, adapter: undefined, kind: 'internal' });
+    const internal = [...STORE_INTERNAL_PREFIXES, ...adapters.flatMap((a) => a.internalPrefixes ?? [])];
+    for (const p of internal) all.push({ prefix: p, adapter: undefined, kind: 'internal' });
     for (const r of all) {
       const len = Buffer.byteLength(r.prefix, 'latin1');
       let m = this.#byLength.get(len);

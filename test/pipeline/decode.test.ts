@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { isEkvError } from '../../src/errors.ts';
 import { decodeSnapshot } from '../../src/pipeline/decode.ts';
+import { ALL_ADAPTERS } from '../../src/adapters/registry.ts';
 import { Dispatcher } from '../../src/pipeline/dispatch.ts';
 import { buildFsm } from '../helpers/fsm.ts';
 import { tempDir } from '../helpers/adapter-harness.ts';
@@ -26,6 +27,15 @@ test('dispatch: longest prefix wins; internal prefixes; unknown keys', () => {
   assert.equal(d.route(Buffer.from('!ech')), undefined);
   const lengths = d.routes().map((r) => r.prefix.length);
   assert.deepEqual(lengths, [...lengths].sort((a, b) => b - a));
+});
+
+test('dispatch: adapters declare their bookkeeping prefixes, counted as internal next to the store\'s own', () => {
+  const d = new Dispatcher(ALL_ADAPTERS);
+  for (const k of ['!s3|bucket|gen|b', '!s3|gc|upload|x', '!s3route|r', '!txn|t', '!dist|d', '!encryption|e']) {
+    assert.deepEqual([d.route(Buffer.from(k))?.adapter, d.route(Buffer.from(k))?.kind], [undefined, 'internal'], k);
+  }
+  assert.equal(d.route(Buffer.from('!s3|bucket|meta|b'))?.adapter, 's3');
+  assert.equal(new Dispatcher([]).route(Buffer.from('!s3|gc|upload|x')), undefined, 'S3 bookkeeping is known only through the S3 adapter');
 });
 
 test('decode writes adapter files, MANIFEST.json and a CHECKSUMS that sha256sum -c accepts', async () => {

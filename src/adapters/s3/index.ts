@@ -6,12 +6,13 @@ import type { Adapter } from '../adapter.ts';
 import { S3_FILTER } from './filter.ts';
 import { S3Decoder } from './decode.ts';
 import { encodeS3 } from './encode.ts';
-import { S3_ROUTES } from './routes.ts';
+import { S3_INTERNAL_PREFIXES, S3_ROUTES } from './routes.ts';
 
 /** The S3 adapter: buckets and objects reassembled from their chunks, with metadata sidecars. */
 export const s3Adapter: Adapter = {
   name: 's3',
   routes: S3_ROUTES,
+  internalPrefixes: S3_INTERNAL_PREFIXES,
   filter: S3_FILTER,
   createDecoder: (ctx) => new S3Decoder(ctx),
   checkEncodable(switches) {

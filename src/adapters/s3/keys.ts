@@ -22,6 +22,8 @@ export const UPLOAD_PART_PREFIX = '!s3|upload|part|';
 export const BLOB_PREFIX = '!s3|blob|';
 export const CHUNK_REF_PREFIX = '!s3|chunkref|';
 export const CHUNK_BLOB_PREFIX = '!s3|chunkblob|';
+export const GC_UPLOAD_PREFIX = '!s3|gc|upload|';
+export const ROUTE_PREFIX = '!s3route|';
 
 const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 

@@ -1,8 +1,8 @@
-// The S3 prefixes the dispatcher routes to this adapter (core.md §2.3). The generation counter, GC and route
-// rows are counted as internal by the dispatcher itself.
+// The S3 prefixes the dispatcher routes to this adapter (core.md §2.3), and those of the generation counter, GC
+// and route rows, which it counts as internal.
 
 import type { RouteSpec } from '../adapter.ts';
-import { BLOB_PREFIX, BUCKET_META_PREFIX, CHUNK_BLOB_PREFIX, CHUNK_REF_PREFIX, OBJECT_MANIFEST_PREFIX, UPLOAD_META_PREFIX, UPLOAD_PART_PREFIX } from './keys.ts';
+import { BLOB_PREFIX, BUCKET_GEN_PREFIX, BUCKET_META_PREFIX, CHUNK_BLOB_PREFIX, CHUNK_REF_PREFIX, OBJECT_MANIFEST_PREFIX, GC_UPLOAD_PREFIX, ROUTE_PREFIX, UPLOAD_META_PREFIX, UPLOAD_PART_PREFIX } from './keys.ts';
 
 export const S3_KIND = {
   bucketMeta: 'bucket-meta',
@@ -23,3 +23,6 @@ export const S3_ROUTES: readonly RouteSpec[] = [
   { prefix: UPLOAD_META_PREFIX, kind: S3_KIND.uploadMeta },
   { prefix: UPLOAD_PART_PREFIX, kind: S3_KIND.uploadPart },
 ];
+
+/** S3 bookkeeping rows that are never decoded: bucket generation counters, upload GC and the route catalog. */
+export const S3_INTERNAL_PREFIXES: readonly string[] = [BUCKET_GEN_PREFIX, GC_UPLOAD_PREFIX, ROUTE_PREFIX];

@@ -15,7 +15,7 @@ import { parseSize } from '../size.ts';
 export const DECODE_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'FILE', help: '.fsm snapshot to decode (native payload or a node\'s fsm-snap/<index>.fsm; gzip or zstd compressed too; - reads standard input) (required)' },
   output: { type: 'string', value: 'DIR', help: 'dump root to create; must not exist or be empty (required)' },
-  adapter: { type: 'string', value: 'LIST', default: DEFAULT_ADAPTER_FLAG, help: 'adapters to decode: comma list of dynamodb,s3,redis,sqs, or "all"' },
+  adapter: { type: 'string', value: 'LIST', default: DEFAULT_ADAPTER_FLAG, help: `adapters to decode: comma list of ${DEFAULT_ADAPTER_FLAG}, or "all"` },
   'dynamodb-bundle-mode': { type: 'string', value: 'MODE', default: 'per-item', choices: ['per-item', 'jsonl'], help: 'DynamoDB item layout: per-item (items/<pk>[/<sk>].json) or jsonl (items/data-<part>.jsonl)' },
   'dynamodb-bundle-size': { type: 'string', value: 'SIZE', default: '64M', help: 'extension: target size of one JSONL bundle part (with --dynamodb-bundle-mode jsonl)' },
   'cluster-id': { type: 'string', value: 'ID', help: 'cluster id recorded in MANIFEST.json' },

@@ -24,7 +24,7 @@ import { dirname } from 'node:path';
 export const ENCODE_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'DIR', help: 'dump root containing MANIFEST.json (required)' },
   output: { type: 'string', value: 'FILE', help: 'destination .fsm path, published atomically (required)' },
-  adapter: { type: 'string', value: 'LIST', default: DEFAULT_ADAPTER_FLAG, help: 'adapters to encode: comma list of dynamodb,s3,redis,sqs, or "all"' },
+  adapter: { type: 'string', value: 'LIST', default: DEFAULT_ADAPTER_FLAG, help: `adapters to encode: comma list of ${DEFAULT_ADAPTER_FLAG}, or "all"` },
   'last-commit-ts': { type: 'string', value: 'T', help: 'commit timestamp for the header and every key (decimal or 0x hex); must be >= the manifest\'s last_commit_ts' },
   'allow-partial': { type: 'bool', help: 'extension: encode a dump decoded with --include/--exclude (it holds part of the snapshot)' },
   'self-test': { type: 'bool', help: 'decode the result, comparing every file it yields with --input, before publishing' },
