@@ -160,8 +160,11 @@ export interface Adapter {
   readonly name: AdapterName;
   /** Every key prefix the adapter decodes. */
   readonly routes: readonly RouteSpec[];
-  /** Prefixes of the adapter's bookkeeping rows that are never decoded: counted as internal, like the store's own. */
-  readonly internalPrefixes?: readonly string[];
+  /**
+   * Prefixes of the adapter's bookkeeping rows that are never decoded: counted as internal, like the store's own.
+   * `kind` names what the rows hold (inspect shows it instead of the raw prefix).
+   */
+  readonly internalPrefixes?: readonly RouteSpec[];
   /** Filter field names and the row scope reader. */
   readonly filter: FilterVocabulary;
   /**

@@ -1,17 +1,30 @@
-// Progress on stderr for long runs: a live bar only when stderr is a terminal and --quiet is off.
+// Progress on stderr for long runs, one line per phase: a bar with its own rate and ETA where the phase's
+// total is known, a spinner with counts where it is not. A line is redrawn on a timer, so the elapsed time and
+// the rate move even while the counts do not (never frozen), and the rate only ever counts this phase's work
+// (never negative). When a phase ends its line is finished with its total, time and rate. Nothing is drawn
+// unless stderr is a terminal and --quiet is off; the phase times are kept either way for the summary.
 
-import cliProgress from 'cli-progress';
 import type { CliIO } from './io.ts';
 
-export type ProgressUnit = 'bytes' | 'rows';
+export type ProgressUnit = 'bytes' | 'rows' | 'files' | 'entries' | 'records';
+
+export interface PhaseTime {
+  readonly name: string;
+  readonly seconds: number;
+  readonly done: number;
+  readonly unit: ProgressUnit;
+}
 
 export interface Progress {
-  /** `total` 0 means not known yet (no percentage or ETA). */
-  update(done: number, total: number, detail: string, unit?: ProgressUnit): void;
-  stop(): void;
+  /** Where `phase` is; a phase name not seen last ends the previous phase's line. `total` 0 = not known. */
+  update(phase: string, done: number, total: number, unit: ProgressUnit, detail?: string): void;
+  /** Ends the last phase; returns every phase's duration (also when nothing was drawn). */
+  stop(): PhaseTime[];
 }
 
 const MB = 1024 * 1024;
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+const BAR = 24;
 
 export function humanBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -20,48 +33,89 @@ export function humanBytes(n: number): string {
   return `${(n / (1024 * MB)).toFixed(2)} GiB`;
 }
 
-export function startProgress(io: CliIO, quiet: boolean, label: string): Progress {
-  if (quiet || io.stderr.isTTY !== true) return { update: () => undefined, stop: () => undefined };
-  const started = Date.now();
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: io.stderr,
-      format: `${label} [{bar}] {percentage}% | {doneH}/{totalH} | {rate} | ETA {eta_formatted} | {detail}`,
-      formatValue: (v: number, _o: unknown, type: string) => (type === 'eta' && v <= 0 ? '?' : String(v)),
-      barsize: 24,
-      hideCursor: true,
-      clearOnComplete: true,
-      etaBuffer: 50,
-      fps: 5,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  let startedBar = false;
-  let lastUnit: ProgressUnit | undefined;
-  let phaseStart = started;
-  let phaseBase = 0;
+function amount(n: number, unit: ProgressUnit): string {
+  return unit === 'bytes' ? humanBytes(n) : `${n.toLocaleString('en-US')} ${unit}`;
+}
+
+function rate(n: number, secs: number, unit: ProgressUnit): string {
+  const per = Math.max(0, n) / Math.max(secs, 0.001);
+  return unit === 'bytes' ? `${(per / MB).toFixed(1)} MB/s` : `${Math.round(per).toLocaleString('en-US')} ${unit}/s`;
+}
+
+function duration(secs: number): string {
+  if (secs < 60) return `${secs.toFixed(1)}s`;
+  const m = Math.floor(secs / 60);
+  return `${m}m${Math.round(secs - m * 60).toString().padStart(2, '0')}s`;
+}
+
+/** "read 7.4s, finalize 12.0s": the phase times for a summary line. */
+export function phaseSummary(phases: readonly PhaseTime[]): string {
+  return phases.map((p) => `${p.name} ${duration(p.seconds)}`).join(', ');
+}
+
+interface Phase {
+  readonly name: string;
+  readonly started: number;
+  readonly unit: ProgressUnit;
+  done: number;
+  total: number;
+  detail: string;
+}
+
+export function startProgress(io: CliIO, quiet: boolean, label: string, now: () => number = Date.now): Progress {
+  const draw = !quiet && io.stderr.isTTY === true;
+  const finished: PhaseTime[] = [];
+  let current: Phase | undefined;
+  let frame = 0;
+  const timer = draw ? setInterval(() => render(), 200) : undefined;
+  timer?.unref();
+
+  function line(p: Phase): string {
+    const secs = (now() - p.started) / 1000;
+    const head = `${label} ${p.name.padEnd(9)}`;
+    const tail = p.detail === '' ? '' : `  ${p.detail}`;
+    if (p.total > 0) {
+      const frac = Math.min(1, p.done / p.total);
+      const filled = Math.round(frac * BAR);
+      const perSec = p.done / Math.max(secs, 0.001);
+      const eta = perSec > 0 && p.done < p.total ? `  ETA ${duration((p.total - p.done) / perSec)}` : '';
+      return `${head} [${'█'.repeat(filled)}${'░'.repeat(BAR - filled)}] ${Math.floor(frac * 100)
+        .toString()
+        .padStart(3)}%  ${amount(p.done, p.unit)}/${amount(p.total, p.unit)}  ${rate(p.done, secs, p.unit)}${eta}${tail}`;
+    }
+    return `${head} ${SPINNER[frame % SPINNER.length]} ${amount(p.done, p.unit)}  ${rate(p.done, secs, p.unit)}  ${duration(secs)}${tail}`;
+  }
+
+  function render(): void {
+    if (current === undefined) return;
+    frame++;
+    io.stderr.write(`\r\x1b[2K${line(current)}`);
+  }
+
+  function end(): void {
+    if (current === undefined) return;
+    const p = current;
+    const secs = (now() - p.started) / 1000;
+    finished.push({ name: p.name, seconds: secs, done: p.done, unit: p.unit });
+    if (draw) io.stderr.write(`\r\x1b[2K${label} ${p.name.padEnd(9)} done: ${amount(p.done, p.unit)} in ${duration(secs)} (${rate(p.done, secs, p.unit)})\n`);
+    current = undefined;
+  }
+
   return {
-    update(done, total, detail, unit = 'bytes') {
-      if (unit !== lastUnit || total === 0) {
-        // A new phase or an unknown total: restart the rate and ETA from here.
-        lastUnit = unit;
-        phaseStart = Date.now();
-        phaseBase = done;
+    update(phase, done, total, unit, detail = '') {
+      if (current?.name !== phase) {
+        end();
+        current = { name: phase, started: now(), unit, done: 0, total: 0, detail: '' };
       }
-      const secs = Math.max(0.001, (Date.now() - phaseStart) / 1000);
-      const show = unit === 'bytes' ? humanBytes : (n: number): string => `${n} rows`;
-      const rate = unit === 'bytes' ? `${((done - phaseBase) / MB / secs).toFixed(1)} MB/s` : `${Math.round((done - phaseBase) / secs)} rows/s`;
-      const payload = { doneH: show(done), totalH: total === 0 ? '?' : show(total), rate, detail };
-      if (!startedBar) {
-        bar.start(Math.max(1, total === 0 ? done : total), done, payload);
-        startedBar = true;
-      } else {
-        bar.setTotal(Math.max(1, total === 0 ? done : total));
-        bar.update(done, payload);
-      }
+      current.done = Math.max(current.done, done);
+      current.total = total;
+      current.detail = detail;
+      if (draw && frame === 0) render();
     },
     stop() {
-      if (startedBar) bar.stop();
+      end();
+      if (timer !== undefined) clearInterval(timer);
+      return finished;
     },
   };
 }

@@ -28,8 +28,10 @@ import { writeChecksumsFrom } from '../tree/checksums.ts';
 import { DigestLedger } from '../tree/digest-ledger.ts';
 import { MANIFEST_FILE, phase0Manifest, renderManifest, type Manifest } from '../tree/manifest.ts';
 import { checkFreshOutputDir, checkOutputParent, makeStagingDir, publishDir, randomHex } from '../tree/publish.ts';
-import { DiskTreeWriter, type TreeWriter } from '../tree/writer.ts';
+import { DiskTreeWriter, TreeWriterBase, type FileSink, type TreeWriter } from '../tree/writer.ts';
+import type { RelPath } from '../tree/paths.ts';
 import { Dispatcher } from './dispatch.ts';
+import { scanSnapshot } from './scan.ts';
 import { snapshotIndexFromPath } from './snapshot-index.ts';
 import { removeTree } from '../tree/remove-tree.ts';
 import { trackTemp } from '../tree/temp-paths.ts';
@@ -37,11 +39,41 @@ import { trackTemp } from '../tree/temp-paths.ts';
 /** Memory (bytes) decode and encode may hold for regrouping and sorting before spilling to scratch files: 256 MiB. */
 export const DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024;
 
-/** Where a decode is, reported through `DecodeSnapshotOptions.onProgress`. */
+/**
+ * Where a decode is, reported through `DecodeSnapshotOptions.onProgress`. Phases: `read` (the snapshot, by
+ * bytes of the input file; `totalBytes` 0 when unknown, as for a pipe), `finalize` (adapters writing what they
+ * regrouped: files written so far, total unknown), `checksums` (CHECKSUMS rendered; `files` listed).
+ */
 export interface DecodeProgress {
+  readonly phase: 'read' | 'finalize' | 'checksums';
   readonly bytesRead: number;
   readonly totalBytes: number;
   readonly entries: number;
+  /** Files written into the tree so far. */
+  readonly files: number;
+}
+
+/** A tree writer that counts the files created through it and reports every 256th. */
+class CountingTreeWriter extends TreeWriterBase {
+  files = 0;
+  readonly #inner: TreeWriter;
+  readonly #onFile: (files: number) => void;
+
+  constructor(inner: TreeWriter, onFile: (files: number) => void) {
+    super();
+    this.#inner = inner;
+    this.#onFile = onFile;
+  }
+
+  mkdir(rel: RelPath): Promise<void> {
+    return this.#inner.mkdir(rel);
+  }
+
+  create(rel: RelPath): Promise<FileSink> {
+    this.files++;
+    if ((this.files & 0xff) === 0) this.#onFile(this.files);
+    return this.#inner.create(rel);
+  }
 }
 
 /** What to decode, where to, and how; only `input` and `output` are required. */
@@ -120,8 +152,11 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
     const ledger = new DigestLedger({ scratchDir: join(scratch, 'digests'), memoryBudget: Math.max(4096, Math.floor((opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET) / 4)) });
     const tree = new DiskTreeWriter(staging, ledger);
     const result = await runDecode(opts, tree, scratch, input);
+    const report = (files: number): void =>
+      opts.onProgress?.({ phase: 'checksums', bytesRead: input.sourceBytesRead(), totalBytes: input.size ?? 0, entries: Number(result.counters.total), files });
+    report(0);
     await tree.writeFile(MANIFEST_FILE, renderManifest(result.manifest));
-    await writeChecksumsFrom(staging, ledger.digests());
+    report(await writeChecksumsFrom(staging, ledger.digests()));
     await publishDir(staging, opts.output);
     return result;
   } finally {
@@ -140,8 +175,13 @@ export async function decodeInto(opts: Omit<DecodeSnapshotOptions, 'output'>, tr
   return runDecode(opts, tree, scratch, input);
 }
 
-async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: TreeWriter, scratch: string, input: SnapshotInput): Promise<DecodeResult> {
+async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: TreeWriter, scratch: string, input: SnapshotInput): Promise<DecodeResult> {
   const totalBytes = input.size ?? 0;
+  let phase: DecodeProgress['phase'] = 'read';
+  const report = (): void => opts.onProgress?.({ phase, bytesRead: input.sourceBytesRead(), totalBytes, entries, files: tree.files });
+  const tree = new CountingTreeWriter(target, () => {
+    if (phase === 'finalize') report();
+  });
   const versionPolicy = opts.versions ?? 'latest';
   const switches: DecodeSwitches = { ...DEFAULT_DECODE_SWITCHES, ...opts.switches, resolvedVersions: versionPolicy === 'latest' };
   if (switches.expired === 'skip' && versionPolicy === 'all') {
@@ -158,9 +198,9 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: Tree
   const reader = new SnapshotReader(input.source, {
     path: opts.input,
     onBytes: (n) => {
-      if (opts.onProgress !== undefined && n - lastReport >= 4 * 1024 * 1024) {
+      if (n - lastReport >= 4 * 1024 * 1024) {
         lastReport = n;
-        opts.onProgress({ bytesRead: input.sourceBytesRead(), totalBytes, entries });
+        report();
       }
     },
   });
@@ -200,42 +240,43 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: Tree
   const versions = new VersionResolver(versionPolicy);
   const operational: Record<string, bigint> = {};
   let registryRows = 0;
-  for await (const batch of reader.batches()) {
-    for (const rec of batch) {
-      if (rec.type === 'operational') {
-        counters.operational++;
-        if (rec.uint !== undefined) operational[rec.name] = rec.uint;
-        else registryRows++;
-        continue;
-      }
+  await scanSnapshot(reader, dispatcher, versions, {
+    operational(rec) {
+      counters.operational++;
+      if (rec.uint !== undefined) operational[rec.name] = rec.uint;
+      else registryRows++;
+    },
+    hidden(rec) {
       entries++;
       counters.total++;
-      if (!versions.accept(rec)) {
-        if (rec.tombstone) counters.tombstone++;
-        else counters.superseded++;
-        continue;
-      }
-      const route = dispatcher.route(rec.userKey);
+      if (rec.tombstone) counters.tombstone++;
+      else counters.superseded++;
+    },
+    live(rec, route) {
+      entries++;
+      counters.total++;
       if (route === undefined) {
         counters.unknown++;
-        continue;
+        return undefined;
       }
       const decoder = route.adapter === undefined ? undefined : decoders.get(route.adapter);
       if (decoder === undefined || route.adapter === undefined) {
         counters.internal++;
-        continue;
+        return undefined;
       }
       if (filter !== undefined && !filter.accepts(route.adapter, vocab.get(route.adapter)?.rowScope(route.kind, rec.userKey, switches))) {
         counters.filtered++;
-        continue;
+        return undefined;
       }
       counters[route.adapter]++;
-      const pending = decoder.handle(route.kind, rec.userKey, rec.value);
-      if (pending !== undefined) await pending;
-    }
-  }
+      return decoder.handle(route.kind, rec.userKey, rec.value);
+    },
+  });
+  report();
+  phase = 'finalize';
+  report();
   for (const name of DECODE_ORDER) await decoders.get(name)?.finalize();
-  opts.onProgress?.({ bytesRead: input.sourceBytesRead(), totalBytes, entries });
+  report();
 
   const container = reader.container as ContainerInfo;
   const manifest = phase0Manifest({

@@ -10,7 +10,11 @@ import type { Adapter, AdapterName, RouteSpec } from '../adapters/adapter.ts';
  * The store's own prefixes that are never decoded (encryption, distribution and transaction bookkeeping); an
  * adapter's bookkeeping prefixes come from its `internalPrefixes`.
  */
-const STORE_INTERNAL_PREFIXES: readonly string[] = ['!encryption|', '!dist|', '!txn|'];
+const STORE_INTERNAL_PREFIXES: readonly RouteSpec[] = [
+  { prefix: '!encryption|', kind: 'encryption' },
+  { prefix: '!dist|', kind: 'distribution' },
+  { prefix: '!txn|', kind: 'transaction' },
+];
 
 export interface Route {
   readonly prefix: string;
@@ -33,8 +37,7 @@ export class Dispatcher {
   constructor(adapters: readonly Adapter[]) {
     const all: Route[] = [];
     for (const a of adapters) for (const r of a.routes as readonly RouteSpec[]) all.push({ prefix: r.prefix, adapter: a.name, kind: r.kind });
-    const internal = [...STORE_INTERNAL_PREFIXES, ...adapters.flatMap((a) => a.internalPrefixes ?? [])];
-    for (const p of internal) all.push({ prefix: p, adapter: undefined, kind: 'internal' });
+    for (const r of [...STORE_INTERNAL_PREFIXES, ...adapters.flatMap((a) => a.internalPrefixes ?? [])]) all.push({ prefix: r.prefix, adapter: undefined, kind: r.kind });
     for (const r of all) {
       const len = Buffer.byteLength(r.prefix, 'latin1');
       let m = this.#byLength.get(len);

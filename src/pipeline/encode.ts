@@ -188,6 +188,7 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
     let rowsWritten = 0;
     const report = (phase: EncodeProgress['phase'], bytesWritten: number, done: number, total: number): void =>
       opts.onProgress?.({ phase, rows, bytesWritten, done, total });
+    report('collect', 0, 0, 0);
     for (const a of adapters) {
       let sorters = 0;
       await a.encode({

@@ -110,7 +110,6 @@ const ERR = {
   shortValue: 'backup: encoded value shorter than value-header',
 } as const;
 
-/** Options of `SnapshotReader`. */
 /** Signatures of what people mistake for a snapshot, to say what the file is instead. */
 const KNOWN_FORMATS: ReadonlyArray<readonly [Buffer, string]> = [
   [Buffer.from([0x1f, 0x8b]), 'gzip-compressed data (decode and inspect read it directly; elsewhere gunzip it first)'],

@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants as fsc, fsyncSync, lstatSync, openSync, promises as fsp, readSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { DataError } from '../errors.ts';
+import { DataError, isEkvError } from '../errors.ts';
 import { ExternalSorter } from '../sort/external-sort.ts';
 import { isValidUtf8, validSequenceLength } from '../json/go-json.ts';
 import { removeTree } from './remove-tree.ts';
@@ -296,6 +296,7 @@ function traversal(path: string, line: number, rel: string): DataError {
 export const UNLISTED_SHOWN = 100;
 
 export interface VerifyResult {
+  /** CHECKSUMS rows checked (with onProblem, failing ones included). */
   readonly verified: number;
   /** The first (in path order) regular files on disk that CHECKSUMS does not list (CHECKSUMS itself excluded). */
   readonly unlisted: Buffer[];
@@ -304,10 +305,12 @@ export interface VerifyResult {
 }
 
 /**
- * VerifyChecksums plus a scan for files CHECKSUMS does not list. Stops at the first mismatch. Streams: CHECKSUMS
- * is read a block at a time, and the listed paths and the files on disk meet in a merge of two sorted streams.
+ * VerifyChecksums plus a scan for files CHECKSUMS does not list. Stops at the first mismatch, unless `onProblem`
+ * is given: then each mismatching, missing or refused file is handed to it and the check goes on. Streams:
+ * CHECKSUMS is read a block at a time, and the listed paths and the files on disk meet in a merge of two sorted
+ * streams.
  */
-export async function verifyChecksums(root: string, onFile?: (rel: Buffer) => void, spill?: WalkSpill): Promise<VerifyResult> {
+export async function verifyChecksums(root: string, onFile?: (rel: Buffer) => void, spill?: WalkSpill, onProblem?: (problem: DataError) => void): Promise<VerifyResult> {
   const own = spill === undefined ? await fsp.mkdtemp(join(tmpdir(), 'ekv-verify-')) : undefined;
   const scratch: WalkSpill = spill ?? { scratchDir: own!, memoryBudget: DEFAULT_WALK_BUDGET };
   const listed = new ExternalSorter({ scratchDir: join(scratch.scratchDir, `listed-${randomBytes(6).toString('hex')}`), memoryBudget: scratch.memoryBudget });
@@ -317,18 +320,23 @@ export async function verifyChecksums(root: string, onFile?: (rel: Buffer) => vo
     for await (const row of readChecksumRows(`${root}/${CHECKSUMS_FILE}`, CHECKSUMS_FILE)) {
       onFile?.(row.rel);
       const shown = isValidUtf8(row.rel) ? row.rel.toString('utf8') : JSON.stringify(row.rel.toString('latin1'));
-      guard.check(row.rel, shown);
-      const abs = Buffer.concat([Buffer.from(root + '/'), row.rel]);
-      let actual: string;
-      try {
-        actual = await sha256File(abs);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DataError('CHECKSUM_MISMATCH', `backup: checksum mismatch: ${shown}: missing on disk`, { path: shown });
-        throw err;
-      }
-      if (actual !== row.hex) throw new DataError('CHECKSUM_MISMATCH', `backup: checksum mismatch: ${shown}: have ${actual} want ${row.hex}`, { path: shown });
       await listed.add(normalizeRel(row.rel), EMPTY);
       verified++;
+      try {
+        guard.check(row.rel, shown);
+        const abs = Buffer.concat([Buffer.from(root + '/'), row.rel]);
+        let actual: string;
+        try {
+          actual = await sha256File(abs);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DataError('CHECKSUM_MISMATCH', `checksum mismatch: ${shown}: missing on disk`, { path: shown });
+          throw err;
+        }
+        if (actual !== row.hex) throw new DataError('CHECKSUM_MISMATCH', `checksum mismatch: ${shown}: have ${actual} want ${row.hex}`, { path: shown });
+      } catch (err) {
+        if (onProblem === undefined || !isEkvError(err) || err.exitClass !== 'data') throw err;
+        onProblem(err as DataError);
+      }
     }
     if (verified === 0) throw new DataError('CHECKSUMS_EMPTY', 'backup: CHECKSUMS contains no checksum rows', { path: CHECKSUMS_FILE });
     const unlisted: Buffer[] = [];

@@ -88,7 +88,7 @@ test('inspect reports counts per adapter and kind, as a table and as JSON', asyn
   assert.deepEqual(
     doc.kinds.map((k: { kind: string; entries: number }) => [k.kind, k.entries]),
     [
-      ['internal !txn|', 1],
+      ['internal transaction', 1],
       ['redis echo', 1],
       ['sqs echo', 1],
     ],

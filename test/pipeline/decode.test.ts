@@ -22,7 +22,7 @@ test('dispatch: longest prefix wins; internal prefixes; unknown keys', () => {
   assert.equal(d.route(Buffer.from('!echo|sqs|x'))?.adapter, 'sqs');
   assert.equal(d.route(Buffer.from('!echo|x'))?.adapter, 'redis');
   assert.equal(d.route(Buffer.from('!txn|x'))?.adapter, undefined);
-  assert.equal(d.route(Buffer.from('!txn|x'))?.kind, 'internal');
+  assert.equal(d.route(Buffer.from('!txn|x'))?.kind, 'transaction');
   assert.equal(d.route(Buffer.from('!other|x')), undefined);
   assert.equal(d.route(Buffer.from('!ech')), undefined);
   const lengths = d.routes().map((r) => r.prefix.length);

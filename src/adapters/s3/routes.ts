@@ -25,4 +25,8 @@ export const S3_ROUTES: readonly RouteSpec[] = [
 ];
 
 /** S3 bookkeeping rows that are never decoded: bucket generation counters, upload GC and the route catalog. */
-export const S3_INTERNAL_PREFIXES: readonly string[] = [BUCKET_GEN_PREFIX, GC_UPLOAD_PREFIX, ROUTE_PREFIX];
+export const S3_INTERNAL_PREFIXES: readonly RouteSpec[] = [
+  { prefix: BUCKET_GEN_PREFIX, kind: 's3-bucket-generation' },
+  { prefix: GC_UPLOAD_PREFIX, kind: 's3-upload-gc' },
+  { prefix: ROUTE_PREFIX, kind: 's3-route' },
+];

@@ -9,7 +9,9 @@ import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.ts';
 import { commandFlags } from '../command.ts';
 import { flagBool, flagString, renderHelp, type FlagSpecs } from '../go-flags.ts';
 import type { CliIO } from '../io.ts';
-import { humanBytes, startProgress } from '../progress.ts';
+import { humanBytes, startProgress, type PhaseTime } from '../progress.ts';
+import { JSON_FLAG, writeSummary } from '../summary.ts';
+import { GoMap } from '../../json/go-json.ts';
 import { parseSize } from '../size.ts';
 
 export const DECODE_FLAGS: FlagSpecs = {
@@ -30,6 +32,7 @@ export const DECODE_FLAGS: FlagSpecs = {
   'scratch-root': { type: 'string', value: 'DIR', help: 'extension: directory for spill files (default: next to --output)' },
   ...FILTER_FLAGS,
   quiet: { type: 'bool', help: 'extension: no progress display' },
+  json: { ...JSON_FLAG, help: `extension: ${JSON_FLAG.help}` },
 };
 
 const DESCRIPTION = `Decodes an elastickv FSM snapshot into a vendor-independent dump tree (redis/, dynamodb/, s3/, sqs/,
@@ -57,6 +60,7 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
   const warnings = new Map<string, number>();
   const started = Date.now();
   let result;
+  let phases: PhaseTime[] = [];
   try {
     result = await decodeSnapshot({
       input,
@@ -84,18 +88,31 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
         warnings.set(event, n);
         if (n <= 5) io.stderr.write(`warning: ${event} ${formatFields(fields)}\n`);
       },
-      onProgress: (p) => progress.update(p.bytesRead, p.totalBytes, `${p.entries} entries`),
+      onProgress: (p) => {
+        if (p.phase === 'read') progress.update('read', p.bytesRead, p.totalBytes, 'bytes', `${p.entries.toLocaleString('en-US')} entries`);
+        else progress.update(p.phase, p.files, 0, 'files');
+      },
     });
   } finally {
-    progress.stop();
+    phases = progress.stop();
   }
   for (const [event, n] of warnings) if (n > 5) io.stderr.write(`warning: ${event}: ${n - 5} more not shown\n`);
   const secs = (Date.now() - started) / 1000;
   const bytes = result.container.totalBytes;
-  io.stderr.write(
+  const line =
     `decoded ${input} -> ${output}: ${summarizeCounters(result.counters)}; last_commit_ts=${result.header.lastCommitTs}; ` +
-      `${humanBytes(bytes)} in ${secs.toFixed(1)}s (${(bytes / 1024 / 1024 / Math.max(secs, 0.001)).toFixed(1)} MB/s)\n`,
-  );
+    `${humanBytes(bytes)} in ${secs.toFixed(1)}s (${(bytes / 1024 / 1024 / Math.max(secs, 0.001)).toFixed(1)} MB/s)`;
+  const counters = new GoMap(Object.entries(result.counters).map(([k, v]) => [k, v as bigint] as const));
+  writeSummary(io, flagBool(flags, 'json'), line, {
+    command: 'decode',
+    input,
+    output,
+    container: result.container.kind,
+    payload_bytes: BigInt(bytes),
+    last_commit_ts: result.header.lastCommitTs,
+    counters,
+    seconds: Math.round(secs * 1000) / 1000,
+  }, phases);
   return 0;
 }
 

@@ -17,7 +17,8 @@ import { commandFlags } from '../command.ts';
 import { flagBool, flagString, renderHelp, type FlagSpecs, type ParsedFlags } from '../go-flags.ts';
 import type { OverwritePolicy } from '../../tree/publish.ts';
 import type { CliIO } from '../io.ts';
-import { humanBytes, startProgress } from '../progress.ts';
+import { humanBytes, startProgress, type PhaseTime } from '../progress.ts';
+import { JSON_FLAG, writeSummary } from '../summary.ts';
 import { parseSize } from '../size.ts';
 import { dirname } from 'node:path';
 
@@ -31,6 +32,7 @@ export const ENCODE_FLAGS: FlagSpecs = {
   'scratch-root': { type: 'string', value: 'DIR', help: "existing directory for the self-test's spill files (default: the OS temp directory)" },
   'memory-budget': { type: 'string', value: 'SIZE', default: '256M', help: 'extension: memory for sorting before spilling runs to disk' },
   quiet: { type: 'bool', help: 'extension: no progress display' },
+  json: { ...JSON_FLAG, help: `extension: ${JSON_FLAG.help}` },
 };
 
 /** The main CLI's encode: the drop-in's flags plus --force (the drop-in replaces a regular file, like the reference). */
@@ -104,19 +106,20 @@ async function runEncode(flags: ParsedFlags, io: CliIO, adapters: readonly Adapt
     ...(scratchRoot !== '' ? { scratchRoot } : {}),
     ...hooks,
     onProgress: (p) => {
-      if (p.phase === 'self-test') progress.update(p.done, p.total, 'self-test: decoding the written snapshot', 'bytes');
-      else if (p.phase === 'write') progress.update(p.done, p.total, `writing ${humanBytes(p.bytesWritten)}`, 'rows');
-      else progress.update(p.done, 0, 'reading the tree', 'rows');
+      if (p.phase === 'self-test') progress.update('self-test', p.done, p.total, 'bytes');
+      else if (p.phase === 'write') progress.update('write', p.done, p.total, 'rows', humanBytes(p.bytesWritten));
+      else progress.update('read tree', p.done, 0, 'rows');
     },
   };
   const started = Date.now();
   let result: EncodeResult;
+  let phases: PhaseTime[] = [];
   try {
     const plan = await planEncode(opts);
     await fsp.rm(`${output}.mismatch.txt`, { force: true }).catch(() => undefined);
     result = await encodeSnapshot(opts, plan);
   } finally {
-    progress.stop();
+    phases = progress.stop();
   }
 
   const sidecar = (matched: boolean): string =>
@@ -150,10 +153,21 @@ async function runEncode(flags: ParsedFlags, io: CliIO, adapters: readonly Adapt
 
   await writeEncodeInfo(output, sidecar(result.selfTest.ran));
   const secs = (Date.now() - started) / 1000;
-  io.stderr.write(
+  const line =
     `encoded ${input} -> ${output}: ${result.rows} rows, ${humanBytes(result.bytesWritten)}, last_commit_ts=${result.lastCommitTs}, ` +
-      `adapters=${result.adaptersEnabled.join(',')}, self_test=${result.selfTest.ran ? 'matched' : 'not run'}, ${secs.toFixed(1)}s\n`,
-  );
+    `adapters=${result.adaptersEnabled.join(',')}, self_test=${result.selfTest.ran ? 'matched' : 'not run'}, ${secs.toFixed(1)}s`;
+  writeSummary(io, flagBool(flags, 'json'), line, {
+    command: 'encode',
+    input,
+    output,
+    rows: BigInt(result.rows),
+    bytes: BigInt(result.bytesWritten),
+    sha256: result.sha256,
+    last_commit_ts: result.lastCommitTs,
+    adapters: [...result.adaptersEnabled],
+    self_test: result.selfTest.ran ? 'matched' : 'not run',
+    seconds: Math.round(secs * 1000) / 1000,
+  }, phases);
   return 0;
 }
 

@@ -88,7 +88,7 @@ export async function exportCommand(args: readonly string[], io: CliIO, prog: st
     await fsp.mkdir(scratch, { recursive: true });
     report = await runTarget(target as Target, common, io, adapters, expired, (r) => {
       partial = r;
-      progress.update(r.records, 0, `${r.records} records`, 'rows');
+      progress.update('export', r.records, 0, 'records');
     });
   } catch (err) {
     progress.stop();

@@ -1,38 +1,30 @@
-// `inspect`: reads a snapshot without writing anything and reports what is in it: the header and container,
-// entries per adapter and record kind (with bytes), versions, tombstones, and the node's operational rows.
+// `inspect`: formats what pipeline/inspect.ts finds in a snapshot, as a table or as JSON (etcdutl's `-w`).
 
-import { createReadStream, promises as fsp } from 'node:fs';
-import { DEFAULT_DECODE_SWITCHES, type Adapter } from '../../adapters/adapter.ts';
-import { UserError } from '../../errors.ts';
+import type { Adapter } from '../../adapters/adapter.ts';
+import { quoteBytes, UserError } from '../../errors.ts';
 import { goMarshal, GoMap, type GoJson } from '../../json/go-json.ts';
-import { Dispatcher } from '../../pipeline/dispatch.ts';
-import { SnapshotReader } from '../../snapshot/reader.ts';
-import { VersionResolver } from '../../snapshot/versions.ts';
-import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.ts';
+import { inspectSnapshot, type InspectResult } from '../../pipeline/inspect.ts';
 import { commandFlags } from '../command.ts';
+import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.ts';
 import { flagBool, flagString, renderHelp, type FlagSpecs } from '../go-flags.ts';
 import type { CliIO } from '../io.ts';
 import { humanBytes, startProgress } from '../progress.ts';
 
 export const INSPECT_FLAGS: FlagSpecs = {
-  input: { type: 'string', value: 'FILE', help: '.fsm snapshot to inspect (required)' },
-  json: { type: 'bool', help: 'print one JSON document instead of a table' },
+  input: { type: 'string', value: 'FILE', help: '.fsm snapshot to inspect (gzip or zstd compressed too; - reads standard input) (required)' },
+  w: { type: 'string', value: 'FORMAT', default: 'table', choices: ['table', 'json'], help: 'output format: table or json' },
+  json: { type: 'bool', help: 'same as -w json' },
+  top: { type: 'uint64', value: 'N', help: 'also list the N largest live rows (by value size)' },
   ...FILTER_FLAGS,
   quiet: { type: 'bool', help: 'no progress display' },
 };
 
 export function inspectHelp(prog: string): string {
   return renderHelp(
-    `${prog} --input FILE.fsm [--json]`,
-    'Summarises a snapshot without decoding it: header, container, counts and bytes per adapter and record kind.',
+    `${prog} --input FILE.fsm [-w table|json] [--top N]`,
+    'Summarises a snapshot without decoding it: header and container, the SHA-256 and CRC-32C of its bytes, versions\nand tombstones, what each adapter holds (databases, tables, buckets, queues; Redis keys by type), rows and bytes\nper record kind, and the largest rows.',
     INSPECT_FLAGS,
   );
-}
-
-interface KindStats {
-  entries: number;
-  keyBytes: number;
-  valueBytes: number;
 }
 
 export async function inspectCommand(args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[]): Promise<number> {
@@ -40,93 +32,89 @@ export async function inspectCommand(args: readonly string[], io: CliIO, prog: s
   if (flags === undefined) return 0;
   const input = flagString(flags, 'input');
   if (input === '') throw new UserError('FLAG_INVALID', '--input is required');
-  const total = (await fsp.stat(input).catch(() => {
-    throw new UserError('INPUT_MISSING', 'input file does not exist', { path: input });
-  })).size;
-  const progress = startProgress(io, flagBool(flags, 'quiet'), 'inspect');
-  const dispatcher = new Dispatcher(adapters);
+  const top = flags.values.get('top') as bigint;
+  if (top > 10_000n) throw new UserError('FLAG_INVALID', `--top ${top} is above the limit of 10000`);
   const filter = filterFromFlags(flags, adapters);
-  const vocab = new Map(adapters.map((a) => [a.name, a.filter]));
-  let filtered = 0;
-  const versions = new VersionResolver('latest');
-  const byKind = new Map<string, KindStats>();
-  const operational = new Map<string, string>();
-  let entries = 0;
-  let tombstones = 0;
-  let superseded = 0;
-  let unknown = 0;
-  let maxCommitTs = 0n;
-  const reader = new SnapshotReader(createReadStream(input, { highWaterMark: 1024 * 1024 }), {
-    path: input,
-    onBytes: (n) => {
-      if ((entries & 0x3fff) === 0) progress.update(n, total, `${entries} entries`);
-    },
-  });
+  const progress = startProgress(io, flagBool(flags, 'quiet'), 'inspect');
+  let result: InspectResult;
   try {
-    const header = await reader.header();
-    for await (const rec of reader.records()) {
-      if (rec.type === 'operational') {
-        operational.set(rec.name, rec.uint !== undefined ? rec.uint.toString() : rec.rawValue.toString('hex'));
-        continue;
-      }
-      entries++;
-      if (rec.commitTs > maxCommitTs) maxCommitTs = rec.commitTs;
-      const live = versions.accept(rec);
-      if (rec.tombstone) tombstones++;
-      else if (!live) superseded++;
-      const route = dispatcher.route(rec.userKey);
-      if (route === undefined) {
-        unknown++;
-        continue;
-      }
-      if (filter !== undefined && route.adapter !== undefined && !filter.accepts(route.adapter, vocab.get(route.adapter)?.rowScope(route.kind, rec.userKey, DEFAULT_DECODE_SWITCHES))) {
-        filtered++;
-        continue;
-      }
-      const label = route.adapter === undefined ? `internal ${route.prefix}` : `${route.adapter} ${route.kind}`;
-      const s = byKind.get(label) ?? { entries: 0, keyBytes: 0, valueBytes: 0 };
-      s.entries++;
-      s.keyBytes += rec.userKey.length;
-      s.valueBytes += rec.value.length;
-      byKind.set(label, s);
-    }
-    progress.stop();
-    const c = reader.container!;
-    const kinds = [...byKind.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    if (flagBool(flags, 'json')) {
-      const doc: GoJson = {
-        input,
-        bytes: BigInt(c.totalBytes),
-        container: c.kind,
-        crc32c: c.crc32c === undefined ? undefined : c.crc32c.toString(16).padStart(8, '0'),
-        last_commit_ts: header.lastCommitTs,
-        runtime_header: header.runtime === undefined ? undefined : { version: header.runtime.version, hlc_ceiling_ms: header.runtime.ceilingMs, cutover_index: header.runtime.cutoverIndex },
-        entries: BigInt(entries),
-        tombstones: BigInt(tombstones),
-        superseded_versions: BigInt(superseded),
-        unknown: BigInt(unknown),
-        filtered: filter === undefined ? undefined : BigInt(filtered),
-        max_entry_commit_ts: maxCommitTs,
-        kinds: kinds.map(([label, s]) => ({ kind: label, entries: BigInt(s.entries), key_bytes: BigInt(s.keyBytes), value_bytes: BigInt(s.valueBytes) })),
-        operational: new GoMap([...operational.entries()]),
-      };
-      io.stdout.write(goMarshal(doc, { escapeHTML: false, indent: true }) + '\n');
-      return 0;
-    }
-    const out: string[] = [];
-    out.push(`file            ${input} (${humanBytes(c.totalBytes)}, ${c.kind}${c.crc32c !== undefined ? `, crc32c ${c.crc32c.toString(16).padStart(8, '0')} ok` : ''})`);
-    out.push(`last_commit_ts  ${header.lastCommitTs}`);
-    if (header.runtime !== undefined) out.push(`runtime header  EKVTHLC${header.runtime.version} hlc_ceiling_ms=${header.runtime.ceilingMs}${header.runtime.cutoverIndex !== undefined ? ` cutover_index=${header.runtime.cutoverIndex}` : ''}`);
-    out.push(`entries         ${entries} (tombstones ${tombstones}, superseded versions ${superseded}, unknown ${unknown})`);
-    if (filter !== undefined) out.push(`filtered out    ${filtered} entries (not in the table below)`);
-    if (maxCommitTs > header.lastCommitTs) out.push(`WARNING         an entry's commit ts ${maxCommitTs} is above the header's last_commit_ts`);
-    for (const [k, v] of operational) out.push(`operational     ${k}=${v}`);
-    out.push('');
-    out.push(`${'kind'.padEnd(36)}${'entries'.padStart(12)}${'key bytes'.padStart(14)}${'value bytes'.padStart(16)}`);
-    for (const [label, s] of kinds) out.push(`${label.padEnd(36)}${String(s.entries).padStart(12)}${String(s.keyBytes).padStart(14)}${String(s.valueBytes).padStart(16)}`);
-    io.stdout.write(out.join('\n') + '\n');
-    return 0;
+    result = await inspectSnapshot({
+      input,
+      ...(io.stdin !== undefined ? { stdin: io.stdin } : {}),
+      adapters,
+      top: Number(top),
+      ...(filter !== undefined ? { filter } : {}),
+      onProgress: (p) => progress.update('read', p.bytesRead, p.totalBytes, 'bytes', `${p.entries.toLocaleString('en-US')} entries`),
+    });
   } finally {
     progress.stop();
   }
+  io.stdout.write(flagBool(flags, 'json') || flagString(flags, 'w') === 'json' ? asJson(input, result) : asTable(input, result));
+  return 0;
+}
+
+function asJson(input: string, r: InspectResult): string {
+  const c = r.container;
+  const doc: GoJson = {
+    input,
+    bytes: BigInt(c.totalBytes),
+    file_bytes: r.fileBytes === undefined ? undefined : BigInt(r.fileBytes),
+    compression: r.compression,
+    container: c.kind,
+    crc32c: c.crc32c === undefined ? undefined : c.crc32c.toString(16).padStart(8, '0'),
+    payload_sha256: r.sha256,
+    payload_crc32c: r.crc32c,
+    last_commit_ts: r.header.lastCommitTs,
+    runtime_header: r.header.runtime === undefined ? undefined : { version: r.header.runtime.version, hlc_ceiling_ms: r.header.runtime.ceilingMs, cutover_index: r.header.runtime.cutoverIndex },
+    entries: BigInt(r.entries),
+    live: BigInt(r.live),
+    tombstones: BigInt(r.tombstones),
+    superseded_versions: BigInt(r.superseded),
+    unknown: BigInt(r.unknown),
+    filtered: r.filtered === undefined ? undefined : BigInt(r.filtered),
+    max_entry_commit_ts: r.maxCommitTs,
+    adapters: r.adapters.map((a) => ({
+      adapter: a.adapter,
+      scope: a.scopeField,
+      scopes: BigInt(a.scopes),
+      rows: BigInt(a.rows),
+      value_bytes: BigInt(a.valueBytes),
+      keys_by_type: a.keysByType.size === 0 ? undefined : new GoMap([...a.keysByType.entries()].map(([t, n]) => [t, BigInt(n)] as const)),
+    })),
+    kinds: r.kinds.map((k) => ({ kind: `${k.adapter ?? 'internal'} ${k.kind}`, entries: BigInt(k.entries), key_bytes: BigInt(k.keyBytes), value_bytes: BigInt(k.valueBytes) })),
+    largest: r.largest.map((l) => ({ key: quoteBytes(l.key), kind: `${l.adapter ?? 'internal'} ${l.kind}`, value_bytes: BigInt(l.valueBytes), offset: BigInt(l.offset) })),
+    operational: new GoMap([...r.operational.entries()]),
+  };
+  return `${goMarshal(doc, { escapeHTML: false, indent: true })}\n`;
+}
+
+const SCOPE_PLURAL: Readonly<Record<string, string>> = { db: 'databases', table: 'tables', bucket: 'buckets', queue: 'queues' };
+
+function asTable(input: string, r: InspectResult): string {
+  const c = r.container;
+  const out: string[] = [];
+  const stored = r.compression === 'none' ? '' : `, ${r.compression}-compressed${r.fileBytes !== undefined ? ` ${humanBytes(r.fileBytes)}` : ''}`;
+  out.push(`file            ${input} (${humanBytes(c.totalBytes)}, ${c.kind}${c.crc32c !== undefined ? `, crc32c footer ${c.crc32c.toString(16).padStart(8, '0')} ok` : ''}${stored})`);
+  out.push(`sha256          ${r.sha256}`);
+  out.push(`crc32c          ${r.crc32c}`);
+  out.push(`last_commit_ts  ${r.header.lastCommitTs}`);
+  const rt = r.header.runtime;
+  if (rt !== undefined) out.push(`runtime header  EKVTHLC${rt.version} hlc_ceiling_ms=${rt.ceilingMs}${rt.cutoverIndex !== undefined ? ` cutover_index=${rt.cutoverIndex}` : ''}`);
+  out.push(`entries         ${r.entries} (live ${r.live}; tombstones ${r.tombstones}, superseded versions ${r.superseded}; unknown ${r.unknown})`);
+  if (r.filtered !== undefined) out.push(`filtered out    ${r.filtered} entries (not in the tables below)`);
+  if (r.maxCommitTs > r.header.lastCommitTs) out.push(`WARNING         an entry's commit ts ${r.maxCommitTs} is above the header's last_commit_ts`);
+  for (const [k, v] of r.operational) out.push(`operational     ${k}=${v}`);
+  for (const a of r.adapters) {
+    const types = [...a.keysByType.entries()].map(([t, n]) => `${t} ${n}`).join(', ');
+    out.push(`${a.adapter.padEnd(16)}${a.scopes} ${SCOPE_PLURAL[a.scopeField] ?? a.scopeField}, ${a.rows} rows, ${humanBytes(a.valueBytes)} of values${types === '' ? '' : `; keys: ${types}`}`);
+  }
+  out.push('');
+  out.push(`${'kind'.padEnd(36)}${'entries'.padStart(12)}${'key bytes'.padStart(14)}${'value bytes'.padStart(16)}`);
+  for (const k of r.kinds) out.push(`${`${k.adapter ?? 'internal'} ${k.kind}`.padEnd(36)}${String(k.entries).padStart(12)}${String(k.keyBytes).padStart(14)}${String(k.valueBytes).padStart(16)}`);
+  if (r.largest.length > 0) {
+    out.push('');
+    out.push(`${'largest rows'.padEnd(60)}${'value bytes'.padStart(16)}`);
+    for (const l of r.largest) out.push(`${`${quoteBytes(l.key, 48)} (${l.adapter ?? 'internal'} ${l.kind})`.padEnd(60)}${String(l.valueBytes).padStart(16)}`);
+  }
+  return `${out.join('\n')}\n`;
 }

@@ -94,9 +94,9 @@ export async function restoreCommand(args: readonly string[], io: CliIO, prog: s
       ...(override !== undefined ? { lastCommitTs: override } : {}),
       onProgress: (p) => {
         if (progress === undefined) return;
-        if (p.phase === 'self-test') progress.update(p.done, p.total, 'self-test: decoding the encoded snapshot', 'bytes');
-        else if (p.phase === 'write') progress.update(p.done, p.total, 'encoding', 'rows');
-        else progress.update(p.done, 0, 'reading the tree', 'rows');
+        if (p.phase === 'self-test') progress.update('self-test', p.done, p.total, 'bytes');
+        else if (p.phase === 'write') progress.update('encode', p.done, p.total, 'rows');
+        else progress.update('read tree', p.done, 0, 'rows');
       },
     };
     const plan = await planEncode(opts);

@@ -1,28 +1,26 @@
-// `verify`: checks a dump tree (MANIFEST.json valid, every CHECKSUMS row matches, no unlisted file) or a
-// `.fsm` file (every entry well-formed, CRC footer if any, and the SHA-256 recorded in its encode_info sidecar).
+// `verify`: formats what pipeline/verify.ts finds: one line per problem (like `sha256sum -c`), then a count;
+// or one JSON document with --json. Exit 2 when there is any problem.
 
-import { createHash } from 'node:crypto';
 import type { Adapter } from '../../adapters/adapter.ts';
-import { createReadStream, promises as fsp } from 'node:fs';
 import { DataError, UserError } from '../../errors.ts';
-import { SnapshotReader } from '../../snapshot/reader.ts';
-import { verifyChecksums } from '../../tree/checksums.ts';
-import { encodeInfoPath, parseEncodeInfo } from '../../tree/encode-info.ts';
-import { readManifestOf } from '../../pipeline/encode.ts';
+import { goMarshal } from '../../json/go-json.ts';
+import { verifyPath, type VerifyResult } from '../../pipeline/verify.ts';
 import { commandFlags } from '../command.ts';
 import { flagBool, flagString, renderHelp, type FlagSpecs } from '../go-flags.ts';
 import type { CliIO } from '../io.ts';
 import { humanBytes, startProgress } from '../progress.ts';
+import { JSON_FLAG } from '../summary.ts';
 
 export const VERIFY_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'PATH', help: 'dump root (directory) or .fsm file (required)' },
+  json: { ...JSON_FLAG, help: 'print the result (every problem, the count) as one JSON document on stdout' },
   quiet: { type: 'bool', help: 'no progress display' },
 };
 
 export function verifyHelp(prog: string): string {
   return renderHelp(
-    `${prog} --input DIR|FILE.fsm`,
-    'Verifies a dump tree against MANIFEST.json and CHECKSUMS (and finds files CHECKSUMS does not list), or reads a\n.fsm end to end and checks it against its <file>.encode_info.json when present. Exit 2 on any mismatch.',
+    `${prog} --input DIR|FILE.fsm [--json]`,
+    'Verifies a dump tree against MANIFEST.json and CHECKSUMS (and finds files CHECKSUMS does not list), or reads a\n.fsm end to end and checks it against its <file>.encode_info.json when present. Reports every problem, one per\nline, then how many; exit 2 when there is any.',
     VERIFY_FLAGS,
   );
 }
@@ -32,46 +30,46 @@ export async function verifyCommand(args: readonly string[], io: CliIO, prog: st
   if (flags === undefined) return 0;
   const input = flagString(flags, 'input');
   if (input === '') throw new UserError('FLAG_INVALID', '--input is required');
-  const st = await fsp.stat(input).catch(() => undefined);
-  if (st === undefined) throw new UserError('INPUT_MISSING', 'input does not exist', { path: input });
-  if (st.isDirectory()) {
-    await readManifestOf(input);
-    const res = await verifyChecksums(input);
-    if (res.unlistedCount > 0) {
-      const shown = res.unlisted.slice(0, 10).map((b) => b.toString('utf8'));
-      throw new DataError('CHECKSUMS_UNLISTED_FILE', `${res.unlistedCount} file(s) not listed in CHECKSUMS: ${shown.join(', ')}${res.unlistedCount > shown.length ? ', …' : ''}`, { path: input });
-    }
-    io.stdout.write(`OK: ${input}: MANIFEST.json valid, ${res.verified} files match CHECKSUMS, no unlisted files\n`);
-    return 0;
-  }
   const progress = startProgress(io, flagBool(flags, 'quiet'), 'verify');
-  const hash = createHash('sha256');
-  const source = createReadStream(input, { highWaterMark: 1024 * 1024 });
-  source.on('data', (c) => hash.update(c as Buffer));
-  const reader = new SnapshotReader(source, { path: input, onBytes: (n) => progress.update(n, st.size, '') });
-  let entries = 0;
+  let result: VerifyResult;
   try {
-    const header = await reader.header();
-    for await (const rec of reader.records()) {
-      if (rec.type === 'entry') entries++;
-    }
-    const sha = hash.digest('hex');
-    const sidecarPath = encodeInfoPath(input);
-    const sidecar = await fsp.readFile(sidecarPath).catch(() => undefined);
-    let note = 'no encode_info sidecar';
-    if (sidecar !== undefined) {
-      const info = parseEncodeInfo(sidecar, sidecarPath);
-      if (info.outputFsmSha256.toLowerCase() !== sha) {
-        throw new DataError('FSM_SHA256_MISMATCH', `SHA-256 ${sha} differs from output_fsm_sha256 ${info.outputFsmSha256} in the sidecar`, { path: input });
-      }
-      if (info.lastCommitTs !== header.lastCommitTs) {
-        throw new DataError('FSM_HEADER_MISMATCH', `header last_commit_ts ${header.lastCommitTs} differs from the sidecar's ${info.lastCommitTs}`, { path: input });
-      }
-      note = `matches ${sidecarPath} (self_test ${info.selfTest.ran ? (info.selfTest.matched ? 'matched' : 'MISMATCHED') : 'not run'})`;
-    }
-    io.stdout.write(`OK: ${input}: ${reader.container!.kind}, ${entries} entries, ${humanBytes(st.size)}, sha256 ${sha}; ${note}\n`);
-    return 0;
+    result = await verifyPath(input, {
+      onProgress: (done, total) => (total > 0 ? progress.update('read', done, total, 'bytes') : progress.update('checksums', done, 0, 'files')),
+    });
   } finally {
     progress.stop();
   }
+  if (flagBool(flags, 'json')) {
+    io.stdout.write(
+      `${goMarshal(
+        {
+          input,
+          kind: result.kind,
+          ok: result.problemCount === 0,
+          checked: BigInt(result.checked),
+          sha256: result.sha256,
+          sidecar: result.sidecar === undefined ? undefined : { path: result.sidecar.path, self_test: result.sidecar.selfTest },
+          problem_count: BigInt(result.problemCount),
+          problems: result.problems.map((p) => ({ code: p.code, path: p.path, message: p.message })),
+        },
+        { escapeHTML: false, indent: true },
+      )}\n`,
+    );
+    return result.problemCount === 0 ? 0 : 2;
+  }
+  if (result.problemCount === 0) {
+    io.stdout.write(
+      result.kind === 'tree'
+        ? `OK: ${input}: MANIFEST.json valid, ${result.checked} files match CHECKSUMS, no unlisted files\n`
+        : `OK: ${input}: ${result.container?.kind}, ${result.checked} entries, ${humanBytes(result.container?.totalBytes ?? 0)}, sha256 ${result.sha256}; ${
+            result.sidecar === undefined ? 'no encode_info sidecar' : `matches ${result.sidecar.path} (self_test ${result.sidecar.selfTest})`
+          }\n`,
+    );
+    return 0;
+  }
+  for (const p of result.problems) io.stdout.write(`FAILED [${p.code}]: ${p.message}\n`);
+  if (result.problemCount > result.problems.length) io.stdout.write(`… and ${result.problemCount - result.problems.length} more\n`);
+  const what = result.kind === 'tree' ? `${result.checked} files listed in CHECKSUMS` : `${result.checked} entries`;
+  const first = result.problems[0];
+  throw new DataError(first?.code ?? 'VERIFY_FAILED', `${result.problemCount} problem${result.problemCount === 1 ? '' : 's'} found (${what} checked)`, { path: input });
 }
