@@ -4,6 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
+import type { DataErrorCode } from '../error-codes.ts';
 import { DataError, isEkvError, UserError } from '../errors.ts';
 import { openSnapshotInput } from '../snapshot/input.ts';
 import { SnapshotReader, type ContainerInfo } from '../snapshot/reader.ts';
@@ -12,14 +13,14 @@ import { encodeInfoPath, parseEncodeInfo } from '../tree/encode-info.ts';
 import { readManifestOf } from './encode.ts';
 
 export interface VerifyProblem {
-  readonly code: string;
+  readonly code: DataErrorCode;
   /** The file concerned (relative to the tree root for files of a tree). */
   readonly path: string;
   readonly message: string;
 }
 
 export interface VerifyOptions {
-  /** Problems kept in `problems` (all are counted in `problemCount`); default 1000. */
+  /** Problems kept in `problems` (all are counted in `problemCount`); default 1000, at least 1. */
   readonly keep?: number;
   /** Called for each CHECKSUMS row checked (tree) or with the bytes read so far (`.fsm`). */
   readonly onProgress?: (done: number, total: number) => void;
@@ -46,12 +47,12 @@ class Problems {
   constructor(keep: number) {
     this.#keep = keep;
   }
-  add(code: string, path: string, message: string): void {
+  add(code: DataErrorCode, path: string, message: string): void {
     this.count++;
     if (this.list.length < this.#keep) this.list.push({ code, path, message });
   }
   addError(err: DataError, fallbackPath: string): void {
-    this.add(err.code, err.context.path ?? fallbackPath, err.message);
+    this.add(err.code as DataErrorCode, err.context.path ?? fallbackPath, err.message);
   }
 }
 
@@ -63,7 +64,7 @@ export async function verifyPath(input: string, opts: VerifyOptions = {}): Promi
 }
 
 export async function verifyTree(root: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
-  const problems = new Problems(opts.keep ?? 1000);
+  const problems = new Problems(Math.max(1, opts.keep ?? 1000));
   try {
     await readManifestOf(root);
   } catch (err) {
@@ -84,7 +85,7 @@ export async function verifyTree(root: string, opts: VerifyOptions = {}): Promis
 }
 
 export async function verifyFsm(path: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
-  const problems = new Problems(opts.keep ?? 1000);
+  const problems = new Problems(Math.max(1, opts.keep ?? 1000));
   const input = await openSnapshotInput(path);
   const hash = createHash('sha256');
   const hashed = (async function* () {

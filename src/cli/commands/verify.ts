@@ -4,7 +4,7 @@
 import type { Adapter } from '../../adapters/adapter.ts';
 import { DataError, UserError } from '../../errors.ts';
 import { goMarshal } from '../../json/go-json.ts';
-import { verifyPath, type VerifyResult } from '../../pipeline/verify.ts';
+import { verifyPath, type VerifyProblem, type VerifyResult } from '../../pipeline/verify.ts';
 import { commandFlags } from '../command.ts';
 import { flagBool, flagString, renderHelp, type FlagSpecs } from '../go-flags.ts';
 import type { CliIO } from '../io.ts';
@@ -70,6 +70,6 @@ export async function verifyCommand(args: readonly string[], io: CliIO, prog: st
   for (const p of result.problems) io.stdout.write(`FAILED [${p.code}]: ${p.message}\n`);
   if (result.problemCount > result.problems.length) io.stdout.write(`… and ${result.problemCount - result.problems.length} more\n`);
   const what = result.kind === 'tree' ? `${result.checked} files listed in CHECKSUMS` : `${result.checked} entries`;
-  const first = result.problems[0];
-  throw new DataError(first?.code ?? 'VERIFY_FAILED', `${result.problemCount} problem${result.problemCount === 1 ? '' : 's'} found (${what} checked)`, { path: input });
+  const first = result.problems[0] as VerifyProblem;
+  throw new DataError(first.code, `${result.problemCount} problem${result.problemCount === 1 ? '' : 's'} found (${what} checked)`, { path: input });
 }
