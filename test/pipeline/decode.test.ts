@@ -31,9 +31,15 @@ test('dispatch: longest prefix wins; internal prefixes; unknown keys', () => {
 
 test('dispatch: adapters declare their bookkeeping prefixes, counted as internal next to the store\'s own', () => {
   const d = new Dispatcher(ALL_ADAPTERS);
-  for (const k of ['!s3|bucket|gen|b', '!s3|gc|upload|x', '!s3route|r', '!txn|t', '!dist|d', '!encryption|e']) {
-    assert.deepEqual([d.route(Buffer.from(k))?.adapter, d.route(Buffer.from(k))?.kind], [undefined, 'internal'], k);
-  }
+  const named: Array<[string, string]> = [
+    ['!s3|bucket|gen|b', 's3-bucket-generation'],
+    ['!s3|gc|upload|x', 's3-upload-gc'],
+    ['!s3route|r', 's3-route'],
+    ['!txn|t', 'transaction'],
+    ['!dist|d', 'distribution'],
+    ['!encryption|e', 'encryption'],
+  ];
+  for (const [k, kind] of named) assert.deepEqual([d.route(Buffer.from(k))?.adapter, d.route(Buffer.from(k))?.kind], [undefined, kind], k);
   assert.equal(d.route(Buffer.from('!s3|bucket|meta|b'))?.adapter, 's3');
   assert.equal(new Dispatcher([]).route(Buffer.from('!s3|gc|upload|x')), undefined, 'S3 bookkeeping is known only through the S3 adapter');
 });
