@@ -28,21 +28,24 @@ export class JsonObject {
   }
   /** Source text of the value `field()` would return (Go json.RawMessage keeps the bytes as written). */
   rawField(field: string): string | undefined {
-    const folded = field.toLowerCase();
-    let found: string | undefined;
-    this.entries.forEach(([k], i) => {
-      if (k === field || k.toLowerCase() === folded) found = this.rawValues[i];
-    });
-    return found;
+    const i = this.#find(field);
+    return i === -1 ? undefined : this.rawValues[i];
   }
   /** Go struct-field lookup: the last key equal to `field` ignoring case; undefined when absent. */
   field(field: string): JsonValue | undefined {
-    const folded = field.toLowerCase();
-    let found: JsonValue | undefined;
-    for (const [k, v] of this.entries) {
-      if (k === field || k.toLowerCase() === folded) found = v;
+    const i = this.#find(field);
+    return i === -1 ? undefined : (this.entries[i] as readonly [string, JsonValue])[1];
+  }
+  /** Lower-cased key → index of its last entry, built at the first lookup (objects are read field by field). */
+  #folded: Map<string, number> | undefined;
+  #find(field: string): number {
+    let folded = this.#folded;
+    if (folded === undefined) {
+      folded = new Map();
+      for (let i = 0; i < this.entries.length; i++) folded.set((this.entries[i] as readonly [string, JsonValue])[0].toLowerCase(), i);
+      this.#folded = folded;
     }
-    return found;
+    return folded.get(field.toLowerCase()) ?? -1;
   }
   /** Exact, case-sensitive lookup (Go map[string]json.RawMessage); last duplicate wins. */
   get(key: string): JsonValue | undefined {
