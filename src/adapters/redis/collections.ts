@@ -26,11 +26,13 @@ const DIRS: Readonly<Record<CollectionType, string>> = { hash: 'hashes', list: '
  */
 export const REC = { meta: 0, ttl: 1, delta: 2, present: 3, legacy: 4, element: 5 } as const;
 
-/** Splits a sorter key into the user key, the record type and the sub-key. */
+/** Splits a sorter key into the user key, the record type and the sub-key (views of `key` when K has no 00 byte). */
 function splitKey(key: Uint8Array): { userKey: Buffer; seg: Buffer; rec: number; sub: Buffer } {
   const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  let i = k.indexOf(0);
+  if (k[i + 1] === 1) return { userKey: k.subarray(0, i), seg: k.subarray(0, i + 2), rec: k[i + 2] as number, sub: k.subarray(i + 3) };
   const raw: number[] = [];
-  let i = 0;
+  i = 0;
   for (;;) {
     const b = k[i] as number;
     if (b === 0) {
@@ -224,10 +226,10 @@ export class CollectionCollector {
     // arriving with metaSeen false means the stream has no meta row at all.
     for await (const rec of sorter.sorted()) {
       const { userKey, seg: recSeg, rec: kind, sub } = splitKey(rec.key);
-      const value = Buffer.from(rec.value);
+      const value = Buffer.from(rec.value.buffer, rec.value.byteOffset, rec.value.byteLength);
       if (seg === undefined || !seg.equals(recSeg)) {
         await finishKey();
-        seg = Buffer.from(recSeg);
+        seg = recSeg;
         state = { userKey, hasRows: false, metaSeen: false, deltaSeen: false, declared: 0n, deltaSum: 0n, lastMs: 0n, lastSeq: 0n, inline: false, inlineMs: 0n, ttlRow: undefined, count: 0, expired: undefined };
       }
       const s = state as KeyState;
@@ -276,7 +278,7 @@ export class CollectionCollector {
         continue;
       }
       if (lastSub !== undefined && !lastSub.equals(sub)) await emitPending();
-      lastSub = Buffer.from(sub);
+      lastSub = sub;
       lastValue = value;
     }
     await finishKey();
