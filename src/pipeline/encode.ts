@@ -114,7 +114,7 @@ export function resolveCommitTs(manifestTs: bigint, override: bigint | undefined
   if (override < manifestTs) {
     throw new DataError(
       'LAST_COMMIT_TS_REGRESSION',
-      `backup: --last-commit-ts T < manifest.last_commit_ts (HLC ceiling regression): --last-commit-ts ${override} < manifest ${manifestTs}`,
+      `--last-commit-ts T < manifest.last_commit_ts (HLC ceiling regression): --last-commit-ts ${override} < manifest ${manifestTs}`,
     );
   }
   return override;
@@ -200,10 +200,10 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
         newSorter: () => new ExternalSorter({ scratchDir: join(sortRoot, a.name, `sort-${sorters++}`), memoryBudget: Math.floor(budget / 4) }),
         emit: (userKey, userValue) => {
           if (userKey.length + TS_SUFFIX_SIZE > MAX_ENCODED_KEY) {
-            throw new DataError('ENCODE_KEY_TOO_LARGE', `backup: encoded key length exceeds limit: length ${userKey.length + TS_SUFFIX_SIZE} > ${MAX_ENCODED_KEY}`, { key: userKey.subarray(0, 64) });
+            throw new DataError('ENCODE_KEY_TOO_LARGE', `encoded key length exceeds limit: length ${userKey.length + TS_SUFFIX_SIZE} > ${MAX_ENCODED_KEY}`, { key: userKey.subarray(0, 64) });
           }
           if (userValue.length + VALUE_HEADER_SIZE > MAX_ENCODED_VALUE) {
-            throw new DataError('ENCODE_VALUE_TOO_LARGE', `backup: encoded value length exceeds limit: length ${userValue.length + VALUE_HEADER_SIZE} > ${MAX_ENCODED_VALUE}`, { key: userKey });
+            throw new DataError('ENCODE_VALUE_TOO_LARGE', `encoded value length exceeds limit: length ${userValue.length + VALUE_HEADER_SIZE} > ${MAX_ENCODED_VALUE}`, { key: userKey });
           }
           rows++;
           if ((rows & 0xffff) === 0) report('collect', 0, rows, 0);

@@ -57,16 +57,16 @@ export interface PayloadFacts {
  */
 function operationalRowAsEntry(row: OperationalRow, path: string): bigint {
   const ctx = { path, offset: row.offset, key: row.rawKey };
-  if (row.rawKey.length < TS_SUFFIX_SIZE) throw new DataError('SNAPSHOT_SHORT_KEY', `backup: encoded key shorter than timestamp suffix: encoded key length ${row.rawKey.length} < 8`, ctx);
+  if (row.rawKey.length < TS_SUFFIX_SIZE) throw new DataError('SNAPSHOT_SHORT_KEY', `encoded key shorter than timestamp suffix: encoded key length ${row.rawKey.length} < 8`, ctx);
   if (row.rawValue.length < VALUE_HEADER_SIZE) {
-    throw new DataError('SNAPSHOT_SHORT_VALUE', `backup: encoded value shorter than value-header: encoded value length ${row.rawValue.length} < 9`, ctx);
+    throw new DataError('SNAPSHOT_SHORT_VALUE', `encoded value shorter than value-header: encoded value length ${row.rawValue.length} < 9`, ctx);
   }
   const flags = row.rawValue[0] as number;
   const enc = (flags & FLAG_ENC_MASK) >> FLAG_ENC_SHIFT;
   if ((flags & FLAG_RESERVED_MASK) !== 0 || enc > 1) {
-    throw new DataError('SNAPSHOT_ENCRYPTED_RESERVED', 'backup: value header carries reserved encryption_state; decoder cannot interpret this entry', ctx);
+    throw new DataError('SNAPSHOT_ENCRYPTED_RESERVED', 'value header carries reserved encryption_state; decoder cannot interpret this entry', ctx);
   }
-  if (enc === 1) throw new DataError('SNAPSHOT_ENCRYPTED_ENTRY', 'backup: snapshot contains encrypted entries — Phase 0a does not link the decryption keyring', ctx);
+  if (enc === 1) throw new DataError('SNAPSHOT_ENCRYPTED_ENTRY', 'snapshot contains encrypted entries — Phase 0a does not link the decryption keyring', ctx);
   return U64_MAX - row.rawKey.readBigUInt64BE(row.rawKey.length - TS_SUFFIX_SIZE);
 }
 
@@ -96,11 +96,11 @@ export async function validatePayload(path: string): Promise<PayloadFacts> {
       header = await reader.header();
     } catch (err) {
       if (isEkvError(err) && (err.code === 'SNAPSHOT_RUNTIME_HEADER_UNKNOWN' || err.code === 'SNAPSHOT_RUNTIME_HEADER_INVALID')) throw badMagic(path);
-      if (isEkvError(err) && err.code === 'SNAPSHOT_EMPTY') throw new DataError('SNAPSHOT_TRUNCATED', 'backup: snapshot truncated mid-entry: unexpected EOF (empty file)', { path, offset: 0 });
+      if (isEkvError(err) && err.code === 'SNAPSHOT_EMPTY') throw new DataError('SNAPSHOT_TRUNCATED', 'snapshot truncated mid-entry: unexpected EOF (empty file)', { path, offset: 0 });
       throw err;
     }
     if (header.runtime !== undefined) {
-      throw new DataError('SNAPSHOT_BAD_MAGIC', `backup: snapshot magic header does not match ${goQuote(MAGIC)}: got "EKVTHLC${header.runtime.version}" (a node's fsm-snap file, not an encoded payload)`, { path, offset: 0 });
+      throw new DataError('SNAPSHOT_BAD_MAGIC', `snapshot magic header does not match ${goQuote(MAGIC)}: got "EKVTHLC${header.runtime.version}" (a node's fsm-snap file, not an encoded payload)`, { path, offset: 0 });
     }
     lastCommitTs = header.lastCommitTs;
     for await (const batch of reader.batches()) {
@@ -111,7 +111,7 @@ export async function validatePayload(path: string): Promise<PayloadFacts> {
       }
     }
     if (reader.container?.kind !== 'native') {
-      throw new DataError('SNAPSHOT_TRUNCATED', 'backup: snapshot truncated mid-entry: 4 bytes follow the last entry (a CRC footer belongs to fsm-snap files, not encoded payloads)', { path });
+      throw new DataError('SNAPSHOT_TRUNCATED', 'snapshot truncated mid-entry: 4 bytes follow the last entry (a CRC footer belongs to fsm-snap files, not encoded payloads)', { path });
     }
   } catch (err) {
     if (isEkvError(err)) throw err;
@@ -126,7 +126,7 @@ export async function validatePayload(path: string): Promise<PayloadFacts> {
 }
 
 function badMagic(path: string): DataError {
-  return new DataError('SNAPSHOT_BAD_MAGIC', `backup: snapshot magic header does not match ${goQuote(MAGIC)}`, { path, offset: 0 });
+  return new DataError('SNAPSHOT_BAD_MAGIC', `snapshot magic header does not match ${goQuote(MAGIC)}`, { path, offset: 0 });
 }
 
 /** The cluster-id and self-test rules of a restore (the reference's --target-cluster-id, --fresh-cluster, --allow-* flags). */

@@ -100,14 +100,14 @@ export interface ContainerInfo {
 }
 
 const ERR = {
-  badMagic: 'backup: snapshot magic header does not match "EKVPBBL1"',
-  truncated: 'backup: snapshot truncated mid-entry',
-  encReserved: 'backup: value header carries reserved encryption_state; decoder cannot interpret this entry',
-  encrypted: 'backup: snapshot contains encrypted entries — Phase 0a does not link the decryption keyring',
-  shortKey: 'backup: encoded key shorter than timestamp suffix',
-  keyTooLarge: 'backup: snapshot key length exceeds limit',
-  valueTooLarge: 'backup: snapshot value length exceeds limit',
-  shortValue: 'backup: encoded value shorter than value-header',
+  badMagic: 'snapshot magic header does not match "EKVPBBL1"',
+  truncated: 'snapshot truncated mid-entry',
+  encReserved: 'value header carries reserved encryption_state; decoder cannot interpret this entry',
+  encrypted: 'snapshot contains encrypted entries — Phase 0a does not link the decryption keyring',
+  shortKey: 'encoded key shorter than timestamp suffix',
+  keyTooLarge: 'snapshot key length exceeds limit',
+  valueTooLarge: 'snapshot value length exceeds limit',
+  shortValue: 'encoded value shorter than value-header',
 } as const;
 
 /** Signatures of what people mistake for a snapshot, to say what the file is instead. */

@@ -48,14 +48,14 @@ export class SnapshotWriter {
   /** Appends one entry (an encoded MVCC key and an encoded value). */
   async writeEntry(key: Uint8Array, value: Uint8Array): Promise<void> {
     if (key.length > MAX_ENCODED_KEY) {
-      throw new DataError('ENCODE_KEY_TOO_LARGE', `backup: encoded key length exceeds limit: length ${key.length} > ${MAX_ENCODED_KEY}`, { key });
+      throw new DataError('ENCODE_KEY_TOO_LARGE', `encoded key length exceeds limit: length ${key.length} > ${MAX_ENCODED_KEY}`, { key });
     }
     if (value.length > MAX_ENCODED_VALUE) {
-      throw new DataError('ENCODE_VALUE_TOO_LARGE', `backup: encoded value length exceeds limit: length ${value.length} > ${MAX_ENCODED_VALUE}`, { key });
+      throw new DataError('ENCODE_VALUE_TOO_LARGE', `encoded value length exceeds limit: length ${value.length} > ${MAX_ENCODED_VALUE}`, { key });
     }
     if (this.#last !== undefined) {
       const c = Buffer.compare(this.#last, key);
-      if (c === 0) throw new DataError('ENCODE_DUPLICATE_KEY', 'backup: duplicate encoded key in snapshot build', { key });
+      if (c === 0) throw new DataError('ENCODE_DUPLICATE_KEY', 'duplicate encoded key in snapshot build', { key });
       if (c > 0) throw new Error('SnapshotWriter: entries out of order');
     }
     this.#last = key;

@@ -248,7 +248,7 @@ async function* readChecksumRows(file: string, shownPath: string): AsyncGenerato
 }
 
 function malformed(path: string, line: number, why: string): DataError {
-  return new DataError('CHECKSUMS_MALFORMED', `backup: malformed CHECKSUMS line: ${why}`, { path, line });
+  return new DataError('CHECKSUMS_MALFORMED', `malformed CHECKSUMS line: ${why}`, { path, line });
 }
 
 function unescapePath(b: Buffer, path: string, line: number): Buffer {
@@ -289,7 +289,7 @@ function checkLocalPath(rel: Buffer, path: string, line: number): void {
 }
 
 function traversal(path: string, line: number, rel: string): DataError {
-  return new DataError('CHECKSUMS_PATH_TRAVERSAL', `backup: CHECKSUMS path escapes dump root: ${JSON.stringify(rel)}`, { path, line });
+  return new DataError('CHECKSUMS_PATH_TRAVERSAL', `CHECKSUMS path escapes dump root: ${JSON.stringify(rel)}`, { path, line });
 }
 
 /** How many unlisted files a verification reports by name (all of them are counted). */
@@ -338,7 +338,7 @@ export async function verifyChecksums(root: string, onFile?: (rel: Buffer) => vo
         onProblem(err as DataError);
       }
     }
-    if (verified === 0) throw new DataError('CHECKSUMS_EMPTY', 'backup: CHECKSUMS contains no checksum rows', { path: CHECKSUMS_FILE });
+    if (verified === 0) throw new DataError('CHECKSUMS_EMPTY', 'CHECKSUMS contains no checksum rows', { path: CHECKSUMS_FILE });
     const unlisted: Buffer[] = [];
     let unlistedCount = 0;
     const names = listed.sorted()[Symbol.asyncIterator]();
@@ -393,7 +393,7 @@ class SymlinkGuard {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
         throw err;
       }
-      if (st.isSymbolicLink()) throw new DataError('CHECKSUMS_SYMLINK_ESCAPE', 'backup: CHECKSUMS path traverses a symlink', { path: shown });
+      if (st.isSymbolicLink()) throw new DataError('CHECKSUMS_SYMLINK_ESCAPE', 'CHECKSUMS path traverses a symlink', { path: shown });
       if (i === parts.length - 2) this.#cleanDir = dir;
     }
   }

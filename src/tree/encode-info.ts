@@ -62,7 +62,7 @@ export function parseEncodeInfo(bytes: Uint8Array, path: string): EncodeInfo {
   try {
     const version = Number(readUint(o.field('format_version'), 'format_version', 32));
     if (version !== ENCODE_INFO_FORMAT_VERSION) {
-      throw new DataError('ENCODE_INFO_UNSUPPORTED_VERSION', `backup: unsupported ENCODE_INFO format_version: got ${version}, want 1`, { path });
+      throw new DataError('ENCODE_INFO_UNSUPPORTED_VERSION', `unsupported ENCODE_INFO format_version: got ${version}, want 1`, { path });
     }
     const st = readObject(o.field('self_test'), 'self_test');
     return {

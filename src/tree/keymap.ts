@@ -46,8 +46,8 @@ export class KeymapWriter {
   }
 
   async write(encoded: string, original: Uint8Array, kind: string): Promise<void> {
-    if (encoded === '') throw new Error('backup: keymap record requires non-empty encoded');
-    if (kind === '') throw new Error('backup: keymap record requires non-empty kind');
+    if (encoded === '') throw new Error('keymap record requires non-empty encoded');
+    if (kind === '') throw new Error('keymap record requires non-empty kind');
     this.#sink ??= await this.#tree.create(this.#rel);
     const originalB64 = Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64url');
     await this.#sink.write(goEncodeLine({ encoded, original: originalB64, kind }, { escapeHTML: false, indent: false }));
@@ -62,7 +62,7 @@ export class KeymapWriter {
 
 /** Parses one KEYMAP line with the reference's presence, null and base64 checks. */
 export function parseKeymapLine(line: Uint8Array, where: { path: string; line: number }): KeymapRecord {
-  const bad = (why: string): DataError => new DataError('KEYMAP_INVALID', `backup: invalid KEYMAP.jsonl record: ${why}`, where);
+  const bad = (why: string): DataError => new DataError('KEYMAP_INVALID', `invalid KEYMAP.jsonl record: ${why}`, where);
   let obj;
   try {
     obj = parseJsonBytes(line);

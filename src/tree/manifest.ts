@@ -202,11 +202,11 @@ export function renderManifest(m: Manifest): string {
 }
 
 function invalid(path: string, why: string): DataError {
-  return new DataError('MANIFEST_INVALID', `backup: manifest invalid: ${why}`, { path });
+  return new DataError('MANIFEST_INVALID', `manifest invalid: ${why}`, { path });
 }
 
 function unsupported(path: string, why: string): DataError {
-  return new DataError('MANIFEST_UNSUPPORTED_VERSION', `backup: manifest format_version unsupported: ${why}`, { path });
+  return new DataError('MANIFEST_UNSUPPORTED_VERSION', `manifest format_version unsupported: ${why}`, { path });
 }
 
 /** validate(): the invariants every manifest must hold, read or written. */

@@ -123,11 +123,11 @@ export function decodeBase64UrlRaw(s: string): Uint8Array | undefined {
 
 /** DecodeSegment: the raw bytes behind a segment; throws SegmentError (needsKeymap for SHA fallbacks). */
 export function decodeSegment(seg: string): Uint8Array {
-  if (Buffer.byteLength(seg, 'utf8') > SEGMENT_MAX_BYTES) throw new SegmentError('backup: invalid encoded filename segment');
-  if (isShaFallback(seg)) throw new SegmentError('backup: filename uses SHA fallback; consult KEYMAP.jsonl', true);
+  if (Buffer.byteLength(seg, 'utf8') > SEGMENT_MAX_BYTES) throw new SegmentError('invalid encoded filename segment');
+  if (isShaFallback(seg)) throw new SegmentError('filename uses SHA fallback; consult KEYMAP.jsonl', true);
   if (seg.startsWith(BINARY_PREFIX)) {
     const raw = decodeBase64UrlRaw(seg.slice(BINARY_PREFIX.length));
-    if (raw === undefined) throw new SegmentError('backup: invalid encoded filename segment');
+    if (raw === undefined) throw new SegmentError('invalid encoded filename segment');
     return raw;
   }
   const out = new Uint8Array(seg.length);
@@ -137,12 +137,12 @@ export function decodeSegment(seg: string): Uint8Array {
     if (c === 0x25) {
       const hi = hexVal(seg.charCodeAt(i + 1));
       const lo = hexVal(seg.charCodeAt(i + 2));
-      if (hi < 0 || lo < 0) throw new SegmentError('backup: invalid encoded filename segment');
+      if (hi < 0 || lo < 0) throw new SegmentError('invalid encoded filename segment');
       out[n++] = (hi << 4) | lo;
       i += 2;
       continue;
     }
-    if (c > 0xff || UNRESERVED[c] !== 1) throw new SegmentError('backup: invalid encoded filename segment');
+    if (c > 0xff || UNRESERVED[c] !== 1) throw new SegmentError('invalid encoded filename segment');
     out[n++] = c;
   }
   return out.subarray(0, n);

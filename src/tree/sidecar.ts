@@ -14,14 +14,14 @@ export async function openSidecar(path: string): Promise<FileHandle> {
     fh = await fsp.open(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_NOFOLLOW | fsc.O_NONBLOCK, 0o600);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new UserError('SIDECAR_SYMLINK', `backup: refusing to overwrite symlink at ${path}`, { path });
-    if (code === 'ENXIO') throw new UserError('SIDECAR_FIFO', `backup: refusing to write to FIFO at ${path}`, { path });
+    if (code === 'ELOOP') throw new UserError('SIDECAR_SYMLINK', `refusing to overwrite symlink at ${path}`, { path });
+    if (code === 'ENXIO') throw new UserError('SIDECAR_FIFO', `refusing to write to FIFO at ${path}`, { path });
     throw err;
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new UserError('SIDECAR_NOT_REGULAR', `backup: refusing to write to non-regular file at ${path} (mode=${(st.mode & 0o170000).toString(8)})`, { path });
-    if (st.nlink > 1) throw new UserError('SIDECAR_HARDLINK', `backup: refusing to overwrite hard-linked file at ${path} (nlink=${st.nlink})`, { path });
+    if (!st.isFile()) throw new UserError('SIDECAR_NOT_REGULAR', `refusing to write to non-regular file at ${path} (mode=${(st.mode & 0o170000).toString(8)})`, { path });
+    if (st.nlink > 1) throw new UserError('SIDECAR_HARDLINK', `refusing to overwrite hard-linked file at ${path} (nlink=${st.nlink})`, { path });
     await fh.truncate(0);
     await fh.chmod(0o600);
     return fh;

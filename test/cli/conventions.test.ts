@@ -162,3 +162,13 @@ test('file-system failures become coded errors naming the user path, never a tem
   assert.equal(codedSystemError(staged)?.message, '/data/tree/redis/db_0/x: cannot write: no space left on device (ENOSPC)');
   assert.equal(codedSystemError(new Error('plain')), undefined);
 });
+
+test('messages carry no "backup:" prefix copied from the reference', async () => {
+  const { dir, fsm } = await fixture();
+  const b = await fsp.readFile(fsm);
+  await fsp.writeFile(fsm, b.subarray(0, b.length - 2));
+  const r = await main(['decode', '--input', fsm, '--output', join(dir, 'o')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /\[SNAPSHOT_TRUNCATED\]: .*: snapshot truncated mid-entry\n$/);
+  assert.doesNotMatch(r.stderr, /backup:/);
+});

@@ -63,16 +63,16 @@ export class DynamoDecoder implements AdapterDecoder {
 
   #tableMeta(key: Uint8Array, value: Uint8Array): void {
     const segment = asBuffer(key).subarray(TABLE_META_PREFIX.length).toString('latin1');
-    if (segment === '') throw new DataError('DDB_MALFORMED_KEY', 'backup: malformed DynamoDB key: empty table segment', { key });
+    if (segment === '') throw new DataError('DDB_MALFORMED_KEY', 'malformed DynamoDB key: empty table segment', { key });
     const raw = decodeB64u(segment);
-    if (raw === undefined) throw new DataError('DDB_MALFORMED_KEY', 'backup: malformed DynamoDB key: table segment is not base64url', { key });
+    if (raw === undefined) throw new DataError('DDB_MALFORMED_KEY', 'malformed DynamoDB key: table segment is not base64url', { key });
     const v = asBuffer(value);
-    if (!v.subarray(0, 4).equals(SCHEMA_MAGIC)) throw new DataError('DDB_INVALID_SCHEMA', 'backup: invalid !ddb|meta|table value: missing magic prefix', { key });
+    if (!v.subarray(0, 4).equals(SCHEMA_MAGIC)) throw new DataError('DDB_INVALID_SCHEMA', 'invalid !ddb|meta|table value: missing magic prefix', { key });
     let schema: TableSchema;
     try {
       schema = readTableSchema(v.subarray(4));
     } catch (err) {
-      if (err instanceof ProtoError) throw new DataError('DDB_INVALID_SCHEMA', `backup: invalid !ddb|meta|table value: ${err.message}`, { key });
+      if (err instanceof ProtoError) throw new DataError('DDB_INVALID_SCHEMA', `invalid !ddb|meta|table value: ${err.message}`, { key });
       throw err;
     }
     const st = this.#table(segment);

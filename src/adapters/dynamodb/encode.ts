@@ -23,16 +23,16 @@ export const RESTORE_GENERATION = 1n;
 /** The ordered key layout version (dynamoOrderedKeyEncodingV2). */
 const ORDERED_KEY_ENCODING = 2n;
 
-const invalidSchema = (path: string, why: string): DataError => new DataError('DDB_ENCODE_INVALID_SCHEMA', `backup: dynamodb encode invalid _schema.json: ${why}`, { path });
+const invalidSchema = (path: string, why: string): DataError => new DataError('DDB_ENCODE_INVALID_SCHEMA', `dynamodb encode invalid _schema.json: ${why}`, { path });
 const invalidItemJson = (path: string, why: string, line?: number): DataError =>
-  new DataError('DDB_ENCODE_INVALID_ITEM', `backup: dynamodb encode invalid item json: ${why}`, line === undefined ? { path } : { path, line });
+  new DataError('DDB_ENCODE_INVALID_ITEM', `dynamodb encode invalid item json: ${why}`, line === undefined ? { path } : { path, line });
 
 /** Reads and checks `dynamodb/<dirName>/_schema.json`. */
 export async function readSchema(tree: TreeReader, dirName: string): Promise<TableSchema> {
   const rel = `dynamodb/${dirName}/_schema.json`;
   const kind = await tree.kind(rel);
   if (kind === undefined) throw invalidSchema(rel, 'missing (every table directory needs its _schema.json)');
-  if (kind !== 'file') throw new DataError('DDB_ENCODE_NOT_REGULAR', 'backup: dynamodb dump file is not a regular file', { path: rel });
+  if (kind !== 'file') throw new DataError('DDB_ENCODE_NOT_REGULAR', 'dynamodb dump file is not a regular file', { path: rel });
   let pub: PublicSchema;
   try {
     pub = parseSchemaJson(parseJsonBytes(await tree.readFile(rel)));
@@ -149,7 +149,7 @@ export async function* readItems(tree: TreeReader, dirName: string, layout: 'per
     const rel = `${itemsRel}/${e.name}`;
     if (layout === 'jsonl') {
       if (e.kind === 'file' && BUNDLE_NAME.test(e.name)) {
-        for await (const { value, line } of jsonValues(tree, rel, 'DDB_ENCODE_INVALID_ITEM', 'backup: dynamodb encode invalid item json')) yield parseItem(value, rel, line);
+        for await (const { value, line } of jsonValues(tree, rel, 'DDB_ENCODE_INVALID_ITEM', 'dynamodb encode invalid item json')) yield parseItem(value, rel, line);
         continue;
       }
       throw invalidItemJson(rel, 'unexpected entry in a JSONL-layout items directory (only data-<part>.jsonl files belong there)');
@@ -170,7 +170,7 @@ export async function* readItems(tree: TreeReader, dirName: string, layout: 'per
 export async function tableDirs(tree: TreeReader): Promise<string[]> {
   const kind = await tree.kind('dynamodb');
   if (kind === undefined) return [];
-  if (kind !== 'dir') throw new DataError('DDB_NOT_DIR', 'backup: dynamodb dump path is not a directory', { path: 'dynamodb' });
+  if (kind !== 'dir') throw new DataError('DDB_NOT_DIR', 'dynamodb dump path is not a directory', { path: 'dynamodb' });
   return (await tree.list('dynamodb')).filter((e) => e.kind === 'dir').map((e) => e.name);
 }
 

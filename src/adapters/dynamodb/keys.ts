@@ -42,7 +42,7 @@ export function gsiKey(table: string, gen: bigint, index: string, idxHash: Uint8
   return Buffer.concat(parts);
 }
 
-const malformed = (key: Uint8Array, why: string): DataError => new DataError('DDB_MALFORMED_KEY', `backup: malformed DynamoDB key: ${why}`, { key });
+const malformed = (key: Uint8Array, why: string): DataError => new DataError('DDB_MALFORMED_KEY', `malformed DynamoDB key: ${why}`, { key });
 
 /** `!ddb|item|` keys: the table segment (as written) and the generation; the payload is not decoded. */
 export function parseItemKey(key: Uint8Array): { readonly tableSegment: string; readonly generation: bigint } {

@@ -21,7 +21,7 @@ const GO_KIND: Readonly<Record<string, string>> = {
 };
 
 export const invalidItem = (why: string, ctx: { path?: string; key?: Uint8Array } = {}): DataError =>
-  new DataError('DDB_INVALID_ITEM', `backup: invalid !ddb|item value: ${why}`, ctx);
+  new DataError('DDB_INVALID_ITEM', `invalid !ddb|item value: ${why}`, ctx);
 
 function keySegment(v: AttributeValue): string {
   switch (v.kind) {

@@ -33,9 +33,9 @@ interface Family {
   readonly metaSentinel: string;
 }
 
-const HASH: Family = { type: 'hash', prefix: '!hs|', keySentinel: 'backup: malformed !hs| key', metaSentinel: 'backup: invalid !hs|meta| value' };
-const SET: Family = { type: 'set', prefix: '!st|', keySentinel: 'backup: malformed !st| key', metaSentinel: 'backup: invalid !st|meta| value' };
-const ZSET: Family = { type: 'zset', prefix: '!zs|', keySentinel: 'backup: malformed !zs| key', metaSentinel: 'backup: invalid !zs|meta| value' };
+const HASH: Family = { type: 'hash', prefix: '!hs|', keySentinel: 'malformed !hs| key', metaSentinel: 'invalid !hs|meta| value' };
+const SET: Family = { type: 'set', prefix: '!st|', keySentinel: 'malformed !st| key', metaSentinel: 'invalid !st|meta| value' };
+const ZSET: Family = { type: 'zset', prefix: '!zs|', keySentinel: 'malformed !zs| key', metaSentinel: 'invalid !zs|meta| value' };
 
 /** A count meta row (hash, set, sorted set): 8 bytes, or 16 with an inline expiry. */
 async function countMeta(c: CollectionCollector, f: Family, key: Buffer, v: Buffer): Promise<Buffer> {
@@ -65,10 +65,10 @@ const DELTA_SUFFIX = 12;
  */
 async function delta(c: CollectionCollector, type: CollectionType, prefix: string, key: Buffer, v: Buffer): Promise<Buffer> {
   const p = lengthPrefixed(key, prefix.length);
-  const sentinel = `backup: malformed ${prefix.slice(0, prefix.indexOf('|', 1) + 1)} key`;
+  const sentinel = `malformed ${prefix.slice(0, prefix.indexOf('|', 1) + 1)} key`;
   if (p === undefined || p.tail.length !== DELTA_SUFFIX) throw bad('REDIS_INVALID_KEY', sentinel, `meta delta key: ${show(key)}`, key);
   const width = type === 'list' ? 16 : 8;
-  if (v.length !== width) throw bad('REDIS_INVALID_META', `backup: invalid ${prefix} value`, `length ${v.length} != ${width}`, key);
+  if (v.length !== width) throw bad('REDIS_INVALID_META', `invalid ${prefix} value`, `length ${v.length} != ${width}`, key);
   await c.add(type, p.userKey, REC.delta, p.tail, v.subarray(width - 8));
   return p.userKey;
 }
@@ -87,14 +87,14 @@ export const zsetMeta = (c: CollectionCollector, key: Buffer, v: Buffer): Promis
 export async function zsetMember(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> {
   const p = lengthPrefixed(key, '!zs|mem|'.length);
   if (p === undefined) throw bad('REDIS_INVALID_KEY', ZSET.keySentinel, `member key: ${show(key)}`, key);
-  if (v.length !== 8) throw bad('REDIS_INVALID_ZSET_MEMBER', 'backup: invalid !zs|mem| value', `length ${v.length} != 8`, key);
-  if (Number.isNaN(v.readDoubleBE(0))) throw bad('REDIS_INVALID_ZSET_MEMBER', 'backup: invalid !zs|mem| value', `NaN score for member of user key ${show(p.userKey)} (length ${p.userKey.length})`, key);
+  if (v.length !== 8) throw bad('REDIS_INVALID_ZSET_MEMBER', 'invalid !zs|mem| value', `length ${v.length} != 8`, key);
+  if (Number.isNaN(v.readDoubleBE(0))) throw bad('REDIS_INVALID_ZSET_MEMBER', 'invalid !zs|mem| value', `NaN score for member of user key ${show(p.userKey)} (length ${p.userKey.length})`, key);
   await c.add('zset', p.userKey, REC.element, p.tail, v);
 }
 
 export async function zsetLegacyBlob(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> {
   const userKey = key.subarray('!redis|zset|'.length);
-  const sentinel = 'backup: invalid !redis|zset| value';
+  const sentinel = 'invalid !redis|zset| value';
   if (v.length < 4 || !v.subarray(0, 4).equals(ZSET_BLOB_MAGIC)) throw bad('REDIS_INVALID_ZSET_BLOB', sentinel, `missing or corrupt magic prefix (len=${v.length})`, key);
   let entries;
   try {
@@ -114,7 +114,7 @@ export async function zsetLegacyBlob(c: CollectionCollector, key: Buffer, v: Buf
 
 export async function listMeta(c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> {
   const userKey = key.subarray('!lst|meta|'.length);
-  const sentinel = 'backup: invalid !lst|meta| value';
+  const sentinel = 'invalid !lst|meta| value';
   if (v.length !== 24 && v.length !== 32) throw bad('REDIS_INVALID_META', sentinel, `length ${v.length} not in {24,32}`, key);
   const n = v.readBigUInt64BE(16);
   if (n > MAXI64) throw bad('REDIS_INVALID_META', sentinel, `declared len ${n} overflows int64`, key);
@@ -124,7 +124,7 @@ export async function listMeta(c: CollectionCollector, key: Buffer, v: Buffer): 
 
 export async function listItem(c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> {
   const rest = key.subarray('!lst|itm|'.length);
-  if (rest.length < 8) throw bad('REDIS_INVALID_KEY', 'backup: malformed !lst| key', `item key: ${show(key)}`, key);
+  if (rest.length < 8) throw bad('REDIS_INVALID_KEY', 'malformed !lst| key', `item key: ${show(key)}`, key);
   const userKey = rest.subarray(0, rest.length - 8);
   await c.add('list', userKey, REC.element, rest.subarray(rest.length - 8), v);
   return userKey;
@@ -132,8 +132,8 @@ export async function listItem(c: CollectionCollector, key: Buffer, v: Buffer): 
 
 export async function streamMeta(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> {
   const p = lengthPrefixed(key, '!stream|meta|'.length);
-  if (p === undefined) throw bad('REDIS_INVALID_KEY', 'backup: malformed !stream| key', `meta key: ${show(key)}`, key);
-  const sentinel = 'backup: invalid !stream|meta| value';
+  if (p === undefined) throw bad('REDIS_INVALID_KEY', 'malformed !stream| key', `meta key: ${show(key)}`, key);
+  const sentinel = 'invalid !stream|meta| value';
   if (v.length !== 24 && v.length !== 32 && v.length !== 48) throw bad('REDIS_INVALID_META', sentinel, `length ${v.length} not in {24,32,48}`, key);
   const n = v.readBigUInt64BE(0);
   if (n > MAXI64) throw bad('REDIS_INVALID_META', sentinel, `declared length ${n} overflows int64`, key);
@@ -142,8 +142,8 @@ export async function streamMeta(c: CollectionCollector, key: Buffer, v: Buffer)
 
 export async function streamEntry(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> {
   const p = lengthPrefixed(key, '!stream|entry|'.length);
-  if (p === undefined || p.tail.length !== 16) throw bad('REDIS_INVALID_KEY', 'backup: malformed !stream| key', `entry key: ${show(key)}`, key);
-  const sentinel = 'backup: invalid !stream|entry| value';
+  if (p === undefined || p.tail.length !== 16) throw bad('REDIS_INVALID_KEY', 'malformed !stream| key', `entry key: ${show(key)}`, key);
+  const sentinel = 'invalid !stream|entry| value';
   if (v.length < 5 || !v.subarray(0, 5).equals(STREAM_ENTRY_MAGIC)) throw bad('REDIS_INVALID_STREAM_ENTRY', sentinel, `missing or corrupt magic prefix (len=${v.length})`, key);
   let fields;
   try {

@@ -34,7 +34,7 @@ export function sortableFloat64(x: number): Buffer {
 export type DocType = 'hash' | 'set' | 'list' | 'zset';
 
 const invalid = (path: string, why: string, line?: number): DataError =>
-  new DataError('REDIS_ENCODE_INVALID_JSON', `backup: redis encode invalid collection JSON: ${why}`, line === undefined ? { path } : { path, line });
+  new DataError('REDIS_ENCODE_INVALID_JSON', `redis encode invalid collection JSON: ${why}`, line === undefined ? { path } : { path, line });
 
 /** `expire_at_ms`: absent, null or 0 mean no TTL. */
 function readExpiry(o: JsonObject): bigint {
@@ -159,7 +159,7 @@ export async function* readStream(tree: TreeReader, k: Uint8Array, path: string)
   let meta: { length: bigint; lastMs: bigint; lastSeq: bigint; ms: bigint } | undefined;
   let entries = 0n;
   let max: { ms: bigint; seq: bigint; id: string } | undefined;
-  for await (const { value, line } of jsonValues(tree, path, 'REDIS_ENCODE_INVALID_JSON', `backup: redis encode invalid collection JSON: ${show}`)) {
+  for await (const { value, line } of jsonValues(tree, path, 'REDIS_ENCODE_INVALID_JSON', `redis encode invalid collection JSON: ${show}`)) {
     let entry: StreamLine | undefined;
     try {
       const o = value === null ? new JsonObject([]) : value;

@@ -39,8 +39,8 @@ const CODE_KIND: readonly ScalarKind[] = ['string', 'hll'];
 async function* emptyRecords(): AsyncGenerator<SortRecord> {}
 
 const FAMILIES: Readonly<Record<ScalarKind, ScalarFamily>> = {
-  string: { prefix: STRING_PREFIX, version: STRING_VERSION, dir: 'strings', ttlFile: 'strings_ttl.jsonl', invalid: 'backup: invalid !redis|str| value' },
-  hll: { prefix: HLL_PREFIX, version: HLL_VERSION, dir: 'hll', ttlFile: 'hll_ttl.jsonl', invalid: 'backup: invalid !redis|hll| value' },
+  string: { prefix: STRING_PREFIX, version: STRING_VERSION, dir: 'strings', ttlFile: 'strings_ttl.jsonl', invalid: 'invalid !redis|str| value' },
+  hll: { prefix: HLL_PREFIX, version: HLL_VERSION, dir: 'hll', ttlFile: 'hll_ttl.jsonl', invalid: 'invalid !redis|hll| value' },
 };
 
 export class RedisDecoder implements AdapterDecoder {
@@ -214,7 +214,7 @@ export class RedisDecoder implements AdapterDecoder {
 
   async #ttl(k: Buffer, v: Buffer): Promise<void> {
     if (v.length !== 8) {
-      throw new DataError('REDIS_INVALID_TTL', `backup: invalid !redis|ttl| value: length ${v.length} != 8`, { key: Buffer.concat([Buffer.from(TTL_PREFIX), k]) });
+      throw new DataError('REDIS_INVALID_TTL', `invalid !redis|ttl| value: length ${v.length} != 8`, { key: Buffer.concat([Buffer.from(TTL_PREFIX), k]) });
     }
     const rec = Buffer.alloc(16);
     rec.writeBigUInt64BE(this.#ttlSeq++, 0);

@@ -33,16 +33,16 @@ const COLLECTION_DIRS: ReadonlyArray<readonly [string, DocType | 'stream']> = [
 async function findDb(ctx: EncodeContext): Promise<string | undefined> {
   const kind = await ctx.tree.kind('redis');
   if (kind === undefined) return undefined;
-  if (kind !== 'dir') throw new DataError('REDIS_NOT_DIR', 'backup: redis db path is not a directory', { path: 'redis' });
+  if (kind !== 'dir') throw new DataError('REDIS_NOT_DIR', 'redis db path is not a directory', { path: 'redis' });
   const dbs: string[] = [];
   for (const e of await ctx.tree.list('redis')) {
     if (!DB_NAME.test(e.name)) continue;
-    if (e.kind !== 'dir') throw new DataError('REDIS_NOT_DIR', 'backup: redis db path is not a directory', { path: `redis/${e.name}` });
+    if (e.kind !== 'dir') throw new DataError('REDIS_NOT_DIR', 'redis db path is not a directory', { path: `redis/${e.name}` });
     dbs.push(e.name);
   }
   if (dbs.length === 0) return undefined;
   if (dbs.length > 1 || dbs[0] !== 'db_0') {
-    throw new DataError('REDIS_MULTI_DB_UNSUPPORTED', `backup: redis encoder requires single db_0 (multi-DB or non-zero DB not yet supported): found ${dbs.join(', ')}`, { path: 'redis' });
+    throw new DataError('REDIS_MULTI_DB_UNSUPPORTED', `redis encoder requires single db_0 (multi-DB or non-zero DB not yet supported): found ${dbs.join(', ')}`, { path: 'redis' });
   }
   return 'redis/db_0';
 }
@@ -82,7 +82,7 @@ function keyOfStem(stem: string, keymap: Map<string, KeymapRecord>, path: string
     if (!(err instanceof SegmentError)) throw err;
     if (!err.needsKeymap) throw new DataError('REDIS_BAD_NAME', `${err.message}: ${JSON.stringify(stem)}`, { path });
     const rec = keymap.get(stem);
-    if (rec === undefined) throw new DataError('REDIS_MISSING_KEYMAP', `backup: redis encode missing KEYMAP entry for sha-fallback key: encoded ${JSON.stringify(stem)}`, { path });
+    if (rec === undefined) throw new DataError('REDIS_MISSING_KEYMAP', `redis encode missing KEYMAP entry for sha-fallback key: encoded ${JSON.stringify(stem)}`, { path });
     return rec.original;
   }
 }
@@ -103,7 +103,7 @@ export async function* scalarFiles(src: RedisTreeSource, db: string, family: 'st
     await ttls.dispose();
     return;
   }
-  if (kind !== 'dir') throw new DataError('REDIS_NOT_DIR', 'backup: redis db path is not a directory', { path: rel });
+  if (kind !== 'dir') throw new DataError('REDIS_NOT_DIR', 'redis db path is not a directory', { path: rel });
   // Files sorted by name, joined with the TTL records sorted the same way.
   const files = src.newSorter();
   for await (const e of src.tree.entries(rel)) {
@@ -130,7 +130,7 @@ export async function* collectionFiles(src: RedisTreeSource, db: string, keymap:
     const rel = `${db}/${dir}`;
     const kind = await src.tree.kind(rel);
     if (kind === undefined) continue;
-    if (kind !== 'dir') throw new DataError('REDIS_NOT_DIR', `backup: redis db path is not a directory: ${JSON.stringify(rel)} is not a directory`, { path: rel });
+    if (kind !== 'dir') throw new DataError('REDIS_NOT_DIR', `redis db path is not a directory: ${JSON.stringify(rel)} is not a directory`, { path: rel });
     const ext = type === 'stream' ? '.jsonl' : '.json';
     for await (const e of src.tree.entries(rel)) {
       if (e.kind !== 'file' || !e.name.endsWith(ext)) continue;

@@ -29,12 +29,12 @@ export type RedisRecord =
 async function databases(src: RedisTreeSource): Promise<number[]> {
   const kind = await src.tree.kind('redis');
   if (kind === undefined) return [];
-  if (kind !== 'dir') throw new DataError('REDIS_NOT_DIR', 'backup: redis db path is not a directory', { path: 'redis' });
+  if (kind !== 'dir') throw new DataError('REDIS_NOT_DIR', 'redis db path is not a directory', { path: 'redis' });
   const dbs: number[] = [];
   for (const e of await src.tree.list('redis')) {
     const m = DB_NAME.exec(e.name);
     if (m === null) continue;
-    if (e.kind !== 'dir') throw new DataError('REDIS_NOT_DIR', 'backup: redis db path is not a directory', { path: `redis/${e.name}` });
+    if (e.kind !== 'dir') throw new DataError('REDIS_NOT_DIR', 'redis db path is not a directory', { path: `redis/${e.name}` });
     dbs.push(Number(m[1]));
   }
   return dbs.sort((a, b) => a - b);

@@ -70,7 +70,7 @@ const partId = (partNo: bigint, partVersion: bigint, offloaded: boolean): string
 const chunkId = (c: Omit<Chunk, 'loc'>): string => `${c.uploadId.toString('hex')}|${partId(c.partNo, c.partVersion, c.offloaded)}|${c.chunkNo}`;
 const hex16 = (n: bigint): string => n.toString(16).padStart(16, '0');
 
-const malformed = (why: string, key?: Uint8Array): DataError => new DataError('S3_MALFORMED_KEY', `backup: malformed S3 key: ${why}`, key === undefined ? {} : { key });
+const malformed = (why: string, key?: Uint8Array): DataError => new DataError('S3_MALFORMED_KEY', `malformed S3 key: ${why}`, key === undefined ? {} : { key });
 
 function compareChunks(a: Chunk, b: Chunk): number {
   if (a.partNo !== b.partNo) return a.partNo < b.partNo ? -1 : 1;
@@ -143,7 +143,7 @@ export class S3Decoder implements AdapterDecoder {
     try {
       meta = parseLiveBucketMeta(parseJsonBytes(value));
     } catch (err) {
-      if (err instanceof JsonSyntaxError || err instanceof JsonTypeError) throw new DataError('S3_INVALID_BUCKET_META', `backup: invalid !s3|bucket|meta value: ${err.message}`, { key });
+      if (err instanceof JsonSyntaxError || err instanceof JsonTypeError) throw new DataError('S3_INVALID_BUCKET_META', `invalid !s3|bucket|meta value: ${err.message}`, { key });
       throw err;
     }
     this.#bucket(name).meta = meta;
@@ -156,7 +156,7 @@ export class S3Decoder implements AdapterDecoder {
     try {
       m = parseLiveManifest(parseJsonBytes(value));
     } catch (err) {
-      if (err instanceof JsonSyntaxError || err instanceof JsonTypeError) throw new DataError('S3_INVALID_MANIFEST', `backup: invalid !s3|obj|head value: ${err.message}`, { key });
+      if (err instanceof JsonSyntaxError || err instanceof JsonTypeError) throw new DataError('S3_INVALID_MANIFEST', `invalid !s3|obj|head value: ${err.message}`, { key });
       throw err;
     }
     const declared = new Map<string, DeclaredPart>();
@@ -164,7 +164,7 @@ export class S3Decoder implements AdapterDecoder {
       let version = p.partVersion;
       if (p.offloaded) {
         if (BigInt(p.chunkSizes.length) !== p.chunkCount) {
-          throw new DataError('S3_INVALID_MANIFEST', `backup: invalid !s3|obj|head value: offloaded part ${p.partNo} declares ${p.chunkCount} chunks but has ${p.chunkSizes.length} chunk sizes`, { key });
+          throw new DataError('S3_INVALID_MANIFEST', `invalid !s3|obj|head value: offloaded part ${p.partNo} declares ${p.chunkCount} chunks but has ${p.chunkSizes.length} chunk sizes`, { key });
         }
         version = p.chunkRefVersion;
       }
@@ -192,7 +192,7 @@ export class S3Decoder implements AdapterDecoder {
     if (digest === undefined) throw malformed('chunkblob key', key);
     const actual = createHash('sha256').update(value).digest();
     if (!actual.equals(digest)) {
-      throw new DataError('S3_CHUNKBLOB_HASH_MISMATCH', `backup: S3 chunkblob hash mismatch: key digest=${digest.toString('hex')} actual=${actual.toString('hex')}`, { key });
+      throw new DataError('S3_CHUNKBLOB_HASH_MISMATCH', `S3 chunkblob hash mismatch: key digest=${digest.toString('hex')} actual=${actual.toString('hex')}`, { key });
     }
     this.#chunkBlobs.set(digest.toString('hex'), this.#chunkStore.append(value));
   }
@@ -201,7 +201,7 @@ export class S3Decoder implements AdapterDecoder {
     const c = parseChunkKey(key, CHUNK_REF_PREFIX);
     if (c === undefined) throw malformed('chunkref key', key);
     const ref = decodeChunkRefValue(value);
-    if (ref === undefined) throw new DataError('S3_INVALID_CHUNK_REF', 'backup: invalid S3 chunk reference', { key });
+    if (ref === undefined) throw new DataError('S3_INVALID_CHUNK_REF', 'invalid S3 chunk reference', { key });
     const chunk = { uploadId: c.uploadId, partNo: c.partNo, chunkNo: c.chunkNo, partVersion: c.partVersion, offloaded: true };
     this.#object(c.bucket, c.generation, c.object).refs.set(chunkId(chunk), { chunk, ref });
   }
@@ -308,9 +308,9 @@ export class S3Decoder implements AdapterDecoder {
       const loc = this.#chunkBlobs.get(ref.sha256.toString('hex'));
       if (loc === undefined) continue;
       const where = `partNo=${chunk.partNo} chunkNo=${chunk.chunkNo} version=${chunk.partVersion}`;
-      if (BigInt(loc.length) !== ref.size) throw new DataError('S3_INVALID_CHUNK_REF', `backup: invalid S3 chunk reference: ${where} declared size=${ref.size} actual size=${loc.length}`);
+      if (BigInt(loc.length) !== ref.size) throw new DataError('S3_INVALID_CHUNK_REF', `invalid S3 chunk reference: ${where} declared size=${ref.size} actual size=${loc.length}`);
       if (chunk.chunkNo >= BigInt(part.chunkSizes.length) || part.chunkSizes[Number(chunk.chunkNo)] !== ref.size) {
-        throw new DataError('S3_INVALID_CHUNK_REF', `backup: invalid S3 chunk reference: ${where} ref size=${ref.size} does not match manifest chunk size`);
+        throw new DataError('S3_INVALID_CHUNK_REF', `invalid S3 chunk reference: ${where} ref size=${ref.size} does not match manifest chunk size`);
       }
       all.push({ ...chunk, loc });
     }
@@ -333,10 +333,10 @@ export class S3Decoder implements AdapterDecoder {
       const where = `partNo=${partNo} partVersion=${partVersion} offloaded=${off === '1'}`;
       const s = seen.get(id) ?? new Set<bigint>();
       if (BigInt(s.size) !== part.chunkCount) {
-        throw new DataError('S3_INCOMPLETE_BLOB_CHUNKS', `backup: incomplete blob chunks for manifest-declared part: ${where} declared chunks=${part.chunkCount}, observed unique=${s.size}`);
+        throw new DataError('S3_INCOMPLETE_BLOB_CHUNKS', `incomplete blob chunks for manifest-declared part: ${where} declared chunks=${part.chunkCount}, observed unique=${s.size}`);
       }
       for (let i = 0n; i < part.chunkCount; i++) {
-        if (!s.has(i)) throw new DataError('S3_INCOMPLETE_BLOB_CHUNKS', `backup: incomplete blob chunks for manifest-declared part: ${where} declared chunks=${part.chunkCount}, missing chunkNo=${i}`);
+        if (!s.has(i)) throw new DataError('S3_INCOMPLETE_BLOB_CHUNKS', `incomplete blob chunks for manifest-declared part: ${where} declared chunks=${part.chunkCount}, missing chunkNo=${i}`);
       }
     }
     return chunks;

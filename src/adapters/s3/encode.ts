@@ -24,9 +24,9 @@ export const CHUNK_SIZE = 1024 * 1024;
 const RESTORE_PART = 1n;
 const RESERVED_ROOTS = new Set(['_orphans', '_incomplete_uploads']);
 
-const invalidBucket = (path: string, why: string): DataError => new DataError('S3_ENCODE_INVALID_BUCKET', `backup: s3 encode invalid _bucket.json: ${why}`, { path });
-const invalidSidecar = (path: string, why: string): DataError => new DataError('S3_ENCODE_INVALID_MANIFEST', `backup: s3 encode invalid object sidecar: ${why}`, { path });
-const invalidKeymap = (path: string, why: string): DataError => new DataError('S3_ENCODE_INVALID_KEYMAP', `backup: invalid KEYMAP.jsonl record: ${why}`, { path });
+const invalidBucket = (path: string, why: string): DataError => new DataError('S3_ENCODE_INVALID_BUCKET', `s3 encode invalid _bucket.json: ${why}`, { path });
+const invalidSidecar = (path: string, why: string): DataError => new DataError('S3_ENCODE_INVALID_MANIFEST', `s3 encode invalid object sidecar: ${why}`, { path });
+const invalidKeymap = (path: string, why: string): DataError => new DataError('S3_ENCODE_INVALID_KEYMAP', `invalid KEYMAP.jsonl record: ${why}`, { path });
 
 async function readBucket(ctx: EncodeContext, dirName: string): Promise<PublicBucket> {
   const rel = `s3/${dirName}/_bucket.json`;
@@ -153,7 +153,7 @@ async function walk(ctx: EncodeContext, bucket: string, dir: string, rel: Buffer
     if (e.kind === 'dir') {
       if (rel === undefined && RESERVED_ROOTS.has(e.name)) {
         if (await holdsSidecar(ctx, joinRel(dir, childRel))) {
-          throw new DataError('S3_ENCODE_RESERVED_PREFIX_COLLISION', `backup: s3 encode user object key collides with reserved dump directory: ${dir}/${e.name}: rename the colliding S3 key before backup`, { path: `${dir}/${e.name}` });
+          throw new DataError('S3_ENCODE_RESERVED_PREFIX_COLLISION', `s3 encode user object key collides with reserved dump directory: ${dir}/${e.name}: rename the colliding S3 key before backup`, { path: `${dir}/${e.name}` });
         }
         continue;
       }
@@ -170,11 +170,11 @@ async function walk(ctx: EncodeContext, bucket: string, dir: string, rel: Buffer
 export async function encodeS3(ctx: EncodeContext): Promise<void> {
   const kind = await ctx.tree.kind('s3');
   if (kind === undefined) return;
-  if (kind !== 'dir') throw new DataError('S3_NOT_DIR', 'backup: s3 dump path is not a directory', { path: 's3' });
+  if (kind !== 'dir') throw new DataError('S3_NOT_DIR', 's3 dump path is not a directory', { path: 's3' });
   for await (const e of ctx.tree.entries('s3')) {
     if (e.kind !== 'dir') {
       if (e.name.startsWith('_')) continue;
-      throw new DataError('S3_ENCODE_NOT_REGULAR', `backup: s3 dump file is not a regular file: s3/${e.name} is not a directory; top-level entries under s3/ must be bucket directories`, { path: `s3/${e.name}` });
+      throw new DataError('S3_ENCODE_NOT_REGULAR', `s3 dump file is not a regular file: s3/${e.name} is not a directory; top-level entries under s3/ must be bucket directories`, { path: `s3/${e.name}` });
     }
     const pub = await readBucket(ctx, e.name);
     await ctx.emit(bucketMetaKey(Buffer.from(pub.name, 'utf8')), renderLiveBucketMeta(pub.name, RESTORE_GENERATION, pub));

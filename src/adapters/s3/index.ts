@@ -19,10 +19,10 @@ export const s3Adapter: Adapter = {
     // `_orphans/` holds chunks of dead generations and `_incomplete_uploads/` raw upload rows whose chunks
     // are not in the dump: neither is live data a restore can recreate (the reference refuses both too).
     if (switches.includeIncompleteUploads) {
-      throw new DataError('S3_UNENCODABLE_MODE', 'backup: S3 include_incomplete_uploads not supported by encoder: in-flight uploads are dumped without their chunks and cannot be restored; re-decode without --include-incomplete-uploads, or encode with --adapter excluding s3');
+      throw new DataError('S3_UNENCODABLE_MODE', 'S3 include_incomplete_uploads not supported by encoder: in-flight uploads are dumped without their chunks and cannot be restored; re-decode without --include-incomplete-uploads, or encode with --adapter excluding s3');
     }
     if (switches.includeOrphans) {
-      throw new DataError('S3_UNENCODABLE_MODE', 'backup: S3 include_orphans not supported by encoder: orphaned chunks belong to no live object; re-decode without --include-orphans, or encode with --adapter excluding s3');
+      throw new DataError('S3_UNENCODABLE_MODE', 'S3 include_orphans not supported by encoder: orphaned chunks belong to no live object; re-decode without --include-orphans, or encode with --adapter excluding s3');
     }
   },
   encode: encodeS3,

@@ -44,11 +44,11 @@ const LEAF_DATA = Buffer.from(LEAF_DATA_SUFFIX);
 const USER_DATA = Buffer.from(USER_DATA_SUFFIX);
 
 const show = (b: Buffer): string => JSON.stringify(b.toString('utf8'));
-const malformed = (why: string): DataError => new DataError('S3_MALFORMED_KEY', `backup: malformed S3 key: ${why}`);
+const malformed = (why: string): DataError => new DataError('S3_MALFORMED_KEY', `malformed S3 key: ${why}`);
 const collision = (bucket: Buffer, why: string): DataError =>
-  new DataError('S3_META_SUFFIX_COLLISION', `backup: user S3 object key collides with reserved sidecar suffix: bucket ${show(bucket)} ${why} (rename in S3 first)`);
+  new DataError('S3_META_SUFFIX_COLLISION', `user S3 object key collides with reserved sidecar suffix: bucket ${show(bucket)} ${why} (rename in S3 first)`);
 const nameCollision = (bucket: Buffer, why: string): DataError =>
-  new DataError('S3_TREE_NAME_COLLISION', `backup: two S3 objects map to clashing dump paths: bucket ${show(bucket)} ${why} (rename in S3 first)`);
+  new DataError('S3_TREE_NAME_COLLISION', `two S3 objects map to clashing dump paths: bucket ${show(bucket)} ${why} (rename in S3 first)`);
 
 function splitSegments(key: Buffer): Buffer[] {
   const out: Buffer[] = [];

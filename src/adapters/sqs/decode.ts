@@ -83,7 +83,7 @@ export class SqsDecoder implements AdapterDecoder {
   #queueMeta(key: Uint8Array, value: Uint8Array): void {
     const encoded = Buffer.from(key).subarray(QUEUE_META_PREFIX.length).toString('latin1');
     const raw = decodeBase64UrlRaw(encoded);
-    if (raw === undefined) throw new DataError('SQS_MALFORMED_KEY', 'backup: malformed SQS key: queue segment is not base64url', { key });
+    if (raw === undefined) throw new DataError('SQS_MALFORMED_KEY', 'malformed SQS key: queue segment is not base64url', { key });
     const config = parseLiveQueueMeta(value, key);
     const st = this.#queue(encoded);
     st.rawName = Buffer.from(raw);
@@ -94,7 +94,7 @@ export class SqsDecoder implements AdapterDecoder {
     const encoded = Buffer.from(key).subarray(QUEUE_GEN_PREFIX.length).toString('latin1');
     const text = Buffer.from(value).toString('latin1').trim();
     if (!/^[0-9]+$/.test(text) || BigInt(text) > 0xffff_ffff_ffff_ffffn) {
-      throw new DataError('SQS_MALFORMED_KEY', `backup: malformed SQS key: generation ${JSON.stringify(text)} is not an unsigned decimal`, { key });
+      throw new DataError('SQS_MALFORMED_KEY', `malformed SQS key: generation ${JSON.stringify(text)} is not an unsigned decimal`, { key });
     }
     this.#queue(encoded).activeGen = BigInt(text);
   }

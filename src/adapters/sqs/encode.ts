@@ -44,14 +44,14 @@ export const RESTORE_GENERATION = 1n;
 /** FIFO dedup window: 5 minutes. */
 const DEDUP_WINDOW_MS = 5n * 60n * 1000n;
 
-const invalidQueue = (path: string, why: string): DataError => new DataError('SQS_INVALID_QUEUE', `backup: sqs encode invalid _queue.json: ${why}`, { path });
+const invalidQueue = (path: string, why: string): DataError => new DataError('SQS_INVALID_QUEUE', `sqs encode invalid _queue.json: ${why}`, { path });
 const invalidMessage = (path: string, line: number | undefined, why: string): DataError =>
-  new DataError('SQS_INVALID_MESSAGE', `backup: sqs encode invalid messages.jsonl: ${why}`, line === undefined ? { path } : { path, line });
+  new DataError('SQS_INVALID_MESSAGE', `sqs encode invalid messages.jsonl: ${why}`, line === undefined ? { path } : { path, line });
 
 export async function encodeSqs(ctx: EncodeContext): Promise<void> {
   const kind = await ctx.tree.kind('sqs');
   if (kind === undefined) return;
-  if (kind !== 'dir') throw new DataError('SQS_NOT_DIR', 'backup: sqs dump path is not a directory', { path: 'sqs' });
+  if (kind !== 'dir') throw new DataError('SQS_NOT_DIR', 'sqs dump path is not a directory', { path: 'sqs' });
   for (const e of await ctx.tree.list('sqs')) {
     if (e.kind !== 'dir') continue; // the reference ignores loose files here
     await encodeQueue(ctx, `sqs/${e.name}`);
@@ -99,23 +99,23 @@ function checkPartitioning(c: QueueConfig, m: Message, rel: string, line: number
     return;
   }
   if (m.partition === undefined) {
-    throw new DataError('SQS_MISSING_PARTITION', `backup: sqs partitioned queue message missing partition field: ${where}: message ${JSON.stringify(m.messageId)}`, { path: rel, line });
+    throw new DataError('SQS_MISSING_PARTITION', `sqs partitioned queue message missing partition field: ${where}: message ${JSON.stringify(m.messageId)}`, { path: rel, line });
   }
   if (m.partition >= c.partitionCount) {
-    throw new DataError('SQS_PARTITION_OUT_OF_RANGE', `backup: sqs message partition out of range: ${where}: message ${JSON.stringify(m.messageId)} partition=${m.partition}`, { path: rel, line });
+    throw new DataError('SQS_PARTITION_OUT_OF_RANGE', `sqs message partition out of range: ${where}: message ${JSON.stringify(m.messageId)} partition=${m.partition}`, { path: rel, line });
   }
   if (c.fifoThroughputLimit === FIFO_THROUGHPUT_PER_QUEUE) {
-    if (m.partition !== 0) throw new DataError('SQS_PARTITION_ROUTING_MISMATCH', `backup: sqs perQueue HT-FIFO queue must keep all messages on partition 0: ${where}: message ${JSON.stringify(m.messageId)} partition=${m.partition}`, { path: rel, line });
+    if (m.partition !== 0) throw new DataError('SQS_PARTITION_ROUTING_MISMATCH', `sqs perQueue HT-FIFO queue must keep all messages on partition 0: ${where}: message ${JSON.stringify(m.messageId)} partition=${m.partition}`, { path: rel, line });
     return;
   }
   const want = partitionForGroup(c.partitionCount, false, m.messageGroupId);
   if (m.partition !== want) {
-    throw new DataError('SQS_PARTITION_HASH_MISMATCH', `backup: sqs message partition disagrees with partitionFor(message_group_id): ${where}, group ${JSON.stringify(m.messageGroupId)}: message ${JSON.stringify(m.messageId)} partition=${m.partition}, want ${want}`, { path: rel, line });
+    throw new DataError('SQS_PARTITION_HASH_MISMATCH', `sqs message partition disagrees with partitionFor(message_group_id): ${where}, group ${JSON.stringify(m.messageGroupId)}: message ${JSON.stringify(m.messageId)} partition=${m.partition}, want ${want}`, { path: rel, line });
   }
 }
 
 async function* messagesOf(ctx: EncodeContext, rel: string): AsyncGenerator<{ readonly msg: Message; readonly line: number }> {
-  for await (const { value, line } of jsonValues(ctx.tree, rel, 'SQS_INVALID_MESSAGE', 'backup: sqs encode invalid messages.jsonl')) {
+  for await (const { value, line } of jsonValues(ctx.tree, rel, 'SQS_INVALID_MESSAGE', 'sqs encode invalid messages.jsonl')) {
     let msg: Message;
     try {
       msg = parseDumpMessage(value as JsonValue);
@@ -164,7 +164,7 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
     if (messageGenerations.size < 2) messageGenerations.add(msg.queueGeneration);
     if (msg.messageId === '') throw invalidMessage(rel, line, 'message missing message_id');
     if (config.fifo && msg.messageGroupId === '') {
-      throw new DataError('SQS_FIFO_MISSING_GROUP', `backup: sqs FIFO queue ${JSON.stringify(config.name)}: message ${JSON.stringify(msg.messageId)} has no message_group_id`, { path: rel, line });
+      throw new DataError('SQS_FIFO_MISSING_GROUP', `sqs FIFO queue ${JSON.stringify(config.name)}: message ${JSON.stringify(msg.messageId)} has no message_group_id`, { path: rel, line });
     }
     checkPartitioning(config, msg, rel, line);
     await ids.add(Buffer.from(msg.messageId, 'utf8'), u32be(line));
@@ -174,7 +174,7 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
     const id = Buffer.from(key);
     const line = Buffer.from(value).readUInt32BE(0);
     if (prev !== undefined && prev.id.equals(id)) {
-      throw new DataError('SQS_DUPLICATE_MESSAGE_ID', `backup: sqs queue ${JSON.stringify(config.name)}: message id ${JSON.stringify(id.toString('utf8'))} appears on lines ${prev.line} and ${line}`, { path: rel, line });
+      throw new DataError('SQS_DUPLICATE_MESSAGE_ID', `sqs queue ${JSON.stringify(config.name)}: message id ${JSON.stringify(id.toString('utf8'))} appears on lines ${prev.line} and ${line}`, { path: rel, line });
     }
     prev = { id, line };
   }

@@ -17,10 +17,10 @@ export const sqsAdapter: Adapter = {
     // A dump with live visibility state or with the derived rows cannot be restored faithfully from the
     // tree: in-flight receipts and group locks are not part of it (the reference refuses these modes too).
     if (switches.preserveSqsVisibility) {
-      throw new DataError('SQS_UNENCODABLE_MODE', 'backup: preserve_sqs_visibility not supported by encoder: the dump keeps in-flight receipts but not the FIFO group locks and visibility index that go with them; re-decode without --preserve-sqs-visibility, or encode with --adapter excluding sqs');
+      throw new DataError('SQS_UNENCODABLE_MODE', 'preserve_sqs_visibility not supported by encoder: the dump keeps in-flight receipts but not the FIFO group locks and visibility index that go with them; re-decode without --preserve-sqs-visibility, or encode with --adapter excluding sqs');
     }
     if (switches.includeSqsSideRecords) {
-      throw new DataError('SQS_UNENCODABLE_MODE', 'backup: include_sqs_side_records not supported by encoder: the side records include held group locks and reaper state; re-decode without --include-sqs-side-records, or encode with --adapter excluding sqs');
+      throw new DataError('SQS_UNENCODABLE_MODE', 'include_sqs_side_records not supported by encoder: the side records include held group locks and reaper state; re-decode without --include-sqs-side-records, or encode with --adapter excluding sqs');
     }
   },
   encode: encodeSqs,

@@ -86,7 +86,7 @@ function b64Boundary(rest: Buffer): number {
 }
 
 function malformed(key: Uint8Array, why: string): DataError {
-  return new DataError('SQS_MALFORMED_KEY', `backup: malformed SQS key: ${why}`, { key });
+  return new DataError('SQS_MALFORMED_KEY', `malformed SQS key: ${why}`, { key });
 }
 
 function checkB64(key: Uint8Array, seg: Buffer, what: string): void {

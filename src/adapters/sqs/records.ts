@@ -140,7 +140,7 @@ function messageFrom(o: JsonObject, dump: boolean): Message {
 
 /** A `!sqs|msg|data|` value. */
 export function parseLiveMessage(value: Uint8Array, key: Uint8Array): Message {
-  const bad = (why: string): DataError => new DataError('SQS_INVALID_MESSAGE', `backup: invalid !sqs|msg|data value: ${why}`, { key });
+  const bad = (why: string): DataError => new DataError('SQS_INVALID_MESSAGE', `invalid !sqs|msg|data value: ${why}`, { key });
   const v = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   if (!v.subarray(0, MSG_MAGIC.length).equals(MSG_MAGIC)) throw bad('missing magic prefix');
   let o: JsonValue;
@@ -161,7 +161,7 @@ export function parseDumpMessage(v: JsonValue): Message {
 
 /** A `!sqs|queue|meta|` value, projected to the dump's config. */
 export function parseLiveQueueMeta(value: Uint8Array, key: Uint8Array): QueueConfig {
-  const bad = (why: string): DataError => new DataError('SQS_INVALID_QUEUE_META', `backup: invalid !sqs|queue|meta value: ${why}`, { key });
+  const bad = (why: string): DataError => new DataError('SQS_INVALID_QUEUE_META', `invalid !sqs|queue|meta value: ${why}`, { key });
   const v = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   if (!v.subarray(0, META_MAGIC.length).equals(META_MAGIC)) throw bad('missing magic prefix');
   try {
