@@ -3,7 +3,7 @@
 //
 //   npm run build && node --import tsx bench/generate.ts --workload NAME --size 1G --output X.fsm
 //
-// Workloads: small-strings, large-strings, hll-ttl, redis-hashes, redis-zsets (rows written directly: keys are
+// Workloads: small-strings, large-strings, hll-ttl, redis-hashes, redis-zsets, redis-sets, redis-lists (rows written directly: keys are
 // fixed-width and generated in ascending order, so they stream straight into the writer); mixed (DynamoDB
 // table with a GSI, S3 objects from 0 bytes up to 1 GiB, a FIFO queue) and s3-2g (one 2 GiB object), written as
 // a dump tree and encoded by the compiled CLI.
@@ -20,6 +20,7 @@ import { once } from 'node:events';
 import { encodeInlineValue, encodeTtlValue, HLL_VERSION, STRING_VERSION } from '../src/adapters/redis/inline-value.ts';
 import { encodeMvccKey, encodeMvccValue } from '../src/snapshot/mvcc.ts';
 import { SnapshotWriter } from '../src/snapshot/writer.ts';
+import { sortableI64be } from '../src/bytes/big-endian.ts';
 
 interface Workload {
   /** Rows for item i, in encoded-key order. */
@@ -114,6 +115,33 @@ const DIRECT: Readonly<Record<string, DirectWorkload>> = {
       for (let z = 0; z < counts.length; z++) {
         for (let m = 0; m < counts[z]!; m++) await emit(Buffer.concat([lp('!zs|scr|', `zset:${pad(z)}`), sortable(m), Buffer.from(`member:${pad(m)}`)]), Buffer.alloc(0));
       }
+      return counts.length;
+    },
+  },
+  // Large sets: 20,000 members of 19 bytes each (empty values: the most rows per byte), then the meta rows.
+  'redis-sets': {
+    async generate(emit, done) {
+      const counts: number[] = [];
+      for (let t = 0; !done(); t++) {
+        let m = 0;
+        for (; m < FIELDS_PER_COLLECTION && !done(); m++) await emit(Buffer.concat([lp('!st|mem|', `set:${pad(t)}`), Buffer.from(`member:${pad(m)}`)]), Buffer.alloc(0));
+        counts.push(m);
+      }
+      for (let t = 0; t < counts.length; t++) await emit(lp('!st|meta|', `set:${pad(t)}`), be64(BigInt(counts[t]!)));
+      return counts.length;
+    },
+  },
+  // Long lists: 20,000 items of 200 bytes each (keys end in the sortable sequence), then the meta rows
+  // (head 0, tail n, length n, as the encoder writes them).
+  'redis-lists': {
+    async generate(emit, done) {
+      const counts: number[] = [];
+      for (let l = 0; !done(); l++) {
+        let i = 0;
+        for (; i < FIELDS_PER_COLLECTION && !done(); i++) await emit(Buffer.concat([Buffer.from(`!lst|itm|list:${pad(l)}`), sortableI64be(BigInt(i))]), body(200, l * FIELDS_PER_COLLECTION + i));
+        counts.push(i);
+      }
+      for (let l = 0; l < counts.length; l++) await emit(Buffer.from(`!lst|meta|list:${pad(l)}`), Buffer.concat([be64(0n), be64(BigInt(counts[l]!)), be64(BigInt(counts[l]!))]));
       return counts.length;
     },
   },
