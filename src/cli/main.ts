@@ -5,12 +5,14 @@ import type { Adapter } from '../adapters/adapter.ts';
 import { ALL_ADAPTERS } from '../adapters/registry.ts';
 import { exitCodeFor, isEkvError } from '../errors.ts';
 import { PACKAGE_VERSION } from '../version.ts';
+import { archiveCommand, archiveHelp } from './commands/archive.ts';
 import { decodeCommand, decodeHelp } from './commands/decode.ts';
 import { dropInEncodeCommand, encodeCommand, encodeHelp } from './commands/encode.ts';
 import { exportCommand, exportHelp } from './commands/export.ts';
 import { inspectCommand, inspectHelp } from './commands/inspect.ts';
 import { prepareRestoreCommand, prepareRestoreHelp } from './commands/prepare-restore.ts';
 import { restoreCommand, restoreHelp } from './commands/restore.ts';
+import { offloadCommand, offloadHelp } from './commands/offload.ts';
 import { verifyCommand, verifyHelp } from './commands/verify.ts';
 import { processIO, type CliIO } from './io.ts';
 import { removeTrackedTemps } from '../tree/temp-paths.ts';
@@ -26,6 +28,8 @@ const SUBCOMMANDS: Readonly<Record<string, { run: Command; help: (prog: string) 
   verify: { run: verifyCommand, help: verifyHelp, summary: 'check a dump tree against CHECKSUMS, or a .fsm against its sidecar' },
   'prepare-restore': { run: prepareRestoreCommand, help: prepareRestoreHelp, summary: 'encoded .fsm -> fresh raft data directory a stopped node boots from' },
   restore: { run: restoreCommand, help: restoreHelp, summary: 'dump tree or encoded .fsm -> raft data directory, in one step' },
+  archive: { run: archiveCommand, help: archiveHelp, summary: 'pack a dump tree as tar/tar+zstd, or unpack one safely' },
+  offload: { run: offloadCommand, help: offloadHelp, summary: 'publish a node\'s persisted snapshot to an object store (local or S3)' },
 };
 
 function topHelp(prog: string): string {
@@ -41,7 +45,8 @@ ${rows.join('\n')}
 Flags: --version prints the version; -h, --help this help.
 
 Drop-in replacements for the reference tools: elastickv-snapshot-decode, elastickv-snapshot-encode,
-elastickv-snapshot-prepare-restore.
+elastickv-snapshot-prepare-restore, elastickv-snapshot-archive,
+elastickv-snapshot-offload (publish).
 Exit codes: 0 success, 1 usage or environment error, 2 data-correctness error.
 `;
 }
@@ -56,6 +61,8 @@ export async function run(tool: string, args: readonly string[], io: CliIO = pro
     if (tool === 'elastickv-snapshot-decode') return await decodeCommand(args, io, tool, adapters);
     if (tool === 'elastickv-snapshot-encode') return await dropInEncodeCommand(args, io, tool, adapters);
     if (tool === 'elastickv-snapshot-prepare-restore') return await prepareRestoreCommand(args, io, tool, adapters);
+    if (tool === 'elastickv-snapshot-archive') return await archiveCommand(args, io, tool, adapters);
+    if (tool === 'elastickv-snapshot-offload') return await offloadCommand(args, io, tool, adapters);
     const [sub, ...rest] = args;
     if (sub === undefined) {
       // No command at all: the help goes to stderr with a usage error; asked for, it goes to stdout.

@@ -1,0 +1,84 @@
+// `archive pack|unpack` / `elastickv-snapshot-archive pack|unpack`: dump tree <-> tar or tar+zstd stream.
+// Accepts the reference tool's arguments (cmd/elastickv-snapshot-archive: the mode first, then --input,
+// --output, --compression zstd|none, `-` for stdout on pack and stdin on unpack) plus extensions.
+
+import type { Adapter } from '../../adapters/adapter.ts';
+import { UserError } from '../../errors.ts';
+import { type ArchiveSink, fileSink, forwardTo, openArchiveFile, refuseOutputInsideInput } from '../../archive/io.ts';
+import { type Compression, packTree } from '../../archive/pack.ts';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, unpackArchive } from '../../archive/unpack.ts';
+import { flagString, parseGoFlags, parseGoUint, renderHelp, type FlagSpecs } from '../go-flags.ts';
+import type { CliIO } from '../io.ts';
+import { humanBytes } from '../progress.ts';
+
+export const ARCHIVE_FLAGS: FlagSpecs = {
+  input: { type: 'string', value: 'PATH', help: 'pack: dump root; unpack: archive file, or - for stdin (required)' },
+  output: { type: 'string', value: 'PATH', help: 'pack: archive file to create, or - for stdout; unpack: dump root to create (required)' },
+  compression: { type: 'string', value: 'KIND', default: 'zstd', help: 'zstd or none (unpack without this flag: detected from the first bytes)' },
+  'max-entries': { type: 'string', value: 'N', default: String(DEFAULT_MAX_ENTRIES), help: 'extension: unpack refuses archives with more entries' },
+  'max-bytes': { type: 'string', value: 'N', default: String(DEFAULT_MAX_BYTES), help: 'extension: unpack refuses archives with more bytes of file content' },
+};
+
+const DESCRIPTION = `pack: verifies a dump tree (MANIFEST.json, CHECKSUMS, no unlisted file) and writes it as a tar stream,
+zstd-compressed by default; entries in path order with normalised headers (same tree, same bytes).
+unpack: extracts a tar or tar+zstd stream into a new dump root, refusing unsafe entries (absolute or ".."
+names, links, devices, FIFOs, duplicates, over-long names, budgets), verifies the result like \`verify\`, then
+renames it into place; on failure nothing is left at --output.
+Exit codes: 0 success, 1 usage or environment error, 2 the tree or archive is invalid or unsafe.`;
+
+export function archiveHelp(prog: string): string {
+  return renderHelp(`${prog} pack|unpack --input PATH --output PATH [--compression zstd|none]`, DESCRIPTION, ARCHIVE_FLAGS);
+}
+
+function parseCount(flag: string, text: string): number {
+  const n = parseGoUint(text);
+  if (n === undefined || n === 0n || n > BigInt(Number.MAX_SAFE_INTEGER)) throw new UserError('FLAG_INVALID', `--${flag}: ${JSON.stringify(text)} is not a positive integer`);
+  return Number(n);
+}
+
+export async function archiveCommand(args: readonly string[], io: CliIO, prog: string, _adapters: readonly Adapter[]): Promise<number> {
+  const [mode, ...rest] = args;
+  if (mode === '-h' || mode === '-help' || mode === '--help') {
+    io.stdout.write(archiveHelp(prog));
+    return 0;
+  }
+  if (mode === undefined) throw new UserError('FLAG_INVALID', 'subcommand required: pack or unpack');
+  if (mode !== 'pack' && mode !== 'unpack') throw new UserError('FLAG_INVALID', `unknown subcommand ${JSON.stringify(mode)}: pack or unpack`);
+  const flags = parseGoFlags(rest, ARCHIVE_FLAGS);
+  if (flags.help) {
+    io.stdout.write(archiveHelp(prog));
+    return 0;
+  }
+  if (flags.rest.length > 0) throw new UserError('FLAG_INVALID', `unexpected argument ${JSON.stringify(flags.rest[0])}`);
+  const input = flagString(flags, 'input');
+  const output = flagString(flags, 'output');
+  if (input === '') throw new UserError('FLAG_INVALID', '--input is required');
+  if (output === '') throw new UserError('FLAG_INVALID', '--output is required');
+  const compressionText = flagString(flags, 'compression');
+  if (compressionText !== 'zstd' && compressionText !== 'none') throw new UserError('ARCHIVE_COMPRESSION_UNSUPPORTED', `unsupported compression ${JSON.stringify(compressionText)}: zstd or none`);
+  const compression: Compression = compressionText;
+  if (mode === 'pack') {
+    if (output !== '-') await refuseOutputInsideInput(input, output);
+    const sink: ArchiveSink =
+      output === '-' ? { stream: forwardTo(io.stdout), commit: async () => undefined, abort: async () => undefined } : await fileSink(output);
+    let res;
+    try {
+      res = await packTree(input, sink.stream, compression);
+      await sink.commit();
+    } catch (err) {
+      await sink.abort();
+      throw err;
+    }
+    io.stderr.write(`packed ${input} -> ${output}: ${res.files} files, ${res.dirs} directories, ${humanBytes(res.contentBytes)} (${compression})\n`);
+    return 0;
+  }
+  const source = input === '-' ? process.stdin : await openArchiveFile(input);
+  const res = await unpackArchive(source, output, {
+    source: input === '-' ? 'stdin' : input,
+    ...(flags.given.has('compression') ? { compression } : {}),
+    maxEntries: parseCount('max-entries', flagString(flags, 'max-entries')),
+    maxBytes: parseCount('max-bytes', flagString(flags, 'max-bytes')),
+  });
+  io.stderr.write(`unpacked ${input} -> ${output}: ${res.files} files, ${res.dirs} directories, ${humanBytes(res.contentBytes)} (${res.compression}); ${res.verified} files match CHECKSUMS\n`);
+  return 0;
+}

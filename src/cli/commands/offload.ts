@@ -1,0 +1,104 @@
+// `offload publish|restore` / `elastickv-snapshot-offload publish|restore`: physical snapshots through an object
+// store, with the reference tool's flags (cmd/elastickv-snapshot-offload) and object layout.
+
+import type { Adapter } from '../../adapters/adapter.ts';
+import { UserError } from '../../errors.ts';
+import { publishSnapshot } from '../../offload/publish.ts';
+import { S3Store, validateSse } from '../../offload/s3-store.ts';
+import { LocalStore, type ObjectStore } from '../../offload/store.ts';
+import { flagBool, flagString, parseGoFlags, renderHelp, type FlagSpecs, type ParsedFlags } from '../go-flags.ts';
+import type { CliIO } from '../io.ts';
+import { humanBytes } from '../progress.ts';
+
+/** The object-store flags of the reference (shared with s3:// inputs and outputs). */
+export const STORE_FLAGS: FlagSpecs = {
+  store: { type: 'string', value: 'KIND', default: 'local', help: 'object store backend: local or s3' },
+  'local-root': { type: 'string', value: 'DIR', help: 'local object store root when --store=local' },
+  's3-bucket': { type: 'string', value: 'NAME', help: 'S3 bucket when --store=s3' },
+  's3-region': { type: 'string', value: 'REGION', default: 'us-east-1', help: 'S3 signing region' },
+  's3-endpoint': { type: 'string', value: 'URL', help: 'S3-compatible endpoint URL' },
+  's3-profile': { type: 'string', value: 'NAME', help: 'AWS shared config profile' },
+  's3-path-style': { type: 'bool', default: true, help: 'use path-style S3 addressing' },
+  's3-sse': { type: 'string', value: 'ALG', default: 'AES256', help: 'server-side encryption for uploaded objects: AES256 or aws:kms (extension: none, for servers without SSE)' },
+  's3-kms-key-id': { type: 'string', value: 'ID', help: 'KMS key ARN or bare key ID when --s3-sse=aws:kms; aliases are rejected' },
+  's3-disable-checksum-headers': { type: 'bool', help: 'do not send S3 checksum headers; keep metadata and restore-time verification' },
+};
+
+const PUBLISH_FLAGS: FlagSpecs = {
+  ...STORE_FLAGS,
+  'data-dir': { type: 'string', value: 'DIR', help: 'source raft data directory containing a persisted snapshot (required)' },
+  prefix: { type: 'string', value: 'PREFIX', help: 'object key prefix for published snapshot objects' },
+  'group-id': { type: 'uint64', help: 'raft group ID recorded in the manifest' },
+  'source-cluster': { type: 'string', value: 'ID', help: 'source cluster identifier (required for group 0 manifests)' },
+  'binary-version': { type: 'string', value: 'VERSION', help: 'binary version recorded in the manifest' },
+  'spool-dir': { type: 'string', value: 'DIR', help: 'temporary spool directory for the payload stream' },
+};
+
+const DESCRIPTION = `publish: uploads the newest persisted snapshot of a raft data directory (payload under its SHA-256, then a
+self-hashed manifest) and prints the manifest. Same object layout and manifest as the reference tool.
+Credentials: the AWS SDK's standard chain (environment, shared config/credentials files, --s3-profile, SSO,
+container and instance roles).
+Exit codes: 0 success, 1 usage or environment error (credentials, missing bucket), 2 integrity or data error.`;
+
+export function offloadHelp(prog: string): string {
+  return renderHelp(`${prog} publish [flags]`, DESCRIPTION, PUBLISH_FLAGS);
+}
+
+/** The store the flags select. */
+export function storeFromFlags(flags: ParsedFlags): ObjectStore {
+  const kind = flagString(flags, 'store');
+  if (kind === 'local') {
+    const root = flagString(flags, 'local-root');
+    if (root.trim() === '') throw new UserError('FLAG_INVALID', '--local-root is required when --store=local');
+    return new LocalStore(root);
+  }
+  if (kind !== 's3') throw new UserError('FLAG_INVALID', `unknown --store ${JSON.stringify(kind)}`);
+  const bucket = flagString(flags, 's3-bucket');
+  if (bucket.trim() === '') throw new UserError('FLAG_INVALID', '--s3-bucket is required when --store=s3');
+  return new S3Store({
+    bucket: bucket.trim(),
+    region: flagString(flags, 's3-region').trim(),
+    endpoint: flagString(flags, 's3-endpoint').trim(),
+    profile: flagString(flags, 's3-profile').trim(),
+    forcePathStyle: flagBool(flags, 's3-path-style'),
+    sse: validateSse(flagString(flags, 's3-sse').trim(), flagString(flags, 's3-kms-key-id')),
+    kmsKeyId: flagString(flags, 's3-kms-key-id').trim(),
+    disableChecksumHeaders: flagBool(flags, 's3-disable-checksum-headers'),
+  });
+}
+
+export async function offloadCommand(args: readonly string[], io: CliIO, prog: string, _adapters: readonly Adapter[]): Promise<number> {
+  const [mode, ...rest] = args;
+  if (mode === '-h' || mode === '-help' || mode === '--help') {
+    io.stdout.write(offloadHelp(prog));
+    return 0;
+  }
+  if (mode === undefined) throw new UserError('FLAG_INVALID', 'subcommand required: publish');
+  if (mode !== 'publish') throw new UserError('FLAG_INVALID', `unknown subcommand ${JSON.stringify(mode)}: publish`);
+  const flags = parseGoFlags(rest, PUBLISH_FLAGS);
+  if (flags.help) {
+    io.stdout.write(offloadHelp(prog));
+    return 0;
+  }
+  if (flags.rest.length > 0) throw new UserError('FLAG_INVALID', `unexpected positional argument ${JSON.stringify(flags.rest[0])}`);
+  const dataDir = flagString(flags, 'data-dir');
+  if (dataDir.trim() === '') throw new UserError('FLAG_INVALID', '--data-dir is required');
+  const groupId = flags.values.get('group-id') as bigint;
+  const sourceCluster = flagString(flags, 'source-cluster');
+  if (groupId === 0n && sourceCluster.trim() === '') throw new UserError('FLAG_INVALID', '--source-cluster is required when --group-id is 0');
+  const store = storeFromFlags(flags);
+  const spool = flagString(flags, 'spool-dir');
+  const res = await publishSnapshot({
+    store,
+    dataDir,
+    prefix: flagString(flags, 'prefix'),
+    groupId,
+    sourceCluster,
+    binaryVersion: flagString(flags, 'binary-version'),
+    ...(spool.trim() !== '' ? { spoolDir: spool } : {}),
+  });
+  io.stdout.write(res.manifestBytes);
+  const m = res.manifest;
+  io.stderr.write(`snapshot offload manifest ${res.created ? 'published' : 'already present'}: ${store.describe(m.manifestKey)} (payload ${m.payload.key}, ${humanBytes(Number(m.payload.bytes))}, group ${m.groupId}, index ${m.snapshotIndex}, term ${m.snapshotTerm})\n`);
+  return 0;
+}
