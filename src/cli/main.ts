@@ -29,7 +29,7 @@ const SUBCOMMANDS: Readonly<Record<string, { run: Command; help: (prog: string) 
   'prepare-restore': { run: prepareRestoreCommand, help: prepareRestoreHelp, summary: 'encoded .fsm -> fresh raft data directory a stopped node boots from' },
   restore: { run: restoreCommand, help: restoreHelp, summary: 'dump tree or encoded .fsm -> raft data directory, in one step' },
   archive: { run: archiveCommand, help: archiveHelp, summary: 'pack a dump tree as tar/tar+zstd, or unpack one safely' },
-  offload: { run: offloadCommand, help: offloadHelp, summary: 'publish a node\'s persisted snapshot to an object store (local or S3)' },
+  offload: { run: offloadCommand, help: offloadHelp, summary: 'publish a node\'s persisted snapshot to an object store (local or S3), or restore one' },
 };
 
 function topHelp(prog: string): string {
@@ -46,7 +46,7 @@ Flags: --version prints the version; -h, --help this help.
 
 Drop-in replacements for the reference tools: elastickv-snapshot-decode, elastickv-snapshot-encode,
 elastickv-snapshot-prepare-restore, elastickv-snapshot-archive,
-elastickv-snapshot-offload (publish).
+elastickv-snapshot-offload.
 Exit codes: 0 success, 1 usage or environment error, 2 data-correctness error.
 `;
 }

@@ -121,7 +121,8 @@ export function s3Failure(err: unknown, doing: string, where: string): Error {
   const msg = e.message ?? String(err);
   if (/checksum/i.test(name) || /checksum mismatch/i.test(msg)) return new DataError('OFFLOAD_INTEGRITY', `${doing}: ${msg}`, { path: where });
   if (name === 'NoSuchBucket') return new UserError('S3_NO_SUCH_BUCKET', `${doing}: the bucket does not exist`, { path: where }, { cause: err });
-  if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'ExpiredToken', 'InvalidToken', 'CredentialsProviderError'].includes(name) || status(err) === 403) {
+  // versitygw answers an unknown access key with 404 XAdminUserNotFound.
+  if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'ExpiredToken', 'InvalidToken', 'CredentialsProviderError', 'XAdminUserNotFound'].includes(name) || status(err) === 403) {
     return new UserError('S3_ACCESS_DENIED', `${doing}: access denied (${name || 'HTTP 403'}): check the credentials, --s3-profile and the bucket policy`, { path: where }, { cause: err });
   }
   const code = (err as NodeJS.ErrnoException).code ?? '';
@@ -133,7 +134,7 @@ export function s3Failure(err: unknown, doing: string, where: string): Error {
 
 function isNotFound(err: unknown): boolean {
   const name = (err as AwsError).name ?? '';
-  return name === 'NotFound' || name === 'NoSuchKey' || (status(err) === 404 && name !== 'NoSuchBucket');
+  return name === 'NotFound' || name === 'NoSuchKey';
 }
 
 interface HeadFields {

@@ -156,6 +156,44 @@ export async function prepareRestore(o: PrepareRestoreOptions): Promise<PrepareR
   const ceilingMs = hlcCeilingMs(payload.lastCommitTs);
   await o.afterValidate?.();
 
+  const built = await buildDataDir({ input: o.input, dataDir: o.dataDir, index: o.index, term: o.term, peers, ceilingMs, expectedSha256: info.outputFsmSha256 });
+  return { ...built, lastCommitTs: payload.lastCommitTs };
+}
+
+/** What a physical restore needs: an opaque runtime FSM payload (as a node wrote it, header included). */
+export interface PhysicalRestoreOptions {
+  readonly input: string;
+  /** SHA-256 the copied payload must have (the offload manifest's). */
+  readonly expectedSha256: string;
+  readonly dataDir: string;
+  readonly index: bigint;
+  readonly term: bigint;
+  /** `id=addr,id=addr`. */
+  readonly peers: string;
+}
+
+/**
+ * The reference's PreparePhysicalSnapshotRestore (used by offload restore): the payload is copied as it is, with
+ * only the CRC-32C footer added, and the same snap, WAL and peers files are written around it.
+ */
+export async function preparePhysicalRestore(o: PhysicalRestoreOptions): Promise<Omit<PrepareRestoreResult, 'lastCommitTs'>> {
+  const peers = parsePeers(o.peers);
+  return buildDataDir({ ...o, peers, ceilingMs: undefined });
+}
+
+interface BuildOptions {
+  readonly input: string;
+  readonly dataDir: string;
+  readonly index: bigint;
+  readonly term: bigint;
+  readonly peers: readonly Peer[];
+  /** The runtime header's HLC ceiling; undefined for a physical payload, which carries its own header. */
+  readonly ceilingMs: bigint | undefined;
+  readonly expectedSha256: string;
+}
+
+/** Builds the data directory in `<dataDir>.restore-prep` and renames it into place. */
+async function buildDataDir(o: BuildOptions): Promise<Omit<PrepareRestoreResult, 'lastCommitTs'>> {
   const dest = goCleanPath(o.dataDir);
   if (await exists(dest)) throw new UserError('RESTORE_DESTINATION_EXISTS', 'etcd external snapshot restore: destination already exists', { path: dest });
   const tempDir = dest + PREP_SUFFIX;
@@ -170,11 +208,11 @@ export async function prepareRestore(o: PrepareRestoreOptions): Promise<PrepareR
   const untrack = trackTemp(tempDir);
   let published = false;
   try {
-    const fsm = await writeFsmSnapFile(o.input, join(tempDir, FSM_SNAP_DIR), o.index, ceilingMs);
-    if (fsm.payloadSha256.toLowerCase() !== info.outputFsmSha256.toLowerCase()) {
-      throw new DataError('RESTORE_PAYLOAD_CHANGED', `etcd external snapshot restore: payload SHA-256 mismatch: copied payload has ${fsm.payloadSha256}, expected ${info.outputFsmSha256} (the input changed while it was being restored)`, { path: o.input });
+    const fsm = await writeFsmSnapFile(o.input, join(tempDir, FSM_SNAP_DIR), o.index, o.ceilingMs);
+    if (fsm.payloadSha256.toLowerCase() !== o.expectedSha256.toLowerCase()) {
+      throw new DataError('RESTORE_PAYLOAD_CHANGED', `etcd external snapshot restore: payload SHA-256 mismatch: copied payload has ${fsm.payloadSha256}, expected ${o.expectedSha256} (the input changed while it was being restored)`, { path: o.input });
     }
-    const conf = confStateOf(peers);
+    const conf = confStateOf(o.peers);
     const token = snapshotToken(o.index, fsm.crc32c);
     const walPath = await step(tempDir, 'write WAL', async () => {
       await fsp.mkdir(join(tempDir, SNAP_DIR), { mode: 0o755 });
@@ -186,7 +224,7 @@ export async function prepareRestore(o: PrepareRestoreOptions): Promise<PrepareR
     await step(tempDir, 'write peers file', async () => {
       // replaceFile: a temp sibling, mode 0600 whatever the umask, fsynced, renamed, directory fsynced.
       const tmp = join(tempDir, `${PEERS_FILE}.tmp-${randomHex(4)}`);
-      await writeSynced(tmp, encodePeersFile(o.index, peers), 0o600);
+      await writeSynced(tmp, encodePeersFile(o.index, o.peers), 0o600);
       await fsp.chmod(tmp, 0o600);
       await fsp.rename(tmp, join(tempDir, PEERS_FILE));
       await fsyncDir(tempDir);
@@ -203,8 +241,7 @@ export async function prepareRestore(o: PrepareRestoreOptions): Promise<PrepareR
       crc32c: fsm.crc32c,
       payloadSha256: fsm.payloadSha256,
       payloadBytes: fsm.payloadBytes,
-      lastCommitTs: payload.lastCommitTs,
-      peers,
+      peers: o.peers,
     };
   } finally {
     if (!published) removeTree(tempDir);

@@ -89,8 +89,11 @@ class BufferedFile {
   }
 }
 
-/** Copies the payload at `inputPath` into `dir/<index>.fsm` with the runtime header and CRC-32C footer. */
-export async function writeFsmSnapFile(inputPath: string, dir: string, index: bigint, ceilingMs: bigint): Promise<FsmSnapWritten> {
+/**
+ * Copies the payload at `inputPath` into `dir/<index>.fsm` with the runtime header and CRC-32C footer; with
+ * `ceilingMs` undefined (a physical payload, which carries its own header) only the footer is added.
+ */
+export async function writeFsmSnapFile(inputPath: string, dir: string, index: bigint, ceilingMs: bigint | undefined): Promise<FsmSnapWritten> {
   await fsp.mkdir(dir, { recursive: true, mode: 0o755 }).catch((err: unknown) => {
     throw fsError(err, dir, 'create fsm-snap directory');
   });
@@ -103,7 +106,7 @@ export async function writeFsmSnapFile(inputPath: string, dir: string, index: bi
       throw fsError(err, tmpPath, 'create fsm-snap file');
     });
     const w = new BufferedFile(out);
-    const header = runtimeHeaderV1(ceilingMs);
+    const header = ceilingMs === undefined ? Buffer.alloc(0) : runtimeHeaderV1(ceilingMs);
     let crc = crc32c(header);
     const sha = createHash('sha256');
     let payloadBytes = 0;
