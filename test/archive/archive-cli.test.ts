@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../helpers/adapter-harness.ts';
 import { runCli } from '../helpers/cli.ts';
+import { newBucket, s3Server } from '../helpers/s3-server.ts';
 
 const archive = (args: string[]) => runCli('elastickv-snapshot-archive', args);
 const FIXTURES = join(import.meta.dirname, '../fixtures/archive');
@@ -150,4 +151,31 @@ test('usage errors exit 1: no mode, unknown mode, missing flags, bad compression
   const h = await runCli('elastickv-snapshot', ['archive', '--help']);
   assert.equal(h.code, 0);
   assert.match(h.stdout, /pack\|unpack/);
+});
+
+test('S3: pack streams to s3://bucket/key and unpack reads it back; an existing key is refused; a failed pack leaves no object', async (t) => {
+  const s = s3Server(t);
+  if (s === undefined) return;
+  const bucket = await newBucket(s, 'arch');
+  const tree = await sample();
+  const dir = await tempDir('ekv-arch-s3-');
+  const s3 = ['--s3-endpoint', s.endpoint, '--s3-sse', 'none'];
+  const url = `s3://${bucket}/dumps/sample.tar.zst`;
+  const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args, ...s3], { env: s.env(), encoding: 'utf8' });
+  const p = run(['pack', '--input', tree, '--output', url]);
+  assert.equal(p.status, 0, p.stderr);
+  const again = run(['pack', '--input', tree, '--output', url]);
+  assert.equal(again.status, 1, again.stderr);
+  assert.match(again.stderr, /OUTPUT_EXISTS/);
+  const u = run(['unpack', '--input', url, '--output', join(dir, 'out')]);
+  assert.equal(u.status, 0, u.stderr);
+  diffTrees(tree, join(dir, 'out'));
+  const copy = join(dir, 'copy');
+  execFileSync('cp', ['-a', tree, copy]);
+  await fsp.appendFile(join(copy, 'MANIFEST.json'), ' ');
+  const bad = run(['pack', '--input', copy, '--output', `s3://${bucket}/dumps/bad.tar.zst`]);
+  assert.equal(bad.status, 2, bad.stderr);
+  const missing = run(['unpack', '--input', `s3://${bucket}/dumps/bad.tar.zst`, '--output', join(dir, 'none')]);
+  assert.equal(missing.status, 1, missing.stderr);
+  assert.match(missing.stderr, /INPUT_MISSING/);
 });

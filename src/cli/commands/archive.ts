@@ -4,7 +4,9 @@
 
 import type { Adapter } from '../../adapters/adapter.ts';
 import { UserError } from '../../errors.ts';
-import { type ArchiveSink, fileSink, forwardTo, openArchiveFile, refuseOutputInsideInput } from '../../archive/io.ts';
+import { type ArchiveSink, fileSink, forwardTo, openArchiveFile, openS3Archive, refuseOutputInsideInput, s3Sink } from '../../archive/io.ts';
+import { parseS3Url } from '../../offload/s3-store.ts';
+import { S3_FLAGS, s3OptionsFromFlags } from './offload.ts';
 import { type Compression, packTree } from '../../archive/pack.ts';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, unpackArchive } from '../../archive/unpack.ts';
 import { flagString, parseGoFlags, parseGoUint, renderHelp, type FlagSpecs } from '../go-flags.ts';
@@ -12,11 +14,12 @@ import type { CliIO } from '../io.ts';
 import { humanBytes } from '../progress.ts';
 
 export const ARCHIVE_FLAGS: FlagSpecs = {
-  input: { type: 'string', value: 'PATH', help: 'pack: dump root; unpack: archive file, or - for stdin (required)' },
-  output: { type: 'string', value: 'PATH', help: 'pack: archive file to create, or - for stdout; unpack: dump root to create (required)' },
+  input: { type: 'string', value: 'PATH', help: 'pack: dump root; unpack: archive file, - for stdin, or s3://bucket/key (extension) (required)' },
+  output: { type: 'string', value: 'PATH', help: 'pack: archive file to create, - for stdout, or s3://bucket/key (extension); unpack: dump root to create (required)' },
   compression: { type: 'string', value: 'KIND', default: 'zstd', help: 'zstd or none (unpack without this flag: detected from the first bytes)' },
   'max-entries': { type: 'string', value: 'N', default: String(DEFAULT_MAX_ENTRIES), help: 'extension: unpack refuses archives with more entries' },
   'max-bytes': { type: 'string', value: 'N', default: String(DEFAULT_MAX_BYTES), help: 'extension: unpack refuses archives with more bytes of file content' },
+  ...S3_FLAGS,
 };
 
 const DESCRIPTION = `pack: verifies a dump tree (MANIFEST.json, CHECKSUMS, no unlisted file) and writes it as a tar stream,
@@ -58,9 +61,14 @@ export async function archiveCommand(args: readonly string[], io: CliIO, prog: s
   if (compressionText !== 'zstd' && compressionText !== 'none') throw new UserError('ARCHIVE_COMPRESSION_UNSUPPORTED', `unsupported compression ${JSON.stringify(compressionText)}: zstd or none`);
   const compression: Compression = compressionText;
   if (mode === 'pack') {
-    if (output !== '-') await refuseOutputInsideInput(input, output);
-    const sink: ArchiveSink =
-      output === '-' ? { stream: forwardTo(io.stdout), commit: async () => undefined, abort: async () => undefined } : await fileSink(output);
+    const s3Out = parseS3Url(output);
+    if (output !== '-' && s3Out === undefined) await refuseOutputInsideInput(input, output);
+    let sink: ArchiveSink;
+    if (output === '-') sink = { stream: forwardTo(io.stdout), commit: async () => undefined, abort: async () => undefined };
+    else if (s3Out !== undefined) {
+      const o = s3OptionsFromFlags(flags);
+      sink = await s3Sink(s3Out, o, o.sse, o.kmsKeyId);
+    } else sink = await fileSink(output);
     let res;
     try {
       res = await packTree(input, sink.stream, compression);
@@ -72,7 +80,8 @@ export async function archiveCommand(args: readonly string[], io: CliIO, prog: s
     io.stderr.write(`packed ${input} -> ${output}: ${res.files} files, ${res.dirs} directories, ${humanBytes(res.contentBytes)} (${compression})\n`);
     return 0;
   }
-  const source = input === '-' ? process.stdin : await openArchiveFile(input);
+  const s3In = parseS3Url(input);
+  const source = input === '-' ? process.stdin : s3In !== undefined ? await openS3Archive(s3In, s3OptionsFromFlags(flags)) : await openArchiveFile(input);
   const res = await unpackArchive(source, output, {
     source: input === '-' ? 'stdin' : input,
     ...(flags.given.has('compression') ? { compression } : {}),

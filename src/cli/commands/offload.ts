@@ -5,17 +5,14 @@ import type { Adapter } from '../../adapters/adapter.ts';
 import { UserError } from '../../errors.ts';
 import { publishSnapshot } from '../../offload/publish.ts';
 import { restoreSnapshot } from '../../offload/restore.ts';
-import { S3Store, validateSse } from '../../offload/s3-store.ts';
+import { S3Store, validateSse, type S3Options, type S3Sse } from '../../offload/s3-store.ts';
 import { LocalStore, type ObjectStore } from '../../offload/store.ts';
 import { flagBool, flagString, parseGoFlags, renderHelp, type FlagSpecs, type ParsedFlags } from '../go-flags.ts';
 import type { CliIO } from '../io.ts';
 import { humanBytes } from '../progress.ts';
 
-/** The object-store flags of the reference (shared with s3:// inputs and outputs). */
-export const STORE_FLAGS: FlagSpecs = {
-  store: { type: 'string', value: 'KIND', default: 'local', help: 'object store backend: local or s3' },
-  'local-root': { type: 'string', value: 'DIR', help: 'local object store root when --store=local' },
-  's3-bucket': { type: 'string', value: 'NAME', help: 'S3 bucket when --store=s3' },
+/** The reference's S3 connection flags (also taken by commands that read or write s3:// paths). */
+export const S3_FLAGS: FlagSpecs = {
   's3-region': { type: 'string', value: 'REGION', default: 'us-east-1', help: 'S3 signing region' },
   's3-endpoint': { type: 'string', value: 'URL', help: 'S3-compatible endpoint URL' },
   's3-profile': { type: 'string', value: 'NAME', help: 'AWS shared config profile' },
@@ -24,6 +21,31 @@ export const STORE_FLAGS: FlagSpecs = {
   's3-kms-key-id': { type: 'string', value: 'ID', help: 'KMS key ARN or bare key ID when --s3-sse=aws:kms; aliases are rejected' },
   's3-disable-checksum-headers': { type: 'bool', help: 'do not send S3 checksum headers; keep metadata and restore-time verification' },
 };
+
+/** The object-store flags of the reference. */
+const STORE_FLAGS: FlagSpecs = {
+  store: { type: 'string', value: 'KIND', default: 'local', help: 'object store backend: local or s3' },
+  'local-root': { type: 'string', value: 'DIR', help: 'local object store root when --store=local' },
+  's3-bucket': { type: 'string', value: 'NAME', help: 'S3 bucket when --store=s3' },
+  ...S3_FLAGS,
+};
+
+/** The S3 connection the S3_FLAGS select (bucket aside). */
+export function s3OptionsFromFlags(flags: ParsedFlags): S3Options & { readonly sse: S3Sse; readonly kmsKeyId: string } {
+  // The SDK warns on every run under Node 20 that its releases from 2027 need Node 22; the versions package-lock.json
+  // pins support Node 20 (README), so the warning only adds noise to the command's output.
+  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+  return {
+    bucket: '',
+    region: flagString(flags, 's3-region').trim(),
+    endpoint: flagString(flags, 's3-endpoint').trim(),
+    profile: flagString(flags, 's3-profile').trim(),
+    forcePathStyle: flagBool(flags, 's3-path-style'),
+    sse: validateSse(flagString(flags, 's3-sse').trim(), flagString(flags, 's3-kms-key-id')),
+    kmsKeyId: flagString(flags, 's3-kms-key-id').trim(),
+    disableChecksumHeaders: flagBool(flags, 's3-disable-checksum-headers'),
+  };
+}
 
 const PUBLISH_FLAGS: FlagSpecs = {
   ...STORE_FLAGS,
@@ -62,21 +84,9 @@ export function storeFromFlags(flags: ParsedFlags): ObjectStore {
     return new LocalStore(root);
   }
   if (kind !== 's3') throw new UserError('FLAG_INVALID', `unknown --store ${JSON.stringify(kind)}`);
-  // The SDK warns on every run under Node 20 that its releases from 2027 need Node 22; the versions package-lock.json
-  // pins support Node 20 (README), so the warning only adds noise to the command's output.
-  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   const bucket = flagString(flags, 's3-bucket');
   if (bucket.trim() === '') throw new UserError('FLAG_INVALID', '--s3-bucket is required when --store=s3');
-  return new S3Store({
-    bucket: bucket.trim(),
-    region: flagString(flags, 's3-region').trim(),
-    endpoint: flagString(flags, 's3-endpoint').trim(),
-    profile: flagString(flags, 's3-profile').trim(),
-    forcePathStyle: flagBool(flags, 's3-path-style'),
-    sse: validateSse(flagString(flags, 's3-sse').trim(), flagString(flags, 's3-kms-key-id')),
-    kmsKeyId: flagString(flags, 's3-kms-key-id').trim(),
-    disableChecksumHeaders: flagBool(flags, 's3-disable-checksum-headers'),
-  });
+  return new S3Store({ ...s3OptionsFromFlags(flags), bucket: bucket.trim() });
 }
 
 export async function offloadCommand(args: readonly string[], io: CliIO, prog: string, _adapters: readonly Adapter[]): Promise<number> {
