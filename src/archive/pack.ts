@@ -15,7 +15,7 @@ import { absPath } from '../tree/paths.ts';
 import { encodeTarHeader, END_OF_ARCHIVE, tarPadding } from './tar-header.ts';
 import { walkTree } from './tree-walk.ts';
 import { verifyDumpTree } from './verify-tree.ts';
-import { zstdCompressor } from './zstd.ts';
+import { zstdCompressor } from '../bytes/zstd.ts';
 
 export type Compression = 'zstd' | 'none';
 

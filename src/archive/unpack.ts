@@ -23,7 +23,7 @@ import { trackTemp } from '../tree/temp-paths.ts';
 import type { Compression } from './pack.ts';
 import { BLOCK } from './tar-header.ts';
 import { verifyDumpTree } from './verify-tree.ts';
-import { looksLikeZstd, zstdDecompress } from './zstd.ts';
+import { looksLikeZstd, zstdDecompress, ZstdDataError } from '../bytes/zstd.ts';
 
 /** The reference's unpack budget (internal/backup/archive.go): our defaults, never lower. */
 export const DEFAULT_MAX_ENTRIES = 1_000_000;
@@ -60,7 +60,7 @@ export async function unpackArchive(input: AsyncIterable<Uint8Array>, output: st
     const { head, rest } = await peek(input, 4);
     const compression = opts.compression ?? (looksLikeZstd(head) ? 'zstd' : 'none');
     const raw = prepend(head, rest);
-    const tarBytes = compression === 'zstd' ? zstdDecompress(raw, opts.source) : raw;
+    const tarBytes = compression === 'zstd' ? codedZstd(raw, opts.source) : raw;
     const ex = new Extractor(staging, opts);
     await ex.run(tarBytes);
     const verified = await verifyDumpTree(staging, output);
@@ -71,6 +71,15 @@ export async function unpackArchive(input: AsyncIterable<Uint8Array>, output: st
     removeTree(staging);
     untrack();
     throw err;
+  }
+}
+
+async function* codedZstd(raw: AsyncIterable<Uint8Array>, source: string): AsyncGenerator<Buffer> {
+  try {
+    yield* zstdDecompress(raw);
+  } catch (err) {
+    if (!(err instanceof ZstdDataError)) throw err;
+    throw new DataError(err.truncated ? 'ARCHIVE_ZSTD_TRUNCATED' : 'ARCHIVE_ZSTD_CORRUPT', `${err.message} (archive)`, { path: source, offset: err.offset });
   }
 }
 

@@ -94,7 +94,7 @@ function uintList(v: ReturnType<typeof readArray>, field: string): bigint[] {
 
 /** Parses, validates and self-hash-checks a manifest object (DecodeManifest + validateManifest). */
 export function decodeManifest(bytes: Uint8Array, where: string): OffloadManifest {
-  if (bytes.length > MAX_MANIFEST_BYTES) throw new UserError('OFFLOAD_MANIFEST_INVALID', `manifest exceeds ${MAX_MANIFEST_BYTES} bytes`, { path: where });
+  if (bytes.length > MAX_MANIFEST_BYTES) throw new DataError('OFFLOAD_MANIFEST_INVALID', `manifest exceeds ${MAX_MANIFEST_BYTES} bytes`, { path: where });
   let m: OffloadManifest;
   try {
     const root = parseJsonBytes(bytes);

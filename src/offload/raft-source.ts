@@ -14,7 +14,7 @@ import { crc32c } from '@node-rs/crc32';
 import { BinaryReader } from '@bufbuild/protobuf/wire';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { DataError, UserError } from '../errors.ts';
+import { DataError } from '../errors.ts';
 
 export interface ConfStateIds {
   readonly voters: bigint[];
@@ -58,7 +58,6 @@ function hex16(n: bigint): string {
 /** Reads the valid snapshot entries of the WAL (index <= last committed HardState). */
 async function validWalSnapshots(walDir: string): Promise<WalSnap[]> {
   const names = (await fsp.readdir(walDir)).filter((n) => /^[0-9a-f]{16}-[0-9a-f]{16}\.wal$/.test(n)).sort();
-  if (names.length === 0) throw new UserError('RAFT_NO_SNAPSHOT', 'no WAL segment: the data directory holds no persisted snapshot', { path: walDir });
   const snaps: WalSnap[] = [];
   let commit = 0n;
   let crc = 0;

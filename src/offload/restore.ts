@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { constants as fsc, promises as fsp } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { UserError } from '../errors.ts';
+import { DataError, UserError } from '../errors.ts';
 import { goCleanPath, preparePhysicalRestore } from '../restore/prepare.ts';
 import { parsePeers } from '../restore/peers.ts';
 import { randomHex } from '../tree/publish.ts';
@@ -44,7 +44,7 @@ export async function loadManifest(store: ObjectStore, key: string): Promise<Off
   let n = 0;
   for await (const c of body) {
     n += c.length;
-    if (n > MAX_MANIFEST_BYTES) throw new UserError('OFFLOAD_MANIFEST_INVALID', `manifest exceeds ${MAX_MANIFEST_BYTES} bytes`, { path: where });
+    if (n > MAX_MANIFEST_BYTES) throw new DataError('OFFLOAD_MANIFEST_INVALID', `manifest exceeds ${MAX_MANIFEST_BYTES} bytes`, { path: where });
     parts.push(Buffer.from(c));
   }
   const m = decodeManifest(Buffer.concat(parts), where);

@@ -2,13 +2,13 @@
 //
 // Compression is recognised by content, not by name (a `.fsm` that is really `.fsm.gz` decodes as well):
 // the first bytes are read, then the whole stream goes through the matching decompressor. zstd comes from
-// zstd-napi (libzstd bindings, streaming both ways; Node 20's zlib has no zstd). Progress is counted on the
+// src/bytes/zstd.ts (fzstd, streaming and bounded; Node 20's zlib has no zstd), shared with archives. Progress is counted on the
 // bytes read from the source, so it matches the file size also when the input is compressed.
 
 import { createReadStream, promises as fsp } from 'node:fs';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { DecompressStream } from 'zstd-napi';
+import { zstdDecompress, ZstdDataError } from '../bytes/zstd.ts';
 import { DataError, isEkvError, UserError } from '../errors.ts';
 
 export type InputCompression = 'none' | 'gzip' | 'zstd';
@@ -68,7 +68,7 @@ export async function openSnapshotInput(path: string, opts: OpenSnapshotOptions 
     yield* it;
   };
   const compression: InputCompression = startsWith(lead, GZIP_MAGIC) ? 'gzip' : startsWith(lead, ZSTD_MAGIC) ? 'zstd' : 'none';
-  const source = compression === 'none' ? replay() : decompressed(replay(), compression === 'gzip' ? createGunzip() : new DecompressStream(), compression, path);
+  const source = compression === 'none' ? replay() : compression === 'gzip' ? decompressed(replay(), createGunzip(), compression, path) : unzstd(replay(), path);
   return { source, compression, size, sourceBytesRead: () => read };
 }
 
@@ -83,5 +83,14 @@ async function* decompressed(compressed: AsyncIterable<Uint8Array>, transform: T
   } catch (err) {
     if (isEkvError(err) || (err as NodeJS.ErrnoException).syscall !== undefined) throw err;
     throw new DataError('INPUT_DECOMPRESS_FAILED', `${kind} data is corrupt: ${(err as Error).message}`, { path }, { cause: err });
+  }
+}
+
+async function* unzstd(compressed: AsyncIterable<Uint8Array>, path: string): AsyncGenerator<Uint8Array> {
+  try {
+    yield* zstdDecompress(compressed);
+  } catch (err) {
+    if (!(err instanceof ZstdDataError)) throw err;
+    throw new DataError('INPUT_DECOMPRESS_FAILED', `zstd data is corrupt: ${err.message}`, { path, offset: err.offset }, { cause: err });
   }
 }

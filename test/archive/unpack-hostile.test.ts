@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { zstdCompressor } from '../../src/archive/zstd.ts';
+import { zstdCompressor } from '../../src/bytes/zstd.ts';
 import { tempDir } from '../helpers/adapter-harness.ts';
 import { runCli } from '../helpers/cli.ts';
 import { buildTar, type TarSpec } from '../helpers/tar-build.ts';

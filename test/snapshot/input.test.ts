@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { compress } from 'zstd-napi';
+import { Zstd } from '@hpcc-js/wasm-zstd';
 import { run } from '../../src/cli/main.ts';
 import { openSnapshotInput } from '../../src/snapshot/input.ts';
 import { SnapshotReader } from '../../src/snapshot/reader.ts';
@@ -15,6 +15,8 @@ import { tempDir } from '../helpers/adapter-harness.ts';
 import { echoAdapter } from '../helpers/echo-adapter.ts';
 import { buildFsm } from '../helpers/fsm.ts';
 
+const zstd = await Zstd.load();
+const compress = (b: Uint8Array): Buffer => Buffer.from(zstd.compress(b, 3));
 const adapters = [echoAdapter('redis', '!echo|')];
 const plain = buildFsm(5n, [
   { key: '!echo|a', value: 'A' },

@@ -1,4 +1,4 @@
-// Zstandard streams for archives, with no native build: compression through @hpcc-js/wasm-zstd (the reference
+// Zstandard streams (archives, compressed .fsm inputs), with no native build: compression through @hpcc-js/wasm-zstd (the reference
 // zstd C library compiled to WebAssembly, streaming API) and decompression through fzstd (pure JavaScript).
 //
 // Decompression is pull-driven: the compressed stream is fed to the decoder 4 KiB at a time and what that slice
@@ -9,7 +9,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { Zstd } from '@hpcc-js/wasm-zstd';
 import { Decompress } from 'fzstd';
-import { DataError } from '../errors.ts';
 
 /** The magic number at the start of every zstd frame (little-endian 0xFD2FB528). */
 export const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
@@ -71,11 +70,21 @@ export function zstdCompressor(level = ZSTD_DEFAULT_LEVEL): Transform {
   return new ZstdCompressStream(level);
 }
 
-/**
- * Decompresses a stream of zstd frames. `source` names the input in errors. A corrupt frame or an input that
- * ends inside a frame is a DataError (ARCHIVE_ZSTD_CORRUPT, ARCHIVE_ZSTD_TRUNCATED).
- */
-export async function* zstdDecompress(input: AsyncIterable<Uint8Array>, source: string): AsyncGenerator<Buffer> {
+/** A corrupt zstd stream, or one that ends inside a frame; callers turn it into their own coded error. */
+export class ZstdDataError extends Error {
+  readonly truncated: boolean;
+  /** Compressed bytes consumed before the problem. */
+  readonly offset: number;
+  constructor(message: string, truncated: boolean, offset: number) {
+    super(message);
+    this.name = 'ZstdDataError';
+    this.truncated = truncated;
+    this.offset = offset;
+  }
+}
+
+/** Decompresses a stream of zstd frames; a corrupt or truncated stream throws ZstdDataError. */
+export async function* zstdDecompress(input: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
   let pending: Buffer[] = [];
   const dec = new Decompress((chunk: Uint8Array) => {
     if (chunk.length > 0) pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
@@ -86,8 +95,8 @@ export async function* zstdDecompress(input: AsyncIterable<Uint8Array>, source: 
       dec.push(slice, final);
     } catch (err) {
       const msg = (err as Error).message;
-      if (/unexpected EOF/i.test(msg)) throw new DataError('ARCHIVE_ZSTD_TRUNCATED', 'zstd stream ends inside a frame (truncated archive)', { path: source, offset: consumed });
-      throw new DataError('ARCHIVE_ZSTD_CORRUPT', `corrupt zstd data: ${msg}`, { path: source, offset: consumed });
+      if (/unexpected EOF/i.test(msg)) throw new ZstdDataError('zstd stream ends inside a frame (truncated)', true, consumed);
+      throw new ZstdDataError(`corrupt zstd data: ${msg}`, false, consumed);
     }
     consumed += slice.length;
   };
