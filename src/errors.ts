@@ -79,7 +79,24 @@ function formatMessage(reason: string, ctx: ErrorContext): string {
   if (ctx.path !== undefined) parts.push(ctx.line !== undefined ? `${ctx.path}:${ctx.line}` : ctx.path);
   if (ctx.offset !== undefined) parts.push(`offset ${ctx.offset}`);
   if (ctx.key !== undefined) parts.push(`key ${quoteBytes(ctx.key)}`);
-  return parts.length > 0 ? `${parts.join(', ')}: ${reason}` : reason;
+  return quoteControl(parts.length > 0 ? `${parts.join(', ')}: ${reason}` : reason);
+}
+
+// C0 and C1 control characters, DEL, and the Unicode line and paragraph separators.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * Escapes control characters in message text (a file name holding a newline must not split a one-line error):
+ * `\n`, `\r`, `\t` and `\xHH` / `\uHHHH` for the rest. Other text is left as it is.
+ */
+export function quoteControl(text: string): string {
+  return text.replace(CONTROL, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    const n = c.charCodeAt(0);
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /**

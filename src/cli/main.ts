@@ -3,7 +3,7 @@
 import { closest, distance } from 'fastest-levenshtein';
 import type { Adapter } from '../adapters/adapter.ts';
 import { ALL_ADAPTERS } from '../adapters/registry.ts';
-import { exitCodeFor, isEkvError } from '../errors.ts';
+import { exitCodeFor, isEkvError, quoteControl } from '../errors.ts';
 import { PACKAGE_VERSION } from '../version.ts';
 import { archiveCommand, archiveHelp } from './commands/archive.ts';
 import { decodeCommand, decodeHelp } from './commands/decode.ts';
@@ -99,23 +99,42 @@ export async function run(tool: string, args: readonly string[], io: CliIO = pro
   } catch (thrown) {
     const err = codedSystemError(thrown) ?? thrown;
     const code = exitCodeFor(err);
+    if (interruptedBy !== undefined) return code === 0 ? 1 : code; // a failure caused by the interrupt's cleanup: the handler reports
     const label = isEkvError(err) ? ` [${err.code}]` : '';
-    const text = err instanceof Error ? err.message : String(err);
+    const text = quoteControl(err instanceof Error ? err.message : String(err));
     io.stderr.write(`${prog}: error${label}: ${text}\n`);
     if (thrown instanceof Error && io.env['ELASTICKV_SNAPSHOT_DEBUG'] !== undefined) io.stderr.write(`${thrown.stack ?? ''}\n`);
     return code === 0 ? 1 : code;
   }
 }
 
-/** For bin scripts: run, then exit with the code. An interrupt removes the run's temporary files first. */
+/** The signal that interrupted this process, once one has. */
+let interruptedBy: NodeJS.Signals | undefined;
+
+/** Delay between the two sweeps of temporary files after an interrupt (see removeTrackedTemps). */
+const INTERRUPT_SETTLE_MS = 100;
+
+/**
+ * For bin scripts: run, then exit with the code. An interrupt removes the run's temporary files, lets operations
+ * already under way settle for a moment, removes them again and ends the process by that signal (exit status
+ * 128+signal), whatever the run is doing.
+ */
 export async function main(tool: string, adapters?: readonly Adapter[]): Promise<never> {
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     process.once(signal, () => {
+      interruptedBy = signal;
       const removed = removeTrackedTemps();
-      process.stderr.write(`\n${tool}: interrupted by ${signal}${removed > 0 ? '; temporary files removed' : ''}\n`);
-      process.exit(code);
+      setTimeout(() => {
+        removeTrackedTemps();
+        process.stderr.write(`\n${tool}: interrupted by ${signal}${removed > 0 ? '; temporary files removed' : ''}\n`);
+        // Die of the signal itself (the handler is gone, so its default action applies): the parent sees 128+signal,
+        // and unlike process.exit this cannot wait on a worker thread stuck in a system call (a pipe with no writer).
+        process.kill(process.pid, signal);
+        process.exit(code);
+      }, INTERRUPT_SETTLE_MS);
     });
   }
   const code = await run(tool, process.argv.slice(2), processIO, adapters);
+  if (interruptedBy !== undefined) await new Promise(() => undefined); // the interrupt handler exits
   process.exit(code);
 }

@@ -1,6 +1,7 @@
 // The summary every command ends with: one line on stderr for people, or with --json one JSON document on
 // stdout for scripts (the same facts, phase times included).
 
+import { quoteControl } from '../errors.ts';
 import { goMarshal, type GoJson, type GoStruct } from '../json/go-json.ts';
 import type { FlagSpec } from './go-flags.ts';
 import type { CliIO } from './io.ts';
@@ -19,5 +20,6 @@ export function writeSummary(io: CliIO, json: boolean, line: string, doc: GoStru
     io.stdout.write(`${goMarshal({ ...doc, phases: phasesJson(phases) }, { escapeHTML: false, indent: true })}\n`);
     return;
   }
-  io.stderr.write(phases.length > 1 ? `${line}; phases: ${phaseSummary(phases)}\n` : `${line}\n`);
+  const shown = quoteControl(line); // paths may hold control bytes; the summary stays one line
+  io.stderr.write(phases.length > 1 ? `${shown}; phases: ${phaseSummary(phases)}\n` : `${shown}\n`);
 }

@@ -71,7 +71,11 @@ export class JsonSyntaxError extends Error {
   }
 }
 
-const MAX_DEPTH = 10000; // Go's decoder nesting limit
+/**
+ * Deepest nesting accepted. Go's decoder allows 10000, which a JavaScript stack does not survive (the parser and
+ * the converters after it recurse); no file of a dump tree nests anywhere near this (DynamoDB documents: 32).
+ */
+export const MAX_JSON_DEPTH = 1000;
 
 /** Parses one JSON value; only whitespace may follow it (Go json.Unmarshal). */
 export function parseJson(text: string): JsonValue {
@@ -117,7 +121,7 @@ class Parser {
   }
 
   value(depth: number): JsonValue {
-    if (depth > MAX_DEPTH) throw new JsonSyntaxError('exceeded max depth', this.pos);
+    if (depth > MAX_JSON_DEPTH) throw new JsonSyntaxError(`exceeded max depth (${MAX_JSON_DEPTH} levels of nesting)`, this.pos);
     const c = this.s[this.pos];
     switch (c) {
       case '{':

@@ -19,6 +19,7 @@ import {
 import { ALL_ADAPTERS } from '../adapters/registry.ts';
 import { UserError } from '../errors.ts';
 import type { RecordFilter } from '../filter/record-filter.ts';
+import { readStreamRegular } from '../fs/safe-open.ts';
 import type { GoStruct } from '../json/go-json.ts';
 import { openSnapshotInput, type SnapshotInput } from '../snapshot/input.ts';
 import { SnapshotReader, type ContainerInfo, type SnapshotHeader } from '../snapshot/reader.ts';
@@ -143,11 +144,12 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
   if (opts.output === '') throw new UserError('DECODE_OPTIONS_INVALID', 'output path required');
   await checkOutputParent(opts.output);
   await checkFreshOutputDir(opts.output);
-  const input = await openSnapshotInput(opts.input, opts.stdin === undefined ? {} : { stdin: opts.stdin });
-  const staging = await makeStagingDir(opts.output, 'partial');
+  const input = await openSnapshotInput(opts.input, opts.stdin === undefined ? { pipes: true } : { stdin: opts.stdin, pipes: true });
   const scratch = join(opts.scratchRoot ?? dirname(opts.output), `.${basename(opts.output)}.scratch-${randomHex()}`);
-  const forget = [trackTemp(staging), trackTemp(scratch)];
+  const forget = [trackTemp(scratch)];
+  let staging = '';
   try {
+    staging = makeStagingDir(opts.output, 'partial', (p) => forget.push(trackTemp(p)));
     // File digests are taken as the files are written; CHECKSUMS is rendered from them in path order.
     const ledger = new DigestLedger({ scratchDir: join(scratch, 'digests'), memoryBudget: Math.max(4096, Math.floor((opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET) / 4)) });
     const tree = new DiskTreeWriter(staging, ledger);
@@ -160,7 +162,7 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
     await publishDir(staging, opts.output);
     return result;
   } finally {
-    removeTree(staging);
+    if (staging !== '') removeTree(staging);
     removeTree(scratch);
     for (const f of forget) f();
   }
@@ -171,7 +173,7 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
  * self-test passes one that compares with its input tree instead of writing. Scratch files go under `scratch`.
  */
 export async function decodeInto(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: TreeWriter, scratch: string): Promise<DecodeResult> {
-  const input = await openSnapshotInput(opts.input, opts.stdin === undefined ? {} : { stdin: opts.stdin });
+  const input = await openSnapshotInput(opts.input, opts.stdin === undefined ? { pipes: true } : { stdin: opts.stdin, pipes: true });
   return runDecode(opts, tree, scratch, input);
 }
 

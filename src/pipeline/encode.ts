@@ -7,12 +7,12 @@
 // the temp file and leaves an earlier `<output>` untouched; a self-test mismatch publishes nothing.
 
 import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { mkdtempSync, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ENCODE_ORDER, type Adapter, type AdapterName, type EncodeSwitches, type WarnSink } from '../adapters/adapter.ts';
 import { ALL_ADAPTERS } from '../adapters/registry.ts';
-import { DataError, UserError } from '../errors.ts';
+import { DataError, isEkvError, UserError } from '../errors.ts';
 import { MAX_ENCODED_KEY, MAX_ENCODED_VALUE, TS_SUFFIX_SIZE, VALUE_HEADER_SIZE } from '../snapshot/format.ts';
 import { encodeMvccKey, encodeMvccValue } from '../snapshot/mvcc.ts';
 import { SnapshotWriter } from '../snapshot/writer.ts';
@@ -90,7 +90,7 @@ export async function readManifestOf(input: string): Promise<Manifest> {
   try {
     bytes = await new TreeReader(input).readFile(MANIFEST_FILE, 16 * 1024 * 1024);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError('MANIFEST_MISSING', 'MANIFEST.json not found; is this a dump root?', { path });
+    if (isEkvError(err) && err.code === 'TREE_MISSING') throw new UserError('MANIFEST_MISSING', 'MANIFEST.json not found; is this a dump root?', { path });
     throw err;
   }
   return parseManifest(bytes, path);
@@ -285,7 +285,7 @@ async function runSelfTest(
   onBytesRead: (n: number) => void,
 ): Promise<string> {
   const base = opts.scratchRoot ?? tmpdir();
-  const scratch = await fsp.mkdtemp(join(base, 'encode-self-test-'));
+  const scratch = mkdtempSync(join(base, 'encode-self-test-')); // synchronous: tracked before an interrupt can act
   const forget = trackTemp(scratch);
   const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   const adapters = opts.adapters ?? ALL_ADAPTERS;

@@ -87,7 +87,7 @@ const MAX_SCOPES = 1_000_000;
 /** Reads `opts.input` once and summarises it. */
 export async function inspectSnapshot(opts: InspectOptions): Promise<InspectResult> {
   const adapters = opts.adapters ?? ALL_ADAPTERS;
-  const input = await openSnapshotInput(opts.input, opts.stdin === undefined ? {} : { stdin: opts.stdin });
+  const input = await openSnapshotInput(opts.input, opts.stdin === undefined ? { pipes: true } : { stdin: opts.stdin, pipes: true });
   const hash = createHash('sha256');
   let crc = 0;
   const hashed = (async function* () {

@@ -15,7 +15,9 @@
 // legacy-format lines follow the inline ones) are compared as multisets, in constant memory.
 
 import { createHash } from 'node:crypto';
-import { closeSync, constants as fsc, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
+import { isEkvError } from '../errors.ts';
+import { openRegularSync } from '../fs/safe-open.ts';
 import { ExternalSorter, lastPerKey } from '../sort/external-sort.ts';
 import { walkRegularFiles, type WalkSpill } from '../tree/checksums.ts';
 import { KEYMAP_FILE } from '../tree/keymap.ts';
@@ -29,6 +31,9 @@ const SAME = Buffer.from('=');
 const DIFFERENT = Buffer.from('!');
 const NOT_IN_INPUT = Buffer.from('+');
 const RECORDS_DIFFER = Buffer.from('~');
+const KEYMAP_NAME = Buffer.from(`/${KEYMAP_FILE}`);
+/** Refusals of the safe open that mean "the input tree has no regular file here". */
+const ABSENT_IN_INPUT: ReadonlySet<string> = new Set(['TREE_MISSING', 'TREE_NOT_REGULAR', 'TREE_SYMLINK']);
 
 /** Compares written bytes with an input file as they arrive. */
 class ComparingSink extends SequentialSink {
@@ -270,14 +275,10 @@ export class SelfTestTree extends TreeWriterBase {
     if (sorter === undefined) return new ComparingSink(undefined, async () => undefined);
     let fd: number | undefined;
     try {
-      fd = openSync(absPath(this.#inputRoot, b), fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
-      if (!fstatSync(fd).isFile()) {
-        closeSync(fd);
-        fd = undefined;
-      }
+      fd = openRegularSync(absPath(this.#inputRoot, b), { role: 'tree' }).fd;
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'ELOOP' && code !== 'EISDIR') throw err;
+      // What the input tree holds at this path is not a regular file: the produced file has no counterpart.
+      if (!isEkvError(err) || !ABSENT_IN_INPUT.has(err.code)) throw err;
     }
     const below = b.subarray(slash + 1);
     const record = (verdict: Buffer): Promise<void> => sorter.add(below, verdict);
@@ -332,7 +333,7 @@ export class SelfTestTree extends TreeWriterBase {
 /** Regular files under an input adapter directory in path order; a missing directory is empty. */
 async function* inputFilesUnder(dir: string, spill: WalkSpill): AsyncGenerator<Buffer> {
   try {
-    yield* walkRegularFiles(dir, spill);
+    yield* walkRegularFiles(dir, spill, true);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;

@@ -6,10 +6,11 @@ import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import type { DataErrorCode } from '../error-codes.ts';
 import { DataError, isEkvError, UserError } from '../errors.ts';
+import { readRegularSync } from '../fs/safe-open.ts';
 import { openSnapshotInput } from '../snapshot/input.ts';
 import { SnapshotReader, type ContainerInfo } from '../snapshot/reader.ts';
 import { verifyChecksums } from '../tree/checksums.ts';
-import { encodeInfoPath, parseEncodeInfo } from '../tree/encode-info.ts';
+import { ENCODE_INFO_MAX_BYTES, encodeInfoPath, parseEncodeInfo } from '../tree/encode-info.ts';
 import { readManifestOf } from './encode.ts';
 
 export interface VerifyProblem {
@@ -108,8 +109,14 @@ export async function verifyFsm(path: string, opts: VerifyOptions = {}): Promise
   }
   const sha256 = hash.digest('hex');
   const sidecarPath = encodeInfoPath(path);
-  const bytes = await fsp.readFile(sidecarPath).catch(() => undefined);
   let sidecar: VerifyResult['sidecar'];
+  let bytes: Buffer | undefined;
+  try {
+    bytes = readEncodeInfo(sidecarPath);
+  } catch (err) {
+    if (!isEkvError(err) || err.exitClass !== 'data') throw err;
+    problems.addError(err as DataError, sidecarPath);
+  }
   if (bytes !== undefined) {
     try {
       const info = parseEncodeInfo(bytes, sidecarPath);
@@ -131,4 +138,14 @@ export async function verifyFsm(path: string, opts: VerifyOptions = {}): Promise
     sha256,
     ...(sidecar !== undefined ? { sidecar } : {}),
   };
+}
+
+/** The encode_info sidecar beside a `.fsm`, or undefined when there is none; anything else there is an error. */
+function readEncodeInfo(path: string): Buffer | undefined {
+  try {
+    return readRegularSync(path, ENCODE_INFO_MAX_BYTES, { role: 'encode-info' });
+  } catch (err) {
+    if (isEkvError(err) && err.code === 'ENCODE_INFO_MISSING') return undefined;
+    throw err;
+  }
 }

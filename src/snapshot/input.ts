@@ -10,6 +10,7 @@ import { pipeline, Readable, type Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { zstdDecompress, ZstdDataError } from '../bytes/zstd.ts';
 import { DataError, isEkvError, UserError } from '../errors.ts';
+import { readStreamRegular } from '../fs/safe-open.ts';
 
 export type InputCompression = 'none' | 'gzip' | 'zstd';
 
@@ -29,6 +30,8 @@ export interface SnapshotInput {
 export interface OpenSnapshotOptions {
   /** The stream `-` stands for (the CLI passes process.stdin); without it `-` is refused. */
   readonly stdin?: NodeJS.ReadableStream;
+  /** Read a named pipe (decode, inspect); without it a FIFO is refused like any non-regular file (verify). */
+  readonly pipes?: boolean;
 }
 
 /** Opens `path` (`-` for standard input) for SnapshotReader. The caller must consume or abandon `source`. */
@@ -43,9 +46,14 @@ export async function openSnapshotInput(path: string, opts: OpenSnapshotOptions 
       if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new UserError('INPUT_MISSING', 'input file does not exist', { path });
       throw err;
     });
-    if (st.isFile()) size = st.size;
-    else if (!st.isFIFO()) throw new UserError('INPUT_NOT_FILE', `input is not a regular file or a pipe (${st.isDirectory() ? 'a directory' : 'a special file'})`, { path });
-    raw = createReadStream(path, { highWaterMark: 1024 * 1024 });
+    if (st.isFIFO() && opts.pipes === true) {
+      // A named pipe, accepted on purpose: the open waits for a writer (an interrupt still ends the process).
+      raw = createReadStream(path, { highWaterMark: 1024 * 1024 });
+    } else {
+      const file = await readStreamRegular(path, { role: 'input' });
+      size = file.stat.size;
+      raw = file.stream;
+    }
   }
   let read = 0;
   const it = (async function* counted() {

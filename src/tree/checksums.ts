@@ -6,13 +6,15 @@
 // escaped path becomes U+FFFD). CHECKSUMS itself is not listed.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants as fsc, fsyncSync, lstatSync, openSync, promises as fsp, readSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsc, fsyncSync, lstatSync, mkdtempSync, openSync, promises as fsp, readSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { DataError, isEkvError } from '../errors.ts';
 import { ExternalSorter } from '../sort/external-sort.ts';
 import { isValidUtf8, validSequenceLength } from '../json/go-json.ts';
 import { removeTree } from './remove-tree.ts';
+import { trackTemp } from './temp-paths.ts';
+import { fileTypeName, openRegularSync } from '../fs/safe-open.ts';
 
 export const CHECKSUMS_FILE = 'CHECKSUMS';
 const MAX_VERIFY_LINE = 8192;
@@ -34,9 +36,9 @@ const EMPTY = new Uint8Array(0);
  * sorter, so memory stays bounded whatever the number of files, in one directory or in all of them; without
  * `spill`, run files go to a private directory under the OS temp dir.
  */
-export async function* walkRegularFiles(root: string, spill?: WalkSpill): AsyncGenerator<Buffer> {
-  const own = spill === undefined ? await fsp.mkdtemp(join(tmpdir(), 'ekv-walk-')) : undefined;
-  const sortDir = own ?? join(spill!.scratchDir, `walk-${randomBytes(6).toString('hex')}`);
+export async function* walkRegularFiles(root: string, spill?: WalkSpill, strict = false): AsyncGenerator<Buffer> {
+  const own = spill === undefined ? ownTempDir('ekv-walk-') : undefined;
+  const sortDir = own?.path ?? join(spill!.scratchDir, `walk-${randomBytes(6).toString('hex')}`);
   const sorter = new ExternalSorter({ scratchDir: sortDir, memoryBudget: spill?.memoryBudget ?? DEFAULT_WALK_BUDGET });
   const slash = Buffer.from('/');
   const rootBytes = Buffer.from(root);
@@ -56,6 +58,7 @@ export async function* walkRegularFiles(root: string, spill?: WalkSpill): AsyncG
       }
       if (isDir) await collect(rel);
       else if (isFile) await sorter.add(rel, EMPTY);
+      else if (strict) await refuseSpecial(Buffer.concat([rootBytes, slash, rel]), rel);
     }
   }
   try {
@@ -64,7 +67,27 @@ export async function* walkRegularFiles(root: string, spill?: WalkSpill): AsyncG
   } finally {
     await sorter.dispose();
     removeTree(sortDir);
+    own?.forget();
   }
+}
+
+/** A private directory under the OS temp dir, created synchronously and tracked for removal on an interrupt. */
+function ownTempDir(prefix: string): { readonly path: string; forget(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, forget: trackTemp(path) };
+}
+
+/** Refuses a tree entry that is neither a regular file nor a directory (symlink, FIFO, socket, device). */
+async function refuseSpecial(abs: Buffer, rel: Buffer): Promise<never> {
+  const st = await fsp.lstat(abs as unknown as string);
+  const shown = showPath(rel);
+  if (st.isSymbolicLink()) throw new DataError('TREE_SYMLINK', 'symbolic links are not allowed in a dump tree', { path: shown });
+  throw new DataError('TREE_NOT_REGULAR', `not a regular file or directory (${fileTypeName(st)})`, { path: shown });
+}
+
+/** A tree path for messages: UTF-8 text when valid, else a quoted Latin-1 rendering. */
+function showPath(rel: Buffer): string {
+  return isValidUtf8(rel) ? rel.toString('utf8') : JSON.stringify(rel.toString('latin1'));
 }
 
 /** Every regular file under root, sorted (see walkRegularFiles); for small trees and tests. */
@@ -77,16 +100,28 @@ export async function listRegularFiles(root: string): Promise<Buffer[]> {
 const HASH_BLOCK = 1024 * 1024;
 let hashBuffer: Buffer | undefined;
 
-/** Lower-case hex SHA-256 of a file, read synchronously through one shared block (files are hashed one at a time). */
-export async function sha256File(path: string | Buffer): Promise<string> {
+/** Bytes hashed between two yields to the event loop, so that a signal is handled promptly during a large file. */
+const YIELD_EVERY = 64 * 1024 * 1024;
+
+/**
+ * Lower-case hex SHA-256 of a regular file of a tree (anything else, or a symlink, is refused with a coded error),
+ * read synchronously through one shared block (files are hashed one at a time).
+ */
+export async function sha256File(path: string | Buffer, shown?: string): Promise<string> {
   const h = createHash('sha256');
-  const fd = openSync(path, fsc.O_RDONLY);
+  const { fd } = openRegularSync(path, shown === undefined ? { role: 'tree' } : { role: 'tree', shown });
   try {
     hashBuffer ??= Buffer.allocUnsafe(HASH_BLOCK);
+    let sinceYield = 0;
     for (;;) {
       const n = readSync(fd, hashBuffer, 0, HASH_BLOCK, null);
       if (n === 0) break;
       h.update(hashBuffer.subarray(0, n));
+      sinceYield += n;
+      if (sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
   } finally {
     closeSync(fd);
@@ -178,9 +213,12 @@ export interface ChecksumRow {
 }
 
 /** Parses one CHECKSUMS line (without its `\n`); undefined for an empty line. */
-function parseChecksumLine(raw: Buffer, lineNo: number, path: string): ChecksumRow | undefined {
+function parseChecksumLine(raw: Buffer, lineNo: number, path: string, strict = false): ChecksumRow | undefined {
   let line = raw;
-  if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
+  if (line.length > 0 && line[line.length - 1] === 0x0d) {
+    if (strict) throw malformed(path, lineNo, 'line ends with CR (CRLF line endings)');
+    line = line.subarray(0, line.length - 1);
+  }
   if (line.length > MAX_VERIFY_LINE) throw malformed(path, lineNo, 'line too long');
   if (line.length === 0) return undefined;
   const escaped = line[0] === 0x5c;
@@ -215,9 +253,10 @@ export function parseChecksums(text: Buffer, path = CHECKSUMS_FILE): ChecksumRow
 async function* readChecksumRows(file: string, shownPath: string): AsyncGenerator<ChecksumRow> {
   let fd: number;
   try {
-    fd = openSync(file, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+    fd = openRegularSync(file, { role: 'tree', shown: shownPath }).fd;
   } catch (err) {
-    throw new DataError('CHECKSUMS_MISSING', `cannot read CHECKSUMS: ${(err as Error).message}`, { path: file });
+    if (isEkvError(err) && err.code === 'TREE_MISSING') throw new DataError('CHECKSUMS_MISSING', 'cannot read CHECKSUMS: file does not exist', { path: file });
+    throw err;
   }
   try {
     const block = Buffer.allocUnsafe(HASH_BLOCK);
@@ -230,7 +269,7 @@ async function* readChecksumRows(file: string, shownPath: string): AsyncGenerato
       for (;;) {
         const end = data.indexOf(0x0a, start);
         if (end < 0) break;
-        const row = parseChecksumLine(data.subarray(start, end), ++lineNo, shownPath);
+        const row = parseChecksumLine(data.subarray(start, end), ++lineNo, shownPath, true);
         start = end + 1;
         if (row !== undefined) yield row;
       }
@@ -239,7 +278,7 @@ async function* readChecksumRows(file: string, shownPath: string): AsyncGenerato
       if (n === 0) break;
     }
     if (carry.length > 0) {
-      const row = parseChecksumLine(carry, ++lineNo, shownPath);
+      const row = parseChecksumLine(carry, ++lineNo, shownPath, true);
       if (row !== undefined) yield row;
     }
   } finally {
@@ -311,25 +350,31 @@ export interface VerifyResult {
  * streams.
  */
 export async function verifyChecksums(root: string, onFile?: (rel: Buffer) => void, spill?: WalkSpill, onProblem?: (problem: DataError) => void): Promise<VerifyResult> {
-  const own = spill === undefined ? await fsp.mkdtemp(join(tmpdir(), 'ekv-verify-')) : undefined;
-  const scratch: WalkSpill = spill ?? { scratchDir: own!, memoryBudget: DEFAULT_WALK_BUDGET };
+  const own = spill === undefined ? ownTempDir('ekv-verify-') : undefined;
+  const scratch: WalkSpill = spill ?? { scratchDir: own!.path, memoryBudget: DEFAULT_WALK_BUDGET };
   const listed = new ExternalSorter({ scratchDir: join(scratch.scratchDir, `listed-${randomBytes(6).toString('hex')}`), memoryBudget: scratch.memoryBudget });
   try {
     let verified = 0;
     const guard = new SymlinkGuard(root);
+    let previous: Buffer | undefined;
     for await (const row of readChecksumRows(`${root}/${CHECKSUMS_FILE}`, CHECKSUMS_FILE)) {
       onFile?.(row.rel);
-      const shown = isValidUtf8(row.rel) ? row.rel.toString('utf8') : JSON.stringify(row.rel.toString('latin1'));
+      const shown = showPath(row.rel);
       await listed.add(normalizeRel(row.rel), EMPTY);
       verified++;
       try {
+        const order = previous === undefined ? -1 : Buffer.compare(previous, row.rel);
+        const before = previous;
+        previous = row.rel;
+        if (order === 0) throw new DataError('CHECKSUMS_DUPLICATE', `backup: CHECKSUMS lists ${JSON.stringify(shown)} twice`, { path: CHECKSUMS_FILE, line: row.line });
+        if (order > 0) throw new DataError('CHECKSUMS_UNSORTED', `backup: CHECKSUMS is not sorted by path: ${JSON.stringify(shown)} after ${JSON.stringify(showPath(before!))}`, { path: CHECKSUMS_FILE, line: row.line });
         guard.check(row.rel, shown);
         const abs = Buffer.concat([Buffer.from(root + '/'), row.rel]);
         let actual: string;
         try {
-          actual = await sha256File(abs);
+          actual = await sha256File(abs, shown);
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DataError('CHECKSUM_MISMATCH', `checksum mismatch: ${shown}: missing on disk`, { path: shown });
+          if (isEkvError(err) && err.code === 'TREE_MISSING') throw new DataError('CHECKSUM_MISMATCH', `checksum mismatch: ${shown}: missing on disk`, { path: shown });
           throw err;
         }
         if (actual !== row.hex) throw new DataError('CHECKSUM_MISMATCH', `checksum mismatch: ${shown}: have ${actual} want ${row.hex}`, { path: shown });
@@ -343,7 +388,7 @@ export async function verifyChecksums(root: string, onFile?: (rel: Buffer) => vo
     let unlistedCount = 0;
     const names = listed.sorted()[Symbol.asyncIterator]();
     let next = await names.next();
-    for await (const r of walkRegularFiles(root, scratch)) {
+    for await (const r of walkRegularFiles(root, scratch, true)) {
       if (r.length === CHECKSUMS_FILE.length && r.toString('latin1') === CHECKSUMS_FILE) continue;
       while (!next.done && Buffer.compare(next.value.key, r) < 0) next = await names.next();
       if (!next.done && Buffer.compare(next.value.key, r) === 0) continue;
@@ -354,7 +399,10 @@ export async function verifyChecksums(root: string, onFile?: (rel: Buffer) => vo
     return { verified, unlisted, unlistedCount };
   } finally {
     await listed.dispose();
-    if (own !== undefined) removeTree(own);
+    if (own !== undefined) {
+      removeTree(own.path);
+      own.forget();
+    }
   }
 }
 

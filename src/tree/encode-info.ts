@@ -7,6 +7,8 @@ import { JsonObject, parseJsonBytes, readArray, readBool, readObject, readString
 
 export const ENCODE_INFO_SUFFIX = '.encode_info.json';
 export const ENCODE_INFO_FORMAT_VERSION = 1;
+/** Largest sidecar read (one is a few hundred bytes); a larger file is refused before it is read. */
+export const ENCODE_INFO_MAX_BYTES = 1024 * 1024;
 
 export interface EncodeInfo {
   readonly formatVersion: number;

@@ -5,7 +5,7 @@
 // non-empty destination directory is refused rather than merged into (no stale files in CHECKSUMS).
 
 import { randomBytes } from 'node:crypto';
-import { promises as fsp, type Stats } from 'node:fs';
+import { mkdirSync, promises as fsp, type Stats } from 'node:fs';
 import { basename, dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { UserError } from '../errors.ts';
 
@@ -93,11 +93,16 @@ export async function checkOutsideTree(root: string, output: string): Promise<vo
   }
 }
 
-/** Creates the private staging directory a tree is built in, next to `output` (whose parent must exist). */
-export async function makeStagingDir(output: string, tag: string): Promise<string> {
+/**
+ * Creates the private staging directory a tree is built in, next to `output` (whose parent must exist). `track`
+ * is called with its path before it is created, and the creation is synchronous, so an interrupt can never leave
+ * one behind unrecorded.
+ */
+export function makeStagingDir(output: string, tag: string, track: (path: string) => void): string {
   const parent = dirname(output);
   const dir = join(parent, `.${basename(output)}.${tag}-${randomHex()}`);
-  await fsp.mkdir(dir, { mode: 0o755 });
+  track(dir);
+  mkdirSync(dir, { mode: 0o755 });
   return dir;
 }
 

@@ -1,11 +1,12 @@
 // Reads a dump tree for encoding, treating it as hostile input.
 //
-// Every file is opened with O_NOFOLLOW|O_NONBLOCK and must be a regular file with exactly one link; directory
+// Every file is opened through the safe open (src/fs/safe-open.ts) and must be a regular file with exactly one link; directory
 // listings refuse symlinks and special files. Nothing here follows a link out of the tree.
 
-import { closeSync, constants as fsc, fstatSync, lstatSync, openSync, promises as fsp, readSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, promises as fsp, readSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { DataError } from '../errors.ts';
+import { openRegular, openRegularSync } from '../fs/safe-open.ts';
 import { absPath, joinRel, showRel, type RelPath } from './paths.ts';
 
 export type EntryKind = 'file' | 'dir';
@@ -77,52 +78,35 @@ export class TreeReader {
     }
   }
 
-  /** Opens a regular file for reading without following links; checks type and link count on the handle. */
+  /** Opens a regular file for reading without following links (the safe open); checks the link count too. */
   async open(rel: RelPath): Promise<FileHandle> {
-    let fh: FileHandle;
+    const { handle, stat } = await openRegular(absPath(this.root, rel), { role: 'tree', shown: showRel(rel) });
     try {
-      fh = await fsp.open(absPath(this.root, rel), fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+      this.#classify(rel, stat);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
-        throw new DataError('TREE_SYMLINK', 'symbolic links are not allowed in a dump tree', { path: showRel(rel) });
-      }
+      await handle.close();
       throw err;
     }
-    try {
-      if (this.#classify(rel, await fh.stat()) !== 'file') throw new DataError('TREE_NOT_REGULAR', 'expected a regular file', { path: showRel(rel) });
-    } catch (err) {
-      await fh.close();
-      throw err;
-    }
-    return fh;
+    return handle;
   }
 
   /**
-   * Reads a whole file (bounded by maxBytes). Synchronous system calls: trees hold one small file per key,
-   * and thread-pool round trips would cost more than the reads themselves.
+   * Reads a whole file (bounded by maxBytes, refused from its size before reading). Synchronous system calls:
+   * trees hold one small file per key, and thread-pool round trips would cost more than the reads themselves.
    */
   async readFile(rel: RelPath, maxBytes = DEFAULT_MAX_FILE): Promise<Buffer> {
-    let fd: number;
+    const { fd, stat } = openRegularSync(absPath(this.root, rel), { role: 'tree', shown: showRel(rel) });
     try {
-      fd = openSync(absPath(this.root, rel), fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
-        throw new DataError('TREE_SYMLINK', 'symbolic links are not allowed in a dump tree', { path: showRel(rel) });
-      }
-      throw err;
-    }
-    try {
-      const st = fstatSync(fd);
-      if (this.#classify(rel, st) !== 'file') throw new DataError('TREE_NOT_REGULAR', 'expected a regular file', { path: showRel(rel) });
-      if (st.size > maxBytes) throw new DataError('TREE_FILE_TOO_LARGE', `file is ${st.size} bytes, over the ${maxBytes}-byte limit`, { path: showRel(rel) });
-      const out = Buffer.allocUnsafe(st.size);
+      this.#classify(rel, stat);
+      if (stat.size > maxBytes) throw new DataError('TREE_FILE_TOO_LARGE', `file is ${stat.size} bytes, over the ${maxBytes}-byte limit`, { path: showRel(rel) });
+      const out = Buffer.allocUnsafe(stat.size);
       let off = 0;
       while (off < out.length) {
         const n = readSync(fd, out, off, out.length - off, null);
         if (n === 0) break;
         off += n;
       }
-      if (off !== st.size) throw new DataError('TREE_FILE_CHANGED', 'file changed size while being read', { path: showRel(rel) });
+      if (off !== stat.size) throw new DataError('TREE_FILE_CHANGED', 'file changed size while being read', { path: showRel(rel) });
       return out;
     } finally {
       closeSync(fd);

@@ -14,10 +14,13 @@ export function trackTemp(path: string): () => void {
   };
 }
 
-/** Removes every tracked path, synchronously (safe in a signal handler); returns how many were tracked. */
+/**
+ * Removes every tracked path, synchronously (safe in a signal handler); returns how many were tracked. The paths
+ * stay tracked: an interrupt sweeps twice, so a file an operation already under way creates after the first
+ * sweep (an open or mkdir running on a worker thread) is caught by the second.
+ */
 export function removeTrackedTemps(): number {
   const paths = [...owned];
-  owned.clear();
   for (const p of paths) {
     try {
       removeTree(p);

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeWith, tempDir } from '../helpers/adapter-harness.ts';
@@ -12,11 +13,17 @@ import { buildFsm } from '../helpers/fsm.ts';
 const child = new URL('../helpers/cli-child.ts', import.meta.url).pathname;
 
 /** Runs the CLI, sends `signal` as soon as `started(dir listing)` says the run is under way; returns exit code and stderr. */
-async function interrupt(args: string[], watch: string, started: (names: string[]) => boolean, signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string; sent: boolean }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', child, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+async function interrupt(
+  args: string[],
+  watch: string,
+  started: (names: string[]) => boolean,
+  signal: NodeJS.Signals,
+  env: Readonly<Record<string, string>> = {},
+): Promise<{ code: number | null; stderr: string; sent: boolean }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   proc.stderr.on('data', (c) => (stderr += String(c)));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code, sig) => resolve(code ?? (sig === null ? null : 128 + constants.signals[sig]))));
   let done = false;
   void exited.then(() => (done = true));
   let sent = false;
@@ -60,4 +67,14 @@ test('SIGTERM during an encode with --self-test: exit 143, no <output>.tmp-*, sp
   assert.equal(r.code, 143, r.stderr);
   assert.deepEqual(await fsp.readdir(dir), []);
   assert.deepEqual(await fsp.readdir(scratch), []);
+});
+
+test('SIGINT during verify of a tree: exit 130, its ekv-verify-* scratch directory under TMPDIR removed', async () => {
+  const many = Array.from({ length: 20000 }, (_, i) => ({ key: `!echo|k/${i % 50}/${i}`, value: 'v' }));
+  const { tree } = await decodeWith([echoAdapter('redis', '!echo|')], buildFsm(100n, many));
+  const tmp = await tempDir('ekv-int-tmp-');
+  const r = await interrupt(['verify', '--quiet', '--input', tree], tmp, (n) => n.some((x) => x.startsWith('ekv-verify-')), 'SIGINT', { TMPDIR: tmp });
+  assert.ok(r.sent, 'verify finished before it could be interrupted');
+  assert.equal(r.code, 130, r.stderr);
+  assert.deepEqual((await fsp.readdir(tmp)).filter((n) => !n.startsWith('tsx-')), []);
 });

@@ -92,12 +92,14 @@ test('CHECKSUMS from digests taken while writing equals the one hashed from disk
   assert.match(fromLedger.toString('latin1'), /d1\/f0\n/);
 });
 
-test('verify streams CHECKSUMS: CRLF, no final newline, listed paths spelled with ./ or //, many unlisted files counted', async () => {
+test('verify streams CHECKSUMS: no final newline, listed paths spelled with ./ or //, many unlisted files counted; CRLF refused', async () => {
   const root = await tree({ 'a/b': '1', 'c': '2' });
   await writeChecksums(root);
   const lines = (await fsp.readFile(`${root}/CHECKSUMS`, 'utf8')).trimEnd().split('\n');
   const respelled = lines.map((l) => l.replace('  a/b', '  ./a//b'));
   await fsp.writeFile(`${root}/CHECKSUMS`, respelled.join('\r\n'));
+  await assert.rejects(verifyChecksums(root), (err: Error) => codeOf('CHECKSUMS_MALFORMED')(err) && /CRLF/.test(err.message));
+  await fsp.writeFile(`${root}/CHECKSUMS`, respelled.join('\n'));
   assert.deepEqual(await verifyChecksums(root), { verified: 2, unlisted: [], unlistedCount: 0 });
   for (let i = 0; i < 150; i++) await fsp.writeFile(`${root}/x${String(i).padStart(3, '0')}`, '');
   const res = await verifyChecksums(root);

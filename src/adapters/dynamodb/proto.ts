@@ -186,17 +186,24 @@ function readByteList(bytes: Uint8Array, into: Uint8Array[]): Uint8Array[] {
   return into;
 }
 
-function readAttributeMap(bytes: Uint8Array, into: Map<string, AttributeValue>): Map<string, AttributeValue> {
+/**
+ * Deepest nesting of lists and maps read from a snapshot. DynamoDB itself allows 32 levels; the cap only keeps a
+ * hostile value from exhausting the stack (a ProtoError, which the decoder reports with the key).
+ */
+export const MAX_ATTRIBUTE_DEPTH = 256;
+
+function readAttributeMap(bytes: Uint8Array, into: Map<string, AttributeValue>, depth: number): Map<string, AttributeValue> {
   readMessage(bytes, (r, no, wt) => {
     if (no !== 1 || wt !== LEN) return false;
     const e = readEntry(r.bytes());
-    into.set(e.key, readAttributeValue(e.merged));
+    into.set(e.key, readAttributeValue(e.merged, depth));
     return true;
   });
   return into;
 }
 
-export function readAttributeValue(bytes: Uint8Array): AttributeValue {
+export function readAttributeValue(bytes: Uint8Array, depth = 0): AttributeValue {
+  if (depth > MAX_ATTRIBUTE_DEPTH) throw new ProtoError(`attribute values nested deeper than ${MAX_ATTRIBUTE_DEPTH} levels`);
   let v: AttributeValue = { kind: 'unset' };
   readMessage(bytes, (r, no, wt) => {
     if (no === 4 || no === 5) {
@@ -228,14 +235,14 @@ export function readAttributeValue(bytes: Uint8Array): AttributeValue {
         const list: AttributeValue[] = v.kind === 'L' ? v.value : [];
         readMessage(r.bytes(), (lr, lno, lwt) => {
           if (lno !== 1 || lwt !== LEN) return false;
-          list.push(readAttributeValue(lr.bytes()));
+          list.push(readAttributeValue(lr.bytes(), depth + 1));
           return true;
         });
         v = { kind: 'L', value: list };
         return true;
       }
       case 10:
-        v = { kind: 'M', value: readAttributeMap(r.bytes(), v.kind === 'M' ? v.value : new Map()) };
+        v = { kind: 'M', value: readAttributeMap(r.bytes(), v.kind === 'M' ? v.value : new Map(), depth + 1) };
         return true;
       default:
         return false;
@@ -245,7 +252,7 @@ export function readAttributeValue(bytes: Uint8Array): AttributeValue {
 }
 
 export function readItem(bytes: Uint8Array): Item {
-  return readAttributeMap(bytes, new Map());
+  return readAttributeMap(bytes, new Map(), 0);
 }
 
 // ---- writing ------------------------------------------------------------------------------------------------

@@ -101,10 +101,16 @@ async function holdsSidecar(ctx: EncodeContext, rel: Buffer): Promise<boolean> {
   return false;
 }
 
-/** Streams a body as exact 1 MiB chunks (the last one shorter), like io.ReadFull in a loop. */
-async function* exactChunks(ctx: EncodeContext, rel: Buffer): AsyncGenerator<Buffer> {
+/**
+ * Streams a body as exact 1 MiB chunks (the last one shorter), like io.ReadFull in a loop. The file's size is
+ * checked against `size_bytes` before the first byte is read (`sizeError` builds the error), so a huge body
+ * with a small recorded size is refused at once instead of after streaming it.
+ */
+async function* exactChunks(ctx: EncodeContext, rel: Buffer, expectedSize: bigint, sizeError: (actual: bigint) => Error): AsyncGenerator<Buffer> {
   const fh = await ctx.tree.open(rel);
   try {
+    const size = BigInt((await fh.stat()).size);
+    if (size !== expectedSize) throw sizeError(size);
     for (;;) {
       const buf = Buffer.allocUnsafe(CHUNK_SIZE);
       let got = 0;
@@ -137,12 +143,13 @@ async function encodeObject(ctx: EncodeContext, bucket: string, bodyRel: Buffer,
   const bucketBytes = Buffer.from(bucket, 'utf8');
   const sizes: bigint[] = [];
   let total = 0n;
-  for await (const chunk of exactChunks(ctx, bodyRel)) {
+  const sizeError = (actual: bigint): Error => invalidSidecar(showRel(sidecarRel), `${JSON.stringify(objectKey.toString('utf8'))}: size_bytes ${meta.sizeBytes} != body length ${actual}`);
+  for await (const chunk of exactChunks(ctx, bodyRel, meta.sizeBytes, sizeError)) {
     await ctx.emit(blobKey(bucketBytes, RESTORE_GENERATION, objectKey, Buffer.from(RESTORE_UPLOAD_ID), RESTORE_PART, BigInt(sizes.length)), chunk);
     sizes.push(BigInt(chunk.length));
     total += BigInt(chunk.length);
   }
-  if (total !== meta.sizeBytes) throw invalidSidecar(showRel(sidecarRel), `${JSON.stringify(objectKey.toString('utf8'))}: size_bytes ${meta.sizeBytes} != body length ${total}`);
+  if (total !== meta.sizeBytes) throw sizeError(total);
   await ctx.emit(manifestKey(bucketBytes, RESTORE_GENERATION, objectKey), renderLiveManifest(RESTORE_UPLOAD_ID, meta, sizes));
 }
 

@@ -2,7 +2,7 @@
 // (spec core.md §5.2) plus a few of our own (marked "extension" in the help).
 
 import type { Adapter } from '../../adapters/adapter.ts';
-import { UserError } from '../../errors.ts';
+import { quoteControl, UserError } from '../../errors.ts';
 import { decodeSnapshot, type DecodeCounters } from '../../pipeline/decode.ts';
 import { DEFAULT_ADAPTER_FLAG, parseAdapterSet } from '../adapter-set.ts';
 import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.ts';
@@ -86,7 +86,7 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
       warn: (event, fields) => {
         const n = (warnings.get(event) ?? 0) + 1;
         warnings.set(event, n);
-        if (n <= 5) io.stderr.write(`warning: ${event} ${formatFields(fields)}\n`);
+        if (n <= 5) io.stderr.write(`${quoteControl(`warning: ${event} ${formatFields(fields)}`)}\n`);
       },
       onProgress: (p) => {
         if (p.phase === 'read') progress.update('read', p.bytesRead, p.totalBytes, 'bytes', `${p.entries.toLocaleString('en-US')} entries`);

@@ -5,7 +5,7 @@
 
 import { promises as fsp } from 'node:fs';
 import type { Adapter } from '../../adapters/adapter.ts';
-import { DataError, UserError } from '../../errors.ts';
+import { DataError, quoteControl, UserError } from '../../errors.ts';
 import { encodeSnapshot, planEncode, type EncodeResult, type EncodeSnapshotOptions } from '../../pipeline/encode.ts';
 import { encodeInfoPath, renderEncodeInfo } from '../../tree/encode-info.ts';
 import { openSidecar, writeSidecar } from '../../tree/sidecar.ts';
@@ -142,11 +142,11 @@ async function runEncode(flags: ParsedFlags, io: CliIO, adapters: readonly Adapt
   if (result.selfTest.ran && !result.selfTest.matched) {
     const mismatchPath = `${output}.mismatch.txt`;
     await writeSidecar(mismatchPath, result.selfTest.mismatchText).catch((err: unknown) => {
-      io.stderr.write(`warning: could not write ${mismatchPath}: ${(err as Error).message}\n`);
+      io.stderr.write(`${quoteControl(`warning: could not write ${mismatchPath}: ${(err as Error).message}`)}\n`);
     });
     await removeStaleOutput(output, io);
     await writeSidecar(encodeInfoPath(output), sidecar(false)).catch((err: unknown) => {
-      io.stderr.write(`warning: could not write ${encodeInfoPath(output)}: ${(err as Error).message}\n`);
+      io.stderr.write(`${quoteControl(`warning: could not write ${encodeInfoPath(output)}: ${(err as Error).message}`)}\n`);
     });
     throw new DataError('SELF_TEST_MISMATCH', `self-test diff (see ${mismatchPath}): --self-test diff against --input`, { path: output });
   }
@@ -176,7 +176,7 @@ async function removeStaleOutput(output: string, io: CliIO): Promise<void> {
   const st = await fsp.lstat(output).catch(() => undefined);
   if (st === undefined) return;
   if (st.isFile() || st.isSymbolicLink()) await fsp.rm(output, { force: true });
-  else io.stderr.write(`warning: leaving non-file at ${output} in place after self-test mismatch\n`);
+  else io.stderr.write(`${quoteControl(`warning: leaving non-file at ${output} in place after self-test mismatch`)}\n`);
 }
 
 /**

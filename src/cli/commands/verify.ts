@@ -2,7 +2,7 @@
 // or one JSON document with --json. Exit 2 when there is any problem.
 
 import type { Adapter } from '../../adapters/adapter.ts';
-import { DataError, UserError } from '../../errors.ts';
+import { DataError, quoteControl, UserError } from '../../errors.ts';
 import { goMarshal } from '../../json/go-json.ts';
 import { verifyPath, type VerifyProblem, type VerifyResult } from '../../pipeline/verify.ts';
 import { commandFlags } from '../command.ts';
@@ -60,14 +60,14 @@ export async function verifyCommand(args: readonly string[], io: CliIO, prog: st
   if (result.problemCount === 0) {
     io.stdout.write(
       result.kind === 'tree'
-        ? `OK: ${input}: MANIFEST.json valid, ${result.checked} files match CHECKSUMS, no unlisted files\n`
-        : `OK: ${input}: ${result.container?.kind}, ${result.checked} entries, ${humanBytes(result.container?.totalBytes ?? 0)}, sha256 ${result.sha256}; ${
+        ? `OK: ${quoteControl(input)}: MANIFEST.json valid, ${result.checked} files match CHECKSUMS, no unlisted files\n`
+        : `OK: ${quoteControl(input)}: ${result.container?.kind}, ${result.checked} entries, ${humanBytes(result.container?.totalBytes ?? 0)}, sha256 ${result.sha256}; ${
             result.sidecar === undefined ? 'no encode_info sidecar' : `matches ${result.sidecar.path} (self_test ${result.sidecar.selfTest})`
           }\n`,
     );
     return 0;
   }
-  for (const p of result.problems) io.stdout.write(`FAILED [${p.code}]: ${p.message}\n`);
+  for (const p of result.problems) io.stdout.write(`FAILED [${p.code}]: ${quoteControl(p.message)}\n`);
   if (result.problemCount > result.problems.length) io.stdout.write(`… and ${result.problemCount - result.problems.length} more\n`);
   const what = result.kind === 'tree' ? `${result.checked} files listed in CHECKSUMS` : `${result.checked} entries`;
   const first = result.problems[0] as VerifyProblem;

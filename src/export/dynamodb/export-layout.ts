@@ -58,8 +58,8 @@ async function writeGzip(path: string, lines: AsyncIterable<string>): Promise<Bu
 export async function writeDynamoExportLayout(opts: DynamoExportLayoutOptions): Promise<void> {
   const { report, filter } = opts;
   if (!opts.dryRun) await checkFreshOutputDir(opts.output);
-  const staging = opts.dryRun ? undefined : await makeStagingDir(opts.output, 'partial');
-  const forget = staging === undefined ? undefined : trackTemp(staging);
+  let forget: (() => void) | undefined;
+  const staging = opts.dryRun ? undefined : makeStagingDir(opts.output, 'partial', (p) => (forget = trackTemp(p)));
   try {
     const tables = readDynamoTables(opts.tree, {
       layout: opts.layout,
