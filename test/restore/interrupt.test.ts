@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { constants } from 'node:os';
 import { test } from 'node:test';
 import { tempDir } from '../helpers/adapter-harness.ts';
 import { buildFsm } from '../helpers/fsm.ts';
@@ -23,7 +24,8 @@ test('SIGINT during prepare-restore: exit 130, no .restore-prep left, nothing at
   const proc = spawn(process.execPath, ['--import', 'tsx', child, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (c) => (stderr += String(c)));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  // An interrupted run dies of the signal (exit status 128+signal, what a shell reports).
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code, sig) => resolve(code ?? (sig === null ? null : 128 + constants.signals[sig]))));
   let done = false;
   void exited.then(() => (done = true));
   let sent = false;
