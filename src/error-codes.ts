@@ -38,7 +38,6 @@ export const ERROR_CODES = {
   INPUT_MISSING: { exit: 'user', meaning: 'the input path does not exist' },
   INPUT_NOT_FILE: { exit: 'user', meaning: 'the input .fsm is not a regular file' },
   INPUT_NOT_DIR: { exit: 'user', meaning: 'the input dump root is not a directory' },
-  INPUT_UNREADABLE: { exit: 'user', meaning: 'the input file exists but cannot be read (permissions, symlink loop, I/O)' },
   INPUT_CHANGED: { exit: 'user', meaning: 'the input file was replaced or changed size while it was opened or read' },
   INPUT_TOO_LARGE: { exit: 'user', meaning: 'the input file is larger than the limit for its kind' },
   OUTPUT_EXISTS: { exit: 'user', meaning: 'the output path exists and is not a directory' },

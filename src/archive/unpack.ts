@@ -54,8 +54,8 @@ export interface UnpackResult {
 /** Unpacks `input` into the new directory `output`. */
 export async function unpackArchive(input: AsyncIterable<Uint8Array>, output: string, opts: UnpackOptions): Promise<UnpackResult> {
   await checkFreshOutputDir(output);
-  const staging = await makeStagingDir(output, 'unpack');
-  const untrack = trackTemp(staging);
+  let untrack = (): void => undefined;
+  const staging = makeStagingDir(output, 'unpack', (p) => (untrack = trackTemp(p)));
   try {
     const { head, rest } = await peek(input, 4);
     const compression = opts.compression ?? (looksLikeZstd(head) ? 'zstd' : 'none');
