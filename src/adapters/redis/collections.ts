@@ -26,27 +26,24 @@ const DIRS: Readonly<Record<CollectionType, string>> = { hash: 'hashes', list: '
  */
 export const REC = { meta: 0, ttl: 1, delta: 2, present: 3, legacy: 4, element: 5 } as const;
 
-/** Splits a sorter key into the user key, the record type and the sub-key (views of `key` when K has no 00 byte). */
-function splitKey(key: Uint8Array): { userKey: Buffer; seg: Buffer; rec: number; sub: Buffer } {
-  const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+/** Length of `seg(K)` at the start of a sorter key, its 00 01 terminator included. */
+function segLength(k: Buffer): number {
   let i = k.indexOf(0);
-  if (k[i + 1] === 1) return { userKey: k.subarray(0, i), seg: k.subarray(0, i + 2), rec: k[i + 2] as number, sub: k.subarray(i + 3) };
+  while (k[i + 1] === 0xff) i = k.indexOf(0, i + 2);
+  return i + 2;
+}
+
+/** The user key in a sorter key's first `segLen` bytes: a view when K has no 00 byte, else unescaped. */
+function userKeyOf(k: Buffer, segLen: number): Buffer {
+  if (k.indexOf(0) === segLen - 2) return k.subarray(0, segLen - 2);
   const raw: number[] = [];
-  i = 0;
-  for (;;) {
-    const b = k[i] as number;
-    if (b === 0) {
-      if (k[i + 1] === 0xff) {
-        raw.push(0);
-        i += 2;
-        continue;
-      }
-      break;
-    }
-    raw.push(b);
-    i++;
+  for (let i = 0; i < segLen - 2; i++) {
+    raw.push(k[i] as number);
+    if (k[i] === 0) i++;
   }
-  return { userKey: Buffer.from(raw), seg: k.subarray(0, i + 2), rec: k[i + 2] as number, sub: k.subarray(i + 3) };
+  return Buffer.from(raw);
 }
 
 /** A meta record value: inline flag, declared length, inline expiry, stream last id. */
@@ -225,12 +222,15 @@ export class CollectionCollector {
     // Stream entries are written only once the key's meta is known; the meta record sorts first, so an entry
     // arriving with metaSeen false means the stream has no meta row at all.
     for await (const rec of sorter.sorted()) {
-      const { userKey, seg: recSeg, rec: kind, sub } = splitKey(rec.key);
-      const value = Buffer.from(rec.value.buffer, rec.value.byteOffset, rec.value.byteLength);
-      if (seg === undefined || !seg.equals(recSeg)) {
+      const key = asBuffer(rec.key);
+      const segLen = segLength(key);
+      const kind = key[segLen] as number;
+      const sub = key.subarray(segLen + 1);
+      const value = asBuffer(rec.value);
+      if (seg === undefined || seg.length !== segLen || key.compare(seg, 0, segLen, 0, segLen) !== 0) {
         await finishKey();
-        seg = recSeg;
-        state = { userKey, hasRows: false, metaSeen: false, deltaSeen: false, declared: 0n, deltaSum: 0n, lastMs: 0n, lastSeq: 0n, inline: false, inlineMs: 0n, ttlRow: undefined, count: 0, expired: undefined };
+        seg = key.subarray(0, segLen);
+        state = { userKey: userKeyOf(key, segLen), hasRows: false, metaSeen: false, deltaSeen: false, declared: 0n, deltaSum: 0n, lastMs: 0n, lastSeq: 0n, inline: false, inlineMs: 0n, ttlRow: undefined, count: 0, expired: undefined };
       }
       const s = state as KeyState;
       if (kind !== REC.ttl) s.hasRows = true;
