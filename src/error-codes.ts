@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   SNAPSHOT_SHORT_VALUE: { exit: 'data', meaning: 'an encoded value is shorter than its 9-byte value header' },
   SNAPSHOT_ENCRYPTED_RESERVED: { exit: 'data', meaning: 'a value header carries reserved flag bits or encryption state' },
   SNAPSHOT_ENCRYPTED_ENTRY: { exit: 'data', meaning: 'an entry is encrypted; decryption is not supported' },
+  SNAPSHOT_DUPLICATE_KEY: { exit: 'data', meaning: 'a row repeats the previous row\'s key (same user key and commit timestamp)' },
+  SNAPSHOT_KEY_ORDER: { exit: 'data', meaning: 'a row is out of the container\'s key order' },
   SNAPSHOT_CRC_MISMATCH: { exit: 'data', meaning: 'the CRC-32C footer does not match the content' },
   INPUT_DECOMPRESS_FAILED: { exit: 'data', meaning: 'a gzip or zstd compressed .fsm input is corrupt' },
   // The .fsm container (writer)

@@ -217,6 +217,7 @@ export class SnapshotReader {
     const q = this.#q;
     let batch: SnapshotRecord[] = [];
     let batchBytes = 0;
+    let prevKey: Buffer | undefined;
     // `q.available >= n || await q.need(n)` keeps the common case (the entry is already buffered) free of
     // promise round trips; lengths are read as two uint32 halves since every valid one fits in 32 bits.
     for (;;) {
@@ -247,6 +248,14 @@ export class SnapshotReader {
       if (!(q.available >= vl || (await q.need(vl)))) throw this.#err('SNAPSHOT_TRUNCATED', ERR.truncated, offset, key);
       const value = q.take(vl);
       const size = 16 + kl + vl;
+      // The container is sorted by encoded key (Pebble's order), each key once: a row out of order or repeated is
+      // damage that the encoder would refuse, so it is refused here, where its offset is known.
+      if (prevKey !== undefined) {
+        const order = Buffer.compare(prevKey, key);
+        if (order === 0) throw this.#err('SNAPSHOT_DUPLICATE_KEY', 'row repeats the previous row\'s key (same user key and commit timestamp)', offset, key);
+        if (order > 0) throw this.#err('SNAPSHOT_KEY_ORDER', 'row is out of key order (its key sorts before the previous row\'s)', offset, key);
+      }
+      prevKey = Buffer.from(key);
       batchBytes += size;
       this.#onBytes?.(q.offset);
 
