@@ -248,14 +248,6 @@ export class SnapshotReader {
       if (!(q.available >= vl || (await q.need(vl)))) throw this.#err('SNAPSHOT_TRUNCATED', ERR.truncated, offset, key);
       const value = q.take(vl);
       const size = 16 + kl + vl;
-      // The container is sorted by encoded key (Pebble's order), each key once: a row out of order or repeated is
-      // damage that the encoder would refuse, so it is refused here, where its offset is known.
-      if (prevKey !== undefined) {
-        const order = Buffer.compare(prevKey, key);
-        if (order === 0) throw this.#err('SNAPSHOT_DUPLICATE_KEY', 'row repeats the previous row\'s key (same user key and commit timestamp)', offset, key);
-        if (order > 0) throw this.#err('SNAPSHOT_KEY_ORDER', 'row is out of key order (its key sorts before the previous row\'s)', offset, key);
-      }
-      prevKey = Buffer.from(key);
       batchBytes += size;
       this.#onBytes?.(q.offset);
 
@@ -264,6 +256,15 @@ export class SnapshotReader {
         batch.push(op);
         continue;
       }
+      // MVCC rows are sorted by encoded key (Pebble's order), each key once: a row out of order or repeated is damage
+      // the encoder would refuse, so it is refused here, where its offset is known. (Raw operational rows are
+      // reported whatever their position.)
+      if (prevKey !== undefined) {
+        const order = Buffer.compare(prevKey, key);
+        if (order === 0) throw this.#err('SNAPSHOT_DUPLICATE_KEY', 'row repeats the previous row\'s key (same user key and commit timestamp)', offset, key);
+        if (order > 0) throw this.#err('SNAPSHOT_KEY_ORDER', 'row is out of key order (its key sorts before the previous row\'s)', offset, key);
+      }
+      prevKey = Buffer.from(key);
       if (kl < TS_SUFFIX_SIZE) throw this.#err('SNAPSHOT_SHORT_KEY', `${ERR.shortKey}: encoded key length ${kl} < 8`, offset, key);
       if (vl < VALUE_HEADER_SIZE) throw this.#err('SNAPSHOT_SHORT_VALUE', `${ERR.shortValue}: encoded value length ${vl} < 9`, offset, key);
       const flags = value[0] as number;
