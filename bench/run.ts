@@ -3,6 +3,7 @@
 //
 //   npm run build && node --import tsx bench/run.ts [--json out.json] [--memory-budget 256M] a.fsm b.fsm …
 //   npm run build && node --import tsx bench/run.ts --reference DIR [--pairs 3] a.fsm …
+//   npm run build && node --import tsx bench/run.ts --filter CLAUSE a.fsm …   (also: decode with --include CLAUSE)
 //
 // Without --reference: MB/s, records/s and peak RSS next to the raw limits of the same machine on the same bytes
 // (sequential read, sequential write, SHA-256). With --reference DIR (a folder holding the reference Go binaries
@@ -23,6 +24,8 @@ import { basename, join, relative } from 'node:path';
 interface Measure {
   seconds: number;
   peakRssBytes: number;
+  /** The first 4 KiB the command wrote to stderr (its summary line). */
+  stderr: string;
 }
 
 const root = new URL('..', import.meta.url).pathname;
@@ -60,7 +63,7 @@ function runMeasured(cmd: string, args: string[]): Promise<Measure> {
       clearInterval(timer);
       const seconds = Number(process.hrtime.bigint() - t) / 1e9;
       if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${stderr}`));
-      else resolve({ seconds, peakRssBytes: peak });
+      else resolve({ seconds, peakRssBytes: peak, stderr });
     });
   });
 }
@@ -104,14 +107,14 @@ function entriesOf(file: string): number {
 
 /** The three operations measured, as argument lists for ours and for the reference. */
 interface Tool {
-  decode(input: string, output: string): [string, string[]];
+  decode(input: string, output: string, extra?: string[]): [string, string[]];
   encode(input: string, output: string, selfTest: boolean, scratch: string): [string, string[]];
 }
 
 function oursTool(budget: string): Tool {
   const node = (args: string[]): [string, string[]] => [process.execPath, [cli, ...args]];
   return {
-    decode: (input, output) => node(['decode', '--quiet', '--memory-budget', budget, '--input', input, '--output', output]),
+    decode: (input, output, extra = []) => node(['decode', '--quiet', '--memory-budget', budget, ...extra, '--input', input, '--output', output]),
     encode: (input, output, selfTest, scratch) =>
       node(['encode', '--quiet', '--memory-budget', budget, ...(selfTest ? ['--self-test'] : []), '--input', input, '--output', output, '--scratch-root', scratch]),
   };
@@ -243,9 +246,18 @@ interface SoloRow {
   rawRead: number;
   rawWrite: number;
   sha256: number;
+  /** The decode with `--include <filter>`, and the entries the filter kept (decode's count of adapter rows). */
+  filtered?: { clause: string; decode: Measure; keptEntries: number };
 }
 
-async function soloRun(file: string, ours: Tool): Promise<SoloRow> {
+/** Adapter rows a filtered decode kept, from its summary line (entries minus filtered, internal, tombstones, …). */
+function keptRows(summary: string): number {
+  let n = 0;
+  for (const a of ['dynamodb', 's3', 'redis', 'sqs']) n += Number(new RegExp(` ${a}=(\\d+)`).exec(summary)?.[1] ?? 0);
+  return n;
+}
+
+async function soloRun(file: string, ours: Tool, filter: string | undefined): Promise<SoloRow> {
   const scratch = await fsp.mkdtemp(join(tmpdir(), 'ekv-bench-'));
   try {
     const bytes = (await fsp.stat(file)).size;
@@ -253,7 +265,11 @@ async function soloRun(file: string, ours: Tool): Promise<SoloRow> {
     const decode = await runMeasured(...ours.decode(file, join(scratch, 'tree')));
     const encode = await runMeasured(...ours.encode(join(scratch, 'tree'), join(scratch, 'out.fsm'), true, scratch));
     const raw = await rawLimits(file, bytes, scratch);
-    return { workload: basename(file, '.fsm'), bytes, entries, decode, encode, rawRead: raw.read, rawWrite: raw.write, sha256: raw.sha };
+    const row: SoloRow = { workload: basename(file, '.fsm'), bytes, entries, decode, encode, rawRead: raw.read, rawWrite: raw.write, sha256: raw.sha };
+    if (filter === undefined) return row;
+    const [cmd, args] = ours.decode(file, join(scratch, 'filtered'), ['--include', filter]);
+    const measured = await runMeasured(cmd, args);
+    return { ...row, filtered: { clause: filter, decode: measured, keptEntries: keptRows(measured.stderr) } };
   } finally {
     await fsp.rm(scratch, { recursive: true, force: true });
   }
@@ -279,7 +295,30 @@ function printSolo(rows: SoloRow[]): void {
   ]);
 }
 
-const USAGE = 'usage: node --import tsx bench/run.ts [--json out.json] [--memory-budget SIZE] [--reference DIR [--pairs N]] workload.fsm …';
+function printFiltered(rows: SoloRow[]): void {
+  const f = rows.filter((r) => r.filtered !== undefined);
+  if (f.length === 0) return;
+  console.log('');
+  printTable([
+    ['workload', 'filter', 'kept', 'kept %', 'full dec s', 'filtered dec s', 'time %', 'full RSS MB', 'filtered RSS MB'],
+    ...f.map((r) => {
+      const x = r.filtered!;
+      return [
+        r.workload,
+        x.clause,
+        String(x.keptEntries),
+        ((100 * x.keptEntries) / Math.max(1, r.entries)).toFixed(2),
+        r.decode.seconds.toFixed(2),
+        x.decode.seconds.toFixed(2),
+        ((100 * x.decode.seconds) / r.decode.seconds).toFixed(1),
+        (r.decode.peakRssBytes / MB).toFixed(0),
+        (x.decode.peakRssBytes / MB).toFixed(0),
+      ];
+    }),
+  ]);
+}
+
+const USAGE = 'usage: node --import tsx bench/run.ts [--json out.json] [--memory-budget SIZE] [--filter CLAUSE] [--reference DIR [--pairs N]] workload.fsm …';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -287,6 +326,7 @@ async function main(): Promise<void> {
   let budget = '256M';
   let reference: string | undefined;
   let pairs = 3;
+  let filter: string | undefined;
   const files: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -299,6 +339,7 @@ async function main(): Promise<void> {
     else if (a === '--memory-budget') budget = value();
     else if (a === '--reference') reference = value();
     else if (a === '--pairs') pairs = Number(value());
+    else if (a === '--filter') filter = value();
     else if (a === '--help' || a === '-h') {
       console.log(USAGE);
       return;
@@ -320,8 +361,9 @@ async function main(): Promise<void> {
     return;
   }
   const rows: SoloRow[] = [];
-  for (const file of files) rows.push(await soloRun(file, ours));
+  for (const file of files) rows.push(await soloRun(file, ours, filter));
   printSolo(rows);
+  printFiltered(rows);
   if (jsonOut !== undefined) await fsp.writeFile(jsonOut, JSON.stringify(rows, null, 2) + '\n');
 }
 

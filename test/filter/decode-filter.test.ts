@@ -80,3 +80,13 @@ test('filter clauses are checked against the adapters’ vocabularies', () => {
   assert.equal(RecordFilter.parse([], ['redis:type=hash'], ALL_ADAPTERS)!.accepts('redis', { key: Buffer.from('a') }), true);
   assert.equal(f.accepts('s3', {}), false);
 });
+
+test('decode --expired skip is --skip-expired, and combines with filters', async () => {
+  const a = await decode(['--skip-expired', '--include', 'redis']);
+  const b = await decode(['--expired', 'skip', '--include', 'redis']);
+  assert.deepEqual(dataFiles(b.tree, () => true), dataFiles(a.tree, () => true));
+  const kept = await decode(['--include', 'redis']);
+  assert.ok(dataFiles(b.tree, () => true).size < dataFiles(kept.tree, () => true).size);
+  const contradiction = await runCli('elastickv-snapshot', ['decode', '--input', sample, '--output', join(await tempDir('ekv-filter-'), 't'), '--skip-expired', '--expired', 'keep']);
+  assert.equal(contradiction.code, 1);
+});

@@ -27,6 +27,7 @@ export const DECODE_FLAGS: FlagSpecs = {
   'include-sqs-side-records': { type: 'bool', help: 'SQS: also dump internal side records under _internals/' },
   'rename-collisions': { type: 'bool', help: 'S3: rename objects whose key ends in the reserved .elastickv-meta.json suffix' },
   'skip-expired': { type: 'bool', help: 'extension: leave out records already expired at the snapshot\'s own time (Redis keys whose TTL has passed, SQS messages past their queue\'s retention); counted in the summary and MANIFEST.json' },
+  expired: { type: 'string', value: 'MODE', choices: ['keep', 'skip'], help: 'extension: skip is --skip-expired; keep (the default) keeps expired records, as the reference' },
   versions: { type: 'string', value: 'POLICY', default: 'latest', choices: ['latest', 'all'], help: 'extension: latest (newest version per key; tombstones hide keys) or all (every live version, as the reference decoder)' },
   'memory-budget': { type: 'string', value: 'SIZE', default: '256M', help: 'extension: memory for regrouping records before spilling to disk' },
   'scratch-root': { type: 'string', value: 'DIR', help: 'extension: directory for spill files (default: next to --output)' },
@@ -53,7 +54,10 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
   const selected = parseAdapterSet(flagString(flags, 'adapter'), 'decode');
   const mode = flagString(flags, 'dynamodb-bundle-mode');
   const versions = flagString(flags, 'versions') === 'all' ? 'all' : 'latest';
-  if (versions === 'all' && flagBool(flags, 'skip-expired')) throw new UserError('FLAG_INVALID', '--skip-expired needs --versions latest (the newest version of each key)');
+  const expiredFlag = flagString(flags, 'expired');
+  if (expiredFlag === 'keep' && flagBool(flags, 'skip-expired')) throw new UserError('FLAG_INVALID', '--expired keep contradicts --skip-expired');
+  const skipExpired = flagBool(flags, 'skip-expired') || expiredFlag === 'skip';
+  if (versions === 'all' && skipExpired) throw new UserError('FLAG_INVALID', '--skip-expired needs --versions latest (the newest version of each key)');
   const scratchRoot = flagString(flags, 'scratch-root');
   const filter = filterFromFlags(flags, adapters);
   const progress = startProgress(io, flagBool(flags, 'quiet'), 'decode');
@@ -81,7 +85,7 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
         renameCollisions: flagBool(flags, 'rename-collisions'),
         dynamodbBundleMode: mode === 'jsonl' ? 'jsonl' : 'per-item',
         dynamodbBundleBytes: parseSize('dynamodb-bundle-size', flagString(flags, 'dynamodb-bundle-size')),
-        expired: flagBool(flags, 'skip-expired') ? 'skip' : 'keep',
+        expired: skipExpired ? 'skip' : 'keep',
       },
       warn: (event, fields) => {
         const n = (warnings.get(event) ?? 0) + 1;

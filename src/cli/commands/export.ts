@@ -29,7 +29,7 @@ export const EXPORT_FLAGS: FlagSpecs = {
   format: { type: 'string', value: 'FORMAT', help: 'file output instead of a live target: resp (redis: commands for redis-cli --pipe), dynamodb-export (dynamodb: the layout of DynamoDB\'s export to S3)' },
   output: { type: 'string', value: 'PATH', help: 'where --format writes ("-" for stdout with resp); must not exist (dynamodb-export: absent or an empty directory)' },
   'dry-run': { type: 'bool', help: 'read everything and report what would be written, writing nothing' },
-  expired: { type: 'string', value: 'MODE', default: 'keep', help: 'keep (send records whose TTL has passed as they are) or skip (leave them out)' },
+  expired: { type: 'string', value: 'MODE', default: 'keep', choices: ['keep', 'skip'], help: 'keep (send records whose TTL has passed as they are) or skip (leave out records expired when the export starts)' },
   ...FILTER_FLAGS,
   'memory-budget': { type: 'string', value: 'SIZE', default: '256M', help: 'memory for regrouping records before spilling to disk' },
   'scratch-root': { type: 'string', value: 'DIR', help: 'directory for scratch files (default: the OS temp directory)' },
@@ -74,8 +74,7 @@ export async function exportCommand(args: readonly string[], io: CliIO, prog: st
   if (flags === undefined) return 0;
   const input = flagString(flags, 'input');
   if (input === '') throw new UserError('FLAG_INVALID', '--input is required');
-  const expired = flagString(flags, 'expired');
-  if (expired !== 'keep' && expired !== 'skip') throw new UserError('FLAG_INVALID', `--expired must be keep or skip, not ${JSON.stringify(expired)}`);
+  const expired = flagString(flags, 'expired') === 'skip' ? 'skip' : 'keep';
   const scratchRoot = flagString(flags, 'scratch-root');
   const scratch = join(scratchRoot !== '' ? scratchRoot : tmpdir(), `.ekv-export-scratch-${randomHex()}`);
   const forget = trackTemp(scratch);
