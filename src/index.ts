@@ -22,6 +22,22 @@ export {
   type EncodeProgress,
   type EncodePlan,
 } from './pipeline/encode.ts';
+export {
+  inspectSnapshot,
+  type InspectOptions,
+  type InspectResult,
+  type AdapterStats,
+  type KindStats,
+  type LargestRow,
+} from './pipeline/inspect.ts';
+export {
+  verifyPath,
+  verifyTree,
+  verifyFsm,
+  type VerifyOptions,
+  type VerifyResult,
+  type VerifyProblem,
+} from './pipeline/verify.ts';
 
 /** The `.fsm` container, row by row: a streaming reader, a streaming writer, the MVCC codec and version policy. */
 export {

@@ -48,11 +48,15 @@ test('runtime surface: every supported value is exported and defined', () => {
     'encodeMvccValue',
     'encodeSnapshot',
     'exitCodeFor',
+    'inspectSnapshot',
     'isEkvError',
     'planEncode',
     'redisAdapter',
     's3Adapter',
     'sqsAdapter',
+    'verifyFsm',
+    'verifyPath',
+    'verifyTree',
   ];
   for (const name of expected) assert.notEqual((lib as Record<string, unknown>)[name], undefined, name);
   assert.deepEqual(

@@ -254,7 +254,7 @@ class Extractor {
  * The entry name as a clean relative path (`.` and empty components dropped), or undefined for the archive
  * root itself. Absolute names, `..` components, over-long components or paths are refused.
  */
-export function safeRel(name: string, source: string): string | undefined {
+function safeRel(name: string, source: string): string | undefined {
   const unsafe = (why: string): DataError => new DataError('ARCHIVE_PATH_UNSAFE', `entry ${JSON.stringify(name)} ${why}`, { path: source });
   if (name.startsWith('/')) throw unsafe('is an absolute path');
   if (name.includes('\0')) throw unsafe('contains a NUL byte');

@@ -11,9 +11,9 @@ import { Zstd } from '@hpcc-js/wasm-zstd';
 import { Decompress } from 'fzstd';
 
 /** The magic number at the start of every zstd frame (little-endian 0xFD2FB528). */
-export const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 /** zstd's default level; the reference's Go encoder (SpeedDefault) is meant to match it. */
-export const ZSTD_DEFAULT_LEVEL = 3;
+const ZSTD_DEFAULT_LEVEL = 3;
 const SLICE = 4096;
 const COMPRESS_INPUT = 1024 * 1024;
 

@@ -9,7 +9,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import { UserError } from '../errors.ts';
 
 /** `list`: a string flag that may be repeated; every value is kept in order. */
-export type FlagType = 'string' | 'bool' | 'uint64' | 'list';
+type FlagType = 'string' | 'bool' | 'uint64' | 'list';
 
 export interface FlagSpec {
   readonly type: FlagType;
@@ -69,7 +69,7 @@ export function parseGoUint(s: string): bigint | undefined {
 }
 
 /** The defined flag a mistyped name most likely meant, if any is close enough. */
-export function suggestFlag(name: string, specs: FlagSpecs): string | undefined {
+function suggestFlag(name: string, specs: FlagSpecs): string | undefined {
   const names = [...Object.keys(specs), 'help', 'version'];
   const prefixed = name.length >= 3 ? names.filter((n) => n.startsWith(name)) : [];
   if (prefixed.length === 1) return prefixed[0];

@@ -6,7 +6,7 @@
 
 import type { CliIO } from './io.ts';
 
-export type ProgressUnit = 'bytes' | 'rows' | 'files' | 'entries' | 'records';
+type ProgressUnit = 'bytes' | 'rows' | 'files' | 'entries' | 'records';
 
 export interface PhaseTime {
   readonly name: string;

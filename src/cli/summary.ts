@@ -10,7 +10,7 @@ import { phaseSummary, type PhaseTime } from './progress.ts';
 export const JSON_FLAG: FlagSpec = { type: 'bool', help: 'print the summary as one JSON document on stdout instead of a line on stderr' };
 
 /** Phase times as JSON: [{"name": "read", "seconds": 1.25}, …]. */
-export function phasesJson(phases: readonly PhaseTime[]): GoJson {
+function phasesJson(phases: readonly PhaseTime[]): GoJson {
   return phases.map((p) => ({ name: p.name, seconds: Math.round(p.seconds * 1000) / 1000 }));
 }
 

@@ -19,7 +19,7 @@ import { DataError, UserError, type EkvError } from '../errors.ts';
  * - `tree`: a file inside a dump tree (`TREE_*`, exit 2); symlinks refused;
  * - `encode-info`: the `<x>.fsm.encode_info.json` found next to a snapshot (`ENCODE_INFO_*`, exit 2); symlinks refused.
  */
-export type FileRole = 'input' | 'tree' | 'encode-info';
+type FileRole = 'input' | 'tree' | 'encode-info';
 
 export interface SafeOpenOptions {
   readonly role: FileRole;

@@ -75,7 +75,7 @@ export class JsonSyntaxError extends Error {
  * Deepest nesting accepted. Go's decoder allows 10000, which a JavaScript stack does not survive (the parser and
  * the converters after it recurse); no file of a dump tree nests anywhere near this (DynamoDB documents: 32).
  */
-export const MAX_JSON_DEPTH = 1000;
+const MAX_JSON_DEPTH = 1000;
 
 /** Parses one JSON value; only whitespace may follow it (Go json.Unmarshal). */
 export function parseJson(text: string): JsonValue {
@@ -339,7 +339,7 @@ export function readArray(v: JsonValue | undefined, field: string): JsonValue[] 
   return v;
 }
 
-export function describe(v: JsonValue): string {
+function describe(v: JsonValue): string {
   if (v === null) return 'null';
   if (typeof v === 'string') return 'string';
   if (typeof v === 'boolean') return 'bool';

@@ -65,7 +65,7 @@ export function goEncodeLine(value: GoJson, options: GoJsonOptions): string {
 const utf8 = new TextEncoder();
 
 /** Compares two strings by their UTF-8 bytes (Go's map key order). */
-export function compareUtf8(a: string, b: string): number {
+function compareUtf8(a: string, b: string): number {
   if (a === b) return 0;
   // Code-point order equals UTF-8 byte order; UTF-16 order differs only for astral vs U+E000..U+FFFF.
   const ba = utf8.encode(a);
@@ -197,7 +197,7 @@ const utf8Decoder = new TextDecoder('utf-8');
  * not start a valid sequence becomes \ufffd (Go's utf8.DecodeRune rules: no overlongs, no surrogates,
  * nothing above U+10FFFF).
  */
-export function quoteJsonBytes(b: Uint8Array, html: boolean): string {
+function quoteJsonBytes(b: Uint8Array, html: boolean): string {
   let out = '"';
   let runStart = 0; // start of a run of bytes copied verbatim
   const flush = (end: number): void => {
@@ -301,7 +301,7 @@ function compactRaw(json: string, html: boolean): string {
 }
 
 /** Go's json.Indent(dst, src, "", "  ") over compact JSON. */
-export function goIndent(compact: string): string {
+function goIndent(compact: string): string {
   let out = '';
   let depth = 0;
   let inString = false;

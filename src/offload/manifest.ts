@@ -15,7 +15,7 @@ export const MANIFEST_SCHEMA_VERSION = 1n;
 /** The reference's limit on a manifest object it will read. */
 export const MAX_MANIFEST_BYTES = 1 << 20;
 
-export interface PayloadDescriptor {
+interface PayloadDescriptor {
   readonly key: string;
   readonly bytes: bigint;
   readonly sha256: string;

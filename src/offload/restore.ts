@@ -37,7 +37,7 @@ export interface RestoreResult {
 }
 
 /** Loads and checks the manifest object at `key`. */
-export async function loadManifest(store: ObjectStore, key: string): Promise<OffloadManifest> {
+async function loadManifest(store: ObjectStore, key: string): Promise<OffloadManifest> {
   const where = store.describe(key);
   const { body } = await store.get(key);
   const parts: Buffer[] = [];

@@ -138,7 +138,7 @@ export class LocalStore implements ObjectStore {
   }
 }
 
-export async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
+async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   let size = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {

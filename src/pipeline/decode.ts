@@ -135,7 +135,7 @@ export interface DecodeResult {
   readonly operational: Readonly<Record<string, bigint>>;
 }
 
-export function emptyCounters(): DecodeCounters {
+function emptyCounters(): DecodeCounters {
   return { total: 0n, tombstone: 0n, dynamodb: 0n, s3: 0n, redis: 0n, sqs: 0n, internal: 0n, unknown: 0n, superseded: 0n, operational: 0n, filtered: 0n, expired: 0n };
 }
 
@@ -305,7 +305,7 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
 }
 
 /** The snapshot's own time in Unix ms: the runtime header's HLC ceiling, else last_commit_ts's physical part. */
-export function snapshotTime(header: SnapshotHeader): bigint {
+function snapshotTime(header: SnapshotHeader): bigint {
   const ceiling = header.runtime?.ceilingMs ?? 0n;
   return ceiling !== 0n ? ceiling : header.lastCommitTs >> 16n;
 }

@@ -96,7 +96,7 @@ export async function readManifestOf(input: string): Promise<Manifest> {
   return parseManifest(bytes, path);
 }
 
-export function encodeSwitchesOf(m: Manifest): EncodeSwitches {
+function encodeSwitchesOf(m: Manifest): EncodeSwitches {
   const ex = m.exclusions!;
   return {
     includeIncompleteUploads: ex.includeIncompleteUploads,
@@ -109,7 +109,7 @@ export function encodeSwitchesOf(m: Manifest): EncodeSwitches {
 }
 
 /** The effective commit timestamp: the override when given (never below the manifest's), else the manifest's. */
-export function resolveCommitTs(manifestTs: bigint, override: bigint | undefined): bigint {
+function resolveCommitTs(manifestTs: bigint, override: bigint | undefined): bigint {
   if (override === undefined) return manifestTs;
   if (override < manifestTs) {
     throw new DataError(

@@ -13,6 +13,7 @@ import { VersionResolver } from '../snapshot/versions.ts';
 import { Dispatcher } from './dispatch.ts';
 import { scanSnapshot } from './scan.ts';
 
+/** What `inspectSnapshot` reads and how. */
 export interface InspectOptions {
   /** Path of the `.fsm` (plain, gzip or zstd), or `-` for `stdin`. */
   readonly input: string;
@@ -48,6 +49,7 @@ export interface AdapterStats {
   valueBytes: number;
 }
 
+/** One of the largest live rows (`InspectOptions.top`). */
 export interface LargestRow {
   readonly key: Buffer;
   readonly adapter: AdapterName | undefined;
@@ -56,6 +58,7 @@ export interface LargestRow {
   readonly offset: number;
 }
 
+/** What `inspectSnapshot` found: header, container, and counts and bytes per adapter and record kind. */
 export interface InspectResult {
   readonly header: SnapshotHeader;
   readonly container: ContainerInfo;

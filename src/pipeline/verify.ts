@@ -13,6 +13,7 @@ import { verifyChecksums } from '../tree/checksums.ts';
 import { ENCODE_INFO_MAX_BYTES, encodeInfoPath, parseEncodeInfo } from '../tree/encode-info.ts';
 import { readManifestOf } from './encode.ts';
 
+/** One problem verify found in the data: its code, the file and the message. */
 export interface VerifyProblem {
   readonly code: DataErrorCode;
   /** The file concerned (relative to the tree root for files of a tree). */
@@ -20,6 +21,7 @@ export interface VerifyProblem {
   readonly message: string;
 }
 
+/** Options of `verifyPath`, `verifyTree` and `verifyFsm`. */
 export interface VerifyOptions {
   /** Problems kept in `problems` (all are counted in `problemCount`); default 1000, at least 1. */
   readonly keep?: number;
@@ -27,6 +29,7 @@ export interface VerifyOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+/** What verify checked and every problem it found (data problems are returned, not thrown). */
 export interface VerifyResult {
   readonly kind: 'tree' | 'fsm';
   readonly input: string;
@@ -64,6 +67,7 @@ export async function verifyPath(input: string, opts: VerifyOptions = {}): Promi
   return st.isDirectory() ? verifyTree(input, opts) : verifyFsm(input, opts);
 }
 
+/** Verifies a dump tree against its MANIFEST.json and CHECKSUMS, including files CHECKSUMS does not list. */
 export async function verifyTree(root: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const problems = new Problems(Math.max(1, opts.keep ?? 1000));
   try {
@@ -85,6 +89,7 @@ export async function verifyTree(root: string, opts: VerifyOptions = {}): Promis
   return { kind: 'tree', input: root, checked, problems: problems.list, problemCount: problems.count };
 }
 
+/** Verifies a `.fsm` end to end, and against its `.encode_info.json` sidecar when there is one. */
 export async function verifyFsm(path: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const problems = new Problems(Math.max(1, opts.keep ?? 1000));
   const input = await openSnapshotInput(path);

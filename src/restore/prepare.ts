@@ -27,7 +27,7 @@ import { encodeSnapFile, SNAP_DIR, snapFileName } from './snap.ts';
 import { checkEncodeInfo, checkRestoreFlags, readRestoreEncodeInfo, validatePayload, type ClusterChecks } from './validate.ts';
 import { FIRST_WAL_SEGMENT, restoreWalRecords, WAL_SEGMENT_BYTES } from './wal.ts';
 
-export const WAL_DIR = 'wal';
+const WAL_DIR = 'wal';
 const PREP_SUFFIX = '.restore-prep';
 
 /** What prepareRestore needs: the payload and its sidecar, the target directory, raft index/term and peers, and the cluster-id rules. */

@@ -22,12 +22,12 @@ const HLC_LOGICAL_BITS = 16n;
 const MAX_HLC_PHYSICAL_MS = (1n << 48n) - 1n;
 const WRITE_BUFFER = 1 << 20;
 
-export function fsmSnapFileName(index: bigint): string {
+function fsmSnapFileName(index: bigint): string {
   return `${hex16(index)}.fsm`;
 }
 
 /** The 16-byte runtime header `EKVTHLC1 ‖ BE64(ceilingMs)`. */
-export function runtimeHeaderV1(ceilingMs: bigint): Buffer {
+function runtimeHeaderV1(ceilingMs: bigint): Buffer {
   const h = Buffer.alloc(16);
   RUNTIME_MAGIC_V1.copy(h, 0);
   h.writeBigUInt64BE(ceilingMs, 8);

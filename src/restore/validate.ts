@@ -14,9 +14,9 @@ import { goTrimSpace } from './peers.ts';
 import { goQuote } from '../bytes/go-quote.ts';
 
 /** The reference's cap on the ENCODE_INFO sidecar. */
-export const MAX_ENCODE_INFO_BYTES = 1 << 20;
+const MAX_ENCODE_INFO_BYTES = 1 << 20;
 /** The only encoder key format a restore accepts (backup.CurrentFormatVersion). */
-export const CURRENT_KEY_FORMAT_VERSION = 1;
+const CURRENT_KEY_FORMAT_VERSION = 1;
 
 /** Reads and parses the ENCODE_INFO sidecar. */
 export async function readRestoreEncodeInfo(path: string): Promise<EncodeInfo> {

@@ -11,10 +11,10 @@
 import { crc32c } from '@node-rs/crc32';
 import { marshalHardState, marshalWalRecord, marshalWalSnapshot, type ConfState } from './raftpb.ts';
 
-export const WAL_METADATA_TYPE = 1n;
-export const WAL_STATE_TYPE = 3n;
-export const WAL_CRC_TYPE = 4n;
-export const WAL_SNAPSHOT_TYPE = 5n;
+const WAL_METADATA_TYPE = 1n;
+const WAL_STATE_TYPE = 3n;
+const WAL_CRC_TYPE = 4n;
+const WAL_SNAPSHOT_TYPE = 5n;
 /** etcd's wal.SegmentSizeBytes: the preallocated size of a segment file. */
 export const WAL_SEGMENT_BYTES = 64 * 1000 * 1000;
 /** Name of the first segment (sequence 0, index 0). */
@@ -25,7 +25,7 @@ export function hex16(n: bigint): string {
 }
 
 /** The framed bytes of one record: LE64 length field, the record, zero padding to 8 bytes. */
-export function frameWalRecord(record: Uint8Array): Buffer {
+function frameWalRecord(record: Uint8Array): Buffer {
   const pad = (8 - (record.length % 8)) % 8;
   let lenField = BigInt(record.length);
   if (pad !== 0) lenField |= BigInt(0x80 | pad) << 56n;

@@ -16,7 +16,7 @@ import { removeTree } from './remove-tree.ts';
 import { trackTemp } from './temp-paths.ts';
 import { fileTypeName, openRegularSync } from '../fs/safe-open.ts';
 
-export const CHECKSUMS_FILE = 'CHECKSUMS';
+const CHECKSUMS_FILE = 'CHECKSUMS';
 const MAX_VERIFY_LINE = 8192;
 
 /** Where a sorted walk spills path lists that outgrow memory. */
@@ -107,7 +107,7 @@ const YIELD_EVERY = 64 * 1024 * 1024;
  * Lower-case hex SHA-256 of a regular file of a tree (anything else, or a symlink, is refused with a coded error),
  * read synchronously through one shared block (files are hashed one at a time).
  */
-export async function sha256File(path: string | Buffer, shown?: string): Promise<string> {
+async function sha256File(path: string | Buffer, shown?: string): Promise<string> {
   const h = createHash('sha256');
   const { fd } = openRegularSync(path, shown === undefined ? { role: 'tree' } : { role: 'tree', shown });
   try {
@@ -332,7 +332,7 @@ function traversal(path: string, line: number, rel: string): DataError {
 }
 
 /** How many unlisted files a verification reports by name (all of them are counted). */
-export const UNLISTED_SHOWN = 100;
+const UNLISTED_SHOWN = 100;
 
 export interface VerifyResult {
   /** CHECKSUMS rows checked (with onProblem, failing ones included). */

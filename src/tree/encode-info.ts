@@ -5,8 +5,8 @@ import { DataError } from '../errors.ts';
 import { goEncodeLine } from '../json/go-json.ts';
 import { JsonObject, parseJsonBytes, readArray, readBool, readObject, readString, readUint } from '../json/go-json-read.ts';
 
-export const ENCODE_INFO_SUFFIX = '.encode_info.json';
-export const ENCODE_INFO_FORMAT_VERSION = 1;
+const ENCODE_INFO_SUFFIX = '.encode_info.json';
+const ENCODE_INFO_FORMAT_VERSION = 1;
 /** Largest sidecar read (one is a few hundred bytes); a larger file is refused before it is read. */
 export const ENCODE_INFO_MAX_BYTES = 1024 * 1024;
 

@@ -8,7 +8,7 @@ import { JsonSyntaxError, parseJsonValues, type JsonValue } from '../json/go-jso
 import type { TreeReader } from './reader.ts';
 
 /** Longest single message line accepted (SQS messages are at most 256 KiB before JSON and base64). */
-export const MAX_JSON_LINE = 64 * 1024 * 1024;
+const MAX_JSON_LINE = 64 * 1024 * 1024;
 
 const utf8 = new TextDecoder('utf-8');
 

@@ -22,7 +22,7 @@ export const KIND_S3_FOLDER_MARKER = 's3-folder-marker';
 export const KIND_S3_EMPTY_SEGMENT = 's3-empty-segment';
 
 /** The reader's line cap (4 MiB), from the reference's bufio.Scanner buffer. */
-export const KEYMAP_MAX_LINE = 4 * 1024 * 1024;
+const KEYMAP_MAX_LINE = 4 * 1024 * 1024;
 
 export interface KeymapRecord {
   readonly encoded: string;

@@ -21,11 +21,11 @@ import {
 import { formatRfc3339Nano, isRfc3339Nano } from './wall-time.ts';
 
 export const MANIFEST_FILE = 'MANIFEST.json';
-export const CURRENT_FORMAT_VERSION = 1;
-export const PHASE0 = 'phase0-snapshot-decode';
-export const PHASE1 = 'phase1-live-pinned';
-export const ADAPTER_KEYS = ['dynamodb', 's3', 'redis', 'sqs'] as const;
-export type ManifestAdapterKey = (typeof ADAPTER_KEYS)[number];
+const CURRENT_FORMAT_VERSION = 1;
+const PHASE0 = 'phase0-snapshot-decode';
+const PHASE1 = 'phase1-live-pinned';
+const ADAPTER_KEYS = ['dynamodb', 's3', 'redis', 'sqs'] as const;
+type ManifestAdapterKey = (typeof ADAPTER_KEYS)[number];
 
 /** What one adapter covered in a dump, as listed in MANIFEST.json `adapters`. */
 export interface AdapterScope {
@@ -87,7 +87,7 @@ export interface Manifest {
   readonly skipExpired?: GoStruct;
 }
 
-export interface ManifestFilter {
+interface ManifestFilter {
   readonly include: readonly string[];
   readonly exclude: readonly string[];
 }
@@ -210,7 +210,7 @@ function unsupported(path: string, why: string): DataError {
 }
 
 /** validate(): the invariants every manifest must hold, read or written. */
-export function validateManifest(m: Manifest, path: string): void {
+function validateManifest(m: Manifest, path: string): void {
   if (m.formatVersion === 0) throw unsupported(path, 'format_version is zero');
   if (m.formatVersion > CURRENT_FORMAT_VERSION) throw unsupported(path, `format_version ${m.formatVersion} > current ${CURRENT_FORMAT_VERSION} (newer producer)`);
   if (m.phase !== PHASE0 && m.phase !== PHASE1) throw invalid(path, `unknown phase ${JSON.stringify(m.phase)}`);

@@ -8,7 +8,7 @@ import { DataError } from '../errors.ts';
 
 export type RelPath = string | Uint8Array;
 
-export function relBytes(rel: RelPath): Buffer {
+function relBytes(rel: RelPath): Buffer {
   return typeof rel === 'string' ? Buffer.from(rel, 'utf8') : Buffer.from(rel.buffer, rel.byteOffset, rel.byteLength);
 }
 

@@ -20,7 +20,7 @@ export interface DirEntry {
 }
 
 /** Default cap for readFile: tree metadata files are small; bodies are streamed instead. */
-export const DEFAULT_MAX_FILE = 256 * 1024 * 1024;
+const DEFAULT_MAX_FILE = 256 * 1024 * 1024;
 
 export class TreeReader {
   readonly root: string;

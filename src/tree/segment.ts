@@ -8,7 +8,7 @@
 
 import { createHash } from 'node:crypto';
 
-export const SEGMENT_MAX_BYTES = 240;
+const SEGMENT_MAX_BYTES = 240;
 /**
  * The longest file name common file systems take (ext4, XFS, btrfs, APFS, NTFS in UTF-16 units): every path
  * component of a tree stays within it. Segment-encoded names (at most 240 bytes, plus a short extension) always
@@ -91,7 +91,7 @@ export function encodeSegment(raw: Uint8Array): string {
 }
 
 /** True when encodeSegment(raw) took the SHA fallback (the caller must then record a KEYMAP entry). */
-export function segmentNeedsKeymap(seg: string): boolean {
+function segmentNeedsKeymap(seg: string): boolean {
   return isShaFallback(seg);
 }
 

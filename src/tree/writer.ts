@@ -86,7 +86,7 @@ const FIRST_BUFFER = 4 * 1024;
  * fraction of the thread-pool round trips (measured: 16k small files in 0.8 s against 4 s). The buffer
  * starts small and grows, so a million small files do not each allocate a large block.
  */
-export class DiskFileSink extends SequentialSink {
+class DiskFileSink extends SequentialSink {
   readonly #fd: number;
   #buf: Buffer | undefined;
   #used = 0;

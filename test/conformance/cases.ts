@@ -24,7 +24,7 @@ export interface ConformancePair {
 
 const repoRoot = resolve(new URL('../..', import.meta.url).pathname);
 
-export const CONFORMANCE_ROOTS: readonly string[] = [
+const CONFORMANCE_ROOTS: readonly string[] = [
   resolve(repoRoot, '..', 'shared', 'conformance'),
   join(repoRoot, 'test', 'fixtures', 'conformance'),
 ];

@@ -31,7 +31,7 @@ interface TableState {
 const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 /** Bundle part file name: `data-00000.jsonl`, `data-00001.jsonl`, … */
-export const bundlePartName = (part: number): string => `data-${String(part).padStart(5, '0')}.jsonl`;
+const bundlePartName = (part: number): string => `data-${String(part).padStart(5, '0')}.jsonl`;
 
 export class DynamoDecoder implements AdapterDecoder {
   readonly #ctx: DecodeContext;

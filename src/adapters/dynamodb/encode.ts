@@ -19,7 +19,7 @@ import { writeItem, writeTableSchema, type AttributeValue, type Item, type Table
 import { encodeOrderedSegment } from '../../bytes/ordered-segment.ts';
 
 /** Generation stamped on every restored table (ddbRestoreGeneration). */
-export const RESTORE_GENERATION = 1n;
+const RESTORE_GENERATION = 1n;
 /** The ordered key layout version (dynamoOrderedKeyEncodingV2). */
 const ORDERED_KEY_ENCODING = 2n;
 

@@ -18,7 +18,7 @@ export const GSI_PREFIX = '!ddb|gsi|';
 export const SCHEMA_MAGIC = Buffer.from([0x00, 0x44, 0x53, 0x01]);
 export const ITEM_MAGIC = Buffer.from([0x00, 0x44, 0x49, 0x01]);
 
-export const b64u = (b: Uint8Array | string): string =>
+const b64u = (b: Uint8Array | string): string =>
   (typeof b === 'string' ? Buffer.from(b, 'utf8') : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('base64url');
 
 /** Go base64.RawURLEncoding.DecodeString: like decodeBase64UrlRaw, but `\r` and `\n` are skipped. */

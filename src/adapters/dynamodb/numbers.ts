@@ -10,7 +10,7 @@
 /** Go strings.TrimSpace: Unicode White_Space at both ends (U+0085 included, U+FEFF not). */
 const GO_SPACE = '[\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
 const TRIM = new RegExp(`^${GO_SPACE}+|${GO_SPACE}+$`, 'g');
-export const goTrimSpace = (s: string): string => s.replace(TRIM, '');
+const goTrimSpace = (s: string): string => s.replace(TRIM, '');
 
 export class NumberSyntaxError extends Error {}
 
@@ -33,7 +33,7 @@ function ordI64(x: bigint): Buffer {
 }
 
 /** A parsed number literal: zero, or ±0.D × 10^X with D the significant digits (no leading/trailing zeros). */
-export interface ParsedNumber {
+interface ParsedNumber {
   readonly zero: boolean;
   readonly negative: boolean;
   readonly digits: string;
@@ -41,7 +41,7 @@ export interface ParsedNumber {
 }
 
 /** Parses an `N` literal with the key encoding's grammar (spec §1.5); throws NumberSyntaxError. */
-export function parseNumber(literal: string): ParsedNumber {
+function parseNumber(literal: string): ParsedNumber {
   let t = goTrimSpace(literal);
   if (t === '') throw new NumberSyntaxError('empty number literal');
   let negative = false;
@@ -180,7 +180,7 @@ function ratString(num: bigint, den: bigint): string {
 }
 
 /** Go big.Rat.SetString(s) followed by RatString(), or undefined when SetString fails. */
-export function goRatString(s: string): string | undefined {
+function goRatString(s: string): string | undefined {
   if (s === '') return undefined;
   const slash = s.indexOf('/');
   if (slash >= 0) {

@@ -11,12 +11,12 @@ export interface KeySchema {
   rangeKey: string;
 }
 
-export interface Projection {
+interface Projection {
   projectionType: string;
   nonKeyAttributes: string[];
 }
 
-export interface GlobalSecondaryIndex {
+interface GlobalSecondaryIndex {
   keySchema: KeySchema | undefined;
   projection: Projection | undefined;
 }
@@ -190,7 +190,7 @@ function readByteList(bytes: Uint8Array, into: Uint8Array[]): Uint8Array[] {
  * Deepest nesting of lists and maps read from a snapshot. DynamoDB itself allows 32 levels; the cap only keeps a
  * hostile value from exhausting the stack (a ProtoError, which the decoder reports with the key).
  */
-export const MAX_ATTRIBUTE_DEPTH = 256;
+const MAX_ATTRIBUTE_DEPTH = 256;
 
 function readAttributeMap(bytes: Uint8Array, into: Map<string, AttributeValue>, depth: number): Map<string, AttributeValue> {
   readMessage(bytes, (r, no, wt) => {
@@ -202,7 +202,7 @@ function readAttributeMap(bytes: Uint8Array, into: Map<string, AttributeValue>, 
   return into;
 }
 
-export function readAttributeValue(bytes: Uint8Array, depth = 0): AttributeValue {
+function readAttributeValue(bytes: Uint8Array, depth = 0): AttributeValue {
   if (depth > MAX_ATTRIBUTE_DEPTH) throw new ProtoError(`attribute values nested deeper than ${MAX_ATTRIBUTE_DEPTH} levels`);
   let v: AttributeValue = { kind: 'unset' };
   readMessage(bytes, (r, no, wt) => {

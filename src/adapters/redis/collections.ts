@@ -17,7 +17,7 @@ import { u64be } from '../../bytes/big-endian.ts';
 import { encodeOrderedSegment } from '../../bytes/ordered-segment.ts';
 
 export type CollectionType = 'hash' | 'list' | 'set' | 'zset' | 'stream';
-export const FLUSH_ORDER: readonly CollectionType[] = ['hash', 'list', 'set', 'zset', 'stream'];
+const FLUSH_ORDER: readonly CollectionType[] = ['hash', 'list', 'set', 'zset', 'stream'];
 const DIRS: Readonly<Record<CollectionType, string>> = { hash: 'hashes', list: 'lists', set: 'sets', zset: 'zsets', stream: 'streams' };
 
 /**

@@ -5,7 +5,7 @@
 import type { FilterVocabulary, RowScope } from '../adapter.ts';
 import { HLL_PREFIX, KIND, REDIS_ROUTES, STRING_PREFIX, TTL_PREFIX } from './keys.ts';
 
-export const REDIS_TYPES = ['string', 'hll', 'hash', 'list', 'set', 'zset', 'stream'] as const;
+const REDIS_TYPES = ['string', 'hll', 'hash', 'list', 'set', 'zset', 'stream'] as const;
 
 const PREFIX_OF_KIND = new Map(REDIS_ROUTES.map((r) => [r.kind, r.prefix]));
 

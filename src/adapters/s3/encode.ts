@@ -18,9 +18,9 @@ import { FOLDER_MARKER_NAME, LEAF_DATA_SUFFIX, META_SUFFIX } from './tree-names.
 import { blobKey, bucketGenKey, bucketMetaKey, manifestKey } from './keys.ts';
 import { parseBucketJson, parseObjectSidecar, renderLiveBucketMeta, renderLiveManifest, type ObjectMeta, type PublicBucket } from './records.ts';
 
-export const RESTORE_GENERATION = 1n;
-export const RESTORE_UPLOAD_ID = 'elastickv-restore';
-export const CHUNK_SIZE = 1024 * 1024;
+const RESTORE_GENERATION = 1n;
+const RESTORE_UPLOAD_ID = 'elastickv-restore';
+const CHUNK_SIZE = 1024 * 1024;
 const RESTORE_PART = 1n;
 const RESERVED_ROOTS = new Set(['_orphans', '_incomplete_uploads']);
 

@@ -17,7 +17,7 @@ export interface LiveBucketMeta {
   readonly acl: string;
 }
 
-export interface LivePart {
+interface LivePart {
   readonly partNo: bigint;
   readonly chunkCount: bigint;
   readonly chunkSizes: bigint[];

@@ -23,12 +23,12 @@ import { NAME_MAX_BYTES, shaFallback, TREE_PATH_MAX_BYTES } from '../../tree/seg
 
 export const META_SUFFIX = '.elastickv-meta.json';
 export const LEAF_DATA_SUFFIX = '.elastickv-leaf-data';
-export const USER_DATA_SUFFIX = '.user-data';
+const USER_DATA_SUFFIX = '.user-data';
 export const FOLDER_MARKER_NAME = '.elastickv-folder-marker';
-export const EMPTY_SEGMENT_NAME = '.elastickv-empty-segment';
+const EMPTY_SEGMENT_NAME = '.elastickv-empty-segment';
 
 /** The longest last segment: its sidecar `<segment>.elastickv-meta.json` must still be a valid file name. */
-export const LAST_SEGMENT_MAX_BYTES = NAME_MAX_BYTES - META_SUFFIX.length;
+const LAST_SEGMENT_MAX_BYTES = NAME_MAX_BYTES - META_SUFFIX.length;
 
 export interface TreeName {
   /** The object's path under the bucket directory. */

@@ -40,7 +40,7 @@ import {
 import { i64be, u32be } from '../../bytes/big-endian.ts';
 
 /** The generation every restored queue gets (sqsRestoreGeneration). */
-export const RESTORE_GENERATION = 1n;
+const RESTORE_GENERATION = 1n;
 /** FIFO dedup window: 5 minutes. */
 const DEDUP_WINDOW_MS = 5n * 60n * 1000n;
 

@@ -38,7 +38,7 @@ export const META_MAGIC = Buffer.from([0x00, 0x53, 0x51, 0x01]);
 export const MSG_MAGIC = Buffer.from([0x00, 0x53, 0x4d, 0x01]);
 
 /** base64url without padding, as the live adapter encodes every name segment. */
-export function b64(s: string | Uint8Array): string {
+function b64(s: string | Uint8Array): string {
   return (typeof s === 'string' ? Buffer.from(s, 'utf8') : Buffer.from(s.buffer, s.byteOffset, s.byteLength)).toString('base64url');
 }
 

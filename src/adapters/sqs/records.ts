@@ -26,7 +26,7 @@ import { decodeStdBase64 } from '../../bytes/base64-std.ts';
 import { decodeBase64UrlRaw } from '../../tree/segment.ts';
 import { META_MAGIC, MSG_MAGIC } from './keys.ts';
 
-export const QUEUE_FORMAT_VERSION = 1n;
+const QUEUE_FORMAT_VERSION = 1n;
 export const FIFO_THROUGHPUT_PER_QUEUE = 'perQueue';
 export const FIFO_THROUGHPUT_PER_GROUP = 'perMessageGroupId';
 export const DEDUP_SCOPE_GROUP = 'messageGroup';

@@ -13,7 +13,7 @@ import { flagString, parseGoFlags, parseGoUint, renderHelp, type FlagSpecs } fro
 import type { CliIO } from '../io.ts';
 import { humanBytes } from '../progress.ts';
 
-export const ARCHIVE_FLAGS: FlagSpecs = {
+const ARCHIVE_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'PATH', help: 'pack: dump root; unpack: archive file, - for stdin, or s3://bucket/key (extension) (required)' },
   output: { type: 'string', value: 'PATH', help: 'pack: archive file to create, - for stdout, or s3://bucket/key (extension); unpack: dump root to create (required)' },
   compression: { type: 'string', value: 'KIND', default: 'zstd', help: 'zstd or none (unpack without this flag: detected from the first bytes)' },

@@ -14,7 +14,7 @@ import { JSON_FLAG, writeSummary } from '../summary.ts';
 import { GoMap } from '../../json/go-json.ts';
 import { parseSize } from '../size.ts';
 
-export const DECODE_FLAGS: FlagSpecs = {
+const DECODE_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'FILE', help: '.fsm snapshot to decode (native payload or a node\'s fsm-snap/<index>.fsm; gzip or zstd compressed too; - reads standard input) (required)' },
   output: { type: 'string', value: 'DIR', help: 'dump root to create; must not exist or be empty (required)' },
   adapter: { type: 'string', value: 'LIST', default: DEFAULT_ADAPTER_FLAG, help: `adapters to decode: comma list of ${DEFAULT_ADAPTER_FLAG}, or "all"` },
@@ -120,7 +120,7 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
   return 0;
 }
 
-export function summarizeCounters(c: DecodeCounters): string {
+function summarizeCounters(c: DecodeCounters): string {
   const parts = [`entries=${c.total}`, `dynamodb=${c.dynamodb}`, `s3=${c.s3}`, `redis=${c.redis}`, `sqs=${c.sqs}`, `tombstone=${c.tombstone}`, `internal=${c.internal}`, `unknown=${c.unknown}`];
   if (c.filtered > 0n) parts.push(`filtered=${c.filtered}`);
   if (c.superseded > 0n) parts.push(`superseded=${c.superseded}`);

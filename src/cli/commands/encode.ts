@@ -22,7 +22,7 @@ import { JSON_FLAG, writeSummary } from '../summary.ts';
 import { parseSize } from '../size.ts';
 import { dirname } from 'node:path';
 
-export const ENCODE_FLAGS: FlagSpecs = {
+const ENCODE_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'DIR', help: 'dump root containing MANIFEST.json (required)' },
   output: { type: 'string', value: 'FILE', help: 'destination .fsm path, published atomically (required)' },
   adapter: { type: 'string', value: 'LIST', default: DEFAULT_ADAPTER_FLAG, help: `adapters to encode: comma list of ${DEFAULT_ADAPTER_FLAG}, or "all"` },
@@ -49,7 +49,7 @@ export function encodeHelp(prog: string): string {
   return renderHelp(`${prog} --input DIR --output FILE.fsm [flags]`, `${DESCRIPTION}\nAn existing output file is refused unless --force is given.`, MAIN_ENCODE_FLAGS);
 }
 
-export function dropInEncodeHelp(prog: string): string {
+function dropInEncodeHelp(prog: string): string {
   return renderHelp(`${prog} --input DIR --output FILE.fsm [flags]`, `${DESCRIPTION}\nAn existing regular output file is replaced, as by the reference encoder.`, ENCODE_FLAGS);
 }
 

@@ -23,7 +23,7 @@ import type { CliIO } from '../io.ts';
 import { startProgress } from '../progress.ts';
 import { parseSize } from '../size.ts';
 
-export const EXPORT_FLAGS: FlagSpecs = {
+const EXPORT_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'PATH', help: 'dump tree, or an .fsm snapshot (decoded to a scratch tree first) (required)' },
   to: { type: 'string', value: 'URL', help: 'live target: redis://[user:password@]host:port/db' },
   format: { type: 'string', value: 'FORMAT', help: 'file output instead of a live target: resp (redis: commands for redis-cli --pipe), dynamodb-export (dynamodb: the layout of DynamoDB\'s export to S3)' },

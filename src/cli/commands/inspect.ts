@@ -10,7 +10,7 @@ import { flagBool, flagString, renderHelp, type FlagSpecs } from '../go-flags.ts
 import type { CliIO } from '../io.ts';
 import { humanBytes, startProgress } from '../progress.ts';
 
-export const INSPECT_FLAGS: FlagSpecs = {
+const INSPECT_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'FILE', help: '.fsm snapshot to inspect (gzip or zstd compressed too; - reads standard input) (required)' },
   w: { type: 'string', value: 'FORMAT', default: 'table', choices: ['table', 'json'], help: 'output format: table or json' },
   json: { type: 'bool', help: 'same as -w json' },

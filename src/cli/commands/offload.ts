@@ -76,7 +76,7 @@ export function offloadHelp(prog: string): string {
 }
 
 /** The store the flags select. */
-export function storeFromFlags(flags: ParsedFlags): ObjectStore {
+function storeFromFlags(flags: ParsedFlags): ObjectStore {
   const kind = flagString(flags, 'store');
   if (kind === 'local') {
     const root = flagString(flags, 'local-root');

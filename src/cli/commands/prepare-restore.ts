@@ -20,7 +20,7 @@ export const RESTORE_TARGET_FLAGS: FlagSpecs = {
   'allow-missing-cluster-id': { type: 'bool', help: 'accept a snapshot whose ENCODE_INFO has no manifest_cluster_id' },
 };
 
-export const PREPARE_RESTORE_FLAGS: FlagSpecs = {
+const PREPARE_RESTORE_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'FILE', help: 'encoded EKVPBBL1 .fsm payload from encode (required)' },
   'encode-info': { type: 'string', value: 'FILE', help: 'ENCODE_INFO sidecar (default <input>.encode_info.json)' },
   ...RESTORE_TARGET_FLAGS,

@@ -25,7 +25,7 @@ import { parseSize } from '../size.ts';
 import { parseLastCommitTs } from './encode.ts';
 import { preparedLine, RESTORE_TARGET_FLAGS, restoreTargetOf } from './prepare-restore.ts';
 
-export const RESTORE_FLAGS: FlagSpecs = {
+const RESTORE_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'DIR|FILE', help: 'dump tree (encoded with --self-test) or an encoded .fsm with its sidecar (required)' },
   ...RESTORE_TARGET_FLAGS,
   'encode-info': { type: 'string', value: 'FILE', help: '.fsm input: its ENCODE_INFO sidecar (default <input>.encode_info.json)' },

@@ -11,7 +11,7 @@ import type { CliIO } from '../io.ts';
 import { humanBytes, startProgress } from '../progress.ts';
 import { JSON_FLAG } from '../summary.ts';
 
-export const VERIFY_FLAGS: FlagSpecs = {
+const VERIFY_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'PATH', help: 'dump root (directory) or .fsm file (required)' },
   json: { ...JSON_FLAG, help: 'print the result (every problem, the count) as one JSON document on stdout' },
   quiet: { type: 'bool', help: 'no progress display' },

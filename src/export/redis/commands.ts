@@ -16,7 +16,7 @@ const EMPTY_STREAM_GROUP = Buffer.from('elastickv-snapshot-export');
 const arg = (s: string): Buffer => Buffer.from(s, 'utf8');
 
 /** A score as Redis parses it back to the same float64 (shortest round-trip decimal, or ±inf). */
-export function scoreArg(score: number): Buffer {
+function scoreArg(score: number): Buffer {
   if (score === Infinity) return arg('+inf');
   if (score === -Infinity) return arg('-inf');
   return arg(Object.is(score, -0) ? '-0' : String(score));
