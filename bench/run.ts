@@ -296,13 +296,13 @@ function printSolo(rows: SoloRow[]): void {
 }
 
 function printFiltered(rows: SoloRow[]): void {
-  const f = rows.filter((r) => r.filtered !== undefined);
+  const f = rows.flatMap((r) => (r.filtered === undefined ? [] : [{ ...r, filtered: r.filtered }]));
   if (f.length === 0) return;
   console.log('');
   printTable([
     ['workload', 'filter', 'kept', 'kept %', 'full dec s', 'filtered dec s', 'time %', 'full RSS MB', 'filtered RSS MB'],
     ...f.map((r) => {
-      const x = r.filtered!;
+      const x = r.filtered;
       return [
         r.workload,
         x.clause,

@@ -23,6 +23,12 @@ function entries(b: Buffer): Array<{ off: number; len: number }> {
   return out;
 }
 
+function entryAt(e: Array<{ off: number; len: number }>, i: number): { off: number; len: number } {
+  const row = e[i];
+  assert.ok(row !== undefined, `entry ${i} exists`);
+  return row;
+}
+
 async function decodeBytes(bytes: Buffer): Promise<{ code: number; stderr: string }> {
   const dir = await tempDir('ekv-order-');
   const input = join(dir, 'in.fsm');
@@ -36,7 +42,7 @@ test('a duplicated row is refused with its offset (exit 2, SNAPSHOT_DUPLICATE_KE
   const b = await fsp.readFile(SAMPLE);
   const e = entries(b);
   for (const i of [0, Math.floor(e.length / 2), e.length - 1]) {
-    const row = e[i]!;
+    const row = entryAt(e, i);
     const bytes = Buffer.concat([b.subarray(0, row.off + row.len), b.subarray(row.off, row.off + row.len), b.subarray(row.off + row.len)]);
     const r = await decodeBytes(bytes);
     assert.equal(r.code, 2, r.stderr);
@@ -48,8 +54,8 @@ test('two rows out of key order are refused with the second one\'s offset (exit 
   const b = await fsp.readFile(SAMPLE);
   const e = entries(b);
   for (const i of [0, Math.floor(e.length / 2), e.length - 2]) {
-    const a = e[i]!;
-    const c = e[i + 1]!;
+    const a = entryAt(e, i);
+    const c = entryAt(e, i + 1);
     const bytes = Buffer.concat([b.subarray(0, a.off), b.subarray(c.off, c.off + c.len), b.subarray(a.off, a.off + a.len), b.subarray(c.off + c.len)]);
     const r = await decodeBytes(bytes);
     assert.equal(r.code, 2, r.stderr);

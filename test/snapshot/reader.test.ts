@@ -218,7 +218,7 @@ test('property: any generated snapshot reads back identically for any chunking',
           return Buffer.concat([Buffer.from(r.key), ts]);
         };
         const sorted = [...generated].sort((x, y) => Buffer.compare(encoded(x), encoded(y)));
-        const rows = sorted.filter((r, i) => i === 0 || !encoded(r).equals(encoded(sorted[i - 1]!)));
+        const rows = sorted.filter((r, i) => { const prev = sorted[i - 1]; return prev === undefined || !encoded(r).equals(encoded(prev)); });
         const buf = buildFsm(9n, rows);
         const a = await readAll(buf);
         const b = await readAll(buf, size);
