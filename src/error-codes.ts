@@ -184,6 +184,7 @@ export const ERROR_CODES = {
   ARCHIVE_PATH_NOT_UTF8: { exit: 'data', meaning: 'a path of the tree to pack is not valid UTF-8' },
   ARCHIVE_TREE_CHANGED: { exit: 'data', meaning: 'a file of the tree changed while it was being packed' },
   INPUT_UNREADABLE: { exit: 'user', meaning: 'the input cannot be opened' },
+  RUN_INTERRUPTED: { exit: 'user', meaning: 'the run was interrupted by a signal; nothing more is published' },
   // offload and S3
   OFFLOAD_KEY_INVALID: { exit: 'user', meaning: 'an object key is empty or escapes the store' },
   OFFLOAD_STORE_IO: { exit: 'user', meaning: 'the local object store cannot be read (file system error, non-regular object)' },

@@ -15,7 +15,7 @@ import { restoreCommand, restoreHelp } from './commands/restore.ts';
 import { offloadCommand, offloadHelp } from './commands/offload.ts';
 import { verifyCommand, verifyHelp } from './commands/verify.ts';
 import { processIO, type CliIO } from './io.ts';
-import { removeTrackedTemps } from '../tree/temp-paths.ts';
+import { markInterrupted, removeTrackedTemps } from '../tree/temp-paths.ts';
 import { codedSystemError } from './system-error.ts';
 
 type Command = (args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[]) => Promise<number>;
@@ -123,6 +123,7 @@ export async function main(tool: string, adapters?: readonly Adapter[]): Promise
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     process.once(signal, () => {
       interruptedBy = signal;
+      markInterrupted();
       const removed = removeTrackedTemps();
       setTimeout(() => {
         removeTrackedTemps();

@@ -23,7 +23,7 @@ import { TreeReader } from '../tree/reader.ts';
 import { DEFAULT_MEMORY_BUDGET, decodeInto } from './decode.ts';
 import { SelfTestTree } from './self-test-tree.ts';
 import { removeTree } from '../tree/remove-tree.ts';
-import { trackTemp } from '../tree/temp-paths.ts';
+import { assertNotInterrupted, trackTemp } from '../tree/temp-paths.ts';
 
 /**
  * Where an encode is. `done`/`total` count rows in the collect and write phases (collect has no total yet:
@@ -244,6 +244,8 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
       const mismatchText = await runSelfTest(opts, manifest, enabled, tmpPath, T, (read) => report('self-test', fileBytes, read, fileBytes));
       selfTest = { ran: true, matched: mismatchText === '', mismatchText };
     }
+    // An interrupt removes the self-test's scratch while it runs: its verdict, and anything after, is void.
+    assertNotInterrupted(opts.output);
     if (!selfTest.ran || selfTest.matched) {
       // Checked again right before the rename: something may have appeared at the path during the run.
       await checkOutputFile(opts.output, opts.overwrite ?? 'never');

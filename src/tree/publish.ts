@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, promises as fsp, type Stats } from 'node:fs';
 import { basename, dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { UserError } from '../errors.ts';
+import { assertNotInterrupted } from './temp-paths.ts';
 
 export function randomHex(bytes = 8): string {
   return randomBytes(bytes).toString('hex');
@@ -109,6 +110,7 @@ export function makeStagingDir(output: string, tag: string, track: (path: string
 /** Moves a finished staging directory to `output` (which must be absent or an empty directory). */
 export async function publishDir(staging: string, output: string): Promise<void> {
   await checkFreshOutputDir(output);
+  assertNotInterrupted(output);
   try {
     await fsp.rmdir(output);
   } catch (err) {

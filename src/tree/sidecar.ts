@@ -7,8 +7,10 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { UserError } from '../errors.ts';
+import { assertNotInterrupted } from './temp-paths.ts';
 
 export async function openSidecar(path: string): Promise<FileHandle> {
+  assertNotInterrupted(path);
   let fh: FileHandle;
   try {
     fh = await fsp.open(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_NOFOLLOW | fsc.O_NONBLOCK, 0o600);

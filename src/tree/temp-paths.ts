@@ -2,9 +2,25 @@
 // interrupted run (Ctrl-C, SIGTERM) can remove them before exiting instead of leaving gigabytes behind. The
 // pipelines remove their own paths when they finish; this registry only serves the interrupted case.
 
+import { UserError } from '../errors.ts';
 import { removeTree } from './remove-tree.ts';
 
 const owned = new Set<string>();
+let interrupted = false;
+
+/** Marks the run as interrupted: from then on nothing is published (see assertNotInterrupted). */
+export function markInterrupted(): void {
+  interrupted = true;
+}
+
+/**
+ * Throws RUN_INTERRUPTED once the run was interrupted. Called before every publication (a tree renamed into place, an
+ * `.fsm` renamed over its output, a sidecar written), since work still under way when the signal came may compute
+ * a wrong result from temporary files the interrupt already removed (a self-test reporting a mismatch).
+ */
+export function assertNotInterrupted(path: string): void {
+  if (interrupted) throw new UserError('RUN_INTERRUPTED', `interrupted: ${shownPath(path)} not written`, { path });
+}
 
 /** Records a temporary path; the returned function forgets it (call it once the path is removed or published). */
 export function trackTemp(path: string): () => void {
