@@ -80,6 +80,7 @@ export const ERROR_CODES = {
   TREE_HARDLINK: { exit: 'data', meaning: 'a file of the tree is hard-linked' },
   TREE_LINE_TOO_LONG: { exit: 'data', meaning: 'a line of a JSON Lines file is longer than the limit' },
   TREE_NOT_REGULAR: { exit: 'data', meaning: 'an entry of the tree is neither a regular file nor a directory' },
+  TREE_UNEXPECTED_ENTRY: { exit: 'data', meaning: 'an entry of the tree has the wrong type for its place (a directory where a record file belongs, a record directory that is empty)' },
   TREE_MISSING: { exit: 'data', meaning: 'a file the tree must hold is absent' },
   TREE_UNREADABLE: { exit: 'data', meaning: 'a file of the tree exists but cannot be read' },
   TREE_PATH_UNSAFE: { exit: 'data', meaning: 'a path inside the tree is empty, absolute or escapes the root' },

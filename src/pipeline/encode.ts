@@ -19,7 +19,7 @@ import { SnapshotWriter } from '../snapshot/writer.ts';
 import { ExternalSorter } from '../sort/external-sort.ts';
 import { MANIFEST_FILE, parseManifest, type Manifest } from '../tree/manifest.ts';
 import { checkOutputFile, checkOutputParent, checkOutsideTree, fsyncDir, randomHex, type OverwritePolicy } from '../tree/publish.ts';
-import { TreeReader } from '../tree/reader.ts';
+import { TreeReader, unexpectedEntry } from '../tree/reader.ts';
 import { DEFAULT_MEMORY_BUDGET, decodeInto } from './decode.ts';
 import { SelfTestTree } from './self-test-tree.ts';
 import { removeTree } from '../tree/remove-tree.ts';
@@ -93,7 +93,10 @@ export async function readManifestOf(input: string): Promise<Manifest> {
     if (isEkvError(err) && err.code === 'TREE_MISSING') throw new UserError('MANIFEST_MISSING', 'MANIFEST.json not found; is this a dump root?', { path });
     throw err;
   }
-  return parseManifest(bytes, path);
+  const manifest = parseManifest(bytes, path);
+  // Encode never reads CHECKSUMS; a directory in its place is still a damaged tree, not something to pass over.
+  if ((await new TreeReader(input).kind('CHECKSUMS')) === 'dir') throw unexpectedEntry('CHECKSUMS', 'a directory where the CHECKSUMS file belongs');
+  return manifest;
 }
 
 function encodeSwitchesOf(m: Manifest): EncodeSwitches {

@@ -19,6 +19,14 @@ export interface DirEntry {
   readonly kind: EntryKind;
 }
 
+/**
+ * The error for an entry whose type does not fit its place: a directory where a record file belongs (an encoder
+ * that skipped it would drop the record silently), or a record directory holding nothing.
+ */
+export function unexpectedEntry(path: string, why: string): DataError {
+  return new DataError('TREE_UNEXPECTED_ENTRY', why, { path });
+}
+
 /** Default cap for readFile: tree metadata files are small; bodies are streamed instead. */
 const DEFAULT_MAX_FILE = 256 * 1024 * 1024;
 

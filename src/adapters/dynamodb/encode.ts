@@ -9,7 +9,7 @@
 import { DataError } from '../../errors.ts';
 import { JsonSyntaxError, JsonTypeError, parseJsonBytes, type JsonValue } from '../../json/go-json-read.ts';
 import { encodeSegment } from '../../tree/segment.ts';
-import type { TreeReader } from '../../tree/reader.ts';
+import { unexpectedEntry, type TreeReader } from '../../tree/reader.ts';
 import type { EncodeContext } from '../adapter.ts';
 import { jsonValues } from '../../tree/json-stream.ts';
 import { parseItemJson, parseSchemaJson, type PublicSchema } from './json.ts';
@@ -137,7 +137,8 @@ const BUNDLE_NAME = /^data-[0-9]+\.jsonl$/;
 
 /**
  * The items of `dynamodb/<dirName>/items` in directory order: `<h>.json` and `<h>/<r>.json` files (per-item
- * layout) or `data-*.jsonl` bundles (JSONL layout).
+ * layout) or `data-*.jsonl` bundles (JSONL layout). A directory holding no item file (an item file replaced by a
+ * directory) is an error rather than an item silently left out.
  */
 export async function* readItems(tree: TreeReader, dirName: string, layout: 'per-item' | 'jsonl'): AsyncGenerator<TreeItem> {
   const itemsRel = `dynamodb/${dirName}/items`;
@@ -155,11 +156,15 @@ export async function* readItems(tree: TreeReader, dirName: string, layout: 'per
       throw invalidItemJson(rel, 'unexpected entry in a JSONL-layout items directory (only data-<part>.jsonl files belong there)');
     }
     if (e.kind === 'dir') {
+      let items = 0;
       for await (const inner of tree.entries(rel)) {
         const innerRel = `${rel}/${inner.name}`;
         if (inner.kind === 'dir') throw invalidItemJson(rel, `unexpected nested directory ${JSON.stringify(inner.name)} (items layout is at most 2 levels)`);
-        if (inner.name.endsWith('.json')) yield await readItemFile(tree, innerRel);
+        if (!inner.name.endsWith('.json')) continue;
+        items++;
+        yield await readItemFile(tree, innerRel);
       }
+      if (items === 0) throw unexpectedEntry(rel, 'a directory holding no item file (an item file replaced by a directory?)');
     } else if (e.name.endsWith('.json')) {
       yield await readItemFile(tree, rel);
     }

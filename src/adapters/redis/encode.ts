@@ -4,8 +4,8 @@
 // Strings: one `!redis|str|K` row in the new format (TTL inline, never a `!redis|ttl|` row). HLLs: the raw
 // sketch without TTL, or the inline form plus a `!redis|ttl|K` scan-index row with one. Collections and streams:
 // collections-encode.ts. Names decode through
-// the segment rules, SHA-fallback names through KEYMAP.jsonl. Unlike the reference, which skips symlinks and
-// other non-regular entries silently, this reader refuses them, naming the path.
+// the segment rules, SHA-fallback names through KEYMAP.jsonl. Unlike the reference, which skips symlinks,
+// directories and other non-regular entries silently, this reader refuses them, naming the path.
 
 import { DataError } from '../../errors.ts';
 import { JsonObject, JsonTypeError, readString, readUint } from '../../json/go-json-read.ts';
@@ -13,6 +13,7 @@ import type { ExternalSorter } from '../../sort/external-sort.ts';
 import { lookupJoin } from '../../sort/lookup-join.ts';
 import { jsonValues } from '../../tree/json-stream.ts';
 import { loadKeymap, type KeymapRecord } from '../../tree/keymap.ts';
+import { unexpectedEntry } from '../../tree/reader.ts';
 import { decodeSegment, SegmentError } from '../../tree/segment.ts';
 import type { EncodeContext } from '../adapter.ts';
 import { encodeDocument, encodeStream, type DocType } from './collections-encode.ts';
@@ -107,7 +108,8 @@ export async function* scalarFiles(src: RedisTreeSource, db: string, family: 'st
   // Files sorted by name, joined with the TTL records sorted the same way.
   const files = src.newSorter();
   for await (const e of src.tree.entries(rel)) {
-    if (e.kind !== 'file' || !e.name.endsWith('.bin')) continue;
+    if (e.kind !== 'file') throw unexpectedEntry(`${rel}/${e.name}`, `a directory where a ${family === 'strings' ? 'string' : 'HyperLogLog'} file belongs`);
+    if (!e.name.endsWith('.bin')) continue;
     await files.add(e.nameBytes.subarray(0, e.nameBytes.length - 4), e.nameBytes);
   }
   for await (const { left, right } of lookupJoin(files.sorted(), ttls.sorted())) {
@@ -133,8 +135,9 @@ export async function* collectionFiles(src: RedisTreeSource, db: string, keymap:
     if (kind !== 'dir') throw new DataError('REDIS_NOT_DIR', `redis db path is not a directory: ${JSON.stringify(rel)} is not a directory`, { path: rel });
     const ext = type === 'stream' ? '.jsonl' : '.json';
     for await (const e of src.tree.entries(rel)) {
-      if (e.kind !== 'file' || !e.name.endsWith(ext)) continue;
       const path = `${rel}/${e.name}`;
+      if (e.kind !== 'file') throw unexpectedEntry(path, `a directory where a ${type} file belongs`);
+      if (!e.name.endsWith(ext)) continue;
       yield { type, key: keyOfStem(e.name.slice(0, -ext.length), keymap, path), path };
     }
   }

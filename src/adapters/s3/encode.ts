@@ -12,6 +12,7 @@ import { DataError } from '../../errors.ts';
 import { JsonSyntaxError, JsonTypeError, parseJsonBytes } from '../../json/go-json-read.ts';
 import { readKeymap, type KeymapRecord, KIND_META_COLLISION, KIND_S3_EMPTY_SEGMENT, KIND_S3_FOLDER_MARKER, KIND_S3_LEAF_DATA, KIND_SHA_FALLBACK } from '../../tree/keymap.ts';
 import { joinRel, showRel } from '../../tree/paths.ts';
+import { unexpectedEntry } from '../../tree/reader.ts';
 import { encodeSegment } from '../../tree/segment.ts';
 import type { EncodeContext } from '../adapter.ts';
 import { FOLDER_MARKER_NAME, LEAF_DATA_SUFFIX, META_SUFFIX } from './tree-names.ts';
@@ -155,7 +156,9 @@ async function encodeObject(ctx: EncodeContext, bucket: string, bodyRel: Buffer,
 
 async function walk(ctx: EncodeContext, bucket: string, dir: string, rel: Buffer | undefined, keymap: Map<string, KeymapRecord> | undefined): Promise<void> {
   const here = rel === undefined ? Buffer.from(dir) : joinRel(dir, rel);
+  let entries = 0;
   for await (const e of ctx.tree.entries(here)) {
+    entries++;
     const childRel = rel === undefined ? e.nameBytes : joinRel(rel, e.nameBytes);
     if (e.kind === 'dir') {
       if (rel === undefined && RESERVED_ROOTS.has(e.name)) {
@@ -169,9 +172,23 @@ async function walk(ctx: EncodeContext, bucket: string, dir: string, rel: Buffer
     }
     if (rel === undefined && e.name === '_bucket.json') continue;
     if (rel === undefined && e.name === 'KEYMAP.jsonl' && keymap !== undefined) continue;
-    if (e.name.endsWith(META_SUFFIX)) continue;
+    if (e.name.endsWith(META_SUFFIX)) {
+      await checkSidecarBody(ctx, joinRel(dir, childRel));
+      continue;
+    }
     await encodeObject(ctx, bucket, joinRel(dir, childRel), childRel, keymap);
   }
+  // The decoder writes no empty directory: one here is an object body (or KEYMAP.jsonl) replaced by a directory.
+  if (entries === 0 && rel !== undefined) throw unexpectedEntry(showRel(here), 'an empty directory where the decoder writes none (an object body replaced by a directory?)');
+}
+
+/** A sidecar names its object body, which must be a regular file: an object is never dropped for want of one. */
+async function checkSidecarBody(ctx: EncodeContext, sidecarRel: Buffer): Promise<void> {
+  const bodyRel = sidecarRel.subarray(0, sidecarRel.length - META_SUFFIX.length);
+  const kind = await ctx.tree.kind(bodyRel);
+  if (kind === 'file') return;
+  if (kind === 'dir') throw unexpectedEntry(showRel(bodyRel), `a directory where the object body of ${JSON.stringify(showRel(sidecarRel))} belongs`);
+  throw invalidSidecar(showRel(sidecarRel), 'its object body is missing (every sidecar belongs to an object body beside it)');
 }
 
 export async function encodeS3(ctx: EncodeContext): Promise<void> {
