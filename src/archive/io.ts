@@ -5,12 +5,12 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsc, createReadStream, promises as fsp } from 'node:fs';
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { DataError, UserError } from '../errors.ts';
 import { fsyncDir } from '../tree/publish.ts';
 import { trackTemp } from '../tree/temp-paths.ts';
-import { makeS3Client, s3Failure, type S3Options, type S3Sse } from '../offload/s3-store.ts';
+import { makeS3Client, openS3Object, s3Failure, type S3Options, type S3Sse } from '../offload/s3-store.ts';
 
 /** An output being written: `stream` takes the bytes; commit() publishes them, abort() removes them. */
 export interface ArchiveSink {
@@ -146,21 +146,5 @@ export async function s3Sink(url: { bucket: string; key: string }, s3: S3Options
 
 /** An archive read from `s3://bucket/key`, streamed. */
 export async function openS3Archive(url: { bucket: string; key: string }, s3: S3Options): Promise<AsyncIterable<Uint8Array>> {
-  const where = `s3://${url.bucket}/${url.key}`;
-  try {
-    const out = await makeS3Client(s3).send(new GetObjectCommand({ Bucket: url.bucket, Key: url.key }));
-    if (out.Body === undefined) throw new DataError('ARCHIVE_CORRUPT', 'object has no body', { path: where });
-    const body = out.Body as AsyncIterable<Uint8Array>;
-    return (async function* () {
-      try {
-        yield* body;
-      } catch (err) {
-        throw s3Failure(err, 'read the archive', where);
-      }
-    })();
-  } catch (err) {
-    const name = (err as { name?: string }).name;
-    if (name === 'NoSuchKey' || name === 'NotFound') throw new UserError('INPUT_MISSING', 'archive object does not exist', { path: where });
-    throw s3Failure(err, 'get the archive', where);
-  }
+  return (await openS3Object(url, s3, 'archive')).body;
 }

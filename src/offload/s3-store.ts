@@ -331,6 +331,34 @@ export class S3Store implements ObjectStore {
   }
 }
 
+/**
+ * Opens `s3://bucket/key` for reading, streamed (one GetObject; nothing is copied to disk). `what` names the
+ * object in messages ("snapshot", "archive"). A missing object is INPUT_MISSING (exit 1); other failures are
+ * classed by s3Failure, also when the body fails mid-stream.
+ */
+export async function openS3Object(url: { bucket: string; key: string }, s3: S3Options, what: string): Promise<{ body: AsyncIterable<Uint8Array>; size: number | undefined }> {
+  const where = `s3://${url.bucket}/${url.key}`;
+  let out;
+  try {
+    out = await makeS3Client(s3).send(new GetObjectCommand({ Bucket: url.bucket, Key: url.key }));
+  } catch (err) {
+    if (isNotFound(err)) throw new UserError('INPUT_MISSING', `${what} object does not exist`, { path: where });
+    throw s3Failure(err, `get the ${what}`, where);
+  }
+  if (out.Body === undefined) throw new UserError('S3_REQUEST_FAILED', `get the ${what}: the response has no body`, { path: where });
+  const body = out.Body as AsyncIterable<Uint8Array>;
+  return {
+    size: out.ContentLength,
+    body: (async function* () {
+      try {
+        yield* body;
+      } catch (err) {
+        throw s3Failure(err, `read the ${what}`, where);
+      }
+    })(),
+  };
+}
+
 /** Parses `s3://bucket/key`; undefined for anything else. */
 export function parseS3Url(url: string): { bucket: string; key: string } | undefined {
   const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);

@@ -21,6 +21,7 @@ import { UserError } from '../errors.ts';
 import type { RecordFilter } from '../filter/record-filter.ts';
 import { readStreamRegular } from '../fs/safe-open.ts';
 import type { GoStruct } from '../json/go-json.ts';
+import type { S3Options } from '../offload/s3-store.ts';
 import { openSnapshotInput, type SnapshotInput } from '../snapshot/input.ts';
 import { SnapshotReader, type ContainerInfo, type SnapshotHeader } from '../snapshot/reader.ts';
 import { VersionResolver, type VersionPolicy } from '../snapshot/versions.ts';
@@ -79,10 +80,12 @@ class CountingTreeWriter extends TreeWriterBase {
 
 /** What to decode, where to, and how; only `input` and `output` are required. */
 export interface DecodeSnapshotOptions {
-  /** Path of the `.fsm` file (plain, gzip or zstd), or `-` for `stdin`. */
+  /** Path of the `.fsm` file (plain, gzip or zstd), `-` for `stdin`, or `s3://bucket/key` with `s3`. */
   readonly input: string;
   /** What input `-` reads (the CLI passes process.stdin). */
   readonly stdin?: NodeJS.ReadableStream;
+  /** S3 connection for an `input` of the form `s3://bucket/key` (read streamed); without it such a path is a file path. */
+  readonly s3?: S3Options;
   /** Dump root to create (absent or an empty directory). */
   readonly output: string;
   /** Every adapter the build knows (routing needs all prefixes, selected or not). Default: all built-in adapters. */
@@ -144,7 +147,7 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
   if (opts.output === '') throw new UserError('DECODE_OPTIONS_INVALID', 'output path required');
   await checkOutputParent(opts.output);
   await checkFreshOutputDir(opts.output);
-  const input = await openSnapshotInput(opts.input, opts.stdin === undefined ? { pipes: true } : { stdin: opts.stdin, pipes: true });
+  const input = await openSnapshotInput(opts.input, { pipes: true, ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}), ...(opts.s3 !== undefined ? { s3: opts.s3 } : {}) });
   const scratch = join(opts.scratchRoot ?? dirname(opts.output), `.${basename(opts.output)}.scratch-${randomHex()}`);
   const forget = [trackTemp(scratch)];
   let staging = '';
@@ -173,7 +176,7 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
  * self-test passes one that compares with its input tree instead of writing. Scratch files go under `scratch`.
  */
 export async function decodeInto(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: TreeWriter, scratch: string): Promise<DecodeResult> {
-  const input = await openSnapshotInput(opts.input, opts.stdin === undefined ? { pipes: true } : { stdin: opts.stdin, pipes: true });
+  const input = await openSnapshotInput(opts.input, { pipes: true, ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}), ...(opts.s3 !== undefined ? { s3: opts.s3 } : {}) });
   return runDecode(opts, tree, scratch, input);
 }
 

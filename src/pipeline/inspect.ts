@@ -7,6 +7,7 @@ import { crc32c } from '@node-rs/crc32';
 import { DEFAULT_DECODE_SWITCHES, type Adapter, type AdapterName } from '../adapters/adapter.ts';
 import { ALL_ADAPTERS } from '../adapters/registry.ts';
 import type { RecordFilter } from '../filter/record-filter.ts';
+import type { S3Options } from '../offload/s3-store.ts';
 import { openSnapshotInput, type InputCompression } from '../snapshot/input.ts';
 import { SnapshotReader, type ContainerInfo, type SnapshotHeader } from '../snapshot/reader.ts';
 import { VersionResolver } from '../snapshot/versions.ts';
@@ -15,9 +16,11 @@ import { scanSnapshot } from './scan.ts';
 
 /** What `inspectSnapshot` reads and how. */
 export interface InspectOptions {
-  /** Path of the `.fsm` (plain, gzip or zstd), or `-` for `stdin`. */
+  /** Path of the `.fsm` (plain, gzip or zstd), `-` for `stdin`, or `s3://bucket/key` with `s3`. */
   readonly input: string;
   readonly stdin?: NodeJS.ReadableStream;
+  /** S3 connection for an `input` of the form `s3://bucket/key` (read streamed); without it such a path is a file path. */
+  readonly s3?: S3Options;
   /** Every adapter of the build (default: all). */
   readonly adapters?: readonly Adapter[];
   /** Rows of the adapters this filter refuses are counted in `filtered` and left out of the statistics. */
@@ -90,7 +93,7 @@ const MAX_SCOPES = 1_000_000;
 /** Reads `opts.input` once and summarises it. */
 export async function inspectSnapshot(opts: InspectOptions): Promise<InspectResult> {
   const adapters = opts.adapters ?? ALL_ADAPTERS;
-  const input = await openSnapshotInput(opts.input, opts.stdin === undefined ? { pipes: true } : { stdin: opts.stdin, pipes: true });
+  const input = await openSnapshotInput(opts.input, { pipes: true, ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}), ...(opts.s3 !== undefined ? { s3: opts.s3 } : {}) });
   const hash = createHash('sha256');
   let crc = 0;
   const hashed = (async function* () {

@@ -1,4 +1,5 @@
-// Opening a snapshot to read: a file, a named pipe, or `-` (standard input), plain or gzip/zstd-compressed.
+// Opening a snapshot to read: a file, a named pipe, `-` (standard input) or an S3 object (`s3://bucket/key`,
+// streamed), plain or gzip/zstd-compressed.
 //
 // Compression is recognised by content, not by name (a `.fsm` that is really `.fsm.gz` decodes as well):
 // the first bytes are read, then the whole stream goes through the matching decompressor. zstd comes from
@@ -11,6 +12,7 @@ import { createGunzip } from 'node:zlib';
 import { zstdDecompress, ZstdDataError } from '../bytes/zstd.ts';
 import { DataError, isEkvError, UserError } from '../errors.ts';
 import { readStreamRegular } from '../fs/safe-open.ts';
+import { openS3Object, parseS3Url, type S3Options } from '../offload/s3-store.ts';
 
 export type InputCompression = 'none' | 'gzip' | 'zstd';
 
@@ -21,7 +23,7 @@ export interface SnapshotInput {
   /** The snapshot's bytes, decompressed. */
   readonly source: AsyncIterable<Uint8Array>;
   readonly compression: InputCompression;
-  /** Size of the file in bytes (compressed size when compressed); undefined for a pipe or standard input. */
+  /** Size of the file or object in bytes (compressed size when compressed); undefined for a pipe or standard input. */
   readonly size: number | undefined;
   /** Bytes read from the file or pipe so far (before decompression). */
   sourceBytesRead(): number;
@@ -32,13 +34,20 @@ export interface OpenSnapshotOptions {
   readonly stdin?: NodeJS.ReadableStream;
   /** Read a named pipe (decode, inspect); without it a FIFO is refused like any non-regular file (verify). */
   readonly pipes?: boolean;
+  /** With S3 settings, a path `s3://bucket/key` is read from S3, streamed (without them it is a file path). */
+  readonly s3?: S3Options;
 }
 
 /** Opens `path` (`-` for standard input) for SnapshotReader. The caller must consume or abandon `source`. */
 export async function openSnapshotInput(path: string, opts: OpenSnapshotOptions = {}): Promise<SnapshotInput> {
   let raw: AsyncIterable<Uint8Array>;
   let size: number | undefined;
-  if (path === '-') {
+  const s3Url = opts.s3 === undefined ? undefined : parseS3Url(path);
+  if (s3Url !== undefined && opts.s3 !== undefined) {
+    const object = await openS3Object(s3Url, opts.s3, 'snapshot');
+    raw = object.body;
+    size = object.size;
+  } else if (path === '-') {
     if (opts.stdin === undefined) throw new UserError('INPUT_MISSING', 'standard input (-) is not available here', { path });
     raw = opts.stdin as AsyncIterable<Uint8Array>;
   } else {

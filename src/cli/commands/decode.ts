@@ -9,13 +9,15 @@ import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.ts';
 import { commandFlags } from '../command.ts';
 import { flagBool, flagString, renderHelp, type FlagSpecs } from '../go-flags.ts';
 import type { CliIO } from '../io.ts';
+import { parseS3Url } from '../../offload/s3-store.ts';
+import { S3_FLAGS, s3OptionsFromFlags } from './offload.ts';
 import { humanBytes, startProgress, type PhaseTime } from '../progress.ts';
 import { JSON_FLAG, writeSummary } from '../summary.ts';
 import { GoMap } from '../../json/go-json.ts';
 import { parseSize } from '../size.ts';
 
 const DECODE_FLAGS: FlagSpecs = {
-  input: { type: 'string', value: 'FILE', help: '.fsm snapshot to decode (native payload or a node\'s fsm-snap/<index>.fsm; gzip or zstd compressed too; - reads standard input) (required)' },
+  input: { type: 'string', value: 'FILE', help: '.fsm snapshot to decode (native payload or a node\'s fsm-snap/<index>.fsm; gzip or zstd compressed too; - reads standard input; s3://bucket/key streams it from S3 with the --s3-* flags) (required)' },
   output: { type: 'string', value: 'DIR', help: 'dump root to create; must not exist or be empty (required)' },
   adapter: { type: 'string', value: 'LIST', default: DEFAULT_ADAPTER_FLAG, help: `adapters to decode: comma list of ${DEFAULT_ADAPTER_FLAG}, or "all"` },
   'dynamodb-bundle-mode': { type: 'string', value: 'MODE', default: 'per-item', choices: ['per-item', 'jsonl'], help: 'DynamoDB item layout: per-item (items/<pk>[/<sk>].json) or jsonl (items/data-<part>.jsonl)' },
@@ -32,6 +34,7 @@ const DECODE_FLAGS: FlagSpecs = {
   'memory-budget': { type: 'string', value: 'SIZE', default: '256M', help: 'extension: memory for regrouping records before spilling to disk' },
   'scratch-root': { type: 'string', value: 'DIR', help: 'extension: directory for spill files (default: next to --output)' },
   ...FILTER_FLAGS,
+  ...S3_FLAGS,
   quiet: { type: 'bool', help: 'extension: no progress display' },
   json: { ...JSON_FLAG, help: `extension: ${JSON_FLAG.help}` },
 };
@@ -69,6 +72,7 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
     result = await decodeSnapshot({
       input,
       ...(io.stdin !== undefined ? { stdin: io.stdin } : {}),
+      ...(parseS3Url(input) !== undefined ? { s3: s3OptionsFromFlags(flags) } : {}),
       output,
       adapters,
       selected,

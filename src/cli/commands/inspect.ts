@@ -8,14 +8,17 @@ import { commandFlags } from '../command.ts';
 import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.ts';
 import { flagBool, flagString, renderHelp, type FlagSpecs } from '../go-flags.ts';
 import type { CliIO } from '../io.ts';
+import { parseS3Url } from '../../offload/s3-store.ts';
+import { S3_FLAGS, s3OptionsFromFlags } from './offload.ts';
 import { humanBytes, startProgress } from '../progress.ts';
 
 const INSPECT_FLAGS: FlagSpecs = {
-  input: { type: 'string', value: 'FILE', help: '.fsm snapshot to inspect (gzip or zstd compressed too; - reads standard input) (required)' },
+  input: { type: 'string', value: 'FILE', help: '.fsm snapshot to inspect (gzip or zstd compressed too; - reads standard input; s3://bucket/key streams it from S3 with the --s3-* flags) (required)' },
   w: { type: 'string', value: 'FORMAT', default: 'table', choices: ['table', 'json'], help: 'output format: table or json' },
   json: { type: 'bool', help: 'same as -w json' },
   top: { type: 'uint64', value: 'N', help: 'also list the N largest live rows (by value size)' },
   ...FILTER_FLAGS,
+  ...S3_FLAGS,
   quiet: { type: 'bool', help: 'no progress display' },
 };
 
@@ -41,6 +44,7 @@ export async function inspectCommand(args: readonly string[], io: CliIO, prog: s
     result = await inspectSnapshot({
       input,
       ...(io.stdin !== undefined ? { stdin: io.stdin } : {}),
+      ...(parseS3Url(input) !== undefined ? { s3: s3OptionsFromFlags(flags) } : {}),
       adapters,
       top: Number(top),
       ...(filter !== undefined ? { filter } : {}),
