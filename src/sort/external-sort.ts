@@ -8,6 +8,12 @@
 // with a binary heap; ties between equal keys come out in insertion order (earlier runs first, and each run
 // is stably sorted), so callers can rely on it for grouping.
 //
+// Input that already arrives in key order (Redis collection rows, most of a snapshot's regrouped rows) skips the
+// sort: a record whose key is not below the last one taken by the in-order lane is appended to the lane (slabs
+// spilled by appending them to one lane file), and only the others are sorted into runs. The lane is one more
+// merge source and comes first on ties: a record can only join the lane when no earlier record of the same key
+// went elsewhere (the lane's last key never decreases), so lane-first is insertion order.
+//
 // The merge holds one read block per open run, so it opens at most mergeFanIn(budget) runs at once: with more
 // runs than that, consecutive groups are first merged into longer runs (earlier groups first, so ties keep
 // their order), pass after pass, until one final merge can take them all. Memory stays within the budget
@@ -32,6 +38,14 @@ export interface ExternalSorterOptions {
 /** Per-record overhead counted against the budget beyond its bytes in the slab: its position in the index. */
 const RECORD_OVERHEAD = 8;
 const SLAB = 1024 * 1024;
+
+/** Writes a record at `at` in the run-file layout: LE32 keyLen | key | LE32 valLen | value. */
+function putRecord(slab: Buffer, at: number, key: Uint8Array, value: Uint8Array): void {
+  slab.writeUInt32LE(key.length, at);
+  slab.set(key, at + 4);
+  slab.writeUInt32LE(value.length, at + 4 + key.length);
+  slab.set(value, at + 8 + key.length);
+}
 /** A position is slab * SLOT + offset (exact in a double for 2^21 slabs). */
 const SLOT = 2 ** 32;
 const MAX_READ_BLOCK = 1024 * 1024;
@@ -68,6 +82,14 @@ export class ExternalSorter {
   /** Positions of the buffered records, in insertion order. */
   #positions: number[] = [];
   #bufferBytes = 0;
+  /** The in-order lane: slabs filled in arrival order (`#laneFill[i]` bytes used of `#laneSlabs[i]`). */
+  #laneSlabs: Buffer[] = [];
+  #laneFill: number[] = [];
+  /** The lane's last key (bytes start..end of buf); undefined until the first record. */
+  #laneLast: { buf: Buffer; start: number; end: number } | undefined;
+  #laneFile: string | undefined;
+  /** Lane slabs already written to the lane file, for reuse. */
+  #laneSpare: Buffer[] = [];
   #runs: string[] = [];
   /** Every run file on disk (spilled or merged), removed by dispose(). */
   readonly #files = new Set<string>();
@@ -106,26 +128,44 @@ export class ExternalSorter {
   async add(key: Uint8Array, value: Uint8Array): Promise<void> {
     if (this.#drained) throw new Error('ExternalSorter: add after sorted()');
     const need = 8 + key.length + value.length;
-    let slab = this.#slabs[this.#slab];
-    if (slab === undefined || this.#used + need > slab.length) {
-      this.#slab++;
-      slab = this.#slabs[this.#slab];
-      if (slab === undefined || slab.length < need) {
-        slab = Buffer.allocUnsafe(Math.max(SLAB, need));
-        this.#slabs[this.#slab] = slab;
+    const last = this.#laneLast;
+    if (last === undefined || last.buf.compare(key, 0, key.length, last.start, last.end) <= 0) {
+      this.#addToLane(key, value, need);
+    } else {
+      let slab = this.#slabs[this.#slab];
+      if (slab === undefined || this.#used + need > slab.length) {
+        this.#slab++;
+        slab = this.#slabs[this.#slab];
+        if (slab === undefined || slab.length < need) {
+          slab = Buffer.allocUnsafe(Math.max(SLAB, need));
+          this.#slabs[this.#slab] = slab;
+        }
+        this.#used = 0;
       }
-      this.#used = 0;
+      const at = this.#used;
+      putRecord(slab, at, key, value);
+      this.#used = at + need;
+      this.#positions.push(this.#slab * SLOT + at);
+      this.#bufferBytes += need + RECORD_OVERHEAD;
     }
-    const at = this.#used;
-    slab.writeUInt32LE(key.length, at);
-    slab.set(key, at + 4);
-    slab.writeUInt32LE(value.length, at + 4 + key.length);
-    slab.set(value, at + 8 + key.length);
-    this.#used = at + need;
-    this.#positions.push(this.#slab * SLOT + at);
-    this.#bufferBytes += need + RECORD_OVERHEAD;
     this.#count++;
     if (this.#bufferBytes >= this.#opts.memoryBudget) await this.#spill();
+  }
+
+  #addToLane(key: Uint8Array, value: Uint8Array, need: number): void {
+    const n = this.#laneSlabs.length;
+    let slab = this.#laneSlabs[n - 1];
+    let at = this.#laneFill[n - 1] ?? 0;
+    if (slab === undefined || at + need > slab.length) {
+      slab = need <= SLAB ? (this.#laneSpare.pop() ?? Buffer.allocUnsafe(SLAB)) : Buffer.allocUnsafe(need);
+      this.#laneSlabs.push(slab);
+      this.#laneFill.push(0);
+      at = 0;
+    }
+    putRecord(slab, at, key, value);
+    this.#laneFill[this.#laneFill.length - 1] = at + need;
+    this.#laneLast = { buf: slab, start: at + 4, end: at + 4 + key.length };
+    this.#bufferBytes += need;
   }
 
   /** The buffered positions in key order (stable: equal keys keep insertion order). */
@@ -151,11 +191,47 @@ export class ExternalSorter {
   }
 
   async #spill(): Promise<void> {
-    if (this.#positions.length === 0) return;
-    const order = this.#sortedPositions();
-    this.#runs.push(await this.#writeRun(this.#recordsAt(order)));
-    this.#spilled++;
+    await this.#spillLane();
+    if (this.#positions.length > 0) {
+      this.#runs.push(await this.#writeRun([this.#recordsAt(this.#sortedPositions())]));
+      this.#spilled++;
+    }
     this.#resetBuffer();
+  }
+
+  /** Appends the lane's slabs to the lane file (no sorting: they are in order), keeping a copy of its last key. */
+  async #spillLane(): Promise<void> {
+    if (this.#laneSlabs.length === 0) return;
+    await fsp.mkdir(this.#opts.scratchDir, { recursive: true });
+    if (this.#laneFile === undefined) {
+      this.#laneFile = join(this.#opts.scratchDir, `lane-${process.pid}-${this.#runSeq++}-${Math.random().toString(36).slice(2)}.bin`);
+      this.#files.add(this.#laneFile);
+    }
+    const fh = await fsp.open(this.#laneFile, 'a', 0o600);
+    try {
+      for (const [i, slab] of this.#laneSlabs.entries()) await writeAll(fh, slab.subarray(0, this.#laneFill[i]));
+    } finally {
+      await fh.close();
+    }
+    const last = this.#laneLast as { buf: Buffer; start: number; end: number };
+    const copy = Buffer.from(last.buf.subarray(last.start, last.end));
+    this.#laneLast = { buf: copy, start: 0, end: copy.length };
+    this.#laneSpare = this.#laneSlabs.filter((b) => b.length === SLAB);
+    this.#laneSlabs = [];
+    this.#laneFill = [];
+  }
+
+  /** The lane records still in memory, in order, as views of its slabs. */
+  *#laneRecords(): Generator<SortRecord> {
+    for (const [i, slab] of this.#laneSlabs.entries()) {
+      const fill = this.#laneFill[i] as number;
+      for (let at = 0; at < fill; ) {
+        const kl = slab.readUInt32LE(at);
+        const vl = slab.readUInt32LE(at + 4 + kl);
+        yield { key: slab.subarray(at + 4, at + 4 + kl), value: slab.subarray(at + 8 + kl, at + 8 + kl + vl) };
+        at += 8 + kl + vl;
+      }
+    }
   }
 
   /** The buffered records at the given positions, as views of the slabs. */
@@ -171,7 +247,7 @@ export class ExternalSorter {
   }
 
   /** Writes sorted records to a new run file and returns its path. */
-  async #writeRun(records: Iterable<SortRecord> | AsyncIterable<SortRecord>): Promise<string> {
+  async #writeRun(batches: Iterable<Iterable<SortRecord>> | AsyncIterable<Iterable<SortRecord>>): Promise<string> {
     await fsp.mkdir(this.#opts.scratchDir, { recursive: true });
     const path = join(this.#opts.scratchDir, `run-${process.pid}-${this.#runSeq++}-${Math.random().toString(36).slice(2)}.bin`);
     this.#files.add(path);
@@ -183,18 +259,16 @@ export class ExternalSorter {
         if (used > 0) await writeAll(fh, block.subarray(0, used));
         used = 0;
       };
-      for await (const r of records) {
-        const need = 8 + r.key.length + r.value.length;
-        if (used + need > block.length) {
-          await flush();
-          if (need > block.length) block = Buffer.allocUnsafe(need);
+      for await (const records of batches) {
+        for (const r of records) {
+          const need = 8 + r.key.length + r.value.length;
+          if (used + need > block.length) {
+            await flush();
+            if (need > block.length) block = Buffer.allocUnsafe(need);
+          }
+          putRecord(block, used, r.key, r.value);
+          used += need;
         }
-        block.writeUInt32LE(r.key.length, used);
-        block.set(r.key, used + 4);
-        used += 4 + r.key.length;
-        block.writeUInt32LE(r.value.length, used);
-        block.set(r.value, used + 4);
-        used += 4 + r.value.length;
       }
       await flush();
     } finally {
@@ -203,34 +277,44 @@ export class ExternalSorter {
     return path;
   }
 
-  /** Merges the given runs (in run order) into one stream, with at most their number of files open. */
-  async *#merge(paths: readonly string[]): AsyncGenerator<SortRecord> {
+  /**
+   * Merges the given sources into one stream of batches; the run files among them (`paths`, in run order, after
+   * `first`) are opened here and closed when the merge ends.
+   */
+  async *#merge(paths: readonly string[], first: MergeSource[] = []): AsyncGenerator<SortRecord[]> {
     const block = mergeReadBlock(this.#opts.memoryBudget);
-    const sources: RunReader[] = [];
+    const sources = [...first];
+    const opened: RunReader[] = [];
     try {
-      for (const p of paths) sources.push(await RunReader.open(p, block, sources.length));
+      for (const p of paths) {
+        const r = await RunReader.open(p, block, sources.length);
+        opened.push(r);
+        sources.push(r);
+      }
       this.#maxOpenRuns = Math.max(this.#maxOpenRuns, sources.length);
       yield* mergeSources(sources);
     } finally {
-      await Promise.all(sources.map((s) => s.close()));
+      await Promise.all(opened.map((s) => s.close()));
     }
   }
 
-  /** Merges consecutive groups of runs into longer runs until one merge can open them all. */
+  /** Merges consecutive groups of runs into longer runs until one merge can open them all (and the lane). */
   async #reduceRuns(): Promise<void> {
     const fanIn = mergeFanIn(this.#opts.memoryBudget);
-    while (this.#runs.length > fanIn) {
+    const target = this.#laneFile === undefined ? fanIn : Math.max(1, fanIn - 1);
+    const group = Math.max(2, target);
+    while (this.#runs.length > target) {
       this.#mergePasses++;
       const next: string[] = [];
-      for (let i = 0; i < this.#runs.length; i += fanIn) {
-        const group = this.#runs.slice(i, i + fanIn);
-        if (group.length === 1) {
-          next.push(group[0]!);
+      for (let i = 0; i < this.#runs.length; i += group) {
+        const paths = this.#runs.slice(i, i + group);
+        if (paths.length === 1) {
+          next.push(paths[0]!);
           continue;
         }
-        next.push(await this.#writeRun(this.#merge(group)));
-        await Promise.all(group.map((p) => fsp.rm(p, { force: true })));
-        for (const p of group) this.#files.delete(p);
+        next.push(await this.#writeRun(this.#merge(paths)));
+        await Promise.all(paths.map((p) => fsp.rm(p, { force: true })));
+        for (const p of paths) this.#files.delete(p);
       }
       this.#runs = next;
     }
@@ -238,16 +322,31 @@ export class ExternalSorter {
 
   /** Yields every record in ascending key order; can be called once. Removes run files when done. */
   async *sorted(): AsyncGenerator<SortRecord> {
+    for await (const batch of this.sortedBatches()) yield* batch;
+  }
+
+  /**
+   * Every record in ascending key order, in arrays of up to MERGE_BATCH records (one generator round trip per
+   * array); can be called once, instead of sorted(). Records stay valid after their batch.
+   */
+  async *sortedBatches(): AsyncGenerator<SortRecord[]> {
     if (this.#drained) throw new Error('ExternalSorter: sorted() called twice');
     this.#drained = true;
     try {
-      if (this.#runs.length === 0) {
-        yield* this.#recordsAt(this.#sortedPositions());
+      if (this.#runs.length === 0 && this.#laneFile === undefined) {
+        const lane = this.#laneRecords();
+        const rest = this.#recordsAt(this.#sortedPositions());
+        yield* mergeSources([new MemorySource(lane, 0), new MemorySource(rest, 1)]);
         return;
       }
       await this.#spill();
       await this.#reduceRuns();
-      yield* this.#merge(this.#runs);
+      const lane = this.#laneFile === undefined ? [] : [await RunReader.open(this.#laneFile, mergeReadBlock(this.#opts.memoryBudget), 0)];
+      try {
+        yield* this.#merge(this.#runs, lane);
+      } finally {
+        await Promise.all(lane.map((r) => r.close()));
+      }
     } finally {
       await this.dispose();
     }
@@ -257,6 +356,9 @@ export class ExternalSorter {
   async dispose(): Promise<void> {
     this.#positions = [];
     this.#slabs = [];
+    this.#laneSlabs = [];
+    this.#laneFill = [];
+    this.#laneSpare = [];
     this.#runs = [];
     const files = [...this.#files];
     this.#files.clear();
@@ -272,28 +374,56 @@ async function writeAll(fh: FileHandle, b: Uint8Array): Promise<void> {
   }
 }
 
+/** One input of a merge: `current` is its next record (undefined at the end); ties go to the lower `order`. */
+interface MergeSource {
+  current: SortRecord | undefined;
+  readonly order: number;
+  /** Loads the next record; a promise only when it had to wait for input. */
+  advance(): Promise<void> | undefined;
+}
+
+/** Records already in memory (the lane's or the sorted buffer's), as a merge source. */
+class MemorySource implements MergeSource {
+  current: SortRecord | undefined;
+  readonly order: number;
+  readonly #it: Iterator<SortRecord>;
+
+  constructor(records: Iterable<SortRecord>, order: number) {
+    this.#it = records[Symbol.iterator]();
+    this.order = order;
+  }
+
+  advance(): undefined {
+    const r = this.#it.next();
+    this.current = r.done === true ? undefined : r.value;
+    return undefined;
+  }
+}
+
 /** Sequential reader of one run file. */
-class RunReader {
+class RunReader implements MergeSource {
   readonly #fh: FileHandle;
   readonly #block: number;
   #buf: Buffer = Buffer.alloc(0);
   #pos = 0;
   #eof = false;
   current: SortRecord | undefined;
-  /** Position among the merged runs: ties go to the earlier run. */
-  order = 0;
+  readonly order: number;
 
-  private constructor(fh: FileHandle, block: number) {
+  private constructor(fh: FileHandle, block: number, order: number) {
     this.#fh = fh;
     this.#block = block;
+    this.order = order;
   }
 
   static async open(path: string, block: number, order: number): Promise<RunReader> {
-    const r = new RunReader(await fsp.open(path, 'r'), block);
-    r.order = order;
-    return r;
+    return new RunReader(await fsp.open(path, 'r'), block, order);
   }
 
+  /**
+   * Refills the read buffer until n bytes are available past #pos. Every refill reads into a new buffer, so
+   * records handed out earlier (views of the old one) stay valid.
+   */
   async #ensure(n: number): Promise<boolean> {
     while (this.#buf.length - this.#pos < n) {
       if (this.#eof) return false;
@@ -309,8 +439,25 @@ class RunReader {
     return true;
   }
 
-  /** Loads the next record into `current` (undefined at the end). */
-  async advance(): Promise<void> {
+  /** Loads the next record into `current` (undefined at the end), as views of the read buffer. */
+  advance(): Promise<void> | undefined {
+    const buf = this.#buf;
+    const p = this.#pos;
+    if (buf.length - p >= 4) {
+      const kl = buf.readUInt32LE(p);
+      if (buf.length - p >= 8 + kl) {
+        const end = p + 8 + kl + buf.readUInt32LE(p + 4 + kl);
+        if (end <= buf.length) {
+          this.#pos = end;
+          this.current = { key: buf.subarray(p + 4, p + 4 + kl), value: buf.subarray(p + 8 + kl, end) };
+          return undefined;
+        }
+      }
+    }
+    return this.#advanceSlow();
+  }
+
+  async #advanceSlow(): Promise<void> {
     if (!(await this.#ensure(4))) {
       if (this.#buf.length - this.#pos !== 0) throw new Error('ExternalSorter: run file truncated');
       this.current = undefined;
@@ -321,10 +468,8 @@ class RunReader {
     const vl = this.#buf.readUInt32LE(this.#pos + 4 + kl);
     if (!(await this.#ensure(8 + kl + vl))) throw new Error('ExternalSorter: run file truncated');
     const p = this.#pos;
-    // One copy of the record (so it stays valid after the read buffer is replaced), viewed as key and value.
-    const rec = Uint8Array.prototype.slice.call(this.#buf, p + 4, p + 8 + kl + vl);
     this.#pos = p + 8 + kl + vl;
-    this.current = { key: rec.subarray(0, kl), value: rec.subarray(kl + 4) };
+    this.current = { key: this.#buf.subarray(p + 4, p + 4 + kl), value: this.#buf.subarray(p + 8 + kl, p + 8 + kl + vl) };
   }
 
   async close(): Promise<void> {
@@ -332,14 +477,17 @@ class RunReader {
   }
 }
 
-/** k-way merge with a binary heap ordered by (key, run order). */
-async function* mergeSources(sources: RunReader[]): AsyncGenerator<SortRecord> {
-  const less = (a: RunReader, b: RunReader): boolean => {
+/** Records per batch of sortedBatches(). */
+const MERGE_BATCH = 1024;
+
+/** k-way merge with a binary heap ordered by (key, source order), in batches. */
+async function* mergeSources(sources: MergeSource[]): AsyncGenerator<SortRecord[]> {
+  const less = (a: MergeSource, b: MergeSource): boolean => {
     const c = Buffer.compare(a.current!.key, b.current!.key);
     return c < 0 || (c === 0 && a.order < b.order);
   };
-  const heap: RunReader[] = [];
-  const push = (s: RunReader): void => {
+  const heap: MergeSource[] = [];
+  const push = (s: MergeSource): void => {
     heap.push(s);
     let i = heap.length - 1;
     while (i > 0) {
@@ -366,18 +514,25 @@ async function* mergeSources(sources: RunReader[]): AsyncGenerator<SortRecord> {
     await s.advance();
     if (s.current !== undefined) push(s);
   }
+  let batch: SortRecord[] = [];
   while (heap.length > 0) {
     const top = heap[0]!;
-    yield top.current!;
-    await top.advance();
+    batch.push(top.current!);
+    const pending = top.advance();
+    if (pending !== undefined) await pending;
     if (top.current === undefined) {
       const last = heap.pop()!;
       if (heap.length > 0) {
         heap[0] = last;
         siftDown();
       }
-    } else {
+    } else if (heap.length > 1) {
       siftDown();
     }
+    if (batch.length >= MERGE_BATCH) {
+      yield batch;
+      batch = [];
+    }
   }
+  if (batch.length > 0) yield batch;
 }

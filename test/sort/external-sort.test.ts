@@ -76,3 +76,23 @@ test('fan-in grows with the budget and the merge buffers stay within it', () => 
   assert.equal(mergeFanIn(256 * 1024 * 1024), 256);
   for (const budget of [64 * 1024 * 1024, 256 * 1024 * 1024, 4 * 1024 ** 3]) assert.ok(mergeFanIn(budget) * mergeReadBlock(budget) <= budget);
 });
+
+test('input already in key order skips the sort: no run is spilled, the lane file is read back in order', async () => {
+  const dir = await tempDir('ekv-sort-');
+  const records: Array<[Uint8Array, Uint8Array]> = Array.from({ length: 5000 }, (_, i) => [Buffer.from(`k${String(i).padStart(5, '0')}`), Buffer.alloc(100, i)]);
+  const { out, spilled } = await sortAll(records, 16 * 1024, dir);
+  assert.equal(spilled, 0);
+  assert.deepEqual(out, inMemory(records));
+  assert.deepEqual(await readdir(dir), []);
+});
+
+test('in-order records with a few stragglers (meta rows after the elements): ties keep insertion order', async () => {
+  const dir = await tempDir('ekv-sort-');
+  const records: Array<[Uint8Array, Uint8Array]> = [];
+  for (let i = 0; i < 3000; i++) records.push([Buffer.from(`k${String(i % 1500).padStart(5, '0')}-${i < 1500 ? 'b' : 'a'}`), Buffer.from(String(i))]);
+  for (let i = 0; i < 300; i++) records.push([Buffer.from(`k${String(i * 5).padStart(5, '0')}-b`), Buffer.from(`again-${i}`)]);
+  for (const budget of [2048, 16 * 1024, 1 << 30]) {
+    const { out } = await sortAll(records, budget, join(dir, String(budget)));
+    assert.deepEqual(out, inMemory(records));
+  }
+});
