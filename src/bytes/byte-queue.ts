@@ -64,6 +64,24 @@ export class ByteQueue {
     return !(await this.need(1));
   }
 
+  /** The first buffered chunk (undefined when nothing is buffered); its unread bytes start at `headPos`. */
+  get headChunk(): Buffer | undefined {
+    return this.#chunks[0];
+  }
+
+  get headPos(): number {
+    return this.#head;
+  }
+
+  /** Consumes n bytes that all lie in the head chunk (the caller has checked), for parsing in place. */
+  skipInHead(n: number): void {
+    const first = this.#chunks[0] as Buffer;
+    this.#head += n;
+    this.#available -= n;
+    this.#offset += n;
+    if (this.#head === first.length) this.#dropHead();
+  }
+
   /** Removes and returns exactly n buffered bytes (call need(n) first). */
   take(n: number): Buffer {
     if (n > this.#available) throw new RangeError(`ByteQueue: take(${n}) with ${this.#available} available`);

@@ -75,6 +75,38 @@ export interface SnapshotEntry {
   readonly size: number;
 }
 
+/**
+ * A row as the reader hands it out: the commit timestamp (right after the user key) and the expiry (in the
+ * value header, right before the body) are read from the row's bytes only when asked for, since decode never
+ * needs them per row.
+ */
+class Entry implements SnapshotEntry {
+  readonly type = 'entry';
+  readonly offset: number;
+  readonly userKey: Buffer;
+  readonly tombstone: boolean;
+  readonly value: Buffer;
+  readonly size: number;
+
+  constructor(offset: number, userKey: Buffer, tombstone: boolean, value: Buffer, size: number) {
+    this.offset = offset;
+    this.userKey = userKey;
+    this.tombstone = tombstone;
+    this.value = value;
+    this.size = size;
+  }
+
+  get commitTs(): bigint {
+    const k = this.userKey;
+    return U64_MAX - Buffer.from(k.buffer, k.byteOffset + k.length, TS_SUFFIX_SIZE).readBigUInt64BE(0);
+  }
+
+  get expireAt(): bigint {
+    const v = this.value;
+    return Buffer.from(v.buffer, v.byteOffset - VALUE_HEADER_SIZE + 1, 8).readBigUInt64LE(0);
+  }
+}
+
 /** A raw operational row (`_meta_*` LE64 counters, encryption writer registry) of a live node's database. */
 export interface OperationalRow {
   readonly type: 'operational';
@@ -217,7 +249,9 @@ export class SnapshotReader {
     const q = this.#q;
     let batch: SnapshotRecord[] = [];
     let batchBytes = 0;
-    let prevKey: Buffer | undefined;
+    /** The previous MVCC row's encoded key (a copy in a reused buffer), for the order check; none before the first. */
+    let prevKey = Buffer.allocUnsafe(256);
+    let prevLen = -1;
     // `q.available >= n || await q.need(n)` keeps the common case (the entry is already buffered) free of
     // promise round trips; lengths are read as two uint32 halves since every valid one fits in 32 bits.
     for (;;) {
@@ -226,6 +260,36 @@ export class SnapshotReader {
         yield batch;
         batch = [];
         batchBytes = 0;
+      }
+      // Fast path: a well-formed MVCC row lying whole in the head chunk is parsed in place (two views, no
+      // copies); anything else (a row across chunks, an operational row, any error) takes the checked path below.
+      const c = q.headChunk;
+      if (c !== undefined) {
+        const h = q.headPos;
+        const avail = c.length - h;
+        const kl = avail >= 16 ? c.readUInt32LE(h) : -1;
+        if (kl >= TS_SUFFIX_SIZE && kl <= MAX_ENCODED_KEY && kl !== WRITER_REGISTRY_KEY_SIZE && avail >= 16 + kl && c.readUInt32LE(h + 4) === 0) {
+          const vl = c.readUInt32LE(h + 8 + kl);
+          const flags = c[h + 16 + kl] as number;
+          if (
+            vl >= VALUE_HEADER_SIZE &&
+            vl <= MAX_ENCODED_VALUE &&
+            avail >= 16 + kl + vl &&
+            c.readUInt32LE(h + 12 + kl) === 0 &&
+            (flags & (FLAG_RESERVED_MASK | FLAG_ENC_MASK)) === 0 &&
+            (prevLen < 0 || c.compare(prevKey, 0, prevLen, h + 8, h + 8 + kl) > 0)
+          ) {
+            const size = 16 + kl + vl;
+            if (prevKey.length < kl) prevKey = Buffer.allocUnsafe(2 * kl);
+            c.copy(prevKey, 0, h + 8, h + 8 + kl);
+            prevLen = kl;
+            batch.push(new Entry(offset, c.subarray(h + 8, h + kl), (flags & FLAG_TOMBSTONE) !== 0, c.subarray(h + 16 + kl + VALUE_HEADER_SIZE, h + size), size));
+            batchBytes += size;
+            q.skipInHead(size);
+            this.#onBytes?.(q.offset);
+            continue;
+          }
+        }
       }
       if (!(q.available >= 8 || (await q.need(8)))) {
         this.#finish(offset, q.consumedCrc32c());
@@ -259,12 +323,14 @@ export class SnapshotReader {
       // MVCC rows are sorted by encoded key (Pebble's order), each key once: a row out of order or repeated is damage
       // the encoder would refuse, so it is refused here, where its offset is known. (Raw operational rows are
       // reported whatever their position.)
-      if (prevKey !== undefined) {
-        const order = Buffer.compare(prevKey, key);
+      if (prevLen >= 0) {
+        const order = prevKey.compare(key, 0, kl, 0, prevLen);
         if (order === 0) throw this.#err('SNAPSHOT_DUPLICATE_KEY', 'row repeats the previous row\'s key (same user key and commit timestamp)', offset, key);
         if (order > 0) throw this.#err('SNAPSHOT_KEY_ORDER', 'row is out of key order (its key sorts before the previous row\'s)', offset, key);
       }
-      prevKey = Buffer.from(key);
+      if (prevKey.length < kl) prevKey = Buffer.allocUnsafe(2 * kl);
+      key.copy(prevKey, 0, 0, kl);
+      prevLen = kl;
       if (kl < TS_SUFFIX_SIZE) throw this.#err('SNAPSHOT_SHORT_KEY', `${ERR.shortKey}: encoded key length ${kl} < 8`, offset, key);
       if (vl < VALUE_HEADER_SIZE) throw this.#err('SNAPSHOT_SHORT_VALUE', `${ERR.shortValue}: encoded value length ${vl} < 9`, offset, key);
       const flags = value[0] as number;
@@ -275,16 +341,7 @@ export class SnapshotReader {
       if (encState === 1) throw this.#err('SNAPSHOT_ENCRYPTED_ENTRY', ERR.encrypted, offset, key);
       if (encState > 1) throw this.#err('SNAPSHOT_ENCRYPTED_RESERVED', `${ERR.encReserved}: encryption_state=0x${encState} is reserved`, offset, key);
       const userKey = key.subarray(0, kl - TS_SUFFIX_SIZE);
-      batch.push({
-        type: 'entry',
-        offset,
-        userKey,
-        commitTs: U64_MAX - key.readBigUInt64BE(kl - TS_SUFFIX_SIZE),
-        tombstone: (flags & FLAG_TOMBSTONE) !== 0,
-        expireAt: value.readBigUInt64LE(1),
-        value: value.subarray(VALUE_HEADER_SIZE),
-        size,
-      });
+      batch.push(new Entry(offset, userKey, (flags & FLAG_TOMBSTONE) !== 0, value.subarray(VALUE_HEADER_SIZE), size));
     }
   }
 

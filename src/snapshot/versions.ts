@@ -31,7 +31,12 @@ const MAX_STACK = 256;
 /** Decides, row by row in file order, which versions of each key are passed on under a `VersionPolicy`. */
 export class VersionResolver {
   readonly #policy: VersionPolicy;
-  readonly #stack: Buffer[] = [];
+  /**
+   * The stack of user keys prefixing the current position: entry i is the first `#lens[i]` bytes of `#store[i]`
+   * (copies, since an entry's buffer may be a view into a reused chunk; the buffers are reused level by level).
+   */
+  readonly #store: Buffer[] = [];
+  readonly #lens: number[] = [];
   readonly stats: VersionStats = { live: 0, tombstones: 0, superseded: 0 };
 
   constructor(policy: VersionPolicy) {
@@ -47,19 +52,30 @@ export class VersionResolver {
       return true;
     }
     const k = e.userKey;
-    const stack = this.#stack;
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1] as Buffer;
-      if (top.length <= k.length && k.subarray(0, top.length).equals(top)) break;
-      stack.pop();
+    const store = this.#store;
+    const lens = this.#lens;
+    while (lens.length > 0) {
+      const d = lens.length - 1;
+      const len = lens[d] as number;
+      if (len <= k.length && k.compare(store[d] as Buffer, 0, len, 0, len) === 0) break;
+      lens.pop();
     }
-    const top = stack[stack.length - 1];
-    if (top !== undefined && top.length === k.length) {
+    if (lens.length > 0 && lens[lens.length - 1] === k.length) {
       this.stats.superseded++;
       return false; // an older version of a key already decided
     }
-    if (stack.length === MAX_STACK) stack.shift();
-    stack.push(Buffer.from(k)); // copy: the entry's buffer may be a view into a reused chunk
+    if (lens.length === MAX_STACK) {
+      lens.shift();
+      store.push(store.shift() as Buffer);
+    }
+    const d = lens.length;
+    let b = store[d];
+    if (b === undefined || b.length < k.length) {
+      b = Buffer.allocUnsafeSlow(Math.max(64, 2 * k.length));
+      store[d] = b;
+    }
+    k.copy(b, 0, 0, k.length);
+    lens.push(k.length);
     if (e.tombstone) return false;
     this.stats.live++;
     return true;

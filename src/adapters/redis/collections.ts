@@ -14,7 +14,6 @@ import type { DecodeContext } from '../adapter.ts';
 import { binIndented, binValue, compact, pairElement, scoreValue } from './binary-json.ts';
 import { readStreamEntry } from './proto.ts';
 import { u64be } from '../../bytes/big-endian.ts';
-import { encodeOrderedSegment } from '../../bytes/ordered-segment.ts';
 
 export type CollectionType = 'hash' | 'list' | 'set' | 'zset' | 'stream';
 const FLUSH_ORDER: readonly CollectionType[] = ['hash', 'list', 'set', 'zset', 'stream'];
@@ -78,6 +77,8 @@ function ttlOf(s: KeyState): bigint | null {
 export class CollectionCollector {
   readonly #ctx: DecodeContext;
   readonly #sorters = new Map<CollectionType, ExternalSorter>();
+  /** The sorter key under construction (the sorter copies it). */
+  #key = Buffer.allocUnsafe(256);
   /** Parked TTLs taken by a set, sorted set or stream during flush. */
   claimed = 0;
 
@@ -95,7 +96,25 @@ export class CollectionCollector {
       s = this.#ctx.newSorter();
       this.#sorters.set(type, s);
     }
-    await s.add(Buffer.concat([encodeOrderedSegment(userKey), Buffer.from([rec]), sub]), value);
+    // seg(K) ‖ rec ‖ sub, written in place: K's 00 bytes escaped as 00 FF, then the 00 01 terminator.
+    const max = 2 * userKey.length + 3 + sub.length;
+    if (this.#key.length < max) this.#key = Buffer.allocUnsafe(2 * max);
+    const k = this.#key;
+    let j = 0;
+    if (userKey.indexOf(0) < 0) {
+      k.set(userKey, 0);
+      j = userKey.length;
+    } else {
+      for (const b of userKey) {
+        k[j++] = b;
+        if (b === 0) k[j++] = 0xff;
+      }
+    }
+    k[j++] = 0;
+    k[j++] = 1;
+    k[j++] = rec;
+    k.set(sub, j);
+    await s.add(k.subarray(0, j + sub.length), value);
   }
 
   /** A parked TTL offered to the types that claim them (sets, sorted sets, streams); kept only where a state exists. */
@@ -221,7 +240,7 @@ export class CollectionCollector {
 
     // Stream entries are written only once the key's meta is known; the meta record sorts first, so an entry
     // arriving with metaSeen false means the stream has no meta row at all.
-    for await (const rec of sorter.sorted()) {
+    for await (const batch of sorter.sortedBatches()) for (const rec of batch) {
       const key = asBuffer(rec.key);
       const segLen = segLength(key);
       const kind = key[segLen] as number;
@@ -256,7 +275,7 @@ export class CollectionCollector {
       }
       if (kind === REC.present) continue;
       if (kind === REC.legacy) {
-        legacy.push({ member: Buffer.from(sub), score: value });
+        legacy.push({ member: Buffer.from(sub), score: Buffer.from(value) });
         continue;
       }
       // Elements.
