@@ -169,6 +169,8 @@ export const ERROR_CODES = {
   EXPORT_TARGET_URL_INVALID: { exit: 'user', meaning: 'the export target URL is invalid' },
   EXPORT_TARGET_UNREACHABLE: { exit: 'user', meaning: 'the export target cannot be reached or was lost' },
   EXPORT_TARGET_REFUSED: { exit: 'data', meaning: 'the export target refused a record' },
+  EXPORT_TARGET_ACCESS_DENIED: { exit: 'user', meaning: 'the export target refused the credentials (standard AWS chain: environment, profile, SSO, instance role)' },
+  EXPORT_TARGET_MISSING: { exit: 'user', meaning: 'the bucket, table or queue to export into does not exist (create it, or ask the export to)' },
   // archive
   ARCHIVE_COMPRESSION_UNSUPPORTED: { exit: 'user', meaning: '--compression is neither zstd nor none' },
   ARCHIVE_WRITE_FAILED: { exit: 'user', meaning: 'an archive entry cannot be written to the output (file system error)' },

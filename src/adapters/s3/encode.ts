@@ -12,9 +12,9 @@ import { DataError } from '../../errors.ts';
 import { JsonSyntaxError, JsonTypeError, parseJsonBytes } from '../../json/go-json-read.ts';
 import { readKeymap, type KeymapRecord, KIND_META_COLLISION, KIND_S3_EMPTY_SEGMENT, KIND_S3_FOLDER_MARKER, KIND_S3_LEAF_DATA, KIND_SHA_FALLBACK } from '../../tree/keymap.ts';
 import { joinRel, showRel } from '../../tree/paths.ts';
-import { unexpectedEntry } from '../../tree/reader.ts';
+import { unexpectedEntry, type TreeReader } from '../../tree/reader.ts';
 import { encodeSegment } from '../../tree/segment.ts';
-import type { EncodeContext } from '../adapter.ts';
+import type { EncodeContext, RowScope } from '../adapter.ts';
 import { FOLDER_MARKER_NAME, LEAF_DATA_SUFFIX, META_SUFFIX } from './tree-names.ts';
 import { blobKey, bucketGenKey, bucketMetaKey, manifestKey } from './keys.ts';
 import { parseBucketJson, parseObjectSidecar, renderLiveBucketMeta, renderLiveManifest, type ObjectMeta, type PublicBucket } from './records.ts';
@@ -29,12 +29,12 @@ const invalidBucket = (path: string, why: string): DataError => new DataError('S
 const invalidSidecar = (path: string, why: string): DataError => new DataError('S3_ENCODE_INVALID_MANIFEST', `s3 encode invalid object sidecar: ${why}`, { path });
 const invalidKeymap = (path: string, why: string): DataError => new DataError('S3_ENCODE_INVALID_KEYMAP', `invalid KEYMAP.jsonl record: ${why}`, { path });
 
-async function readBucket(ctx: EncodeContext, dirName: string): Promise<PublicBucket> {
+async function readBucket(tree: TreeReader, dirName: string): Promise<PublicBucket> {
   const rel = `s3/${dirName}/_bucket.json`;
-  if ((await ctx.tree.kind(rel)) === undefined) throw invalidBucket(rel, 'missing (every bucket directory needs its _bucket.json)');
+  if ((await tree.kind(rel)) === undefined) throw invalidBucket(rel, 'missing (every bucket directory needs its _bucket.json)');
   let pub: PublicBucket;
   try {
-    pub = parseBucketJson(parseJsonBytes(await ctx.tree.readFile(rel)));
+    pub = parseBucketJson(parseJsonBytes(await tree.readFile(rel)));
   } catch (err) {
     if (err instanceof JsonSyntaxError || err instanceof JsonTypeError) throw invalidBucket(rel, err.message);
     throw err;
@@ -75,28 +75,28 @@ function validateKeymapRecord(rec: KeymapRecord, path: string): void {
 }
 
 /** The bucket's KEYMAP when it is the decoder's rename tracker (a regular KEYMAP.jsonl without a sidecar). */
-async function loadBucketKeymap(ctx: EncodeContext, dir: string): Promise<Map<string, KeymapRecord> | undefined> {
+async function loadBucketKeymap(tree: TreeReader, dir: string): Promise<Map<string, KeymapRecord> | undefined> {
   const rel = `${dir}/KEYMAP.jsonl`;
-  if ((await ctx.tree.kind(rel)) !== 'file') return undefined;
-  if ((await ctx.tree.kind(`${rel}${META_SUFFIX}`)) === 'file') return undefined; // an object named KEYMAP.jsonl
+  if ((await tree.kind(rel)) !== 'file') return undefined;
+  if ((await tree.kind(`${rel}${META_SUFFIX}`)) === 'file') return undefined; // an object named KEYMAP.jsonl
   const out = new Map<string, KeymapRecord>();
-  for await (const rec of readKeymap(ctx.tree, rel)) {
+  for await (const rec of readKeymap(tree, rel)) {
     if (out.has(rec.encoded)) throw invalidKeymap(rel, `duplicate encoded segment ${JSON.stringify(rec.encoded)} (S3 decoder writes one record per rename; a duplicate means the dump is corrupt)`);
     validateKeymapRecord(rec, rel);
     out.set(rec.encoded, rec);
   }
   for (const encoded of out.keys()) {
-    const kind = await ctx.tree.kind(`${dir}/${encoded}`);
+    const kind = await tree.kind(`${dir}/${encoded}`);
     if (kind === undefined) throw invalidKeymap(rel, `orphan keymap record: encoded ${JSON.stringify(encoded)} has no on-disk file under ${dir}`);
     if (kind !== 'file') throw invalidKeymap(rel, `keymap record ${JSON.stringify(encoded)} resolves to a directory, want regular file`);
   }
   return out;
 }
 
-async function holdsSidecar(ctx: EncodeContext, rel: Buffer): Promise<boolean> {
-  for await (const e of ctx.tree.entries(rel)) {
+async function holdsSidecar(tree: TreeReader, rel: Buffer): Promise<boolean> {
+  for await (const e of tree.entries(rel)) {
     if (e.kind === 'dir') {
-      if (await holdsSidecar(ctx, joinRel(rel, e.nameBytes))) return true;
+      if (await holdsSidecar(tree, joinRel(rel, e.nameBytes))) return true;
     } else if (e.name.endsWith(META_SUFFIX)) return true;
   }
   return false;
@@ -107,8 +107,8 @@ async function holdsSidecar(ctx: EncodeContext, rel: Buffer): Promise<boolean> {
  * checked against `size_bytes` before the first byte is read (`sizeError` builds the error), so a huge body
  * with a small recorded size is refused at once instead of after streaming it.
  */
-async function* exactChunks(ctx: EncodeContext, rel: Buffer, expectedSize: bigint, sizeError: (actual: bigint) => Error): AsyncGenerator<Buffer> {
-  const fh = await ctx.tree.open(rel);
+async function* exactChunks(tree: TreeReader, rel: Buffer, expectedSize: bigint, sizeError: (actual: bigint) => Error): AsyncGenerator<Buffer> {
+  const fh = await tree.open(rel);
   try {
     const size = BigInt((await fh.stat()).size);
     if (size !== expectedSize) throw sizeError(size);
@@ -128,84 +128,133 @@ async function* exactChunks(ctx: EncodeContext, rel: Buffer, expectedSize: bigin
   }
 }
 
-async function encodeObject(ctx: EncodeContext, bucket: string, bodyRel: Buffer, objectRel: Buffer, keymap: Map<string, KeymapRecord> | undefined): Promise<void> {
+/** One object of a bucket directory: its key, its sidecar's metadata, and its body. */
+export interface TreeObject {
+  readonly key: Buffer;
+  /** The body file, relative to the dump root. */
+  readonly path: string;
+  readonly meta: ObjectMeta;
+  /** The body in exact 1 MiB chunks (the last shorter); its length is checked against `meta.sizeBytes`. */
+  chunks(): AsyncGenerator<Buffer>;
+}
+
+export interface TreeBucket {
+  /** The bucket's directory under `s3/`. */
+  readonly dir: string;
+  readonly bucket: PublicBucket;
+  /** The bucket's objects in directory order; those `accept` refuses are left out before their body is opened. */
+  objects(accept?: (row: RowScope) => boolean): AsyncGenerator<TreeObject>;
+}
+
+async function readObject(tree: TreeReader, bodyRel: Buffer, objectRel: Buffer, keymap: Map<string, KeymapRecord> | undefined, accept: ((key: Buffer) => boolean) | undefined): Promise<TreeObject | undefined> {
   const rec = keymap?.get(objectRel.toString('utf8'));
   const objectKey = rec === undefined ? objectRel : Buffer.from(rec.original);
+  if (accept !== undefined && !accept(objectKey)) return undefined;
   const sidecarRel = Buffer.concat([bodyRel, Buffer.from(META_SUFFIX)]);
-  if ((await ctx.tree.kind(sidecarRel)) === undefined) throw invalidSidecar(showRel(sidecarRel), 'missing: every object body needs its .elastickv-meta.json sidecar');
+  if ((await tree.kind(sidecarRel)) === undefined) throw invalidSidecar(showRel(sidecarRel), 'missing: every object body needs its .elastickv-meta.json sidecar');
   let meta: ObjectMeta & { formatVersion: bigint };
   try {
-    meta = parseObjectSidecar(parseJsonBytes(await ctx.tree.readFile(sidecarRel)));
+    meta = parseObjectSidecar(parseJsonBytes(await tree.readFile(sidecarRel)));
   } catch (err) {
     if (err instanceof JsonSyntaxError || err instanceof JsonTypeError) throw invalidSidecar(showRel(sidecarRel), err.message);
     throw err;
   }
   if (meta.formatVersion !== 1n) throw invalidSidecar(showRel(sidecarRel), `unsupported format_version ${meta.formatVersion}`);
-  const bucketBytes = Buffer.from(bucket, 'utf8');
-  const sizes: bigint[] = [];
-  let total = 0n;
   const sizeError = (actual: bigint): Error => invalidSidecar(showRel(sidecarRel), `${JSON.stringify(objectKey.toString('utf8'))}: size_bytes ${meta.sizeBytes} != body length ${actual}`);
-  for await (const chunk of exactChunks(ctx, bodyRel, meta.sizeBytes, sizeError)) {
-    await ctx.emit(blobKey(bucketBytes, RESTORE_GENERATION, objectKey, Buffer.from(RESTORE_UPLOAD_ID), RESTORE_PART, BigInt(sizes.length)), chunk);
-    sizes.push(BigInt(chunk.length));
-    total += BigInt(chunk.length);
-  }
-  if (total !== meta.sizeBytes) throw sizeError(total);
-  await ctx.emit(manifestKey(bucketBytes, RESTORE_GENERATION, objectKey), renderLiveManifest(RESTORE_UPLOAD_ID, meta, sizes));
+  return {
+    key: objectKey,
+    path: showRel(bodyRel),
+    meta,
+    async *chunks() {
+      let total = 0n;
+      for await (const chunk of exactChunks(tree, bodyRel, meta.sizeBytes, sizeError)) {
+        total += BigInt(chunk.length);
+        yield chunk;
+      }
+      if (total !== meta.sizeBytes) throw sizeError(total);
+    },
+  };
 }
 
-async function walk(ctx: EncodeContext, bucket: string, dir: string, rel: Buffer | undefined, keymap: Map<string, KeymapRecord> | undefined): Promise<void> {
+async function* walk(tree: TreeReader, dir: string, rel: Buffer | undefined, keymap: Map<string, KeymapRecord> | undefined, accept: ((key: Buffer) => boolean) | undefined): AsyncGenerator<TreeObject> {
   const here = rel === undefined ? Buffer.from(dir) : joinRel(dir, rel);
   let entries = 0;
-  for await (const e of ctx.tree.entries(here)) {
+  for await (const e of tree.entries(here)) {
     entries++;
     const childRel = rel === undefined ? e.nameBytes : joinRel(rel, e.nameBytes);
     if (e.kind === 'dir') {
       if (rel === undefined && RESERVED_ROOTS.has(e.name)) {
-        if (await holdsSidecar(ctx, joinRel(dir, childRel))) {
+        if (await holdsSidecar(tree, joinRel(dir, childRel))) {
           throw new DataError('S3_ENCODE_RESERVED_PREFIX_COLLISION', `s3 encode user object key collides with reserved dump directory: ${dir}/${e.name}: rename the colliding S3 key before backup`, { path: `${dir}/${e.name}` });
         }
         continue;
       }
-      await walk(ctx, bucket, dir, childRel, keymap);
+      yield* walk(tree, dir, childRel, keymap, accept);
       continue;
     }
     if (rel === undefined && e.name === '_bucket.json') continue;
     if (rel === undefined && e.name === 'KEYMAP.jsonl' && keymap !== undefined) continue;
     if (e.name.endsWith(META_SUFFIX)) {
-      await checkSidecarBody(ctx, joinRel(dir, childRel));
+      await checkSidecarBody(tree, joinRel(dir, childRel));
       continue;
     }
-    await encodeObject(ctx, bucket, joinRel(dir, childRel), childRel, keymap);
+    const obj = await readObject(tree, joinRel(dir, childRel), childRel, keymap, accept);
+    if (obj !== undefined) yield obj;
   }
   // The decoder writes no empty directory: one here is an object body (or KEYMAP.jsonl) replaced by a directory.
   if (entries === 0 && rel !== undefined) throw unexpectedEntry(showRel(here), 'an empty directory where the decoder writes none (an object body replaced by a directory?)');
 }
 
 /** A sidecar names its object body, which must be a regular file: an object is never dropped for want of one. */
-async function checkSidecarBody(ctx: EncodeContext, sidecarRel: Buffer): Promise<void> {
+async function checkSidecarBody(tree: TreeReader, sidecarRel: Buffer): Promise<void> {
   const bodyRel = sidecarRel.subarray(0, sidecarRel.length - META_SUFFIX.length);
-  const kind = await ctx.tree.kind(bodyRel);
+  const kind = await tree.kind(bodyRel);
   if (kind === 'file') return;
   if (kind === 'dir') throw unexpectedEntry(showRel(bodyRel), `a directory where the object body of ${JSON.stringify(showRel(sidecarRel))} belongs`);
   throw invalidSidecar(showRel(sidecarRel), 'its object body is missing (every sidecar belongs to an object body beside it)');
 }
 
-export async function encodeS3(ctx: EncodeContext): Promise<void> {
-  const kind = await ctx.tree.kind('s3');
+/**
+ * Every bucket of a tree's `s3/` with its checked `_bucket.json`, and a reader of its objects (keys mapped back
+ * through the bucket's KEYMAP). Used by encode and by `export s3`.
+ */
+export async function* readS3Buckets(tree: TreeReader): AsyncGenerator<TreeBucket> {
+  const kind = await tree.kind('s3');
   if (kind === undefined) return;
   if (kind !== 'dir') throw new DataError('S3_NOT_DIR', 's3 dump path is not a directory', { path: 's3' });
-  for await (const e of ctx.tree.entries('s3')) {
+  for await (const e of tree.entries('s3')) {
     if (e.kind !== 'dir') {
       if (e.name.startsWith('_')) continue;
       throw new DataError('S3_ENCODE_NOT_REGULAR', `s3 dump file is not a regular file: s3/${e.name} is not a directory; top-level entries under s3/ must be bucket directories`, { path: `s3/${e.name}` });
     }
-    const pub = await readBucket(ctx, e.name);
-    await ctx.emit(bucketMetaKey(Buffer.from(pub.name, 'utf8')), renderLiveBucketMeta(pub.name, RESTORE_GENERATION, pub));
+    const bucket = await readBucket(tree, e.name);
+    const dir = `s3/${e.name}`;
+    yield {
+      dir,
+      bucket,
+      async *objects(accept) {
+        const scope = Buffer.from(bucket.name, 'utf8');
+        yield* walk(tree, dir, undefined, await loadBucketKeymap(tree, dir), accept === undefined ? undefined : (key) => accept({ scope, key }));
+      },
+    };
+  }
+}
+
+export async function encodeS3(ctx: EncodeContext): Promise<void> {
+  for await (const b of readS3Buckets(ctx.tree)) {
+    const pub = b.bucket;
+    const bucketBytes = Buffer.from(pub.name, 'utf8');
+    await ctx.emit(bucketMetaKey(bucketBytes), renderLiveBucketMeta(pub.name, RESTORE_GENERATION, pub));
     const gen = Buffer.alloc(8);
     gen.writeBigUInt64BE(RESTORE_GENERATION);
-    await ctx.emit(bucketGenKey(Buffer.from(pub.name, 'utf8')), gen);
-    const dir = `s3/${e.name}`;
-    await walk(ctx, pub.name, dir, undefined, await loadBucketKeymap(ctx, dir));
+    await ctx.emit(bucketGenKey(bucketBytes), gen);
+    for await (const obj of b.objects()) {
+      const sizes: bigint[] = [];
+      for await (const chunk of obj.chunks()) {
+        await ctx.emit(blobKey(bucketBytes, RESTORE_GENERATION, obj.key, Buffer.from(RESTORE_UPLOAD_ID), RESTORE_PART, BigInt(sizes.length)), chunk);
+        sizes.push(BigInt(chunk.length));
+      }
+      await ctx.emit(manifestKey(bucketBytes, RESTORE_GENERATION, obj.key), renderLiveManifest(RESTORE_UPLOAD_ID, obj.meta, sizes));
+    }
   }
 }

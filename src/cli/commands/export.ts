@@ -10,6 +10,8 @@ import { goMarshal } from '../../json/go-json.ts';
 import { exportRedis, type RedisSink } from '../../export/redis/export.ts';
 import { DryRunSink, LiveRedisSink, RespFileSink, redactRedisUrl } from '../../export/redis/sinks.ts';
 import { writeDynamoExportLayout } from '../../export/dynamodb/export-layout.ts';
+import { exportS3, parseS3Target } from '../../export/s3/export.ts';
+import { makeS3Client } from '../../offload/s3-store.ts';
 import { newReport, summarizeReport, type ExportReport } from '../../export/report.ts';
 import { readManifestOf } from '../../pipeline/encode.ts';
 import { openExportSource } from '../../export/source.ts';
@@ -19,13 +21,14 @@ import { trackTemp } from '../../tree/temp-paths.ts';
 import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.ts';
 import { flagBool, flagString, renderHelp, type FlagSpecs, type ParsedFlags } from '../go-flags.ts';
 import { commandFlags } from '../command.ts';
+import { S3_FLAGS, s3OptionsFromFlags } from './offload.ts';
 import type { CliIO } from '../io.ts';
 import { startProgress } from '../progress.ts';
 import { parseSize } from '../size.ts';
 
 const EXPORT_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'PATH', help: 'dump tree, or an .fsm snapshot (decoded to a scratch tree first) (required)' },
-  to: { type: 'string', value: 'URL', help: 'live target: redis://[user:password@]host:port/db' },
+  to: { type: 'string', value: 'URL', help: 'live target: redis://[user:password@]host:port/db; s3://bucket[/prefix] or s3://' },
   format: { type: 'string', value: 'FORMAT', help: 'file output instead of a live target: resp (redis: commands for redis-cli --pipe), dynamodb-export (dynamodb: the layout of DynamoDB\'s export to S3)' },
   output: { type: 'string', value: 'PATH', help: 'where --format writes ("-" for stdout with resp); must not exist (dynamodb-export: absent or an empty directory)' },
   'dry-run': { type: 'bool', help: 'read everything and report what would be written, writing nothing' },
@@ -33,11 +36,12 @@ const EXPORT_FLAGS: FlagSpecs = {
   ...FILTER_FLAGS,
   'memory-budget': { type: 'string', value: 'SIZE', default: '256M', help: 'memory for regrouping records before spilling to disk' },
   'scratch-root': { type: 'string', value: 'DIR', help: 'directory for scratch files (default: the OS temp directory)' },
+  ...S3_FLAGS,
   json: { type: 'bool', help: 'print the final report as JSON on stdout' },
   quiet: { type: 'bool', help: 'no progress display' },
 };
 
-const TARGETS = ['redis', 'dynamodb'] as const;
+const TARGETS = ['redis', 'dynamodb', 's3'] as const;
 type Target = (typeof TARGETS)[number];
 
 const DESCRIPTION = `Exports the records of a dump tree (or of an .fsm snapshot) into a live system or a standard file format.
@@ -48,6 +52,12 @@ Targets:
   dynamodb --format dynamodb-export --output DIR
                                       per table, DynamoDB's export-to-S3 layout (data/*.json.gz with one
                                       {"Item":{…}} per line, manifest-files.json, manifest-summary.json)
+  s3      --to s3://bucket[/prefix]   uploads every object of the tree's one bucket (pick it with --include
+                                      s3:bucket=NAME) under the prefix, with its content type, encoding, cache
+                                      control, disposition and user metadata (multipart above 8 MiB)
+          --to s3://                  each bucket's objects into the existing bucket of the same name
+          (--s3-endpoint, --s3-region, --s3-profile, --s3-path-style, --s3-sse as for offload; credentials from
+          the standard AWS chain)
 Exit codes: 0 success, 1 usage or environment error (bad flags, unreachable target), 2 a record is invalid or
 the target refused one (named in the message).`;
 
@@ -155,6 +165,30 @@ async function runTarget(target: Target, c: Common, io: CliIO, adapters: readonl
           report,
           exportTime: new Date(manifest.wallTimeIso),
           dryRun: c.dryRun,
+          onProgress,
+          ...(filter !== undefined ? { filter } : {}),
+        });
+      } finally {
+        source.close();
+      }
+      return report;
+    }
+    case 's3': {
+      if (format !== '' || output !== '') throw new UserError('FLAG_INVALID', 'export s3: takes --to s3://bucket[/prefix] (no --format or --output)');
+      if (to === '') throw new UserError('FLAG_INVALID', 'export s3: --to s3://bucket[/prefix] is required');
+      const target = parseS3Target(to);
+      const s3 = s3OptionsFromFlags(c.flags);
+      const report = newReport('s3', to, c.dryRun);
+      onProgress(report);
+      const source = await openExportSource({ input: c.input, adapters, adapter: 's3', scratchRoot: c.scratch, memoryBudget: c.memoryBudget, ...(filter !== undefined ? { filter } : {}) });
+      try {
+        await exportS3({
+          tree: source.tree,
+          target,
+          client: c.dryRun ? undefined : makeS3Client(s3),
+          sse: s3.sse,
+          kmsKeyId: s3.kmsKeyId,
+          report,
           onProgress,
           ...(filter !== undefined ? { filter } : {}),
         });
