@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   SNAPSHOT_DUPLICATE_KEY: { exit: 'data', meaning: 'a row repeats the previous row\'s key (same user key and commit timestamp)' },
   SNAPSHOT_KEY_ORDER: { exit: 'data', meaning: 'a row is out of the container\'s key order' },
   SNAPSHOT_CRC_MISMATCH: { exit: 'data', meaning: 'the CRC-32C footer does not match the content' },
+  DECODE_UNATTRIBUTED_ROW: { exit: 'data', meaning: "a row under an adapter's key prefix matches none of its record layouts (damaged key)" },
   INPUT_DECOMPRESS_FAILED: { exit: 'data', meaning: 'a gzip or zstd compressed .fsm input is corrupt' },
   // The .fsm container (writer)
   ENCODE_KEY_TOO_LARGE: { exit: 'data', meaning: 'an encoded key would exceed the format limit' },
@@ -120,6 +121,7 @@ export const ERROR_CODES = {
   REDIS_MISSING_KEYMAP: { exit: 'data', meaning: 'a shortened Redis file name has no KEYMAP record' },
   REDIS_MULTI_DB_UNSUPPORTED: { exit: 'data', meaning: 'the tree holds a Redis database other than db_0' },
   REDIS_TTL_SIDECAR_INVALID: { exit: 'data', meaning: 'a Redis TTL sidecar file is malformed' },
+  REDIS_STREAM_LENGTH_MISMATCH: { exit: 'data', meaning: "a stream's meta row declares another number of entries than the snapshot holds" },
   REDIS_ENCODE_INVALID_JSON: { exit: 'data', meaning: 'a Redis collection file of the tree is invalid' },
   // S3
   S3_MALFORMED_KEY: { exit: 'data', meaning: 'an S3 row key is malformed' },
@@ -131,6 +133,7 @@ export const ERROR_CODES = {
   S3_META_SUFFIX_COLLISION: { exit: 'data', meaning: 'an S3 object key collides with the sidecar suffix (use --rename-collisions)' },
   S3_TREE_NAME_COLLISION: { exit: 'data', meaning: 'two S3 object keys map to clashing dump paths' },
   S3_UNENCODABLE_MODE: { exit: 'data', meaning: 'the S3 dump was made with incomplete uploads, which cannot be encoded' },
+  S3_BUCKET_META_MISSING: { exit: 'data', meaning: 'an S3 bucket has objects but no bucket metadata row' },
   S3_NOT_DIR: { exit: 'data', meaning: 'an S3 path of the tree is not a directory' },
   S3_ENCODE_NOT_REGULAR: { exit: 'data', meaning: 'an S3 file of the tree is not a regular file' },
   S3_ENCODE_INVALID_BUCKET: { exit: 'data', meaning: 'a _bucket.json of the tree is invalid' },

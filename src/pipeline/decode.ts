@@ -17,7 +17,8 @@ import {
   type WarnSink,
 } from '../adapters/adapter.ts';
 import { ALL_ADAPTERS } from '../adapters/registry.ts';
-import { UserError } from '../errors.ts';
+import type { DataErrorCode } from '../error-codes.ts';
+import { DataError, UserError } from '../errors.ts';
 import type { RecordFilter } from '../filter/record-filter.ts';
 import { readStreamRegular } from '../fs/safe-open.ts';
 import type { GoStruct } from '../json/go-json.ts';
@@ -240,6 +241,7 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
   }
 
   const dispatcher = new Dispatcher(adapters);
+  const families = adapterFamilies(adapters.filter((a) => selected.has(a.name)));
   const filter = opts.filter;
   const vocab = new Map(adapters.map((a) => [a.name, a.filter]));
   const versions = new VersionResolver(versionPolicy);
@@ -261,6 +263,14 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
       entries++;
       counters.total++;
       if (route === undefined) {
+        const family = families.find((f) => rec.userKey.length >= f.prefix.length && rec.userKey.compare(f.prefix, 0, f.prefix.length, 0, f.prefix.length) === 0);
+        if (family !== undefined) {
+          throw new DataError(
+            'DECODE_UNATTRIBUTED_ROW',
+            `a row under the ${family.adapter} prefix ${JSON.stringify(family.prefix.toString('latin1'))} that no ${family.adapter} record layout matches (a damaged key, or a layout this version does not decode): decoding on would drop it silently`,
+            { path: opts.input, offset: rec.offset, key: rec.userKey },
+          );
+        }
         counters.unknown++;
         return undefined;
       }
@@ -274,7 +284,14 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
         return undefined;
       }
       counters[route.adapter]++;
-      return decoder.handle(route.kind, rec.userKey, rec.value);
+      try {
+        const pending = decoder.handle(route.kind, rec.userKey, rec.value);
+        return pending?.catch((err: unknown) => {
+          throw atRow(err, opts.input, rec.offset);
+        });
+      } catch (err) {
+        throw atRow(err, opts.input, rec.offset);
+      }
     },
   });
   report();
@@ -305,6 +322,29 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
     ...(switches.expired === 'skip' ? { skipExpired: { snapshot_time_ms: snapshotTimeMs, records: Object.fromEntries(expired) } } : {}),
   });
   return { header, container, counters, manifest, operational };
+}
+
+/**
+ * The key families of adapters (`!s3|`, `!redis|`, `!hs|`, …: the first `!…|` segment of each route prefix). A live
+ * row in an adapter's family that none of its routes matches is damage (a flipped byte in `!s3|bucket|meta|`
+ * would otherwise count as unknown and leave the bucket's objects without `_bucket.json`), not noise.
+ */
+function adapterFamilies(adapters: readonly Adapter[]): Array<{ readonly prefix: Buffer; readonly adapter: AdapterName }> {
+  const out = new Map<string, AdapterName>();
+  for (const a of adapters) {
+    for (const r of a.routes) {
+      const end = r.prefix.indexOf('|');
+      if (r.prefix.startsWith('!') && end > 1) out.set(r.prefix.slice(0, end + 1), a.name);
+    }
+  }
+  return [...out].map(([prefix, adapter]) => ({ prefix: Buffer.from(prefix, 'latin1'), adapter }));
+}
+
+/** An adapter's error for a row, given the row's offset in the input when it names none. */
+function atRow(err: unknown, input: string, offset: number): Error {
+  if (!(err instanceof Error)) return new Error(String(err));
+  if (!(err instanceof DataError) || err.context.offset !== undefined) return err;
+  return new DataError(err.code as DataErrorCode, err.reason, { path: input, ...err.context, offset }, { cause: err });
 }
 
 /** The snapshot's own time in Unix ms: the runtime header's HLC ceiling, else last_commit_ts's physical part. */

@@ -11,6 +11,8 @@ import { DDB_ROUTES } from './routes.ts';
 export const dynamodbAdapter: Adapter = {
   name: 'dynamodb',
   routes: DDB_ROUTES,
+  // Routing keys of a live node (kv/shard_key.go) hold no user data.
+  internalPrefixes: [{ prefix: '!ddb|route|table|', kind: 'ddb-route' }],
   filter: DYNAMODB_FILTER,
   createDecoder: (ctx) => new DynamoDecoder(ctx),
   // Both layouts encode to the same rows; the reference refuses the JSONL layout, this encoder reads it.

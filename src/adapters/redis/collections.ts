@@ -8,6 +8,7 @@
 // set and zset members by bytes, list items by signed sequence, stream entries by id), and each key's
 // document is written as it streams: memory holds one element at a time, not a collection.
 
+import { DataError } from '../../errors.ts';
 import type { ExternalSorter } from '../../sort/external-sort.ts';
 import type { FileSink } from '../../tree/writer.ts';
 import type { DecodeContext } from '../adapter.ts';
@@ -217,6 +218,11 @@ export class CollectionCollector {
       }
       const ttl = ttlOf(s);
       if (type === 'stream') {
+        // The stream's _meta line carries the declared length, which the encoder checks against the entries: a
+        // stream whose rows disagree with its meta cannot come back, so it is refused here, where it is found.
+        if (s.metaSeen && BigInt(s.count) !== s.declared + s.deltaSum) {
+          throw new DataError('REDIS_STREAM_LENGTH_MISMATCH', `the !stream|meta| row of stream key ${JSON.stringify(s.userKey.toString('utf8'))} declares ${s.declared + s.deltaSum} entries but the snapshot holds ${s.count}`, { key: s.userKey });
+        }
         if (!s.metaSeen) {
           this.#ctx.warn('redis_stream_orphan_entries_without_meta', { user_key_len: s.userKey.length, observed_entries: s.count, hint: 'stream entries without a !stream|meta| row are not written (the live reader treats the stream as absent)' });
         } else {

@@ -4,12 +4,13 @@ import type { Adapter } from '../adapter.ts';
 import { REDIS_FILTER } from './filter.ts';
 import { RedisDecoder } from './decode.ts';
 import { encodeRedis } from './encode.ts';
-import { REDIS_ROUTES } from './keys.ts';
+import { REDIS_INTERNAL_PREFIXES, REDIS_ROUTES } from './keys.ts';
 
 /** The Redis adapter: strings, HyperLogLogs, hashes, lists, sets, sorted sets and streams, with TTLs. */
 export const redisAdapter: Adapter = {
   name: 'redis',
   routes: REDIS_ROUTES,
+  internalPrefixes: REDIS_INTERNAL_PREFIXES,
   filter: REDIS_FILTER,
   // TTL lines of legacy-format strings and HLLs are written after the inline ones, when their !redis|ttl| rows
   // arrive; re-encoded, every TTL is inline and the lines come back in key order.

@@ -32,6 +32,19 @@ export const KIND = {
   streamEntry: 'stream-entry',
 } as const;
 
+/**
+ * Redis rows of a live node that hold no user data: transaction fences of the wide-column types
+ * (adapter/redis_txn.go) and routing keys. Counted as internal; any other row in a Redis key family that no
+ * route matches is refused by decode as damage.
+ */
+export const REDIS_INTERNAL_PREFIXES: readonly RouteSpec[] = [
+  { prefix: '!redis|txn-wide-hash|', kind: 'redis-txn-fence' },
+  { prefix: '!redis|txn-wide-set|', kind: 'redis-txn-fence' },
+  { prefix: '!redis|txn-wide-list|', kind: 'redis-txn-fence' },
+  { prefix: '!redis|txn-wide-zset|', kind: 'redis-txn-fence' },
+  { prefix: '!redis|route|', kind: 'redis-route' },
+];
+
 /** Every Redis prefix of core.md §2.3, with the handler each one goes to. */
 export const REDIS_ROUTES: readonly RouteSpec[] = [
   { prefix: STRING_PREFIX, kind: KIND.string },

@@ -24,6 +24,7 @@ import {
   BLOB_PREFIX,
   CHUNK_REF_PREFIX,
   decodeChunkRefValue,
+  manifestKey,
   parseBucketMetaKey,
   parseChunkBlobKey,
   parseChunkKey,
@@ -242,15 +243,23 @@ export class S3Decoder implements AdapterDecoder {
     const dir = `s3/${encodeSegment(b.name)}`;
     const keymap = new KeymapWriter(this.#ctx.tree, `${dir}/KEYMAP.jsonl`);
     try {
+      const firstObject = b.meta === undefined ? [...b.objects.values()].find((o) => o.manifest !== undefined) : undefined;
+      if (firstObject !== undefined) {
+        // Without its metadata row the bucket cannot be restored (encode needs _bucket.json): a damaged or lost
+        // !s3|bucket|meta| row is refused here rather than published as a tree the encoder refuses.
+        throw new DataError('S3_BUCKET_META_MISSING', `bucket ${JSON.stringify(b.name.toString('utf8'))} has objects (${JSON.stringify(firstObject.object.toString('utf8'))} first) but no !s3|bucket|meta| row`, { key: manifestKey(b.name, firstObject.generation, firstObject.object) });
+      }
       await this.#ctx.tree.mkdir(dir);
       if (b.meta !== undefined) await this.#ctx.tree.writeFile(`${dir}/_bucket.json`, renderBucketJson(b.name, b.meta));
       const activeGen = b.meta?.generation ?? 0n;
       const isActive = (o: ObjectState): boolean => activeGen === 0n || o.generation === activeGen;
       const objects = [...b.objects.values()].sort((x, y) => Buffer.compare(x.object, y.object) || (x.generation < y.generation ? -1 : x.generation > y.generation ? 1 : 0));
+      // Only the objects written to the tree proper take part in naming: chunks without a manifest (orphans,
+      // written under _orphans/ if at all) count as directories in the reference, which renamed a sibling to
+      // `<key>.elastickv-leaf-data` for an object the tree does not hold, and the tree then failed its self-test.
       const placed: Buffer[] = [];
-      const unplaced: Buffer[] = [];
-      for (const o of objects) if (isActive(o)) (o.manifest === undefined ? unplaced : placed).push(o.object);
-      const names = planTreeNames(b.name, dir, placed, unplaced, this.#ctx.switches.renameCollisions);
+      for (const o of objects) if (isActive(o) && o.manifest !== undefined) placed.push(o.object);
+      const names = planTreeNames(b.name, dir, placed, this.#ctx.switches.renameCollisions);
       let stale = 0;
       for (const o of objects) {
         if (!isActive(o)) {

@@ -98,14 +98,14 @@ function addDirPrefixes(name: Buffer, into: Set<string>): void {
 }
 
 /**
- * The tree path of every placed key of a bucket (`placed`: live objects with a manifest, any order); `unplaced`
- * keys (live chunks without a manifest) only count as directories, as in the reference. Throws on keys no
- * mapping can place and on collisions. `bucketDir` is the bucket's directory inside the tree (path budget).
+ * The tree path of every placed key of a bucket (`placed`: live objects with a manifest, any order). Unlike the
+ * reference, keys of chunks without a manifest do not count as directories: they are not in the tree proper.
+ * Throws on keys no mapping can place and on collisions. `bucketDir` is the bucket's directory inside the tree
+ * (path budget).
  */
-export function planTreeNames(bucket: Buffer, bucketDir: string, placed: readonly Buffer[], unplaced: readonly Buffer[], renameCollisions: boolean): Map<string, TreeName> {
+export function planTreeNames(bucket: Buffer, bucketDir: string, placed: readonly Buffer[], renameCollisions: boolean): Map<string, TreeName> {
   const staged: Array<{ key: Buffer; segs: Buffer[]; kind: string | undefined }> = [];
   const dirs = new Set<string>();
-  for (const key of unplaced) addDirPrefixes(joinSegments(fillEmptySegments(key).segs), dirs);
   for (const key of placed) {
     checkKey(key);
     const { segs, kind: emptyKind } = fillEmptySegments(key);

@@ -11,6 +11,8 @@ import { SQS_ROUTES } from './routes.ts';
 export const sqsAdapter: Adapter = {
   name: 'sqs',
   routes: SQS_ROUTES,
+  // Routing keys of a live node hold no user data.
+  internalPrefixes: [{ prefix: '!sqs|route|', kind: 'sqs-route' }],
   filter: SQS_FILTER,
   createDecoder: (ctx) => new SqsDecoder(ctx),
   checkEncodable(switches) {

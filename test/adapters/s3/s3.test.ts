@@ -119,7 +119,15 @@ test('decode rejections: reserved suffix, unsafe names, incomplete parts, hash a
     [[{ key: Buffer.concat([Buffer.from('!s3|bucket|meta|'), seg('b')]), value: '[' }], /invalid !s3\|bucket\|meta value/],
     [[{ key: blobKey('b', 1n, '', 'u', 1n, 0n), value: 'x' }], /empty/],
   ];
-  for (const [rows, re] of cases) await assert.rejects(decodeWith(adapters, buildFsm(1n, rows)), dataError(re), re.source);
+  // Every case's buckets have their metadata row (objects without one are a case of their own, below).
+  const bucketMeta = (name: string): FsmRow => ({ key: Buffer.concat([Buffer.from('!s3|bucket|meta|'), seg(name)]), value: `{"bucket_name":"${name}","generation":1}` });
+  for (const [rows, re] of cases) {
+    const hasMeta = rows.some((r) => Buffer.from(r.key).subarray(0, 16).toString('latin1') === '!s3|bucket|meta|');
+    await assert.rejects(decodeWith(adapters, buildFsm(1n, hasMeta ? rows : [bucketMeta('b'), bucketMeta('logs'), ...rows])), dataError(re), re.source);
+  }
+  // A bucket's objects without its !s3|bucket|meta| row (a damaged or lost row) would be written without _bucket.json,
+  // which encode refuses: decode refuses them, naming the bucket and the first object's manifest key.
+  await assert.rejects(decodeWith(adapters, buildFsm(1n, one('o'))), (e: unknown) => isEkvError(e) && e.code === 'S3_BUCKET_META_MISSING' && /bucket "b" has objects \("o" first\)/.test(e.message));
 });
 
 test('encode: the reference encoder\'s bytes (fixtures), bodies re-chunked at 1 MiB', async () => {
