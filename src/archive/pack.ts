@@ -28,17 +28,28 @@ export interface PackResult {
 
 const READ_BLOCK = 1024 * 1024;
 
+/** How packTree checks and reports. */
+export interface PackOptions {
+  /**
+   * Verify the tree first (default true). Only a caller that has just built the tree itself in a private
+   * directory, with CHECKSUMS rendered from the bytes it wrote, may skip it (decode straight to an archive).
+   */
+  readonly verify?: boolean;
+  /** Called after every 256th file packed, and once at the end, with the files and content bytes packed so far. */
+  readonly onProgress?: (files: number, contentBytes: number) => void;
+}
+
 /** Verifies the tree at `root`, then writes it as an archive to `out` (which is ended when done). */
-export async function packTree(root: string, out: Writable, compression: Compression): Promise<PackResult> {
-  await verifyDumpTree(root);
+export async function packTree(root: string, out: Writable, compression: Compression, opts: PackOptions = {}): Promise<PackResult> {
+  if (opts.verify !== false) await verifyDumpTree(root);
   const stats = { files: 0, dirs: 0, contentBytes: 0 };
-  const tar = Readable.from(tarStream(root, stats), { objectMode: false });
+  const tar = Readable.from(tarStream(root, stats, opts.onProgress), { objectMode: false });
   if (compression === 'zstd') await pipeline(tar, zstdCompressor(), out);
   else await pipeline(tar, out);
   return stats;
 }
 
-async function* tarStream(root: string, stats: { files: number; dirs: number; contentBytes: number }): AsyncGenerator<Buffer> {
+async function* tarStream(root: string, stats: { files: number; dirs: number; contentBytes: number }, onProgress: PackOptions['onProgress']): AsyncGenerator<Buffer> {
   for await (const { rel, isDir } of walkTree(root)) {
     const shown = `${root}/${rel.toString('utf8')}`;
     if (!isValidUtf8(rel)) {
@@ -74,10 +85,12 @@ async function* tarStream(root: string, stats: { files: number; dirs: number; co
       yield tarPadding(st.size);
       stats.files++;
       stats.contentBytes += st.size;
+      if ((stats.files & 0xff) === 0) onProgress?.(stats.files, stats.contentBytes);
     } finally {
       await fh.close();
     }
   }
+  onProgress?.(stats.files, stats.contentBytes);
   yield END_OF_ARCHIVE;
 }
 

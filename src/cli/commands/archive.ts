@@ -9,7 +9,8 @@ import { parseS3Url } from '../../offload/s3-store.ts';
 import { S3_FLAGS, s3OptionsFromFlags } from './offload.ts';
 import { type Compression, packTree } from '../../archive/pack.ts';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, unpackArchive } from '../../archive/unpack.ts';
-import { flagString, parseGoFlags, parseGoUint, renderHelp, type FlagSpecs } from '../go-flags.ts';
+import { flagString, parseGoFlags, parseGoUint, renderHelp, type FlagSpecs, type ParsedFlags } from '../go-flags.ts';
+import { checkOutputParent } from '../../tree/publish.ts';
 import type { CliIO } from '../io.ts';
 import { humanBytes } from '../progress.ts';
 
@@ -31,6 +32,18 @@ Exit codes: 0 success, 1 usage or environment error, 2 the tree or archive is in
 
 export function archiveHelp(prog: string): string {
   return renderHelp(`${prog} pack|unpack --input PATH --output PATH [--compression zstd|none]`, DESCRIPTION, ARCHIVE_FLAGS);
+}
+
+/** Where an archive goes: `-` (standard output), `s3://bucket/key` (with the --s3-* flags) or a new file. */
+export async function openArchiveSink(output: string, io: CliIO, flags: ParsedFlags): Promise<ArchiveSink> {
+  if (output === '-') return { stream: forwardTo(io.stdout), commit: async () => undefined, abort: async () => undefined };
+  const s3Out = parseS3Url(output);
+  if (s3Out !== undefined) {
+    const o = s3OptionsFromFlags(flags);
+    return s3Sink(s3Out, o, o.sse, o.kmsKeyId);
+  }
+  await checkOutputParent(output);
+  return fileSink(output);
 }
 
 function parseCount(flag: string, text: string): number {
@@ -63,12 +76,7 @@ export async function archiveCommand(args: readonly string[], io: CliIO, prog: s
   if (mode === 'pack') {
     const s3Out = parseS3Url(output);
     if (output !== '-' && s3Out === undefined) await refuseOutputInsideInput(input, output);
-    let sink: ArchiveSink;
-    if (output === '-') sink = { stream: forwardTo(io.stdout), commit: async () => undefined, abort: async () => undefined };
-    else if (s3Out !== undefined) {
-      const o = s3OptionsFromFlags(flags);
-      sink = await s3Sink(s3Out, o, o.sse, o.kmsKeyId);
-    } else sink = await fileSink(output);
+    const sink = await openArchiveSink(output, io, flags);
     let res;
     try {
       res = await packTree(input, sink.stream, compression);

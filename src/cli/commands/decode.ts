@@ -3,7 +3,11 @@
 
 import type { Adapter } from '../../adapters/adapter.ts';
 import { quoteControl, UserError } from '../../errors.ts';
-import { decodeSnapshot, type DecodeCounters } from '../../pipeline/decode.ts';
+import { decodeSnapshot, type DecodeCounters, type DecodeProgress, type DecodeResult, type DecodeSnapshotOptions } from '../../pipeline/decode.ts';
+import { decodeToArchive } from '../../pipeline/archive-direct.ts';
+import type { Compression, PackResult } from '../../archive/pack.ts';
+import { openArchiveSink } from './archive.ts';
+import { dirname } from 'node:path';
 import { DEFAULT_ADAPTER_FLAG, parseAdapterSet } from '../adapter-set.ts';
 import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.ts';
 import { commandFlags } from '../command.ts';
@@ -18,7 +22,8 @@ import { parseSize } from '../size.ts';
 
 const DECODE_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'FILE', help: '.fsm snapshot to decode (native payload or a node\'s fsm-snap/<index>.fsm; gzip or zstd compressed too; - reads standard input; s3://bucket/key streams it from S3 with the --s3-* flags) (required)' },
-  output: { type: 'string', value: 'DIR', help: 'dump root to create; must not exist or be empty (required)' },
+  output: { type: 'string', value: 'DIR', help: 'dump root to create; must not exist or be empty; or an archive of it (see --archive) (required)' },
+  archive: { type: 'string', value: 'KIND', choices: ['zstd', 'none'], help: 'extension: write the dump tree as a tar archive, zstd-compressed or not, to --output (a new file, - for standard output, or s3://bucket/key with the --s3-* flags) with the bytes `archive pack` gives; implied by an --output ending in .tar.zst or .tzst (zstd) or .tar (none)' },
   adapter: { type: 'string', value: 'LIST', default: DEFAULT_ADAPTER_FLAG, help: `adapters to decode: comma list of ${DEFAULT_ADAPTER_FLAG}, or "all"` },
   'dynamodb-bundle-mode': { type: 'string', value: 'MODE', default: 'per-item', choices: ['per-item', 'jsonl'], help: 'DynamoDB item layout: per-item (items/<pk>[/<sk>].json) or jsonl (items/data-<part>.jsonl)' },
   'dynamodb-bundle-size': { type: 'string', value: 'SIZE', default: '64M', help: 'extension: target size of one JSONL bundle part (with --dynamodb-bundle-mode jsonl)' },
@@ -32,7 +37,7 @@ const DECODE_FLAGS: FlagSpecs = {
   expired: { type: 'string', value: 'MODE', choices: ['keep', 'skip'], help: 'extension: skip is --skip-expired; keep (the default) keeps expired records, as the reference' },
   versions: { type: 'string', value: 'POLICY', default: 'latest', choices: ['latest', 'all'], help: 'extension: latest (newest version per key; tombstones hide keys) or all (every live version, as the reference decoder)' },
   'memory-budget': { type: 'string', value: 'SIZE', default: '256M', help: 'extension: memory for regrouping records before spilling to disk' },
-  'scratch-root': { type: 'string', value: 'DIR', help: 'extension: directory for spill files (default: next to --output)' },
+  'scratch-root': { type: 'string', value: 'DIR', help: 'extension: directory for spill files, and for the staged tree of an archive output (default: next to --output; the OS temp directory for an archive to - or S3)' },
   ...FILTER_FLAGS,
   ...S3_FLAGS,
   quiet: { type: 'bool', help: 'extension: no progress display' },
@@ -66,41 +71,59 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
   const progress = startProgress(io, flagBool(flags, 'quiet'), 'decode');
   const warnings = new Map<string, number>();
   const started = Date.now();
-  let result;
+  const archive = archiveCompressionOf(output, flagString(flags, 'archive'));
+  if (archive !== undefined && output === '-' && flagBool(flags, 'json')) throw new UserError('FLAG_INVALID', '--json writes the summary to standard output, where --output - writes the archive: use one of them');
+  const common: Omit<DecodeSnapshotOptions, 'output'> = {
+    input,
+    ...(io.stdin !== undefined ? { stdin: io.stdin } : {}),
+    ...(parseS3Url(input) !== undefined ? { s3: s3OptionsFromFlags(flags) } : {}),
+    adapters,
+    selected,
+    clusterId: flagString(flags, 'cluster-id'),
+    versions,
+    memoryBudget: parseSize('memory-budget', flagString(flags, 'memory-budget')),
+    ...(filter !== undefined ? { filter } : {}),
+    switches: {
+      includeIncompleteUploads: flagBool(flags, 'include-incomplete-uploads'),
+      includeOrphans: flagBool(flags, 'include-orphans'),
+      preserveSqsVisibility: flagBool(flags, 'preserve-sqs-visibility'),
+      includeSqsSideRecords: flagBool(flags, 'include-sqs-side-records'),
+      renameCollisions: flagBool(flags, 'rename-collisions'),
+      dynamodbBundleMode: mode === 'jsonl' ? 'jsonl' : 'per-item',
+      dynamodbBundleBytes: parseSize('dynamodb-bundle-size', flagString(flags, 'dynamodb-bundle-size')),
+      expired: skipExpired ? 'skip' : 'keep',
+    },
+    warn: (event, fields) => {
+      const n = (warnings.get(event) ?? 0) + 1;
+      warnings.set(event, n);
+      if (n <= 5) io.stderr.write(`${quoteControl(`warning: ${event} ${formatFields(fields)}`)}\n`);
+    },
+  };
+  const onProgress = (p: DecodeProgress | { readonly phase: 'pack'; readonly files: number }): void => {
+    if (p.phase === 'read') progress.update('read', p.bytesRead, p.totalBytes, 'bytes', `${p.entries.toLocaleString('en-US')} entries`);
+    else progress.update(p.phase, p.files, 0, 'files');
+  };
+  let result: DecodeResult;
+  let packed: PackResult | undefined;
   let phases: PhaseTime[] = [];
   try {
-    result = await decodeSnapshot({
-      input,
-      ...(io.stdin !== undefined ? { stdin: io.stdin } : {}),
-      ...(parseS3Url(input) !== undefined ? { s3: s3OptionsFromFlags(flags) } : {}),
-      output,
-      adapters,
-      selected,
-      clusterId: flagString(flags, 'cluster-id'),
-      versions,
-      memoryBudget: parseSize('memory-budget', flagString(flags, 'memory-budget')),
-      ...(scratchRoot !== '' ? { scratchRoot } : {}),
-      ...(filter !== undefined ? { filter } : {}),
-      switches: {
-        includeIncompleteUploads: flagBool(flags, 'include-incomplete-uploads'),
-        includeOrphans: flagBool(flags, 'include-orphans'),
-        preserveSqsVisibility: flagBool(flags, 'preserve-sqs-visibility'),
-        includeSqsSideRecords: flagBool(flags, 'include-sqs-side-records'),
-        renameCollisions: flagBool(flags, 'rename-collisions'),
-        dynamodbBundleMode: mode === 'jsonl' ? 'jsonl' : 'per-item',
-        dynamodbBundleBytes: parseSize('dynamodb-bundle-size', flagString(flags, 'dynamodb-bundle-size')),
-        expired: skipExpired ? 'skip' : 'keep',
-      },
-      warn: (event, fields) => {
-        const n = (warnings.get(event) ?? 0) + 1;
-        warnings.set(event, n);
-        if (n <= 5) io.stderr.write(`${quoteControl(`warning: ${event} ${formatFields(fields)}`)}\n`);
-      },
-      onProgress: (p) => {
-        if (p.phase === 'read') progress.update('read', p.bytesRead, p.totalBytes, 'bytes', `${p.entries.toLocaleString('en-US')} entries`);
-        else progress.update(p.phase, p.files, 0, 'files');
-      },
-    });
+    if (archive === undefined) {
+      result = await decodeSnapshot({ ...common, output, ...(scratchRoot !== '' ? { scratchRoot } : {}), onProgress });
+    } else {
+      // The tree is staged under --scratch-root, else next to a file output, else in the OS temp directory.
+      const local = output !== '-' && parseS3Url(output) === undefined;
+      const stageIn = scratchRoot !== '' ? scratchRoot : local ? dirname(output) : undefined;
+      const sink = await openArchiveSink(output, io, flags);
+      try {
+        const r = await decodeToArchive({ ...common, compression: archive, ...(stageIn !== undefined ? { scratchRoot: stageIn } : {}), onProgress }, sink.stream);
+        await sink.commit();
+        result = r;
+        packed = r.archive;
+      } catch (err) {
+        await sink.abort();
+        throw err;
+      }
+    }
   } finally {
     phases = progress.stop();
   }
@@ -108,7 +131,7 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
   const secs = (Date.now() - started) / 1000;
   const bytes = result.container.totalBytes;
   const line =
-    `decoded ${input} -> ${output}: ${summarizeCounters(result.counters)}; last_commit_ts=${result.header.lastCommitTs}; ` +
+    `decoded ${input} -> ${output}${packed === undefined ? '' : ` (${archive === 'zstd' ? 'tar+zstd' : 'tar'}: ${packed.files} files, ${packed.dirs} directories, ${humanBytes(packed.contentBytes)})`}: ${summarizeCounters(result.counters)}; last_commit_ts=${result.header.lastCommitTs}; ` +
     `${humanBytes(bytes)} in ${secs.toFixed(1)}s (${(bytes / 1024 / 1024 / Math.max(secs, 0.001)).toFixed(1)} MB/s)`;
   const counters = new GoMap(Object.entries(result.counters).map(([k, v]) => [k, v as bigint] as const));
   writeSummary(io, flagBool(flags, 'json'), line, {
@@ -119,9 +142,18 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
     payload_bytes: BigInt(bytes),
     last_commit_ts: result.header.lastCommitTs,
     counters,
+    archive: packed === undefined ? undefined : { compression: archive, files: BigInt(packed.files), dirs: BigInt(packed.dirs), content_bytes: BigInt(packed.contentBytes) },
     seconds: Math.round(secs * 1000) / 1000,
   }, phases);
   return 0;
+}
+
+/** The archive compression an output asks for: --archive, else the name's suffix; undefined for a directory. */
+function archiveCompressionOf(output: string, flag: string): Compression | undefined {
+  if (flag === 'zstd' || flag === 'none') return flag;
+  if (/\.(tar\.zst|tzst)$/.test(output)) return 'zstd';
+  if (output.endsWith('.tar')) return 'none';
+  return undefined;
 }
 
 function summarizeCounters(c: DecodeCounters): string {

@@ -10,7 +10,7 @@ import { encodeSnapshot, planEncode, type EncodeResult, type EncodeSnapshotOptio
 import { encodeInfoPath, renderEncodeInfo } from '../../tree/encode-info.ts';
 import { openSidecar, writeSidecar } from '../../tree/sidecar.ts';
 import { formatRfc3339Nano } from '../../tree/wall-time.ts';
-import { fsyncDir } from '../../tree/publish.ts';
+import { checkOutputFile, checkOutputParent, fsyncDir } from '../../tree/publish.ts';
 import { PACKAGE_VERSION } from '../../version.ts';
 import { DEFAULT_ADAPTER_FLAG, parseAdapterSet } from '../adapter-set.ts';
 import { commandFlags } from '../command.ts';
@@ -21,9 +21,13 @@ import { humanBytes, startProgress, type PhaseTime } from '../progress.ts';
 import { JSON_FLAG, writeSummary } from '../summary.ts';
 import { parseSize } from '../size.ts';
 import { dirname } from 'node:path';
+import { openArchiveFile, openS3Archive } from '../../archive/io.ts';
+import { parseS3Url } from '../../offload/s3-store.ts';
+import { withUnpackedArchive } from '../../pipeline/archive-direct.ts';
+import { S3_FLAGS, s3OptionsFromFlags } from './offload.ts';
 
 const ENCODE_FLAGS: FlagSpecs = {
-  input: { type: 'string', value: 'DIR', help: 'dump root containing MANIFEST.json (required)' },
+  input: { type: 'string', value: 'DIR', help: 'dump root containing MANIFEST.json; extension: or an archive of one (a .tar, .tar.zst or .tzst file, or s3://bucket/key with the --s3-* flags), unpacked and checked as by `archive unpack` into a private directory under --scratch-root (default: next to --output) and removed afterwards (required)' },
   output: { type: 'string', value: 'FILE', help: 'destination .fsm path, published atomically (required)' },
   adapter: { type: 'string', value: 'LIST', default: DEFAULT_ADAPTER_FLAG, help: `adapters to encode: comma list of ${DEFAULT_ADAPTER_FLAG}, or "all"` },
   'last-commit-ts': { type: 'string', value: 'T', help: 'commit timestamp for the header and every key (decimal or 0x hex); must be >= the manifest\'s last_commit_ts' },
@@ -33,6 +37,7 @@ const ENCODE_FLAGS: FlagSpecs = {
   'memory-budget': { type: 'string', value: 'SIZE', default: '256M', help: 'extension: memory for sorting before spilling runs to disk' },
   quiet: { type: 'bool', help: 'extension: no progress display' },
   json: { ...JSON_FLAG, help: `extension: ${JSON_FLAG.help}` },
+  ...S3_FLAGS,
 };
 
 /** The main CLI's encode: the drop-in's flags plus --force (the drop-in replaces a regular file, like the reference). */
@@ -86,15 +91,30 @@ async function runEncode(flags: ParsedFlags, io: CliIO, adapters: readonly Adapt
   const output = flagString(flags, 'output');
   if (input === '') throw new UserError('FLAG_INVALID', '--input is required');
   if (output === '') throw new UserError('FLAG_INVALID', '--output is required');
+  parseAdapterSet(flagString(flags, 'adapter'), 'encode');
+  if (flags.given.has('last-commit-ts')) parseLastCommitTs(flagString(flags, 'last-commit-ts'));
+  parseSize('memory-budget', flagString(flags, 'memory-budget'));
+  const s3In = parseS3Url(input);
+  if (s3In === undefined && !/\.(tar|tar\.zst|tzst)$/.test(input)) return encodeTree(flags, io, adapters, overwrite, hooks, input);
+  await checkOutputParent(output);
+  await checkOutputFile(output, overwrite);
+  const source = s3In !== undefined ? await openS3Archive(s3In, s3OptionsFromFlags(flags)) : await openArchiveFile(input);
+  const scratchRoot = flagString(flags, 'scratch-root');
+  return withUnpackedArchive(source, { source: input, scratchRoot: scratchRoot !== '' ? scratchRoot : dirname(output) }, (tree) => encodeTree(flags, io, adapters, overwrite, hooks, tree));
+}
+
+/** Encodes the dump tree at `tree` (the --input itself, or the tree unpacked from the --input archive). */
+async function encodeTree(flags: ParsedFlags, io: CliIO, adapters: readonly Adapter[], overwrite: OverwritePolicy, hooks: Pick<EncodeSnapshotOptions, 'afterWrite'>, tree: string): Promise<number> {
+  const input = flagString(flags, 'input');
+  const output = flagString(flags, 'output');
   const selected = parseAdapterSet(flagString(flags, 'adapter'), 'encode');
   const overridden = flags.given.has('last-commit-ts');
   const override = overridden ? parseLastCommitTs(flagString(flags, 'last-commit-ts')) : undefined;
   const scratchRoot = flagString(flags, 'scratch-root');
   const memoryBudget = parseSize('memory-budget', flagString(flags, 'memory-budget'));
-
   const progress = startProgress(io, flagBool(flags, 'quiet'), 'encode');
   const opts: EncodeSnapshotOptions = {
-    input,
+    input: tree,
     output,
     adapters,
     selected,
