@@ -88,7 +88,7 @@ const DIRECT: Readonly<Record<string, DirectWorkload>> = {
         for (; f < FIELDS_PER_COLLECTION && !done(); f++) await emit(Buffer.concat([lp('!hs|fld|', `hash:${pad(h)}`), Buffer.from(`field:${pad(f)}`)]), body(200, h * FIELDS_PER_COLLECTION + f));
         counts.push(f);
       }
-      for (let h = 0; h < counts.length; h++) await emit(lp('!hs|meta|', `hash:${pad(h)}`), Buffer.concat([be64(BigInt(counts[h]!)), be64(0n)]));
+      for (const [h, n] of counts.entries()) await emit(lp('!hs|meta|', `hash:${pad(h)}`), Buffer.concat([be64(BigInt(n)), be64(0n)]));
       return counts.length;
     },
   },
@@ -111,9 +111,9 @@ const DIRECT: Readonly<Record<string, DirectWorkload>> = {
         for (; m < FIELDS_PER_COLLECTION && !done(); m++) await emit(Buffer.concat([lp('!zs|mem|', `zset:${pad(z)}`), Buffer.from(`member:${pad(m)}`)]), score(m));
         counts.push(m);
       }
-      for (let z = 0; z < counts.length; z++) await emit(lp('!zs|meta|', `zset:${pad(z)}`), be64(BigInt(counts[z]!)));
-      for (let z = 0; z < counts.length; z++) {
-        for (let m = 0; m < counts[z]!; m++) await emit(Buffer.concat([lp('!zs|scr|', `zset:${pad(z)}`), sortable(m), Buffer.from(`member:${pad(m)}`)]), Buffer.alloc(0));
+      for (const [z, n] of counts.entries()) await emit(lp('!zs|meta|', `zset:${pad(z)}`), be64(BigInt(n)));
+      for (const [z, n] of counts.entries()) {
+        for (let m = 0; m < n; m++) await emit(Buffer.concat([lp('!zs|scr|', `zset:${pad(z)}`), sortable(m), Buffer.from(`member:${pad(m)}`)]), Buffer.alloc(0));
       }
       return counts.length;
     },
@@ -127,7 +127,7 @@ const DIRECT: Readonly<Record<string, DirectWorkload>> = {
         for (; m < FIELDS_PER_COLLECTION && !done(); m++) await emit(Buffer.concat([lp('!st|mem|', `set:${pad(t)}`), Buffer.from(`member:${pad(m)}`)]), Buffer.alloc(0));
         counts.push(m);
       }
-      for (let t = 0; t < counts.length; t++) await emit(lp('!st|meta|', `set:${pad(t)}`), be64(BigInt(counts[t]!)));
+      for (const [t, n] of counts.entries()) await emit(lp('!st|meta|', `set:${pad(t)}`), be64(BigInt(n)));
       return counts.length;
     },
   },
@@ -141,7 +141,7 @@ const DIRECT: Readonly<Record<string, DirectWorkload>> = {
         for (; i < FIELDS_PER_COLLECTION && !done(); i++) await emit(Buffer.concat([Buffer.from(`!lst|itm|list:${pad(l)}`), sortableI64be(BigInt(i))]), body(200, l * FIELDS_PER_COLLECTION + i));
         counts.push(i);
       }
-      for (let l = 0; l < counts.length; l++) await emit(Buffer.from(`!lst|meta|list:${pad(l)}`), Buffer.concat([be64(0n), be64(BigInt(counts[l]!)), be64(BigInt(counts[l]!))]));
+      for (const [l, n] of counts.entries()) await emit(Buffer.from(`!lst|meta|list:${pad(l)}`), Buffer.concat([be64(0n), be64(BigInt(n)), be64(BigInt(n))]));
       return counts.length;
     },
   },
@@ -208,7 +208,9 @@ const TREE: Readonly<Record<string, (root: string, target: number) => Promise<vo
 function parseSize(s: string): number {
   const m = /^(\d+)([KMG]?)$/i.exec(s);
   if (m === null) throw new Error(`bad size ${s}`);
-  return Number(m[1]) * ({ '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 } as Record<string, number>)[(m[2] ?? '').toUpperCase()]!;
+  const unit = (m[2] ?? '').toUpperCase();
+  const scale = unit === 'K' ? 1024 : unit === 'M' ? 1024 ** 2 : unit === 'G' ? 1024 ** 3 : 1;
+  return Number(m[1]) * scale;
 }
 
 async function writeSnapshot(output: string, fill: (emit: RowSink, done: () => boolean) => Promise<number>, target: number, name: string): Promise<void> {

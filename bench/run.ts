@@ -76,7 +76,9 @@ async function timed(fn: () => Promise<void>): Promise<number> {
 
 async function rawLimits(file: string, bytes: number, scratch: string): Promise<{ read: number; write: number; sha: number }> {
   const read = await timed(async () => {
-    for await (const _ of createReadStream(file, { highWaterMark: 1 << 20 })) void _;
+    let got = 0;
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) got += (chunk as Buffer).length;
+    if (got !== bytes) throw new Error(`${file}: read ${got} bytes, expected ${bytes}`);
   });
   const sha = await timed(async () => {
     const h = createHash('sha256');
@@ -96,13 +98,14 @@ async function rawLimits(file: string, bytes: number, scratch: string): Promise<
 }
 
 function printTable(table: string[][]): void {
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  for (const row of table) console.log(row.map((cell, c) => cell.padStart(widths[c]!)).join('  '));
+  const widths: number[] = [];
+  for (const row of table) for (const [c, cell] of row.entries()) widths[c] = Math.max(widths[c] ?? 0, cell.length);
+  for (const row of table) console.log(row.map((cell, c) => cell.padStart(widths[c] ?? 0)).join('  '));
 }
 
 function entriesOf(file: string): number {
   const inspect = spawnSync(process.execPath, [cli, 'inspect', '--quiet', '--json', '--input', file]);
-  return Number((JSON.parse(inspect.stdout.toString()) as { entries: number }).entries);
+  return (JSON.parse(inspect.stdout.toString()) as { entries: number }).entries;
 }
 
 /** The three operations measured, as argument lists for ours and for the reference. */
@@ -167,7 +170,9 @@ async function sameFile(a: string, b: string): Promise<boolean> {
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((x, y) => x - y);
-  return s[Math.floor(s.length / 2)]!;
+  const m = s[Math.floor(s.length / 2)];
+  if (m === undefined) throw new Error('median of no values');
+  return m;
 };
 
 type Op = 'decode' | 'encode' | 'selftest';
@@ -329,7 +334,7 @@ async function main(): Promise<void> {
   let filter: string | undefined;
   const files: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
+    const a = args[i] ?? '';
     const value = (): string => {
       const v = args[++i];
       if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);

@@ -67,6 +67,11 @@ export function isEkvError(err: unknown): err is EkvError {
   return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[BRAND] === true;
 }
 
+/** A thrown value as an Error: itself when it is one, else an Error carrying it as the cause. */
+export function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown), { cause: thrown });
+}
+
 /** The single mapping from an error to a process exit code. */
 export function exitCodeFor(err: unknown): 0 | 1 | 2 {
   if (err === undefined || err === null) return 0;

@@ -24,7 +24,7 @@ export function forwardTo(target: NodeJS.WritableStream): Writable {
   return new Writable({
     write(chunk: Buffer, _enc, cb) {
       if (target.write(chunk)) cb();
-      else target.once('drain', () => cb());
+      else target.once('drain', () => { cb(); });
     },
   });
 }

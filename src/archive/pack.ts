@@ -63,8 +63,8 @@ async function* tarStream(root: string, stats: { files: number; dirs: number; co
       yield encodeTarHeader({ path: rel.toString('utf8'), type: 'Directory', size: 0, mode: st.mode });
       continue;
     }
-    const fh = await fsp.open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ELOOP') throw new DataError('ARCHIVE_NON_REGULAR', 'symlink in the dump tree', { path: shown });
+    const fh = await fsp.open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new DataError('ARCHIVE_NON_REGULAR', 'symlink in the dump tree', { path: shown });
       throw err;
     });
     try {

@@ -39,12 +39,12 @@ export async function* walkTree(root: string): AsyncGenerator<TreeWalkEntry> {
   const rootBytes = Buffer.from(root);
   async function collect(relDir: Buffer | undefined): Promise<void> {
     const abs = relDir === undefined ? rootBytes : Buffer.concat([rootBytes, slash, relDir]);
-    const dir = await fsp.opendir(abs as unknown as string, { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
+    const dir = await fsp.opendir(abs, { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
     for await (const d of dir) {
       const name = (d as unknown as { name: Buffer }).name;
       const rel = relDir === undefined ? name : Buffer.concat([relDir, slash, name]);
       let kind = kindOf(d);
-      if (kind === 'unknown') kind = kindOf(await fsp.lstat(Buffer.concat([rootBytes, slash, rel]) as unknown as string));
+      if (kind === 'unknown') kind = kindOf(await fsp.lstat(Buffer.concat([rootBytes, slash, rel])));
       if (kind === 'dir') {
         await sorter.add(rel, DIR);
         await collect(rel);

@@ -16,7 +16,7 @@
 
 import { closeSync, constants as fsc, lstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { Parser, type ReadEntry } from 'tar';
-import { DataError, isEkvError, UserError } from '../errors.ts';
+import { asError, DataError, isEkvError, UserError } from '../errors.ts';
 import { checkFreshOutputDir, makeStagingDir, publishDir } from '../tree/publish.ts';
 import { removeTree } from '../tree/remove-tree.ts';
 import { trackTemp } from '../tree/temp-paths.ts';
@@ -115,7 +115,7 @@ class Extractor {
   readonly #maxEntries: number;
   readonly #maxBytes: number;
   #entries = 0;
-  #failure: unknown;
+  #failure: Error | undefined;
   #tarBytes = 0;
   /** The last two blocks seen, to recognise the end-of-archive marker. */
   #tail = Buffer.alloc(0);
@@ -131,9 +131,9 @@ class Extractor {
 
   async run(tarBytes: AsyncIterable<Uint8Array>): Promise<void> {
     const parser = new Parser({ strict: true, maxMetaEntrySize: 1024 * 1024 });
-    parser.on('entry', (e: ReadEntry) => this.#guard(() => this.#entry(e)));
-    parser.on('error', (err: Error & { code?: string }) => this.#fail(corrupt(this.#opts.source, err.message)));
-    parser.on('warn', (_code: string, message: string | Error) => this.#fail(corrupt(this.#opts.source, String(message instanceof Error ? message.message : message))));
+    parser.on('entry', (e: ReadEntry) => { this.#guard(() => { this.#entry(e); }); });
+    parser.on('error', (err: Error & { code?: string }) => { this.#fail(corrupt(this.#opts.source, err.message)); });
+    parser.on('warn', (_code: string, message: string | Error) => { this.#fail(corrupt(this.#opts.source, message instanceof Error ? message.message : message)); });
     try {
       for await (const chunk of tarBytes) {
         this.#tarBytes += chunk.byteLength;
@@ -163,7 +163,7 @@ class Extractor {
   }
 
   #fail(err: unknown): void {
-    this.#failure ??= err;
+    this.#failure ??= asError(err);
   }
 
   #guard(fn: () => void): void {
@@ -177,7 +177,7 @@ class Extractor {
 
   #entry(e: ReadEntry): void {
     const name = e.path;
-    e.on('error', (err: unknown) => this.#fail(corrupt(this.#opts.source, (err as Error).message)));
+    e.on('error', (err: unknown) => { this.#fail(corrupt(this.#opts.source, (err as Error).message)); });
     if (this.#failure !== undefined) {
       e.resume();
       return;

@@ -49,7 +49,7 @@ class ZstdCompressStream extends Transform {
         }
         cb();
       },
-      (err: unknown) => cb(err as Error),
+      (err: unknown) => { cb(err as Error); },
     );
   }
 
@@ -60,7 +60,7 @@ class ZstdCompressStream extends Transform {
         if (out.length > 0) this.push(Buffer.from(out));
         cb();
       },
-      (err: unknown) => cb(err as Error),
+      (err: unknown) => { cb(err as Error); },
     );
   }
 }

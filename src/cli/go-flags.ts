@@ -132,8 +132,9 @@ export function parseGoFlags(args: readonly string[], specs: FlagSpecs): ParsedF
     }
     let v = inline;
     if (v === undefined) {
-      if (i >= args.length) throw bad(`flag needs an argument: ${typed}`);
-      v = args[i] as string;
+      const next = args[i];
+      if (next === undefined) throw bad(`flag needs an argument: ${typed}`);
+      v = next;
       i++;
     }
     if (spec.type === 'uint64') {

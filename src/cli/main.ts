@@ -60,9 +60,9 @@ export async function run(tool: string, args: readonly string[], io: CliIO = pro
   try {
     if (tool === 'elastickv-snapshot-decode') return await decodeCommand(args, io, tool, adapters);
     if (tool === 'elastickv-snapshot-encode') return await dropInEncodeCommand(args, io, tool, adapters);
-    if (tool === 'elastickv-snapshot-prepare-restore') return await prepareRestoreCommand(args, io, tool, adapters);
-    if (tool === 'elastickv-snapshot-archive') return await archiveCommand(args, io, tool, adapters);
-    if (tool === 'elastickv-snapshot-offload') return await offloadCommand(args, io, tool, adapters);
+    if (tool === 'elastickv-snapshot-prepare-restore') return await prepareRestoreCommand(args, io, tool);
+    if (tool === 'elastickv-snapshot-archive') return await archiveCommand(args, io, tool);
+    if (tool === 'elastickv-snapshot-offload') return await offloadCommand(args, io, tool);
     const [sub, ...rest] = args;
     if (sub === undefined) {
       // No command at all: the help goes to stderr with a usage error; asked for, it goes to stdout.

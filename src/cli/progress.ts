@@ -67,7 +67,7 @@ export function startProgress(io: CliIO, quiet: boolean, label: string, now: () 
   const finished: PhaseTime[] = [];
   let current: Phase | undefined;
   let frame = 0;
-  const timer = draw ? setInterval(() => render(), 200) : undefined;
+  const timer = draw ? setInterval(() => { render(); }, 200) : undefined;
   timer?.unref();
 
   function line(p: Phase): string {

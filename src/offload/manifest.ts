@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { DataError, UserError } from '../errors.ts';
+import { DataError } from '../errors.ts';
 import { goMarshal, type GoStruct } from '../json/go-json.ts';
 import { JsonObject, JsonTypeError, parseJsonBytes, readArray, readBool, readInt, readObject, readString, readUint } from '../json/go-json-read.ts';
 import type { ConfStateIds } from './raft-source.ts';

@@ -11,7 +11,7 @@
 //    CRC; the payload is the file without its footer, CRC-checked while it streams.
 
 import { crc32c } from '@node-rs/crc32';
-import { BinaryReader } from '@bufbuild/protobuf/wire';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../errors.ts';
@@ -132,7 +132,7 @@ function readConfState(b: Uint8Array): ConfStateIds {
     const [f, w] = r.tag();
     const target = f >= 1 && f <= 4 ? list[f - 1] : undefined;
     if (target !== undefined) {
-      if (w === 2) {
+      if (w === WireType.LengthDelimited) {
         const end = r.uint32() + r.pos;
         while (r.pos < end) target.push(BigInt(r.uint64()));
       } else target.push(BigInt(r.uint64()));
@@ -216,8 +216,8 @@ export async function openPersistedSnapshot(dataDir: string): Promise<PersistedS
   const tokCrc = tok.readUInt32BE(13);
   if (tokIndex !== snap.index) throw bad(join(dataDir, 'snap'), `token index ${tokIndex} does not match snapshot metadata index ${snap.index}`);
   const fsmPath = join(dataDir, 'fsm-snap', `${hex16(tokIndex)}.fsm`);
-  const fh = await fsp.open(fsmPath, 'r').catch((err: NodeJS.ErrnoException) => {
-    throw err.code === 'ENOENT' ? bad(fsmPath, 'the FSM snapshot file the raft snapshot names is missing') : err;
+  const fh = await fsp.open(fsmPath, 'r').catch((err: unknown) => {
+    throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? bad(fsmPath, 'the FSM snapshot file the raft snapshot names is missing') : err;
   });
   const size = (await fh.stat()).size;
   if (size < FOOTER + 1) {

@@ -83,9 +83,10 @@ export class LocalStore implements ObjectStore {
 
   async head(key: string): Promise<ObjectInfo | undefined> {
     const path = this.#path(key);
-    const st = await fsp.stat(path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
-      throw new UserError('OFFLOAD_STORE_IO', `cannot stat object: ${err.message}`, { path });
+    const st = await fsp.stat(path).catch((err: unknown) => {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
+      throw new UserError('OFFLOAD_STORE_IO', `cannot stat object: ${e.message}`, { path });
     });
     if (st === undefined) return undefined;
     if (!st.isFile()) throw new UserError('OFFLOAD_STORE_IO', 'object is not a regular file', { path });

@@ -20,7 +20,6 @@ import { ALL_ADAPTERS } from '../adapters/registry.ts';
 import type { DataErrorCode } from '../error-codes.ts';
 import { DataError, UserError } from '../errors.ts';
 import type { RecordFilter } from '../filter/record-filter.ts';
-import { readStreamRegular } from '../fs/safe-open.ts';
 import type { GoStruct } from '../json/go-json.ts';
 import type { S3Options } from '../offload/s3-store.ts';
 import { openSnapshotInput, type SnapshotInput } from '../snapshot/input.ts';

@@ -36,12 +36,12 @@ export class Dispatcher {
 
   constructor(adapters: readonly Adapter[]) {
     const all: Route[] = [];
-    for (const a of adapters) for (const r of a.routes as readonly RouteSpec[]) all.push({ prefix: r.prefix, adapter: a.name, kind: r.kind });
+    for (const a of adapters) for (const r of a.routes) all.push({ prefix: r.prefix, adapter: a.name, kind: r.kind });
     for (const r of [...STORE_INTERNAL_PREFIXES, ...adapters.flatMap((a) => a.internalPrefixes ?? [])]) all.push({ prefix: r.prefix, adapter: undefined, kind: r.kind });
     for (const r of all) {
       const len = Buffer.byteLength(r.prefix, 'latin1');
       let m = this.#byLength.get(len);
-      if (m === undefined) this.#byLength.set(len, (m = new Map()));
+      if (m === undefined) this.#byLength.set(len, (m = new Map<string, Route>()));
       if (m.has(r.prefix)) throw new Error(`route prefix ${r.prefix} claimed twice`);
       if (!r.prefix.endsWith('|')) throw new Error(`route prefix ${r.prefix} must end with "|"`);
       m.set(r.prefix, r);
@@ -67,6 +67,6 @@ export class Dispatcher {
 
   /** All routes, longest prefix first (for tests and `inspect`). */
   routes(): Route[] {
-    return this.#lengths.flatMap((len) => [...this.#byLength.get(len)!.values()]);
+    return this.#lengths.flatMap((len) => [...(this.#byLength.get(len)?.values() ?? [])]);
   }
 }

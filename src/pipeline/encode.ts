@@ -100,7 +100,9 @@ export async function readManifestOf(input: string): Promise<Manifest> {
 }
 
 function encodeSwitchesOf(m: Manifest): EncodeSwitches {
-  const ex = m.exclusions!;
+  const ex = m.exclusions;
+  // parseManifest refuses a manifest without exclusions; this keeps the type honest.
+  if (ex === null) throw new DataError('MANIFEST_INVALID', 'manifest invalid: exclusions section missing', { path: MANIFEST_FILE });
   return {
     includeIncompleteUploads: ex.includeIncompleteUploads,
     includeOrphans: ex.includeOrphans,
@@ -244,7 +246,7 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
     if (opts.selfTest === true) {
       const fileBytes = writer.bytesWritten;
       report('self-test', fileBytes, 0, fileBytes);
-      const mismatchText = await runSelfTest(opts, manifest, enabled, tmpPath, T, (read) => report('self-test', fileBytes, read, fileBytes));
+      const mismatchText = await runSelfTest(opts, manifest, enabled, tmpPath, T, (read) => { report('self-test', fileBytes, read, fileBytes); });
       selfTest = { ran: true, matched: mismatchText === '', mismatchText };
     }
     // An interrupt removes the self-test's scratch while it runs: its verdict, and anything after, is void.
@@ -297,7 +299,7 @@ async function runSelfTest(
   const recordFiles = new Set(adapters.filter((a) => enabled.includes(a.name)).flatMap((a) => a.unorderedRecordFiles ?? []));
   const compared = new SelfTestTree(opts.input, enabled, { scratchDir: join(scratch, 'compare'), memoryBudget: Math.max(4096, Math.floor(budget / 4)) }, recordFiles);
   try {
-    const ex = manifest.exclusions!;
+    const ex = encodeSwitchesOf(manifest);
     let decoded;
     try {
       decoded = await decodeInto(
@@ -306,7 +308,7 @@ async function runSelfTest(
           adapters,
           selected: enabled,
           versions: 'all',
-          onProgress: (p) => onBytesRead(p.bytesRead),
+          onProgress: (p) => { onBytesRead(p.bytesRead); },
           ...(opts.memoryBudget !== undefined ? { memoryBudget: opts.memoryBudget } : {}),
           switches: {
             includeIncompleteUploads: ex.includeIncompleteUploads,
@@ -314,7 +316,7 @@ async function runSelfTest(
             preserveSqsVisibility: ex.preserveSqsVisibility,
             includeSqsSideRecords: ex.includeSqsSideRecords,
             renameCollisions: ex.renameS3Collisions,
-            dynamodbBundleMode: manifest.dynamodbLayout === 'jsonl' ? 'jsonl' : 'per-item',
+            dynamodbBundleMode: ex.dynamodbLayout,
             ...(manifest.dynamodbBundleBytes !== undefined ? { dynamodbBundleBytes: Number(manifest.dynamodbBundleBytes) } : {}),
           },
         },

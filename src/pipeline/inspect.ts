@@ -119,7 +119,6 @@ export async function inspectSnapshot(opts: InspectOptions): Promise<InspectResu
   const kinds = new Map<string, KindStats>();
   const perAdapter = new Map<AdapterName, AdapterStats & { scopeSet: Set<string>; lastKey: Map<string, Buffer>; keysByKind: Map<string, number> }>();
   for (const a of adapters) {
-    if (a.filter === undefined) continue;
     perAdapter.set(a.name, { adapter: a.name, scopeField: a.filter.scopeField, scopes: 0, keysByType: new Map(), rows: 0, valueBytes: 0, scopeSet: new Set(), lastKey: new Map(), keysByKind: new Map() });
   }
   const vocab = new Map(adapters.map((a) => [a.name, a.filter]));

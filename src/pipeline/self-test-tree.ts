@@ -31,7 +31,6 @@ const SAME = Buffer.from('=');
 const DIFFERENT = Buffer.from('!');
 const NOT_IN_INPUT = Buffer.from('+');
 const RECORDS_DIFFER = Buffer.from('~');
-const KEYMAP_NAME = Buffer.from(`/${KEYMAP_FILE}`);
 /** Refusals of the safe open that mean "the input tree has no regular file here". */
 const ABSENT_IN_INPUT: ReadonlySet<string> = new Set(['TREE_MISSING', 'TREE_NOT_REGULAR', 'TREE_SYMLINK']);
 
@@ -164,7 +163,7 @@ class RecordsComparingSink extends SequentialSink {
   }
 
   protected accept(b: Uint8Array): void {
-    forEachLine(b, this.#partial, (line) => this.#records.produced(line));
+    forEachLine(b, this.#partial, (line) => { this.#records.produced(line); });
   }
 
   async flush(): Promise<void> {}
@@ -172,11 +171,11 @@ class RecordsComparingSink extends SequentialSink {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    endLines(this.#partial, (line) => this.#records.produced(line));
+    endLines(this.#partial, (line) => { this.#records.produced(line); });
     const fd = this.#fd;
     this.#fd = undefined;
     if (fd === undefined) return this.#record(NOT_IN_INPUT);
-    const onInputLine = (line: string): void => this.#records.input(line);
+    const onInputLine = (line: string): void => { this.#records.input(line); };
     try {
       const block = Buffer.allocUnsafe(READ_BLOCK);
       const partial: Buffer[] = [];
@@ -227,13 +226,13 @@ class SmallestLines {
   }
 
   #trim(): void {
-    this.#lines.sort(Buffer.compare);
+    this.#lines.sort((a, b) => Buffer.compare(a, b));
     this.#lines.length = Math.min(this.#lines.length, this.#limit);
   }
 
   /** All lines when there were fewer than limit + 1, else the smallest limit + 1 (enough to know it overflowed). */
   take(): Buffer[] {
-    this.#lines.sort(Buffer.compare);
+    this.#lines.sort((a, b) => Buffer.compare(a, b));
     return this.#lines.slice(0, this.#limit + 1);
   }
 }
@@ -337,7 +336,7 @@ async function* inputFilesUnder(dir: string, spill: WalkSpill): AsyncGenerator<B
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
-    if (code === 'ENOTDIR') throw new Error(`self-test: ${dir} exists but is not a directory`);
+    if (code === 'ENOTDIR') throw new Error(`self-test: ${dir} exists but is not a directory`, { cause: err });
     throw err;
   }
 }

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import type { DataErrorCode } from '../error-codes.ts';
-import { DataError, isEkvError, UserError } from '../errors.ts';
+import { isEkvError, UserError, type EkvError } from '../errors.ts';
 import { readRegularSync } from '../fs/safe-open.ts';
 import { openSnapshotInput } from '../snapshot/input.ts';
 import { SnapshotReader, type ContainerInfo } from '../snapshot/reader.ts';
@@ -55,7 +55,7 @@ class Problems {
     this.count++;
     if (this.list.length < this.#keep) this.list.push({ code, path, message });
   }
-  addError(err: DataError, fallbackPath: string): void {
+  addError(err: EkvError, fallbackPath: string): void {
     this.add(err.code as DataErrorCode, err.context.path ?? fallbackPath, err.message);
   }
 }
@@ -74,17 +74,17 @@ export async function verifyTree(root: string, opts: VerifyOptions = {}): Promis
     await readManifestOf(root);
   } catch (err) {
     if (!isEkvError(err) || err.exitClass !== 'data') throw err;
-    problems.addError(err as DataError, 'MANIFEST.json');
+    problems.addError(err, 'MANIFEST.json');
   }
   let checked = 0;
   try {
-    const res = await verifyChecksums(root, () => opts.onProgress?.(++checked, 0), undefined, (p) => problems.addError(p, root));
+    const res = await verifyChecksums(root, () => opts.onProgress?.(++checked, 0), undefined, (p) => { problems.addError(p, root); });
     checked = res.verified;
     for (const rel of res.unlisted) problems.add('CHECKSUMS_UNLISTED_FILE', rel.toString('utf8'), `${rel.toString('utf8')}: not listed in CHECKSUMS`);
     for (let i = res.unlisted.length; i < res.unlistedCount; i++) problems.add('CHECKSUMS_UNLISTED_FILE', root, 'not listed in CHECKSUMS');
   } catch (err) {
     if (!isEkvError(err) || err.exitClass !== 'data') throw err;
-    problems.addError(err as DataError, 'CHECKSUMS');
+    problems.addError(err, 'CHECKSUMS');
   }
   return { kind: 'tree', input: root, checked, problems: problems.list, problemCount: problems.count };
 }
@@ -109,7 +109,7 @@ export async function verifyFsm(path: string, opts: VerifyOptions = {}): Promise
   } catch (err) {
     // A malformed snapshot cannot be read past its first error: that one problem is the report.
     if (!isEkvError(err) || err.exitClass !== 'data') throw err;
-    problems.addError(err as DataError, path);
+    problems.addError(err, path);
     return { kind: 'fsm', input: path, checked: entries, problems: problems.list, problemCount: problems.count };
   }
   const sha256 = hash.digest('hex');
@@ -120,7 +120,7 @@ export async function verifyFsm(path: string, opts: VerifyOptions = {}): Promise
     bytes = readEncodeInfo(sidecarPath);
   } catch (err) {
     if (!isEkvError(err) || err.exitClass !== 'data') throw err;
-    problems.addError(err as DataError, sidecarPath);
+    problems.addError(err, sidecarPath);
   }
   if (bytes !== undefined) {
     try {
@@ -130,7 +130,7 @@ export async function verifyFsm(path: string, opts: VerifyOptions = {}): Promise
       sidecar = { path: sidecarPath, selfTest: info.selfTest.ran ? (info.selfTest.matched ? 'matched' : 'mismatched') : 'not run' };
     } catch (err) {
       if (!isEkvError(err) || err.exitClass !== 'data') throw err;
-      problems.addError(err as DataError, sidecarPath);
+      problems.addError(err, sidecarPath);
     }
   }
   return {

@@ -51,8 +51,9 @@ export async function openSnapshotInput(path: string, opts: OpenSnapshotOptions 
     if (opts.stdin === undefined) throw new UserError('INPUT_MISSING', 'standard input (-) is not available here', { path });
     raw = opts.stdin as AsyncIterable<Uint8Array>;
   } else {
-    const st = await fsp.stat(path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new UserError('INPUT_MISSING', 'input file does not exist', { path });
+    const st = await fsp.stat(path).catch((err: unknown) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserError('INPUT_MISSING', 'input file does not exist', { path });
       throw err;
     });
     if (st.isFIFO() && opts.pipes === true) {

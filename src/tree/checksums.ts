@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants as fsc, fsyncSync, lstatSync, mkdtempSync, openSync, promises as fsp, readSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { DataError, isEkvError } from '../errors.ts';
+import { DataError, isEkvError, type EkvError } from '../errors.ts';
 import { ExternalSorter } from '../sort/external-sort.ts';
 import { isValidUtf8, validSequenceLength } from '../json/go-json.ts';
 import { removeTree } from './remove-tree.ts';
@@ -37,14 +37,18 @@ const EMPTY = new Uint8Array(0);
  * `spill`, run files go to a private directory under the OS temp dir.
  */
 export async function* walkRegularFiles(root: string, spill?: WalkSpill, strict = false): AsyncGenerator<Buffer> {
-  const own = spill === undefined ? ownTempDir('ekv-walk-') : undefined;
-  const sortDir = own?.path ?? join(spill!.scratchDir, `walk-${randomBytes(6).toString('hex')}`);
+  let own: OwnTempDir | undefined;
+  let sortDir: string;
+  if (spill === undefined) {
+    own = ownTempDir('ekv-walk-');
+    sortDir = own.path;
+  } else sortDir = join(spill.scratchDir, `walk-${randomBytes(6).toString('hex')}`);
   const sorter = new ExternalSorter({ scratchDir: sortDir, memoryBudget: spill?.memoryBudget ?? DEFAULT_WALK_BUDGET });
   const slash = Buffer.from('/');
   const rootBytes = Buffer.from(root);
   async function collect(relDir: Buffer | undefined): Promise<void> {
     const abs = relDir === undefined ? rootBytes : Buffer.concat([rootBytes, slash, relDir]);
-    const dir = await fsp.opendir(abs as unknown as string, { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
+    const dir = await fsp.opendir(abs, { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
     for await (const d of dir) {
       const name = (d as unknown as { name: Buffer }).name;
       const rel = relDir === undefined ? name : Buffer.concat([relDir, slash, name]);
@@ -52,7 +56,7 @@ export async function* walkRegularFiles(root: string, spill?: WalkSpill, strict 
       let isFile = d.isFile();
       if (!isDir && !isFile && !d.isSymbolicLink()) {
         // File systems that do not report entry types give none of them: ask lstat then.
-        const st = await fsp.lstat(Buffer.concat([rootBytes, slash, rel]) as unknown as string);
+        const st = await fsp.lstat(Buffer.concat([rootBytes, slash, rel]));
         isDir = st.isDirectory();
         isFile = st.isFile();
       }
@@ -72,14 +76,19 @@ export async function* walkRegularFiles(root: string, spill?: WalkSpill, strict 
 }
 
 /** A private directory under the OS temp dir, created synchronously and tracked for removal on an interrupt. */
-function ownTempDir(prefix: string): { readonly path: string; forget(): void } {
+interface OwnTempDir {
+  readonly path: string;
+  forget(): void;
+}
+
+function ownTempDir(prefix: string): OwnTempDir {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, forget: trackTemp(path) };
 }
 
 /** Refuses a tree entry that is neither a regular file nor a directory (symlink, FIFO, socket, device). */
 async function refuseSpecial(abs: Buffer, rel: Buffer): Promise<never> {
-  const st = await fsp.lstat(abs as unknown as string);
+  const st = await fsp.lstat(abs);
   const shown = showPath(rel);
   if (st.isSymbolicLink()) throw new DataError('TREE_SYMLINK', 'symbolic links are not allowed in a dump tree', { path: shown });
   throw new DataError('TREE_NOT_REGULAR', `not a regular file or directory (${fileTypeName(st)})`, { path: shown });
@@ -349,9 +358,13 @@ export interface VerifyResult {
  * CHECKSUMS is read a block at a time, and the listed paths and the files on disk meet in a merge of two sorted
  * streams.
  */
-export async function verifyChecksums(root: string, onFile?: (rel: Buffer) => void, spill?: WalkSpill, onProblem?: (problem: DataError) => void): Promise<VerifyResult> {
-  const own = spill === undefined ? ownTempDir('ekv-verify-') : undefined;
-  const scratch: WalkSpill = spill ?? { scratchDir: own!.path, memoryBudget: DEFAULT_WALK_BUDGET };
+export async function verifyChecksums(root: string, onFile?: (rel: Buffer) => void, spill?: WalkSpill, onProblem?: (problem: EkvError) => void): Promise<VerifyResult> {
+  let own: OwnTempDir | undefined;
+  let scratch: WalkSpill;
+  if (spill === undefined) {
+    own = ownTempDir('ekv-verify-');
+    scratch = { scratchDir: own.path, memoryBudget: DEFAULT_WALK_BUDGET };
+  } else scratch = spill;
   const listed = new ExternalSorter({ scratchDir: join(scratch.scratchDir, `listed-${randomBytes(6).toString('hex')}`), memoryBudget: scratch.memoryBudget });
   try {
     let verified = 0;
@@ -363,11 +376,11 @@ export async function verifyChecksums(root: string, onFile?: (rel: Buffer) => vo
       await listed.add(normalizeRel(row.rel), EMPTY);
       verified++;
       try {
-        const order = previous === undefined ? -1 : Buffer.compare(previous, row.rel);
         const before = previous;
         previous = row.rel;
+        const order = before === undefined ? -1 : Buffer.compare(before, row.rel);
         if (order === 0) throw new DataError('CHECKSUMS_DUPLICATE', `backup: CHECKSUMS lists ${JSON.stringify(shown)} twice`, { path: CHECKSUMS_FILE, line: row.line });
-        if (order > 0) throw new DataError('CHECKSUMS_UNSORTED', `backup: CHECKSUMS is not sorted by path: ${JSON.stringify(shown)} after ${JSON.stringify(showPath(before!))}`, { path: CHECKSUMS_FILE, line: row.line });
+        if (order > 0 && before !== undefined) throw new DataError('CHECKSUMS_UNSORTED', `backup: CHECKSUMS is not sorted by path: ${JSON.stringify(shown)} after ${JSON.stringify(showPath(before))}`, { path: CHECKSUMS_FILE, line: row.line });
         guard.check(row.rel, shown);
         const abs = Buffer.concat([Buffer.from(root + '/'), row.rel]);
         let actual: string;
@@ -380,7 +393,7 @@ export async function verifyChecksums(root: string, onFile?: (rel: Buffer) => vo
         if (actual !== row.hex) throw new DataError('CHECKSUM_MISMATCH', `checksum mismatch: ${shown}: have ${actual} want ${row.hex}`, { path: shown });
       } catch (err) {
         if (onProblem === undefined || !isEkvError(err) || err.exitClass !== 'data') throw err;
-        onProblem(err as DataError);
+        onProblem(err);
       }
     }
     if (verified === 0) throw new DataError('CHECKSUMS_EMPTY', 'CHECKSUMS contains no checksum rows', { path: CHECKSUMS_FILE });
@@ -395,7 +408,7 @@ export async function verifyChecksums(root: string, onFile?: (rel: Buffer) => vo
       unlistedCount++;
       if (unlisted.length < UNLISTED_SHOWN) unlisted.push(r);
     }
-    await names.return?.(undefined);
+    await names.return(undefined);
     return { verified, unlisted, unlistedCount };
   } finally {
     await listed.dispose();

@@ -62,7 +62,7 @@ export class TreeReader {
   async list(rel: RelPath): Promise<DirEntry[]> {
     const abs = absPath(this.root, rel);
     const names = (await fsp.readdir(abs, { encoding: 'buffer' })) as Buffer[];
-    names.sort(Buffer.compare);
+    names.sort((a, b) => Buffer.compare(a, b));
     const out: DirEntry[] = [];
     for (const nameBytes of names) {
       const childRel = joinRel(rel, nameBytes);

@@ -16,7 +16,7 @@ function missing(err: unknown): boolean {
 function removeDir(path: Buffer): void {
   const slash = Buffer.from('/');
   for (;;) {
-    const dir = opendirSync(path as unknown as string, { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
+    const dir = opendirSync(path, { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
     const batch: Array<Dirent<Buffer>> = [];
     try {
       let d: Dirent | null;

@@ -52,7 +52,7 @@ function percentEncode(raw: Uint8Array, limit: number): string | undefined {
       len += 3;
       if (len > limit) return undefined;
       if (i > runStart) out += asciiRun(raw.subarray(runStart, i));
-      out += '%' + HEX[b >> 4] + HEX[b & 15];
+      out += '%' + HEX.charAt(b >> 4) + HEX.charAt(b & 15);
       runStart = i + 1;
     }
     if (len > limit) return undefined;
@@ -88,11 +88,6 @@ export function encodeSegment(raw: Uint8Array): string {
   const enc = percentEncode(raw, SEGMENT_MAX_BYTES);
   if (enc === undefined || isShaFallback(enc) || enc.startsWith(BINARY_PREFIX)) return shaFallback(raw);
   return enc;
-}
-
-/** True when encodeSegment(raw) took the SHA fallback (the caller must then record a KEYMAP entry). */
-function segmentNeedsKeymap(seg: string): boolean {
-  return isShaFallback(seg);
 }
 
 /** EncodeBinarySegment: `b64.` + base64url (no padding) when it fits in 240 bytes, else the SHA fallback. */

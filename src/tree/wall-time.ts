@@ -20,10 +20,11 @@ function daysIn(year: number, month: number): number {
 export function isRfc3339Nano(s: string): boolean {
   const m = RFC3339.exec(s);
   if (m === null) return false;
-  const [year, month, day, hour, min, sec] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]));
-  if (month! < 1 || month! > 12) return false;
-  if (day! < 1 || day! > daysIn(year!, month!)) return false;
-  if (hour! > 23 || min! > 59 || sec! > 59) return false;
+  const field = (i: number): number => Number(m[i]);
+  const [year, month, day, hour, min, sec] = [field(1), field(2), field(3), field(4), field(5), field(6)];
+  if (month < 1 || month > 12) return false;
+  if (day < 1 || day > daysIn(year, month)) return false;
+  if (hour > 23 || min > 59 || sec > 59) return false;
   if (m[9] !== undefined && (Number(m[10]) > 23 || Number(m[11]) > 59)) return false;
   return true;
 }

@@ -47,7 +47,7 @@ test('big-endian fields', () => {
       assert.equal(sign(Buffer.compare(sortableI64be(a), sortableI64be(b))), a < b ? -1 : a > b ? 1 : 0);
     }),
   );
-  fc.assert(fc.property(fc.double(), (x) => assert.ok(Object.is(f64be(x).readDoubleBE(0), x))));
+  fc.assert(fc.property(fc.double(), (x) => { assert.ok(Object.is(f64be(x).readDoubleBE(0), x)); }));
 });
 
 test("goQuote renders bytes as Go's %q does", () => {

@@ -154,8 +154,8 @@ test('file-system failures become coded errors naming the user path, never a tem
   const missing = await fsp.open(join(dir, 'missing')).catch((e: unknown) => e);
   const coded = codedSystemError(missing);
   assert.equal(coded?.code, 'IO_ERROR');
-  assert.equal(coded?.exitClass, 'user');
-  assert.equal(coded?.message, `${join(dir, 'missing')}: cannot open: no such file or directory (ENOENT)`);
+  assert.equal(coded.exitClass, 'user');
+  assert.equal(coded.message, `${join(dir, 'missing')}: cannot open: no such file or directory (ENOENT)`);
   const tmp = Object.assign(new Error("ENOENT: no such file or directory, open 'nodir/y.fsm.tmp-0123456789abcdef'"), { code: 'ENOENT', syscall: 'open', path: 'nodir/y.fsm.tmp-0123456789abcdef' });
   assert.equal(codedSystemError(tmp)?.message, 'nodir/y.fsm: cannot open: no such file or directory (ENOENT)');
   const staged = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write', path: '/data/.tree.partial-0123456789abcdef/redis/db_0/x' });

@@ -28,7 +28,7 @@ test('decodes end to end: files, MANIFEST (decimal index from the name, cluster 
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /entries=1 .*redis=1/);
   assert.equal(await fsp.readFile(join(out, 'redis/echo/a'), 'utf8'), 'A');
-  const m = JSON.parse(await fsp.readFile(join(out, 'MANIFEST.json'), 'utf8'));
+  const m = JSON.parse(await fsp.readFile(join(out, 'MANIFEST.json'), 'utf8')) as { snapshot_index: number; cluster_id: string; source: { fsm_path: string } };
   assert.equal(m.snapshot_index, 64);
   assert.equal(m.cluster_id, 'ek-test');
   assert.equal(m.source.fsm_path, file);
@@ -44,7 +44,7 @@ test('decodes end to end: files, MANIFEST (decimal index from the name, cluster 
 test('unparseable file name leaves snapshot_index out', async () => {
   const { dir, file } = await input('from-prod.fsm');
   assert.equal((await decode(['--input', file, '--output', join(dir, 'o')])).code, 0);
-  const m = JSON.parse(await fsp.readFile(join(dir, 'o/MANIFEST.json'), 'utf8'));
+  const m = JSON.parse(await fsp.readFile(join(dir, 'o/MANIFEST.json'), 'utf8')) as object;
   assert.equal('snapshot_index' in m, false);
 });
 
@@ -82,11 +82,11 @@ test('inspect reports counts per adapter and kind, as a table and as JSON', asyn
   assert.equal(t.code, 0, t.stderr);
   assert.match(t.stdout, /redis echo\s+1\s+7\s+1\n/);
   const j = await main(['inspect', '--json', '--input', file]);
-  const doc = JSON.parse(j.stdout);
+  const doc = JSON.parse(j.stdout) as { entries: number; unknown: number; kinds: Array<{ kind: string; entries: number }> };
   assert.equal(doc.entries, 4);
   assert.equal(doc.unknown, 1);
   assert.deepEqual(
-    doc.kinds.map((k: { kind: string; entries: number }) => [k.kind, k.entries]),
+    doc.kinds.map((k) => [k.kind, k.entries]),
     [
       ['internal transaction', 1],
       ['redis echo', 1],

@@ -32,7 +32,7 @@ test('round trip with --self-test: exit 0, output and sidecar mode 0600, sidecar
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(await fsp.readFile(out), expected);
   for (const p of [out, `${out}.encode_info.json`]) assert.equal((await fsp.stat(p)).mode & 0o077, 0, p);
-  const info = JSON.parse(await fsp.readFile(`${out}.encode_info.json`, 'utf8'));
+  const info = JSON.parse(await fsp.readFile(`${out}.encode_info.json`, 'utf8')) as Record<string, unknown>;
   assert.equal(info.output_fsm_sha256, (await import('node:crypto')).createHash('sha256').update(expected).digest('hex'));
   assert.deepEqual(info.self_test, { ran: true, matched: true });
   assert.deepEqual(info.adapters_enabled, ['redis', 'dynamodb', 's3', 'sqs']);
@@ -63,7 +63,7 @@ test('invalid manifest, adapter without scope, lower --last-commit-ts exit 2; pr
   assert.match(lower.stderr, /--last-commit-ts 99 < manifest 100/);
   const manifestPath = join(tree, 'MANIFEST.json');
   const good = await fsp.readFile(manifestPath, 'utf8');
-  const m = JSON.parse(good);
+  const m = JSON.parse(good) as { adapters: Record<string, unknown> };
   m.adapters.sqs = null;
   await fsp.writeFile(manifestPath, JSON.stringify(m));
   assert.equal((await encode(['--input', tree, '--output', out])).code, 2);
@@ -84,7 +84,7 @@ test('equal and higher --last-commit-ts are accepted, stamped in the header and 
     assert.equal((await encode(['--input', tree, '--output', out, `--last-commit-ts=${t}`])).code, 0);
     const fsm = await fsp.readFile(out);
     assert.equal(fsm.readBigUInt64LE(8), BigInt(t));
-    assert.equal(JSON.parse(await fsp.readFile(`${out}.encode_info.json`, 'utf8')).last_commit_ts_overridden, true);
+    assert.equal((JSON.parse(await fsp.readFile(`${out}.encode_info.json`, 'utf8')) as { last_commit_ts_overridden: boolean }).last_commit_ts_overridden, true);
   }
   assert.equal((await encode(['--input', tree, '--output', join(dir, 'x.fsm'), '--last-commit-ts', '0xZZ'])).code, 1);
 });
@@ -114,10 +114,10 @@ test('self-test mismatch: exit 2, mismatch.txt, stale output removed, sidecar ma
   } catch (err) {
     code = (await import('../../src/errors.ts')).exitCodeFor(err);
   }
-  assert.equal(code, 2);
+  assert.equal(code, 2, stderr);
   assert.match(await fsp.readFile(`${out}.mismatch.txt`, 'utf8'), /^redis\/echo\/a \(bytes differ\)\n|sqs\/echo\/q \(bytes differ\)\n/);
   await assert.rejects(fsp.lstat(out));
-  assert.deepEqual(JSON.parse(await fsp.readFile(`${out}.encode_info.json`, 'utf8')).self_test, { ran: true, matched: false });
+  assert.deepEqual((JSON.parse(await fsp.readFile(`${out}.encode_info.json`, 'utf8')) as { self_test: unknown }).self_test, { ran: true, matched: false });
   // A clean run afterwards removes the stale mismatch file.
   assert.equal((await encode(['--input', tree, '--output', out, '--self-test'])).code, 0);
   await assert.rejects(fsp.stat(`${out}.mismatch.txt`));

@@ -92,7 +92,7 @@ test('verify TREE: CHECKSUMS or a listed file as a FIFO is a data error, never a
 
 test('verify FILE.fsm: a sidecar that is a FIFO, a directory, a symlink or over the cap is an error, not "no sidecar"', async () => {
   const cases: Array<[string, (p: string) => Promise<void>, string]> = [
-    ['fifo', async (p) => mkfifo(p), 'ENCODE_INFO_NOT_REGULAR'],
+    ['fifo', async (p) => { mkfifo(p); }, 'ENCODE_INFO_NOT_REGULAR'],
     ['dir', async (p) => fsp.mkdir(p), 'ENCODE_INFO_NOT_REGULAR'],
     ['symlink', async (p) => fsp.symlink('/etc/hostname', p), 'ENCODE_INFO_SYMLINK'],
     [
@@ -131,8 +131,8 @@ test('verify TREE: a directory where CHECKSUMS lists a file is a coded data erro
 test('verify TREE: an unlisted symlink, FIFO or socket fails verification', async () => {
   const makers: Array<[string, (p: string) => Promise<void>, string]> = [
     ['symlink', (p) => fsp.symlink('a.bin', p), 'TREE_SYMLINK'],
-    ['fifo', async (p) => mkfifo(p), 'TREE_NOT_REGULAR'],
-    ['socket', async (p) => mksocket(p), 'TREE_NOT_REGULAR'],
+    ['fifo', async (p) => { mkfifo(p); }, 'TREE_NOT_REGULAR'],
+    ['socket', async (p) => { mksocket(p); }, 'TREE_NOT_REGULAR'],
   ];
   for (const [name, make, code] of makers) {
     const tree = await sampleTree();

@@ -23,11 +23,13 @@ async function interrupt(
   const proc = spawn(process.execPath, ['--import', 'tsx', child, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   proc.stderr.on('data', (c) => (stderr += String(c)));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code, sig) => resolve(code ?? (sig === null ? null : 128 + constants.signals[sig]))));
-  let done = false;
-  void exited.then(() => (done = true));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code, sig) => { resolve(code ?? (sig === null ? null : 128 + constants.signals[sig])); }));
+  const state = { done: false };
+  void exited.then(() => {
+    state.done = true;
+  });
   let sent = false;
-  while (!done) {
+  while (!state.done) {
     if (started(await fsp.readdir(watch))) {
       proc.kill(signal);
       sent = true;

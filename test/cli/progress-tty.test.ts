@@ -14,7 +14,6 @@ const quote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
 function inTerminal(args: string[]): string[] {
   const cmd = [process.execPath, '--import', 'tsx', child, ...args].map(quote).join(' ');
   const raw = execFileSync('script', ['-q', '-e', '-c', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, TERM: 'xterm' } });
-  // eslint-disable-next-line no-control-regex
   return raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split(/\r\n|\n/).map((l) => l.split('\r').filter((s) => s.trim() !== '').at(-1) ?? '');
 }
 
@@ -26,12 +25,12 @@ test('decode and encode in a terminal: one line per phase with its own rate, the
   const d = inTerminal(['decode', '--input', sample, '--output', tree]);
   const dDone = d.filter((l) => / done: /.test(l));
   assert.equal(dDone.length, 3, d.join('\n'));
-  ['read', 'finalize', 'checksums'].forEach((p, i) => assert.match(dDone[i]!, PHASE_DONE('decode', p)));
+  ['read', 'finalize', 'checksums'].forEach((p, i) => { assert.match(dDone[i]!, PHASE_DONE('decode', p)); });
   assert.match(d.find((l) => l.startsWith('decoded '))!, /; phases: read [\d.]+s, finalize [\d.]+s, checksums [\d.]+s$/);
   const e = inTerminal(['encode', '--input', tree, '--output', join(dir, 'x.fsm'), '--self-test']);
   const eDone = e.filter((l) => / done: /.test(l));
   assert.equal(eDone.length, 3, e.join('\n'));
-  ['read tree', 'write', 'self-test'].forEach((p, i) => assert.match(eDone[i]!, PHASE_DONE('encode', p)));
+  ['read tree', 'write', 'self-test'].forEach((p, i) => { assert.match(eDone[i]!, PHASE_DONE('encode', p)); });
   assert.match(e.find((l) => l.startsWith('encoded '))!, /; phases: read tree [\d.]+s, write [\d.]+s, self-test [\d.]+s$/);
   for (const l of [...d, ...e]) assert.doesNotMatch(l, /-\d[\d.,]* [A-Za-z]+\/s/, 'no negative rate');
 });

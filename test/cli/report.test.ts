@@ -27,7 +27,7 @@ test('inspect: logical counts per adapter, payload SHA-256 and CRC-32C, internal
   assert.match(doc.payload_crc32c, /^[0-9a-f]{8}$/);
   const redis = doc.adapters.find((a) => a.adapter === 'redis');
   assert.equal(redis?.scope, 'db');
-  assert.ok((redis?.keys_by_type?.['hash'] ?? 0) >= 1);
+  assert.ok((redis.keys_by_type?.['hash'] ?? 0) >= 1);
   assert.ok((doc.adapters.find((a) => a.adapter === 'dynamodb')?.scopes ?? 0) >= 1);
   assert.ok(doc.kinds.every((k) => !k.kind.includes('|')), 'no raw prefixes');
   assert.equal(doc.largest.length, 3);
@@ -45,7 +45,7 @@ test('verify reports every problem with a count, as lines and as JSON', async ()
   assert.equal((await main(['decode', '--input', sample, '--output', tree, '--quiet'])).code, 0);
   const ok = await main(['verify', '--input', tree, '--json']);
   assert.equal(ok.code, 0, ok.stderr);
-  assert.equal(JSON.parse(ok.stdout).ok, true);
+  assert.equal((JSON.parse(ok.stdout) as { ok: boolean }).ok, true);
   const files = execFileSync('find', ['.', '-type', 'f', '-path', './redis/*'], { cwd: tree, encoding: 'utf8' }).trim().split('\n').sort();
   await fsp.appendFile(join(tree, files[0]!), 'x');
   await fsp.appendFile(join(tree, files[1]!), 'y');

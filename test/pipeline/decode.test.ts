@@ -66,14 +66,14 @@ test('decode writes adapter files, MANIFEST.json and a CHECKSUMS that sha256sum 
   assert.equal(res.counters.unknown, 1n);
   assert.equal(await fsp.readFile(join(out, 'redis/echo/a'), 'utf8'), 'A');
   await assert.rejects(fsp.stat(join(out, 'sqs')));
-  const manifest = JSON.parse(await fsp.readFile(join(out, 'MANIFEST.json'), 'utf8'));
+  const manifest = JSON.parse(await fsp.readFile(join(out, 'MANIFEST.json'), 'utf8')) as { snapshot_index: number; last_commit_ts: number; cluster_id: string; adapters: object };
   assert.equal(manifest.snapshot_index, 64);
   assert.equal(manifest.last_commit_ts, 7);
   assert.equal(manifest.cluster_id, 'c1');
   assert.deepEqual(Object.keys(manifest.adapters), ['redis']);
   execFileSync('sha256sum', ['-c', '--quiet', 'CHECKSUMS'], { cwd: out });
   const listing = await fsp.readFile(join(out, 'CHECKSUMS'), 'utf8');
-  assert.match(listing, /  MANIFEST.json\n/);
+  assert.match(listing, / {2}MANIFEST.json\n/);
   // Nothing but the tree is left behind: no staging or scratch directories.
   assert.deepEqual((await fsp.readdir(dir)).sort(), ['64.fsm', 'out']);
 });
@@ -133,7 +133,11 @@ test('runtime file: hex index from the name, CRC recorded, operational rows in t
   await fsp.writeFile(input, Buffer.concat([body, footer]));
   const res = await decodeSnapshot({ input, output: join(dir, 'out'), adapters, selected: ['redis'] });
   assert.equal(res.operational['applied_index'], 100n);
-  const manifest = JSON.parse(await fsp.readFile(join(dir, 'out/MANIFEST.json'), 'utf8'));
+  const manifest = JSON.parse(await fsp.readFile(join(dir, 'out/MANIFEST.json'), 'utf8')) as {
+    snapshot_index: number;
+    source: { fsm_crc32c: string };
+    source_snapshot: { container: string; applied_index: number; hlc_ceiling_ms: number };
+  };
   assert.equal(manifest.snapshot_index, 100);
   assert.equal(manifest.source.fsm_crc32c, footer.toString('hex'));
   assert.equal(manifest.source_snapshot.container, 'runtime-v1');

@@ -22,7 +22,7 @@ test('SIGKILL at many points during an encode never leaves a partial file at the
   for (const [i, delay] of delays.entries()) {
     const output = join(dir, `out-${i}.fsm`);
     const proc = spawn(process.execPath, ['--import', 'tsx', child, tree, output], { stdio: 'ignore' });
-    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => { resolve(code); }));
     const timer = setTimeout(() => proc.kill('SIGKILL'), delay);
     const code = await exited;
     clearTimeout(timer);

@@ -101,7 +101,7 @@ test('self-test reports a header mismatch and a snapshot the decoder rejects', a
 test('an adapter missing from the manifest, or a missing/invalid manifest, is refused before writing', async () => {
   const { dir, tree } = await dumpOf(rows);
   const manifestPath = join(tree, 'MANIFEST.json');
-  const m = JSON.parse(await fsp.readFile(manifestPath, 'utf8'));
+  const m = JSON.parse(await fsp.readFile(manifestPath, 'utf8')) as { adapters: Record<string, unknown> };
   delete m.adapters.sqs;
   await fsp.writeFile(manifestPath, JSON.stringify(m));
   const out = join(dir, 'o.fsm');

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { crc32c } from '@node-rs/crc32';
-import { BinaryReader } from '@bufbuild/protobuf/wire';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import fc from 'fast-check';
 import { deriveNodeId, encodePeersFile, parsePeers } from '../../src/restore/peers.ts';
 import { restoreWalRecords } from '../../src/restore/wal.ts';
@@ -20,7 +20,7 @@ function fields(b: Uint8Array): Fields {
   const out: Fields = new Map();
   while (r.pos < r.len) {
     const [no, wt] = r.tag();
-    const v = wt === 0 ? BigInt(r.uint64()) : wt === 2 ? r.bytes() : assert.fail(`wire type ${wt}`);
+    const v = wt === WireType.Varint ? BigInt(r.uint64()) : wt === WireType.LengthDelimited ? r.bytes() : assert.fail(`wire type ${wt}`);
     out.set(no, [...(out.get(no) ?? []), v]);
   }
   return out;

@@ -25,11 +25,13 @@ test('SIGINT during prepare-restore: exit 130, no .restore-prep left, nothing at
   let stderr = '';
   proc.stderr.on('data', (c) => (stderr += String(c)));
   // An interrupted run dies of the signal (exit status 128+signal, what a shell reports).
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code, sig) => resolve(code ?? (sig === null ? null : 128 + constants.signals[sig]))));
-  let done = false;
-  void exited.then(() => (done = true));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code, sig) => { resolve(code ?? (sig === null ? null : 128 + constants.signals[sig])); }));
+  const state = { done: false };
+  void exited.then(() => {
+    state.done = true;
+  });
   let sent = false;
-  while (!done) {
+  while (!state.done) {
     if ((await fsp.readdir(dir)).includes('n1.restore-prep')) {
       proc.kill('SIGINT');
       sent = true;

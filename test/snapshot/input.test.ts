@@ -31,7 +31,12 @@ async function readAll(src: AsyncIterable<Uint8Array>): Promise<Buffer> {
 
 async function decodeCli(args: string[], stdin?: NodeJS.ReadableStream): Promise<{ code: number; stderr: string }> {
   let stderr = '';
-  const sink = new Writable({ write: (c, _e, cb) => ((stderr += String(c)), cb()) });
+  const sink = new Writable({
+    write: (c: Buffer, _e, cb) => {
+      stderr += c.toString();
+      cb();
+    },
+  });
   const code = await run('elastickv-snapshot', ['decode', ...args], { ...(stdin !== undefined ? { stdin } : {}), stdout: sink, stderr: sink, env: {} }, adapters);
   return { code, stderr };
 }
@@ -60,7 +65,10 @@ test('decode reads a gzip or zstd .fsm, standard input (-) and a named pipe to t
   const fromStdin = await decodeCli(['--input', '-', '--output', join(dir, 's')], Readable.from([compress(plain)]));
   assert.equal(fromStdin.code, 0, fromStdin.stderr);
   const fifo = join(dir, 'pipe');
-  await new Promise<void>((resolve, reject) => spawn('mkfifo', [fifo]).on('exit', (c) => (c === 0 ? resolve() : reject(new Error(`mkfifo ${c}`)))));
+  await new Promise<void>((resolve, reject) => spawn('mkfifo', [fifo]).on('exit', (c) => {
+      if (c === 0) resolve();
+      else reject(new Error(`mkfifo ${c}`));
+    }));
   const writer = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', gz, fifo]);
   const written = new Promise((resolve) => writer.on('exit', resolve));
   const fromPipe = await decodeCli(['--input', fifo, '--output', join(dir, 'f')]);

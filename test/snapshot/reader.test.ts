@@ -228,6 +228,6 @@ test('property: any generated snapshot reads back identically for any chunking',
         assert.equal(a.records.length, rows.length);
       },
     ),
-    { interruptAfterTimeLimit: 3000 },
+    { plugins: [fc.interruptAfterTimeLimit(3000)] },
   );
 });

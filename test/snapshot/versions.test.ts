@@ -76,6 +76,6 @@ test('property: latest policy equals a map of newest versions per key', async ()
         assert.deepEqual((await resolve(rows, 'latest')).sort(), expected);
       },
     ),
-    { interruptAfterTimeLimit: 2000 },
+    { plugins: [fc.interruptAfterTimeLimit(2000)] },
   );
 });

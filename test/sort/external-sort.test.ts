@@ -31,7 +31,7 @@ test('property: spilling sort equals a stable in-memory sort (unsigned bytes, ti
         assert.deepEqual(out, inMemory(records));
       },
     ),
-    { interruptAfterTimeLimit: 3000 },
+    { plugins: [fc.interruptAfterTimeLimit(3000)] },
   );
 });
 

@@ -62,7 +62,7 @@ test('the walk gives whole-path byte order, the same with a spilling budget as i
   const names = ['a-c', 'a/b', 'a/a/z', 'a.b/c', 'b', 'A', 'a0', 'é', 'z/y/x/w', ...Array.from({ length: 300 }, (_, i) => `many/${(i * 7919) % 1000}`)];
   const root = await tree(Object.fromEntries(names.map((n) => [n, n])));
   await fsp.mkdir(`${root}/empty-dir`);
-  const expected = names.map((n) => Buffer.from(n)).sort(Buffer.compare).map(String);
+  const expected = names.map((n) => Buffer.from(n)).sort((a, b) => Buffer.compare(a, b)).map(String);
   const collect = async (spill?: { scratchDir: string; memoryBudget: number }): Promise<string[]> => {
     const out: string[] = [];
     for await (const r of walkRegularFiles(root, spill)) out.push(r.toString());

@@ -57,8 +57,7 @@ const withField = (key: string, raw: string | undefined): Buffer => {
   return Buffer.from(lines.join('\n'));
 };
 
-const fails = (bytes: Buffer, code: string, re: RegExp) =>
-  assert.throws(() => parseManifest(bytes), (err: Error & { code?: string }) => err.code === code && re.test(err.message), re.source);
+const fails = (bytes: Buffer, code: string, re: RegExp) => { assert.throws(() => parseManifest(bytes), (err: Error & { code?: string }) => err.code === code && re.test(err.message), re.source); };
 
 test('the decode manifest renders byte for byte as the spec example (adapter order fixed, omitempty)', () => {
   assert.equal(renderManifest(example()), SPEC_EXAMPLE);

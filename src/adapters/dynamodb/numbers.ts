@@ -217,7 +217,7 @@ function goRatString(s: string): string | undefined {
     if (exp < INT64_MIN || exp > INT64_MAX) return undefined;
   }
   if (m.value === 0n) return '0';
-  let exp2 = 0n;
+  let exp2: bigint;
   let exp5 = 0n;
   const d = BigInt(-m.fracDigits);
   if (m.base === 10) {

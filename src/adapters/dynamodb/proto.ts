@@ -242,7 +242,7 @@ function readAttributeValue(bytes: Uint8Array, depth = 0): AttributeValue {
         return true;
       }
       case 10:
-        v = { kind: 'M', value: readAttributeMap(r.bytes(), v.kind === 'M' ? v.value : new Map(), depth + 1) };
+        v = { kind: 'M', value: readAttributeMap(r.bytes(), v.kind === 'M' ? v.value : new Map<string, AttributeValue>(), depth + 1) };
         return true;
       default:
         return false;

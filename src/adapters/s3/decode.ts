@@ -12,7 +12,7 @@
 // --include-incomplete-uploads.
 
 import { createHash } from 'node:crypto';
-import { DataError } from '../../errors.ts';
+import { asError, DataError } from '../../errors.ts';
 import { goEncodeLine } from '../../json/go-json.ts';
 import { JsonSyntaxError, JsonTypeError, parseJsonBytes } from '../../json/go-json-read.ts';
 import { KeymapWriter } from '../../tree/keymap.ts';
@@ -120,15 +120,20 @@ export class S3Decoder implements AdapterDecoder {
   async handle(kind: string, key: Uint8Array, value: Uint8Array): Promise<void> {
     switch (kind) {
       case S3_KIND.bucketMeta:
-        return this.#bucketMeta(key, value);
+        this.#bucketMeta(key, value);
+        return;
       case S3_KIND.manifest:
-        return this.#manifest(key, value);
+        this.#manifest(key, value);
+        return;
       case S3_KIND.blob:
-        return this.#blob(key, value);
+        this.#blob(key, value);
+        return;
       case S3_KIND.chunkBlob:
-        return this.#chunkBlob(key, value);
+        this.#chunkBlob(key, value);
+        return;
       case S3_KIND.chunkRef:
-        return this.#chunkRef(key, value);
+        this.#chunkRef(key, value);
+        return;
       case S3_KIND.uploadMeta:
       case S3_KIND.uploadPart:
         return this.#upload(kind === S3_KIND.uploadMeta ? '!s3|upload|meta|' : '!s3|upload|part|', key, value);
@@ -223,12 +228,12 @@ export class S3Decoder implements AdapterDecoder {
   async finalize(): Promise<void> {
     try {
       const buckets = [...this.#buckets.values()].sort((a, b) => Buffer.compare(a.name, b.name));
-      let firstError: unknown;
+      let firstError: Error | undefined;
       for (const b of buckets) {
         try {
           await this.#flushBucket(b);
         } catch (err) {
-          firstError ??= err;
+          firstError ??= asError(err);
         }
       }
       if (firstError !== undefined) throw firstError;

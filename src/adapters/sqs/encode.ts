@@ -9,7 +9,7 @@
 
 import { createHash } from 'node:crypto';
 import { DataError } from '../../errors.ts';
-import { JsonTypeError, parseJsonBytes, type JsonValue } from '../../json/go-json-read.ts';
+import { JsonTypeError, parseJsonBytes } from '../../json/go-json-read.ts';
 import type { EncodeContext } from '../adapter.ts';
 import { jsonValues } from '../../tree/json-stream.ts';
 import {
@@ -118,7 +118,7 @@ async function* messagesOf(ctx: EncodeContext, rel: string): AsyncGenerator<{ re
   for await (const { value, line } of jsonValues(ctx.tree, rel, 'SQS_INVALID_MESSAGE', 'sqs encode invalid messages.jsonl')) {
     let msg: Message;
     try {
-      msg = parseDumpMessage(value as JsonValue);
+      msg = parseDumpMessage(value);
     } catch (err) {
       if (err instanceof JsonTypeError) throw invalidMessage(rel, line, err.message);
       throw err;

@@ -2,7 +2,6 @@
 // Accepts the reference tool's arguments (cmd/elastickv-snapshot-archive: the mode first, then --input,
 // --output, --compression zstd|none, `-` for stdout on pack and stdin on unpack) plus extensions.
 
-import type { Adapter } from '../../adapters/adapter.ts';
 import { UserError } from '../../errors.ts';
 import { type ArchiveSink, fileSink, forwardTo, openArchiveFile, openS3Archive, refuseOutputInsideInput, s3Sink } from '../../archive/io.ts';
 import { parseS3Url } from '../../offload/s3-store.ts';
@@ -52,7 +51,7 @@ function parseCount(flag: string, text: string): number {
   return Number(n);
 }
 
-export async function archiveCommand(args: readonly string[], io: CliIO, prog: string, _adapters: readonly Adapter[]): Promise<number> {
+export async function archiveCommand(args: readonly string[], io: CliIO, prog: string): Promise<number> {
   const [mode, ...rest] = args;
   if (mode === '-h' || mode === '-help' || mode === '--help') {
     io.stdout.write(archiveHelp(prog));

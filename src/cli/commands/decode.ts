@@ -105,7 +105,7 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
   };
   let result: DecodeResult;
   let packed: PackResult | undefined;
-  let phases: PhaseTime[] = [];
+  let phases: PhaseTime[];
   try {
     if (archive === undefined) {
       result = await decodeSnapshot({ ...common, output, ...(scratchRoot !== '' ? { scratchRoot } : {}), onProgress });

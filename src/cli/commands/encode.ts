@@ -133,7 +133,7 @@ async function encodeTree(flags: ParsedFlags, io: CliIO, adapters: readonly Adap
   };
   const started = Date.now();
   let result: EncodeResult;
-  let phases: PhaseTime[] = [];
+  let phases: PhaseTime[];
   try {
     const plan = await planEncode(opts);
     await fsp.rm(`${output}.mismatch.txt`, { force: true }).catch(() => undefined);

@@ -48,7 +48,7 @@ export async function inspectCommand(args: readonly string[], io: CliIO, prog: s
       adapters,
       top: Number(top),
       ...(filter !== undefined ? { filter } : {}),
-      onProgress: (p) => progress.update('read', p.bytesRead, p.totalBytes, 'bytes', `${p.entries.toLocaleString('en-US')} entries`),
+      onProgress: (p) => { progress.update('read', p.bytesRead, p.totalBytes, 'bytes', `${p.entries.toLocaleString('en-US')} entries`); },
     });
   } finally {
     progress.stop();

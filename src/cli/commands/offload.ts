@@ -1,7 +1,6 @@
 // `offload publish|restore` / `elastickv-snapshot-offload publish|restore`: physical snapshots through an object
 // store, with the reference tool's flags (cmd/elastickv-snapshot-offload) and object layout.
 
-import type { Adapter } from '../../adapters/adapter.ts';
 import { UserError } from '../../errors.ts';
 import { publishSnapshot } from '../../offload/publish.ts';
 import { restoreSnapshot } from '../../offload/restore.ts';
@@ -89,7 +88,7 @@ function storeFromFlags(flags: ParsedFlags): ObjectStore {
   return new S3Store({ ...s3OptionsFromFlags(flags), bucket: bucket.trim() });
 }
 
-export async function offloadCommand(args: readonly string[], io: CliIO, prog: string, _adapters: readonly Adapter[]): Promise<number> {
+export async function offloadCommand(args: readonly string[], io: CliIO, prog: string): Promise<number> {
   const [mode, ...rest] = args;
   if (mode === '-h' || mode === '-help' || mode === '--help') {
     io.stdout.write(offloadHelp(prog));

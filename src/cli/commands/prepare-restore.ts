@@ -2,7 +2,6 @@
 // a fresh raft data directory a stopped node boots from (spec core.md §5.5; the reference's
 // cmd/elastickv-snapshot-prepare-restore). Same flags, checks, exit classes and output files.
 
-import type { Adapter } from '../../adapters/adapter.ts';
 import { UserError } from '../../errors.ts';
 import { prepareRestore, type PrepareRestoreResult } from '../../restore/prepare.ts';
 import { flagBool, flagString, renderHelp, type FlagSpecs, type ParsedFlags } from '../go-flags.ts';
@@ -73,7 +72,7 @@ export function preparedLine(r: PrepareRestoreResult): string {
   return `time=${new Date().toISOString()} level=INFO msg="snapshot restore data dir prepared" ${fields.map(([k, v]) => `${k}=${slogValue(v)}`).join(' ')}\n`;
 }
 
-export async function prepareRestoreCommand(args: readonly string[], io: CliIO, prog: string, _adapters: readonly Adapter[]): Promise<number> {
+export async function prepareRestoreCommand(args: readonly string[], io: CliIO, prog: string): Promise<number> {
   const flags = commandFlags(args, PREPARE_RESTORE_FLAGS, io, () => prepareRestoreHelp(prog));
   if (flags === undefined) return 0;
   const input = flagString(flags, 'input');

@@ -82,7 +82,7 @@ export async function restoreCommand(args: readonly string[], io: CliIO, prog: s
     await fsp.mkdir(scratch, { mode: 0o700 });
     const output = join(scratch, 'restore.fsm');
     const override = flags.given.has('last-commit-ts') ? parseLastCommitTs(flagString(flags, 'last-commit-ts')) : undefined;
-    let progress: ReturnType<typeof startProgress> | undefined;
+    let progress: ReturnType<typeof startProgress> | undefined = undefined;
     const opts: EncodeSnapshotOptions = {
       input,
       output,

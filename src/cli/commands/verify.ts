@@ -1,7 +1,6 @@
 // `verify`: formats what pipeline/verify.ts finds: one line per problem (like `sha256sum -c`), then a count;
 // or one JSON document with --json. Exit 2 when there is any problem.
 
-import type { Adapter } from '../../adapters/adapter.ts';
 import { DataError, quoteControl, UserError } from '../../errors.ts';
 import { goMarshal } from '../../json/go-json.ts';
 import { verifyPath, type VerifyProblem, type VerifyResult } from '../../pipeline/verify.ts';
@@ -25,7 +24,7 @@ export function verifyHelp(prog: string): string {
   );
 }
 
-export async function verifyCommand(args: readonly string[], io: CliIO, prog: string, _adapters: readonly Adapter[]): Promise<number> {
+export async function verifyCommand(args: readonly string[], io: CliIO, prog: string): Promise<number> {
   const flags = commandFlags(args, VERIFY_FLAGS, io, () => verifyHelp(prog));
   if (flags === undefined) return 0;
   const input = flagString(flags, 'input');
@@ -34,7 +33,10 @@ export async function verifyCommand(args: readonly string[], io: CliIO, prog: st
   let result: VerifyResult;
   try {
     result = await verifyPath(input, {
-      onProgress: (done, total) => (total > 0 ? progress.update('read', done, total, 'bytes') : progress.update('checksums', done, 0, 'files')),
+      onProgress: (done, total) => {
+        if (total > 0) progress.update('read', done, total, 'bytes');
+        else progress.update('checksums', done, 0, 'files');
+      },
     });
   } finally {
     progress.stop();

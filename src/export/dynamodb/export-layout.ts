@@ -93,7 +93,11 @@ export async function writeDynamoExportLayout(opts: DynamoExportLayoutOptions): 
         const name = `data/${String(files.length).padStart(5, '0')}-${randomHex(4)}.json.gz`;
         let md5: Buffer = Buffer.alloc(16);
         if (dir !== undefined) md5 = await writeGzip(join(dir, name), part());
-        else for await (const _ of part());
+        else {
+          // No directory: the lines are still rendered, for the counts.
+          const lines = part();
+          while ((await lines.next()).done !== true);
+        }
         files.push({ itemCount: partItems, md5, key: `${base}/${name}` });
         itemCount += partItems;
         billed += partBytes;

@@ -6,7 +6,7 @@ import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { RedisRecord } from '../../adapters/redis/records.ts';
-import { DataError, UserError, quoteBytes } from '../../errors.ts';
+import { asError, DataError, UserError, quoteBytes } from '../../errors.ts';
 import { randomHex } from '../../tree/publish.ts';
 import { trackTemp } from '../../tree/temp-paths.ts';
 import type { Command } from './commands.ts';
@@ -41,6 +41,8 @@ export class DryRunSink implements RedisSink {
 /** RESP commands into a file (or stdout when `path` is `-`). */
 export class RespFileSink implements RedisSink {
   readonly #out: NodeJS.WritableStream;
+  /** The temporary file `#out` writes (undefined on stdout). */
+  readonly #file: WriteStream | undefined;
   readonly #path: string | undefined;
   readonly #tmp: string | undefined;
   readonly #forget: (() => void) | undefined;
@@ -53,7 +55,8 @@ export class RespFileSink implements RedisSink {
     this.#path = path;
     this.#tmp = join(dirname(path), `.${basename(path)}.tmp-${randomHex()}`);
     this.#forget = trackTemp(this.#tmp);
-    this.#out = createWriteStream(this.#tmp, { flags: 'wx' });
+    this.#file = createWriteStream(this.#tmp, { flags: 'wx' });
+    this.#out = this.#file;
   }
 
   async write(_rec: RedisRecord, commands: readonly Command[]): Promise<void> {
@@ -63,11 +66,11 @@ export class RespFileSink implements RedisSink {
   }
 
   async close(ok: boolean): Promise<void> {
-    if (this.#tmp === undefined || this.#path === undefined) return;
-    const out = this.#out as WriteStream;
+    const out = this.#file;
+    if (out === undefined || this.#tmp === undefined || this.#path === undefined) return;
     await new Promise<void>((resolve, reject) => {
       out.once('error', reject);
-      out.end(() => resolve());
+      out.end(() => { resolve(); });
     });
     try {
       if (!ok) await fsp.rm(this.#tmp, { force: true });
@@ -86,7 +89,7 @@ export class LiveRedisSink implements RedisSink {
   readonly #client: Redis;
   readonly #pending: Array<{ readonly done: Promise<void>; readonly bytes: number }> = [];
   #pendingBytes = 0;
-  #error: unknown;
+  #error: Error | undefined;
 
   private constructor(client: Redis) {
     this.#client = client;
@@ -111,31 +114,37 @@ export class LiveRedisSink implements RedisSink {
   }
 
   async write(rec: RedisRecord, commands: readonly Command[]): Promise<void> {
-    if (this.#error !== undefined) throw this.#error;
+    this.#throwIfFailed();
     let bytes = 0;
     for (const c of commands) for (const a of c) bytes += a.length;
     const done = this.#send(rec, commands).catch((err: unknown) => {
-      this.#error ??= err;
+      this.#error ??= asError(err);
     });
     this.#pending.push({ done, bytes });
     this.#pendingBytes += bytes;
     while (this.#pending.length > WINDOW_KEYS || (this.#pendingBytes > WINDOW_BYTES && this.#pending.length > 1)) {
-      const first = this.#pending.shift()!;
+      const first = this.#pending.shift();
+      if (first === undefined) break;
       await first.done;
       this.#pendingBytes -= first.bytes;
     }
-    if (this.#error !== undefined) throw this.#error;
+    this.#throwIfFailed();
   }
 
   async #send(rec: RedisRecord, commands: readonly Command[]): Promise<void> {
-    const [name, ...args] = commands[0] as Command;
     try {
-      if (commands.length === 1) {
-        await this.#client.call(name!.toString(), ...args);
+      const [first] = commands;
+      if (commands.length === 1 && first !== undefined) {
+        const [name, ...args] = first;
+        if (name === undefined) throw refused(rec, 'empty command');
+        await this.#client.call(name.toString(), ...args);
         return;
       }
       const tx = this.#client.multi();
-      for (const [n, ...a] of commands) tx.call(n!.toString(), ...a);
+      for (const [n, ...a] of commands) {
+        if (n === undefined) throw refused(rec, 'empty command');
+        tx.call(n.toString(), ...a);
+      }
       const replies = await tx.exec();
       if (replies === null) throw refused(rec, 'transaction discarded');
       for (const [err] of replies) if (err !== null) throw refused(rec, err.message);
@@ -148,11 +157,16 @@ export class LiveRedisSink implements RedisSink {
     }
   }
 
+  /** A method, not an inline check: #error is set by callbacks while write() awaits. */
+  #throwIfFailed(): void {
+    if (this.#error !== undefined) throw this.#error;
+  }
+
   async close(): Promise<void> {
     for (const p of this.#pending) await p.done;
     this.#pending.length = 0;
     this.#pendingBytes = 0;
-    await this.#client.quit().catch(() => this.#client.disconnect());
-    if (this.#error !== undefined) throw this.#error;
+    await this.#client.quit().catch(() => { this.#client.disconnect(); });
+    this.#throwIfFailed();
   }
 }

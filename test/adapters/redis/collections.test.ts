@@ -163,6 +163,6 @@ test('property: generated databases of every type survive .fsm → tree → .fsm
       assert.ok(result.selfTest.matched, result.selfTest.mismatchText);
       assert.deepEqual(fsm, first.fsm);
     }),
-    { numRuns: 30, interruptAfterTimeLimit: 25_000 },
+    { numRuns: 30, plugins: [fc.interruptAfterTimeLimit(25_000)] },
   );
 });

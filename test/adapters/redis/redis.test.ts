@@ -78,7 +78,7 @@ test('property: generated string/HLL databases (binary keys, long keys, TTLs) ro
       assert.deepEqual(await rowsOf(back), await rowsOf(fsm));
       assert.deepEqual(back, fsm);
     }),
-    { interruptAfterTimeLimit: 4000, numRuns: 40 },
+    { plugins: [fc.interruptAfterTimeLimit(4000)], numRuns: 40 },
   );
 });
 

@@ -188,9 +188,9 @@ test('encode rejections name the path and the reason', async () => {
   await fsp.symlink(outside, join(tree, 's3/b/o'));
   await assert.rejects(encodeWith(adapters, tree), (e: unknown) => isEkvError(e) && e.code === 'TREE_SYMLINK');
   const flags = { includeIncompleteUploads: false, includeOrphans: false, renameS3Collisions: true, preserveSqsVisibility: false, includeSqsSideRecords: false, dynamodbLayout: 'per-item' as const };
-  assert.doesNotThrow(() => s3Adapter.checkEncodable(flags));
-  assert.throws(() => s3Adapter.checkEncodable({ ...flags, includeOrphans: true }), /include_orphans not supported/);
-  assert.throws(() => s3Adapter.checkEncodable({ ...flags, includeIncompleteUploads: true }), /include_incomplete_uploads not supported/);
+  assert.doesNotThrow(() => { s3Adapter.checkEncodable(flags); });
+  assert.throws(() => { s3Adapter.checkEncodable({ ...flags, includeOrphans: true }); }, /include_orphans not supported/);
+  assert.throws(() => { s3Adapter.checkEncodable({ ...flags, includeIncompleteUploads: true }); }, /include_incomplete_uploads not supported/);
 });
 
 const segArb = fc.stringMatching(/^[a-z0-9 .%é_-]{1,8}$/).filter((s) => s !== '.' && s !== '..');
@@ -214,7 +214,7 @@ test('property: generated buckets survive tree → .fsm → tree (collisions inc
       const { fsm: fsm2 } = await encodeWith(adapters, again.tree);
       assert.deepEqual(fsm2, fsm);
     }),
-    { numRuns: 25, interruptAfterTimeLimit: 20_000 },
+    { numRuns: 25, plugins: [fc.interruptAfterTimeLimit(20_000)] },
   );
 });
 
@@ -246,7 +246,7 @@ test('folder markers, empty segments and long names: mapped paths with KEYMAP re
     [`long/${long900}/tail.txt`, 'under a 900-byte directory'],
     [`edge/${'e'.repeat(236)}`, 'sidecar would be 256 bytes'],
     [`edge/${'f'.repeat(235)}`, 'sidecar exactly 255 bytes'],
-    [`${'r'.repeat(300)}`, 'a long file that is also a long directory'],
+    ['r'.repeat(300), 'a long file that is also a long directory'],
     [`${'r'.repeat(300)}/x`, 'x'],
     [deep, 'a path past the tree budget'],
   ];
@@ -305,6 +305,6 @@ test('property: keys with empty and long segments survive tree → .fsm → tree
       const again = await decodeWith(adapters, fsm);
       assert.deepEqual(await readTree(join(again.tree, 's3')), await readTree(join(first.tree, 's3')));
     }),
-    { numRuns: 25, interruptAfterTimeLimit: 20_000 },
+    { numRuns: 25, plugins: [fc.interruptAfterTimeLimit(20_000)] },
   );
 });
