@@ -308,8 +308,9 @@ export class ExternalSorter {
       const next: string[] = [];
       for (let i = 0; i < this.#runs.length; i += group) {
         const paths = this.#runs.slice(i, i + group);
-        if (paths.length === 1) {
-          next.push(paths[0]!);
+        const [only] = paths;
+        if (paths.length === 1 && only !== undefined) {
+          next.push(only);
           continue;
         }
         next.push(await this.#writeRun(this.#merge(paths)));
@@ -480,20 +481,38 @@ class RunReader implements MergeSource {
 /** Records per batch of sortedBatches(). */
 const MERGE_BATCH = 1024;
 
+/** One source in the merge heap with the record it holds next. */
+interface HeapEntry {
+  rec: SortRecord;
+  readonly src: MergeSource;
+}
+
 /** k-way merge with a binary heap ordered by (key, source order), in batches. */
 async function* mergeSources(sources: MergeSource[]): AsyncGenerator<SortRecord[]> {
-  const less = (a: MergeSource, b: MergeSource): boolean => {
-    const c = Buffer.compare(a.current!.key, b.current!.key);
-    return c < 0 || (c === 0 && a.order < b.order);
+  const heap: HeapEntry[] = [];
+  const at = (i: number): HeapEntry => {
+    const e = heap[i];
+    if (e === undefined) throw new Error(`ExternalSorter: merge heap has no entry ${i}`);
+    return e;
   };
-  const heap: MergeSource[] = [];
-  const push = (s: MergeSource): void => {
-    heap.push(s);
+  const less = (i: number, j: number): boolean => {
+    const a = at(i);
+    const b = at(j);
+    const c = Buffer.compare(a.rec.key, b.rec.key);
+    return c < 0 || (c === 0 && a.src.order < b.src.order);
+  };
+  const swap = (i: number, j: number): void => {
+    const t = at(i);
+    heap[i] = at(j);
+    heap[j] = t;
+  };
+  const push = (e: HeapEntry): void => {
+    heap.push(e);
     let i = heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!less(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      if (!less(i, parent)) break;
+      swap(i, parent);
       i = parent;
     }
   };
@@ -503,31 +522,33 @@ async function* mergeSources(sources: MergeSource[]): AsyncGenerator<SortRecord[
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;
-      if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
-      if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
+      if (l < heap.length && less(l, m)) m = l;
+      if (r < heap.length && less(r, m)) m = r;
       if (m === i) return;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      swap(i, m);
       i = m;
     }
   };
   for (const s of sources) {
     await s.advance();
-    if (s.current !== undefined) push(s);
+    if (s.current !== undefined) push({ rec: s.current, src: s });
   }
   let batch: SortRecord[] = [];
   while (heap.length > 0) {
-    const top = heap[0]!;
-    batch.push(top.current!);
-    const pending = top.advance();
+    const top = at(0);
+    batch.push(top.rec);
+    const pending = top.src.advance();
     if (pending !== undefined) await pending;
-    if (top.current === undefined) {
-      const last = heap.pop()!;
-      if (heap.length > 0) {
+    const next = top.src.current;
+    if (next === undefined) {
+      const last = heap.pop();
+      if (heap.length > 0 && last !== undefined) {
         heap[0] = last;
         siftDown();
       }
-    } else if (heap.length > 1) {
-      siftDown();
+    } else {
+      top.rec = next;
+      if (heap.length > 1) siftDown();
     }
     if (batch.length >= MERGE_BATCH) {
       yield batch;
