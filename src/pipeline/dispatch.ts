@@ -33,6 +33,10 @@ export class Dispatcher {
   readonly #byLength = new Map<number, Map<string, Route>>();
   readonly #byPrefix = new Map<string, Route>();
   readonly #maxLen: number;
+  /** The bytes of every prefix no longer prefix extends: a key starting with one routes there, whatever follows. */
+  readonly #leaves = new Map<Route, Buffer>();
+  /** The last route found, when it is such a leaf. */
+  #last: { readonly route: Route; readonly prefix: Buffer } | undefined;
 
   constructor(adapters: readonly Adapter[]) {
     const all: Route[] = [];
@@ -47,6 +51,7 @@ export class Dispatcher {
       m.set(r.prefix, r);
       this.#byPrefix.set(r.prefix, r);
     }
+    for (const r of all) if (!all.some((q) => q.prefix.length > r.prefix.length && q.prefix.startsWith(r.prefix))) this.#leaves.set(r, Buffer.from(r.prefix, 'latin1'));
     this.#lengths = [...this.#byLength.keys()].sort((a, b) => b - a);
     this.#maxLen = this.#lengths[0] ?? 0;
   }
@@ -54,7 +59,17 @@ export class Dispatcher {
   /** The longest route whose prefix starts `key`, or undefined (Unknown). */
   route(key: Uint8Array): Route | undefined {
     const b = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
-    const limit = Math.min(b.length, this.#maxLen);
+    // Rows come in long runs of one prefix: a key starting with the last route's prefix, when no longer prefix
+    // extends it, has that route.
+    const last = this.#last;
+    if (last !== undefined && b.length >= last.prefix.length && b.compare(last.prefix, 0, last.prefix.length, 0, last.prefix.length) === 0) return last.route;
+    const route = this.#lookup(b, Math.min(b.length, this.#maxLen));
+    const prefix = route === undefined ? undefined : this.#leaves.get(route);
+    this.#last = route === undefined || prefix === undefined ? undefined : { route, prefix };
+    return route;
+  }
+
+  #lookup(b: Buffer, limit: number): Route | undefined {
     let ends: number[] | undefined;
     for (let i = 0; i < limit; i++) if (b[i] === 0x7c) (ends ??= []).push(i + 1);
     if (ends === undefined) return undefined;

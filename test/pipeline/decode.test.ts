@@ -44,6 +44,22 @@ test('dispatch: adapters declare their bookkeeping prefixes, counted as internal
   assert.equal(new Dispatcher([]).route(Buffer.from('!s3|gc|upload|x')), undefined, 'S3 bookkeeping is known only through the S3 adapter');
 });
 
+test('dispatch: routing a run of keys gives each key the route a fresh dispatcher gives it (the last-route shortcut is exact)', () => {
+  const d = new Dispatcher(ALL_ADAPTERS);
+  const prefixes = d.routes().map((r) => r.prefix);
+  const tails = ['', 'x', '|', 'meta|', 'mem|k', 'd|1', 'gen|b', 'upload|x'];
+  const keys: Buffer[] = [];
+  for (const p of prefixes) for (const q of [p, p.slice(0, -1), p.slice(0, p.indexOf('|') + 1)]) for (const t of tails) keys.push(Buffer.from(q + t, 'latin1'));
+  const fresh = new Map(keys.map((k) => [k, new Dispatcher(ALL_ADAPTERS).route(k)?.prefix]));
+  for (const a of keys) {
+    for (const b of keys) {
+      if (a.compare(b, 0, 4, 0, 4) !== 0) continue;
+      d.route(a);
+      assert.equal(d.route(b)?.prefix, fresh.get(b), `${b.toString('latin1')} after ${a.toString('latin1')}`);
+    }
+  }
+});
+
 test('decode writes adapter files, MANIFEST.json and a CHECKSUMS that sha256sum -c accepts', async () => {
   const dir = await tmp();
   const input = join(dir, '64.fsm');

@@ -62,11 +62,6 @@ export function binIndented(b: Uint8Array, depth: number): string {
   return `{\n${PADS[depth + 1]}"base64": "${buf.toString('base64url')}"\n${PADS[depth]}}`;
 }
 
-/** A `{"name": <bin>, "value": <bin>}`-shaped element at depth 2, with the given member names. */
-export function pairElement(first: string, a: Uint8Array, second: string, b: string): string {
-  return `    {\n      "${first}": ${binIndented(a, 3)},\n      "${second}": ${b}\n    }`;
-}
-
 /** A compact, HTML-escaped rendering (json.Marshal), for stream lines. */
 export function compact(value: GoJson): string {
   return goMarshal(value, { escapeHTML: true, indent: false });

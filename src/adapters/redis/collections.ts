@@ -12,7 +12,7 @@ import { DataError } from '../../errors.ts';
 import type { ExternalSorter } from '../../sort/external-sort.ts';
 import type { FileSink } from '../../tree/writer.ts';
 import type { DecodeContext } from '../adapter.ts';
-import { binIndented, binValue, compact, pairElement, scoreValue } from './binary-json.ts';
+import { binIndented, binValue, compact, scoreValue } from './binary-json.ts';
 import { readStreamEntry } from './proto.ts';
 import { u64be } from '../../bytes/big-endian.ts';
 
@@ -49,6 +49,55 @@ function userKeyOf(k: Buffer, segLen: number): Buffer {
 /** A meta record value: inline flag, declared length, inline expiry, stream last id. */
 export function metaRecord(inline: boolean, declared: bigint, ms: bigint, lastMs = 0n, lastSeq = 0n): Buffer {
   return Buffer.concat([Buffer.from([inline ? 1 : 0]), u64be(declared), u64be(ms), u64be(lastMs), u64be(lastSeq)]);
+}
+
+/** Bytes a JSON string may hold as they are (Go, HTML-escaping): printable ASCII but `"`, `\\`, `<`, `>`, `&`. */
+const PLAIN = new Uint8Array(256);
+for (let c = 0x20; c < 0x7f; c++) PLAIN[c] = c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26 ? 0 : 1;
+
+/**
+ * The current collection file's bytes, gathered in one reused buffer and handed to the sink in large writes
+ * (one copy and one hash update per block instead of per element).
+ */
+class Gather {
+  #buf = Buffer.allocUnsafe(64 * 1024);
+  #used = 0;
+  sink: FileSink | undefined;
+
+  #room(n: number): void {
+    if (this.#used + n <= this.#buf.length) return;
+    this.drain();
+    if (n > this.#buf.length) this.#buf = Buffer.allocUnsafe(n);
+  }
+
+  /** Text (UTF-8). */
+  text(s: string): void {
+    this.#room(3 * s.length);
+    this.#used += this.#buf.write(s, this.#used, 'utf8');
+  }
+
+  /** <bin> nested `depth` levels deep: the bytes quoted as they are when they need no escaping, else binIndented. */
+  bin(b: Buffer, depth: number): void {
+    for (let i = 0; i < b.length; i++) {
+      if (PLAIN[b[i] as number] === 0) {
+        this.text(binIndented(b, depth));
+        return;
+      }
+    }
+    this.#room(b.length + 2);
+    const buf = this.#buf;
+    buf[this.#used] = 0x22;
+    b.copy(buf, this.#used + 1);
+    buf[this.#used + 1 + b.length] = 0x22;
+    this.#used += b.length + 2;
+  }
+
+  /** Hands the gathered bytes to the sink. */
+  drain(): void {
+    if (this.#used === 0) return;
+    (this.sink as FileSink).writeNow(this.#buf.subarray(0, this.#used));
+    this.#used = 0;
+  }
 }
 
 interface KeyState {
@@ -148,13 +197,15 @@ export class CollectionCollector {
     let lastValue: Buffer | undefined;
     let sawWide = false;
 
-    const open = async (): Promise<FileSink> => {
-      if (sink !== undefined) return sink;
+    const out = new Gather();
+    const open = async (): Promise<Gather> => {
+      if (sink !== undefined) return out;
       const s = state as KeyState;
       const stem = await name(s.userKey);
       sink = await this.#ctx.tree.create(`${dir}/${stem}${type === 'stream' ? '.jsonl' : '.json'}`);
-      if (type !== 'stream') await sink.write(`{\n  "format_version": 1,\n  "${type === 'hash' ? 'fields' : type === 'list' ? 'items' : 'members'}": [`);
-      return sink;
+      out.sink = sink;
+      if (type !== 'stream') out.text(`{\n  "format_version": 1,\n  "${type === 'hash' ? 'fields' : type === 'list' ? 'items' : 'members'}": [`);
+      return out;
     };
     /** With `expired: 'skip'`, a key whose TTL has passed at the snapshot's time is left out (the node: !ttl.After(now)). */
     const skipped = (s: KeyState): boolean => {
@@ -164,15 +215,32 @@ export class CollectionCollector {
       }
       return s.expired;
     };
-    const element = async (rendered: string): Promise<void> => {
+    /** Starts the next element of the file (opening it first); undefined when the key is skipped. */
+    const next = async (): Promise<Gather | undefined> => {
       const s = state as KeyState;
       if (skipped(s)) {
         s.count++;
-        return;
+        return undefined;
       }
-      const out = await open();
-      await out.write(type === 'stream' ? rendered : `${s.count === 0 ? '\n' : ',\n'}${rendered}`);
+      const o = await open();
+      if (type !== 'stream') o.text(s.count === 0 ? '\n' : ',\n');
       s.count++;
+      return o;
+    };
+    /** A `{"<first>": <bin>, "<second>": <rendered>}` element at depth 2. */
+    const pair = async (first: string, a: Buffer, second: string, b: string): Promise<void> => {
+      const o = await next();
+      if (o === undefined) return;
+      o.text(`    {\n      "${first}": `);
+      o.bin(a, 3);
+      o.text(`,\n      "${second}": ${b}\n    }`);
+    };
+    /** A bare <bin> element at depth 2. */
+    const single = async (b: Buffer): Promise<void> => {
+      const o = await next();
+      if (o === undefined) return;
+      o.text('    ');
+      o.bin(b, 2);
     };
     /** Emits the pending distinct element (hash fields and list items keep the last row of a sub-key). */
     const emitPending = async (): Promise<void> => {
@@ -182,13 +250,13 @@ export class CollectionCollector {
       lastSub = undefined;
       switch (type) {
         case 'hash':
-          return element(pairElement('name', sub, 'value', binIndented(value, 3)));
+          return pair('name', sub, 'value', binIndented(value, 3));
         case 'list':
-          return element(`    ${binIndented(value, 2)}`);
+          return single(value);
         case 'set':
-          return element(`    ${binIndented(sub, 2)}`);
+          return single(sub);
         case 'zset':
-          return element(pairElement('member', sub, 'score', compact(scoreValue(value.readDoubleBE(0)))));
+          return pair('member', sub, 'score', compact(scoreValue(value.readDoubleBE(0))));
         case 'stream':
           return;
       }
@@ -213,7 +281,7 @@ export class CollectionCollector {
         const byMember = new Map<string, { member: Buffer; score: Buffer }>();
         for (const e of legacy) byMember.set(e.member.toString('latin1'), e);
         for (const e of [...byMember.values()].sort((a, b) => Buffer.compare(a.member, b.member))) {
-          await element(pairElement('member', e.member, 'score', compact(scoreValue(e.score.readDoubleBE(0)))));
+          await pair('member', e.member, 'score', compact(scoreValue(e.score.readDoubleBE(0))));
         }
       }
       const ttl = ttlOf(s);
@@ -226,18 +294,19 @@ export class CollectionCollector {
         if (!s.metaSeen) {
           this.#ctx.warn('redis_stream_orphan_entries_without_meta', { user_key_len: s.userKey.length, observed_entries: s.count, hint: 'stream entries without a !stream|meta| row are not written (the live reader treats the stream as absent)' });
         } else {
-          const out = await open();
-          await out.write(`${compact({ _meta: true, length: s.declared, last_ms: s.lastMs, last_seq: s.lastSeq, expire_at_ms: ttl })}\n`);
+          (await open()).text(`${compact({ _meta: true, length: s.declared, last_ms: s.lastMs, last_seq: s.lastSeq, expire_at_ms: ttl })}\n`);
         }
       } else {
-        const out = await open();
-        await out.write(`${s.count === 0 ? '],' : '\n  ],'}\n  "expire_at_ms": ${ttl === null ? 'null' : ttl.toString()}\n}`);
+        (await open()).text(`${s.count === 0 ? '],' : '\n  ],'}\n  "expire_at_ms": ${ttl === null ? 'null' : ttl.toString()}\n}`);
       }
       if ((s.metaSeen || s.deltaSeen) && BigInt(s.count) !== s.declared + s.deltaSum) {
         const observed = { hash: 'observed_fields', list: 'observed_items', set: 'observed_members', zset: 'observed_members', stream: 'observed_entries' }[type];
         this.#ctx.warn(`redis_${type}_length_mismatch`, { user_key_len: s.userKey.length, declared_len: s.declared + s.deltaSum, [observed]: s.count, hint: 'declared length differs from the rows in the snapshot; the rows are dumped' });
       }
-      await sink?.close();
+      if (sink !== undefined) {
+        out.drain();
+        await sink.close();
+      }
       sink = undefined;
       state = undefined;
       legacy = [];
@@ -299,7 +368,7 @@ export class CollectionCollector {
         const fields = readStreamEntry(value.subarray(5));
         const pairs = [];
         for (let i = 0; i + 1 < fields.length; i += 2) pairs.push({ name: binValue(fields[i] as Buffer), value: binValue(fields[i + 1] as Buffer) });
-        await element(`${compact({ id: `${ms}-${seq}`, fields: pairs })}\n`);
+        (await next())?.text(`${compact({ id: `${ms}-${seq}`, fields: pairs })}\n`);
         continue;
       }
       if (lastSub !== undefined && !lastSub.equals(sub)) await emitPending();

@@ -76,8 +76,8 @@ export class RedisDecoder implements AdapterDecoder {
   }
 
   async handle(kind: string, key: Uint8Array, value: Uint8Array): Promise<void> {
-    const v = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+    const v = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    const k = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
     const c = this.#collections;
     switch (kind) {
       case KIND.hashMeta:
