@@ -3,7 +3,8 @@
 //
 //   npm run build && node --import tsx bench/generate.ts --workload NAME --size 1G --output X.fsm
 //
-// Workloads: small-strings, large-strings, hll-ttl, redis-hashes, redis-zsets, redis-sets, redis-lists (rows written directly: keys are
+// Workloads: small-strings, large-strings, hll-ttl, redis-hashes, redis-zsets, redis-sets, redis-lists (rows written
+// directly: keys are
 // fixed-width and generated in ascending order, so they stream straight into the writer); mixed (DynamoDB
 // table with a GSI, S3 objects from 0 bytes up to 1 GiB, a FIFO queue) and s3-2g (one 2 GiB object), written as
 // a dump tree and encoded by the compiled CLI.
@@ -213,7 +214,12 @@ function parseSize(s: string): number {
   return Number(m[1]) * scale;
 }
 
-async function writeSnapshot(output: string, fill: (emit: RowSink, done: () => boolean) => Promise<number>, target: number, name: string): Promise<void> {
+async function writeSnapshot(
+  output: string,
+  fill: (emit: RowSink, done: () => boolean) => Promise<number>,
+  target: number,
+  name: string,
+): Promise<void> {
   const out = createWriteStream(output);
   const writer = new SnapshotWriter({
     write: async (chunk) => {
@@ -221,7 +227,10 @@ async function writeSnapshot(output: string, fill: (emit: RowSink, done: () => b
     },
   });
   await writer.writeHeader(T);
-  const items = await fill(async (k, v) => writer.writeEntry(encodeMvccKey(k, T), encodeMvccValue(v)), () => writer.bytesWritten >= target);
+  const items = await fill(
+    async (k, v) => writer.writeEntry(encodeMvccKey(k, T), encodeMvccValue(v)),
+    () => writer.bytesWritten >= target,
+  );
   await writer.flush();
   out.end();
   await once(out, 'finish');

@@ -74,7 +74,11 @@ async function timed(fn: () => Promise<void>): Promise<number> {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
-async function rawLimits(file: string, bytes: number, scratch: string): Promise<{ read: number; write: number; sha: number }> {
+async function rawLimits(
+  file: string,
+  bytes: number,
+  scratch: string,
+): Promise<{ read: number; write: number; sha: number }> {
   const read = await timed(async () => {
     let got = 0;
     for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) got += (chunk as Buffer).length;
@@ -235,7 +239,8 @@ function printPaired(rows: PairedRow[]): void {
       const f = median(r.reference[op].map((m) => m.seconds));
       cells.push(o.toFixed(2), f.toFixed(2), `${(f / o).toFixed(2)}x`);
     }
-    const peak = (ms: Record<Op, Measure[]>): number => Math.max(...OPS.flatMap((op) => ms[op].map((m) => m.peakRssBytes)));
+    const peak = (ms: Record<Op, Measure[]>): number =>
+      Math.max(...OPS.flatMap((op) => ms[op].map((m) => m.peakRssBytes)));
     cells.push((peak(r.ours) / MB).toFixed(0), (peak(r.reference) / MB).toFixed(0), r.identical.tree && r.identical.encode && r.identical.selftest ? 'yes' : `NO ${JSON.stringify(r.identical)}`);
     table.push(cells);
   }

@@ -101,7 +101,12 @@ export async function refuseOutputInsideInput(input: string, output: string): Pr
  * failed pack leaves nothing at the key. An existing object is refused first (a concurrent writer between that
  * check and the completion is not detected: S3 multipart uploads have no create-only completion here).
  */
-export async function s3Sink(url: { bucket: string; key: string }, s3: S3Options, sse: S3Sse, kmsKeyId: string): Promise<ArchiveSink> {
+export async function s3Sink(
+  url: { bucket: string; key: string },
+  s3: S3Options,
+  sse: S3Sse,
+  kmsKeyId: string,
+): Promise<ArchiveSink> {
   const client = makeS3Client(s3);
   const where = `s3://${url.bucket}/${url.key}`;
   try {
@@ -145,6 +150,9 @@ export async function s3Sink(url: { bucket: string; key: string }, s3: S3Options
 }
 
 /** An archive read from `s3://bucket/key`, streamed. */
-export async function openS3Archive(url: { bucket: string; key: string }, s3: S3Options): Promise<AsyncIterable<Uint8Array>> {
+export async function openS3Archive(
+  url: { bucket: string; key: string },
+  s3: S3Options,
+): Promise<AsyncIterable<Uint8Array>> {
   return (await openS3Object(url, s3, 'archive')).body;
 }

@@ -40,7 +40,12 @@ export interface PackOptions {
 }
 
 /** Verifies the tree at `root`, then writes it as an archive to `out` (which is ended when done). */
-export async function packTree(root: string, out: Writable, compression: Compression, opts: PackOptions = {}): Promise<PackResult> {
+export async function packTree(
+  root: string,
+  out: Writable,
+  compression: Compression,
+  opts: PackOptions = {},
+): Promise<PackResult> {
   if (opts.verify !== false) await verifyDumpTree(root);
   const stats = { files: 0, dirs: 0, contentBytes: 0 };
   const tar = Readable.from(tarStream(root, stats, opts.onProgress), { objectMode: false });

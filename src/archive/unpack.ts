@@ -52,7 +52,11 @@ export interface UnpackResult {
 }
 
 /** Unpacks `input` into the new directory `output`. */
-export async function unpackArchive(input: AsyncIterable<Uint8Array>, output: string, opts: UnpackOptions): Promise<UnpackResult> {
+export async function unpackArchive(
+  input: AsyncIterable<Uint8Array>,
+  output: string,
+  opts: UnpackOptions,
+): Promise<UnpackResult> {
   await checkFreshOutputDir(output);
   let untrack = (): void => undefined;
   const staging = makeStagingDir(output, 'unpack', (p) => (untrack = trackTemp(p)));
@@ -84,7 +88,10 @@ async function* codedZstd(raw: AsyncIterable<Uint8Array>, source: string): Async
 }
 
 /** Reads until at least `n` bytes (or the end) are buffered. */
-async function peek(input: AsyncIterable<Uint8Array>, n: number): Promise<{ head: Buffer; rest: AsyncIterator<Uint8Array> }> {
+async function peek(
+  input: AsyncIterable<Uint8Array>,
+  n: number,
+): Promise<{ head: Buffer; rest: AsyncIterator<Uint8Array> }> {
   const it = input[Symbol.asyncIterator]();
   const parts: Buffer[] = [];
   let len = 0;
@@ -155,7 +162,8 @@ class Extractor {
   #remember(chunk: Uint8Array): void {
     const keep = 2 * BLOCK;
     const c = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    this.#tail = c.length >= keep ? Buffer.from(c.subarray(c.length - keep)) : Buffer.concat([this.#tail, c]).subarray(-keep);
+    this.#tail =
+      c.length >= keep ? Buffer.from(c.subarray(c.length - keep)) : Buffer.concat([this.#tail, c]).subarray(-keep);
   }
 
   #check(): void {

@@ -21,7 +21,10 @@ export function encodeOrderedSegment(raw: Uint8Array): Buffer {
  * Reads one segment of `key` starting at `start`: the raw bytes and the offset after its terminator, or undefined
  * when the segment is malformed (a 00 followed by anything but FF or 01, or no terminator).
  */
-export function readOrderedSegment(key: Uint8Array, start: number): { readonly raw: Buffer; readonly end: number } | undefined {
+export function readOrderedSegment(
+  key: Uint8Array,
+  start: number,
+): { readonly raw: Buffer; readonly end: number } | undefined {
   const out: number[] = [];
   let i = start;
   while (i < key.length) {

@@ -1,4 +1,5 @@
-// Zstandard streams (archives, compressed .fsm inputs), with no native build: compression through @hpcc-js/wasm-zstd (the reference
+// Zstandard streams (archives, compressed .fsm inputs), with no native build: compression through @hpcc-js/wasm-zstd
+// (the reference
 // zstd C library compiled to WebAssembly, streaming API) and decompression through fzstd (pure JavaScript).
 //
 // Decompression is pull-driven: the compressed stream is fed to the decoder 4 KiB at a time and what that slice

@@ -5,7 +5,12 @@ import { parseCommandFlags, type FlagSpecs, type ParsedFlags } from './go-flags.
 import type { CliIO } from './io.ts';
 
 /** The parsed flags, or undefined when the command line asked for help or the version (already printed). */
-export function commandFlags(args: readonly string[], specs: FlagSpecs, io: CliIO, help: () => string): ParsedFlags | undefined {
+export function commandFlags(
+  args: readonly string[],
+  specs: FlagSpecs,
+  io: CliIO,
+  help: () => string,
+): ParsedFlags | undefined {
   const flags = parseCommandFlags(args, specs);
   if (flags.help) {
     io.stdout.write(help());

@@ -9,4 +9,9 @@ export interface CliIO {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-export const processIO: CliIO = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
+export const processIO: CliIO = {
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+};

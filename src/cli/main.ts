@@ -55,7 +55,12 @@ Exit codes: 0 success, 1 usage or environment error, 2 data-correctness error.
  * Runs a command line; returns the exit code. `tool` is the program name the user invoked; `adapters` defaults
  * to every adapter of this build (tests substitute their own).
  */
-export async function run(tool: string, args: readonly string[], io: CliIO = processIO, adapters: readonly Adapter[] = ALL_ADAPTERS): Promise<number> {
+export async function run(
+  tool: string,
+  args: readonly string[],
+  io: CliIO = processIO,
+  adapters: readonly Adapter[] = ALL_ADAPTERS,
+): Promise<number> {
   let prog = tool;
   try {
     if (tool === 'elastickv-snapshot-decode') return await decodeCommand(args, io, tool, adapters);
@@ -99,11 +104,13 @@ export async function run(tool: string, args: readonly string[], io: CliIO = pro
   } catch (thrown) {
     const err = codedSystemError(thrown) ?? thrown;
     const code = exitCodeFor(err);
-    if (interruptedBy !== undefined) return code === 0 ? 1 : code; // a failure caused by the interrupt's cleanup: the handler reports
+    // A failure caused by the interrupt's cleanup: the signal handler reports it.
+    if (interruptedBy !== undefined) return code === 0 ? 1 : code;
     const label = isEkvError(err) ? ` [${err.code}]` : '';
     const text = quoteControl(err instanceof Error ? err.message : String(err));
     io.stderr.write(`${prog}: error${label}: ${text}\n`);
-    if (thrown instanceof Error && io.env['ELASTICKV_SNAPSHOT_DEBUG'] !== undefined) io.stderr.write(`${thrown.stack ?? ''}\n`);
+    if (thrown instanceof Error && io.env['ELASTICKV_SNAPSHOT_DEBUG'] !== undefined)
+      io.stderr.write(`${thrown.stack ?? ''}\n`);
     return code === 0 ? 1 : code;
   }
 }

@@ -15,7 +15,13 @@ function phasesJson(phases: readonly PhaseTime[]): GoJson {
 }
 
 /** Writes the summary: `doc` as JSON on stdout when `json`, else `line` and the phase times on stderr. */
-export function writeSummary(io: CliIO, json: boolean, line: string, doc: GoStruct, phases: readonly PhaseTime[]): void {
+export function writeSummary(
+  io: CliIO,
+  json: boolean,
+  line: string,
+  doc: GoStruct,
+  phases: readonly PhaseTime[],
+): void {
   if (json) {
     io.stdout.write(`${goMarshal({ ...doc, phases: phasesJson(phases) }, { escapeHTML: false, indent: true })}\n`);
     return;

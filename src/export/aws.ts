@@ -32,7 +32,11 @@ const MISSING = ['NoSuchBucket', 'ResourceNotFoundException', 'QueueDoesNotExist
 
 /** The network error code of `err` or of its causes (the SDK wraps socket errors). */
 function networkCode(err: unknown): string | undefined {
-  for (let e = err as (NodeJS.ErrnoException & { cause?: unknown }) | null | undefined, depth = 0; e !== undefined && e !== null && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as (NodeJS.ErrnoException & { cause?: unknown }) | null | undefined, depth = 0;
+    e !== undefined && e !== null && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (typeof e.code === 'string' && NETWORK.includes(e.code)) return e.code;
     if (e.name === 'TimeoutError') return 'TimeoutError';
   }

@@ -21,7 +21,17 @@ export interface ExportReport {
 }
 
 export function newReport(target: string, destination: string, dryRun: boolean): ExportReport {
-  return { target, destination, dryRun, records: 0, bytes: 0, filtered: 0, expired: 0, unrepresentable: 0, failures: 0 };
+  return {
+    target,
+    destination,
+    dryRun,
+    records: 0,
+    bytes: 0,
+    filtered: 0,
+    expired: 0,
+    unrepresentable: 0,
+    failures: 0,
+  };
 }
 
 export function summarizeReport(r: ExportReport, secs: number): string {

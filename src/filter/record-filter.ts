@@ -83,7 +83,11 @@ export class RecordFilter {
   }
 
   /** Parses the clauses; undefined when there are none (no filtering). */
-  static parse(include: readonly string[], exclude: readonly string[], adapters: readonly Adapter[]): RecordFilter | undefined {
+  static parse(
+    include: readonly string[],
+    exclude: readonly string[],
+    adapters: readonly Adapter[],
+  ): RecordFilter | undefined {
     if (include.length === 0 && exclude.length === 0) return undefined;
     return new RecordFilter(
       include.map((t) => parseClause(t, adapters)),

@@ -104,7 +104,10 @@ function flags(opts: SafeOpenOptions): number {
 }
 
 /** Opens a regular file for reading (see the module comment); the caller closes the handle. */
-export async function openRegular(path: string | Buffer, opts: SafeOpenOptions): Promise<{ readonly handle: FileHandle; readonly stat: Stats }> {
+export async function openRegular(
+  path: string | Buffer,
+  opts: SafeOpenOptions,
+): Promise<{ readonly handle: FileHandle; readonly stat: Stats }> {
   const before = checkBefore(path, opts);
   let handle: FileHandle;
   try {
@@ -123,7 +126,10 @@ export async function openRegular(path: string | Buffer, opts: SafeOpenOptions):
 }
 
 /** Synchronous openRegular: returns a file descriptor the caller closes. */
-export function openRegularSync(path: string | Buffer, opts: SafeOpenOptions): { readonly fd: number; readonly stat: Stats } {
+export function openRegularSync(
+  path: string | Buffer,
+  opts: SafeOpenOptions,
+): { readonly fd: number; readonly stat: Stats } {
   const before = checkBefore(path, opts);
   let fd: number;
   try {
@@ -164,7 +170,11 @@ export function readRegularSync(path: string | Buffer, maxBytes: number, opts: S
 }
 
 /** Opens a regular file and streams it; the stream closes the handle when it ends or is destroyed. */
-export async function readStreamRegular(path: string, opts: SafeOpenOptions, highWaterMark = 1024 * 1024): Promise<{ readonly stream: ReadStream; readonly stat: Stats }> {
+export async function readStreamRegular(
+  path: string,
+  opts: SafeOpenOptions,
+  highWaterMark = 1024 * 1024,
+): Promise<{ readonly stream: ReadStream; readonly stat: Stats }> {
   const { handle, stat } = await openRegular(path, opts);
   return { stream: handle.createReadStream({ highWaterMark, autoClose: true }), stat };
 }

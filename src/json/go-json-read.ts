@@ -42,7 +42,8 @@ export class JsonObject {
     let folded = this.#folded;
     if (folded === undefined) {
       folded = new Map();
-      for (let i = 0; i < this.entries.length; i++) folded.set((this.entries[i] as readonly [string, JsonValue])[0].toLowerCase(), i);
+      for (let i = 0; i < this.entries.length; i++)
+        folded.set((this.entries[i] as readonly [string, JsonValue])[0].toLowerCase(), i);
       this.#folded = folded;
     }
     return folded.get(field.toLowerCase()) ?? -1;

@@ -53,7 +53,13 @@ function invalid(reason: string, path?: string): DataError {
 
 function confToGo(c: ConfStateIds): GoStruct {
   const list = (v: readonly bigint[]) => (v.length === 0 ? undefined : [...v]);
-  return { voters: list(c.voters), learners: list(c.learners), voters_outgoing: list(c.votersOutgoing), learners_next: list(c.learnersNext), auto_leave: c.autoLeave ? true : undefined };
+  return {
+    voters: list(c.voters),
+    learners: list(c.learners),
+    voters_outgoing: list(c.votersOutgoing),
+    learners_next: list(c.learnersNext),
+    auto_leave: c.autoLeave ? true : undefined,
+  };
 }
 
 function toGo(m: OffloadManifest, withSha: boolean): GoStruct {
@@ -65,7 +71,12 @@ function toGo(m: OffloadManifest, withSha: boolean): GoStruct {
     snapshot_index: m.snapshotIndex,
     snapshot_term: m.snapshotTerm,
     conf_state: confToGo(m.confState),
-    payload: { key: m.payload.key, bytes: m.payload.bytes, sha256: m.payload.sha256, source_crc32c: m.payload.sourceCrc32c },
+    payload: {
+      key: m.payload.key,
+      bytes: m.payload.bytes,
+      sha256: m.payload.sha256,
+      source_crc32c: m.payload.sourceCrc32c,
+    },
     binary_version: m.binaryVersion === '' ? undefined : m.binaryVersion,
     manifest_key: m.manifestKey,
     manifest_sha256: withSha && m.manifestSha256 !== '' ? m.manifestSha256 : undefined,

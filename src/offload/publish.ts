@@ -91,7 +91,14 @@ export async function publishSnapshot(o: PublishOptions): Promise<PublishResult>
   }
 }
 
-async function verifyExisting(store: ObjectStore, key: string, size: number, sha256: string, haveSize: number, haveSha: string): Promise<void> {
+async function verifyExisting(
+  store: ObjectStore,
+  key: string,
+  size: number,
+  sha256: string,
+  haveSize: number,
+  haveSha: string,
+): Promise<void> {
   const where = store.describe(key);
   if (haveSize !== size) throw integrity(where, 'object already exists with different size');
   if (haveSha !== '') {

@@ -85,8 +85,24 @@ export async function restoreSnapshot(o: RestoreOptions): Promise<RestoreResult>
     const sha = hash.digest('hex');
     if (BigInt(n) !== manifest.payload.bytes) throw integrity(where, `payload downloaded ${n} bytes, expected ${manifest.payload.bytes}`);
     if (sha !== manifest.payload.sha256) throw integrity(where, `payload sha256 ${sha}, expected ${manifest.payload.sha256}`);
-    const r = await preparePhysicalRestore({ input: payloadPath, expectedSha256: manifest.payload.sha256, dataDir: dest, index: manifest.snapshotIndex, term: manifest.snapshotTerm, peers: o.peers });
-    return { manifest, dataDir: r.dataDir, fsmPath: r.fsmPath, snapPath: r.snapPath, crc32c: r.crc32c, payloadSha256: r.payloadSha256, payloadBytes: r.payloadBytes, peers: peers.length };
+    const r = await preparePhysicalRestore({
+      input: payloadPath,
+      expectedSha256: manifest.payload.sha256,
+      dataDir: dest,
+      index: manifest.snapshotIndex,
+      term: manifest.snapshotTerm,
+      peers: o.peers,
+    });
+    return {
+      manifest,
+      dataDir: r.dataDir,
+      fsmPath: r.fsmPath,
+      snapPath: r.snapPath,
+      crc32c: r.crc32c,
+      payloadSha256: r.payloadSha256,
+      payloadBytes: r.payloadBytes,
+      peers: peers.length,
+    };
   } finally {
     removeTree(download);
     untrack();

@@ -300,14 +300,21 @@ export class S3Store implements ObjectStore {
           }),
         );
         if ((out.ETag ?? '') === '') throw integrity(this.describe(key), `multipart part ${n} returned no ETag`);
-        parts.push({ ETag: out.ETag, PartNumber: n, ...(this.#cfg.disableChecksumHeaders ? {} : { ChecksumSHA256: sum }) });
+        parts.push({
+          ETag: out.ETag,
+          PartNumber: n,
+          ...(this.#cfg.disableChecksumHeaders ? {} : { ChecksumSHA256: sum }),
+        });
       }
       const sha = whole.digest('hex');
       if (sha !== opts.sha256) throw integrity(this.describe(key), `multipart source sha256 ${sha}, expected ${opts.sha256}`);
       await this.#client.send(new CompleteMultipartUploadCommand({ Bucket: this.#cfg.bucket, Key: key, UploadId: uploadId, IfNoneMatch: '*', MultipartUpload: { Parts: parts } }));
       completed = true;
     } finally {
-      if (!completed) await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.#cfg.bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+      if (!completed)
+        await this.#client
+          .send(new AbortMultipartUploadCommand({ Bucket: this.#cfg.bucket, Key: key, UploadId: uploadId }))
+          .catch(() => undefined);
     }
   }
 
@@ -336,7 +343,11 @@ export class S3Store implements ObjectStore {
  * object in messages ("snapshot", "archive"). A missing object is INPUT_MISSING (exit 1); other failures are
  * classed by s3Failure, also when the body fails mid-stream.
  */
-export async function openS3Object(url: { bucket: string; key: string }, s3: S3Options, what: string): Promise<{ body: AsyncIterable<Uint8Array>; size: number | undefined }> {
+export async function openS3Object(
+  url: { bucket: string; key: string },
+  s3: S3Options,
+  what: string,
+): Promise<{ body: AsyncIterable<Uint8Array>; size: number | undefined }> {
   const where = `s3://${url.bucket}/${url.key}`;
   let out;
   try {
@@ -345,7 +356,8 @@ export async function openS3Object(url: { bucket: string; key: string }, s3: S3O
     if (isNotFound(err)) throw new UserError('INPUT_MISSING', `${what} object does not exist`, { path: where });
     throw s3Failure(err, `get the ${what}`, where);
   }
-  if (out.Body === undefined) throw new UserError('S3_REQUEST_FAILED', `get the ${what}: the response has no body`, { path: where });
+  if (out.Body === undefined)
+    throw new UserError('S3_REQUEST_FAILED', `get the ${what}: the response has no body`, { path: where });
   const body = out.Body as AsyncIterable<Uint8Array>;
   return {
     size: out.ContentLength,

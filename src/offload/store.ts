@@ -62,7 +62,12 @@ export async function* sourceChunks(source: PutSource, start = 0, length?: numbe
   }
   const end = length === undefined ? undefined : start + length - 1;
   if (length === 0) return;
-  yield* createReadStream(source.path, { start, ...(end !== undefined ? { end } : {}), highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>;
+  (yield *
+    createReadStream(source.path, {
+      start,
+      ...(end !== undefined ? { end } : {}),
+      highWaterMark: 1024 * 1024,
+    })) as AsyncIterable<Buffer>;
 }
 
 export class LocalStore implements ObjectStore {

@@ -139,7 +139,20 @@ export interface DecodeResult {
 }
 
 function emptyCounters(): DecodeCounters {
-  return { total: 0n, tombstone: 0n, dynamodb: 0n, s3: 0n, redis: 0n, sqs: 0n, internal: 0n, unknown: 0n, superseded: 0n, operational: 0n, filtered: 0n, expired: 0n };
+  return {
+    total: 0n,
+    tombstone: 0n,
+    dynamodb: 0n,
+    s3: 0n,
+    redis: 0n,
+    sqs: 0n,
+    internal: 0n,
+    unknown: 0n,
+    superseded: 0n,
+    operational: 0n,
+    filtered: 0n,
+    expired: 0n,
+  };
 }
 
 /** Decodes `input` into a new dump tree at `output`. */
@@ -147,7 +160,11 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
   if (opts.output === '') throw new UserError('DECODE_OPTIONS_INVALID', 'output path required');
   await checkOutputParent(opts.output);
   await checkFreshOutputDir(opts.output);
-  const input = await openSnapshotInput(opts.input, { pipes: true, ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}), ...(opts.s3 !== undefined ? { s3: opts.s3 } : {}) });
+  const input = await openSnapshotInput(opts.input, {
+    pipes: true,
+    ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
+    ...(opts.s3 !== undefined ? { s3: opts.s3 } : {}),
+  });
   const scratch = join(opts.scratchRoot ?? dirname(opts.output), `.${basename(opts.output)}.scratch-${randomHex()}`);
   const forget = [trackTemp(scratch)];
   let staging = '';
@@ -176,14 +193,19 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
  * self-test passes one that compares with its input tree instead of writing. Scratch files go under `scratch`.
  */
 export async function decodeInto(opts: Omit<DecodeSnapshotOptions, 'output'>, tree: TreeWriter, scratch: string): Promise<DecodeResult> {
-  const input = await openSnapshotInput(opts.input, { pipes: true, ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}), ...(opts.s3 !== undefined ? { s3: opts.s3 } : {}) });
+  const input = await openSnapshotInput(opts.input, {
+    pipes: true,
+    ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
+    ...(opts.s3 !== undefined ? { s3: opts.s3 } : {}),
+  });
   return runDecode(opts, tree, scratch, input);
 }
 
 async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: TreeWriter, scratch: string, input: SnapshotInput): Promise<DecodeResult> {
   const totalBytes = input.size ?? 0;
   let phase: DecodeProgress['phase'] = 'read';
-  const report = (): void => opts.onProgress?.({ phase, bytesRead: input.sourceBytesRead(), totalBytes, entries, files: tree.files });
+  const report = (): void =>
+    opts.onProgress?.({ phase, bytesRead: input.sourceBytesRead(), totalBytes, entries, files: tree.files });
   const tree = new CountingTreeWriter(target, () => {
     if (phase === 'finalize') report();
   });
@@ -262,7 +284,11 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
       entries++;
       counters.total++;
       if (route === undefined) {
-        const family = families.find((f) => rec.userKey.length >= f.prefix.length && rec.userKey.compare(f.prefix, 0, f.prefix.length, 0, f.prefix.length) === 0);
+        const family = families.find(
+          (f) =>
+            rec.userKey.length >= f.prefix.length &&
+            rec.userKey.compare(f.prefix, 0, f.prefix.length, 0, f.prefix.length) === 0,
+        );
         if (family !== undefined) {
           throw new DataError(
             'DECODE_UNATTRIBUTED_ROW',
@@ -278,7 +304,10 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
         counters.internal++;
         return undefined;
       }
-      if (filter !== undefined && !filter.accepts(route.adapter, vocab.get(route.adapter)?.rowScope(route.kind, rec.userKey, switches))) {
+      if (
+        filter !== undefined &&
+        !filter.accepts(route.adapter, vocab.get(route.adapter)?.rowScope(route.kind, rec.userKey, switches))
+      ) {
         counters.filtered++;
         return undefined;
       }
@@ -328,7 +357,9 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
  * row in an adapter's family that none of its routes matches is damage (a flipped byte in `!s3|bucket|meta|`
  * would otherwise count as unknown and leave the bucket's objects without `_bucket.json`), not noise.
  */
-function adapterFamilies(adapters: readonly Adapter[]): Array<{ readonly prefix: Buffer; readonly adapter: AdapterName }> {
+function adapterFamilies(
+  adapters: readonly Adapter[],
+): Array<{ readonly prefix: Buffer; readonly adapter: AdapterName }> {
   const out = new Map<string, AdapterName>();
   for (const a of adapters) {
     for (const r of a.routes) {

@@ -2,7 +2,8 @@
 // elastickv: internal/backup/decode.go (buildPrefixRoutes, route)).
 //
 // The route table is the union of every adapter's RouteSpecs, their internal prefixes and the store's, which the
-// reference always counts as Internal. A key matching no prefix is Unknown; a key owned by an adapter that is not selected is Internal.
+// reference always counts as Internal. A key matching no prefix is Unknown; a key owned by an adapter that is not
+// selected is Internal.
 
 import type { Adapter, AdapterName, RouteSpec } from '../adapters/adapter.ts';
 
@@ -41,7 +42,8 @@ export class Dispatcher {
   constructor(adapters: readonly Adapter[]) {
     const all: Route[] = [];
     for (const a of adapters) for (const r of a.routes) all.push({ prefix: r.prefix, adapter: a.name, kind: r.kind });
-    for (const r of [...STORE_INTERNAL_PREFIXES, ...adapters.flatMap((a) => a.internalPrefixes ?? [])]) all.push({ prefix: r.prefix, adapter: undefined, kind: r.kind });
+    for (const r of [...STORE_INTERNAL_PREFIXES, ...adapters.flatMap((a) => a.internalPrefixes ?? [])])
+      all.push({ prefix: r.prefix, adapter: undefined, kind: r.kind });
     for (const r of all) {
       const len = Buffer.byteLength(r.prefix, 'latin1');
       let m = this.#byLength.get(len);

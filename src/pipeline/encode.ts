@@ -296,7 +296,9 @@ async function runSelfTest(
   const forget = trackTemp(scratch);
   const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   const adapters = opts.adapters ?? ALL_ADAPTERS;
-  const recordFiles = new Set(adapters.filter((a) => enabled.includes(a.name)).flatMap((a) => a.unorderedRecordFiles ?? []));
+  const recordFiles = new Set(
+    adapters.filter((a) => enabled.includes(a.name)).flatMap((a) => a.unorderedRecordFiles ?? []),
+  );
   const compared = new SelfTestTree(opts.input, enabled, { scratchDir: join(scratch, 'compare'), memoryBudget: Math.max(4096, Math.floor(budget / 4)) }, recordFiles);
   try {
     const ex = encodeSwitchesOf(manifest);
@@ -308,7 +310,9 @@ async function runSelfTest(
           adapters,
           selected: enabled,
           versions: 'all',
-          onProgress: (p) => { onBytesRead(p.bytesRead); },
+          onProgress: (p) => {
+            onBytesRead(p.bytesRead);
+          },
           ...(opts.memoryBudget !== undefined ? { memoryBudget: opts.memoryBudget } : {}),
           switches: {
             includeIncompleteUploads: ex.includeIncompleteUploads,
@@ -317,7 +321,9 @@ async function runSelfTest(
             includeSqsSideRecords: ex.includeSqsSideRecords,
             renameCollisions: ex.renameS3Collisions,
             dynamodbBundleMode: ex.dynamodbLayout,
-            ...(manifest.dynamodbBundleBytes !== undefined ? { dynamodbBundleBytes: Number(manifest.dynamodbBundleBytes) } : {}),
+            ...(manifest.dynamodbBundleBytes !== undefined
+              ? { dynamodbBundleBytes: Number(manifest.dynamodbBundleBytes) }
+              : {}),
           },
         },
         compared,

@@ -27,7 +27,11 @@ export interface InspectOptions {
   readonly filter?: RecordFilter;
   /** How many of the largest live rows to list (default 0). */
   readonly top?: number;
-  readonly onProgress?: (p: { readonly bytesRead: number; readonly totalBytes: number; readonly entries: number }) => void;
+  readonly onProgress?: (p: {
+    readonly bytesRead: number;
+    readonly totalBytes: number;
+    readonly entries: number;
+  }) => void;
 }
 
 /** Rows of one route kind (`adapter` undefined: an always-internal prefix). */
@@ -93,7 +97,11 @@ const MAX_SCOPES = 1_000_000;
 /** Reads `opts.input` once and summarises it. */
 export async function inspectSnapshot(opts: InspectOptions): Promise<InspectResult> {
   const adapters = opts.adapters ?? ALL_ADAPTERS;
-  const input = await openSnapshotInput(opts.input, { pipes: true, ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}), ...(opts.s3 !== undefined ? { s3: opts.s3 } : {}) });
+  const input = await openSnapshotInput(opts.input, {
+    pipes: true,
+    ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
+    ...(opts.s3 !== undefined ? { s3: opts.s3 } : {}),
+  });
   const hash = createHash('sha256');
   let crc = 0;
   const hashed = (async function* () {
@@ -117,9 +125,22 @@ export async function inspectSnapshot(opts: InspectOptions): Promise<InspectResu
   });
   const header = await reader.header();
   const kinds = new Map<string, KindStats>();
-  const perAdapter = new Map<AdapterName, AdapterStats & { scopeSet: Set<string>; lastKey: Map<string, Buffer>; keysByKind: Map<string, number> }>();
+  const perAdapter = new Map<
+    AdapterName,
+    AdapterStats & { scopeSet: Set<string>; lastKey: Map<string, Buffer>; keysByKind: Map<string, number> }
+  >();
   for (const a of adapters) {
-    perAdapter.set(a.name, { adapter: a.name, scopeField: a.filter.scopeField, scopes: 0, keysByType: new Map(), rows: 0, valueBytes: 0, scopeSet: new Set(), lastKey: new Map(), keysByKind: new Map() });
+    perAdapter.set(a.name, {
+      adapter: a.name,
+      scopeField: a.filter.scopeField,
+      scopes: 0,
+      keysByType: new Map(),
+      rows: 0,
+      valueBytes: 0,
+      scopeSet: new Set(),
+      lastKey: new Map(),
+      keysByKind: new Map(),
+    });
   }
   const vocab = new Map(adapters.map((a) => [a.name, a.filter]));
   const operational = new Map<string, string>();
@@ -151,19 +172,32 @@ export async function inspectSnapshot(opts: InspectOptions): Promise<InspectResu
         unknown++;
         return;
       }
-      const scope = route.adapter === undefined ? undefined : vocab.get(route.adapter)?.rowScope(route.kind, rec.userKey, DEFAULT_DECODE_SWITCHES);
+      const scope =
+        route.adapter === undefined
+          ? undefined
+          : vocab.get(route.adapter)?.rowScope(route.kind, rec.userKey, DEFAULT_DECODE_SWITCHES);
       if (filter !== undefined && route.adapter !== undefined && !filter.accepts(route.adapter, scope)) {
         filtered++;
         return;
       }
       const label = `${route.adapter ?? 'internal'} ${route.kind}`;
       let k = kinds.get(label);
-      if (k === undefined) kinds.set(label, (k = { adapter: route.adapter, kind: route.kind, entries: 0, keyBytes: 0, valueBytes: 0 }));
+      if (k === undefined)
+        kinds.set(label, (k = { adapter: route.adapter, kind: route.kind, entries: 0, keyBytes: 0, valueBytes: 0 }));
       k.entries++;
       k.keyBytes += rec.userKey.length;
       k.valueBytes += rec.value.length;
-      if (top > 0 && (largest.length < top || rec.value.length > (largest[largest.length - 1] as LargestRow).valueBytes)) {
-        const row: LargestRow = { key: Buffer.from(rec.userKey), adapter: route.adapter, kind: route.kind, valueBytes: rec.value.length, offset: rec.offset };
+      if (
+        top > 0 &&
+        (largest.length < top || rec.value.length > (largest[largest.length - 1] as LargestRow).valueBytes)
+      ) {
+        const row: LargestRow = {
+          key: Buffer.from(rec.userKey),
+          adapter: route.adapter,
+          kind: route.kind,
+          valueBytes: rec.value.length,
+          offset: rec.offset,
+        };
         const at = largest.findIndex((r) => r.valueBytes < row.valueBytes);
         largest.splice(at < 0 ? largest.length : at, 0, row);
         if (largest.length > top) largest.pop();
@@ -196,7 +230,14 @@ export async function inspectSnapshot(opts: InspectOptions): Promise<InspectResu
       const type = typeOfKind.get(kind) as string;
       s.keysByType.set(type, Math.max(s.keysByType.get(type) ?? 0, n));
     }
-    adapterStats.push({ adapter: s.adapter, scopeField: s.scopeField, scopes: s.scopeSet.size, keysByType: s.keysByType, rows: s.rows, valueBytes: s.valueBytes });
+    adapterStats.push({
+      adapter: s.adapter,
+      scopeField: s.scopeField,
+      scopes: s.scopeSet.size,
+      keysByType: s.keysByType,
+      rows: s.rows,
+      valueBytes: s.valueBytes,
+    });
   }
   const sortedKinds = [...kinds.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
   return {

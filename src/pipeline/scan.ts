@@ -15,7 +15,12 @@ export interface ScanVisitor {
 }
 
 /** Reads every row of `reader` (header already read or not) in file order and hands it to `visit`. */
-export async function scanSnapshot(reader: SnapshotReader, dispatcher: Dispatcher, versions: VersionResolver, visit: ScanVisitor): Promise<void> {
+export async function scanSnapshot(
+  reader: SnapshotReader,
+  dispatcher: Dispatcher,
+  versions: VersionResolver,
+  visit: ScanVisitor,
+): Promise<void> {
   for await (const batch of reader.batches()) {
     for (const rec of batch) {
       if (rec.type === 'operational') {

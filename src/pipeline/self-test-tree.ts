@@ -100,7 +100,9 @@ interface RecordComparison {
   same(): boolean;
 }
 
-/** KEYMAP.jsonl: a set of records (any order, repetition allowed). The produced records are held, as encode held them. */
+/**
+ * KEYMAP.jsonl: a set of records (any order, repetition allowed). The produced records are held, as encode held them.
+ */
 class RecordSet implements RecordComparison {
   readonly #produced = new Set<string>();
   readonly #seen = new Set<string>();
@@ -249,7 +251,12 @@ export class SelfTestTree extends TreeWriterBase {
    * `recordFiles`: base names of files whose lines are records in no defined order (the adapters'
    * `unorderedRecordFiles`), compared as multisets.
    */
-  constructor(inputRoot: string, adapterDirs: readonly string[], spill: WalkSpill, recordFiles: ReadonlySet<string> = new Set()) {
+  constructor(
+    inputRoot: string,
+    adapterDirs: readonly string[],
+    spill: WalkSpill,
+    recordFiles: ReadonlySet<string> = new Set(),
+  ) {
     super();
     this.#inputRoot = inputRoot;
     this.#adapterDirs = adapterDirs;
@@ -259,7 +266,10 @@ export class SelfTestTree extends TreeWriterBase {
     const each = Math.max(4096, Math.floor(spill.memoryBudget / Math.max(1, adapterDirs.length)));
     let n = 0;
     for (const dir of adapterDirs) {
-      this.#verdicts.set(dir, new ExternalSorter({ scratchDir: `${spill.scratchDir}/verdicts-${n++}`, memoryBudget: each }));
+      this.#verdicts.set(
+        dir,
+        new ExternalSorter({ scratchDir: `${spill.scratchDir}/verdicts-${n++}`, memoryBudget: each }),
+      );
     }
   }
 
@@ -292,7 +302,8 @@ export class SelfTestTree extends TreeWriterBase {
     const lines: Buffer[] = [];
     for (const dir of this.#adapterDirs) {
       const mine = new SmallestLines(MISMATCH_LIMIT);
-      const line = (rel: Buffer, what: string): Buffer => Buffer.concat([Buffer.from(`${dir}/`), rel, Buffer.from(` (${what})`)]);
+      const line = (rel: Buffer, what: string): Buffer =>
+        Buffer.concat([Buffer.from(`${dir}/`), rel, Buffer.from(` (${what})`)]);
       // One verdict per path, the last written.
       const produced = lastPerKey((this.#verdicts.get(dir) as ExternalSorter).sorted());
       let p = await produced.next();

@@ -78,7 +78,14 @@ export async function verifyTree(root: string, opts: VerifyOptions = {}): Promis
   }
   let checked = 0;
   try {
-    const res = await verifyChecksums(root, () => opts.onProgress?.(++checked, 0), undefined, (p) => { problems.addError(p, root); });
+    const res = await verifyChecksums(
+      root,
+      () => opts.onProgress?.(++checked, 0),
+      undefined,
+      (p) => {
+        problems.addError(p, root);
+      },
+    );
     checked = res.verified;
     for (const rel of res.unlisted) problems.add('CHECKSUMS_UNLISTED_FILE', rel.toString('utf8'), `${rel.toString('utf8')}: not listed in CHECKSUMS`);
     for (let i = res.unlisted.length; i < res.unlistedCount; i++) problems.add('CHECKSUMS_UNLISTED_FILE', root, 'not listed in CHECKSUMS');
@@ -100,7 +107,10 @@ export async function verifyFsm(path: string, opts: VerifyOptions = {}): Promise
       yield chunk;
     }
   })();
-  const reader = new SnapshotReader(hashed, { path, onBytes: () => opts.onProgress?.(input.sourceBytesRead(), input.size ?? 0) });
+  const reader = new SnapshotReader(hashed, {
+    path,
+    onBytes: () => opts.onProgress?.(input.sourceBytesRead(), input.size ?? 0),
+  });
   let entries = 0;
   let lastCommitTs: bigint | undefined;
   try {

@@ -30,7 +30,10 @@ import { FIRST_WAL_SEGMENT, restoreWalRecords, WAL_SEGMENT_BYTES } from './wal.t
 const WAL_DIR = 'wal';
 const PREP_SUFFIX = '.restore-prep';
 
-/** What prepareRestore needs: the payload and its sidecar, the target directory, raft index/term and peers, and the cluster-id rules. */
+/**
+ * What prepareRestore needs: the payload and its sidecar, the target directory, raft index/term and peers, and the
+ * cluster-id rules.
+ */
 export interface PrepareRestoreOptions extends ClusterChecks {
   /** The encoded EKVPBBL1 payload. */
   readonly input: string;
@@ -45,7 +48,9 @@ export interface PrepareRestoreOptions extends ClusterChecks {
   readonly afterValidate?: () => Promise<void>;
 }
 
-/** Where prepareRestore put each file, the fsm-snap file's CRC-32C, and the payload's SHA-256, size and last_commit_ts. */
+/**
+ * Where prepareRestore put each file, the fsm-snap file's CRC-32C, and the payload's SHA-256, size and last_commit_ts.
+ */
 export interface PrepareRestoreResult {
   readonly dataDir: string;
   readonly fsmPath: string;
@@ -156,7 +161,15 @@ export async function prepareRestore(o: PrepareRestoreOptions): Promise<PrepareR
   const ceilingMs = hlcCeilingMs(payload.lastCommitTs);
   await o.afterValidate?.();
 
-  const built = await buildDataDir({ input: o.input, dataDir: o.dataDir, index: o.index, term: o.term, peers, ceilingMs, expectedSha256: info.outputFsmSha256 });
+  const built = await buildDataDir({
+    input: o.input,
+    dataDir: o.dataDir,
+    index: o.index,
+    term: o.term,
+    peers,
+    ceilingMs,
+    expectedSha256: info.outputFsmSha256,
+  });
   return { ...built, lastCommitTs: payload.lastCommitTs };
 }
 
@@ -218,7 +231,11 @@ async function buildDataDir(o: BuildOptions): Promise<Omit<PrepareRestoreResult,
       await fsp.mkdir(join(tempDir, SNAP_DIR), { mode: 0o755 });
       const records = restoreWalRecords({ index: o.index, term: o.term, confState: conf });
       const wal = await writeWal(tempDir, records);
-      await writeSynced(join(tempDir, SNAP_DIR, snapFileName(o.term, o.index)), encodeSnapFile(token, conf, o.index, o.term), 0o666);
+      await writeSynced(
+        join(tempDir, SNAP_DIR, snapFileName(o.term, o.index)),
+        encodeSnapFile(token, conf, o.index, o.term),
+        0o666,
+      );
       return wal;
     });
     await step(tempDir, 'write peers file', async () => {

@@ -93,7 +93,12 @@ class BufferedFile {
  * Copies the payload at `inputPath` into `dir/<index>.fsm` with the runtime header and CRC-32C footer; with
  * `ceilingMs` undefined (a physical payload, which carries its own header) only the footer is added.
  */
-export async function writeFsmSnapFile(inputPath: string, dir: string, index: bigint, ceilingMs: bigint | undefined): Promise<FsmSnapWritten> {
+export async function writeFsmSnapFile(
+  inputPath: string,
+  dir: string,
+  index: bigint,
+  ceilingMs: bigint | undefined,
+): Promise<FsmSnapWritten> {
   await fsp.mkdir(dir, { recursive: true, mode: 0o755 }).catch((err: unknown) => {
     throw fsError(err, dir, 'create fsm-snap directory');
   });

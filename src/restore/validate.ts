@@ -129,7 +129,10 @@ function badMagic(path: string): DataError {
   return new DataError('SNAPSHOT_BAD_MAGIC', `snapshot magic header does not match ${goQuote(MAGIC)}`, { path, offset: 0 });
 }
 
-/** The cluster-id and self-test rules of a restore (the reference's --target-cluster-id, --fresh-cluster, --allow-* flags). */
+/**
+ * The cluster-id and self-test rules of a restore (the reference's --target-cluster-id, --fresh-cluster, --allow-*
+ * flags).
+ */
 export interface ClusterChecks {
   readonly targetClusterId: string;
   readonly freshCluster: boolean;
@@ -138,21 +141,43 @@ export interface ClusterChecks {
 }
 
 /** validateEncodeInfo + validateClusterID, in the reference's order. */
-export function checkEncodeInfo(info: EncodeInfo, payloadSha256: string, inputPath: string, checks: ClusterChecks): void {
-  if (info.outputFsmSha256 === '') throw new DataError('RESTORE_SHA256_MISSING', 'snapshot restore: encoded FSM SHA-256 missing: ENCODE_INFO output_fsm_sha256 is empty');
+export function checkEncodeInfo(
+  info: EncodeInfo,
+  payloadSha256: string,
+  inputPath: string,
+  checks: ClusterChecks,
+): void {
+  if (info.outputFsmSha256 === '')
+    throw new DataError(
+      'RESTORE_SHA256_MISSING',
+      'snapshot restore: encoded FSM SHA-256 missing: ENCODE_INFO output_fsm_sha256 is empty',
+    );
   if (info.outputFsmSha256.toLowerCase() !== payloadSha256.toLowerCase()) {
-    throw new DataError('RESTORE_SHA256_MISMATCH', `snapshot restore: encoded FSM SHA-256 mismatch: input has ${payloadSha256}, sidecar records ${info.outputFsmSha256}`, { path: inputPath });
+    throw new DataError(
+      'RESTORE_SHA256_MISMATCH',
+      `snapshot restore: encoded FSM SHA-256 mismatch: input has ${payloadSha256}, sidecar records ${info.outputFsmSha256}`,
+      { path: inputPath },
+    );
   }
   if (info.encoderKeyFormatVersion !== CURRENT_KEY_FORMAT_VERSION) {
-    throw new DataError('RESTORE_KEY_FORMAT_MISMATCH', `snapshot restore: encoder key-format version mismatch: got ${info.encoderKeyFormatVersion}, current ${CURRENT_KEY_FORMAT_VERSION}`);
+    throw new DataError(
+      'RESTORE_KEY_FORMAT_MISMATCH',
+      `snapshot restore: encoder key-format version mismatch: got ${info.encoderKeyFormatVersion}, current ${CURRENT_KEY_FORMAT_VERSION}`,
+    );
   }
   if (!checks.allowUnverifiedSelfTest && !(info.selfTest.ran && info.selfTest.matched)) {
-    throw new DataError('RESTORE_SELF_TEST_MISSING', 'snapshot restore: encoder self-test did not pass: rerun the encode with --self-test or pass --allow-unverified-self-test');
+    throw new DataError(
+      'RESTORE_SELF_TEST_MISSING',
+      'snapshot restore: encoder self-test did not pass: rerun the encode with --self-test or pass --allow-unverified-self-test',
+    );
   }
   checkClusterId(info.manifestClusterId, checks);
 }
 
-/** validateClusterID: the snapshot's cluster id against --target-cluster-id / --fresh-cluster / --allow-missing-cluster-id. */
+/**
+ * validateClusterID: the snapshot's cluster id against --target-cluster-id / --fresh-cluster /
+ * --allow-missing-cluster-id.
+ */
 export function checkClusterId(source: string, checks: Omit<ClusterChecks, 'allowUnverifiedSelfTest'>): void {
   if (source === '') {
     if (checks.allowMissingClusterId) return;
@@ -166,9 +191,16 @@ export function checkClusterId(source: string, checks: Omit<ClusterChecks, 'allo
 }
 
 /** Flag rules checked before anything is opened (parseFlags). */
-export function checkRestoreFlags(o: { index: bigint; term: bigint; peers: string; freshCluster: boolean; targetClusterId: string }): void {
+export function checkRestoreFlags(o: {
+  index: bigint;
+  term: bigint;
+  peers: string;
+  freshCluster: boolean;
+  targetClusterId: string;
+}): void {
   if (o.index === 0n) throw new UserError('FLAG_INVALID', '--index must be > 0');
   if (o.term === 0n) throw new UserError('FLAG_INVALID', '--term must be > 0');
   if (goTrimSpace(o.peers) === '') throw new UserError('FLAG_INVALID', '--peers is required');
-  if (o.freshCluster && o.targetClusterId !== '') throw new UserError('FLAG_INVALID', '--fresh-cluster and --target-cluster-id are mutually exclusive');
+  if (o.freshCluster && o.targetClusterId !== '')
+    throw new UserError('FLAG_INVALID', '--fresh-cluster and --target-cluster-id are mutually exclusive');
 }

@@ -3,7 +3,8 @@
 //
 // Compression is recognised by content, not by name (a `.fsm` that is really `.fsm.gz` decodes as well):
 // the first bytes are read, then the whole stream goes through the matching decompressor. zstd comes from
-// src/bytes/zstd.ts (fzstd, streaming and bounded; Node 20's zlib has no zstd), shared with archives. Progress is counted on the
+// src/bytes/zstd.ts (fzstd, streaming and bounded; Node 20's zlib has no zstd), shared with archives. Progress is
+// counted on the
 // bytes read from the source, so it matches the file size also when the input is compressed.
 
 import { createReadStream, promises as fsp } from 'node:fs';
@@ -94,13 +95,23 @@ function startsWith(b: Buffer, magic: Buffer): boolean {
   return b.length >= magic.length && b.subarray(0, magic.length).equals(magic);
 }
 
-async function* decompressed(compressed: AsyncIterable<Uint8Array>, transform: Transform, kind: InputCompression, path: string): AsyncGenerator<Uint8Array> {
+async function* decompressed(
+  compressed: AsyncIterable<Uint8Array>,
+  transform: Transform,
+  kind: InputCompression,
+  path: string,
+): AsyncGenerator<Uint8Array> {
   const out = pipeline(Readable.from(compressed), transform, () => undefined);
   try {
     for await (const chunk of out) yield chunk as Uint8Array;
   } catch (err) {
     if (isEkvError(err) || (err as NodeJS.ErrnoException).syscall !== undefined) throw err;
-    throw new DataError('INPUT_DECOMPRESS_FAILED', `${kind} data is corrupt: ${(err as Error).message}`, { path }, { cause: err });
+    throw new DataError(
+      'INPUT_DECOMPRESS_FAILED',
+      `${kind} data is corrupt: ${(err as Error).message}`,
+      { path },
+      { cause: err },
+    );
   }
 }
 

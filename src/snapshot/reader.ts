@@ -41,7 +41,10 @@ const BATCH = 512;
 /** A batch is also cut once its rows hold this many bytes, so large values (S3 chunks) are not piled up. */
 const BATCH_BYTES = 4 * 1024 * 1024;
 
-/** The container around the payload: bare native, runtime header v1/v2 (`EKVTHLC1`/`EKVTHLC2`) or native with a CRC-32C footer. */
+/**
+ * The container around the payload: bare native, runtime header v1/v2 (`EKVTHLC1`/`EKVTHLC2`) or native with a CRC-32C
+ * footer.
+ */
 export type ContainerKind = 'native' | 'runtime-v1' | 'runtime-v2' | 'native-with-footer';
 
 /** The runtime (`EKVTHLC*`) header a live node puts before the native payload. */
@@ -268,7 +271,13 @@ export class SnapshotReader {
         const h = q.headPos;
         const avail = c.length - h;
         const kl = avail >= 16 ? c.readUInt32LE(h) : -1;
-        if (kl >= TS_SUFFIX_SIZE && kl <= MAX_ENCODED_KEY && kl !== WRITER_REGISTRY_KEY_SIZE && avail >= 16 + kl && c.readUInt32LE(h + 4) === 0) {
+        if (
+          kl >= TS_SUFFIX_SIZE &&
+          kl <= MAX_ENCODED_KEY &&
+          kl !== WRITER_REGISTRY_KEY_SIZE &&
+          avail >= 16 + kl &&
+          c.readUInt32LE(h + 4) === 0
+        ) {
           const vl = c.readUInt32LE(h + 8 + kl);
           const flags = c[h + 16 + kl] as number;
           if (
@@ -283,7 +292,15 @@ export class SnapshotReader {
             if (prevKey.length < kl) prevKey = Buffer.allocUnsafe(2 * kl);
             c.copy(prevKey, 0, h + 8, h + 8 + kl);
             prevLen = kl;
-            batch.push(new Entry(offset, c.subarray(h + 8, h + kl), (flags & FLAG_TOMBSTONE) !== 0, c.subarray(h + 16 + kl + VALUE_HEADER_SIZE, h + size), size));
+            batch.push(
+              new Entry(
+                offset,
+                c.subarray(h + 8, h + kl),
+                (flags & FLAG_TOMBSTONE) !== 0,
+                c.subarray(h + 16 + kl + VALUE_HEADER_SIZE, h + size),
+                size,
+              ),
+            );
             batchBytes += size;
             q.skipInHead(size);
             this.#onBytes?.(q.offset);

@@ -12,7 +12,10 @@
 
 import type { SnapshotEntry } from './reader.ts';
 
-/** Which versions decode keeps: `'latest'` (newest per key; tombstones hide keys) or `'all'` (the reference's behaviour). */
+/**
+ * Which versions decode keeps: `'latest'` (newest per key; tombstones hide keys) or `'all'` (the reference's
+ * behaviour).
+ */
 export type VersionPolicy = 'latest' | 'all';
 
 /** Counts kept by a `VersionResolver`. */

@@ -342,7 +342,10 @@ export class ExternalSorter {
       }
       await this.#spill();
       await this.#reduceRuns();
-      const lane = this.#laneFile === undefined ? [] : [await RunReader.open(this.#laneFile, mergeReadBlock(this.#opts.memoryBudget), 0)];
+      const lane =
+        this.#laneFile === undefined
+          ? []
+          : [await RunReader.open(this.#laneFile, mergeReadBlock(this.#opts.memoryBudget), 0)];
       try {
         yield* this.#merge(this.#runs, lane);
       } finally {
@@ -470,7 +473,10 @@ class RunReader implements MergeSource {
     if (!(await this.#ensure(8 + kl + vl))) throw new Error('ExternalSorter: run file truncated');
     const p = this.#pos;
     this.#pos = p + 8 + kl + vl;
-    this.current = { key: this.#buf.subarray(p + 4, p + 4 + kl), value: this.#buf.subarray(p + 8 + kl, p + 8 + kl + vl) };
+    this.current = {
+      key: this.#buf.subarray(p + 4, p + 4 + kl),
+      value: this.#buf.subarray(p + 8 + kl, p + 8 + kl + vl),
+    };
   }
 
   async close(): Promise<void> {

@@ -9,7 +9,11 @@ export interface Joined {
   readonly right: SortRecord | undefined;
 }
 
-export async function* lookupJoin(left: AsyncIterable<SortRecord>, right: AsyncIterable<SortRecord>, unmatched?: (r: SortRecord) => void): AsyncGenerator<Joined> {
+export async function* lookupJoin(
+  left: AsyncIterable<SortRecord>,
+  right: AsyncIterable<SortRecord>,
+  unmatched?: (r: SortRecord) => void,
+): AsyncGenerator<Joined> {
   const rit = right[Symbol.asyncIterator]();
   let r = await rit.next();
   /** The last right record with the current key, after skipping smaller keys. */

@@ -358,14 +358,22 @@ export interface VerifyResult {
  * CHECKSUMS is read a block at a time, and the listed paths and the files on disk meet in a merge of two sorted
  * streams.
  */
-export async function verifyChecksums(root: string, onFile?: (rel: Buffer) => void, spill?: WalkSpill, onProblem?: (problem: EkvError) => void): Promise<VerifyResult> {
+export async function verifyChecksums(
+  root: string,
+  onFile?: (rel: Buffer) => void,
+  spill?: WalkSpill,
+  onProblem?: (problem: EkvError) => void,
+): Promise<VerifyResult> {
   let own: OwnTempDir | undefined;
   let scratch: WalkSpill;
   if (spill === undefined) {
     own = ownTempDir('ekv-verify-');
     scratch = { scratchDir: own.path, memoryBudget: DEFAULT_WALK_BUDGET };
   } else scratch = spill;
-  const listed = new ExternalSorter({ scratchDir: join(scratch.scratchDir, `listed-${randomBytes(6).toString('hex')}`), memoryBudget: scratch.memoryBudget });
+  const listed = new ExternalSorter({
+    scratchDir: join(scratch.scratchDir, `listed-${randomBytes(6).toString('hex')}`),
+    memoryBudget: scratch.memoryBudget,
+  });
   try {
     let verified = 0;
     const guard = new SymlinkGuard(root);
@@ -379,24 +387,38 @@ export async function verifyChecksums(root: string, onFile?: (rel: Buffer) => vo
         const before = previous;
         previous = row.rel;
         const order = before === undefined ? -1 : Buffer.compare(before, row.rel);
-        if (order === 0) throw new DataError('CHECKSUMS_DUPLICATE', `backup: CHECKSUMS lists ${JSON.stringify(shown)} twice`, { path: CHECKSUMS_FILE, line: row.line });
-        if (order > 0 && before !== undefined) throw new DataError('CHECKSUMS_UNSORTED', `backup: CHECKSUMS is not sorted by path: ${JSON.stringify(shown)} after ${JSON.stringify(showPath(before))}`, { path: CHECKSUMS_FILE, line: row.line });
+        if (order === 0)
+          throw new DataError('CHECKSUMS_DUPLICATE', `backup: CHECKSUMS lists ${JSON.stringify(shown)} twice`, {
+            path: CHECKSUMS_FILE,
+            line: row.line,
+          });
+        if (order > 0 && before !== undefined)
+          throw new DataError(
+            'CHECKSUMS_UNSORTED',
+            `backup: CHECKSUMS is not sorted by path: ${JSON.stringify(shown)} after ${JSON.stringify(showPath(before))}`,
+            { path: CHECKSUMS_FILE, line: row.line },
+          );
         guard.check(row.rel, shown);
         const abs = Buffer.concat([Buffer.from(root + '/'), row.rel]);
         let actual: string;
         try {
           actual = await sha256File(abs, shown);
         } catch (err) {
-          if (isEkvError(err) && err.code === 'TREE_MISSING') throw new DataError('CHECKSUM_MISMATCH', `checksum mismatch: ${shown}: missing on disk`, { path: shown });
+          if (isEkvError(err) && err.code === 'TREE_MISSING')
+            throw new DataError('CHECKSUM_MISMATCH', `checksum mismatch: ${shown}: missing on disk`, { path: shown });
           throw err;
         }
-        if (actual !== row.hex) throw new DataError('CHECKSUM_MISMATCH', `checksum mismatch: ${shown}: have ${actual} want ${row.hex}`, { path: shown });
+        if (actual !== row.hex)
+          throw new DataError('CHECKSUM_MISMATCH', `checksum mismatch: ${shown}: have ${actual} want ${row.hex}`, {
+            path: shown,
+          });
       } catch (err) {
         if (onProblem === undefined || !isEkvError(err) || err.exitClass !== 'data') throw err;
         onProblem(err);
       }
     }
-    if (verified === 0) throw new DataError('CHECKSUMS_EMPTY', 'CHECKSUMS contains no checksum rows', { path: CHECKSUMS_FILE });
+    if (verified === 0)
+      throw new DataError('CHECKSUMS_EMPTY', 'CHECKSUMS contains no checksum rows', { path: CHECKSUMS_FILE });
     const unlisted: Buffer[] = [];
     let unlistedCount = 0;
     const names = listed.sorted()[Symbol.asyncIterator]();

@@ -12,7 +12,12 @@ const MAX_JSON_LINE = 64 * 1024 * 1024;
 
 const utf8 = new TextDecoder('utf-8');
 
-export async function* jsonValues(tree: TreeReader, rel: string, code: DataErrorCode, what: string): AsyncGenerator<{ readonly value: JsonValue; readonly line: number }> {
+export async function* jsonValues(
+  tree: TreeReader,
+  rel: string,
+  code: DataErrorCode,
+  what: string,
+): AsyncGenerator<{ readonly value: JsonValue; readonly line: number }> {
   let pending = '';
   let startLine = 0;
   for await (const { line, lineNo } of tree.lines(rel, MAX_JSON_LINE)) {
@@ -22,11 +27,17 @@ export async function* jsonValues(tree: TreeReader, rel: string, code: DataError
     try {
       values = parseJsonValues(pending);
     } catch (err) {
-      if (err instanceof JsonSyntaxError && err.message.startsWith('unexpected end of JSON input') && pending.length <= MAX_JSON_LINE) continue;
+      if (
+        err instanceof JsonSyntaxError &&
+        err.message.startsWith('unexpected end of JSON input') &&
+        pending.length <= MAX_JSON_LINE
+      )
+        continue;
       throw new DataError(code, `${what}: ${(err as Error).message}`, { path: rel, line: startLine });
     }
     pending = '';
     for (const value of values) yield { value, line: startLine };
   }
-  if (pending.trim() !== '') throw new DataError(code, `${what}: unexpected end of JSON input`, { path: rel, line: startLine });
+  if (pending.trim() !== '')
+    throw new DataError(code, `${what}: unexpected end of JSON input`, { path: rel, line: startLine });
 }

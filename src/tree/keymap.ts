@@ -50,7 +50,9 @@ export class KeymapWriter {
     if (kind === '') throw new Error('keymap record requires non-empty kind');
     this.#sink ??= await this.#tree.create(this.#rel);
     const originalB64 = Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64url');
-    await this.#sink.write(goEncodeLine({ encoded, original: originalB64, kind }, { escapeHTML: false, indent: false }));
+    await this.#sink.write(
+      goEncodeLine({ encoded, original: originalB64, kind }, { escapeHTML: false, indent: false }),
+    );
     this.#count++;
   }
 

@@ -141,7 +141,8 @@ export function phase0Manifest(p: Phase0Params): Manifest {
 }
 
 function scopeToGo(s: AdapterScope): GoStruct {
-  const nonEmpty = <T>(a: readonly T[] | undefined): readonly T[] | undefined => (a !== undefined && a.length > 0 ? a : undefined);
+  const nonEmpty = <T,>(a: readonly T[] | undefined): readonly T[] | undefined =>
+    a !== undefined && a.length > 0 ? a : undefined;
   return {
     tables: nonEmpty(s.tables),
     buckets: nonEmpty(s.buckets),

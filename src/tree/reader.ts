@@ -1,6 +1,7 @@
 // Reads a dump tree for encoding, treating it as hostile input.
 //
-// Every file is opened through the safe open (src/fs/safe-open.ts) and must be a regular file with exactly one link; directory
+// Every file is opened through the safe open (src/fs/safe-open.ts) and must be a regular file with exactly one link;
+// directory
 // listings refuse symlinks and special files. Nothing here follows a link out of the tree.
 
 import { closeSync, lstatSync, promises as fsp, readSync, type Stats } from 'node:fs';

@@ -82,7 +82,11 @@ test('inspect reports counts per adapter and kind, as a table and as JSON', asyn
   assert.equal(t.code, 0, t.stderr);
   assert.match(t.stdout, /redis echo\s+1\s+7\s+1\n/);
   const j = await main(['inspect', '--json', '--input', file]);
-  const doc = JSON.parse(j.stdout) as { entries: number; unknown: number; kinds: Array<{ kind: string; entries: number }> };
+  const doc = JSON.parse(j.stdout) as {
+    entries: number;
+    unknown: number;
+    kinds: Array<{ kind: string; entries: number }>;
+  };
   assert.equal(doc.entries, 4);
   assert.equal(doc.unknown, 1);
   assert.deepEqual(

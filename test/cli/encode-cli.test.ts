@@ -107,7 +107,11 @@ test('self-test mismatch: exit 2, mismatch.txt, stale output removed, sidecar ma
   };
   const { dropInEncodeCommand } = await import('../../src/cli/commands/encode.ts');
   let stderr = '';
-  const io = { stdout: process.stdout, stderr: { write: (s: string) => ((stderr += s), true) } as unknown as NodeJS.WritableStream, env: {} };
+  const io = {
+    stdout: process.stdout,
+    stderr: { write: (s: string) => ((stderr += s), true) } as unknown as NodeJS.WritableStream,
+    env: {},
+  };
   let code: number;
   try {
     code = await dropInEncodeCommand(['--input', tree, '--output', out, '--self-test'], io, TOOL, adapters, { afterWrite: corrupt });

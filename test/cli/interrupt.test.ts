@@ -12,7 +12,10 @@ import { buildFsm } from '../helpers/fsm.ts';
 
 const child = new URL('../helpers/cli-child.ts', import.meta.url).pathname;
 
-/** Runs the CLI, sends `signal` as soon as `started(dir listing)` says the run is under way; returns exit code and stderr. */
+/**
+ * Runs the CLI, sends `signal` as soon as `started(dir listing)` says the run is under way; returns exit code and
+ * stderr.
+ */
 async function interrupt(
   args: string[],
   watch: string,

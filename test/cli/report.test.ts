@@ -31,7 +31,10 @@ test('inspect: logical counts per adapter, payload SHA-256 and CRC-32C, internal
   assert.ok((doc.adapters.find((a) => a.adapter === 'dynamodb')?.scopes ?? 0) >= 1);
   assert.ok(doc.kinds.every((k) => !k.kind.includes('|')), 'no raw prefixes');
   assert.equal(doc.largest.length, 3);
-  assert.ok(doc.largest[0]!.value_bytes >= doc.largest[1]!.value_bytes && doc.largest[1]!.value_bytes >= doc.largest[2]!.value_bytes);
+  assert.ok(
+    doc.largest[0]!.value_bytes >= doc.largest[1]!.value_bytes &&
+      doc.largest[1]!.value_bytes >= doc.largest[2]!.value_bytes,
+  );
   const t = await main(['inspect', '--input', sample, '--top', '2', '--quiet']);
   assert.match(t.stdout, /^sha256 +[0-9a-f]{64}$/m);
   assert.match(t.stdout, /^redis +1 databases, \d+ rows, .* of values; keys: /m);
@@ -68,7 +71,11 @@ test('--json gives decode and encode summaries on stdout, with phase times', asy
   const d = await main(['decode', '--input', sample, '--output', join(dir, 't'), '--json']);
   assert.equal(d.code, 0, d.stderr);
   assert.equal(d.stderr, '');
-  const dd = JSON.parse(d.stdout) as { command: string; phases: Array<{ name: string; seconds: number }>; counters: Record<string, number> };
+  const dd = JSON.parse(d.stdout) as {
+    command: string;
+    phases: Array<{ name: string; seconds: number }>;
+    counters: Record<string, number>;
+  };
   assert.equal(dd.command, 'decode');
   assert.deepEqual(dd.phases.map((p) => p.name), ['read', 'finalize', 'checksums']);
   assert.ok(dd.counters['total']! > 0);

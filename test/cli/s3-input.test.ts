@@ -44,7 +44,8 @@ test('S3 input: decode and inspect stream s3://bucket/key (plain and gzip) and m
     assert.equal(a['input'], url);
     assert.equal(a['file_bytes'], key.endsWith('.gz') ? gzipSync(bytes).length : bytes.length);
     const source = new Set(['input', 'file_bytes', 'compression']);
-    const rest = (doc: Record<string, unknown>) => Object.fromEntries(Object.entries(doc).filter(([k]) => !source.has(k)));
+    const rest = (doc: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(doc).filter(([k]) => !source.has(k)));
     assert.deepEqual(rest(a), rest(b));
   }
 

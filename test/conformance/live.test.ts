@@ -40,7 +40,10 @@ const cases = liveCases();
 const missing = cases.length === 0 ? `no live cases in ${LIVE_ROOT}` : !existsSync(COMPARE) ? `${COMPARE} is missing` : !python ? 'python3 is not installed' : undefined;
 
 /** The compare script's lines other than MATCH (it prints only those) and its SUMMARY counts. */
-function compareWithLive(tree: string, readback: string): { lines: string[]; summary: Record<string, Record<string, number>> } {
+function compareWithLive(
+  tree: string,
+  readback: string,
+): { lines: string[]; summary: Record<string, Record<string, number>> } {
   const r = spawnSync('python3', [COMPARE, tree, readback], { encoding: 'utf8' });
   assert.equal(r.status, 0, `compare_tree_live.py exited ${r.status}: ${r.stderr}`);
   const out = r.stdout.trimEnd().split('\n');

@@ -48,14 +48,22 @@ async function records(): Promise<RedisRecord[]> {
   const scratch = await tempDir('ekv-export-sort-');
   let n = 0;
   const out: RedisRecord[] = [];
-  for await (const r of readRedisRecords({ tree: new TreeReader(tree), newSorter: () => new ExternalSorter({ scratchDir: join(scratch, String(n++)), memoryBudget: 1 << 20 }) })) {
+  for await (const r of readRedisRecords({
+    tree: new TreeReader(tree),
+    newSorter: () => new ExternalSorter({ scratchDir: join(scratch, String(n++)), memoryBudget: 1 << 20 }),
+  })) {
     if (r.type !== 'stream') {
       out.push(r);
       continue;
     }
     const lines: StreamLine[] = [];
     for await (const l of r.lines()) lines.push(l);
-    out.push({ ...r, lines: async function* () { yield* lines; } });
+    out.push({
+      ...r,
+      lines: async function* () {
+        yield* lines;
+      },
+    });
   }
   return out;
 }

@@ -88,7 +88,11 @@ test('export s3 --to s3://bucket/prefix: every object reads back equal, large on
     assert.equal(got.ContentEncoding ?? '', m.contentEncoding, o.path);
     assert.equal(got.CacheControl ?? '', m.cacheControl, o.path);
     assert.equal(got.ContentDisposition ?? '', m.contentDisposition, o.path);
-    assert.deepEqual(got.Metadata ?? {}, Object.fromEntries([...(m.userMetadata ?? new Map<string, string>())].map(([k, v]) => [k.toLowerCase(), v])), o.path);
+    assert.deepEqual(
+      got.Metadata ?? {},
+      Object.fromEntries([...(m.userMetadata ?? new Map<string, string>())].map(([k, v]) => [k.toLowerCase(), v])),
+      o.path,
+    );
     if (o.key.toString() === 'large.dat') assert.match(got.ETag ?? '', /-3"?$/, 'a 20 MiB body goes up as three 8 MiB parts');
   }
 });

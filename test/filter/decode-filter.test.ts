@@ -63,7 +63,8 @@ test('inspect counts what the filter leaves out', async () => {
   const some = await runCli('elastickv-snapshot', ['inspect', '--input', sample, '--json', '--quiet', '--include', 'sqs']);
   const a = JSON.parse(all.stdout) as { entries: number; kinds: Array<{ kind: string; entries: number }> };
   const s = JSON.parse(some.stdout) as { filtered: number; kinds: Array<{ kind: string; entries: number }> };
-  const adapterRows = (k: Array<{ kind: string; entries: number }>, pred: (kind: string) => boolean): number => k.filter((x) => pred(x.kind)).reduce((n, x) => n + x.entries, 0);
+  const adapterRows = (k: Array<{ kind: string; entries: number }>, pred: (kind: string) => boolean): number =>
+    k.filter((x) => pred(x.kind)).reduce((n, x) => n + x.entries, 0);
   assert.equal(s.filtered, adapterRows(a.kinds, (k) => !k.startsWith('sqs ') && !k.startsWith('internal ')));
   assert.equal(adapterRows(s.kinds, (k) => k.startsWith('sqs ')), adapterRows(a.kinds, (k) => k.startsWith('sqs ')));
 });

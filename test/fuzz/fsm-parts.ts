@@ -4,7 +4,9 @@
 import { crc32c } from '@node-rs/crc32';
 import { HEADER_SIZE, RUNTIME_FOOTER, RUNTIME_MAGIC_V1, RUNTIME_MAGIC_V2, RUNTIME_V1_HEADER } from '../../src/snapshot/format.ts';
 
-/** One row as stored: the encoded key (user key and 8-byte commit timestamp) and the encoded value (header and body). */
+/**
+ * One row as stored: the encoded key (user key and 8-byte commit timestamp) and the encoded value (header and body).
+ */
 export interface RawRow {
   key: Buffer;
   value: Buffer;
@@ -57,7 +59,10 @@ const u64le = (n: number): Buffer => {
 
 /** Puts a snapshot together again (rows as given, in that order), with a fresh CRC-32C footer when it had one. */
 export function joinFsm(parts: FsmParts): Buffer {
-  const body = Buffer.concat([parts.head, ...parts.rows.flatMap((r) => [u64le(r.key.length), r.key, u64le(r.value.length), r.value])]);
+  const body = Buffer.concat([
+    parts.head,
+    ...parts.rows.flatMap((r) => [u64le(r.key.length), r.key, u64le(r.value.length), r.value]),
+  ]);
   if (!parts.footer) return body;
   const crc = Buffer.alloc(4);
   crc.writeUInt32BE(crc32c(body) >>> 0);

@@ -32,7 +32,11 @@ export interface DecodeWithOptions {
 }
 
 /** Decodes `fsm` with the given adapters into `<new temp dir>/tree`. */
-export async function decodeWith(adapters: readonly Adapter[], fsm: Uint8Array, opts: DecodeWithOptions = {}): Promise<{ tree: string; result: DecodeResult }> {
+export async function decodeWith(
+  adapters: readonly Adapter[],
+  fsm: Uint8Array,
+  opts: DecodeWithOptions = {},
+): Promise<{ tree: string; result: DecodeResult }> {
   const dir = await tempDir();
   const input = join(dir, 'in.fsm');
   await fsp.writeFile(input, fsm);

@@ -18,7 +18,10 @@ export function buildTar(entries: readonly TarSpec[], end = true): Buffer {
     const size = e.size ?? body.length;
     const h = new Header({ path: e.path, type: e.type ?? 'File', size, mode: 0o644, uid: 0, gid: 0, mtime: new Date(0), ...(e.linkpath !== undefined ? { linkpath: e.linkpath } : {}) });
     const block = Buffer.alloc(512);
-    if (h.encode(block, 0)) parts.push(new Pax({ path: e.path, size, ...(e.linkpath !== undefined ? { linkpath: e.linkpath } : {}) }).encode());
+    if (h.encode(block, 0))
+      parts.push(
+        new Pax({ path: e.path, size, ...(e.linkpath !== undefined ? { linkpath: e.linkpath } : {}) }).encode(),
+      );
     parts.push(block, body);
     if (body.length % 512 !== 0) parts.push(Buffer.alloc(512 - (body.length % 512)));
   }

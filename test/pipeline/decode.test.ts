@@ -39,7 +39,8 @@ test('dispatch: adapters declare their bookkeeping prefixes, counted as internal
     ['!dist|d', 'distribution'],
     ['!encryption|e', 'encryption'],
   ];
-  for (const [k, kind] of named) assert.deepEqual([d.route(Buffer.from(k))?.adapter, d.route(Buffer.from(k))?.kind], [undefined, kind], k);
+  for (const [k, kind] of named)
+    assert.deepEqual([d.route(Buffer.from(k))?.adapter, d.route(Buffer.from(k))?.kind], [undefined, kind], k);
   assert.equal(d.route(Buffer.from('!s3|bucket|meta|b'))?.adapter, 's3');
   assert.equal(new Dispatcher([]).route(Buffer.from('!s3|gc|upload|x')), undefined, 'S3 bookkeeping is known only through the S3 adapter');
 });

@@ -11,7 +11,10 @@ import { echoAdapter } from '../helpers/echo-adapter.ts';
 
 const adapters = [echoAdapter('redis', '!echo|'), echoAdapter('sqs', '!echo|sqs|')];
 
-async function dumpOf(rows: Parameters<typeof buildFsm>[1], ts = 50n): Promise<{ dir: string; tree: string; fsm: Buffer }> {
+async function dumpOf(
+  rows: Parameters<typeof buildFsm>[1],
+  ts = 50n,
+): Promise<{ dir: string; tree: string; fsm: Buffer }> {
   const dir = await tempDir('ekv-encode-');
   const fsm = buildFsm(ts, rows);
   await fsp.writeFile(join(dir, 'in.fsm'), fsm);

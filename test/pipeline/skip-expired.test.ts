@@ -94,7 +94,10 @@ test('--skip-expired leaves out every record expired at the snapshot time, count
   assert.deepEqual(await messageIds(tree), ['edge', 'fresh'], 'the node keeps a message exactly at its retention');
   assert.equal(result.counters.expired, 8n);
   const manifest = JSON.parse(await fsp.readFile(join(tree, 'MANIFEST.json'), 'utf8')) as { skip_expired: unknown };
-  assert.deepEqual(manifest.skip_expired, { snapshot_time_ms: Number(NOW), records: { dynamodb: 0, s3: 0, redis: 7, sqs: 1 } });
+  assert.deepEqual(manifest.skip_expired, {
+    snapshot_time_ms: Number(NOW),
+    records: { dynamodb: 0, s3: 0, redis: 7, sqs: 1 },
+  });
 
   const { result: enc } = await encodeWith(ALL_ADAPTERS, tree, { selfTest: true });
   assert.ok(enc.selfTest.matched, enc.selfTest.mismatchText);

@@ -62,7 +62,9 @@ for (const c of cases) {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /msg="snapshot restore data dir prepared" data_dir=\S+ fsm=\S+ snap=\S+ crc32c=[0-9a-f]{8} payload_sha256=[0-9a-f]{64} /);
     const expectedDir = join(ROOT, 'expected', c.name);
-    const expected = (await walk(expectedDir)).map((p) => (p.endsWith(RECORDS_SUFFIX) ? p.slice(0, -RECORDS_SUFFIX.length) : p));
+    const expected = (await walk(expectedDir)).map((p) =>
+      p.endsWith(RECORDS_SUFFIX) ? p.slice(0, -RECORDS_SUFFIX.length) : p,
+    );
     assert.deepEqual(await walk(dataDir), expected, 'the same paths');
     for (const rel of expected) {
       const got = join(dataDir, rel);

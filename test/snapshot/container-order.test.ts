@@ -43,7 +43,11 @@ test('a duplicated row is refused with its offset (exit 2, SNAPSHOT_DUPLICATE_KE
   const e = entries(b);
   for (const i of [0, Math.floor(e.length / 2), e.length - 1]) {
     const row = entryAt(e, i);
-    const bytes = Buffer.concat([b.subarray(0, row.off + row.len), b.subarray(row.off, row.off + row.len), b.subarray(row.off + row.len)]);
+    const bytes = Buffer.concat([
+      b.subarray(0, row.off + row.len),
+      b.subarray(row.off, row.off + row.len),
+      b.subarray(row.off + row.len),
+    ]);
     const r = await decodeBytes(bytes);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, new RegExp(`\\[SNAPSHOT_DUPLICATE_KEY\\]: .*offset ${row.off + row.len}, key `), r.stderr);
@@ -56,7 +60,12 @@ test('two rows out of key order are refused with the second one\'s offset (exit 
   for (const i of [0, Math.floor(e.length / 2), e.length - 2]) {
     const a = entryAt(e, i);
     const c = entryAt(e, i + 1);
-    const bytes = Buffer.concat([b.subarray(0, a.off), b.subarray(c.off, c.off + c.len), b.subarray(a.off, a.off + a.len), b.subarray(c.off + c.len)]);
+    const bytes = Buffer.concat([
+      b.subarray(0, a.off),
+      b.subarray(c.off, c.off + c.len),
+      b.subarray(a.off, a.off + a.len),
+      b.subarray(c.off + c.len),
+    ]);
     const r = await decodeBytes(bytes);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, new RegExp(`\\[SNAPSHOT_KEY_ORDER\\]: .*offset ${a.off + c.len}, key `), r.stderr);

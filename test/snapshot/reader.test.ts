@@ -210,17 +210,28 @@ test("a live node's operational rows are reported instead of failing the read", 
 test('property: any generated snapshot reads back identically for any chunking', async () => {
   await fc.assert(
     fc.asyncProperty(
-      fc.array(fc.record({ key: fc.uint8Array({ maxLength: 20 }), value: fc.uint8Array({ maxLength: 40 }), tombstone: fc.boolean(), commitTs: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }) }), { maxLength: 12 }),
+      fc.array(
+        fc.record({
+          key: fc.uint8Array({ maxLength: 20 }),
+          value: fc.uint8Array({ maxLength: 40 }),
+          tombstone: fc.boolean(),
+          commitTs: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+        }),
+        { maxLength: 12 },
+      ),
       fc.integer({ min: 1, max: 50 }),
       async (generated, size) => {
         // A valid container: rows in encoded-key order (user key, then newest commit first), each key once.
         const encoded = (r: (typeof generated)[number]): Buffer => {
           const ts = Buffer.alloc(8);
-          ts.writeBigUInt64BE(((1n << 64n) - 1n) - r.commitTs);
+          ts.writeBigUInt64BE((1n << 64n) - 1n - r.commitTs);
           return Buffer.concat([Buffer.from(r.key), ts]);
         };
         const sorted = [...generated].sort((x, y) => Buffer.compare(encoded(x), encoded(y)));
-        const rows = sorted.filter((r, i) => { const prev = sorted[i - 1]; return prev === undefined || !encoded(r).equals(encoded(prev)); });
+        const rows = sorted.filter((r, i) => {
+          const prev = sorted[i - 1];
+          return prev === undefined || !encoded(r).equals(encoded(prev));
+        });
         const buf = buildFsm(9n, rows);
         const a = await readAll(buf);
         const b = await readAll(buf, size);

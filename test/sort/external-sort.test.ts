@@ -16,7 +16,9 @@ async function sortAll(records: Array<[Uint8Array, Uint8Array]>, budget: number,
 }
 
 function inMemory(records: Array<[Uint8Array, Uint8Array]>): Array<[Buffer, Buffer]> {
-  return records.map(([k, v]) => [Buffer.from(k), Buffer.from(v)] as [Buffer, Buffer]).sort((a, b) => Buffer.compare(a[0], b[0]));
+  return records
+    .map(([k, v]) => [Buffer.from(k), Buffer.from(v)] as [Buffer, Buffer])
+    .sort((a, b) => Buffer.compare(a[0], b[0]));
 }
 
 test('property: spilling sort equals a stable in-memory sort (unsigned bytes, ties in insertion order)', async () => {
@@ -74,7 +76,8 @@ test('fan-in grows with the budget and the merge buffers stay within it', () => 
   assert.equal(mergeFanIn(1024), 2);
   assert.equal(mergeFanIn(16 * 1024 * 1024), 64);
   assert.equal(mergeFanIn(256 * 1024 * 1024), 256);
-  for (const budget of [64 * 1024 * 1024, 256 * 1024 * 1024, 4 * 1024 ** 3]) assert.ok(mergeFanIn(budget) * mergeReadBlock(budget) <= budget);
+  for (const budget of [64 * 1024 * 1024, 256 * 1024 * 1024, 4 * 1024 ** 3])
+    assert.ok(mergeFanIn(budget) * mergeReadBlock(budget) <= budget);
 });
 
 test('input already in key order skips the sort: no run is spilled, the lane file is read back in order', async () => {

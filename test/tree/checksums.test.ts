@@ -26,7 +26,10 @@ test('lines: plain and GNU-escaped forms, invalid UTF-8 replaced only in escaped
   assert.equal(checksumLine(HEX_EMPTY, Buffer.from('a/b c')).toString(), `${HEX_EMPTY}  a/b c\n`);
   assert.equal(checksumLine(HEX_EMPTY, Buffer.from('a\nb\\c\rd')).toString(), `\\${HEX_EMPTY}  a\\nb\\\\c\\rd\n`);
   assert.deepEqual(checksumLine(HEX_EMPTY, Buffer.from([0x61, 0xff])).subarray(-3), Buffer.from([0x61, 0xff, 0x0a]));
-  assert.deepEqual(checksumLine(HEX_EMPTY, Buffer.from([0x5c, 0xff])).subarray(-5), Buffer.from([0x5c, 0xef, 0xbf, 0xbd, 0x0a]));
+  assert.deepEqual(
+    checksumLine(HEX_EMPTY, Buffer.from([0x5c, 0xff])).subarray(-5),
+    Buffer.from([0x5c, 0xef, 0xbf, 0xbd, 0x0a]),
+  );
 });
 
 test('written CHECKSUMS is sorted bytewise, skips itself, and passes sha256sum -c', async () => {

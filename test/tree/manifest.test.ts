@@ -4,7 +4,13 @@ import { test } from 'node:test';
 import { parseManifest, phase0Manifest, renderManifest } from '../../src/tree/manifest.ts';
 import { formatRfc3339Nano, isRfc3339Nano } from '../../src/tree/wall-time.ts';
 
-const EXCL = { includeIncompleteUploads: false, includeOrphans: false, preserveSqsVisibility: false, includeSqsSideRecords: false, renameS3Collisions: false };
+const EXCL = {
+  includeIncompleteUploads: false,
+  includeOrphans: false,
+  preserveSqsVisibility: false,
+  includeSqsSideRecords: false,
+  renameS3Collisions: false,
+};
 
 const SPEC_EXAMPLE = `{
   "format_version": 1,
@@ -57,7 +63,13 @@ const withField = (key: string, raw: string | undefined): Buffer => {
   return Buffer.from(lines.join('\n'));
 };
 
-const fails = (bytes: Buffer, code: string, re: RegExp) => { assert.throws(() => parseManifest(bytes), (err: Error & { code?: string }) => err.code === code && re.test(err.message), re.source); };
+const fails = (bytes: Buffer, code: string, re: RegExp) => {
+  assert.throws(
+    () => parseManifest(bytes),
+    (err: Error & { code?: string }) => err.code === code && re.test(err.message),
+    re.source,
+  );
+};
 
 test('the decode manifest renders byte for byte as the spec example (adapter order fixed, omitempty)', () => {
   assert.equal(renderManifest(example()), SPEC_EXAMPLE);

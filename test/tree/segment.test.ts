@@ -78,7 +78,11 @@ test('decodeSegment: errors for over-long, fallback-shaped (needs KEYMAP), bad e
     ['b64.ab==', false],
   ];
   for (const [seg, keymap] of cases) {
-    assert.throws(() => decodeSegment(seg), (err: unknown) => err instanceof SegmentError && err.needsKeymap === keymap, seg);
+    assert.throws(
+      () => decodeSegment(seg),
+      (err: unknown) => err instanceof SegmentError && err.needsKeymap === keymap,
+      seg,
+    );
   }
 });
 

@@ -122,7 +122,14 @@ export class DynamoDecoder implements AdapterDecoder {
       }
     }
     if (this.#items === undefined) return;
-    const byPath = jsonl || [...this.#tables.values()].some((t) => t.schema !== undefined && t.schema.migratingFromGeneration !== 0n && t.schema.migratingFromGeneration !== t.schema.generation);
+    const byPath =
+      jsonl ||
+      [...this.#tables.values()].some(
+        (t) =>
+          t.schema !== undefined &&
+          t.schema.migratingFromGeneration !== 0n &&
+          t.schema.migratingFromGeneration !== t.schema.generation,
+      );
     if (byPath) await this.#writeByPath(jsonl);
     else await this.#writeInArrivalOrder();
   }
@@ -186,7 +193,11 @@ export class DynamoDecoder implements AdapterDecoder {
         bundle.dir = p.dir;
         bundle.part = 0;
         bundle.sink = await this.#ctx.tree.create(`${p.dir}/items/${bundlePartName(0)}`);
-      } else if (bundle.sink !== undefined && bundle.sink.bytes > 0 && bundle.sink.bytes + p.body.length > this.#ctx.switches.dynamodbBundleBytes) {
+      } else if (
+        bundle.sink !== undefined &&
+        bundle.sink.bytes > 0 &&
+        bundle.sink.bytes + p.body.length > this.#ctx.switches.dynamodbBundleBytes
+      ) {
         await bundle.sink.close();
         bundle.part++;
         bundle.sink = await this.#ctx.tree.create(`${p.dir}/items/${bundlePartName(bundle.part)}`);

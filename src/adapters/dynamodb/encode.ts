@@ -49,7 +49,10 @@ export async function readSchema(tree: TreeReader, dirName: string): Promise<Tab
   const gsis: TableSchema['globalSecondaryIndexes'] = new Map();
   for (const g of pub.gsis) {
     if (gsis.has(g.name)) throw invalidSchema(rel, `duplicate GSI name ${JSON.stringify(g.name)}`);
-    gsis.set(g.name, { keySchema: { hashKey: g.hashKey, rangeKey: g.rangeKey }, projection: { projectionType: g.projectionType, nonKeyAttributes: g.nonKeyAttributes } });
+    gsis.set(g.name, {
+      keySchema: { hashKey: g.hashKey, rangeKey: g.rangeKey },
+      projection: { projectionType: g.projectionType, nonKeyAttributes: g.nonKeyAttributes },
+    });
   }
   if (pub.tableName === '') throw invalidSchema(rel, 'empty table_name');
   const want = encodeSegment(Buffer.from(pub.tableName, 'utf8'));
@@ -89,7 +92,11 @@ function itemRows(schema: TableSchema, item: Item): Array<[Buffer, Uint8Array]> 
   const key = itemKey(schema.tableName, RESTORE_GENERATION, hashRaw, rangeRaw);
   const rows: Array<[Buffer, Uint8Array]> = [[key, Buffer.concat([ITEM_MAGIC, writeItem(item)])]];
   if (schema.globalSecondaryIndexes.size === 0) return rows;
-  const pkSegments = Buffer.concat(rangeRaw === undefined ? [encodeOrderedSegment(hashRaw)] : [encodeOrderedSegment(hashRaw), encodeOrderedSegment(rangeRaw)]);
+  const pkSegments = Buffer.concat(
+    rangeRaw === undefined
+      ? [encodeOrderedSegment(hashRaw)]
+      : [encodeOrderedSegment(hashRaw), encodeOrderedSegment(rangeRaw)],
+  );
   for (const [name, gsi] of schema.globalSecondaryIndexes) {
     const ks = gsi.keySchema as { hashKey: string; rangeKey: string };
     const ih = item.get(ks.hashKey);

@@ -11,7 +11,8 @@ import { dynamoNumberProblem } from './numbers.ts';
 import type { AttributeValue, Item, KeySchema, TableSchema } from './proto.ts';
 
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
-const sortedByBytes = <T>(entries: Iterable<[string, T]>): Array<[string, T]> => [...entries].sort((a, b) => Buffer.compare(utf8(a[0]), utf8(b[0])));
+const sortedByBytes = <T,>(entries: Iterable<[string, T]>): Array<[string, T]> =>
+  [...entries].sort((a, b) => Buffer.compare(utf8(a[0]), utf8(b[0])));
 const b64s = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 
 function keyAttribute(name: string, defs: ReadonlyMap<string, string>): GoJson {
@@ -32,7 +33,10 @@ export function renderSchemaJson(s: TableSchema): string {
     key_schema: publicKeySchema(g.keySchema, s.attributeDefinitions),
     projection: {
       type: g.projection?.projectionType ?? '',
-      non_key_attributes: g.projection === undefined || g.projection.nonKeyAttributes.length === 0 ? undefined : g.projection.nonKeyAttributes,
+      non_key_attributes:
+        g.projection === undefined || g.projection.nonKeyAttributes.length === 0
+          ? undefined
+          : g.projection.nonKeyAttributes,
     },
   }));
   return goMarshal(
@@ -98,7 +102,13 @@ export interface PublicSchema {
   readonly hashKey: string;
   readonly rangeKey: string;
   readonly attributeDefinitions: ReadonlyArray<readonly [string, string]>;
-  readonly gsis: ReadonlyArray<{ readonly name: string; readonly hashKey: string; readonly rangeKey: string; readonly projectionType: string; readonly nonKeyAttributes: string[] }>;
+  readonly gsis: ReadonlyArray<{
+    readonly name: string;
+    readonly hashKey: string;
+    readonly rangeKey: string;
+    readonly projectionType: string;
+    readonly nonKeyAttributes: string[];
+  }>;
 }
 
 function object(v: JsonValue | undefined, field: string): JsonObject | undefined {

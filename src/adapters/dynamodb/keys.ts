@@ -35,7 +35,14 @@ export function itemKey(table: string, gen: bigint, hashRaw: Uint8Array, rangeRa
   return Buffer.concat(parts);
 }
 
-export function gsiKey(table: string, gen: bigint, index: string, idxHash: Uint8Array, idxRange: Uint8Array | undefined, pkSegments: Buffer): Buffer {
+export function gsiKey(
+  table: string,
+  gen: bigint,
+  index: string,
+  idxHash: Uint8Array,
+  idxRange: Uint8Array | undefined,
+  pkSegments: Buffer,
+): Buffer {
   const parts = [Buffer.from(`${GSI_PREFIX}${b64u(table)}|${gen}|${b64u(index)}|`), encodeOrderedSegment(idxHash)];
   if (idxRange !== undefined) parts.push(encodeOrderedSegment(idxRange));
   parts.push(pkSegments);

@@ -71,7 +71,12 @@ function parseNumber(literal: string): ParsedNumber {
   const lead = digits.length - digits.replace(/^0+/, '').length;
   if (lead === digits.length) return { zero: true, negative, digits: '', exponent: 0n };
   const significant = digits.slice(lead).replace(/0+$/, '');
-  return { zero: false, negative, digits: significant, exponent: BigInt.asIntN(64, BigInt(int.length) + exp - BigInt(lead)) };
+  return {
+    zero: false,
+    negative,
+    digits: significant,
+    exponent: BigInt.asIntN(64, BigInt(int.length) + exp - BigInt(lead)),
+  };
 }
 
 /** The raw (pre-segment) key bytes of a number literal; throws NumberSyntaxError. */

@@ -99,7 +99,10 @@ function readProjection(bytes: Uint8Array, into: Projection = { projectionType: 
   return into;
 }
 
-function readGsi(bytes: Uint8Array, into: GlobalSecondaryIndex = { keySchema: undefined, projection: undefined }): GlobalSecondaryIndex {
+function readGsi(
+  bytes: Uint8Array,
+  into: GlobalSecondaryIndex = { keySchema: undefined, projection: undefined },
+): GlobalSecondaryIndex {
   readMessage(bytes, (r, no, wt) => {
     if (wt !== LEN) return false;
     if (no === 1) into.keySchema = readKeySchema(r.bytes(), into.keySchema);
@@ -125,7 +128,11 @@ function readEntry(bytes: Uint8Array): { key: string; value: Uint8Array | undefi
     } else return false;
     return true;
   });
-  return { key: e.key, value: e.value, merged: e.parts.length === 1 ? (e.parts[0] as Uint8Array) : Buffer.concat(e.parts) };
+  return {
+    key: e.key,
+    value: e.value,
+    merged: e.parts.length === 1 ? (e.parts[0] as Uint8Array) : Buffer.concat(e.parts),
+  };
 }
 
 export function readTableSchema(bytes: Uint8Array): TableSchema {
@@ -192,7 +199,11 @@ function readByteList(bytes: Uint8Array, into: Uint8Array[]): Uint8Array[] {
  */
 const MAX_ATTRIBUTE_DEPTH = 256;
 
-function readAttributeMap(bytes: Uint8Array, into: Map<string, AttributeValue>, depth: number): Map<string, AttributeValue> {
+function readAttributeMap(
+  bytes: Uint8Array,
+  into: Map<string, AttributeValue>,
+  depth: number,
+): Map<string, AttributeValue> {
   readMessage(bytes, (r, no, wt) => {
     if (no !== 1 || wt !== LEN) return false;
     const e = readEntry(r.bytes());
@@ -258,7 +269,8 @@ export function readItem(bytes: Uint8Array): Item {
 // ---- writing ------------------------------------------------------------------------------------------------
 
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
-const byKeyBytes = <T>(m: ReadonlyMap<string, T>): Array<[string, T]> => [...m].sort((a, b) => Buffer.compare(utf8(a[0]), utf8(b[0])));
+const byKeyBytes = <T,>(m: ReadonlyMap<string, T>): Array<[string, T]> =>
+  [...m].sort((a, b) => Buffer.compare(utf8(a[0]), utf8(b[0])));
 
 function writeKeySchema(w: BinaryWriter, k: KeySchema): void {
   if (k.hashKey !== '') w.tag(1, LEN).string(k.hashKey);
@@ -268,7 +280,8 @@ function writeKeySchema(w: BinaryWriter, k: KeySchema): void {
 export function writeTableSchema(s: TableSchema): Uint8Array {
   const w = new BinaryWriter();
   if (s.tableName !== '') w.tag(1, LEN).string(s.tableName);
-  for (const [k, v] of byKeyBytes(s.attributeDefinitions)) w.tag(2, LEN).fork().tag(1, LEN).string(k).tag(2, LEN).string(v).join();
+  for (const [k, v] of byKeyBytes(s.attributeDefinitions))
+    w.tag(2, LEN).fork().tag(1, LEN).string(k).tag(2, LEN).string(v).join();
   if (s.primaryKey !== undefined) {
     w.tag(3, LEN).fork();
     writeKeySchema(w, s.primaryKey);

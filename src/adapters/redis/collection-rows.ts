@@ -44,7 +44,13 @@ async function countMeta(c: CollectionCollector, f: Family, key: Buffer, v: Buff
   if (v.length !== 8 && v.length !== 16) throw bad('REDIS_INVALID_META', f.metaSentinel, `length ${v.length} not in {8,16}`, key);
   const n = v.readBigUInt64BE(0);
   if (n > MAXI64) throw bad('REDIS_INVALID_META', f.metaSentinel, `declared len ${n} overflows int64`, key);
-  await c.add(f.type, p.userKey, REC.meta, EMPTY, metaRecord(v.length === 16, n, v.length === 16 ? v.readBigUInt64BE(8) : 0n));
+  await c.add(
+    f.type,
+    p.userKey,
+    REC.meta,
+    EMPTY,
+    metaRecord(v.length === 16, n, v.length === 16 ? v.readBigUInt64BE(8) : 0n),
+  );
   return p.userKey;
 }
 
@@ -63,12 +69,20 @@ const DELTA_SUFFIX = 12;
  * ‖ BE32(seq)): the collection exists on the live node while any such row does, whatever its value; the value's
  * length change (BE int64, after the head change for lists) is recorded so the declared length counts it.
  */
-async function delta(c: CollectionCollector, type: CollectionType, prefix: string, key: Buffer, v: Buffer): Promise<Buffer> {
+async function delta(
+  c: CollectionCollector,
+  type: CollectionType,
+  prefix: string,
+  key: Buffer,
+  v: Buffer,
+): Promise<Buffer> {
   const p = lengthPrefixed(key, prefix.length);
   const sentinel = `malformed ${prefix.slice(0, prefix.indexOf('|', 1) + 1)} key`;
-  if (p === undefined || p.tail.length !== DELTA_SUFFIX) throw bad('REDIS_INVALID_KEY', sentinel, `meta delta key: ${show(key)}`, key);
+  if (p === undefined || p.tail.length !== DELTA_SUFFIX)
+    throw bad('REDIS_INVALID_KEY', sentinel, `meta delta key: ${show(key)}`, key);
   const width = type === 'list' ? 16 : 8;
-  if (v.length !== width) throw bad('REDIS_INVALID_META', `invalid ${prefix} value`, `length ${v.length} != ${width}`, key);
+  if (v.length !== width)
+    throw bad('REDIS_INVALID_META', `invalid ${prefix} value`, `length ${v.length} != ${width}`, key);
   await c.add(type, p.userKey, REC.delta, p.tail, v.subarray(width - 8));
   return p.userKey;
 }

@@ -62,7 +62,12 @@ export type RedisDocument =
   | { readonly type: 'zset'; readonly expireAtMs: bigint; readonly members: ReadonlyArray<readonly [Buffer, number]> };
 
 /** Reads and checks one hash, set, list or zset document (`expireAtMs` 0: no TTL). */
-export async function readDocument(tree: TreeReader, type: DocType, k: Uint8Array, path: string): Promise<RedisDocument> {
+export async function readDocument(
+  tree: TreeReader,
+  type: DocType,
+  k: Uint8Array,
+  path: string,
+): Promise<RedisDocument> {
   const show = `${type} ${JSON.stringify(Buffer.from(k).toString('utf8'))}`;
   let doc: JsonValue;
   try {
@@ -83,9 +88,17 @@ export async function readDocument(tree: TreeReader, type: DocType, k: Uint8Arra
         const fields = elements.map((e, i) => {
           const o = e === null ? new JsonObject([]) : e;
           if (!(o instanceof JsonObject)) throw new JsonTypeError(`fields[${i}]: cannot unmarshal into a field record`);
-          return [readBin(o.field('name'), `${show} field name`), readBin(o.field('value'), `${show} field value`)] as const;
+          return [
+            readBin(o.field('name'), `${show} field name`),
+            readBin(o.field('value'), `${show} field value`),
+          ] as const;
         });
-        rejectDuplicates(fields.map(([n]) => n), path, 'field', show);
+        rejectDuplicates(
+          fields.map(([n]) => n),
+          path,
+          'field',
+          show,
+        );
         return { type, expireAtMs, fields };
       }
       case 'set': {
@@ -98,10 +111,16 @@ export async function readDocument(tree: TreeReader, type: DocType, k: Uint8Arra
       case 'zset': {
         const members = elements.map((e, i) => {
           const o = e === null ? new JsonObject([]) : e;
-          if (!(o instanceof JsonObject)) throw new JsonTypeError(`members[${i}]: cannot unmarshal into a member record`);
+          if (!(o instanceof JsonObject))
+            throw new JsonTypeError(`members[${i}]: cannot unmarshal into a member record`);
           return [readBin(o.field('member'), `${show} member`), readScore(o.field('score'), `${show} score`)] as const;
         });
-        rejectDuplicates(members.map(([m]) => m), path, 'member', show);
+        rejectDuplicates(
+          members.map(([m]) => m),
+          path,
+          'member',
+          show,
+        );
         return { type, expireAtMs, members };
       }
     }
@@ -211,6 +230,7 @@ export async function encodeStream(ctx: EncodeContext, k: Uint8Array, path: stri
     const value = [i64be(line.length), i64be(line.lastMs), i64be(line.lastSeq)];
     if (line.expireAtMs !== 0n) value.push(i64be(line.expireAtMs));
     await ctx.emit(lp('!stream|meta|', k), Buffer.concat(value));
-    if (line.expireAtMs !== 0n) await ctx.emit(Buffer.concat([Buffer.from(TTL_PREFIX), k]), encodeTtlValue(line.expireAtMs));
+    if (line.expireAtMs !== 0n)
+      await ctx.emit(Buffer.concat([Buffer.from(TTL_PREFIX), k]), encodeTtlValue(line.expireAtMs));
   }
 }

@@ -26,7 +26,8 @@ const DIRS: Readonly<Record<CollectionType, string>> = { hash: 'hashes', list: '
  */
 export const REC = { meta: 0, ttl: 1, delta: 2, present: 3, legacy: 4, element: 5 } as const;
 
-const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const asBuffer = (b: Uint8Array): Buffer =>
+  Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 /** Length of `seg(K)` at the start of a sorter key, its 00 01 terminator included. */
 function segLength(k: Buffer): number {
@@ -187,7 +188,12 @@ export class CollectionCollector {
     }
   }
 
-  async #flushType(type: CollectionType, sorter: ExternalSorter, dir: string, name: (k: Buffer) => Promise<string>): Promise<void> {
+  async #flushType(
+    type: CollectionType,
+    sorter: ExternalSorter,
+    dir: string,
+    name: (k: Buffer) => Promise<string>,
+  ): Promise<void> {
     let state: KeyState | undefined;
     let seg: Buffer | undefined;
     let sink: FileSink | undefined;
@@ -204,10 +210,16 @@ export class CollectionCollector {
       const stem = await name(s.userKey);
       sink = await this.#ctx.tree.create(`${dir}/${stem}${type === 'stream' ? '.jsonl' : '.json'}`);
       out.sink = sink;
-      if (type !== 'stream') out.text(`{\n  "format_version": 1,\n  "${type === 'hash' ? 'fields' : type === 'list' ? 'items' : 'members'}": [`);
+      if (type !== 'stream')
+        out.text(
+          `{\n  "format_version": 1,\n  "${type === 'hash' ? 'fields' : type === 'list' ? 'items' : 'members'}": [`,
+        );
       return out;
     };
-    /** With `expired: 'skip'`, a key whose TTL has passed at the snapshot's time is left out (the node: !ttl.After(now)). */
+    /**
+     * With `expired: 'skip'`, a key whose TTL has passed at the snapshot's time is left out (the node:
+     * !ttl.After(now)).
+     */
     const skipped = (s: KeyState): boolean => {
       if (s.expired === undefined) {
         const ttl = ttlOf(s);
@@ -289,19 +301,42 @@ export class CollectionCollector {
         // The stream's _meta line carries the declared length, which the encoder checks against the entries: a
         // stream whose rows disagree with its meta cannot come back, so it is refused here, where it is found.
         if (s.metaSeen && BigInt(s.count) !== s.declared + s.deltaSum) {
-          throw new DataError('REDIS_STREAM_LENGTH_MISMATCH', `the !stream|meta| row of stream key ${JSON.stringify(s.userKey.toString('utf8'))} declares ${s.declared + s.deltaSum} entries but the snapshot holds ${s.count}`, { key: s.userKey });
+          throw new DataError(
+            'REDIS_STREAM_LENGTH_MISMATCH',
+            `the !stream|meta| row of stream key ${JSON.stringify(s.userKey.toString('utf8'))} declares ${s.declared + s.deltaSum} entries but the snapshot holds ${s.count}`,
+            { key: s.userKey },
+          );
         }
         if (!s.metaSeen) {
-          this.#ctx.warn('redis_stream_orphan_entries_without_meta', { user_key_len: s.userKey.length, observed_entries: s.count, hint: 'stream entries without a !stream|meta| row are not written (the live reader treats the stream as absent)' });
+          this.#ctx.warn('redis_stream_orphan_entries_without_meta', {
+            user_key_len: s.userKey.length,
+            observed_entries: s.count,
+            hint: 'stream entries without a !stream|meta| row are not written (the live reader treats the stream as absent)',
+          });
         } else {
-          (await open()).text(`${compact({ _meta: true, length: s.declared, last_ms: s.lastMs, last_seq: s.lastSeq, expire_at_ms: ttl })}\n`);
+          (await open()).text(
+            `${compact({ _meta: true, length: s.declared, last_ms: s.lastMs, last_seq: s.lastSeq, expire_at_ms: ttl })}\n`,
+          );
         }
       } else {
-        (await open()).text(`${s.count === 0 ? '],' : '\n  ],'}\n  "expire_at_ms": ${ttl === null ? 'null' : ttl.toString()}\n}`);
+        (await open()).text(
+          `${s.count === 0 ? '],' : '\n  ],'}\n  "expire_at_ms": ${ttl === null ? 'null' : ttl.toString()}\n}`,
+        );
       }
       if ((s.metaSeen || s.deltaSeen) && BigInt(s.count) !== s.declared + s.deltaSum) {
-        const observed = { hash: 'observed_fields', list: 'observed_items', set: 'observed_members', zset: 'observed_members', stream: 'observed_entries' }[type];
-        this.#ctx.warn(`redis_${type}_length_mismatch`, { user_key_len: s.userKey.length, declared_len: s.declared + s.deltaSum, [observed]: s.count, hint: 'declared length differs from the rows in the snapshot; the rows are dumped' });
+        const observed = {
+          hash: 'observed_fields',
+          list: 'observed_items',
+          set: 'observed_members',
+          zset: 'observed_members',
+          stream: 'observed_entries',
+        }[type];
+        this.#ctx.warn(`redis_${type}_length_mismatch`, {
+          user_key_len: s.userKey.length,
+          declared_len: s.declared + s.deltaSum,
+          [observed]: s.count,
+          hint: 'declared length differs from the rows in the snapshot; the rows are dumped',
+        });
       }
       if (sink !== undefined) {
         out.drain();
@@ -315,66 +350,82 @@ export class CollectionCollector {
 
     // Stream entries are written only once the key's meta is known; the meta record sorts first, so an entry
     // arriving with metaSeen false means the stream has no meta row at all.
-    for await (const batch of sorter.sortedBatches()) for (const rec of batch) {
-      const key = asBuffer(rec.key);
-      const segLen = segLength(key);
-      const kind = key[segLen] as number;
-      const sub = key.subarray(segLen + 1);
-      const value = asBuffer(rec.value);
-      if (seg === undefined || seg.length !== segLen || key.compare(seg, 0, segLen, 0, segLen) !== 0) {
-        await finishKey();
-        seg = key.subarray(0, segLen);
-        state = { userKey: userKeyOf(key, segLen), hasRows: false, metaSeen: false, deltaSeen: false, declared: 0n, deltaSum: 0n, lastMs: 0n, lastSeq: 0n, inline: false, inlineMs: 0n, ttlRow: undefined, count: 0, expired: undefined };
-      }
-      const s = state as KeyState;
-      if (kind !== REC.ttl) s.hasRows = true;
-      if (kind === REC.meta) {
-        s.metaSeen = true;
-        s.declared = value.readBigUInt64BE(1);
-        if (value[0] === 1) {
-          s.inline = true;
-          s.inlineMs = value.readBigUInt64BE(9);
+    for await (const batch of sorter.sortedBatches())
+      for (const rec of batch) {
+        const key = asBuffer(rec.key);
+        const segLen = segLength(key);
+        const kind = key[segLen] as number;
+        const sub = key.subarray(segLen + 1);
+        const value = asBuffer(rec.value);
+        if (seg === undefined || seg.length !== segLen || key.compare(seg, 0, segLen, 0, segLen) !== 0) {
+          await finishKey();
+          seg = key.subarray(0, segLen);
+          state = {
+            userKey: userKeyOf(key, segLen),
+            hasRows: false,
+            metaSeen: false,
+            deltaSeen: false,
+            declared: 0n,
+            deltaSum: 0n,
+            lastMs: 0n,
+            lastSeq: 0n,
+            inline: false,
+            inlineMs: 0n,
+            ttlRow: undefined,
+            count: 0,
+            expired: undefined,
+          };
         }
-        s.lastMs = value.readBigUInt64BE(17);
-        s.lastSeq = value.readBigUInt64BE(25);
-        continue;
-      }
-      if (kind === REC.ttl) {
-        s.ttlRow = value.readBigUInt64BE(0);
-        continue;
-      }
-      if (kind === REC.delta) {
-        s.deltaSeen = true;
-        s.deltaSum += value.readBigInt64BE(0);
-        continue;
-      }
-      if (kind === REC.present) continue;
-      if (kind === REC.legacy) {
-        legacy.push({ member: Buffer.from(sub), score: Buffer.from(value) });
-        continue;
-      }
-      // Elements.
-      if (type === 'zset' && !sawWide) {
-        sawWide = true;
-        legacy = [];
-      }
-      if (type === 'stream') {
-        if (!s.metaSeen) {
-          s.count++;
+        const s = state as KeyState;
+        if (kind !== REC.ttl) s.hasRows = true;
+        if (kind === REC.meta) {
+          s.metaSeen = true;
+          s.declared = value.readBigUInt64BE(1);
+          if (value[0] === 1) {
+            s.inline = true;
+            s.inlineMs = value.readBigUInt64BE(9);
+          }
+          s.lastMs = value.readBigUInt64BE(17);
+          s.lastSeq = value.readBigUInt64BE(25);
           continue;
         }
-        const ms = sub.readBigUInt64BE(0);
-        const seq = sub.readBigUInt64BE(8);
-        const fields = readStreamEntry(value.subarray(5));
-        const pairs = [];
-        for (let i = 0; i + 1 < fields.length; i += 2) pairs.push({ name: binValue(fields[i] as Buffer), value: binValue(fields[i + 1] as Buffer) });
-        (await next())?.text(`${compact({ id: `${ms}-${seq}`, fields: pairs })}\n`);
-        continue;
+        if (kind === REC.ttl) {
+          s.ttlRow = value.readBigUInt64BE(0);
+          continue;
+        }
+        if (kind === REC.delta) {
+          s.deltaSeen = true;
+          s.deltaSum += value.readBigInt64BE(0);
+          continue;
+        }
+        if (kind === REC.present) continue;
+        if (kind === REC.legacy) {
+          legacy.push({ member: Buffer.from(sub), score: Buffer.from(value) });
+          continue;
+        }
+        // Elements.
+        if (type === 'zset' && !sawWide) {
+          sawWide = true;
+          legacy = [];
+        }
+        if (type === 'stream') {
+          if (!s.metaSeen) {
+            s.count++;
+            continue;
+          }
+          const ms = sub.readBigUInt64BE(0);
+          const seq = sub.readBigUInt64BE(8);
+          const fields = readStreamEntry(value.subarray(5));
+          const pairs = [];
+          for (let i = 0; i + 1 < fields.length; i += 2)
+            pairs.push({ name: binValue(fields[i] as Buffer), value: binValue(fields[i + 1] as Buffer) });
+          (await next())?.text(`${compact({ id: `${ms}-${seq}`, fields: pairs })}\n`);
+          continue;
+        }
+        if (lastSub !== undefined && !lastSub.equals(sub)) await emitPending();
+        lastSub = sub;
+        lastValue = value;
       }
-      if (lastSub !== undefined && !lastSub.equals(sub)) await emitPending();
-      lastSub = sub;
-      lastValue = value;
-    }
     await finishKey();
   }
 }

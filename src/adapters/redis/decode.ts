@@ -89,10 +89,12 @@ export class RedisDecoder implements AdapterDecoder {
       case KIND.listItem:
         return this.#registerCollection(KIND_CODE.list, await listItem(c, k, v));
       case KIND.hashDelta:
-        if (this.#ctx.switches.resolvedVersions) return this.#registerCollection(KIND_CODE.hash, await hashDelta(c, k, v));
+        if (this.#ctx.switches.resolvedVersions)
+          return this.#registerCollection(KIND_CODE.hash, await hashDelta(c, k, v));
         return;
       case KIND.listDelta:
-        if (this.#ctx.switches.resolvedVersions) return this.#registerCollection(KIND_CODE.list, await listDelta(c, k, v));
+        if (this.#ctx.switches.resolvedVersions)
+          return this.#registerCollection(KIND_CODE.list, await listDelta(c, k, v));
         return;
       case KIND.setDelta:
         if (this.#ctx.switches.resolvedVersions) await setDelta(c, k, v);
@@ -118,9 +120,17 @@ export class RedisDecoder implements AdapterDecoder {
       case KIND.streamEntry:
         return streamEntry(c, k, v);
       case KIND.string:
-        return this.#scalar('string', Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(STRING_PREFIX.length), v);
+        return this.#scalar(
+          'string',
+          Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(STRING_PREFIX.length),
+          v,
+        );
       case KIND.hll:
-        return this.#scalar('hll', Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(HLL_PREFIX.length), v);
+        return this.#scalar(
+          'hll',
+          Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(HLL_PREFIX.length),
+          v,
+        );
       case KIND.ttl:
         return this.#ttl(Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(TTL_PREFIX.length), v);
       case KIND.ignored:
@@ -136,7 +146,12 @@ export class RedisDecoder implements AdapterDecoder {
    * Consecutive rows of one key register once.
    */
   async #registerCollection(code: number, userKey: Buffer): Promise<void> {
-    if (this.#lastRegistered !== undefined && this.#lastRegistered.code === code && this.#lastRegistered.key.equals(userKey)) return;
+    if (
+      this.#lastRegistered !== undefined &&
+      this.#lastRegistered.code === code &&
+      this.#lastRegistered.key.equals(userKey)
+    )
+      return;
     this.#lastRegistered = { code, key: Buffer.from(userKey) };
     this.#types ??= this.#ctx.newSorter();
     await this.#types.add(Buffer.from(userKey), Buffer.from([code, 0]));
@@ -149,7 +164,10 @@ export class RedisDecoder implements AdapterDecoder {
     return seg;
   }
 
-  /** True when the expiry has passed at the snapshot's time and expired records are to be left out (the node: !ttl.After(now)). */
+  /**
+   * True when the expiry has passed at the snapshot's time and expired records are to be left out (the node:
+   * !ttl.After(now)).
+   */
   #skipExpired(ms: bigint): boolean {
     return this.#ctx.switches.expired === 'skip' && ms !== 0n && ms <= this.#ctx.snapshotTimeMs;
   }
@@ -160,7 +178,10 @@ export class RedisDecoder implements AdapterDecoder {
     try {
       parsed = parseInlineValue(v, fam.version);
     } catch (err) {
-      if (err instanceof InlineValueError) throw new DataError('REDIS_INVALID_VALUE', `${fam.invalid}: ${err.message}`, { key: Buffer.concat([Buffer.from(fam.prefix), k]) });
+      if (err instanceof InlineValueError)
+        throw new DataError('REDIS_INVALID_VALUE', `${fam.invalid}: ${err.message}`, {
+          key: Buffer.concat([Buffer.from(fam.prefix), k]),
+        });
       throw err;
     }
     this.#types ??= this.#ctx.newSorter();
@@ -214,7 +235,9 @@ export class RedisDecoder implements AdapterDecoder {
 
   async #ttl(k: Buffer, v: Buffer): Promise<void> {
     if (v.length !== 8) {
-      throw new DataError('REDIS_INVALID_TTL', `invalid !redis|ttl| value: length ${v.length} != 8`, { key: Buffer.concat([Buffer.from(TTL_PREFIX), k]) });
+      throw new DataError('REDIS_INVALID_TTL', `invalid !redis|ttl| value: length ${v.length} != 8`, {
+        key: Buffer.concat([Buffer.from(TTL_PREFIX), k]),
+      });
     }
     const rec = Buffer.alloc(16);
     rec.writeBigUInt64BE(this.#ttlSeq++, 0);
@@ -252,12 +275,21 @@ export class RedisDecoder implements AdapterDecoder {
       const ms = Buffer.from(value).subarray(8);
       if (current !== undefined) {
         if (current.kind === KIND_CODE.hash || current.kind === KIND_CODE.list) {
-          await this.#collections.add(current.kind === KIND_CODE.hash ? 'hash' : 'list', k, REC.ttl, Buffer.alloc(0), ms);
+          await this.#collections.add(
+            current.kind === KIND_CODE.hash ? 'hash' : 'list',
+            k,
+            REC.ttl,
+            Buffer.alloc(0),
+            ms,
+          );
         } else if (!current.inline && this.#skipExpired(ms.readBigUInt64BE(0))) {
           this.#expiredLegacy ??= this.#ctx.newSorter();
           await this.#expiredLegacy.add(Buffer.concat([k, Buffer.from([current.kind])]), Buffer.alloc(0));
         } else if (!current.inline) {
-          await lines.add(Buffer.concat([Buffer.from([current.kind]), Buffer.from(value).subarray(0, 8)]), Buffer.concat([ms, k]));
+          await lines.add(
+            Buffer.concat([Buffer.from([current.kind]), Buffer.from(value).subarray(0, 8)]),
+            Buffer.concat([ms, k]),
+          );
         }
         continue;
       }
@@ -299,7 +331,11 @@ export class RedisDecoder implements AdapterDecoder {
     await this.#types?.dispose();
     const orphans = this.#pendingKeys - this.#collections.claimed;
     // With a filter on, TTL rows (which do not tell their key's type) of keys the filter left out end here.
-    if (orphans > 0 && !this.#ctx.filtered) this.#ctx.warn('redis_orphan_ttl', { count: orphans, hint: 'TTL rows whose key has no decodable row were dropped' });
+    if (orphans > 0 && !this.#ctx.filtered)
+      this.#ctx.warn('redis_orphan_ttl', {
+        count: orphans,
+        hint: 'TTL rows whose key has no decodable row were dropped',
+      });
     if (errors.length > 0) throw errors[0];
   }
 }

@@ -115,7 +115,8 @@ export async function* scalarFiles(src: RedisTreeSource, db: string, family: 'st
   for await (const { left, right } of lookupJoin(files.sorted(), ttls.sorted())) {
     const name = Buffer.from(left.value).toString('utf8');
     const path = `${rel}/${name}`;
-    yield { key: keyOfStem(name.slice(0, -4), keymap, path), path, expireAtMs: right === undefined ? 0n : Buffer.from(right.value).readBigUInt64BE(0) };
+    const expireAtMs = right === undefined ? 0n : Buffer.from(right.value).readBigUInt64BE(0);
+    yield { key: keyOfStem(name.slice(0, -4), keymap, path), path, expireAtMs };
   }
 }
 
@@ -127,12 +128,21 @@ export interface CollectionFile {
 }
 
 /** The collection files of a database directory, directory by directory in the reference's encode order. */
-export async function* collectionFiles(src: RedisTreeSource, db: string, keymap: Map<string, KeymapRecord>): AsyncGenerator<CollectionFile> {
+export async function* collectionFiles(
+  src: RedisTreeSource,
+  db: string,
+  keymap: Map<string, KeymapRecord>,
+): AsyncGenerator<CollectionFile> {
   for (const [dir, type] of COLLECTION_DIRS) {
     const rel = `${db}/${dir}`;
     const kind = await src.tree.kind(rel);
     if (kind === undefined) continue;
-    if (kind !== 'dir') throw new DataError('REDIS_NOT_DIR', `redis db path is not a directory: ${JSON.stringify(rel)} is not a directory`, { path: rel });
+    if (kind !== 'dir')
+      throw new DataError(
+        'REDIS_NOT_DIR',
+        `redis db path is not a directory: ${JSON.stringify(rel)} is not a directory`,
+        { path: rel },
+      );
     const ext = type === 'stream' ? '.jsonl' : '.json';
     for await (const e of src.tree.entries(rel)) {
       const path = `${rel}/${e.name}`;
@@ -150,7 +160,10 @@ export async function encodeRedis(ctx: EncodeContext): Promise<void> {
   const key = (prefix: string, k: Uint8Array): Buffer => Buffer.concat([Buffer.from(prefix, 'latin1'), k]);
 
   for await (const f of scalarFiles(ctx, db, 'strings', keymap)) {
-    await ctx.emit(key(STRING_PREFIX, f.key), encodeInlineValue(STRING_VERSION, await ctx.tree.readFile(f.path), f.expireAtMs));
+    await ctx.emit(
+      key(STRING_PREFIX, f.key),
+      encodeInlineValue(STRING_VERSION, await ctx.tree.readFile(f.path), f.expireAtMs),
+    );
   }
   for await (const f of scalarFiles(ctx, db, 'hll', keymap)) {
     const body = await ctx.tree.readFile(f.path);

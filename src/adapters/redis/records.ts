@@ -44,12 +44,18 @@ async function databases(src: RedisTreeSource): Promise<number[]> {
  * Every Redis record of the tree under `src`: per database, strings, HLLs, then hashes, sets, lists, sorted sets
  * and streams. `accept` sees each record's scope (database number), type and key before its file is read.
  */
-export async function* readRedisRecords(src: RedisTreeSource, accept: (row: RowScope) => boolean = () => true): AsyncGenerator<RedisRecord> {
+export async function* readRedisRecords(
+  src: RedisTreeSource,
+  accept: (row: RowScope) => boolean = () => true,
+): AsyncGenerator<RedisRecord> {
   for (const db of await databases(src)) {
     const dir = `redis/db_${db}`;
     const scope = Buffer.from(String(db));
     const keymap = await loadKeymap(src.tree, `${dir}/KEYMAP.jsonl`);
-    for (const [family, type] of [['strings', 'string'], ['hll', 'hll']] as const) {
+    for (const [family, type] of [
+      ['strings', 'string'],
+      ['hll', 'hll'],
+    ] as const) {
       for await (const f of scalarFiles(src, dir, family, keymap)) {
         const key = Buffer.from(f.key);
         if (!accept({ scope, type, key })) continue;
@@ -59,7 +65,8 @@ export async function* readRedisRecords(src: RedisTreeSource, accept: (row: RowS
     for await (const f of collectionFiles(src, dir, keymap)) {
       const key = Buffer.from(f.key);
       if (!accept({ scope, type: f.type, key })) continue;
-      if (f.type === 'stream') yield { db, key, path: f.path, type: 'stream', lines: () => readStream(src.tree, key, f.path) };
+      if (f.type === 'stream')
+        yield { db, key, path: f.path, type: 'stream', lines: () => readStream(src.tree, key, f.path) };
       else yield { db, key, path: f.path, ...(await readDocument(src.tree, f.type, key, f.path)) };
     }
   }

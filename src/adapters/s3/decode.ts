@@ -7,7 +7,8 @@
 // with completeness, size and hash checks) at its path, next to `<path>.elastickv-meta.json`. The path is the
 // key unless tree-names.ts maps it (folder markers and empty segments, the reserved suffix with
 // --rename-collisions, file-versus-directory keys, names too long for a file system); each mapping is
-// recorded in the bucket's KEYMAP.jsonl. Objects of other generations and chunks without a manifest are reported, and written under
+// recorded in the bucket's KEYMAP.jsonl. Objects of other generations and chunks without a manifest are reported, and
+// written under
 // `_orphans/` with --include-orphans; upload rows go to `_incomplete_uploads/records.jsonl` with
 // --include-incomplete-uploads.
 
@@ -189,8 +190,17 @@ export class S3Decoder implements AdapterDecoder {
       if (s === '.' || s === '..') throw malformed(`bucket or object key ${JSON.stringify(s)} is a dot segment (would escape scratch root)`, key);
       if (s === '') throw malformed('bucket or object key is empty (cannot construct scratch path)', key);
     }
-    const chunk = { uploadId: c.uploadId, partNo: c.partNo, chunkNo: c.chunkNo, partVersion: c.partVersion, offloaded: false };
-    this.#object(c.bucket, c.generation, c.object).chunks.set(chunkId(chunk), { ...chunk, loc: this.#chunkStore.append(value) });
+    const chunk = {
+      uploadId: c.uploadId,
+      partNo: c.partNo,
+      chunkNo: c.chunkNo,
+      partVersion: c.partVersion,
+      offloaded: false,
+    };
+    this.#object(c.bucket, c.generation, c.object).chunks.set(chunkId(chunk), {
+      ...chunk,
+      loc: this.#chunkStore.append(value),
+    });
   }
 
   #chunkBlob(key: Uint8Array, value: Uint8Array): void {
@@ -208,7 +218,13 @@ export class S3Decoder implements AdapterDecoder {
     if (c === undefined) throw malformed('chunkref key', key);
     const ref = decodeChunkRefValue(value);
     if (ref === undefined) throw new DataError('S3_INVALID_CHUNK_REF', 'invalid S3 chunk reference', { key });
-    const chunk = { uploadId: c.uploadId, partNo: c.partNo, chunkNo: c.chunkNo, partVersion: c.partVersion, offloaded: true };
+    const chunk = {
+      uploadId: c.uploadId,
+      partNo: c.partNo,
+      chunkNo: c.chunkNo,
+      partVersion: c.partVersion,
+      offloaded: true,
+    };
     this.#object(c.bucket, c.generation, c.object).refs.set(chunkId(chunk), { chunk, ref });
   }
 
@@ -248,7 +264,8 @@ export class S3Decoder implements AdapterDecoder {
     const dir = `s3/${encodeSegment(b.name)}`;
     const keymap = new KeymapWriter(this.#ctx.tree, `${dir}/KEYMAP.jsonl`);
     try {
-      const firstObject = b.meta === undefined ? [...b.objects.values()].find((o) => o.manifest !== undefined) : undefined;
+      const firstObject =
+        b.meta === undefined ? [...b.objects.values()].find((o) => o.manifest !== undefined) : undefined;
       if (firstObject !== undefined) {
         // Without its metadata row the bucket cannot be restored (encode needs _bucket.json): a damaged or lost
         // !s3|bucket|meta| row is refused here rather than published as a tree the encoder refuses.
@@ -258,7 +275,11 @@ export class S3Decoder implements AdapterDecoder {
       if (b.meta !== undefined) await this.#ctx.tree.writeFile(`${dir}/_bucket.json`, renderBucketJson(b.name, b.meta));
       const activeGen = b.meta?.generation ?? 0n;
       const isActive = (o: ObjectState): boolean => activeGen === 0n || o.generation === activeGen;
-      const objects = [...b.objects.values()].sort((x, y) => Buffer.compare(x.object, y.object) || (x.generation < y.generation ? -1 : x.generation > y.generation ? 1 : 0));
+      const objects = [...b.objects.values()].sort(
+        (x, y) =>
+          Buffer.compare(x.object, y.object) ||
+          (x.generation < y.generation ? -1 : x.generation > y.generation ? 1 : 0),
+      );
       // Only the objects written to the tree proper take part in naming: chunks without a manifest (orphans,
       // written under _orphans/ if at all) count as directories in the reference, which renamed a sibling to
       // `<key>.elastickv-leaf-data` for an object the tree does not hold, and the tree then failed its self-test.
@@ -367,7 +388,10 @@ export class S3Decoder implements AdapterDecoder {
     } finally {
       await sink.close();
     }
-    await this.#ctx.tree.writeFile(Buffer.concat([bodyRel, Buffer.from(META_SUFFIX)]), renderObjectSidecar(o.manifest as LiveManifest));
+    await this.#ctx.tree.writeFile(
+      Buffer.concat([bodyRel, Buffer.from(META_SUFFIX)]),
+      renderObjectSidecar(o.manifest as LiveManifest),
+    );
     if (kind !== undefined) await keymap.write(name.toString('utf8'), o.object, kind);
   }
 }

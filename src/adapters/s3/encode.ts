@@ -46,7 +46,9 @@ async function readBucket(tree: TreeReader, dirName: string): Promise<PublicBuck
   return pub;
 }
 
-/** The reference's strict KEYMAP checks for S3 buckets (readKeymapStrict, validateKeymapRecord), and ours for our kinds. */
+/**
+ * The reference's strict KEYMAP checks for S3 buckets (readKeymapStrict, validateKeymapRecord), and ours for our kinds.
+ */
 function validateKeymapRecord(rec: KeymapRecord, path: string): void {
   const fail = (why: string): never => {
     throw invalidKeymap(path, why);
@@ -107,7 +109,12 @@ async function holdsSidecar(tree: TreeReader, rel: Buffer): Promise<boolean> {
  * checked against `size_bytes` before the first byte is read (`sizeError` builds the error), so a huge body
  * with a small recorded size is refused at once instead of after streaming it.
  */
-async function* exactChunks(tree: TreeReader, rel: Buffer, expectedSize: bigint, sizeError: (actual: bigint) => Error): AsyncGenerator<Buffer> {
+async function* exactChunks(
+  tree: TreeReader,
+  rel: Buffer,
+  expectedSize: bigint,
+  sizeError: (actual: bigint) => Error,
+): AsyncGenerator<Buffer> {
   const fh = await tree.open(rel);
   try {
     const size = BigInt((await fh.stat()).size);
@@ -146,21 +153,34 @@ export interface TreeBucket {
   objects(accept?: (row: RowScope) => boolean): AsyncGenerator<TreeObject>;
 }
 
-async function readObject(tree: TreeReader, bodyRel: Buffer, objectRel: Buffer, keymap: Map<string, KeymapRecord> | undefined, accept: ((key: Buffer) => boolean) | undefined): Promise<TreeObject | undefined> {
+async function readObject(
+  tree: TreeReader,
+  bodyRel: Buffer,
+  objectRel: Buffer,
+  keymap: Map<string, KeymapRecord> | undefined,
+  accept: ((key: Buffer) => boolean) | undefined,
+): Promise<TreeObject | undefined> {
   const rec = keymap?.get(objectRel.toString('utf8'));
   const objectKey = rec === undefined ? objectRel : Buffer.from(rec.original);
   if (accept !== undefined && !accept(objectKey)) return undefined;
   const sidecarRel = Buffer.concat([bodyRel, Buffer.from(META_SUFFIX)]);
-  if ((await tree.kind(sidecarRel)) === undefined) throw invalidSidecar(showRel(sidecarRel), 'missing: every object body needs its .elastickv-meta.json sidecar');
+  if ((await tree.kind(sidecarRel)) === undefined)
+    throw invalidSidecar(showRel(sidecarRel), 'missing: every object body needs its .elastickv-meta.json sidecar');
   let meta: ObjectMeta & { formatVersion: bigint };
   try {
     meta = parseObjectSidecar(parseJsonBytes(await tree.readFile(sidecarRel)));
   } catch (err) {
-    if (err instanceof JsonSyntaxError || err instanceof JsonTypeError) throw invalidSidecar(showRel(sidecarRel), err.message);
+    if (err instanceof JsonSyntaxError || err instanceof JsonTypeError)
+      throw invalidSidecar(showRel(sidecarRel), err.message);
     throw err;
   }
-  if (meta.formatVersion !== 1n) throw invalidSidecar(showRel(sidecarRel), `unsupported format_version ${meta.formatVersion}`);
-  const sizeError = (actual: bigint): Error => invalidSidecar(showRel(sidecarRel), `${JSON.stringify(objectKey.toString('utf8'))}: size_bytes ${meta.sizeBytes} != body length ${actual}`);
+  if (meta.formatVersion !== 1n)
+    throw invalidSidecar(showRel(sidecarRel), `unsupported format_version ${meta.formatVersion}`);
+  const sizeError = (actual: bigint): Error =>
+    invalidSidecar(
+      showRel(sidecarRel),
+      `${JSON.stringify(objectKey.toString('utf8'))}: size_bytes ${meta.sizeBytes} != body length ${actual}`,
+    );
   return {
     key: objectKey,
     path: showRel(bodyRel),
@@ -176,7 +196,13 @@ async function readObject(tree: TreeReader, bodyRel: Buffer, objectRel: Buffer, 
   };
 }
 
-async function* walk(tree: TreeReader, dir: string, rel: Buffer | undefined, keymap: Map<string, KeymapRecord> | undefined, accept: ((key: Buffer) => boolean) | undefined): AsyncGenerator<TreeObject> {
+async function* walk(
+  tree: TreeReader,
+  dir: string,
+  rel: Buffer | undefined,
+  keymap: Map<string, KeymapRecord> | undefined,
+  accept: ((key: Buffer) => boolean) | undefined,
+): AsyncGenerator<TreeObject> {
   const here = rel === undefined ? Buffer.from(dir) : joinRel(dir, rel);
   let entries = 0;
   for await (const e of tree.entries(here)) {
@@ -185,7 +211,11 @@ async function* walk(tree: TreeReader, dir: string, rel: Buffer | undefined, key
     if (e.kind === 'dir') {
       if (rel === undefined && RESERVED_ROOTS.has(e.name)) {
         if (await holdsSidecar(tree, joinRel(dir, childRel))) {
-          throw new DataError('S3_ENCODE_RESERVED_PREFIX_COLLISION', `s3 encode user object key collides with reserved dump directory: ${dir}/${e.name}: rename the colliding S3 key before backup`, { path: `${dir}/${e.name}` });
+          throw new DataError(
+            'S3_ENCODE_RESERVED_PREFIX_COLLISION',
+            `s3 encode user object key collides with reserved dump directory: ${dir}/${e.name}: rename the colliding S3 key before backup`,
+            { path: `${dir}/${e.name}` },
+          );
         }
         continue;
       }
@@ -202,7 +232,11 @@ async function* walk(tree: TreeReader, dir: string, rel: Buffer | undefined, key
     if (obj !== undefined) yield obj;
   }
   // The decoder writes no empty directory: one here is an object body (or KEYMAP.jsonl) replaced by a directory.
-  if (entries === 0 && rel !== undefined) throw unexpectedEntry(showRel(here), 'an empty directory where the decoder writes none (an object body replaced by a directory?)');
+  if (entries === 0 && rel !== undefined)
+    throw unexpectedEntry(
+      showRel(here),
+      'an empty directory where the decoder writes none (an object body replaced by a directory?)',
+    );
 }
 
 /** A sidecar names its object body, which must be a regular file: an object is never dropped for want of one. */
@@ -234,7 +268,14 @@ export async function* readS3Buckets(tree: TreeReader): AsyncGenerator<TreeBucke
       bucket,
       async *objects(accept) {
         const scope = Buffer.from(bucket.name, 'utf8');
-        yield* walk(tree, dir, undefined, await loadBucketKeymap(tree, dir), accept === undefined ? undefined : (key) => accept({ scope, key }));
+        yield *
+          walk(
+            tree,
+            dir,
+            undefined,
+            await loadBucketKeymap(tree, dir),
+            accept === undefined ? undefined : (key) => accept({ scope, key }),
+          );
       },
     };
   }
@@ -251,10 +292,23 @@ export async function encodeS3(ctx: EncodeContext): Promise<void> {
     for await (const obj of b.objects()) {
       const sizes: bigint[] = [];
       for await (const chunk of obj.chunks()) {
-        await ctx.emit(blobKey(bucketBytes, RESTORE_GENERATION, obj.key, Buffer.from(RESTORE_UPLOAD_ID), RESTORE_PART, BigInt(sizes.length)), chunk);
+        await ctx.emit(
+          blobKey(
+            bucketBytes,
+            RESTORE_GENERATION,
+            obj.key,
+            Buffer.from(RESTORE_UPLOAD_ID),
+            RESTORE_PART,
+            BigInt(sizes.length),
+          ),
+          chunk,
+        );
         sizes.push(BigInt(chunk.length));
       }
-      await ctx.emit(manifestKey(bucketBytes, RESTORE_GENERATION, obj.key), renderLiveManifest(RESTORE_UPLOAD_ID, obj.meta, sizes));
+      await ctx.emit(
+        manifestKey(bucketBytes, RESTORE_GENERATION, obj.key),
+        renderLiveManifest(RESTORE_UPLOAD_ID, obj.meta, sizes),
+      );
     }
   }
 }

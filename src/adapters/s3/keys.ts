@@ -27,12 +27,34 @@ export const ROUTE_PREFIX = '!s3route|';
 
 const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
-export const bucketMetaKey = (bucket: Uint8Array): Buffer => Buffer.concat([Buffer.from(BUCKET_META_PREFIX), encodeOrderedSegment(bucket)]);
-export const bucketGenKey = (bucket: Uint8Array): Buffer => Buffer.concat([Buffer.from(BUCKET_GEN_PREFIX), encodeOrderedSegment(bucket)]);
+export const bucketMetaKey = (bucket: Uint8Array): Buffer =>
+  Buffer.concat([Buffer.from(BUCKET_META_PREFIX), encodeOrderedSegment(bucket)]);
+export const bucketGenKey = (bucket: Uint8Array): Buffer =>
+  Buffer.concat([Buffer.from(BUCKET_GEN_PREFIX), encodeOrderedSegment(bucket)]);
 export const manifestKey = (bucket: Uint8Array, gen: bigint, object: Uint8Array): Buffer =>
-  Buffer.concat([Buffer.from(OBJECT_MANIFEST_PREFIX), encodeOrderedSegment(bucket), u64be(gen), encodeOrderedSegment(object)]);
-export const blobKey = (bucket: Uint8Array, gen: bigint, object: Uint8Array, uploadId: Uint8Array, partNo: bigint, chunkNo: bigint): Buffer =>
-  Buffer.concat([Buffer.from(BLOB_PREFIX), encodeOrderedSegment(bucket), u64be(gen), encodeOrderedSegment(object), encodeOrderedSegment(uploadId), u64be(partNo), u64be(chunkNo)]);
+  Buffer.concat([
+    Buffer.from(OBJECT_MANIFEST_PREFIX),
+    encodeOrderedSegment(bucket),
+    u64be(gen),
+    encodeOrderedSegment(object),
+  ]);
+export const blobKey = (
+  bucket: Uint8Array,
+  gen: bigint,
+  object: Uint8Array,
+  uploadId: Uint8Array,
+  partNo: bigint,
+  chunkNo: bigint,
+): Buffer =>
+  Buffer.concat([
+    Buffer.from(BLOB_PREFIX),
+    encodeOrderedSegment(bucket),
+    u64be(gen),
+    encodeOrderedSegment(object),
+    encodeOrderedSegment(uploadId),
+    u64be(partNo),
+    u64be(chunkNo),
+  ]);
 
 /** A cursor over a key for the segment/u64 grammar; every read returns undefined on malformed input. */
 class KeyCursor {
@@ -122,7 +144,15 @@ export function parseUploadBucket(key: Uint8Array, prefix: string): Buffer | und
   if (prefix === UPLOAD_PART_PREFIX) {
     const c = new KeyCursor(key, prefix.length);
     const bucket = c.segment();
-    if (bucket === undefined || c.u64() === undefined || c.segment() === undefined || c.segment() === undefined || c.u64() === undefined || !c.atEnd) return undefined;
+    if (
+      bucket === undefined ||
+      c.u64() === undefined ||
+      c.segment() === undefined ||
+      c.segment() === undefined ||
+      c.u64() === undefined ||
+      !c.atEnd
+    )
+      return undefined;
     return bucket;
   }
   const rest = asBuffer(key).subarray(prefix.length);

@@ -81,8 +81,16 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|
 export function rfc3339ToHlc(s: string): bigint {
   const m = RFC3339.exec(s);
   if (m === null) return 0n;
-  const [y, mo, d, h, mi, se] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i])) as [number, number, number, number, number, number];
-  if (mo < 1 || mo > 12 || d < 1 || d > new Date(Date.UTC(y, mo, 0)).getUTCDate() || h > 23 || mi > 59 || se > 59) return 0n;
+  const [y, mo, d, h, mi, se] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i])) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (mo < 1 || mo > 12 || d < 1 || d > new Date(Date.UTC(y, mo, 0)).getUTCDate() || h > 23 || mi > 59 || se > 59)
+    return 0n;
   let ms = Date.UTC(y, mo - 1, d, h, mi, se);
   if (y < 100) ms = new Date(ms).setUTCFullYear(y);
   ms += Math.floor(Number(`0.${m[7] ?? '0'}`) * 1000 + 1e-9);
@@ -132,7 +140,13 @@ const omitEmpty = (s: string): string | undefined => (s === '' ? undefined : s);
 
 export function renderBucketJson(name: Uint8Array, meta: LiveBucketMeta): string {
   return goMarshal(
-    { format_version: 1n, name: new GoBytes(name), owner: omitEmpty(meta.owner), region: omitEmpty(meta.region), acl: omitEmpty(meta.acl) },
+    {
+      format_version: 1n,
+      name: new GoBytes(name),
+      owner: omitEmpty(meta.owner),
+      region: omitEmpty(meta.region),
+      acl: omitEmpty(meta.acl),
+    },
     { escapeHTML: true, indent: true },
   );
 }
@@ -193,7 +207,10 @@ export function parseObjectSidecar(v: JsonValue): ObjectMeta & { readonly format
 /** The live bucket metadata the encoder writes (s3LiveBucketMeta, json.Marshal). */
 export function renderLiveBucketMeta(name: string, generation: bigint, b: PublicBucket): Buffer {
   return Buffer.from(
-    goMarshal({ bucket_name: name, generation, created_at_hlc: 0n, owner: b.owner, region: b.region, acl: b.acl }, { escapeHTML: true, indent: false }),
+    goMarshal(
+      { bucket_name: name, generation, created_at_hlc: 0n, owner: b.owner, region: b.region, acl: b.acl },
+      { escapeHTML: true, indent: false },
+    ),
     'utf8',
   );
 }

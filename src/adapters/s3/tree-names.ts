@@ -103,7 +103,12 @@ function addDirPrefixes(name: Buffer, into: Set<string>): void {
  * Throws on keys no mapping can place and on collisions. `bucketDir` is the bucket's directory inside the tree
  * (path budget).
  */
-export function planTreeNames(bucket: Buffer, bucketDir: string, placed: readonly Buffer[], renameCollisions: boolean): Map<string, TreeName> {
+export function planTreeNames(
+  bucket: Buffer,
+  bucketDir: string,
+  placed: readonly Buffer[],
+  renameCollisions: boolean,
+): Map<string, TreeName> {
   const staged: Array<{ key: Buffer; segs: Buffer[]; kind: string | undefined }> = [];
   const dirs = new Set<string>();
   for (const key of placed) {
@@ -143,7 +148,11 @@ export function planTreeNames(bucket: Buffer, bucketDir: string, placed: readonl
     const other = files.get(id);
     if (other !== undefined) {
       const renamed = [kind, other.kind].find((k) => k === KIND_META_COLLISION || k === KIND_S3_LEAF_DATA);
-      if (renamed !== undefined) throw collision(bucket, `object ${show(key)} ${renamed === KIND_S3_LEAF_DATA ? 'leaf-data ' : ''}rename target is also a real object key`);
+      if (renamed !== undefined)
+        throw collision(
+          bucket,
+          `object ${show(key)} ${renamed === KIND_S3_LEAF_DATA ? 'leaf-data ' : ''}rename target is also a real object key`,
+        );
       throw nameCollision(bucket, `two objects map to ${show(name)} (one of them ${show(key)})`);
     }
     const planned = { name, kind };
@@ -152,7 +161,11 @@ export function planTreeNames(bucket: Buffer, bucketDir: string, placed: readonl
     out.set(key.toString('latin1'), planned);
   }
   for (const id of files.keys()) {
-    if (finalDirs.has(id)) throw nameCollision(bucket, `${show(Buffer.from(id, 'latin1'))} would be both an object file and a directory of other objects`);
+    if (finalDirs.has(id))
+      throw nameCollision(
+        bucket,
+        `${show(Buffer.from(id, 'latin1'))} would be both an object file and a directory of other objects`,
+      );
   }
   return out;
 }

@@ -103,7 +103,13 @@ export class SqsDecoder implements AdapterDecoder {
     const ref = parseMsgDataKey(key);
     let msg = parseLiveMessage(value, key);
     if (!this.#ctx.switches.preserveSqsVisibility) {
-      msg = { ...msg, visibleAtMillis: delayedUntil(msg), currentReceiptToken: undefined, receiveCount: 0n, firstReceiveMillis: 0n };
+      msg = {
+        ...msg,
+        visibleAtMillis: delayedUntil(msg),
+        currentReceiptToken: undefined,
+        receiveCount: 0n,
+        firstReceiveMillis: 0n,
+      };
     }
     if (ref.partition !== undefined) msg = { ...msg, partition: ref.partition };
     this.#queue(ref.encQueue).messages++;

@@ -114,8 +114,16 @@ function checkPartitioning(c: QueueConfig, m: Message, rel: string, line: number
   }
 }
 
-async function* messagesOf(ctx: EncodeContext, rel: string): AsyncGenerator<{ readonly msg: Message; readonly line: number }> {
-  for await (const { value, line } of jsonValues(ctx.tree, rel, 'SQS_INVALID_MESSAGE', 'sqs encode invalid messages.jsonl')) {
+async function* messagesOf(
+  ctx: EncodeContext,
+  rel: string,
+): AsyncGenerator<{ readonly msg: Message; readonly line: number }> {
+  for await (const { value, line } of jsonValues(
+    ctx.tree,
+    rel,
+    'SQS_INVALID_MESSAGE',
+    'sqs encode invalid messages.jsonl',
+  )) {
     let msg: Message;
     try {
       msg = parseDumpMessage(value);
@@ -198,11 +206,27 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
     if (dedupId === '') continue;
     // Winner per dedup key: the latest send; among equal send times the first in the reference's
     // iteration order (file order for classic queues; partition, send time, sequence, id for partitioned).
-    const tuple = partitioned ? Buffer.concat([u32be(lane.partitioned ? lane.partition : 0), lengthPrefixed(msg.messageGroupId), lengthPrefixed(dedupId)]) : lengthPrefixed(dedupId);
-    const order = partitioned ? Buffer.concat([descendingInt64(msg.sendTimestampMillis), i64be(msg.sequenceNumber), id]) : descendingInt64(msg.sendTimestampMillis);
+    const tuple = partitioned
+      ? Buffer.concat([
+          u32be(lane.partitioned ? lane.partition : 0),
+          lengthPrefixed(msg.messageGroupId),
+          lengthPrefixed(dedupId),
+        ])
+      : lengthPrefixed(dedupId);
+    const order = partitioned
+      ? Buffer.concat([descendingInt64(msg.sendTimestampMillis), i64be(msg.sequenceNumber), id])
+      : descendingInt64(msg.sendTimestampMillis);
     const rowKey = msgDedupKey(config.name, lane, generation, msg.messageGroupId, dedupId);
-    const rowValue = renderDedupRecord(msg.messageId, msg.sendTimestampMillis, msg.sendTimestampMillis + DEDUP_WINDOW_MS, msg.sequenceNumber);
-    await dedup.add(Buffer.concat([tuple, order]), Buffer.concat([u32be(tuple.length), u32be(rowKey.length), rowKey, rowValue]));
+    const rowValue = renderDedupRecord(
+      msg.messageId,
+      msg.sendTimestampMillis,
+      msg.sendTimestampMillis + DEDUP_WINDOW_MS,
+      msg.sequenceNumber,
+    );
+    await dedup.add(
+      Buffer.concat([tuple, order]),
+      Buffer.concat([u32be(tuple.length), u32be(rowKey.length), rowKey, rowValue]),
+    );
   }
   if (dedup !== undefined) {
     let lastTuple: Buffer | undefined;

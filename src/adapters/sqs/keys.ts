@@ -62,15 +62,26 @@ export function msgDataKey(queue: string, lane: Lane, gen: bigint, messageId: st
 }
 
 export function msgVisKey(queue: string, lane: Lane, gen: bigint, visibleAtMs: bigint, messageId: string): Buffer {
-  return Buffer.concat([familyHead(MSG_VIS_PREFIX, queue, lane), u64be(gen), u64be(clampMillis(visibleAtMs)), Buffer.from(b64(messageId))]);
+  return Buffer.concat([
+    familyHead(MSG_VIS_PREFIX, queue, lane),
+    u64be(gen),
+    u64be(clampMillis(visibleAtMs)),
+    Buffer.from(b64(messageId)),
+  ]);
 }
 
 export function msgByAgeKey(queue: string, lane: Lane, gen: bigint, sendTsMs: bigint, messageId: string): Buffer {
-  return Buffer.concat([familyHead(MSG_BYAGE_PREFIX, queue, lane), u64be(gen), u64be(clampMillis(sendTsMs)), Buffer.from(b64(messageId))]);
+  return Buffer.concat([
+    familyHead(MSG_BYAGE_PREFIX, queue, lane),
+    u64be(gen),
+    u64be(clampMillis(sendTsMs)),
+    Buffer.from(b64(messageId)),
+  ]);
 }
 
 export function msgDedupKey(queue: string, lane: Lane, gen: bigint, groupId: string, dedupId: string): Buffer {
-  if (!lane.partitioned) return Buffer.concat([familyHead(MSG_DEDUP_PREFIX, queue, lane), u64be(gen), Buffer.from(b64(dedupId))]);
+  if (!lane.partitioned)
+    return Buffer.concat([familyHead(MSG_DEDUP_PREFIX, queue, lane), u64be(gen), Buffer.from(b64(dedupId))]);
   return Buffer.concat([familyHead(MSG_DEDUP_PREFIX, queue, lane), u64be(gen), Buffer.from(`${b64(groupId)}|${b64(dedupId)}`)]);
 }
 

@@ -305,11 +305,14 @@ export function renderDumpLine(m: Message): string {
  * Decode applies it to live messages; encode to dump lines, where it is the identity on what decode wrote.
  */
 export function delayedUntil(m: Message): bigint {
-  const delayed = m.receiveCount === 0n && m.visibleAtMillis === m.availableAtMillis && m.availableAtMillis > m.sendTimestampMillis;
+  const delayed =
+    m.receiveCount === 0n && m.visibleAtMillis === m.availableAtMillis && m.availableAtMillis > m.sendTimestampMillis;
   return delayed ? m.availableAtMillis : 0n;
 }
 
-/** The stored message the encoder writes (sqsStoredMessage): visibility state reset (delays kept), generation stamped. */
+/**
+ * The stored message the encoder writes (sqsStoredMessage): visibility state reset (delays kept), generation stamped.
+ */
 export function renderStoredMessage(m: Message, generation: bigint): Buffer {
   const json = goMarshal(
     {
@@ -336,9 +339,22 @@ export function renderStoredMessage(m: Message, generation: bigint): Buffer {
 }
 
 /** The FIFO dedup row's value (sqsFifoDedupRecord), json.Marshal. */
-export function renderDedupRecord(messageId: string, sendTs: bigint, expiresAt: bigint, originalSequence: bigint): Buffer {
+export function renderDedupRecord(
+  messageId: string,
+  sendTs: bigint,
+  expiresAt: bigint,
+  originalSequence: bigint,
+): Buffer {
   return Buffer.from(
-    goMarshal({ message_id: messageId, send_timestamp_ms: sendTs, expires_at_millis: expiresAt, original_sequence: omitZero(originalSequence) }, { escapeHTML: true, indent: false }),
+    goMarshal(
+      {
+        message_id: messageId,
+        send_timestamp_ms: sendTs,
+        expires_at_millis: expiresAt,
+        original_sequence: omitZero(originalSequence),
+      },
+      { escapeHTML: true, indent: false },
+    ),
     'utf8',
   );
 }

@@ -52,7 +52,12 @@ export function decodeHelp(prog: string): string {
   return renderHelp(`${prog} --input FILE.fsm --output DIR [flags]`, DESCRIPTION, DECODE_FLAGS);
 }
 
-export async function decodeCommand(args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[]): Promise<number> {
+export async function decodeCommand(
+  args: readonly string[],
+  io: CliIO,
+  prog: string,
+  adapters: readonly Adapter[],
+): Promise<number> {
   const flags = commandFlags(args, DECODE_FLAGS, io, () => decodeHelp(prog));
   if (flags === undefined) return 0;
   const input = flagString(flags, 'input');
@@ -63,16 +68,22 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
   const mode = flagString(flags, 'dynamodb-bundle-mode');
   const versions = flagString(flags, 'versions') === 'all' ? 'all' : 'latest';
   const expiredFlag = flagString(flags, 'expired');
-  if (expiredFlag === 'keep' && flagBool(flags, 'skip-expired')) throw new UserError('FLAG_INVALID', '--expired keep contradicts --skip-expired');
+  if (expiredFlag === 'keep' && flagBool(flags, 'skip-expired'))
+    throw new UserError('FLAG_INVALID', '--expired keep contradicts --skip-expired');
   const skipExpired = flagBool(flags, 'skip-expired') || expiredFlag === 'skip';
-  if (versions === 'all' && skipExpired) throw new UserError('FLAG_INVALID', '--skip-expired needs --versions latest (the newest version of each key)');
+  if (versions === 'all' && skipExpired)
+    throw new UserError('FLAG_INVALID', '--skip-expired needs --versions latest (the newest version of each key)');
   const scratchRoot = flagString(flags, 'scratch-root');
   const filter = filterFromFlags(flags, adapters);
   const progress = startProgress(io, flagBool(flags, 'quiet'), 'decode');
   const warnings = new Map<string, number>();
   const started = Date.now();
   const archive = archiveCompressionOf(output, flagString(flags, 'archive'));
-  if (archive !== undefined && output === '-' && flagBool(flags, 'json')) throw new UserError('FLAG_INVALID', '--json writes the summary to standard output, where --output - writes the archive: use one of them');
+  if (archive !== undefined && output === '-' && flagBool(flags, 'json'))
+    throw new UserError(
+      'FLAG_INVALID',
+      '--json writes the summary to standard output, where --output - writes the archive: use one of them',
+    );
   const common: Omit<DecodeSnapshotOptions, 'output'> = {
     input,
     ...(io.stdin !== undefined ? { stdin: io.stdin } : {}),
@@ -100,7 +111,8 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
     },
   };
   const onProgress = (p: DecodeProgress | { readonly phase: 'pack'; readonly files: number }): void => {
-    if (p.phase === 'read') progress.update('read', p.bytesRead, p.totalBytes, 'bytes', `${p.entries.toLocaleString('en-US')} entries`);
+    if (p.phase === 'read')
+      progress.update('read', p.bytesRead, p.totalBytes, 'bytes', `${p.entries.toLocaleString('en-US')} entries`);
     else progress.update(p.phase, p.files, 0, 'files');
   };
   let result: DecodeResult;
@@ -115,7 +127,10 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
       const stageIn = scratchRoot !== '' ? scratchRoot : local ? dirname(output) : undefined;
       const sink = await openArchiveSink(output, io, flags);
       try {
-        const r = await decodeToArchive({ ...common, compression: archive, ...(stageIn !== undefined ? { scratchRoot: stageIn } : {}), onProgress }, sink.stream);
+        const r = await decodeToArchive(
+          { ...common, compression: archive, ...(stageIn !== undefined ? { scratchRoot: stageIn } : {}), onProgress },
+          sink.stream,
+        );
         await sink.commit();
         result = r;
         packed = r.archive;
@@ -134,17 +149,31 @@ export async function decodeCommand(args: readonly string[], io: CliIO, prog: st
     `decoded ${input} -> ${output}${packed === undefined ? '' : ` (${archive === 'zstd' ? 'tar+zstd' : 'tar'}: ${packed.files} files, ${packed.dirs} directories, ${humanBytes(packed.contentBytes)})`}: ${summarizeCounters(result.counters)}; last_commit_ts=${result.header.lastCommitTs}; ` +
     `${humanBytes(bytes)} in ${secs.toFixed(1)}s (${(bytes / 1024 / 1024 / Math.max(secs, 0.001)).toFixed(1)} MB/s)`;
   const counters = new GoMap(Object.entries(result.counters).map(([k, v]) => [k, v as bigint] as const));
-  writeSummary(io, flagBool(flags, 'json'), line, {
-    command: 'decode',
-    input,
-    output,
-    container: result.container.kind,
-    payload_bytes: BigInt(bytes),
-    last_commit_ts: result.header.lastCommitTs,
-    counters,
-    archive: packed === undefined ? undefined : { compression: archive, files: BigInt(packed.files), dirs: BigInt(packed.dirs), content_bytes: BigInt(packed.contentBytes) },
-    seconds: Math.round(secs * 1000) / 1000,
-  }, phases);
+  writeSummary(
+    io,
+    flagBool(flags, 'json'),
+    line,
+    {
+      command: 'decode',
+      input,
+      output,
+      container: result.container.kind,
+      payload_bytes: BigInt(bytes),
+      last_commit_ts: result.header.lastCommitTs,
+      counters,
+      archive:
+        packed === undefined
+          ? undefined
+          : {
+              compression: archive,
+              files: BigInt(packed.files),
+              dirs: BigInt(packed.dirs),
+              content_bytes: BigInt(packed.contentBytes),
+            },
+      seconds: Math.round(secs * 1000) / 1000,
+    },
+    phases,
+  );
   return 0;
 }
 

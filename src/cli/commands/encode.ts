@@ -40,7 +40,9 @@ const ENCODE_FLAGS: FlagSpecs = {
   ...S3_FLAGS,
 };
 
-/** The main CLI's encode: the drop-in's flags plus --force (the drop-in replaces a regular file, like the reference). */
+/**
+ * The main CLI's encode: the drop-in's flags plus --force (the drop-in replaces a regular file, like the reference).
+ */
 const MAIN_ENCODE_FLAGS: FlagSpecs = {
   ...ENCODE_FLAGS,
   force: { type: 'bool', help: 'replace an existing output file (never a directory, device, FIFO or symlink)' },
@@ -73,7 +75,12 @@ export function parseLastCommitTs(text: string): bigint {
 }
 
 /** `elastickv-snapshot encode`. */
-export function encodeCommand(args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[]): Promise<number> {
+export function encodeCommand(
+  args: readonly string[],
+  io: CliIO,
+  prog: string,
+  adapters: readonly Adapter[],
+): Promise<number> {
   const flags = commandFlags(args, MAIN_ENCODE_FLAGS, io, () => encodeHelp(prog));
   if (flags === undefined) return Promise.resolve(0);
   return runEncode(flags, io, adapters, flagBool(flags, 'force') ? 'regular-file' : 'never');
@@ -98,7 +105,8 @@ async function runEncode(flags: ParsedFlags, io: CliIO, adapters: readonly Adapt
   if (s3In === undefined && !/\.(tar|tar\.zst|tzst)$/.test(input)) return encodeTree(flags, io, adapters, overwrite, hooks, input);
   await checkOutputParent(output);
   await checkOutputFile(output, overwrite);
-  const source = s3In !== undefined ? await openS3Archive(s3In, s3OptionsFromFlags(flags)) : await openArchiveFile(input);
+  const source =
+    s3In !== undefined ? await openS3Archive(s3In, s3OptionsFromFlags(flags)) : await openArchiveFile(input);
   const scratchRoot = flagString(flags, 'scratch-root');
   return withUnpackedArchive(source, { source: input, scratchRoot: scratchRoot !== '' ? scratchRoot : dirname(output) }, (tree) => encodeTree(flags, io, adapters, overwrite, hooks, tree));
 }

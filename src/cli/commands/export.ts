@@ -73,13 +73,22 @@ interface Common {
   readonly memoryBudget: number;
 }
 
-export async function exportCommand(args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[]): Promise<number> {
+export async function exportCommand(
+  args: readonly string[],
+  io: CliIO,
+  prog: string,
+  adapters: readonly Adapter[],
+): Promise<number> {
   const [target, ...rest] = args;
   if (target === undefined || target === '-h' || target === '--help' || target === '-help') {
     io.stdout.write(exportHelp(prog));
     return target === undefined ? 1 : 0;
   }
-  if (!(TARGETS as readonly string[]).includes(target)) throw new UserError('FLAG_INVALID', `export: unknown target ${JSON.stringify(target)} (one of ${TARGETS.join(', ')})`);
+  if (!(TARGETS as readonly string[]).includes(target))
+    throw new UserError(
+      'FLAG_INVALID',
+      `export: unknown target ${JSON.stringify(target)} (one of ${TARGETS.join(', ')})`,
+    );
   const flags = commandFlags(rest, EXPORT_FLAGS, io, () => exportHelp(prog));
   if (flags === undefined) return 0;
   const input = flagString(flags, 'input');
@@ -90,7 +99,13 @@ export async function exportCommand(args: readonly string[], io: CliIO, prog: st
   const forget = trackTemp(scratch);
   const started = Date.now();
   const progress = startProgress(io, flagBool(flags, 'quiet'), `export ${target}`);
-  const common: Common = { flags, input, dryRun: flagBool(flags, 'dry-run'), scratch, memoryBudget: parseSize('memory-budget', flagString(flags, 'memory-budget')) };
+  const common: Common = {
+    flags,
+    input,
+    dryRun: flagBool(flags, 'dry-run'),
+    scratch,
+    memoryBudget: parseSize('memory-budget', flagString(flags, 'memory-budget')),
+  };
   let report: ExportReport | undefined;
   let partial: ExportReport | undefined;
   try {
@@ -109,7 +124,8 @@ export async function exportCommand(args: readonly string[], io: CliIO, prog: st
     forget();
   }
   const secs = (Date.now() - started) / 1000;
-  if (flagBool(flags, 'json')) io.stdout.write(`${goMarshal({ ...report, seconds: secs }, { escapeHTML: false, indent: true })}\n`);
+  if (flagBool(flags, 'json'))
+    io.stdout.write(`${goMarshal({ ...report, seconds: secs }, { escapeHTML: false, indent: true })}\n`);
   io.stderr.write(`${summarizeReport(report, secs)}\n`);
   return 0;
 }

@@ -30,7 +30,12 @@ export function inspectHelp(prog: string): string {
   );
 }
 
-export async function inspectCommand(args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[]): Promise<number> {
+export async function inspectCommand(
+  args: readonly string[],
+  io: CliIO,
+  prog: string,
+  adapters: readonly Adapter[],
+): Promise<number> {
   const flags = commandFlags(args, INSPECT_FLAGS, io, () => inspectHelp(prog));
   if (flags === undefined) return 0;
   const input = flagString(flags, 'input');
@@ -48,12 +53,16 @@ export async function inspectCommand(args: readonly string[], io: CliIO, prog: s
       adapters,
       top: Number(top),
       ...(filter !== undefined ? { filter } : {}),
-      onProgress: (p) => { progress.update('read', p.bytesRead, p.totalBytes, 'bytes', `${p.entries.toLocaleString('en-US')} entries`); },
+      onProgress: (p) => {
+        progress.update('read', p.bytesRead, p.totalBytes, 'bytes', `${p.entries.toLocaleString('en-US')} entries`);
+      },
     });
   } finally {
     progress.stop();
   }
-  io.stdout.write(flagBool(flags, 'json') || flagString(flags, 'w') === 'json' ? asJson(input, result) : asTable(input, result));
+  io.stdout.write(
+    flagBool(flags, 'json') || flagString(flags, 'w') === 'json' ? asJson(input, result) : asTable(input, result),
+  );
   return 0;
 }
 
@@ -69,7 +78,14 @@ function asJson(input: string, r: InspectResult): string {
     payload_sha256: r.sha256,
     payload_crc32c: r.crc32c,
     last_commit_ts: r.header.lastCommitTs,
-    runtime_header: r.header.runtime === undefined ? undefined : { version: r.header.runtime.version, hlc_ceiling_ms: r.header.runtime.ceilingMs, cutover_index: r.header.runtime.cutoverIndex },
+    runtime_header:
+      r.header.runtime === undefined
+        ? undefined
+        : {
+            version: r.header.runtime.version,
+            hlc_ceiling_ms: r.header.runtime.ceilingMs,
+            cutover_index: r.header.runtime.cutoverIndex,
+          },
     entries: BigInt(r.entries),
     live: BigInt(r.live),
     tombstones: BigInt(r.tombstones),
@@ -83,10 +99,23 @@ function asJson(input: string, r: InspectResult): string {
       scopes: BigInt(a.scopes),
       rows: BigInt(a.rows),
       value_bytes: BigInt(a.valueBytes),
-      keys_by_type: a.keysByType.size === 0 ? undefined : new GoMap([...a.keysByType.entries()].map(([t, n]) => [t, BigInt(n)] as const)),
+      keys_by_type:
+        a.keysByType.size === 0
+          ? undefined
+          : new GoMap([...a.keysByType.entries()].map(([t, n]) => [t, BigInt(n)] as const)),
     })),
-    kinds: r.kinds.map((k) => ({ kind: `${k.adapter ?? 'internal'} ${k.kind}`, entries: BigInt(k.entries), key_bytes: BigInt(k.keyBytes), value_bytes: BigInt(k.valueBytes) })),
-    largest: r.largest.map((l) => ({ key: quoteBytes(l.key), kind: `${l.adapter ?? 'internal'} ${l.kind}`, value_bytes: BigInt(l.valueBytes), offset: BigInt(l.offset) })),
+    kinds: r.kinds.map((k) => ({
+      kind: `${k.adapter ?? 'internal'} ${k.kind}`,
+      entries: BigInt(k.entries),
+      key_bytes: BigInt(k.keyBytes),
+      value_bytes: BigInt(k.valueBytes),
+    })),
+    largest: r.largest.map((l) => ({
+      key: quoteBytes(l.key),
+      kind: `${l.adapter ?? 'internal'} ${l.kind}`,
+      value_bytes: BigInt(l.valueBytes),
+      offset: BigInt(l.offset),
+    })),
     operational: new GoMap([...r.operational.entries()]),
   };
   return `${goMarshal(doc, { escapeHTML: false, indent: true })}\n`;

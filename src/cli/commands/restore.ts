@@ -46,7 +46,12 @@ export function restoreHelp(prog: string): string {
   return renderHelp(`${prog} --input DIR|FILE.fsm --data-dir DIR --index N --peers id=addr[,id=addr...] [flags]`, DESCRIPTION, RESTORE_FLAGS);
 }
 
-export async function restoreCommand(args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[]): Promise<number> {
+export async function restoreCommand(
+  args: readonly string[],
+  io: CliIO,
+  prog: string,
+  adapters: readonly Adapter[],
+): Promise<number> {
   const flags = commandFlags(args, RESTORE_FLAGS, io, () => restoreHelp(prog));
   if (flags === undefined) return 0;
   const input = flagString(flags, 'input');
@@ -59,7 +64,8 @@ export async function restoreCommand(args: readonly string[], io: CliIO, prog: s
 
   if (!st.isDirectory()) {
     for (const f of ['adapter', 'last-commit-ts', 'memory-budget'] as const) {
-      if (flags.given.has(f)) throw new UserError('FLAG_INVALID', `--${f} applies to a dump tree input; ${input} is a file`);
+      if (flags.given.has(f))
+        throw new UserError('FLAG_INVALID', `--${f} applies to a dump tree input; ${input} is a file`);
     }
     const encodeInfo = flagString(flags, 'encode-info');
     const result = await prepareRestore({
@@ -73,7 +79,11 @@ export async function restoreCommand(args: readonly string[], io: CliIO, prog: s
   }
 
   for (const f of ['encode-info', 'allow-unverified-self-test'] as const) {
-    if (flags.given.has(f)) throw new UserError('FLAG_INVALID', `--${f} applies to an encoded .fsm input; ${input} is a dump tree (always encoded with the self-test)`);
+    if (flags.given.has(f))
+      throw new UserError(
+        'FLAG_INVALID',
+        `--${f} applies to an encoded .fsm input; ${input} is a dump tree (always encoded with the self-test)`,
+      );
   }
   const dest = goCleanPath(target.dataDir);
   const scratch = join(dirname(dest), `.${basename(dest)}.restore-encode-${randomHex()}`);
@@ -81,7 +91,9 @@ export async function restoreCommand(args: readonly string[], io: CliIO, prog: s
   try {
     await fsp.mkdir(scratch, { mode: 0o700 });
     const output = join(scratch, 'restore.fsm');
-    const override = flags.given.has('last-commit-ts') ? parseLastCommitTs(flagString(flags, 'last-commit-ts')) : undefined;
+    const override = flags.given.has('last-commit-ts')
+      ? parseLastCommitTs(flagString(flags, 'last-commit-ts'))
+      : undefined;
     let progress: ReturnType<typeof startProgress> | undefined = undefined;
     const opts: EncodeSnapshotOptions = {
       input,
@@ -111,7 +123,11 @@ export async function restoreCommand(args: readonly string[], io: CliIO, prog: s
     if (!encoded.selfTest.matched) {
       const lines = encoded.selfTest.mismatchText.split('\n').filter((l) => l !== '');
       io.stderr.write(`${lines.slice(0, 20).join('\n')}\n${lines.length > 20 ? `… ${lines.length - 20} more\n` : ''}`);
-      throw new DataError('SELF_TEST_MISMATCH', 'self-test: the encoded snapshot does not decode back to --input; nothing was restored', { path: input });
+      throw new DataError(
+        'SELF_TEST_MISMATCH',
+        'self-test: the encoded snapshot does not decode back to --input; nothing was restored',
+        { path: input },
+      );
     }
     const info: EncodeInfo = {
       formatVersion: 1,

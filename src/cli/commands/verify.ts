@@ -50,7 +50,10 @@ export async function verifyCommand(args: readonly string[], io: CliIO, prog: st
           ok: result.problemCount === 0,
           checked: BigInt(result.checked),
           sha256: result.sha256,
-          sidecar: result.sidecar === undefined ? undefined : { path: result.sidecar.path, self_test: result.sidecar.selfTest },
+          sidecar:
+            result.sidecar === undefined
+              ? undefined
+              : { path: result.sidecar.path, self_test: result.sidecar.selfTest },
           problem_count: BigInt(result.problemCount),
           problems: result.problems.map((p) => ({ code: p.code, path: p.path, message: p.message })),
         },

@@ -2,8 +2,10 @@
 // parsers written for DynamoDB exports read the dump:
 //
 //   <output>/<table>/AWSDynamoDB/<export id>/data/<part>.json.gz     one {"Item":{…}} per line, gzip
-//   <output>/<table>/AWSDynamoDB/<export id>/manifest-files.json     one line per data file (itemCount, md5Checksum, etag, dataFileS3Key)
-//   <output>/<table>/AWSDynamoDB/<export id>/manifest-summary.json   the export's summary (itemCount, billedSizeBytes, outputFormat, …)
+//   <output>/<table>/AWSDynamoDB/<export id>/manifest-files.json     one line per data file
+//                                          (itemCount, md5Checksum, etag, dataFileS3Key)
+//   <output>/<table>/AWSDynamoDB/<export id>/manifest-summary.json   the export's summary
+//                                          (itemCount, billedSizeBytes, outputFormat, …)
 //   <output>/<table>/AWSDynamoDB/<export id>/manifest-*.md5, _started
 //
 // Keys in the manifests are relative to `<output>/<table>/`: upload that directory to s3://bucket/prefix/ and

@@ -57,7 +57,9 @@ export function unrepresentable(rec: RedisRecord): string | undefined {
 }
 
 /** The commands that make the target's key equal the record (DEL first), and the record's expiry (0: none). */
-export async function keyCommands(rec: RedisRecord): Promise<{ readonly commands: Command[]; readonly expireAtMs: bigint }> {
+export async function keyCommands(
+  rec: RedisRecord,
+): Promise<{ readonly commands: Command[]; readonly expireAtMs: bigint }> {
   const commands: Command[] = [];
   let expireAtMs = 0n;
   for await (const c of commandsFor(rec, (ms) => (expireAtMs = ms))) commands.push(c);

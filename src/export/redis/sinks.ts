@@ -17,7 +17,8 @@ const MULTI: Command = [Buffer.from('MULTI')];
 const EXEC: Command = [Buffer.from('EXEC')];
 
 /** Each key as it goes: one command alone, several inside MULTI … EXEC. */
-const framed = (commands: readonly Command[]): readonly Command[] => (commands.length > 1 ? [MULTI, ...commands, EXEC] : commands);
+const framed = (commands: readonly Command[]): readonly Command[] =>
+  commands.length > 1 ? [MULTI, ...commands, EXEC] : commands;
 
 function refused(rec: RedisRecord, why: string): DataError {
   return new DataError('EXPORT_TARGET_REFUSED', `the Redis target refused ${rec.type} ${quoteBytes(rec.key)} of database ${rec.db}: ${why}`, { path: rec.path });
@@ -99,7 +100,12 @@ export class LiveRedisSink implements RedisSink {
   static async connect(url: string): Promise<LiveRedisSink> {
     let client: Redis;
     try {
-      client = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      client = new Redis(url, {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
     } catch (err) {
       throw new UserError('EXPORT_TARGET_URL_INVALID', `invalid Redis URL ${redactRedisUrl(url)}: ${(err as Error).message}`);
     }

@@ -136,7 +136,14 @@ function count(opts: S3ExportOptions, bytes: number): void {
   opts.onProgress?.(opts.report);
 }
 
-async function upload(client: S3Client, opts: S3ExportOptions, bucket: string, key: string, sourceBucket: string, obj: TreeObject): Promise<void> {
+async function upload(
+  client: S3Client,
+  opts: S3ExportOptions,
+  bucket: string,
+  key: string,
+  sourceBucket: string,
+  obj: TreeObject,
+): Promise<void> {
   const m = obj.meta;
   const up = new Upload({
     client,
@@ -151,7 +158,9 @@ async function upload(client: S3Client, opts: S3ExportOptions, bucket: string, k
       ContentEncoding: present(m.contentEncoding),
       CacheControl: present(m.cacheControl),
       ContentDisposition: present(m.contentDisposition),
-      ...(m.userMetadata !== undefined && m.userMetadata.size > 0 ? { Metadata: Object.fromEntries(m.userMetadata) } : {}),
+      ...(m.userMetadata !== undefined && m.userMetadata.size > 0
+        ? { Metadata: Object.fromEntries(m.userMetadata) }
+        : {}),
       ...(opts.sse !== 'none' ? { ServerSideEncryption: opts.sse } : {}),
       ...(opts.kmsKeyId !== '' ? { SSEKMSKeyId: opts.kmsKeyId } : {}),
     },
@@ -159,6 +168,11 @@ async function upload(client: S3Client, opts: S3ExportOptions, bucket: string, k
   try {
     await up.done();
   } catch (err) {
-    throw exportFailure(err, `object ${JSON.stringify(obj.key.toString('utf8'))} of bucket ${JSON.stringify(sourceBucket)}`, `s3://${bucket}`, obj.path);
+    throw exportFailure(
+      err,
+      `object ${JSON.stringify(obj.key.toString('utf8'))} of bucket ${JSON.stringify(sourceBucket)}`,
+      `s3://${bucket}`,
+      obj.path,
+    );
   }
 }

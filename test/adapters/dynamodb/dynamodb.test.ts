@@ -44,7 +44,10 @@ test('numeric keys: the worked examples of the spec', () => {
 });
 
 /** Exact comparison of two decimal literals (sign, digits, exponent) with bigint arithmetic. */
-function compareDecimal(a: { neg: boolean; digits: bigint; exp: number }, b: { neg: boolean; digits: bigint; exp: number }): number {
+function compareDecimal(
+  a: { neg: boolean; digits: bigint; exp: number },
+  b: { neg: boolean; digits: bigint; exp: number },
+): number {
   const e = Math.min(a.exp, b.exp);
   const av = (a.neg ? -1n : 1n) * a.digits * 10n ** BigInt(a.exp - e);
   const bv = (b.neg ? -1n : 1n) * b.digits * 10n ** BigInt(b.exp - e);
@@ -52,7 +55,11 @@ function compareDecimal(a: { neg: boolean; digits: bigint; exp: number }, b: { n
 }
 
 test('property: encoded order equals numeric order (outside the documented negative-prefix anomaly)', () => {
-  const num = fc.record({ neg: fc.boolean(), digits: fc.bigInt({ min: 0n, max: 10n ** 12n }), exp: fc.integer({ min: -20, max: 20 }) });
+  const num = fc.record({
+    neg: fc.boolean(),
+    digits: fc.bigInt({ min: 0n, max: 10n ** 12n }),
+    exp: fc.integer({ min: -20, max: 20 }),
+  });
   const text = (n: { neg: boolean; digits: bigint; exp: number }): string => `${n.neg ? '-' : ''}${n.digits}e${n.exp}`;
   const sig = (n: { digits: bigint }): string => n.digits.toString().replace(/0+$/, '');
   fc.assert(
@@ -61,7 +68,13 @@ test('property: encoded order equals numeric order (outside the documented negat
       const ka = orderedSegment(numericKeyBytes(text(a)));
       const kb = orderedSegment(numericKeyBytes(text(b)));
       if (cmp === 0) { assert.equal(hex(ka), hex(kb)); return; }
-      const anomaly = a.neg && b.neg && a.digits !== 0n && b.digits !== 0n && sig(a) !== sig(b) && (sig(a).startsWith(sig(b)) || sig(b).startsWith(sig(a)));
+      const anomaly =
+        a.neg &&
+        b.neg &&
+        a.digits !== 0n &&
+        b.digits !== 0n &&
+        sig(a) !== sig(b) &&
+        (sig(a).startsWith(sig(b)) || sig(b).startsWith(sig(a)));
       if (anomaly) return;
       assert.equal(Math.sign(Buffer.compare(ka, kb)), cmp, `${text(a)} vs ${text(b)}`);
     }),

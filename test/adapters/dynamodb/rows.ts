@@ -18,7 +18,20 @@ export const ORDERS_ITEM = hex(`0A 08 0A 01 67 12 03 0A 01 78
 export const ORDERS_ITEM_KEY_GEN1 = cat('!ddb|item|b3JkZXJz|1|', hex('75 31 00 01 02 02 01 01 00 FF 31 35 00 01'));
 
 const schema = (s: Partial<TableSchema> & { tableName: string }): Buffer =>
-  cat(DS, Buffer.from(writeTableSchema({ attributeDefinitions: new Map(), primaryKey: undefined, globalSecondaryIndexes: new Map(), keyEncodingVersion: 2n, migratingFromGeneration: 0n, generation: 1n, ...s })));
+  cat(
+    DS,
+    Buffer.from(
+      writeTableSchema({
+        attributeDefinitions: new Map(),
+        primaryKey: undefined,
+        globalSecondaryIndexes: new Map(),
+        keyEncodingVersion: 2n,
+        migratingFromGeneration: 0n,
+        generation: 1n,
+        ...s,
+      }),
+    ),
+  );
 const item = (attrs: Array<[string, AttributeValue]>): Buffer => cat(DI, Buffer.from(writeItem(new Map(attrs))));
 const S = (value: string): AttributeValue => ({ kind: 'S', value });
 const N = (value: string): AttributeValue => ({ kind: 'N', value });

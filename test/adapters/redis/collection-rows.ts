@@ -32,7 +32,8 @@ const pbString = (field: number, s: string | Buffer): Buffer => {
   const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
   return cat(Buffer.from([(field << 3) | 2, b.length]), b);
 };
-const streamValue = (id: string, ...fields: string[]): Buffer => cat(Buffer.from([0x00, 0x52, 0x58, 0x45, 0x01]), pbString(1, id), ...fields.map((f) => pbString(2, f)));
+const streamValue = (id: string, ...fields: string[]): Buffer =>
+  cat(Buffer.from([0x00, 0x52, 0x58, 0x45, 0x01]), pbString(1, id), ...fields.map((f) => pbString(2, f)));
 const zsetBlob = (...entries: Array<[string, number]>): Buffer =>
   cat(Buffer.from([0x00, 0x52, 0x5a, 0x01]), ...entries.map(([m, s]) => {
     const inner = cat(pbString(1, m), Buffer.from([0x11]), f64le(s));

@@ -115,8 +115,24 @@ test('property: generated databases of every type survive .fsm → tree → .fsm
     hashes: fc.array(fc.tuple(keyArb, fc.array(fc.tuple(bytes, bytes), { maxLength: 4 }), ttl), { maxLength: 3 }),
     sets: fc.array(fc.tuple(keyArb, fc.array(bytes, { maxLength: 4 }), ttl), { maxLength: 3 }),
     lists: fc.array(fc.tuple(keyArb, fc.array(bytes, { maxLength: 4 }), ttl), { maxLength: 3 }),
-    zsets: fc.array(fc.tuple(keyArb, fc.array(fc.tuple(bytes, fc.oneof(fc.double({ noNaN: true }), fc.constant(-0))), { maxLength: 4 }), ttl), { maxLength: 3 }),
-    streams: fc.array(fc.tuple(keyArb, fc.array(fc.array(fc.tuple(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 })), { maxLength: 2 }), { maxLength: 3 }), ttl), { maxLength: 2 }),
+    zsets: fc.array(
+      fc.tuple(
+        keyArb,
+        fc.array(fc.tuple(bytes, fc.oneof(fc.double({ noNaN: true }), fc.constant(-0))), { maxLength: 4 }),
+        ttl,
+      ),
+      { maxLength: 3 },
+    ),
+    streams: fc.array(
+      fc.tuple(
+        keyArb,
+        fc.array(fc.array(fc.tuple(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 })), { maxLength: 2 }), {
+          maxLength: 3,
+        }),
+        ttl,
+      ),
+      { maxLength: 2 },
+    ),
   });
   await fc.assert(
     fc.asyncProperty(db, async (d) => {

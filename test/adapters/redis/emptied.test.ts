@@ -22,7 +22,8 @@ const be64 = (n: bigint): Buffer => {
   return b;
 };
 const lp = (prefix: string, k: string): Buffer => Buffer.concat([Buffer.from(prefix), be32(k.length), Buffer.from(k)]);
-const delta = (prefix: string, k: string, ts: bigint, seq: number): Buffer => Buffer.concat([lp(prefix, k), be64(ts), be32(seq)]);
+const delta = (prefix: string, k: string, ts: bigint, seq: number): Buffer =>
+  Buffer.concat([lp(prefix, k), be64(ts), be32(seq)]);
 const item0 = Buffer.from('8000000000000000', 'hex');
 
 const EXPIRY = 1796408148806n;

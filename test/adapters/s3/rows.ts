@@ -20,10 +20,34 @@ export const seg = (s: string | Buffer): Buffer => {
 const cat = (...p: Array<string | Buffer>): Buffer => Buffer.concat(p.map((x) => (typeof x === 'string' ? Buffer.from(x, 'latin1') : x)));
 
 export const manifestKey = (bucket: string, gen: bigint, object: string): Buffer => cat('!s3|obj|head|', seg(bucket), u64(gen), seg(object));
-export const blobKey = (bucket: string, gen: bigint, object: string, upload: string, part: bigint, chunk: bigint, version?: bigint): Buffer =>
-  cat('!s3|blob|', seg(bucket), u64(gen), seg(object), seg(upload), u64(part), u64(chunk), version === undefined ? '' : u64(version));
-const chunkRefKey = (bucket: string, gen: bigint, object: string, upload: string, part: bigint, chunk: bigint, version: bigint): Buffer =>
-  cat('!s3|chunkref|', seg(bucket), u64(gen), seg(object), seg(upload), u64(part), u64(chunk), u64(version));
+export const blobKey = (
+  bucket: string,
+  gen: bigint,
+  object: string,
+  upload: string,
+  part: bigint,
+  chunk: bigint,
+  version?: bigint,
+): Buffer =>
+  cat(
+    '!s3|blob|',
+    seg(bucket),
+    u64(gen),
+    seg(object),
+    seg(upload),
+    u64(part),
+    u64(chunk),
+    version === undefined ? '' : u64(version),
+  );
+const chunkRefKey = (
+  bucket: string,
+  gen: bigint,
+  object: string,
+  upload: string,
+  part: bigint,
+  chunk: bigint,
+  version: bigint,
+): Buffer => cat('!s3|chunkref|', seg(bucket), u64(gen), seg(object), seg(upload), u64(part), u64(chunk), u64(version));
 const sha = (b: string): Buffer => createHash('sha256').update(b).digest();
 const chunkRefValue = (body: string): Buffer => cat(Buffer.from([1]), sha(body), u64(BigInt(body.length)), Buffer.from([0, 2]), 'n1');
 

@@ -70,7 +70,9 @@ test('decode: bodies reassembled from parts and content-addressed chunks, rename
 });
 
 test('decode with --include-orphans, --include-incomplete-uploads and --rename-collisions', async () => {
-  const { tree } = await decodeWith(adapters, buildFsm(1000n, [...S3_ROWS, ...RESERVED_SUFFIX_ROWS]), { switches: { includeOrphans: true, includeIncompleteUploads: true, renameCollisions: true } });
+  const { tree } = await decodeWith(adapters, buildFsm(1000n, [...S3_ROWS, ...RESERVED_SUFFIX_ROWS]), {
+    switches: { includeOrphans: true, includeIncompleteUploads: true, renameCollisions: true },
+  });
   const files = await readTree(join(tree, 's3'));
   assert.equal(files.get('photos/_orphans/old.txt/gen-1/u_0000000000000001_0000000000000000_0000000000000000.bin')?.toString(), 'stale');
   assert.equal(files.get('photos/_orphans/lost.bin/gen-2/u_0000000000000001_0000000000000000_0000000000000000.bin')?.toString(), 'no manifest');
@@ -198,22 +200,33 @@ const keyArb = fc.array(segArb, { minLength: 1, maxLength: 3 }).map((parts) => p
 
 test('property: generated buckets survive tree → .fsm → tree (collisions included)', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.uniqueArray(fc.tuple(keyArb, fc.uint8Array({ maxLength: 40 })), { selector: ([k]) => k, maxLength: 8 }), async (objects) => {
-      const rows: FsmRow[] = [{ key: Buffer.concat([Buffer.from('!s3|bucket|meta|'), seg('bkt')]), value: '{"bucket_name":"bkt","generation":1}' }];
-      const keys = new Set(objects.map(([k]) => k));
-      for (const [k, body] of objects) {
-        if (k.endsWith('.elastickv-meta.json') || keys.has(`${k}.elastickv-leaf-data`)) continue;
-        if (body.length > 0) rows.push({ key: blobKey('bkt', 1n, k, 'u', 1n, 0n), value: Buffer.from(body) });
-        const parts = body.length > 0 ? `[{"part_no":1,"chunk_count":1,"chunk_sizes":[${body.length}]}]` : 'null';
-        rows.push({ key: manifestKey('bkt', 1n, k), value: `{"upload_id":"u","size_bytes":${body.length},"parts":${parts}}` });
-      }
-      const first = await decodeWith(adapters, buildFsm(1n, rows));
-      const { fsm, result } = await encodeWith(adapters, first.tree, { selfTest: true });
-      assert.ok(result.selfTest.matched, result.selfTest.mismatchText);
-      const again = await decodeWith(adapters, fsm);
-      const { fsm: fsm2 } = await encodeWith(adapters, again.tree);
-      assert.deepEqual(fsm2, fsm);
-    }),
+    fc.asyncProperty(
+      fc.uniqueArray(fc.tuple(keyArb, fc.uint8Array({ maxLength: 40 })), { selector: ([k]) => k, maxLength: 8 }),
+      async (objects) => {
+        const rows: FsmRow[] = [
+          {
+            key: Buffer.concat([Buffer.from('!s3|bucket|meta|'), seg('bkt')]),
+            value: '{"bucket_name":"bkt","generation":1}',
+          },
+        ];
+        const keys = new Set(objects.map(([k]) => k));
+        for (const [k, body] of objects) {
+          if (k.endsWith('.elastickv-meta.json') || keys.has(`${k}.elastickv-leaf-data`)) continue;
+          if (body.length > 0) rows.push({ key: blobKey('bkt', 1n, k, 'u', 1n, 0n), value: Buffer.from(body) });
+          const parts = body.length > 0 ? `[{"part_no":1,"chunk_count":1,"chunk_sizes":[${body.length}]}]` : 'null';
+          rows.push({
+            key: manifestKey('bkt', 1n, k),
+            value: `{"upload_id":"u","size_bytes":${body.length},"parts":${parts}}`,
+          });
+        }
+        const first = await decodeWith(adapters, buildFsm(1n, rows));
+        const { fsm, result } = await encodeWith(adapters, first.tree, { selfTest: true });
+        assert.ok(result.selfTest.matched, result.selfTest.mismatchText);
+        const again = await decodeWith(adapters, fsm);
+        const { fsm: fsm2 } = await encodeWith(adapters, again.tree);
+        assert.deepEqual(fsm2, fsm);
+      },
+    ),
     { numRuns: 25, plugins: [fc.interruptAfterTimeLimit(20_000)] },
   );
 });
@@ -296,15 +309,20 @@ const oddKeyArb = fc.array(oddSegArb, { minLength: 1, maxLength: 3 }).map((parts
 
 test('property: keys with empty and long segments survive tree → .fsm → tree', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.uniqueArray(fc.tuple(oddKeyArb, fc.string({ maxLength: 20 })), { selector: ([k]) => k, maxLength: 8 }), async (objects) => {
-      const first = await decodeWith(adapters, buildFsm(1n, objectRows('bkt', objects)));
-      const { fsm, result } = await encodeWith(adapters, first.tree, { selfTest: true });
-      assert.ok(result.selfTest.matched, result.selfTest.mismatchText);
-      const manifests = (await rowsOf(fsm)).filter(([k]) => k.subarray(0, 13).toString() === '!s3|obj|head|').map(([k]) => k.toString('latin1'));
-      assert.deepEqual(manifests.sort(), objects.map(([k]) => manifestKey('bkt', 1n, k).toString('latin1')).sort());
-      const again = await decodeWith(adapters, fsm);
-      assert.deepEqual(await readTree(join(again.tree, 's3')), await readTree(join(first.tree, 's3')));
-    }),
+    fc.asyncProperty(
+      fc.uniqueArray(fc.tuple(oddKeyArb, fc.string({ maxLength: 20 })), { selector: ([k]) => k, maxLength: 8 }),
+      async (objects) => {
+        const first = await decodeWith(adapters, buildFsm(1n, objectRows('bkt', objects)));
+        const { fsm, result } = await encodeWith(adapters, first.tree, { selfTest: true });
+        assert.ok(result.selfTest.matched, result.selfTest.mismatchText);
+        const manifests = (await rowsOf(fsm))
+          .filter(([k]) => k.subarray(0, 13).toString() === '!s3|obj|head|')
+          .map(([k]) => k.toString('latin1'));
+        assert.deepEqual(manifests.sort(), objects.map(([k]) => manifestKey('bkt', 1n, k).toString('latin1')).sort());
+        const again = await decodeWith(adapters, fsm);
+        assert.deepEqual(await readTree(join(again.tree, 's3')), await readTree(join(first.tree, 's3')));
+      },
+    ),
     { numRuns: 25, plugins: [fc.interruptAfterTimeLimit(20_000)] },
   );
 });
