@@ -64,7 +64,12 @@ export class Dispatcher {
     // Rows come in long runs of one prefix: a key starting with the last route's prefix, when no longer prefix
     // extends it, has that route.
     const last = this.#last;
-    if (last !== undefined && b.length >= last.prefix.length && b.compare(last.prefix, 0, last.prefix.length, 0, last.prefix.length) === 0) return last.route;
+    if (
+      last !== undefined &&
+      b.length >= last.prefix.length &&
+      b.compare(last.prefix, 0, last.prefix.length, 0, last.prefix.length) === 0
+    )
+      return last.route;
     const route = this.#lookup(b, Math.min(b.length, this.#maxLen));
     const prefix = route === undefined ? undefined : this.#leaves.get(route);
     this.#last = route === undefined || prefix === undefined ? undefined : { route, prefix };
