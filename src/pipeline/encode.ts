@@ -189,6 +189,10 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
   let published = false;
   try {
     const sorter = new ExternalSorter({ scratchDir: join(sortRoot, 'rows'), memoryBudget: budget });
+    // Each row's MVCC key and (small) value are composed in reused buffers: the sorter copies them as it adds.
+    let keyBuf = Buffer.allocUnsafe(1024);
+    const valueBuf = Buffer.allocUnsafe(64 * 1024);
+    const ts = encodeMvccKey(Buffer.alloc(0), T);
     let rows = 0;
     let rowsWritten = 0;
     const report = (phase: EncodeProgress['phase'], bytesWritten: number, done: number, total: number): void =>
@@ -212,7 +216,15 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
           }
           rows++;
           if ((rows & 0xffff) === 0) report('collect', 0, rows, 0);
-          return sorter.add(encodeMvccKey(userKey, T), encodeMvccValue(userValue));
+          const kl = userKey.length + TS_SUFFIX_SIZE;
+          if (keyBuf.length < kl) keyBuf = Buffer.allocUnsafe(2 * kl);
+          keyBuf.set(userKey, 0);
+          keyBuf.set(ts, userKey.length);
+          const vl = userValue.length + VALUE_HEADER_SIZE;
+          if (vl > valueBuf.length) return sorter.add(keyBuf.subarray(0, kl), encodeMvccValue(userValue));
+          valueBuf.fill(0, 0, VALUE_HEADER_SIZE);
+          valueBuf.set(userValue, VALUE_HEADER_SIZE);
+          return sorter.add(keyBuf.subarray(0, kl), valueBuf.subarray(0, vl));
         },
       });
     }

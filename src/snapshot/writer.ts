@@ -59,15 +59,30 @@ export class SnapshotWriter {
       if (c > 0) throw new Error('SnapshotWriter: entries out of order');
     }
     this.#last = key;
-    const lens = Buffer.allocUnsafe(8);
-    lens.writeBigUInt64LE(BigInt(key.length), 0);
+    this.#entries++;
+    const need = 16 + key.length + value.length;
+    if (this.#used + need <= BLOCK) {
+      // The common case: the whole entry goes into the block (lengths are LE64 whose high words are 0: both caps fit in 32 bits).
+      const b = this.#block;
+      const at = this.#used;
+      b.writeUInt32LE(key.length, at);
+      b.writeUInt32LE(0, at + 4);
+      b.set(key, at + 8);
+      b.writeUInt32LE(value.length, at + 8 + key.length);
+      b.writeUInt32LE(0, at + 12 + key.length);
+      b.set(value, at + 16 + key.length);
+      this.#used = at + need;
+      this.#bytes += need;
+      return;
+    }
+    const lens = Buffer.alloc(8);
+    lens.writeUInt32LE(key.length, 0);
     await this.#put(lens);
     await this.#put(key);
-    const vlen = Buffer.allocUnsafe(8);
-    vlen.writeBigUInt64LE(BigInt(value.length), 0);
+    const vlen = Buffer.alloc(8);
+    vlen.writeUInt32LE(value.length, 0);
     await this.#put(vlen);
     await this.#put(value);
-    this.#entries++;
   }
 
   async #put(b: Uint8Array): Promise<void> {

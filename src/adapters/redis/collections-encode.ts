@@ -20,14 +20,21 @@ import { f64be, i64be, sortableI64be, u32be } from '../../bytes/big-endian.ts';
 
 const MAX_U64 = (1n << 64n) - 1n;
 
+const EMPTY = Buffer.alloc(0);
 const lp = (prefix: string, k: Uint8Array): Buffer => Buffer.concat([Buffer.from(prefix), u32be(k.length), k]);
 
 /** The score index's order-preserving form of a float64 (store/zset_helpers.go EncodeSortableFloat64). */
 export function sortableFloat64(x: number): Buffer {
   const b = Buffer.alloc(8);
   b.writeDoubleBE(x === 0 ? 0 : x);
-  const bits = b.readBigUInt64BE(0);
-  b.writeBigUInt64BE((bits & (1n << 63n)) === 0n ? bits ^ (1n << 63n) : bits ^ MAX_U64);
+  // Positive: flip the sign bit; negative: flip every bit (done on the two 32-bit halves).
+  const hi = b.readUInt32BE(0);
+  if ((hi & 0x80000000) === 0) {
+    b.writeUInt32BE((hi | 0x80000000) >>> 0, 0);
+  } else {
+    b.writeUInt32BE(~hi >>> 0, 0);
+    b.writeUInt32BE(~b.readUInt32BE(4) >>> 0, 4);
+  }
   return b;
 }
 
@@ -135,14 +142,18 @@ export async function encodeDocument(ctx: EncodeContext, type: DocType, k: Uint8
   const doc = await readDocument(ctx.tree, type, k, path);
   const ms = doc.expireAtMs;
   switch (doc.type) {
-    case 'hash':
+    case 'hash': {
       await ctx.emit(lp('!hs|meta|', k), countMeta(doc.fields.length, ms));
-      for (const [name, value] of doc.fields) await ctx.emit(Buffer.concat([lp('!hs|fld|', k), name]), value);
+      const fld = lp('!hs|fld|', k);
+      for (const [name, value] of doc.fields) await ctx.emit(Buffer.concat([fld, name]), value);
       break;
-    case 'set':
+    }
+    case 'set': {
       await ctx.emit(lp('!st|meta|', k), countMeta(doc.members.length, ms));
-      for (const m of doc.members) await ctx.emit(Buffer.concat([lp('!st|mem|', k), m]), Buffer.alloc(0));
+      const mem = lp('!st|mem|', k);
+      for (const m of doc.members) await ctx.emit(Buffer.concat([mem, m]), EMPTY);
       break;
+    }
     case 'list': {
       const n = BigInt(doc.items.length);
       const meta = [i64be(0n), i64be(n), i64be(n)];
@@ -151,13 +162,16 @@ export async function encodeDocument(ctx: EncodeContext, type: DocType, k: Uint8
       for (let i = 0; i < doc.items.length; i++) await ctx.emit(Buffer.concat([Buffer.from('!lst|itm|'), k, sortableI64be(BigInt(i))]), doc.items[i] as Buffer);
       break;
     }
-    case 'zset':
+    case 'zset': {
       await ctx.emit(lp('!zs|meta|', k), countMeta(doc.members.length, ms));
+      const mem = lp('!zs|mem|', k);
+      const scr = lp('!zs|scr|', k);
       for (const [m, score] of doc.members) {
-        await ctx.emit(Buffer.concat([lp('!zs|mem|', k), m]), f64be(score));
-        await ctx.emit(Buffer.concat([lp('!zs|scr|', k), sortableFloat64(score), m]), Buffer.alloc(0));
+        await ctx.emit(Buffer.concat([mem, m]), f64be(score));
+        await ctx.emit(Buffer.concat([scr, sortableFloat64(score), m]), EMPTY);
       }
       break;
+    }
   }
   if (ms !== 0n) await ctx.emit(Buffer.concat([Buffer.from(TTL_PREFIX), k]), encodeTtlValue(ms));
 }
