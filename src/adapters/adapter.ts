@@ -9,6 +9,7 @@
 import type { ExternalSorter } from '../sort/external-sort.ts';
 import type { TreeReader } from '../tree/reader.ts';
 import type { TreeWriter } from '../tree/writer.ts';
+import type { Exclusions, Manifest } from '../tree/manifest.ts';
 
 /** The name of a built-in adapter; also its top-level directory in the dump tree. */
 export type AdapterName = 'dynamodb' | 's3' | 'redis' | 'sqs';
@@ -155,6 +156,53 @@ export interface FilterVocabulary {
   rowScope(kind: string, key: Uint8Array, switches: DecodeSwitches): RowScope | undefined;
 }
 
+/** One command-line flag of decode that an adapter owns (shown in decode's help under its name). */
+export interface AdapterFlag {
+  readonly type: 'bool' | 'string';
+  readonly help: string;
+  /** Shown in help and parsed when the flag is not given (string flags). */
+  readonly default?: string;
+  /** Placeholder shown in help, e.g. SIZE. */
+  readonly value?: string;
+  /** The only values the flag accepts. */
+  readonly choices?: readonly string[];
+}
+
+/** The parsed values of an adapter's flags, as decode hands them back. */
+export interface AdapterFlagValues {
+  bool(name: string): boolean;
+  string(name: string): string;
+  /** A size flag (`64M`, `1G`, plain bytes) in bytes; refused with the flag's name when malformed. */
+  size(name: string): number;
+}
+
+/** The MANIFEST.json fields that record how a tree was produced (decode writes them, encode reads them). */
+export interface ManifestModes {
+  readonly exclusions: Exclusions;
+  readonly dynamodbLayout: 'per-item' | 'jsonl';
+  readonly dynamodbBundleBytes?: bigint;
+}
+
+/** The parts of ManifestModes one adapter records. */
+export type AdapterModes = Partial<Omit<ManifestModes, 'exclusions'>> & { readonly exclusions?: Partial<Exclusions> };
+
+/**
+ * What an adapter lets the user choose when decoding: its flags, the decode switches they set, and how those
+ * switches are recorded in MANIFEST.json and read back from it.
+ */
+export interface AdapterOptions {
+  /** Flags by name (without dashes). */
+  readonly flags: Readonly<Record<string, AdapterFlag>>;
+  /** The decode switches this adapter's flags set. */
+  switchesFromFlags(values: AdapterFlagValues): Partial<DecodeSwitches>;
+  /** The MANIFEST.json fields recording this adapter's decode switches. */
+  recordModes(switches: DecodeSwitches): AdapterModes;
+  /** The encode switches a manifest's recorded modes mean for this adapter. */
+  encodeSwitches(m: Manifest): Partial<EncodeSwitches>;
+  /** The decode switches that reproduce the recorded modes (encode's self-test decodes with them). */
+  switchesFromManifest(m: Manifest): Partial<DecodeSwitches>;
+}
+
 /** An adapter: the key prefixes it owns and both directions (see the module comment). */
 export interface Adapter {
   readonly name: AdapterName;
@@ -167,6 +215,8 @@ export interface Adapter {
   readonly internalPrefixes?: readonly RouteSpec[];
   /** Filter field names and the row scope reader. */
   readonly filter: FilterVocabulary;
+  /** Decode flags the adapter owns (none when absent). */
+  readonly options?: AdapterOptions;
   /**
    * Base names of tree files whose lines are records in no defined order: the encoder's self-test compares them
    * as multisets of lines rather than byte for byte.

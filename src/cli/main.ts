@@ -20,16 +20,38 @@ import { codedSystemError } from './system-error.ts';
 
 type Command = (args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[]) => Promise<number>;
 
-const SUBCOMMANDS: Readonly<Record<string, { run: Command; help: (prog: string) => string; summary: string }>> = {
+const SUBCOMMANDS: Readonly<
+  Record<string, { run: Command; help: (prog: string, adapters: readonly Adapter[]) => string; summary: string }>
+> = {
   decode: { run: decodeCommand, help: decodeHelp, summary: '.fsm snapshot -> dump tree' },
   encode: { run: encodeCommand, help: encodeHelp, summary: 'dump tree -> .fsm snapshot (with --self-test)' },
   inspect: { run: inspectCommand, help: inspectHelp, summary: 'summarise a snapshot without decoding it' },
   export: { run: exportCommand, help: exportHelp, summary: 'dump tree or .fsm -> live Redis, or a RESP command file' },
-  verify: { run: verifyCommand, help: verifyHelp, summary: 'check a dump tree against CHECKSUMS, or a .fsm against its sidecar' },
-  'prepare-restore': { run: prepareRestoreCommand, help: prepareRestoreHelp, summary: 'encoded .fsm -> fresh raft data directory a stopped node boots from' },
-  restore: { run: restoreCommand, help: restoreHelp, summary: 'dump tree or encoded .fsm -> raft data directory, in one step' },
-  archive: { run: archiveCommand, help: archiveHelp, summary: 'pack a dump tree as tar/tar+zstd, or unpack one safely' },
-  offload: { run: offloadCommand, help: offloadHelp, summary: 'publish a node\'s persisted snapshot to an object store (local or S3), or restore one' },
+  verify: {
+    run: verifyCommand,
+    help: verifyHelp,
+    summary: 'check a dump tree against CHECKSUMS, or a .fsm against its sidecar',
+  },
+  'prepare-restore': {
+    run: prepareRestoreCommand,
+    help: prepareRestoreHelp,
+    summary: 'encoded .fsm -> fresh raft data directory a stopped node boots from',
+  },
+  restore: {
+    run: restoreCommand,
+    help: restoreHelp,
+    summary: 'dump tree or encoded .fsm -> raft data directory, in one step',
+  },
+  archive: {
+    run: archiveCommand,
+    help: archiveHelp,
+    summary: 'pack a dump tree as tar/tar+zstd, or unpack one safely',
+  },
+  offload: {
+    run: offloadCommand,
+    help: offloadHelp,
+    summary: "publish a node's persisted snapshot to an object store (local or S3), or restore one",
+  },
 };
 
 function topHelp(prog: string): string {
@@ -85,7 +107,7 @@ export async function run(
         io.stderr.write(`${tool}: unknown command ${JSON.stringify(target)}\n\n${topHelp(tool)}`);
         return 1;
       }
-      io.stdout.write(cmd.help(`${tool} ${target}`));
+      io.stdout.write(cmd.help(`${tool} ${target}`, adapters));
       return 0;
     }
     if (sub === '--version' || sub === '-version' || sub === 'version') {

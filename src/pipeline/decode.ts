@@ -28,6 +28,7 @@ import { VersionResolver, type VersionPolicy } from '../snapshot/versions.ts';
 import { ExternalSorter } from '../sort/external-sort.ts';
 import { writeChecksumsFrom } from '../tree/checksums.ts';
 import { DigestLedger } from '../tree/digest-ledger.ts';
+import { recordedModes } from '../adapters/options.ts';
 import { MANIFEST_FILE, phase0Manifest, renderManifest, type Manifest } from '../tree/manifest.ts';
 import { checkFreshOutputDir, checkOutputParent, makeStagingDir, publishDir, randomHex } from '../tree/publish.ts';
 import { DiskTreeWriter, TreeWriterBase, type FileSink, type TreeWriter } from '../tree/writer.ts';
@@ -336,15 +337,7 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
     fsmPath: opts.manifestSourcePath ?? opts.input,
     ...(container.crc32c !== undefined ? { fsmCrc32c: container.crc32c.toString(16).padStart(8, '0') } : {}),
     adapters: DECODE_ORDER.filter((a) => selected.has(a)),
-    exclusions: {
-      includeIncompleteUploads: switches.includeIncompleteUploads,
-      includeOrphans: switches.includeOrphans,
-      preserveSqsVisibility: switches.preserveSqsVisibility,
-      includeSqsSideRecords: switches.includeSqsSideRecords,
-      renameS3Collisions: switches.renameCollisions,
-    },
-    dynamodbLayout: switches.dynamodbBundleMode,
-    dynamodbBundleBytes: BigInt(switches.dynamodbBundleBytes),
+    ...recordedModes(adapters, switches),
     ...sourceSnapshotFacts(header, container, operational, registryRows),
     ...(filter !== undefined ? { filter: filter.description } : {}),
     ...(switches.expired === 'skip' ? { skipExpired: { snapshot_time_ms: snapshotTimeMs, records: Object.fromEntries(expired) } } : {}),

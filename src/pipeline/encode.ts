@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { decodeSwitchesOf, encodeSwitchesOf } from '../adapters/options.ts';
 import { ENCODE_ORDER, type Adapter, type AdapterName, type EncodeSwitches, type WarnSink } from '../adapters/adapter.ts';
 import { ALL_ADAPTERS } from '../adapters/registry.ts';
 import { DataError, isEkvError, UserError } from '../errors.ts';
@@ -99,20 +100,6 @@ export async function readManifestOf(input: string): Promise<Manifest> {
   return manifest;
 }
 
-function encodeSwitchesOf(m: Manifest): EncodeSwitches {
-  const ex = m.exclusions;
-  // parseManifest refuses a manifest without exclusions; this keeps the type honest.
-  if (ex === null) throw new DataError('MANIFEST_INVALID', 'manifest invalid: exclusions section missing', { path: MANIFEST_FILE });
-  return {
-    includeIncompleteUploads: ex.includeIncompleteUploads,
-    includeOrphans: ex.includeOrphans,
-    renameS3Collisions: ex.renameS3Collisions,
-    preserveSqsVisibility: ex.preserveSqsVisibility,
-    includeSqsSideRecords: ex.includeSqsSideRecords,
-    dynamodbLayout: m.dynamodbLayout === 'jsonl' ? 'jsonl' : 'per-item',
-  };
-}
-
 /** The effective commit timestamp: the override when given (never below the manifest's), else the manifest's. */
 function resolveCommitTs(manifestTs: bigint, override: bigint | undefined): bigint {
   if (override === undefined) return manifestTs;
@@ -165,7 +152,7 @@ export async function planEncode(opts: EncodeSnapshotOptions): Promise<EncodePla
     );
   }
   const lastCommitTs = resolveCommitTs(manifest.lastCommitTs, opts.lastCommitTs);
-  const switches = encodeSwitchesOf(manifest);
+  const switches = encodeSwitchesOf(known, manifest);
   const enabled = ENCODE_ORDER.filter((n) => selected.includes(n));
   const adapters = enabled.map((n) => {
     const a = known.find((x) => x.name === n);
@@ -313,7 +300,6 @@ async function runSelfTest(
   );
   const compared = new SelfTestTree(opts.input, enabled, { scratchDir: join(scratch, 'compare'), memoryBudget: Math.max(4096, Math.floor(budget / 4)) }, recordFiles);
   try {
-    const ex = encodeSwitchesOf(manifest);
     let decoded;
     try {
       decoded = await decodeInto(
@@ -326,17 +312,7 @@ async function runSelfTest(
             onBytesRead(p.bytesRead);
           },
           ...(opts.memoryBudget !== undefined ? { memoryBudget: opts.memoryBudget } : {}),
-          switches: {
-            includeIncompleteUploads: ex.includeIncompleteUploads,
-            includeOrphans: ex.includeOrphans,
-            preserveSqsVisibility: ex.preserveSqsVisibility,
-            includeSqsSideRecords: ex.includeSqsSideRecords,
-            renameCollisions: ex.renameS3Collisions,
-            dynamodbBundleMode: ex.dynamodbLayout,
-            ...(manifest.dynamodbBundleBytes !== undefined
-              ? { dynamodbBundleBytes: Number(manifest.dynamodbBundleBytes) }
-              : {}),
-          },
+          switches: decodeSwitchesOf(adapters, manifest),
         },
         compared,
         join(scratch, 'decode'),

@@ -6,6 +6,7 @@ import { DYNAMODB_FILTER } from './filter.ts';
 import { DynamoDecoder } from './decode.ts';
 import { encodeDynamo } from './encode.ts';
 import { DDB_ROUTES } from './routes.ts';
+import { DYNAMODB_OPTIONS } from './options.ts';
 
 /** The DynamoDB adapter: table schemas and items (per item or JSONL bundles), GSI rows on encode. */
 export const dynamodbAdapter: Adapter = {
@@ -14,6 +15,7 @@ export const dynamodbAdapter: Adapter = {
   // Routing keys of a live node (kv/shard_key.go) hold no user data.
   internalPrefixes: [{ prefix: '!ddb|route|table|', kind: 'ddb-route' }],
   filter: DYNAMODB_FILTER,
+  options: DYNAMODB_OPTIONS,
   createDecoder: (ctx) => new DynamoDecoder(ctx),
   // Both layouts encode to the same rows; the reference refuses the JSONL layout, this encoder reads it.
   checkEncodable: () => undefined,

@@ -7,6 +7,7 @@ import { S3_FILTER } from './filter.ts';
 import { S3Decoder } from './decode.ts';
 import { encodeS3 } from './encode.ts';
 import { S3_INTERNAL_PREFIXES, S3_ROUTES } from './routes.ts';
+import { S3_OPTIONS } from './options.ts';
 
 /** The S3 adapter: buckets and objects reassembled from their chunks, with metadata sidecars. */
 export const s3Adapter: Adapter = {
@@ -14,6 +15,7 @@ export const s3Adapter: Adapter = {
   routes: S3_ROUTES,
   internalPrefixes: S3_INTERNAL_PREFIXES,
   filter: S3_FILTER,
+  options: S3_OPTIONS,
   createDecoder: (ctx) => new S3Decoder(ctx),
   checkEncodable(switches) {
     // `_orphans/` holds chunks of dead generations and `_incomplete_uploads/` raw upload rows whose chunks

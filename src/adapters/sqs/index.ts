@@ -6,6 +6,7 @@ import { SQS_FILTER } from './filter.ts';
 import { SqsDecoder } from './decode.ts';
 import { encodeSqs } from './encode.ts';
 import { SQS_ROUTES } from './routes.ts';
+import { SQS_OPTIONS } from './options.ts';
 
 /** The SQS adapter: queues and the messages of their live generation. */
 export const sqsAdapter: Adapter = {
@@ -14,6 +15,7 @@ export const sqsAdapter: Adapter = {
   // Routing keys of a live node hold no user data.
   internalPrefixes: [{ prefix: '!sqs|route|', kind: 'sqs-route' }],
   filter: SQS_FILTER,
+  options: SQS_OPTIONS,
   createDecoder: (ctx) => new SqsDecoder(ctx),
   checkEncodable(switches) {
     // A dump with live visibility state or with the derived rows cannot be restored faithfully from the

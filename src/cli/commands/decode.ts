@@ -10,6 +10,8 @@ import { openArchiveSink } from './archive.ts';
 import { dirname } from 'node:path';
 import { DEFAULT_ADAPTER_FLAG, parseAdapterSet } from '../adapter-set.ts';
 import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.ts';
+import { adapterFlagSpecs, adapterSwitches } from '../adapter-flags.ts';
+import { ALL_ADAPTERS } from '../../adapters/registry.ts';
 import { commandFlags } from '../command.ts';
 import { flagBool, flagString, renderHelp, type FlagSpecs } from '../go-flags.ts';
 import type { CliIO } from '../io.ts';
@@ -20,19 +22,12 @@ import { JSON_FLAG, writeSummary } from '../summary.ts';
 import { GoMap } from '../../json/go-json.ts';
 import { parseSize } from '../size.ts';
 
-const DECODE_FLAGS: FlagSpecs = {
+const BASE_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'FILE', help: '.fsm snapshot to decode (native payload or a node\'s fsm-snap/<index>.fsm; gzip or zstd compressed too; - reads standard input; s3://bucket/key streams it from S3 with the --s3-* flags) (required)' },
   output: { type: 'string', value: 'DIR', help: 'dump root to create; must not exist or be empty; or an archive of it (see --archive) (required)' },
   archive: { type: 'string', value: 'KIND', choices: ['zstd', 'none'], help: 'extension: write the dump tree as a tar archive, zstd-compressed or not, to --output (a new file, - for standard output, or s3://bucket/key with the --s3-* flags) with the bytes `archive pack` gives; implied by an --output ending in .tar.zst or .tzst (zstd) or .tar (none)' },
   adapter: { type: 'string', value: 'LIST', default: DEFAULT_ADAPTER_FLAG, help: `adapters to decode: comma list of ${DEFAULT_ADAPTER_FLAG}, or "all"` },
-  'dynamodb-bundle-mode': { type: 'string', value: 'MODE', default: 'per-item', choices: ['per-item', 'jsonl'], help: 'DynamoDB item layout: per-item (items/<pk>[/<sk>].json) or jsonl (items/data-<part>.jsonl)' },
-  'dynamodb-bundle-size': { type: 'string', value: 'SIZE', default: '64M', help: 'extension: target size of one JSONL bundle part (with --dynamodb-bundle-mode jsonl)' },
   'cluster-id': { type: 'string', value: 'ID', help: 'cluster id recorded in MANIFEST.json' },
-  'include-incomplete-uploads': { type: 'bool', help: 'S3: also dump in-flight multipart uploads under _incomplete_uploads/' },
-  'include-orphans': { type: 'bool', help: 'S3: also dump objects of stale bucket generations under _orphans/' },
-  'preserve-sqs-visibility': { type: 'bool', help: 'SQS: keep visibility deadlines and receive state instead of zeroing them' },
-  'include-sqs-side-records': { type: 'bool', help: 'SQS: also dump internal side records under _internals/' },
-  'rename-collisions': { type: 'bool', help: 'S3: rename objects whose key ends in the reserved .elastickv-meta.json suffix' },
   'skip-expired': { type: 'bool', help: 'extension: leave out records already expired at the snapshot\'s own time (Redis keys whose TTL has passed, SQS messages past their queue\'s retention); counted in the summary and MANIFEST.json' },
   expired: { type: 'string', value: 'MODE', choices: ['keep', 'skip'], help: 'extension: skip is --skip-expired; keep (the default) keeps expired records, as the reference' },
   versions: { type: 'string', value: 'POLICY', default: 'latest', choices: ['latest', 'all'], help: 'extension: latest (newest version per key; tombstones hide keys) or all (every live version, as the reference decoder)' },
@@ -48,8 +43,18 @@ const DESCRIPTION = `Decodes an elastickv FSM snapshot into a vendor-independent
 MANIFEST.json, CHECKSUMS). The tree is built next to --output and renamed into place when complete.
 Exit codes: 0 success, 1 usage or environment error, 2 the snapshot's data is invalid.`;
 
-export function decodeHelp(prog: string): string {
-  return renderHelp(`${prog} --input FILE.fsm --output DIR [flags]`, DESCRIPTION, DECODE_FLAGS);
+/** Decode's own flags and, after --adapter, the flags of the adapters it decodes with. */
+function decodeFlags(adapters: readonly Adapter[]): FlagSpecs {
+  const specs: Record<string, FlagSpecs[string]> = {};
+  for (const [name, spec] of Object.entries(BASE_FLAGS)) {
+    specs[name] = spec;
+    if (name === 'adapter') Object.assign(specs, adapterFlagSpecs(adapters, BASE_FLAGS));
+  }
+  return specs;
+}
+
+export function decodeHelp(prog: string, adapters: readonly Adapter[] = ALL_ADAPTERS): string {
+  return renderHelp(`${prog} --input FILE.fsm --output DIR [flags]`, DESCRIPTION, decodeFlags(adapters));
 }
 
 export async function decodeCommand(
@@ -58,14 +63,13 @@ export async function decodeCommand(
   prog: string,
   adapters: readonly Adapter[],
 ): Promise<number> {
-  const flags = commandFlags(args, DECODE_FLAGS, io, () => decodeHelp(prog));
+  const flags = commandFlags(args, decodeFlags(adapters), io, () => decodeHelp(prog, adapters));
   if (flags === undefined) return 0;
   const input = flagString(flags, 'input');
   const output = flagString(flags, 'output');
   if (input === '') throw new UserError('FLAG_INVALID', '--input is required');
   if (output === '') throw new UserError('FLAG_INVALID', '--output is required');
   const selected = parseAdapterSet(flagString(flags, 'adapter'), 'decode');
-  const mode = flagString(flags, 'dynamodb-bundle-mode');
   const versions = flagString(flags, 'versions') === 'all' ? 'all' : 'latest';
   const expiredFlag = flagString(flags, 'expired');
   if (expiredFlag === 'keep' && flagBool(flags, 'skip-expired'))
@@ -95,13 +99,7 @@ export async function decodeCommand(
     memoryBudget: parseSize('memory-budget', flagString(flags, 'memory-budget')),
     ...(filter !== undefined ? { filter } : {}),
     switches: {
-      includeIncompleteUploads: flagBool(flags, 'include-incomplete-uploads'),
-      includeOrphans: flagBool(flags, 'include-orphans'),
-      preserveSqsVisibility: flagBool(flags, 'preserve-sqs-visibility'),
-      includeSqsSideRecords: flagBool(flags, 'include-sqs-side-records'),
-      renameCollisions: flagBool(flags, 'rename-collisions'),
-      dynamodbBundleMode: mode === 'jsonl' ? 'jsonl' : 'per-item',
-      dynamodbBundleBytes: parseSize('dynamodb-bundle-size', flagString(flags, 'dynamodb-bundle-size')),
+      ...adapterSwitches(adapters, flags),
       expired: skipExpired ? 'skip' : 'keep',
     },
     warn: (event, fields) => {
