@@ -62,7 +62,8 @@ export class SnapshotWriter {
     this.#entries++;
     const need = 16 + key.length + value.length;
     if (this.#used + need <= BLOCK) {
-      // The common case: the whole entry goes into the block (lengths are LE64 whose high words are 0: both caps fit in 32 bits).
+      // The common case: the whole entry goes into the block (lengths are LE64 whose high words are 0: both caps fit
+      // in 32 bits).
       const b = this.#block;
       const at = this.#used;
       b.writeUInt32LE(key.length, at);
