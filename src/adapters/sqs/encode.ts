@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { DataError } from '../../errors.ts';
 import { JsonTypeError, parseJsonBytes } from '../../json/go-json-read.ts';
+import type { TreeReader } from '../../tree/reader.ts';
 import type { EncodeContext } from '../adapter.ts';
 import { jsonValues } from '../../tree/json-stream.ts';
 import {
@@ -48,14 +49,16 @@ const invalidQueue = (path: string, why: string): DataError => new DataError('SQ
 const invalidMessage = (path: string, line: number | undefined, why: string): DataError =>
   new DataError('SQS_INVALID_MESSAGE', `sqs encode invalid messages.jsonl: ${why}`, line === undefined ? { path } : { path, line });
 
-export async function encodeSqs(ctx: EncodeContext): Promise<void> {
-  const kind = await ctx.tree.kind('sqs');
-  if (kind === undefined) return;
+/** The queue directories of a tree's `sqs/` (`sqs/<name>`); loose files are ignored, as the reference does. */
+export async function queueDirs(tree: TreeReader): Promise<string[]> {
+  const kind = await tree.kind('sqs');
+  if (kind === undefined) return [];
   if (kind !== 'dir') throw new DataError('SQS_NOT_DIR', 'sqs dump path is not a directory', { path: 'sqs' });
-  for (const e of await ctx.tree.list('sqs')) {
-    if (e.kind !== 'dir') continue; // the reference ignores loose files here
-    await encodeQueue(ctx, `sqs/${e.name}`);
-  }
+  return (await tree.list('sqs')).filter((e) => e.kind === 'dir').map((e) => `sqs/${e.name}`);
+}
+
+export async function encodeSqs(ctx: EncodeContext): Promise<void> {
+  for (const dir of await queueDirs(ctx.tree)) await encodeQueue(ctx, dir);
 }
 
 function validateConfig(c: QueueConfig, rel: string): void {
@@ -76,12 +79,13 @@ function validateConfig(c: QueueConfig, rel: string): void {
   if (c.name === '') throw invalidQueue(rel, 'empty queue name');
 }
 
-async function readConfig(ctx: EncodeContext, dir: string): Promise<QueueConfig> {
+/** A queue directory's `_queue.json`, parsed and checked. */
+export async function readQueueConfig(tree: TreeReader, dir: string): Promise<QueueConfig> {
   const rel = `${dir}/_queue.json`;
-  if ((await ctx.tree.kind(rel)) === undefined) throw invalidQueue(rel, 'missing (every queue directory needs its _queue.json)');
+  if ((await tree.kind(rel)) === undefined) throw invalidQueue(rel, 'missing (every queue directory needs its _queue.json)');
   let config: QueueConfig;
   try {
-    config = parseQueueJson(parseJsonBytes(await ctx.tree.readFile(rel)));
+    config = parseQueueJson(parseJsonBytes(await tree.readFile(rel)));
   } catch (err) {
     if (err instanceof DataError) throw err;
     throw invalidQueue(rel, (err as Error).message);
@@ -114,16 +118,12 @@ function checkPartitioning(c: QueueConfig, m: Message, rel: string, line: number
   }
 }
 
-async function* messagesOf(
-  ctx: EncodeContext,
+/** The messages of a `messages.jsonl`, in file order (send order), each with its line number. */
+export async function* queueMessages(
+  tree: TreeReader,
   rel: string,
 ): AsyncGenerator<{ readonly msg: Message; readonly line: number }> {
-  for await (const { value, line } of jsonValues(
-    ctx.tree,
-    rel,
-    'SQS_INVALID_MESSAGE',
-    'sqs encode invalid messages.jsonl',
-  )) {
+  for await (const { value, line } of jsonValues(tree, rel, 'SQS_INVALID_MESSAGE', 'sqs encode invalid messages.jsonl')) {
     let msg: Message;
     try {
       msg = parseDumpMessage(value);
@@ -160,7 +160,7 @@ function restoreGeneration(config: QueueConfig, messageGenerations: ReadonlySet<
 }
 
 async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
-  const config = await readConfig(ctx, dir);
+  const config = await readQueueConfig(ctx.tree, dir);
   const rel = `${dir}/messages.jsonl`;
   const hasMessages = (await ctx.tree.kind(rel)) !== undefined;
   const partitioned = config.partitionCount > 1;
@@ -168,7 +168,7 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
   // Pass 1: every message is checked (and ids collected) before any row is emitted, as in the reference.
   const ids = ctx.newSorter();
   const messageGenerations = new Set<bigint>();
-  for await (const { msg, line } of hasMessages ? messagesOf(ctx, rel) : []) {
+  for await (const { msg, line } of hasMessages ? queueMessages(ctx.tree, rel) : []) {
     if (messageGenerations.size < 2) messageGenerations.add(msg.queueGeneration);
     if (msg.messageId === '') throw invalidMessage(rel, line, 'message missing message_id');
     if (config.fifo && msg.messageGroupId === '') {
@@ -194,7 +194,7 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
   // Pass 2: rows.
   const dedup = config.fifo ? ctx.newSorter() : undefined;
   let maxSeq = 0n;
-  for await (const { msg } of messagesOf(ctx, rel)) {
+  for await (const { msg } of queueMessages(ctx.tree, rel)) {
     const lane: Lane = partitioned ? { partitioned: true, partition: msg.partition ?? 0 } : { partitioned: false };
     const id = Buffer.from(msg.messageId, 'utf8');
     await ctx.emit(msgDataKey(config.name, lane, generation, msg.messageId), renderStoredMessage(msg, generation));

@@ -11,6 +11,9 @@ import { exportRedis, type RedisSink } from '../../export/redis/export.ts';
 import { DryRunSink, LiveRedisSink, RespFileSink, redactRedisUrl } from '../../export/redis/sinks.ts';
 import { writeDynamoExportLayout } from '../../export/dynamodb/export-layout.ts';
 import { exportS3, parseS3Target } from '../../export/s3/export.ts';
+import { exportDynamoLive } from '../../export/dynamodb/live.ts';
+import { exportSqsLive } from '../../export/sqs/live.ts';
+import { awsEndpoint, makeDynamoClient, makeSqsClient } from '../../export/aws-clients.ts';
 import { makeS3Client } from '../../offload/s3-store.ts';
 import { newReport, summarizeReport, type ExportReport } from '../../export/report.ts';
 import { readManifestOf } from '../../pipeline/encode.ts';
@@ -28,7 +31,11 @@ import { parseSize } from '../size.ts';
 
 const EXPORT_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'PATH', help: 'dump tree, or an .fsm snapshot (decoded to a scratch tree first) (required)' },
-  to: { type: 'string', value: 'URL', help: 'live target: redis://[user:password@]host:port/db; s3://bucket[/prefix] or s3://' },
+  to: { type: 'string', value: 'URL', help: 'live target: redis://[user:password@]host:port/db; s3://bucket[/prefix] or s3://; for dynamodb and sqs http(s)://endpoint, or aws (the regional AWS endpoint)' },
+  'create-tables': { type: 'bool', help: 'dynamodb --to: create missing tables from _schema.json (key schema, GSIs, on-demand billing)' },
+  'create-queues': { type: 'bool', help: 'sqs --to: create missing queues with the attributes of _queue.json' },
+  region: { type: 'string', value: 'REGION', help: 'dynamodb and sqs --to: AWS region (default: the AWS chain\'s, else us-east-1)' },
+  profile: { type: 'string', value: 'NAME', help: 'dynamodb and sqs --to: AWS shared config profile' },
   format: { type: 'string', value: 'FORMAT', help: 'file output instead of a live target: resp (redis: commands for redis-cli --pipe), dynamodb-export (dynamodb: the layout of DynamoDB\'s export to S3)' },
   output: { type: 'string', value: 'PATH', help: 'where --format writes ("-" for stdout with resp); must not exist (dynamodb-export: absent or an empty directory)' },
   'dry-run': { type: 'bool', help: 'read everything and report what would be written, writing nothing' },
@@ -41,7 +48,7 @@ const EXPORT_FLAGS: FlagSpecs = {
   quiet: { type: 'bool', help: 'no progress display' },
 };
 
-const TARGETS = ['redis', 'dynamodb', 's3'] as const;
+const TARGETS = ['redis', 'dynamodb', 's3', 'sqs'] as const;
 type Target = (typeof TARGETS)[number];
 
 const DESCRIPTION = `Exports the records of a dump tree (or of an .fsm snapshot) into a live system or a standard file format.
@@ -52,12 +59,18 @@ Targets:
   dynamodb --format dynamodb-export --output DIR
                                       per table, DynamoDB's export-to-S3 layout (data/*.json.gz with one
                                       {"Item":{…}} per line, manifest-files.json, manifest-summary.json)
+           --to http(s)://endpoint|aws  puts every item (BatchWriteItem, 25 a request, unprocessed items retried
+                                      with backoff); --create-tables creates missing tables from _schema.json
   s3      --to s3://bucket[/prefix]   uploads every object of the tree's one bucket (pick it with --include
                                       s3:bucket=NAME) under the prefix, with its content type, encoding, cache
                                       control, disposition and user metadata (multipart above 8 MiB)
           --to s3://                  each bucket's objects into the existing bucket of the same name
           (--s3-endpoint, --s3-region, --s3-profile, --s3-path-style, --s3-sse as for offload; credentials from
           the standard AWS chain)
+  sqs     --to http(s)://endpoint|aws sends every message of each queue's live generation in send order (FIFO:
+                                      group and deduplication ids); --create-queues creates missing queues
+Credentials for s3, dynamodb and sqs come from the standard AWS chain only (environment, shared files and
+--profile/--s3-profile, SSO, container and instance roles) and are never printed.
 Exit codes: 0 success, 1 usage or environment error (bad flags, unreachable target), 2 a record is invalid or
 the target refused one (named in the message).`;
 
@@ -167,6 +180,30 @@ async function runTarget(target: Target, c: Common, io: CliIO, adapters: readonl
       return report;
     }
     case 'dynamodb': {
+      if ((to === '') === (format === '')) throw new UserError('FLAG_INVALID', 'export dynamodb: give either --to http(s)://endpoint or --format dynamodb-export --output DIR');
+      if (to !== '') {
+        if (output !== '') throw new UserError('FLAG_INVALID', 'export dynamodb --to: takes no --output');
+        const endpoint = awsEndpoint(to);
+        const report = newReport('dynamodb', endpoint.shown, c.dryRun);
+        onProgress(report);
+        const source = await openExportSource({ input: c.input, adapters, adapter: 'dynamodb', scratchRoot: c.scratch, memoryBudget: c.memoryBudget, ...(filter !== undefined ? { filter } : {}) });
+        try {
+          const manifest = await readManifestOf(source.tree.root);
+          await exportDynamoLive({
+            tree: source.tree,
+            layout: manifest.dynamodbLayout === 'jsonl' ? 'jsonl' : 'per-item',
+            client: c.dryRun ? undefined : makeDynamoClient(endpoint, flagString(c.flags, 'region'), flagString(c.flags, 'profile')),
+            where: endpoint.shown,
+            createTables: flagBool(c.flags, 'create-tables'),
+            report,
+            onProgress,
+            ...(filter !== undefined ? { filter } : {}),
+          });
+        } finally {
+          source.close();
+        }
+        return report;
+      }
       if (format !== 'dynamodb-export') throw new UserError('FLAG_INVALID', 'export dynamodb: give --format dynamodb-export --output DIR');
       if (output === '') throw new UserError('FLAG_INVALID', 'export dynamodb --format dynamodb-export: --output is required');
       const report = newReport('dynamodb-export', output, c.dryRun);
@@ -204,6 +241,28 @@ async function runTarget(target: Target, c: Common, io: CliIO, adapters: readonl
           client: c.dryRun ? undefined : makeS3Client(s3),
           sse: s3.sse,
           kmsKeyId: s3.kmsKeyId,
+          report,
+          onProgress,
+          ...(filter !== undefined ? { filter } : {}),
+        });
+      } finally {
+        source.close();
+      }
+      return report;
+    }
+    case 'sqs': {
+      if (format !== '' || output !== '') throw new UserError('FLAG_INVALID', 'export sqs: takes --to http(s)://endpoint (no --format or --output)');
+      if (to === '') throw new UserError('FLAG_INVALID', 'export sqs: --to http(s)://endpoint (or aws) is required');
+      const endpoint = awsEndpoint(to);
+      const report = newReport('sqs', endpoint.shown, c.dryRun);
+      onProgress(report);
+      const source = await openExportSource({ input: c.input, adapters, adapter: 'sqs', scratchRoot: c.scratch, memoryBudget: c.memoryBudget, ...(filter !== undefined ? { filter } : {}) });
+      try {
+        await exportSqsLive({
+          tree: source.tree,
+          client: c.dryRun ? undefined : makeSqsClient(endpoint, flagString(c.flags, 'region'), flagString(c.flags, 'profile')),
+          where: endpoint.shown,
+          createQueues: flagBool(c.flags, 'create-queues'),
           report,
           onProgress,
           ...(filter !== undefined ? { filter } : {}),
