@@ -50,12 +50,14 @@ function networkCode(err: unknown): string | undefined {
 export function exportFailure(err: unknown, record: string, where: string, path?: string): Error {
   if (isEkvError(err)) return err;
   const e = err as AwsError;
-  const name = e.name ?? e.code ?? '';
+  // A response without a body (HEAD) leaves the SDK with the name `Unknown`: the status says more.
+  const status = e.$metadata?.httpStatusCode;
+  const name = e.name === 'Unknown' && status !== undefined ? `HTTP ${status}` : (e.name ?? e.code ?? '');
   const msg = (e.message ?? String(err)).replace(/\s+/g, ' ');
   const ctx = path !== undefined ? { path } : {};
   const net = networkCode(err);
   if (net !== undefined) return new UserError('EXPORT_TARGET_UNREACHABLE', `cannot reach ${where} while writing ${record} (${net})`, ctx, { cause: err });
-  if (CREDENTIALS.includes(name) || e.$metadata?.httpStatusCode === 403) {
+  if (CREDENTIALS.includes(name) || status === 403) {
     return new UserError('EXPORT_TARGET_ACCESS_DENIED', `${where} refused the credentials while writing ${record} (${name || 'HTTP 403'}): check the AWS credential chain and the target's policy`, ctx, { cause: err });
   }
   if (MISSING.includes(name) || /NonExistentQueue/.test(name)) return new UserError('EXPORT_TARGET_MISSING', `${where}: ${msg} (writing ${record})`, ctx, { cause: err });
