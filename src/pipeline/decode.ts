@@ -1,6 +1,6 @@
 // Decode orchestration: .fsm → dump tree (spec core.md §2, §3, §5.2).
 //
-// reader → version resolution → dispatch by prefix → adapter decoders → finalize (DynamoDB, S3, Redis, SQS)
+// reader → version resolution → dispatch by prefix → adapter decoders → finalize (in DECODE_ORDER)
 // → MANIFEST.json → CHECKSUMS → atomic rename into place. The tree is built in a private staging directory
 // next to the output and only renamed into place once complete; on any failure it is removed, so nothing
 // partial is ever left at the output path (the reference leaves finalized adapter files behind).
@@ -113,10 +113,8 @@ export interface DecodeSnapshotOptions {
 export interface DecodeCounters {
   total: bigint;
   tombstone: bigint;
-  dynamodb: bigint;
-  s3: bigint;
-  redis: bigint;
-  sqs: bigint;
+  /** Live rows each adapter received. */
+  byAdapter: Record<AdapterName, bigint>;
   internal: bigint;
   unknown: bigint;
   /** Older versions hidden by a newer version of the same key (always 0 with versions: 'all'). */
@@ -143,10 +141,7 @@ function emptyCounters(): DecodeCounters {
   return {
     total: 0n,
     tombstone: 0n,
-    dynamodb: 0n,
-    s3: 0n,
-    redis: 0n,
-    sqs: 0n,
+    byAdapter: Object.fromEntries(DECODE_ORDER.map((n) => [n, 0n])) as Record<AdapterName, bigint>,
     internal: 0n,
     unknown: 0n,
     superseded: 0n,
@@ -312,7 +307,7 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
         counters.filtered++;
         return undefined;
       }
-      counters[route.adapter]++;
+      counters.byAdapter[route.adapter]++;
       try {
         const pending = decoder.handle(route.kind, rec.userKey, rec.value);
         return pending?.catch((err: unknown) => {

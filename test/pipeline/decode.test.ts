@@ -77,7 +77,7 @@ test('decode writes adapter files, MANIFEST.json and a CHECKSUMS that sha256sum 
   const out = join(dir, 'out');
   const res = await decodeSnapshot({ input, output: out, adapters, selected: ['redis'], clusterId: 'c1' });
   assert.equal(res.counters.total, 5n);
-  assert.equal(res.counters.redis, 1n);
+  assert.equal(res.counters.byAdapter.redis, 1n);
   assert.equal(res.counters.tombstone, 1n);
   assert.equal(res.counters.internal, 2n); // sqs not selected, and !txn|
   assert.equal(res.counters.unknown, 1n);

@@ -1,7 +1,7 @@
 // `decode` / `elastickv-snapshot-decode`: .fsm → dump tree. Accepts the reference decoder's flags exactly
 // (spec core.md §5.2) plus a few of our own (marked "extension" in the help).
 
-import type { Adapter } from '../../adapters/adapter.ts';
+import { DECODE_ORDER, type Adapter } from '../../adapters/adapter.ts';
 import { quoteControl, UserError } from '../../errors.ts';
 import { decodeSnapshot, type DecodeCounters, type DecodeProgress, type DecodeResult, type DecodeSnapshotOptions } from '../../pipeline/decode.ts';
 import { decodeToArchive } from '../../pipeline/archive-direct.ts';
@@ -146,7 +146,13 @@ export async function decodeCommand(
   const line =
     `decoded ${input} -> ${output}${packed === undefined ? '' : ` (${archive === 'zstd' ? 'tar+zstd' : 'tar'}: ${packed.files} files, ${packed.dirs} directories, ${humanBytes(packed.contentBytes)})`}: ${summarizeCounters(result.counters)}; last_commit_ts=${result.header.lastCommitTs}; ` +
     `${humanBytes(bytes)} in ${secs.toFixed(1)}s (${(bytes / 1024 / 1024 / Math.max(secs, 0.001)).toFixed(1)} MB/s)`;
-  const counters = new GoMap(Object.entries(result.counters).map(([k, v]) => [k, v as bigint] as const));
+  // One level, the adapters' counts after the tombstones (the order of the text summary).
+  const { byAdapter, ...rest } = result.counters;
+  const counters = new GoMap(
+    Object.entries(rest).flatMap(([k, v]) =>
+      k === 'tombstone' ? [[k, v] as const, ...DECODE_ORDER.map((n) => [n, byAdapter[n]] as const)] : [[k, v] as const],
+    ),
+  );
   writeSummary(
     io,
     flagBool(flags, 'json'),
@@ -184,7 +190,13 @@ function archiveCompressionOf(output: string, flag: string): Compression | undef
 }
 
 function summarizeCounters(c: DecodeCounters): string {
-  const parts = [`entries=${c.total}`, `dynamodb=${c.dynamodb}`, `s3=${c.s3}`, `redis=${c.redis}`, `sqs=${c.sqs}`, `tombstone=${c.tombstone}`, `internal=${c.internal}`, `unknown=${c.unknown}`];
+  const parts = [
+    `entries=${c.total}`,
+    ...DECODE_ORDER.map((n) => `${n}=${c.byAdapter[n]}`),
+    `tombstone=${c.tombstone}`,
+    `internal=${c.internal}`,
+    `unknown=${c.unknown}`,
+  ];
   if (c.filtered > 0n) parts.push(`filtered=${c.filtered}`);
   if (c.superseded > 0n) parts.push(`superseded=${c.superseded}`);
   if (c.operational > 0n) parts.push(`operational=${c.operational}`);

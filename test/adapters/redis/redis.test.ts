@@ -106,7 +106,7 @@ test('decode rejections: bad TTL length, truncated headers', async () => {
   await fails([{ key: '!redis|hll|k', value: bytes([0xff, 2, 1, 0]) }], 'REDIS_INVALID_VALUE');
   // Derived rows are read past, as the reference does.
   const { result } = await decodeWith(adapters, buildFsm(5n, [{ key: '!zs|scr|x', value: '' }, { key: '!hs|meta|d|x', value: '' }]));
-  assert.equal(result.counters.redis, 2n);
+  assert.equal(result.counters.byAdapter.redis, 2n);
 });
 
 test('encode rejections name the file: bad names, missing KEYMAP, bad TTL sidecar, links, multi-DB', async () => {
