@@ -178,6 +178,7 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
     await publishDir(staging, opts.output);
     return result;
   } finally {
+    input.close();
     if (staging !== '') removeTree(staging);
     removeTree(scratch);
     for (const f of forget) f();
@@ -194,7 +195,11 @@ export async function decodeInto(opts: Omit<DecodeSnapshotOptions, 'output'>, tr
     ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
     ...(opts.s3 !== undefined ? { s3: opts.s3 } : {}),
   });
-  return runDecode(opts, tree, scratch, input);
+  try {
+    return await runDecode(opts, tree, scratch, input);
+  } finally {
+    input.close();
+  }
 }
 
 async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: TreeWriter, scratch: string, input: SnapshotInput): Promise<DecodeResult> {

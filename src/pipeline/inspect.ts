@@ -8,7 +8,7 @@ import { DEFAULT_DECODE_SWITCHES, type Adapter, type AdapterName } from '../adap
 import { ALL_ADAPTERS } from '../adapters/registry.ts';
 import type { RecordFilter } from '../filter/record-filter.ts';
 import type { S3Options } from '../offload/s3-store.ts';
-import { openSnapshotInput, type InputCompression } from '../snapshot/input.ts';
+import { openSnapshotInput, type InputCompression, type SnapshotInput } from '../snapshot/input.ts';
 import { SnapshotReader, type ContainerInfo, type SnapshotHeader } from '../snapshot/reader.ts';
 import { VersionResolver } from '../snapshot/versions.ts';
 import { Dispatcher } from './dispatch.ts';
@@ -96,12 +96,20 @@ const MAX_SCOPES = 1_000_000;
 
 /** Reads `opts.input` once and summarises it. */
 export async function inspectSnapshot(opts: InspectOptions): Promise<InspectResult> {
-  const adapters = opts.adapters ?? ALL_ADAPTERS;
   const input = await openSnapshotInput(opts.input, {
     pipes: true,
     ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
     ...(opts.s3 !== undefined ? { s3: opts.s3 } : {}),
   });
+  try {
+    return await inspectInput(opts, input);
+  } finally {
+    input.close();
+  }
+}
+
+async function inspectInput(opts: InspectOptions, input: SnapshotInput): Promise<InspectResult> {
+  const adapters = opts.adapters ?? ALL_ADAPTERS;
   const hash = createHash('sha256');
   let crc = 0;
   const hashed = (async function* () {

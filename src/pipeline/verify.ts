@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import type { DataErrorCode } from '../error-codes.ts';
 import { isEkvError, UserError, type EkvError } from '../errors.ts';
 import { readRegularSync } from '../fs/safe-open.ts';
-import { openSnapshotInput } from '../snapshot/input.ts';
+import { openSnapshotInput, type SnapshotInput } from '../snapshot/input.ts';
 import { SnapshotReader, type ContainerInfo } from '../snapshot/reader.ts';
 import { verifyChecksums } from '../tree/checksums.ts';
 import { ENCODE_INFO_MAX_BYTES, encodeInfoPath, parseEncodeInfo } from '../tree/encode-info.ts';
@@ -98,8 +98,16 @@ export async function verifyTree(root: string, opts: VerifyOptions = {}): Promis
 
 /** Verifies a `.fsm` end to end, and against its `.encode_info.json` sidecar when there is one. */
 export async function verifyFsm(path: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
-  const problems = new Problems(Math.max(1, opts.keep ?? 1000));
   const input = await openSnapshotInput(path);
+  try {
+    return await verifyInput(path, input, opts);
+  } finally {
+    input.close();
+  }
+}
+
+async function verifyInput(path: string, input: SnapshotInput, opts: VerifyOptions): Promise<VerifyResult> {
+  const problems = new Problems(Math.max(1, opts.keep ?? 1000));
   const hash = createHash('sha256');
   const hashed = (async function* () {
     for await (const chunk of input.source) {

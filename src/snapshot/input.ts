@@ -28,6 +28,11 @@ export interface SnapshotInput {
   readonly size: number | undefined;
   /** Bytes read from the file or pipe so far (before decompression). */
   sourceBytesRead(): number;
+  /**
+   * Releases the file, pipe or S3 download (standard input is left open). A reader that stops early (an error in
+   * the snapshot) must call it: an abandoned stream keeps its descriptor until garbage collection.
+   */
+  close(): void;
 }
 
 export interface OpenSnapshotOptions {
@@ -39,10 +44,11 @@ export interface OpenSnapshotOptions {
   readonly s3?: S3Options;
 }
 
-/** Opens `path` (`-` for standard input) for SnapshotReader. The caller must consume or abandon `source`. */
+/** Opens `path` (`-` for standard input) for SnapshotReader. The caller closes it when done (also after an error). */
 export async function openSnapshotInput(path: string, opts: OpenSnapshotOptions = {}): Promise<SnapshotInput> {
   let raw: AsyncIterable<Uint8Array>;
   let size: number | undefined;
+  let owned = true;
   const s3Url = opts.s3 === undefined ? undefined : parseS3Url(path);
   if (s3Url !== undefined && opts.s3 !== undefined) {
     const object = await openS3Object(s3Url, opts.s3, 'snapshot');
@@ -51,6 +57,7 @@ export async function openSnapshotInput(path: string, opts: OpenSnapshotOptions 
   } else if (path === '-') {
     if (opts.stdin === undefined) throw new UserError('INPUT_MISSING', 'standard input (-) is not available here', { path });
     raw = opts.stdin as AsyncIterable<Uint8Array>;
+    owned = false;
   } else {
     const st = await fsp.stat(path).catch((err: unknown) => {
       const code = (err as NodeJS.ErrnoException).code;
@@ -88,7 +95,10 @@ export async function openSnapshotInput(path: string, opts: OpenSnapshotOptions 
   };
   const compression: InputCompression = startsWith(lead, GZIP_MAGIC) ? 'gzip' : startsWith(lead, ZSTD_MAGIC) ? 'zstd' : 'none';
   const source = compression === 'none' ? replay() : compression === 'gzip' ? decompressed(replay(), createGunzip(), compression, path) : unzstd(replay(), path);
-  return { source, compression, size, sourceBytesRead: () => read };
+  const close = (): void => {
+    if (owned) (raw as { destroy?: () => void }).destroy?.();
+  };
+  return { source, compression, size, sourceBytesRead: () => read, close };
 }
 
 function startsWith(b: Buffer, magic: Buffer): boolean {

@@ -379,6 +379,12 @@ export class S3Decoder implements AdapterDecoder {
 
   async #flushObject(dir: string, o: ObjectState, { name, kind }: TreeName, keymap: KeymapWriter): Promise<void> {
     const chunks = this.#bodyChunks(o);
+    // The sidecar records size_bytes and encode checks the body against it: a body of another length is damage.
+    const size = chunks.reduce((n, c) => n + BigInt(c.loc.length), 0n);
+    const declared = (o.manifest as LiveManifest).sizeBytes;
+    if (size !== declared) {
+      throw new DataError('S3_INCOMPLETE_BLOB_CHUNKS', `object ${JSON.stringify(o.object.toString('utf8'))}: its chunks hold ${size} bytes, its manifest says size_bytes ${declared}`, { key: o.object });
+    }
     const bodyRel = Buffer.concat([Buffer.from(`${dir}/`), name]);
     const slash = name.lastIndexOf(0x2f);
     if (slash > 0) await this.#ctx.tree.mkdir(Buffer.concat([Buffer.from(`${dir}/`), name.subarray(0, slash)]));
