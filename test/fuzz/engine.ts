@@ -14,7 +14,8 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, promises as fsp, readdirSync, lstatSync, mkdirSync, cpSync, symlinkSync, linkSync, writeFileSync, readFileSync, truncateSync, rmSync, renameSync } from 'node:fs';
+import { existsSync, promises as fsp, readdirSync, lstatSync, mkdirSync, cpSync, symlinkSync, linkSync, writeFileSync, readFileSync, truncateSync, rmSync, renameSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runCli } from '../helpers/cli.ts';
 import { runCliProcess } from '../helpers/cli-process.ts';
@@ -273,10 +274,18 @@ function applyTreeOp(root: string, op: TreeOp): void {
       replace();
       execFileSync('mkfifo', [p]);
       return;
-    case 'socket':
+    case 'socket': {
+      // A socket path may hold at most 107 bytes: bind one in a short directory, then move it into place.
       replace();
-      execFileSync('python3', ['-c', 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])', p]);
+      const short = mkdtempSync(join(tmpdir(), 's-'));
+      try {
+        execFileSync('python3', ['-c', 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])', join(short, 's')]);
+        renameSync(join(short, 's'), p);
+      } finally {
+        rmSync(short, { recursive: true, force: true });
+      }
       return;
+    }
     case 'remove':
       replace();
       return;
