@@ -90,6 +90,21 @@ export { prepareRestore, precheckRestoreTarget, type PrepareRestoreOptions, type
 export { type ClusterChecks } from './restore/validate.ts';
 export { parsePeers, type Peer } from './restore/peers.ts';
 
+/**
+ * Archives: a dump tree ↔ a tar or tar+zstd stream (`archive pack|unpack`, interoperable with the reference's
+ * tool), and decode straight to an archive.
+ */
+export { packTree, type Compression, type PackOptions, type PackResult } from './archive/pack.ts';
+export { unpackArchive, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_BYTES, type UnpackOptions, type UnpackResult } from './archive/unpack.ts';
+export { decodeToArchive, withUnpackedArchive, type DecodeToArchiveOptions, type DecodeToArchiveResult } from './pipeline/archive-direct.ts';
+
+/** Offload: a node's persisted snapshot → an object store (local or S3) and back (`offload publish|restore`). */
+export { publishSnapshot, type PublishOptions, type PublishResult } from './offload/publish.ts';
+export { restoreSnapshot, type RestoreOptions, type RestoreResult } from './offload/restore.ts';
+export { LocalStore, type ObjectStore, type ObjectInfo, type PutOptions, type PutSource } from './offload/store.ts';
+export { S3Store, type S3Options, type S3StoreConfig, type S3Sse } from './offload/s3-store.ts';
+export { type OffloadManifest } from './offload/manifest.ts';
+
 /** Errors: every error thrown on purpose is an EkvError with a stable code and an exit class. */
 export { EkvError, DataError, UserError, isEkvError, exitCodeFor, type ErrorContext, type ExitClass } from './errors.ts';
 export {

@@ -1,7 +1,7 @@
 // The public API, imported by package name as a consumer would (the test runner resolves 'elastickv-snapshot'
 // through package.json's exports, to the sources; .ci/run checks the same imports from a packed tarball).
 import assert from 'node:assert/strict';
-import { createReadStream, promises as fsp } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,9 @@ import {
   encodeSnapshot,
   exitCodeFor,
   isEkvError,
+  packTree,
   SnapshotReader,
+  unpackArchive,
   type DecodeResult,
   type EncodeResult,
 } from 'elastickv-snapshot';
@@ -30,6 +32,16 @@ test('runtime surface: every supported value is exported and defined', () => {
   const expected = [
     'ALL_ADAPTERS',
     'DECODE_ORDER',
+    'DEFAULT_MAX_BYTES',
+    'DEFAULT_MAX_ENTRIES',
+    'LocalStore',
+    'S3Store',
+    'decodeToArchive',
+    'packTree',
+    'publishSnapshot',
+    'restoreSnapshot',
+    'unpackArchive',
+    'withUnpackedArchive',
     'DEFAULT_DECODE_SWITCHES',
     'DEFAULT_MEMORY_BUDGET',
     'DataError',
@@ -72,6 +84,17 @@ test('decode then encode the bundled sample with defaults: byte-identical snapsh
   const encoded: EncodeResult = await encodeSnapshot({ input: join(dir, 'tree'), output: join(dir, 'out.fsm'), selfTest: true });
   assert.equal(encoded.selfTest.matched, true);
   assert.deepEqual(await fsp.readFile(join(dir, 'out.fsm')), await fsp.readFile(SAMPLE));
+});
+
+test('archives by package name: packTree writes the decoded sample as tar+zstd, unpackArchive restores and verifies it', async () => {
+  const dir = await tempDir('ekv-index-archive-');
+  await decodeSnapshot({ input: SAMPLE, output: join(dir, 'tree') });
+  const packed = await packTree(join(dir, 'tree'), createWriteStream(join(dir, 'tree.tar.zst')), 'zstd');
+  const unpacked = await unpackArchive(createReadStream(join(dir, 'tree.tar.zst')), join(dir, 'back'), { source: 'tree.tar.zst' });
+  assert.equal(unpacked.compression, 'zstd');
+  assert.equal(unpacked.files, packed.files);
+  assert.equal(unpacked.verified, packed.files - 1); // every file but CHECKSUMS itself
+  assert.deepEqual(await fsp.readFile(join(dir, 'back', 'CHECKSUMS')), await fsp.readFile(join(dir, 'tree', 'CHECKSUMS')));
 });
 
 test('SnapshotReader streams the sample; its errors are coded EkvErrors with exit class data', async () => {

@@ -17,8 +17,10 @@ import { walkTree } from './tree-walk.ts';
 import { verifyDumpTree } from './verify-tree.ts';
 import { zstdCompressor } from '../bytes/zstd.ts';
 
+/** How an archive's tar stream is stored: zstd-compressed (the default of `archive pack`) or plain. */
 export type Compression = 'zstd' | 'none';
 
+/** What packTree wrote: files, directories and bytes of file content. */
 export interface PackResult {
   readonly files: number;
   readonly dirs: number;

@@ -27,10 +27,12 @@ import { looksLikeZstd, zstdDecompress, ZstdDataError } from '../bytes/zstd.ts';
 
 /** The reference's unpack budget (internal/backup/archive.go): our defaults, never lower. */
 export const DEFAULT_MAX_ENTRIES = 1_000_000;
+/** The reference's unpack budget of file content bytes (1 TiB): our default, never lower. */
 export const DEFAULT_MAX_BYTES = 2 ** 40;
 const NAME_MAX = 255;
 const PATH_MAX = 4095;
 
+/** How unpackArchive reads its input and what it allows. */
 export interface UnpackOptions {
   /** How the input is compressed; undefined: detect from the first bytes (zstd magic or not). */
   readonly compression?: Compression;
@@ -42,6 +44,7 @@ export interface UnpackOptions {
   readonly source: string;
 }
 
+/** What unpackArchive extracted and checked. */
 export interface UnpackResult {
   readonly compression: Compression;
   readonly files: number;

@@ -14,6 +14,7 @@ import { decodeManifest, manifestKey, marshalManifest, MANIFEST_SCHEMA_VERSION, 
 import { openPersistedSnapshot } from './raft-source.ts';
 import { integrity, type ObjectStore } from './store.ts';
 
+/** What publishSnapshot publishes (the data directory's newest persisted snapshot) and where to; the reference's publish flags. */
 export interface PublishOptions {
   readonly store: ObjectStore;
   readonly dataDir: string;
@@ -27,6 +28,7 @@ export interface PublishOptions {
   readonly createdAt?: string;
 }
 
+/** The manifest publishSnapshot created (or found identical). */
 export interface PublishResult {
   readonly manifest: OffloadManifest;
   /** The canonical manifest bytes (what the reference prints on stdout). */
@@ -41,6 +43,10 @@ function nowGo(): string {
   return goTimeUtc(ms, ns);
 }
 
+/**
+ * Publishes the newest persisted snapshot of the raft data directory `dataDir` to `store`: the payload under its
+ * content address, then the manifest (`offload publish`; the reference's object layout, so either tool restores it).
+ */
 export async function publishSnapshot(o: PublishOptions): Promise<PublishResult> {
   if (o.dataDir.trim() === '') throw new UserError('FLAG_INVALID', '--data-dir is required');
   if (o.groupId === 0n && o.sourceCluster.trim() === '') throw new UserError('FLAG_INVALID', '--source-cluster is required when --group-id is 0');

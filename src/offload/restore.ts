@@ -17,6 +17,7 @@ import { trackTemp } from '../tree/temp-paths.ts';
 import { decodeManifest, MAX_MANIFEST_BYTES, normalizeObjectKey, validateManifest, type OffloadManifest } from './manifest.ts';
 import { integrity, type ObjectStore } from './store.ts';
 
+/** Which manifest restoreSnapshot restores from `store`, and the data directory and peers it prepares. */
 export interface RestoreOptions {
   readonly store: ObjectStore;
   readonly manifestKey: string;
@@ -25,6 +26,7 @@ export interface RestoreOptions {
   readonly peers: string;
 }
 
+/** The data directory restoreSnapshot prepared, and the payload it checked. */
 export interface RestoreResult {
   readonly manifest: OffloadManifest;
   readonly dataDir: string;
@@ -52,6 +54,10 @@ async function loadManifest(store: ObjectStore, key: string): Promise<OffloadMan
   return m;
 }
 
+/**
+ * Restores a published snapshot (`offload restore`): loads and checks the manifest, downloads the payload and checks
+ * its size and SHA-256, then builds a fresh raft data directory a stopped node boots from, as the reference does.
+ */
 export async function restoreSnapshot(o: RestoreOptions): Promise<RestoreResult> {
   if (o.manifestKey.trim() === '') throw new UserError('FLAG_INVALID', '--manifest-key is required');
   const peers = parsePeers(o.peers);

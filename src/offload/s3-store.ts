@@ -28,8 +28,10 @@ import {
 import { DataError, isEkvError, UserError } from '../errors.ts';
 import { type ObjectInfo, type ObjectStore, type PutOptions, type PutSource, checkObjectKey, integrity, notFound, sourceChunks } from './store.ts';
 
+/** Server-side encryption of uploaded objects (`--s3-sse`); `none` for S3-compatible servers without SSE. */
 export type S3Sse = 'AES256' | 'aws:kms' | 'none';
 
+/** How to reach S3: the --s3-* flags (region, endpoint, profile, path style, checksum headers). */
 export interface S3Options {
   readonly bucket: string;
   readonly region: string;
@@ -41,6 +43,7 @@ export interface S3Options {
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
+/** An S3Store's bucket, connection and encryption, and its multipart thresholds. */
 export interface S3StoreConfig extends S3Options {
   readonly sse: S3Sse;
   readonly kmsKeyId: string;
@@ -146,6 +149,7 @@ interface HeadFields {
   readonly SSEKMSKeyId?: string | undefined;
 }
 
+/** An object store in an S3 bucket (`--store s3`), through the AWS SDK for JavaScript v3. */
 export class S3Store implements ObjectStore {
   readonly #client: S3Client;
   readonly #cfg: S3StoreConfig;

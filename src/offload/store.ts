@@ -12,6 +12,7 @@ import { fsyncDir, randomHex } from '../tree/publish.ts';
 import { trackTemp } from '../tree/temp-paths.ts';
 import { normalizeObjectKey } from './manifest.ts';
 
+/** An object's key, size and SHA-256 as a store reports it. */
 export interface ObjectInfo {
   readonly key: string;
   readonly size: number;
@@ -19,6 +20,7 @@ export interface ObjectInfo {
   readonly sha256: string;
 }
 
+/** What an object being put must be: its size, SHA-256 and content type. */
 export interface PutOptions {
   readonly size: number;
   readonly sha256: string;
@@ -28,6 +30,7 @@ export interface PutOptions {
 /** What to upload: a file (re-readable, for retries and multipart) or bytes in memory (small objects only). */
 export type PutSource = { readonly path: string } | { readonly bytes: Buffer };
 
+/** Where offload publishes and restores: a local directory (LocalStore) or an S3 bucket (S3Store). */
 export interface ObjectStore {
   /** How an object is shown in messages (a path, or s3://bucket/key). */
   describe(key: string): string;
@@ -70,6 +73,7 @@ export async function* sourceChunks(source: PutSource, start = 0, length?: numbe
     })) as AsyncIterable<Buffer>;
 }
 
+/** An object store in a local directory (`--store local --local-root DIR`): each object a file, written atomically. */
 export class LocalStore implements ObjectStore {
   readonly #root: string;
 
