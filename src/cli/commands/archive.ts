@@ -8,10 +8,11 @@ import { parseS3Url } from '../../offload/s3-store.ts';
 import { S3_FLAGS, s3OptionsFromFlags } from './offload.ts';
 import { type Compression, packTree } from '../../archive/pack.ts';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, unpackArchive } from '../../archive/unpack.ts';
-import { flagString, parseGoFlags, parseGoUint, renderHelp, type FlagSpecs, type ParsedFlags } from '../go-flags.ts';
+import { flagBool, flagString, parseGoFlags, parseGoUint, renderHelp, type FlagSpecs, type ParsedFlags } from '../go-flags.ts';
 import { checkOutputParent } from '../../tree/publish.ts';
 import type { CliIO } from '../io.ts';
 import { humanBytes } from '../progress.ts';
+import { JSON_FLAG, writeSummary } from '../summary.ts';
 
 const ARCHIVE_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'PATH', help: 'pack: dump root; unpack: archive file, - for stdin, or s3://bucket/key (extension) (required)' },
@@ -20,6 +21,7 @@ const ARCHIVE_FLAGS: FlagSpecs = {
   'max-entries': { type: 'string', value: 'N', default: String(DEFAULT_MAX_ENTRIES), help: 'extension: unpack refuses archives with more entries' },
   'max-bytes': { type: 'string', value: 'N', default: String(DEFAULT_MAX_BYTES), help: 'extension: unpack refuses archives with more bytes of file content' },
   ...S3_FLAGS,
+  json: { ...JSON_FLAG, help: `extension: ${JSON_FLAG.help}` },
 };
 
 const DESCRIPTION = `pack: verifies a dump tree (MANIFEST.json, CHECKSUMS, no unlisted file) and writes it as a tar stream,
@@ -84,7 +86,16 @@ export async function archiveCommand(args: readonly string[], io: CliIO, prog: s
       await sink.abort();
       throw err;
     }
-    io.stderr.write(`packed ${input} -> ${output}: ${res.files} files, ${res.dirs} directories, ${humanBytes(res.contentBytes)} (${compression})\n`);
+    if (flagBool(flags, 'json') && output === '-') throw new UserError('FLAG_INVALID', '--json writes the summary to standard output, where --output - wrote the archive: use one of them');
+    writeSummary(io, flagBool(flags, 'json'), `packed ${input} -> ${output}: ${res.files} files, ${res.dirs} directories, ${humanBytes(res.contentBytes)} (${compression})`, {
+      command: 'archive pack',
+      input,
+      output,
+      compression,
+      files: BigInt(res.files),
+      dirs: BigInt(res.dirs),
+      content_bytes: BigInt(res.contentBytes),
+    }, []);
     return 0;
   }
   const s3In = parseS3Url(input);
@@ -95,6 +106,15 @@ export async function archiveCommand(args: readonly string[], io: CliIO, prog: s
     maxEntries: parseCount('max-entries', flagString(flags, 'max-entries')),
     maxBytes: parseCount('max-bytes', flagString(flags, 'max-bytes')),
   });
-  io.stderr.write(`unpacked ${input} -> ${output}: ${res.files} files, ${res.dirs} directories, ${humanBytes(res.contentBytes)} (${res.compression}); ${res.verified} files match CHECKSUMS\n`);
+  writeSummary(io, flagBool(flags, 'json'), `unpacked ${input} -> ${output}: ${res.files} files, ${res.dirs} directories, ${humanBytes(res.contentBytes)} (${res.compression}); ${res.verified} files match CHECKSUMS`, {
+    command: 'archive unpack',
+    input,
+    output,
+    compression: res.compression,
+    files: BigInt(res.files),
+    dirs: BigInt(res.dirs),
+    content_bytes: BigInt(res.contentBytes),
+    verified: BigInt(res.verified),
+  }, []);
   return 0;
 }

@@ -9,6 +9,7 @@ import { LocalStore, type ObjectStore } from '../../offload/store.ts';
 import { flagBool, flagString, parseGoFlags, renderHelp, type FlagSpecs, type ParsedFlags } from '../go-flags.ts';
 import type { CliIO } from '../io.ts';
 import { humanBytes } from '../progress.ts';
+import { writeSummary } from '../summary.ts';
 
 /** The reference's S3 connection flags (also taken by commands that read or write s3:// paths). */
 export const S3_FLAGS: FlagSpecs = {
@@ -27,6 +28,7 @@ const STORE_FLAGS: FlagSpecs = {
   'local-root': { type: 'string', value: 'DIR', help: 'local object store root when --store=local' },
   's3-bucket': { type: 'string', value: 'NAME', help: 'S3 bucket when --store=s3' },
   ...S3_FLAGS,
+  json: { type: 'bool', help: 'extension: print the summary as one JSON document on stdout (publish: instead of the manifest, which it includes) instead of a line on stderr' },
 };
 
 /** The S3 connection the S3_FLAGS select (bucket aside). */
@@ -110,7 +112,17 @@ export async function offloadCommand(args: readonly string[], io: CliIO, prog: s
     if (dataDir.trim() === '') throw new UserError('FLAG_INVALID', '--data-dir is required');
     if (peers.trim() === '') throw new UserError('FLAG_INVALID', '--peers is required');
     const r = await restoreSnapshot({ store: storeFromFlags(flags), manifestKey, dataDir, peers });
-    io.stderr.write(`snapshot offload restore data dir prepared: ${r.dataDir} (fsm ${r.fsmPath}, crc32c ${r.crc32c.toString(16).padStart(8, '0')}, payload sha256 ${r.payloadSha256}, ${humanBytes(r.payloadBytes)}, ${r.peers} peers)\n`);
+    writeSummary(io, flagBool(flags, 'json'), `snapshot offload restore data dir prepared: ${r.dataDir} (fsm ${r.fsmPath}, crc32c ${r.crc32c.toString(16).padStart(8, '0')}, payload sha256 ${r.payloadSha256}, ${humanBytes(r.payloadBytes)}, ${r.peers} peers)`, {
+      command: 'offload restore',
+      manifest_key: manifestKey,
+      data_dir: r.dataDir,
+      fsm: r.fsmPath,
+      snap: r.snapPath,
+      crc32c: r.crc32c.toString(16).padStart(8, '0'),
+      payload_sha256: r.payloadSha256,
+      payload_bytes: BigInt(r.payloadBytes),
+      peers: BigInt(r.peers),
+    }, []);
     return 0;
   }
   if (dataDir.trim() === '') throw new UserError('FLAG_INVALID', '--data-dir is required');
@@ -128,8 +140,20 @@ export async function offloadCommand(args: readonly string[], io: CliIO, prog: s
     binaryVersion: flagString(flags, 'binary-version'),
     ...(spool.trim() !== '' ? { spoolDir: spool } : {}),
   });
-  io.stdout.write(res.manifestBytes);
   const m = res.manifest;
-  io.stderr.write(`snapshot offload manifest ${res.created ? 'published' : 'already present'}: ${store.describe(m.manifestKey)} (payload ${m.payload.key}, ${humanBytes(Number(m.payload.bytes))}, group ${m.groupId}, index ${m.snapshotIndex}, term ${m.snapshotTerm})\n`);
+  const json = flagBool(flags, 'json');
+  if (!json) io.stdout.write(res.manifestBytes);
+  writeSummary(io, json, `snapshot offload manifest ${res.created ? 'published' : 'already present'}: ${store.describe(m.manifestKey)} (payload ${m.payload.key}, ${humanBytes(Number(m.payload.bytes))}, group ${m.groupId}, index ${m.snapshotIndex}, term ${m.snapshotTerm})`, {
+    command: 'offload publish',
+    created: res.created,
+    manifest_key: m.manifestKey,
+    manifest_location: store.describe(m.manifestKey),
+    payload_key: m.payload.key,
+    payload_bytes: m.payload.bytes,
+    group_id: m.groupId,
+    snapshot_index: m.snapshotIndex,
+    snapshot_term: m.snapshotTerm,
+    manifest: res.manifestBytes.toString('utf8'),
+  }, []);
   return 0;
 }

@@ -7,6 +7,8 @@ import { prepareRestore, type PrepareRestoreResult } from '../../restore/prepare
 import { flagBool, flagString, renderHelp, type FlagSpecs, type ParsedFlags } from '../go-flags.ts';
 import { commandFlags } from '../command.ts';
 import type { CliIO } from '../io.ts';
+import type { GoStruct } from '../../json/go-json.ts';
+import { JSON_FLAG, writeSummary } from '../summary.ts';
 
 /** The flags every restore command shares (where the data directory goes and who its peers are). */
 export const RESTORE_TARGET_FLAGS: FlagSpecs = {
@@ -24,6 +26,7 @@ const PREPARE_RESTORE_FLAGS: FlagSpecs = {
   'encode-info': { type: 'string', value: 'FILE', help: 'ENCODE_INFO sidecar (default <input>.encode_info.json)' },
   ...RESTORE_TARGET_FLAGS,
   'allow-unverified-self-test': { type: 'bool', help: 'accept an ENCODE_INFO whose encoder self-test did not run or did not match' },
+  json: { ...JSON_FLAG, help: `extension: ${JSON_FLAG.help}` },
 };
 
 const DESCRIPTION = `Turns an encoded .fsm payload into a fresh etcd-raft data directory that a stopped node boots from:
@@ -58,7 +61,7 @@ function slogValue(v: string | number | bigint): string {
 }
 
 /** The reference's success line (slog text format on stderr), so scripts that read it keep working. */
-export function preparedLine(r: PrepareRestoreResult): string {
+function preparedLine(r: PrepareRestoreResult): string {
   const fields: [string, string | number | bigint][] = [
     ['data_dir', r.dataDir],
     ['fsm', r.fsmPath],
@@ -70,6 +73,26 @@ export function preparedLine(r: PrepareRestoreResult): string {
     ['peers', r.peers.length],
   ];
   return `time=${new Date().toISOString()} level=INFO msg="snapshot restore data dir prepared" ${fields.map(([k, v]) => `${k}=${slogValue(v)}`).join(' ')}\n`;
+}
+
+/** The prepared data directory as the --json summary's fields. */
+function preparedJson(r: PrepareRestoreResult): GoStruct {
+  return {
+    data_dir: r.dataDir,
+    fsm: r.fsmPath,
+    snap: r.snapPath,
+    crc32c: r.crc32c.toString(16).padStart(8, '0'),
+    payload_sha256: r.payloadSha256,
+    payload_bytes: BigInt(r.payloadBytes),
+    last_commit_ts: r.lastCommitTs,
+    peers: BigInt(r.peers.length),
+  };
+}
+
+/** The success report: the reference's line on stderr, or with --json the summary on stdout. */
+export function reportPrepared(io: CliIO, json: boolean, command: string, r: PrepareRestoreResult, extra: GoStruct = {}): void {
+  if (json) writeSummary(io, true, '', { command, ...extra, ...preparedJson(r) }, []);
+  else io.stderr.write(preparedLine(r));
 }
 
 export async function prepareRestoreCommand(args: readonly string[], io: CliIO, prog: string): Promise<number> {
@@ -84,6 +107,6 @@ export async function prepareRestoreCommand(args: readonly string[], io: CliIO, 
     ...restoreTargetOf(flags),
     allowUnverifiedSelfTest: flagBool(flags, 'allow-unverified-self-test'),
   });
-  io.stderr.write(preparedLine(result));
+  reportPrepared(io, flagBool(flags, 'json'), 'prepare-restore', result, { input });
   return 0;
 }

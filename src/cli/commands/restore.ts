@@ -23,7 +23,8 @@ import type { CliIO } from '../io.ts';
 import { startProgress } from '../progress.ts';
 import { parseSize } from '../size.ts';
 import { parseLastCommitTs } from './encode.ts';
-import { preparedLine, RESTORE_TARGET_FLAGS, restoreTargetOf } from './prepare-restore.ts';
+import { reportPrepared, RESTORE_TARGET_FLAGS, restoreTargetOf } from './prepare-restore.ts';
+import { JSON_FLAG } from '../summary.ts';
 
 const RESTORE_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'DIR|FILE', help: 'dump tree (encoded with --self-test) or an encoded .fsm with its sidecar (required)' },
@@ -34,6 +35,7 @@ const RESTORE_FLAGS: FlagSpecs = {
   'last-commit-ts': { type: 'string', value: 'T', help: "tree input: commit timestamp for the snapshot (>= the manifest's)" },
   'memory-budget': { type: 'string', value: 'SIZE', default: '256M', help: 'tree input: memory for sorting before spilling to disk' },
   quiet: { type: 'bool', help: 'no progress display' },
+  json: JSON_FLAG,
 };
 
 const DESCRIPTION = `Restores a backup into a fresh raft data directory in one step: a dump tree is encoded with the
@@ -74,7 +76,7 @@ export async function restoreCommand(
       ...target,
       allowUnverifiedSelfTest: flagBool(flags, 'allow-unverified-self-test'),
     });
-    io.stderr.write(preparedLine(result));
+    reportPrepared(io, flagBool(flags, 'json'), 'restore', result, { input });
     return 0;
   }
 
@@ -107,6 +109,8 @@ export async function restoreCommand(
       onProgress: (p) => {
         if (progress === undefined) return;
         if (p.phase === 'self-test') progress.update('self-test', p.done, p.total, 'bytes');
+        else if (p.phase === 'self-test-finalize') progress.update('finalize', p.done, 0, 'files', 'self-test');
+        else if (p.phase === 'self-test-compare') progress.update('compare', p.done, 0, 'files', 'self-test');
         else if (p.phase === 'write') progress.update('encode', p.done, p.total, 'rows');
         else progress.update('read tree', p.done, 0, 'rows');
       },
@@ -145,8 +149,8 @@ export async function restoreCommand(
       selfTest: { ran: true, matched: true },
     };
     const result = await prepareRestore({ input: output, encodeInfo: info, ...target, allowUnverifiedSelfTest: false });
-    io.stderr.write(`encoded ${input}: ${encoded.rows} rows, self_test=matched\n`);
-    io.stderr.write(preparedLine(result));
+    if (!flagBool(flags, 'json')) io.stderr.write(`encoded ${input}: ${encoded.rows} rows, self_test=matched\n`);
+    reportPrepared(io, flagBool(flags, 'json'), 'restore', result, { input, encoded_rows: BigInt(encoded.rows), self_test: 'matched' });
     return 0;
   } finally {
     removeTree(scratch);
