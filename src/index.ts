@@ -29,6 +29,8 @@ export {
   type AdapterStats,
   type KindStats,
   type LargestRow,
+  type DecodedTreePrediction,
+  type AdapterTreePrediction,
 } from './pipeline/inspect.ts';
 export {
   verifyPath,
@@ -80,6 +82,9 @@ export {
   type ExpiredPolicy,
   type RouteSpec,
   type WarnSink,
+  type KindCounts,
+  type TreeCounts,
+  type TreePrediction,
 } from './adapters/adapter.ts';
 
 /** The dump tree's MANIFEST.json, as decode writes it and encode reads it. */

@@ -203,6 +203,37 @@ export interface AdapterOptions {
   switchesFromManifest(m: Manifest): Partial<DecodeSwitches>;
 }
 
+/** Rows, key bytes and value bytes inspect counted for one route kind. */
+export interface KindCounts {
+  readonly entries: number;
+  readonly keyBytes: number;
+  readonly valueBytes: number;
+}
+
+/** What inspect counted of one adapter's live rows (newest versions), from which the adapter predicts its tree. */
+export interface TreeCounts {
+  /** Per route kind of this adapter. */
+  readonly kinds: ReadonlyMap<string, KindCounts>;
+  /** Distinct keys per record type (adapters whose records have types). */
+  readonly keysByType: ReadonlyMap<string, number>;
+  /** Distinct scopes: databases, tables, buckets or queues. */
+  readonly scopes: number;
+}
+
+/** An adapter's prediction of its part of the tree a default decode writes. */
+export interface TreePrediction {
+  readonly files: number;
+  /**
+   * True when `files` is exact. Some files depend on what counts cannot tell (a KEYMAP.jsonl for over-long names,
+   * which TTL side files appear): then `files` may be a few short per scope.
+   */
+  readonly filesExact: boolean;
+  /** Bytes of file contents, estimated from the counted key and value bytes. */
+  readonly bytes: number;
+  /** Scratch bytes decode may need at most while regrouping rows (spill files, S3 chunks awaiting their object). */
+  readonly scratchBytes: number;
+}
+
 /** An adapter: the key prefixes it owns and both directions (see the module comment). */
 export interface Adapter {
   readonly name: AdapterName;
@@ -223,6 +254,8 @@ export interface Adapter {
    */
   readonly unorderedRecordFiles?: readonly string[];
   createDecoder(ctx: DecodeContext): AdapterDecoder;
+  /** Predicts the adapter's part of the decoded tree from inspect's counts (inspect's "decoded tree" figures). */
+  predictTree?(counts: TreeCounts): TreePrediction;
   /**
    * Throws a DataError when the tree was produced in a mode this adapter cannot encode faithfully
    * (for example a dump that omitted data the live store needs). Called before anything is written.

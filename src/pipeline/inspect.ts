@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { crc32c } from '@node-rs/crc32';
-import { DEFAULT_DECODE_SWITCHES, type Adapter, type AdapterName } from '../adapters/adapter.ts';
+import { DEFAULT_DECODE_SWITCHES, type Adapter, type AdapterName, type TreePrediction } from '../adapters/adapter.ts';
 import { ALL_ADAPTERS } from '../adapters/registry.ts';
 import type { RecordFilter } from '../filter/record-filter.ts';
 import type { S3Options } from '../offload/s3-store.ts';
@@ -65,6 +65,23 @@ export interface LargestRow {
   readonly offset: number;
 }
 
+/** One adapter's part of the predicted tree. */
+export interface AdapterTreePrediction extends TreePrediction {
+  readonly adapter: AdapterName;
+}
+
+/**
+ * The tree a default decode of the snapshot would write, predicted by each adapter from the counts (plus
+ * MANIFEST.json and CHECKSUMS): files, bytes of file contents, and scratch space decode may need at most.
+ */
+export interface DecodedTreePrediction extends TreePrediction {
+  readonly adapters: readonly AdapterTreePrediction[];
+}
+
+/** Bytes of MANIFEST.json, and of one CHECKSUMS line (64 hex digits, two spaces, a path, a newline), as estimated. */
+const MANIFEST_BYTES = 1024;
+const CHECKSUMS_LINE_BYTES = 105;
+
 /** What `inspectSnapshot` found: header, container, and counts and bytes per adapter and record kind. */
 export interface InspectResult {
   readonly header: SnapshotHeader;
@@ -90,6 +107,8 @@ export interface InspectResult {
   readonly operational: ReadonlyMap<string, string>;
   /** The largest live rows by value size, largest first. */
   readonly largest: readonly LargestRow[];
+  /** The decoded tree predicted from these counts. */
+  readonly decodedTree: DecodedTreePrediction;
 }
 
 const MAX_SCOPES = 1_000_000;
@@ -247,6 +266,21 @@ async function inspectInput(opts: InspectOptions, input: SnapshotInput): Promise
       valueBytes: s.valueBytes,
     });
   }
+  const predictions: AdapterTreePrediction[] = [];
+  for (const s of adapterStats) {
+    const adapter = adapters.find((a) => a.name === s.adapter);
+    if (adapter?.predictTree === undefined) continue;
+    const own = new Map([...kinds.values()].filter((k) => k.adapter === s.adapter).map((k) => [k.kind, k] as const));
+    predictions.push({ adapter: s.adapter, ...adapter.predictTree({ kinds: own, keysByType: s.keysByType, scopes: s.scopes }) });
+  }
+  const adapterFiles = predictions.reduce((n, p) => n + p.files, 0);
+  const decodedTree: DecodedTreePrediction = {
+    files: adapterFiles + 2,
+    filesExact: predictions.every((p) => p.filesExact),
+    bytes: predictions.reduce((n, p) => n + p.bytes, 0) + MANIFEST_BYTES + CHECKSUMS_LINE_BYTES * (adapterFiles + 1),
+    scratchBytes: predictions.reduce((n, p) => n + p.scratchBytes, 0),
+    adapters: predictions,
+  };
   const sortedKinds = [...kinds.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
   return {
     header,
@@ -266,5 +300,6 @@ async function inspectInput(opts: InspectOptions, input: SnapshotInput): Promise
     adapters: adapterStats,
     operational,
     largest,
+    decodedTree,
   };
 }

@@ -2,6 +2,7 @@
 // files (json.ts, paths.ts), decode.ts and encode.ts.
 
 import type { Adapter } from '../adapter.ts';
+import { predictDynamoTree } from './predict.ts';
 import { DYNAMODB_FILTER } from './filter.ts';
 import { DynamoDecoder } from './decode.ts';
 import { encodeDynamo } from './encode.ts';
@@ -17,6 +18,7 @@ export const dynamodbAdapter: Adapter = {
   filter: DYNAMODB_FILTER,
   options: DYNAMODB_OPTIONS,
   createDecoder: (ctx) => new DynamoDecoder(ctx),
+  predictTree: predictDynamoTree,
   // Both layouts encode to the same rows; the reference refuses the JSONL layout, this encoder reads it.
   checkEncodable: () => undefined,
   encode: encodeDynamo,

@@ -1,6 +1,7 @@
 // The Redis adapter: key layouts in keys.ts, values in inline-value.ts, decode.ts and encode.ts.
 
 import type { Adapter } from '../adapter.ts';
+import { predictRedisTree } from './predict.ts';
 import { REDIS_FILTER } from './filter.ts';
 import { RedisDecoder } from './decode.ts';
 import { encodeRedis } from './encode.ts';
@@ -16,6 +17,7 @@ export const redisAdapter: Adapter = {
   // arrive; re-encoded, every TTL is inline and the lines come back in key order.
   unorderedRecordFiles: ['strings_ttl.jsonl', 'hll_ttl.jsonl'],
   createDecoder: (ctx) => new RedisDecoder(ctx),
+  predictTree: predictRedisTree,
   // The reference has no Redis producer-mode guard: every Redis dump is encodable.
   checkEncodable: () => undefined,
   encode: encodeRedis,

@@ -3,6 +3,7 @@
 
 import { DataError } from '../../errors.ts';
 import type { Adapter } from '../adapter.ts';
+import { predictS3Tree } from './predict.ts';
 import { S3_FILTER } from './filter.ts';
 import { S3Decoder } from './decode.ts';
 import { encodeS3 } from './encode.ts';
@@ -17,6 +18,7 @@ export const s3Adapter: Adapter = {
   filter: S3_FILTER,
   options: S3_OPTIONS,
   createDecoder: (ctx) => new S3Decoder(ctx),
+  predictTree: predictS3Tree,
   checkEncodable(switches) {
     // `_orphans/` holds chunks of dead generations and `_incomplete_uploads/` raw upload rows whose chunks
     // are not in the dump: neither is live data a restore can recreate (the reference refuses both too).

@@ -2,6 +2,7 @@
 
 import { DataError } from '../../errors.ts';
 import type { Adapter } from '../adapter.ts';
+import { predictSqsTree } from './predict.ts';
 import { SQS_FILTER } from './filter.ts';
 import { SqsDecoder } from './decode.ts';
 import { encodeSqs } from './encode.ts';
@@ -17,6 +18,7 @@ export const sqsAdapter: Adapter = {
   filter: SQS_FILTER,
   options: SQS_OPTIONS,
   createDecoder: (ctx) => new SqsDecoder(ctx),
+  predictTree: predictSqsTree,
   checkEncodable(switches) {
     // A dump with live visibility state or with the derived rows cannot be restored faithfully from the
     // tree: in-flight receipts and group locks are not part of it (the reference refuses these modes too).

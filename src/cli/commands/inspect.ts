@@ -117,6 +117,13 @@ function asJson(input: string, r: InspectResult): string {
       offset: BigInt(l.offset),
     })),
     operational: new GoMap([...r.operational.entries()]),
+    decoded_tree: {
+      files: BigInt(r.decodedTree.files),
+      files_exact: r.decodedTree.filesExact,
+      bytes: BigInt(r.decodedTree.bytes),
+      scratch_bytes: BigInt(r.decodedTree.scratchBytes),
+      adapters: r.decodedTree.adapters.map((p) => ({ adapter: p.adapter, files: BigInt(p.files), files_exact: p.filesExact, bytes: BigInt(p.bytes), scratch_bytes: BigInt(p.scratchBytes) })),
+    },
   };
   return `${goMarshal(doc, { escapeHTML: false, indent: true })}\n`;
 }
@@ -141,6 +148,8 @@ function asTable(input: string, r: InspectResult): string {
     const types = [...a.keysByType.entries()].map(([t, n]) => `${t} ${n}`).join(', ');
     out.push(`${a.adapter.padEnd(16)}${a.scopes} ${SCOPE_PLURAL[a.scopeField] ?? a.scopeField}, ${a.rows} rows, ${humanBytes(a.valueBytes)} of values${types === '' ? '' : `; keys: ${types}`}`);
   }
+  const t = r.decodedTree;
+  out.push(`decoded tree    ${t.filesExact ? '' : '~'}${t.files} files, ~${humanBytes(t.bytes)} (predicted; scratch up to ${humanBytes(t.scratchBytes)} next to the output)`);
   out.push('');
   out.push(`${'kind'.padEnd(36)}${'entries'.padStart(12)}${'key bytes'.padStart(14)}${'value bytes'.padStart(16)}`);
   for (const k of r.kinds) out.push(`${`${k.adapter ?? 'internal'} ${k.kind}`.padEnd(36)}${String(k.entries).padStart(12)}${String(k.keyBytes).padStart(14)}${String(k.valueBytes).padStart(16)}`);
