@@ -28,10 +28,12 @@ import { assertNotInterrupted, trackTemp } from '../tree/temp-paths.ts';
 
 /**
  * Where an encode is. `done`/`total` count rows in the collect and write phases (collect has no total yet:
- * `total` is 0) and snapshot bytes read back in the self-test phase.
+ * `total` is 0) and snapshot bytes read back in the self-test phase; then the self-test's decoders write what they
+ * regrouped, compared file by file with the input (`self-test-finalize`: files so far, no total), and the input
+ * tree is checked for files the decode did not yield (`self-test-compare`, no counts).
  */
 export interface EncodeProgress {
-  readonly phase: 'collect' | 'write' | 'self-test';
+  readonly phase: 'collect' | 'write' | 'self-test' | 'self-test-finalize' | 'self-test-compare';
   readonly rows: number;
   readonly bytesWritten: number;
   readonly done: number;
@@ -245,7 +247,7 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
     if (opts.selfTest === true) {
       const fileBytes = writer.bytesWritten;
       report('self-test', fileBytes, 0, fileBytes);
-      const mismatchText = await runSelfTest(opts, manifest, enabled, tmpPath, T, (read) => { report('self-test', fileBytes, read, fileBytes); });
+      const mismatchText = await runSelfTest(opts, manifest, enabled, tmpPath, T, (phase, done) => { report(phase, fileBytes, done, phase === 'self-test' ? fileBytes : 0); });
       selfTest = { ran: true, matched: mismatchText === '', mismatchText };
     }
     // An interrupt removes the self-test's scratch while it runs: its verdict, and anything after, is void.
@@ -288,7 +290,7 @@ async function runSelfTest(
   enabled: readonly AdapterName[],
   fsmPath: string,
   T: bigint,
-  onBytesRead: (n: number) => void,
+  onProgress: (phase: 'self-test' | 'self-test-finalize' | 'self-test-compare', done: number) => void,
 ): Promise<string> {
   const base = opts.scratchRoot ?? tmpdir();
   const scratch = mkdtempSync(join(base, 'encode-self-test-')); // synchronous: tracked before an interrupt can act
@@ -309,7 +311,8 @@ async function runSelfTest(
           selected: enabled,
           versions: 'all',
           onProgress: (p) => {
-            onBytesRead(p.bytesRead);
+            if (p.phase === 'read') onProgress('self-test', p.bytesRead);
+            else onProgress('self-test-finalize', p.files);
           },
           ...(opts.memoryBudget !== undefined ? { memoryBudget: opts.memoryBudget } : {}),
           switches: decodeSwitchesOf(adapters, manifest),
@@ -323,6 +326,7 @@ async function runSelfTest(
     if (decoded.header.lastCommitTs !== T) {
       return `self-test failed: header.LastCommitTS mismatch (want ${T}, got ${decoded.header.lastCommitTs})\n`;
     }
+    onProgress('self-test-compare', 0);
     return await compared.mismatches();
   } finally {
     await compared.dispose();

@@ -135,6 +135,8 @@ async function encodeTree(flags: ParsedFlags, io: CliIO, adapters: readonly Adap
     ...hooks,
     onProgress: (p) => {
       if (p.phase === 'self-test') progress.update('self-test', p.done, p.total, 'bytes');
+      else if (p.phase === 'self-test-finalize') progress.update('finalize', p.done, 0, 'files', 'self-test: regrouped files compared with --input');
+      else if (p.phase === 'self-test-compare') progress.update('compare', p.done, 0, 'files', 'self-test: looking for --input files the decode did not yield');
       else if (p.phase === 'write') progress.update('write', p.done, p.total, 'rows', humanBytes(p.bytesWritten));
       else progress.update('read tree', p.done, 0, 'rows');
     },
