@@ -22,7 +22,7 @@ interface PayloadDescriptor {
   readonly sourceCrc32c: bigint;
 }
 
-/** An offload manifest: the reference's JSON document naming the payload object, its size, SHA-256 and raft metadata. */
+/** An offload manifest: the reference's JSON document naming the payload object, its size, SHA-256, raft metadata. */
 export interface OffloadManifest {
   readonly schemaVersion: bigint;
   /** RFC 3339 with nanoseconds as Go's time.Time marshals (trailing zeros of the fraction dropped). */

@@ -14,7 +14,10 @@ import { decodeManifest, manifestKey, marshalManifest, MANIFEST_SCHEMA_VERSION, 
 import { openPersistedSnapshot } from './raft-source.ts';
 import { integrity, type ObjectStore } from './store.ts';
 
-/** What publishSnapshot publishes (the data directory's newest persisted snapshot) and where to; the reference's publish flags. */
+/**
+ * What publishSnapshot publishes (the data directory's newest persisted snapshot) and where to; the reference's
+ * publish flags.
+ */
 export interface PublishOptions {
   readonly store: ObjectStore;
   readonly dataDir: string;

@@ -271,7 +271,8 @@ async function inspectInput(opts: InspectOptions, input: SnapshotInput): Promise
     const adapter = adapters.find((a) => a.name === s.adapter);
     if (adapter?.predictTree === undefined) continue;
     const own = new Map([...kinds.values()].filter((k) => k.adapter === s.adapter).map((k) => [k.kind, k] as const));
-    predictions.push({ adapter: s.adapter, ...adapter.predictTree({ kinds: own, keysByType: s.keysByType, scopes: s.scopes }) });
+    const predicted = adapter.predictTree({ kinds: own, keysByType: s.keysByType, scopes: s.scopes });
+    predictions.push({ adapter: s.adapter, ...predicted });
   }
   const adapterFiles = predictions.reduce((n, p) => n + p.files, 0);
   const decodedTree: DecodedTreePrediction = {

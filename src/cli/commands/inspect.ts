@@ -122,7 +122,13 @@ function asJson(input: string, r: InspectResult): string {
       files_exact: r.decodedTree.filesExact,
       bytes: BigInt(r.decodedTree.bytes),
       scratch_bytes: BigInt(r.decodedTree.scratchBytes),
-      adapters: r.decodedTree.adapters.map((p) => ({ adapter: p.adapter, files: BigInt(p.files), files_exact: p.filesExact, bytes: BigInt(p.bytes), scratch_bytes: BigInt(p.scratchBytes) })),
+      adapters: r.decodedTree.adapters.map((p) => ({
+        adapter: p.adapter,
+        files: BigInt(p.files),
+        files_exact: p.filesExact,
+        bytes: BigInt(p.bytes),
+        scratch_bytes: BigInt(p.scratchBytes),
+      })),
     },
   };
   return `${goMarshal(doc, { escapeHTML: false, indent: true })}\n`;

@@ -90,7 +90,13 @@ function preparedJson(r: PrepareRestoreResult): GoStruct {
 }
 
 /** The success report: the reference's line on stderr, or with --json the summary on stdout. */
-export function reportPrepared(io: CliIO, json: boolean, command: string, r: PrepareRestoreResult, extra: GoStruct = {}): void {
+export function reportPrepared(
+  io: CliIO,
+  json: boolean,
+  command: string,
+  r: PrepareRestoreResult,
+  extra: GoStruct = {},
+): void {
   if (json) writeSummary(io, true, '', { command, ...extra, ...preparedJson(r) }, []);
   else io.stderr.write(preparedLine(r));
 }
