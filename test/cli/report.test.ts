@@ -84,7 +84,7 @@ test('--json gives decode and encode summaries on stdout, with phase times', asy
   const ed = JSON.parse(e.stdout) as { sha256: string; self_test: string; phases: Array<{ name: string }> };
   assert.equal(ed.sha256, createHash('sha256').update(await fsp.readFile(join(dir, 'x.fsm'))).digest('hex'));
   assert.equal(ed.self_test, 'matched');
-  assert.deepEqual(ed.phases.map((p) => p.name), ['read tree', 'write', 'self-test']);
+  assert.deepEqual(ed.phases.map((p) => p.name), ['read tree', 'write', 'self-test', 'finalize', 'compare']);
   const plain = await main(['decode', '--input', sample, '--output', join(dir, 't2')]);
   assert.equal(plain.stdout, '');
   assert.equal(plain.stderr.split('\n').filter(Boolean).length, 1, 'piped: one summary line');
