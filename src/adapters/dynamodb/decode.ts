@@ -75,6 +75,12 @@ export class DynamoDecoder implements AdapterDecoder {
       if (err instanceof ProtoError) throw new DataError('DDB_INVALID_SCHEMA', `invalid !ddb|meta|table value: ${err.message}`, { key });
       throw err;
     }
+    // The tree names the table's directory from the key and the encoder derives the key from the schema's
+    // table_name: a schema naming another table (damage) would decode into a tree the encoder refuses.
+    if (!Buffer.from(schema.tableName, 'utf8').equals(raw)) {
+      const named = JSON.stringify(schema.tableName);
+      throw new DataError('DDB_INVALID_SCHEMA', `invalid !ddb|meta|table value: table_name ${named} is not the key's table`, { key });
+    }
     const st = this.#table(segment);
     st.rawName = Buffer.from(raw);
     st.schema = schema;

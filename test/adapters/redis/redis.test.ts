@@ -55,7 +55,10 @@ const canonicalRows = fc
       body: fc.uint8Array({ maxLength: 40 }),
       ttl: fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: (1n << 63n) - 1n })),
       hll: fc.boolean(),
-    }),
+    })
+    // An HLL without a TTL is written as its raw body, so a body starting with the inline header's ff 02 cannot be
+    // told apart from an inline value (real HLL bodies start with "HYLL"); such bodies are not representable.
+    .filter((r) => !(r.hll && r.ttl === 0n && r.body[0] === 0xff && r.body[1] === 0x02)),
     { selector: (r) => `${r.hll}:${Buffer.from(r.key).toString('hex')}`, maxLength: 15 },
   )
   .map((rs) =>
