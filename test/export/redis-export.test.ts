@@ -77,7 +77,8 @@ async function assertMatchesTree(db: number): Promise<void> {
   try {
     const recs = await records();
     const present = recs.filter((r) => !(('fields' in r && r.fields.length === 0) || ('members' in r && r.members.length === 0) || ('items' in r && r.items.length === 0)));
-    assert.equal(await c.dbsize(), present.length);
+    // stringNumbers: ioredis answers integer replies as strings too, whatever its types say.
+    assert.equal(String(await c.dbsize()), String(present.length));
     assert.ok(present.length > 10);
     for (const r of recs) {
       const k = r.key;
