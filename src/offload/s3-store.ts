@@ -26,6 +26,7 @@ import {
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
 import { DataError, isEkvError, UserError } from '../errors.ts';
+import { adaptForElastickv } from './s3-elastickv.ts';
 import { type ObjectInfo, type ObjectStore, type PutOptions, type PutSource, checkObjectKey, integrity, notFound, sourceChunks } from './store.ts';
 
 /** Server-side encryption of uploaded objects (`--s3-sse`); `none` for S3-compatible servers without SSE. */
@@ -39,6 +40,8 @@ export interface S3Options {
   readonly profile: string;
   readonly forcePathStyle: boolean;
   readonly disableChecksumHeaders: boolean;
+  /** The endpoint is an elastickv node's S3 adapter (`--s3-elastickv`): see s3-elastickv.ts. */
+  readonly elastickv?: boolean;
   /** Static credentials (tests); otherwise the SDK's default chain. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
@@ -70,7 +73,9 @@ export function makeS3Client(o: S3Options): S3Client {
     ...(o.credentials !== undefined ? { credentials: o.credentials } : {}),
     ...(o.disableChecksumHeaders ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const } : {}),
   };
-  return new S3Client(cfg);
+  const client = new S3Client(cfg);
+  if (o.elastickv === true) adaptForElastickv(client);
+  return client;
 }
 
 /** The reference's ValidateS3StoreEncryption (plus `none`). */

@@ -243,6 +243,7 @@ async function runTarget(target: Target, c: Common, io: CliIO, adapters: readonl
           kmsKeyId: s3.kmsKeyId,
           report,
           onProgress,
+          ...(s3.elastickv === true ? { objectsInFlight: 1 } : {}),
           ...(filter !== undefined ? { filter } : {}),
         });
       } finally {

@@ -20,6 +20,7 @@ export const S3_FLAGS: FlagSpecs = {
   's3-sse': { type: 'string', value: 'ALG', default: 'AES256', help: 'server-side encryption for uploaded objects: AES256 or aws:kms (extension: none, for servers without SSE)' },
   's3-kms-key-id': { type: 'string', value: 'ID', help: 'KMS key ARN or bare key ID when --s3-sse=aws:kms; aliases are rejected' },
   's3-disable-checksum-headers': { type: 'bool', help: 'do not send S3 checksum headers; keep metadata and restore-time verification' },
+  's3-elastickv': { type: 'bool', help: 'the S3 endpoint is an elastickv node (extension: signs the Connection header, which its verifier re-signs, and sends bucket paths without a trailing slash)' },
 };
 
 /** The object-store flags of the reference. */
@@ -45,6 +46,7 @@ export function s3OptionsFromFlags(flags: ParsedFlags): S3Options & { readonly s
     sse: validateSse(flagString(flags, 's3-sse').trim(), flagString(flags, 's3-kms-key-id')),
     kmsKeyId: flagString(flags, 's3-kms-key-id').trim(),
     disableChecksumHeaders: flagBool(flags, 's3-disable-checksum-headers'),
+    elastickv: flagBool(flags, 's3-elastickv'),
   };
 }
 

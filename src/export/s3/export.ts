@@ -50,6 +50,11 @@ export interface S3ExportOptions {
   readonly report: ExportReport;
   readonly filter?: RecordFilter;
   readonly onProgress?: (report: ExportReport) => void;
+  /**
+   * Objects uploaded at once (default 4); 1 for an elastickv target, which refuses concurrent writes under one
+   * prefix (OperationAborted).
+   */
+  readonly objectsInFlight?: number;
 }
 
 const present = (s: string): string | undefined => (s === '' ? undefined : s);
@@ -119,7 +124,7 @@ export async function exportS3(opts: S3ExportOptions): Promise<void> {
         );
         inFlight.add(p);
         void p.finally(() => inFlight.delete(p));
-        if (inFlight.size >= OBJECTS_IN_FLIGHT) await settle();
+        if (inFlight.size >= (opts.objectsInFlight ?? OBJECTS_IN_FLIGHT)) await settle();
       }
     }
     while (inFlight.size > 0) await settle();
