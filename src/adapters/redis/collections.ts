@@ -415,6 +415,15 @@ export class CollectionCollector {
           }
           const ms = sub.readBigUInt64BE(0);
           const seq = sub.readBigUInt64BE(8);
+          // The meta row's last id is at least every entry's (XADD moves it, trimming keeps it); the encoder refuses
+          // a stream whose entries pass it, so such damage is refused here, where the row is known.
+          if (ms > s.lastMs || (ms === s.lastMs && seq > s.lastSeq)) {
+            throw new DataError(
+              'REDIS_STREAM_LAST_ID_BEHIND',
+              `stream key ${JSON.stringify(s.userKey.toString('utf8'))}: entry ${ms}-${seq} is past the last id ${s.lastMs}-${s.lastSeq} of its !stream|meta| row`,
+              { key: s.userKey },
+            );
+          }
           const fields = readStreamEntry(value.subarray(5));
           const pairs = [];
           for (let i = 0; i + 1 < fields.length; i += 2)

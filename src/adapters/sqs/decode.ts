@@ -102,6 +102,8 @@ export class SqsDecoder implements AdapterDecoder {
   async #message(key: Uint8Array, value: Uint8Array): Promise<void> {
     const ref = parseMsgDataKey(key);
     let msg = parseLiveMessage(value, key);
+    // The encoder keys every message by its id: a message without one (damage) could not come back.
+    if (msg.messageId === '') throw new DataError('SQS_INVALID_MESSAGE', 'SQS message row has no message_id', { key });
     if (!this.#ctx.switches.preserveSqsVisibility) {
       msg = {
         ...msg,
