@@ -247,6 +247,8 @@ function drawTreeOp(root: string, rng: Rng): TreeOp {
       return { op: 'keymap', path: target, line: rng.pick(KEYMAP_ATTACKS) };
     }
     default: {
+      // An earlier op of the same case may have replaced MANIFEST.json (a directory, a FIFO): nest instead.
+      if (!lstatSync(join(root, 'MANIFEST.json'), { throwIfNoEntry: false })?.isFile()) return { op: 'nest', path: '', depth: 3 };
       const m = JSON.parse(readFileSync(join(root, 'MANIFEST.json'), 'utf8')) as Record<string, unknown>;
       const k = rng.pick(Object.keys(m));
       m[k] = rng.pick<unknown>([null, 99, -1, '18446744073709551616', [], {}, 'x', true, JSON.parse('['.repeat(100) + ']'.repeat(100))]);

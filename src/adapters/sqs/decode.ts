@@ -85,6 +85,11 @@ export class SqsDecoder implements AdapterDecoder {
     const raw = decodeBase64UrlRaw(encoded);
     if (raw === undefined) throw new DataError('SQS_MALFORMED_KEY', 'malformed SQS key: queue segment is not base64url', { key });
     const config = parseLiveQueueMeta(value, key);
+    // The tree names the queue's directory from the key and the encoder derives every key from the meta's name:
+    // a meta naming another queue (damage) would decode into a tree that does not come back.
+    if (config.name !== '' && !Buffer.from(config.name, 'utf8').equals(raw)) {
+      throw new DataError('SQS_INVALID_QUEUE_META', `SQS queue meta names queue ${JSON.stringify(config.name)}, not its key's`, { key });
+    }
     const st = this.#queue(encoded);
     st.rawName = Buffer.from(raw);
     st.config = config.name === '' ? { ...config, name: st.rawName.toString('utf8') } : config;
