@@ -247,9 +247,16 @@ function drawTreeOp(root: string, rng: Rng): TreeOp {
       return { op: 'keymap', path: target, line: rng.pick(KEYMAP_ATTACKS) };
     }
     default: {
-      // An earlier op of the same case may have replaced MANIFEST.json (a directory, a FIFO): nest instead.
-      if (!lstatSync(join(root, 'MANIFEST.json'), { throwIfNoEntry: false })?.isFile()) return { op: 'nest', path: '', depth: 3 };
-      const m = JSON.parse(readFileSync(join(root, 'MANIFEST.json'), 'utf8')) as Record<string, unknown>;
+      // An earlier op of the same case may have replaced or damaged MANIFEST.json (a directory, a FIFO, cut
+      // short): nest instead.
+      const path = join(root, 'MANIFEST.json');
+      let m: Record<string, unknown>;
+      try {
+        if (!lstatSync(path, { throwIfNoEntry: false })?.isFile()) throw new Error('not a regular file');
+        m = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+      } catch {
+        return { op: 'nest', path: '', depth: 3 };
+      }
       const k = rng.pick(Object.keys(m));
       m[k] = rng.pick<unknown>([null, 99, -1, '18446744073709551616', [], {}, 'x', true, JSON.parse('['.repeat(100) + ']'.repeat(100))]);
       return { op: 'manifest', json: JSON.stringify(m) };
