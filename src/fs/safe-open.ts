@@ -147,6 +147,17 @@ export function openRegularSync(
   }
 }
 
+/** Fills `out` from `fd`'s current position until it is full or the file ends; returns the bytes read. */
+export function readFullSync(fd: number, out: Buffer): number {
+  let off = 0;
+  while (off < out.length) {
+    const n = readSync(fd, out, off, out.length - off, null);
+    if (n === 0) break;
+    off += n;
+  }
+  return off;
+}
+
 /**
  * Reads a whole regular file of at most `maxBytes` bytes; a larger file is refused from its size before any
  * byte is read (`<ROLE>_TOO_LARGE`).
@@ -156,12 +167,7 @@ export function readRegularSync(path: string | Buffer, maxBytes: number, opts: S
   try {
     if (stat.size > maxBytes) throw refuse(opts, path, 'TOO_LARGE', `file is ${stat.size} bytes, over the ${maxBytes}-byte limit`);
     const out = Buffer.allocUnsafe(stat.size);
-    let off = 0;
-    while (off < out.length) {
-      const n = readSync(fd, out, off, out.length - off, null);
-      if (n === 0) break;
-      off += n;
-    }
+    const off = readFullSync(fd, out);
     if (off !== stat.size || readSync(fd, Buffer.allocUnsafe(1), 0, 1, null) !== 0) throw refuse(opts, path, 'CHANGED', 'file changed size while being read');
     return out;
   } finally {

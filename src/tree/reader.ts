@@ -4,10 +4,10 @@
 // directory
 // listings refuse symlinks and special files. Nothing here follows a link out of the tree.
 
-import { closeSync, lstatSync, promises as fsp, readSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, promises as fsp, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { DataError } from '../errors.ts';
-import { openRegular, openRegularSync } from '../fs/safe-open.ts';
+import { openRegular, openRegularSync, readFullSync } from '../fs/safe-open.ts';
 import { absPath, joinRel, showRel, type RelPath } from './paths.ts';
 
 export type EntryKind = 'file' | 'dir';
@@ -109,12 +109,7 @@ export class TreeReader {
       this.#classify(rel, stat);
       if (stat.size > maxBytes) throw new DataError('TREE_FILE_TOO_LARGE', `file is ${stat.size} bytes, over the ${maxBytes}-byte limit`, { path: showRel(rel) });
       const out = Buffer.allocUnsafe(stat.size);
-      let off = 0;
-      while (off < out.length) {
-        const n = readSync(fd, out, off, out.length - off, null);
-        if (n === 0) break;
-        off += n;
-      }
+      const off = readFullSync(fd, out);
       if (off !== stat.size) throw new DataError('TREE_FILE_CHANGED', 'file changed size while being read', { path: showRel(rel) });
       return out;
     } finally {
