@@ -13,10 +13,10 @@ import type { ExternalSorter } from '../../sort/external-sort.ts';
 import { encodeSegment } from '../../tree/segment.ts';
 import type { FileSink } from '../../tree/writer.ts';
 import type { AdapterDecoder, DecodeContext } from '../adapter.ts';
-import { renderItemJson, renderItemLine, renderSchemaJson } from './json.ts';
+import { itemNumberProblem, renderItemJson, renderItemLine, renderSchemaJson } from './json.ts';
 import { ITEM_MAGIC, SCHEMA_MAGIC, TABLE_META_PREFIX, decodeB64u, parseItemKey } from './keys.ts';
 import { invalidItem, itemRelPath } from './paths.ts';
-import { ProtoError, readItem, readTableSchema, type TableSchema } from './proto.ts';
+import { ProtoError, readItem, readTableSchema, type Item, type TableSchema } from './proto.ts';
 import { DDB_KIND } from './routes.ts';
 import { u64be } from '../../bytes/big-endian.ts';
 
@@ -91,11 +91,20 @@ export class DynamoDecoder implements AdapterDecoder {
     const v = asBuffer(value);
     if (!v.subarray(0, 4).equals(ITEM_MAGIC)) throw invalidItem('missing magic prefix', { key });
     const body = v.subarray(4);
+    let item: Item;
     try {
-      readItem(body);
+      item = readItem(body);
     } catch (err) {
       if (err instanceof ProtoError) throw invalidItem(err.message, { key });
       throw err;
+    }
+    // The encoder refuses a number outside DynamoDB's grammar and limits: such an item (damage; the node checks
+    // numbers on write) is refused here, so a decode that succeeds gives a tree that encodes.
+    const numberProblem = itemNumberProblem(item);
+    if (numberProblem !== undefined) {
+      const raw = decodeB64u(tableSegment);
+      const table = raw === undefined ? tableSegment : Buffer.from(raw).toString('utf8');
+      throw invalidItem(`table ${JSON.stringify(table)}: ${numberProblem}`, { key });
     }
     const st = this.#table(tableSegment);
     st.counts.set(generation, (st.counts.get(generation) ?? 0) + 1);

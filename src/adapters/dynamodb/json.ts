@@ -235,6 +235,46 @@ function attributeValue(v: JsonValue, where: string): AttributeValue {
   }
 }
 
+/**
+ * Why an item read from a snapshot would not encode back, by the encoder's number rule (every `N` and `NS` value,
+ * nested ones too, must pass dynamoNumberProblem); undefined when it would. Named as parseItemJson names it.
+ */
+export function itemNumberProblem(item: Item): string | undefined {
+  const walk = (v: AttributeValue, where: string): string | undefined => {
+    switch (v.kind) {
+      case 'N': {
+        const problem = dynamoNumberProblem(v.value);
+        return problem === undefined ? undefined : `${where}: ${problem}`;
+      }
+      case 'NS':
+        for (const n of v.value) {
+          const problem = dynamoNumberProblem(n);
+          if (problem !== undefined) return `${where}: NS element ${problem}`;
+        }
+        return undefined;
+      case 'L':
+        for (const [i, e] of v.value.entries()) {
+          const problem = walk(e, `${where}.L[${i}]`);
+          if (problem !== undefined) return problem;
+        }
+        return undefined;
+      case 'M':
+        for (const [k, e] of v.value) {
+          const problem = walk(e, `${where}.M[${JSON.stringify(k)}]`);
+          if (problem !== undefined) return problem;
+        }
+        return undefined;
+      default:
+        return undefined;
+    }
+  };
+  for (const [name, v] of item) {
+    const problem = walk(v, `attribute ${JSON.stringify(name)}`);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
 /** An item file's JSON (top-level null is an item without attributes). */
 export function parseItemJson(v: JsonValue): Item {
   if (v === null) return new Map();
