@@ -169,7 +169,7 @@ function mutateFsm(file: Buffer, rng: Rng): { bytes: Buffer; what: string } {
 
 // ---- hostile tree operations (declarative, so a failing case can be replayed) ----
 
-type TreeOp =
+export type TreeOp =
   | { readonly op: 'dir' | 'fifo' | 'socket' | 'remove' | 'symlink-out' | 'symlink-in' | 'hardlink'; readonly path: string }
   | { readonly op: 'truncate' | 'flip'; readonly path: string; readonly at: number }
   | { readonly op: 'append'; readonly path: string; readonly hex: string }
@@ -237,8 +237,12 @@ function drawTreeOp(root: string, rng: Rng): TreeOp {
       return { op: 'append', path: file, hex: rng.pick([Buffer.from('\n{"x":1}\n'), Buffer.from('\r\n'), Buffer.from('['.repeat(5000)), rng.bytes(8)]).toString('hex') };
     case 8:
       return { op: 'sparse', path: file, size: rng.pick([300 * 1024 * 1024, 2 * 1024 * 1024 * 1024]) };
-    case 9:
-      return { op: 'rename', path: file, nameHex: Buffer.from(rng.pick(HOSTILE_NAMES), 'latin1').toString('hex') };
+    case 9: {
+      // Another name than the file's own (a rename onto itself removed the file before moving it: ENOENT).
+      const own = file.slice(file.lastIndexOf('/') + 1);
+      const name = rng.pick(HOSTILE_NAMES.filter((n) => Buffer.from(n, 'latin1').toString('hex') !== Buffer.from(own).toString('hex')));
+      return { op: 'rename', path: file, nameHex: Buffer.from(name, 'latin1').toString('hex') };
+    }
     case 10:
       return { op: 'nest', path: rng.pick(dirs.length === 0 ? [''] : dirs), depth: rng.pick([3, 40, 200]) };
     case 11: {
@@ -264,13 +268,22 @@ function drawTreeOp(root: string, rng: Rng): TreeOp {
   }
 }
 
-/** Applies one operation to a tree. */
-function applyTreeOp(root: string, op: TreeOp): void {
+/** Operations that change an entry in place or move it: nothing to do when an earlier operation removed it. */
+const NEEDS_ENTRY: ReadonlySet<TreeOp['op']> = new Set(['hardlink', 'truncate', 'flip', 'append', 'sparse', 'rename']);
+
+/**
+ * Applies one operation to a tree. Operations of one case tolerate each other: one whose entry an earlier one
+ * removed or replaced does nothing, a rename onto the entry's own name does nothing, and a second hard link of a
+ * file replaces the first.
+ */
+export function applyTreeOp(root: string, op: TreeOp): void {
   if (op.op === 'manifest') {
     writeFileSync(join(root, 'MANIFEST.json'), op.json);
     return;
   }
   const p = join(root, op.path);
+  const st = lstatSync(p, { throwIfNoEntry: false });
+  if (NEEDS_ENTRY.has(op.op) && (st === undefined || (op.op !== 'rename' && !st.isFile()))) return;
   const replace = (): void => {
     rmSync(p, { recursive: true, force: true });
   };
@@ -307,6 +320,7 @@ function applyTreeOp(root: string, op: TreeOp): void {
       symlinkSync(join(root, 'MANIFEST.json'), p);
       return;
     case 'hardlink':
+      rmSync(`${p}.link`, { recursive: true, force: true });
       linkSync(p, `${p}.link`);
       return;
     case 'truncate':
@@ -326,6 +340,7 @@ function applyTreeOp(root: string, op: TreeOp): void {
       return;
     case 'rename': {
       const to = Buffer.concat([Buffer.from(`${dirname(p)}/`), Buffer.from(op.nameHex, 'hex')]);
+      if (to.equals(Buffer.from(p))) return;
       rmSync(to, { recursive: true, force: true });
       renameSync(p, to);
       return;
