@@ -13,7 +13,7 @@
 // --include-incomplete-uploads.
 
 import { createHash } from 'node:crypto';
-import { asError, DataError } from '../../errors.ts';
+import { asError, DataError, quoteBytes } from '../../errors.ts';
 import { goEncodeLine } from '../../json/go-json.ts';
 import { JsonSyntaxError, JsonTypeError, parseJsonBytes } from '../../json/go-json-read.ts';
 import { KeymapWriter } from '../../tree/keymap.ts';
@@ -297,7 +297,7 @@ export class S3Decoder implements AdapterDecoder {
           await this.#flushOrphan(b, dir, o);
           continue;
         }
-        await this.#flushObject(dir, o, names.get(o.object.toString('latin1')) as TreeName, keymap);
+        await this.#flushObject(b.name, dir, o, names.get(o.object.toString('latin1')) as TreeName, keymap);
       }
       if (stale > 0) {
         this.#ctx.warn('s3_stale_generation_objects', {
@@ -330,8 +330,13 @@ export class S3Decoder implements AdapterDecoder {
     }
   }
 
-  /** The chunks of an object's body in assembly order, after the reference's filtering and checks. */
-  #bodyChunks(o: ObjectState): Chunk[] {
+  /**
+   * The chunks of an object's body in assembly order, after the reference's filtering and checks; an error names
+   * the bucket and the object (`assembly`) and carries the key of the object's manifest row.
+   */
+  #bodyChunks(bucket: Buffer, o: ObjectState): Chunk[] {
+    const assembly = (code: 'S3_INVALID_CHUNK_REF' | 'S3_INCOMPLETE_BLOB_CHUNKS', why: string): DataError =>
+      new DataError(code, `bucket ${quoteBytes(bucket)} object ${quoteBytes(o.object)}: ${why}`, { key: manifestKey(bucket, o.generation, o.object) });
     const m = o.manifest as LiveManifest;
     const declared = o.declared as Map<string, DeclaredPart>;
     const uploadId = Buffer.from(m.uploadId, 'utf8');
@@ -343,9 +348,9 @@ export class S3Decoder implements AdapterDecoder {
       const loc = this.#chunkBlobs.get(ref.sha256.toString('hex'));
       if (loc === undefined) continue;
       const where = `partNo=${chunk.partNo} chunkNo=${chunk.chunkNo} version=${chunk.partVersion}`;
-      if (BigInt(loc.length) !== ref.size) throw new DataError('S3_INVALID_CHUNK_REF', `invalid S3 chunk reference: ${where} declared size=${ref.size} actual size=${loc.length}`);
+      if (BigInt(loc.length) !== ref.size) throw assembly('S3_INVALID_CHUNK_REF', `invalid S3 chunk reference: ${where} declared size=${ref.size} actual size=${loc.length}`);
       if (chunk.chunkNo >= BigInt(part.chunkSizes.length) || part.chunkSizes[Number(chunk.chunkNo)] !== ref.size) {
-        throw new DataError('S3_INVALID_CHUNK_REF', `invalid S3 chunk reference: ${where} ref size=${ref.size} does not match manifest chunk size`);
+        throw assembly('S3_INVALID_CHUNK_REF', `invalid S3 chunk reference: ${where} ref size=${ref.size} does not match manifest chunk size`);
       }
       all.push({ ...chunk, loc });
     }
@@ -368,22 +373,28 @@ export class S3Decoder implements AdapterDecoder {
       const where = `partNo=${partNo} partVersion=${partVersion} offloaded=${off === '1'}`;
       const s = seen.get(id) ?? new Set<bigint>();
       if (BigInt(s.size) !== part.chunkCount) {
-        throw new DataError('S3_INCOMPLETE_BLOB_CHUNKS', `incomplete blob chunks for manifest-declared part: ${where} declared chunks=${part.chunkCount}, observed unique=${s.size}`);
+        throw assembly('S3_INCOMPLETE_BLOB_CHUNKS', `incomplete blob chunks for manifest-declared part: ${where} declared chunks=${part.chunkCount}, observed unique=${s.size}`);
       }
       for (let i = 0n; i < part.chunkCount; i++) {
-        if (!s.has(i)) throw new DataError('S3_INCOMPLETE_BLOB_CHUNKS', `incomplete blob chunks for manifest-declared part: ${where} declared chunks=${part.chunkCount}, missing chunkNo=${i}`);
+        if (!s.has(i)) throw assembly('S3_INCOMPLETE_BLOB_CHUNKS', `incomplete blob chunks for manifest-declared part: ${where} declared chunks=${part.chunkCount}, missing chunkNo=${i}`);
       }
     }
     return chunks;
   }
 
-  async #flushObject(dir: string, o: ObjectState, { name, kind }: TreeName, keymap: KeymapWriter): Promise<void> {
-    const chunks = this.#bodyChunks(o);
+  async #flushObject(
+    bucket: Buffer,
+    dir: string,
+    o: ObjectState,
+    { name, kind }: TreeName,
+    keymap: KeymapWriter,
+  ): Promise<void> {
+    const chunks = this.#bodyChunks(bucket, o);
     // The sidecar records size_bytes and encode checks the body against it: a body of another length is damage.
     const size = chunks.reduce((n, c) => n + BigInt(c.loc.length), 0n);
     const declared = (o.manifest as LiveManifest).sizeBytes;
     if (size !== declared) {
-      throw new DataError('S3_INCOMPLETE_BLOB_CHUNKS', `object ${JSON.stringify(o.object.toString('utf8'))}: its chunks hold ${size} bytes, its manifest says size_bytes ${declared}`, { key: o.object });
+      throw new DataError('S3_INCOMPLETE_BLOB_CHUNKS', `bucket ${quoteBytes(bucket)} object ${quoteBytes(o.object)}: its chunks hold ${size} bytes, its manifest says size_bytes ${declared}`, { key: manifestKey(bucket, o.generation, o.object) });
     }
     const bodyRel = Buffer.concat([Buffer.from(`${dir}/`), name]);
     const slash = name.lastIndexOf(0x2f);

@@ -132,6 +132,37 @@ test('decode rejections: reserved suffix, unsafe names, incomplete parts, hash a
   await assert.rejects(decodeWith(adapters, buildFsm(1n, one('o'))), (e: unknown) => isEkvError(e) && e.code === 'S3_BUCKET_META_MISSING' && /bucket "b" has objects \("o" first\)/.test(e.message));
 });
 
+test('decode: chunk-assembly errors (missing, extra, misplaced chunks, sizes) name the bucket and the object', async () => {
+  const man = (size: number, parts: string): string => `{"upload_id":"u","size_bytes":${size},"parts":${parts}}`;
+  const two = '[{"part_no":1,"chunk_count":2,"chunk_sizes":[1,1]}]';
+  const chunk = (no: bigint, value = 'x'): FsmRow => ({ key: blobKey('b', 1n, 'dir/o', 'u', 1n, no), value });
+  const head = (value: string): FsmRow => ({ key: manifestKey('b', 1n, 'dir/o'), value });
+  const meta: FsmRow = { key: Buffer.concat([Buffer.from('!s3|bucket|meta|'), seg('b')]), value: '{"bucket_name":"b","generation":1}' };
+  const xHash = createHash('sha256').update('x').digest();
+  const cases: Array<[string, FsmRow[], RegExp]> = [
+    ['missing', [chunk(0n), head(man(2, two))], /declared chunks=2, observed unique=1/],
+    ['extra', [chunk(0n), chunk(1n), chunk(2n), head(man(2, two))], /declared chunks=2, observed unique=3/],
+    ['misplaced', [chunk(0n), chunk(2n), head(man(2, two))], /missing chunkNo=1/],
+    ['size', [chunk(0n), chunk(1n, 'yy'), head(man(2, two))], /its chunks hold 3 bytes, its manifest says size_bytes 2/],
+    [
+      'chunk reference',
+      [
+        { key: Buffer.concat([Buffer.from('!s3|chunkblob|'), Buffer.from(xHash.toString('hex'))]), value: 'x' },
+        { key: Buffer.concat([Buffer.from('!s3|chunkref|'), seg('b'), u64(1n), seg('dir/o'), seg('u'), u64(1n), u64(0n), u64(0n)]), value: Buffer.concat([Buffer.from([1]), xHash, u64(2n), Buffer.from([0, 0])]) },
+        head(man(2, '[{"part_no":1,"chunk_count":1,"chunk_sizes":[2],"offloaded":true}]')),
+      ],
+      /declared size=2 actual size=1/,
+    ],
+  ];
+  for (const [name, rows, re] of cases) {
+    await assert.rejects(
+      decodeWith(adapters, buildFsm(1n, [meta, ...rows])),
+      (e: unknown) => isEkvError(e) && e.exitClass === 'data' && re.test(e.message) && e.message.includes('bucket "b" object "dir/o": ') && !e.message.includes('\n'),
+      name,
+    );
+  }
+});
+
 test('encode: the reference encoder\'s bytes (fixtures), bodies re-chunked at 1 MiB', async () => {
   for (const name of ['s3', 's3-renamed']) {
     const fixture = await fsp.readFile(new URL(`../../fixtures/conformance/${name}/s3.fsm`, import.meta.url));
