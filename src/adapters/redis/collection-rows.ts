@@ -5,8 +5,29 @@
 
 import type { DataErrorCode } from '../../error-codes.ts';
 import { DataError } from '../../errors.ts';
-import { REC, metaRecord, type CollectionCollector, type CollectionType } from './collections.ts';
+import { REC, metaRecord, type CollectionCollector } from './collections.ts';
+import type { CollectionType } from './collections-render.ts';
 import { RedisProtoError, STREAM_ENTRY_MAGIC, ZSET_BLOB_MAGIC, readStreamEntry, readZSetBlob } from './proto.ts';
+import {
+  DELTA_SUFFIX_BYTES,
+  HASH_DELTA_PREFIX,
+  HASH_FIELD_PREFIX,
+  HASH_META_PREFIX,
+  LIST_DELTA_PREFIX,
+  LIST_META_PREFIX,
+  SET_DELTA_PREFIX,
+  SET_MEMBER_PREFIX,
+  SET_META_PREFIX,
+  STREAM_ENTRY_PREFIX,
+  STREAM_META_PREFIX,
+  ZSET_DELTA_PREFIX,
+  ZSET_LEGACY_PREFIX,
+  ZSET_MEMBER_PREFIX,
+  ZSET_META_PREFIX,
+  familyOf,
+  parseLengthPrefixed,
+  parseListItem,
+} from './keys.ts';
 
 const MAXI64 = (1n << 63n) - 1n;
 const EMPTY = Buffer.alloc(0);
@@ -17,29 +38,31 @@ function bad(code: DataErrorCode, sentinel: string, why: string, key: Uint8Array
   return new DataError(code, `${sentinel}: ${why}`, { key });
 }
 
-/** `<prefix> BE32(len K) K <tail>`, or undefined. */
-function lengthPrefixed(key: Buffer, prefixLen: number): { userKey: Buffer; tail: Buffer } | undefined {
-  const rest = key.subarray(prefixLen);
-  if (rest.length < 4) return undefined;
-  const len = rest.readUInt32BE(0);
-  if (rest.length < 4 + len) return undefined;
-  return { userKey: rest.subarray(4, 4 + len), tail: rest.subarray(4 + len) };
-}
+/** `malformed !hs| key` and the like: the sentinel of a key that does not parse. */
+const malformed = (prefix: string): string => `malformed ${familyOf(prefix)} key`;
 
 interface Family {
   readonly type: CollectionType;
-  readonly prefix: string;
+  readonly meta: string;
+  readonly element: string;
   readonly keySentinel: string;
   readonly metaSentinel: string;
 }
 
-const HASH: Family = { type: 'hash', prefix: '!hs|', keySentinel: 'malformed !hs| key', metaSentinel: 'invalid !hs|meta| value' };
-const SET: Family = { type: 'set', prefix: '!st|', keySentinel: 'malformed !st| key', metaSentinel: 'invalid !st|meta| value' };
-const ZSET: Family = { type: 'zset', prefix: '!zs|', keySentinel: 'malformed !zs| key', metaSentinel: 'invalid !zs|meta| value' };
+const family = (type: CollectionType, meta: string, element: string): Family => ({
+  type,
+  meta,
+  element,
+  keySentinel: malformed(meta),
+  metaSentinel: `invalid ${meta} value`,
+});
+const HASH = family('hash', HASH_META_PREFIX, HASH_FIELD_PREFIX);
+const SET = family('set', SET_META_PREFIX, SET_MEMBER_PREFIX);
+const ZSET = family('zset', ZSET_META_PREFIX, ZSET_MEMBER_PREFIX);
 
 /** A count meta row (hash, set, sorted set): 8 bytes, or 16 with an inline expiry. */
 async function countMeta(c: CollectionCollector, f: Family, key: Buffer, v: Buffer): Promise<Buffer> {
-  const p = lengthPrefixed(key, `${f.prefix}meta|`.length);
+  const p = parseLengthPrefixed(key, f.meta);
   if (p === undefined) throw bad('REDIS_INVALID_KEY', f.keySentinel, `meta key: ${show(key)}`, key);
   if (v.length !== 8 && v.length !== 16) throw bad('REDIS_INVALID_META', f.metaSentinel, `length ${v.length} not in {8,16}`, key);
   const n = v.readBigUInt64BE(0);
@@ -55,14 +78,11 @@ async function countMeta(c: CollectionCollector, f: Family, key: Buffer, v: Buff
 }
 
 async function member(c: CollectionCollector, f: Family, key: Buffer, value: Buffer, what: string): Promise<Buffer> {
-  const p = lengthPrefixed(key, `${f.prefix}${what === 'field' ? 'fld' : 'mem'}|`.length);
+  const p = parseLengthPrefixed(key, f.element);
   if (p === undefined) throw bad('REDIS_INVALID_KEY', f.keySentinel, `${what} key: ${show(key)}`, key);
   await c.add(f.type, p.userKey, REC.element, p.tail, value);
   return p.userKey;
 }
-
-/** Commit timestamp and sequence number that end every meta delta key. */
-const DELTA_SUFFIX = 12;
 
 /**
  * A meta delta row (`!hs|meta|d|`, `!lst|meta|d|`, `!st|meta|d|`, `!zs|meta|d|` ‖ BE32(len K) ‖ K ‖ BE64(commit ts)
@@ -76,10 +96,9 @@ async function delta(
   key: Buffer,
   v: Buffer,
 ): Promise<Buffer> {
-  const p = lengthPrefixed(key, prefix.length);
-  const sentinel = `malformed ${prefix.slice(0, prefix.indexOf('|', 1) + 1)} key`;
-  if (p === undefined || p.tail.length !== DELTA_SUFFIX)
-    throw bad('REDIS_INVALID_KEY', sentinel, `meta delta key: ${show(key)}`, key);
+  const p = parseLengthPrefixed(key, prefix);
+  if (p === undefined || p.tail.length !== DELTA_SUFFIX_BYTES)
+    throw bad('REDIS_INVALID_KEY', malformed(prefix), `meta delta key: ${show(key)}`, key);
   const width = type === 'list' ? 16 : 8;
   if (v.length !== width)
     throw bad('REDIS_INVALID_META', `invalid ${prefix} value`, `length ${v.length} != ${width}`, key);
@@ -87,10 +106,10 @@ async function delta(
   return p.userKey;
 }
 
-export const hashDelta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => delta(c, 'hash', '!hs|meta|d|', key, v);
-export const listDelta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => delta(c, 'list', '!lst|meta|d|', key, v);
-export const setDelta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => delta(c, 'set', '!st|meta|d|', key, v);
-export const zsetDelta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => delta(c, 'zset', '!zs|meta|d|', key, v);
+export const hashDelta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => delta(c, 'hash', HASH_DELTA_PREFIX, key, v);
+export const listDelta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => delta(c, 'list', LIST_DELTA_PREFIX, key, v);
+export const setDelta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => delta(c, 'set', SET_DELTA_PREFIX, key, v);
+export const zsetDelta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => delta(c, 'zset', ZSET_DELTA_PREFIX, key, v);
 
 export const hashMeta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => countMeta(c, HASH, key, v);
 export const hashField = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => member(c, HASH, key, v, 'field');
@@ -99,16 +118,16 @@ export const setMember = (c: CollectionCollector, key: Buffer): Promise<Buffer> 
 export const zsetMeta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => countMeta(c, ZSET, key, v);
 
 export async function zsetMember(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> {
-  const p = lengthPrefixed(key, '!zs|mem|'.length);
+  const p = parseLengthPrefixed(key, ZSET_MEMBER_PREFIX);
   if (p === undefined) throw bad('REDIS_INVALID_KEY', ZSET.keySentinel, `member key: ${show(key)}`, key);
-  if (v.length !== 8) throw bad('REDIS_INVALID_ZSET_MEMBER', 'invalid !zs|mem| value', `length ${v.length} != 8`, key);
-  if (Number.isNaN(v.readDoubleBE(0))) throw bad('REDIS_INVALID_ZSET_MEMBER', 'invalid !zs|mem| value', `NaN score for member of user key ${show(p.userKey)} (length ${p.userKey.length})`, key);
+  if (v.length !== 8) throw bad('REDIS_INVALID_ZSET_MEMBER', `invalid ${ZSET_MEMBER_PREFIX} value`, `length ${v.length} != 8`, key);
+  if (Number.isNaN(v.readDoubleBE(0))) throw bad('REDIS_INVALID_ZSET_MEMBER', `invalid ${ZSET_MEMBER_PREFIX} value`, `NaN score for member of user key ${show(p.userKey)} (length ${p.userKey.length})`, key);
   await c.add('zset', p.userKey, REC.element, p.tail, v);
 }
 
 export async function zsetLegacyBlob(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> {
-  const userKey = key.subarray('!redis|zset|'.length);
-  const sentinel = 'invalid !redis|zset| value';
+  const userKey = key.subarray(ZSET_LEGACY_PREFIX.length);
+  const sentinel = `invalid ${ZSET_LEGACY_PREFIX} value`;
   if (v.length < 4 || !v.subarray(0, 4).equals(ZSET_BLOB_MAGIC)) throw bad('REDIS_INVALID_ZSET_BLOB', sentinel, `missing or corrupt magic prefix (len=${v.length})`, key);
   let entries;
   try {
@@ -127,8 +146,8 @@ export async function zsetLegacyBlob(c: CollectionCollector, key: Buffer, v: Buf
 }
 
 export async function listMeta(c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> {
-  const userKey = key.subarray('!lst|meta|'.length);
-  const sentinel = 'invalid !lst|meta| value';
+  const userKey = key.subarray(LIST_META_PREFIX.length);
+  const sentinel = `invalid ${LIST_META_PREFIX} value`;
   if (v.length !== 24 && v.length !== 32) throw bad('REDIS_INVALID_META', sentinel, `length ${v.length} not in {24,32}`, key);
   const n = v.readBigUInt64BE(16);
   if (n > MAXI64) throw bad('REDIS_INVALID_META', sentinel, `declared len ${n} overflows int64`, key);
@@ -137,17 +156,16 @@ export async function listMeta(c: CollectionCollector, key: Buffer, v: Buffer): 
 }
 
 export async function listItem(c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> {
-  const rest = key.subarray('!lst|itm|'.length);
-  if (rest.length < 8) throw bad('REDIS_INVALID_KEY', 'malformed !lst| key', `item key: ${show(key)}`, key);
-  const userKey = rest.subarray(0, rest.length - 8);
-  await c.add('list', userKey, REC.element, rest.subarray(rest.length - 8), v);
-  return userKey;
+  const p = parseListItem(key);
+  if (p === undefined) throw bad('REDIS_INVALID_KEY', malformed(LIST_META_PREFIX), `item key: ${show(key)}`, key);
+  await c.add('list', p.userKey, REC.element, p.seq, v);
+  return p.userKey;
 }
 
 export async function streamMeta(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> {
-  const p = lengthPrefixed(key, '!stream|meta|'.length);
-  if (p === undefined) throw bad('REDIS_INVALID_KEY', 'malformed !stream| key', `meta key: ${show(key)}`, key);
-  const sentinel = 'invalid !stream|meta| value';
+  const p = parseLengthPrefixed(key, STREAM_META_PREFIX);
+  if (p === undefined) throw bad('REDIS_INVALID_KEY', malformed(STREAM_META_PREFIX), `meta key: ${show(key)}`, key);
+  const sentinel = `invalid ${STREAM_META_PREFIX} value`;
   if (v.length !== 24 && v.length !== 32 && v.length !== 48) throw bad('REDIS_INVALID_META', sentinel, `length ${v.length} not in {24,32,48}`, key);
   const n = v.readBigUInt64BE(0);
   if (n > MAXI64) throw bad('REDIS_INVALID_META', sentinel, `declared length ${n} overflows int64`, key);
@@ -155,9 +173,9 @@ export async function streamMeta(c: CollectionCollector, key: Buffer, v: Buffer)
 }
 
 export async function streamEntry(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> {
-  const p = lengthPrefixed(key, '!stream|entry|'.length);
-  if (p === undefined || p.tail.length !== 16) throw bad('REDIS_INVALID_KEY', 'malformed !stream| key', `entry key: ${show(key)}`, key);
-  const sentinel = 'invalid !stream|entry| value';
+  const p = parseLengthPrefixed(key, STREAM_ENTRY_PREFIX);
+  if (p === undefined || p.tail.length !== 16) throw bad('REDIS_INVALID_KEY', malformed(STREAM_ENTRY_PREFIX), `entry key: ${show(key)}`, key);
+  const sentinel = `invalid ${STREAM_ENTRY_PREFIX} value`;
   if (v.length < 5 || !v.subarray(0, 5).equals(STREAM_ENTRY_MAGIC)) throw bad('REDIS_INVALID_STREAM_ENTRY', sentinel, `missing or corrupt magic prefix (len=${v.length})`, key);
   let fields;
   try {

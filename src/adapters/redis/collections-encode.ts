@@ -15,13 +15,27 @@ import type { EncodeContext } from '../adapter.ts';
 import { readBin, readScore } from './binary-json.ts';
 import { writeStreamEntry } from './proto.ts';
 import { encodeTtlValue } from './inline-value.ts';
-import { TTL_PREFIX } from './keys.ts';
-import { f64be, i64be, sortableI64be, u32be } from '../../bytes/big-endian.ts';
+import {
+  HASH_FIELD_PREFIX,
+  HASH_META_PREFIX,
+  LIST_ITEM_PREFIX,
+  LIST_META_PREFIX,
+  SET_MEMBER_PREFIX,
+  SET_META_PREFIX,
+  STREAM_ENTRY_PREFIX,
+  STREAM_META_PREFIX,
+  TTL_PREFIX,
+  ZSET_MEMBER_PREFIX,
+  ZSET_META_PREFIX,
+  ZSET_SCORE_PREFIX,
+  bareKey,
+  lengthPrefixedKey as lp,
+} from './keys.ts';
+import { f64be, i64be, sortableI64be } from '../../bytes/big-endian.ts';
 
 const MAX_U64 = (1n << 64n) - 1n;
 
 const EMPTY = Buffer.alloc(0);
-const lp = (prefix: string, k: Uint8Array): Buffer => Buffer.concat([Buffer.from(prefix), u32be(k.length), k]);
 
 /** The score index's order-preserving form of a float64 (store/zset_helpers.go EncodeSortableFloat64). */
 export function sortableFloat64(x: number): Buffer {
@@ -143,14 +157,14 @@ export async function encodeDocument(ctx: EncodeContext, type: DocType, k: Uint8
   const ms = doc.expireAtMs;
   switch (doc.type) {
     case 'hash': {
-      await ctx.emit(lp('!hs|meta|', k), countMeta(doc.fields.length, ms));
-      const fld = lp('!hs|fld|', k);
+      await ctx.emit(lp(HASH_META_PREFIX, k), countMeta(doc.fields.length, ms));
+      const fld = lp(HASH_FIELD_PREFIX, k);
       for (const [name, value] of doc.fields) await ctx.emit(Buffer.concat([fld, name]), value);
       break;
     }
     case 'set': {
-      await ctx.emit(lp('!st|meta|', k), countMeta(doc.members.length, ms));
-      const mem = lp('!st|mem|', k);
+      await ctx.emit(lp(SET_META_PREFIX, k), countMeta(doc.members.length, ms));
+      const mem = lp(SET_MEMBER_PREFIX, k);
       for (const m of doc.members) await ctx.emit(Buffer.concat([mem, m]), EMPTY);
       break;
     }
@@ -158,14 +172,15 @@ export async function encodeDocument(ctx: EncodeContext, type: DocType, k: Uint8
       const n = BigInt(doc.items.length);
       const meta = [i64be(0n), i64be(n), i64be(n)];
       if (ms !== 0n) meta.push(i64be(ms));
-      await ctx.emit(Buffer.concat([Buffer.from('!lst|meta|'), k]), Buffer.concat(meta));
-      for (let i = 0; i < doc.items.length; i++) await ctx.emit(Buffer.concat([Buffer.from('!lst|itm|'), k, sortableI64be(BigInt(i))]), doc.items[i] as Buffer);
+      await ctx.emit(bareKey(LIST_META_PREFIX, k), Buffer.concat(meta));
+      for (let i = 0; i < doc.items.length; i++)
+        await ctx.emit(bareKey(LIST_ITEM_PREFIX, k, sortableI64be(BigInt(i))), doc.items[i] as Buffer);
       break;
     }
     case 'zset': {
-      await ctx.emit(lp('!zs|meta|', k), countMeta(doc.members.length, ms));
-      const mem = lp('!zs|mem|', k);
-      const scr = lp('!zs|scr|', k);
+      await ctx.emit(lp(ZSET_META_PREFIX, k), countMeta(doc.members.length, ms));
+      const mem = lp(ZSET_MEMBER_PREFIX, k);
+      const scr = lp(ZSET_SCORE_PREFIX, k);
       for (const [m, score] of doc.members) {
         await ctx.emit(Buffer.concat([mem, m]), f64be(score));
         await ctx.emit(Buffer.concat([scr, sortableFloat64(score), m]), EMPTY);
@@ -173,7 +188,7 @@ export async function encodeDocument(ctx: EncodeContext, type: DocType, k: Uint8
       break;
     }
   }
-  if (ms !== 0n) await ctx.emit(Buffer.concat([Buffer.from(TTL_PREFIX), k]), encodeTtlValue(ms));
+  if (ms !== 0n) await ctx.emit(bareKey(TTL_PREFIX, k), encodeTtlValue(ms));
 }
 
 function parseStreamIdPart(s: string, id: string, half: string): bigint {
@@ -238,13 +253,14 @@ export async function* readStream(tree: TreeReader, k: Uint8Array, path: string)
 export async function encodeStream(ctx: EncodeContext, k: Uint8Array, path: string): Promise<void> {
   for await (const line of readStream(ctx.tree, k, path)) {
     if (line.kind === 'entry') {
-      await ctx.emit(Buffer.concat([lp('!stream|entry|', k), i64be(line.ms), i64be(line.seq)]), writeStreamEntry(line.id, [...line.fields]));
+      const entry = writeStreamEntry(line.id, [...line.fields]);
+      await ctx.emit(lp(STREAM_ENTRY_PREFIX, k, i64be(line.ms), i64be(line.seq)), entry);
       continue;
     }
     const value = [i64be(line.length), i64be(line.lastMs), i64be(line.lastSeq)];
     if (line.expireAtMs !== 0n) value.push(i64be(line.expireAtMs));
-    await ctx.emit(lp('!stream|meta|', k), Buffer.concat(value));
+    await ctx.emit(lp(STREAM_META_PREFIX, k), Buffer.concat(value));
     if (line.expireAtMs !== 0n)
-      await ctx.emit(Buffer.concat([Buffer.from(TTL_PREFIX), k]), encodeTtlValue(line.expireAtMs));
+      await ctx.emit(bareKey(TTL_PREFIX, k), encodeTtlValue(line.expireAtMs));
   }
 }

@@ -20,7 +20,7 @@ import type { AdapterDecoder, DecodeContext } from '../adapter.ts';
 import { HLL_VERSION, InlineValueError, STRING_VERSION, clampMs, parseInlineValue } from './inline-value.ts';
 import { hashDelta, hashField, hashMeta, listDelta, listItem, listMeta, setDelta, setMember, setMeta, streamEntry, streamMeta, zsetDelta, zsetLegacyBlob, zsetMember, zsetMeta } from './collection-rows.ts';
 import { CollectionCollector, REC } from './collections.ts';
-import { HLL_PREFIX, KIND, STRING_PREFIX, TTL_PREFIX } from './keys.ts';
+import { HLL_PREFIX, KIND, STRING_PREFIX, TTL_PREFIX, bareKey } from './keys.ts';
 
 
 type ScalarKind = 'string' | 'hll';
@@ -39,8 +39,8 @@ const CODE_KIND: readonly ScalarKind[] = ['string', 'hll'];
 async function* emptyRecords(): AsyncGenerator<SortRecord> {}
 
 const FAMILIES: Readonly<Record<ScalarKind, ScalarFamily>> = {
-  string: { prefix: STRING_PREFIX, version: STRING_VERSION, dir: 'strings', ttlFile: 'strings_ttl.jsonl', invalid: 'invalid !redis|str| value' },
-  hll: { prefix: HLL_PREFIX, version: HLL_VERSION, dir: 'hll', ttlFile: 'hll_ttl.jsonl', invalid: 'invalid !redis|hll| value' },
+  string: { prefix: STRING_PREFIX, version: STRING_VERSION, dir: 'strings', ttlFile: 'strings_ttl.jsonl', invalid: `invalid ${STRING_PREFIX} value` },
+  hll: { prefix: HLL_PREFIX, version: HLL_VERSION, dir: 'hll', ttlFile: 'hll_ttl.jsonl', invalid: `invalid ${HLL_PREFIX} value` },
 };
 
 export class RedisDecoder implements AdapterDecoder {
@@ -180,7 +180,7 @@ export class RedisDecoder implements AdapterDecoder {
     } catch (err) {
       if (err instanceof InlineValueError)
         throw new DataError('REDIS_INVALID_VALUE', `${fam.invalid}: ${err.message}`, {
-          key: Buffer.concat([Buffer.from(fam.prefix), k]),
+          key: bareKey(fam.prefix, k),
         });
       throw err;
     }
@@ -235,8 +235,8 @@ export class RedisDecoder implements AdapterDecoder {
 
   async #ttl(k: Buffer, v: Buffer): Promise<void> {
     if (v.length !== 8) {
-      throw new DataError('REDIS_INVALID_TTL', `invalid !redis|ttl| value: length ${v.length} != 8`, {
-        key: Buffer.concat([Buffer.from(TTL_PREFIX), k]),
+      throw new DataError('REDIS_INVALID_TTL', `invalid ${TTL_PREFIX} value: length ${v.length} != 8`, {
+        key: bareKey(TTL_PREFIX, k),
       });
     }
     const rec = Buffer.alloc(16);

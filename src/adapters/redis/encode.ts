@@ -18,7 +18,7 @@ import { decodeSegment, SegmentError } from '../../tree/segment.ts';
 import type { EncodeContext } from '../adapter.ts';
 import { encodeDocument, encodeStream, type DocType } from './collections-encode.ts';
 import { HLL_VERSION, STRING_VERSION, encodeInlineValue, encodeTtlValue } from './inline-value.ts';
-import { HLL_PREFIX, STRING_PREFIX, TTL_PREFIX } from './keys.ts';
+import { HLL_PREFIX, STRING_PREFIX, TTL_PREFIX, bareKey as key } from './keys.ts';
 
 const DB_NAME = /^db_(0|[1-9][0-9]*)$/;
 /** Collection directories in the reference's encode order. */
@@ -157,7 +157,6 @@ export async function encodeRedis(ctx: EncodeContext): Promise<void> {
   const db = await findDb(ctx);
   if (db === undefined) return;
   const keymap = await loadKeymap(ctx.tree, `${db}/KEYMAP.jsonl`);
-  const key = (prefix: string, k: Uint8Array): Buffer => Buffer.concat([Buffer.from(prefix, 'latin1'), k]);
 
   for await (const f of scalarFiles(ctx, db, 'strings', keymap)) {
     await ctx.emit(

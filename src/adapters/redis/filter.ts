@@ -3,7 +3,17 @@
 // bare before an 8-byte sequence, strings, HLLs and TTL rows bare after the prefix).
 
 import type { FilterVocabulary, RowScope } from '../adapter.ts';
-import { HLL_PREFIX, KIND, REDIS_ROUTES, STRING_PREFIX, TTL_PREFIX } from './keys.ts';
+import {
+  HLL_PREFIX,
+  KIND,
+  LIST_META_PREFIX,
+  REDIS_ROUTES,
+  STRING_PREFIX,
+  TTL_PREFIX,
+  ZSET_LEGACY_PREFIX,
+  parseLengthPrefixed,
+  parseListItem,
+} from './keys.ts';
 
 const REDIS_TYPES = ['string', 'hll', 'hash', 'list', 'set', 'zset', 'stream'] as const;
 
@@ -25,12 +35,6 @@ const TYPE_OF_KIND: Readonly<Record<string, string>> = {
   [KIND.streamEntry]: 'stream',
 };
 
-function lengthPrefixed(rest: Buffer): Buffer | undefined {
-  if (rest.length < 4) return undefined;
-  const len = rest.readUInt32BE(0);
-  return rest.length < 4 + len ? undefined : rest.subarray(4, 4 + len);
-}
-
 function userKey(kind: string, key: Buffer): Buffer | undefined {
   switch (kind) {
     case KIND.string:
@@ -40,17 +44,16 @@ function userKey(kind: string, key: Buffer): Buffer | undefined {
     case KIND.ttl:
       return key.subarray(TTL_PREFIX.length);
     case KIND.zsetLegacy:
+      return key.subarray(ZSET_LEGACY_PREFIX.length);
     case KIND.listMeta:
-      return key.subarray((PREFIX_OF_KIND.get(kind) as string).length);
-    case KIND.listItem: {
-      const rest = key.subarray((PREFIX_OF_KIND.get(kind) as string).length);
-      return rest.length < 8 ? undefined : rest.subarray(0, rest.length - 8);
-    }
+      return key.subarray(LIST_META_PREFIX.length);
+    case KIND.listItem:
+      return parseListItem(key)?.userKey;
     case KIND.ignored:
       return undefined;
     default: {
       const prefix = PREFIX_OF_KIND.get(kind);
-      return prefix === undefined ? undefined : lengthPrefixed(key.subarray(prefix.length));
+      return prefix === undefined ? undefined : parseLengthPrefixed(key, prefix)?.userKey;
     }
   }
 }

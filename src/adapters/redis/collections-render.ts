@@ -1,0 +1,387 @@
+// Rendering of Redis collection files on the decode side, one renderer per collection type (spec redis.md
+// §2.3.4-2.3.8; elastickv: internal/backup/redis_hash.go, redis_list.go, redis_set.go, redis_zset.go,
+// redis_stream.go). The collector (collections.ts) groups each type's sorted records by key, keeps the key's meta,
+// TTL and delta state, and opens and closes its file; a renderer turns the key's element rows into the file's
+// text: hashes, lists, sets and sorted sets as one JSON document, streams as JSON lines.
+
+import { DataError } from '../../errors.ts';
+import type { FileSink } from '../../tree/writer.ts';
+import type { DecodeContext } from '../adapter.ts';
+import { binIndented, binValue, compact, scoreValue } from './binary-json.ts';
+import { readStreamEntry } from './proto.ts';
+
+export type CollectionType = 'hash' | 'list' | 'set' | 'zset' | 'stream';
+
+/** Bytes a JSON string may hold as they are (Go, HTML-escaping): printable ASCII but `"`, `\\`, `<`, `>`, `&`. */
+const PLAIN = new Uint8Array(256);
+for (let c = 0x20; c < 0x7f; c++) PLAIN[c] = c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26 ? 0 : 1;
+
+/**
+ * The current collection file's bytes, gathered in one reused buffer and handed to the sink in large writes
+ * (one copy and one hash update per block instead of per element).
+ */
+export class Gather {
+  #buf = Buffer.allocUnsafe(64 * 1024);
+  #used = 0;
+  sink: FileSink | undefined;
+
+  #room(n: number): void {
+    if (this.#used + n <= this.#buf.length) return;
+    this.drain();
+    if (n > this.#buf.length) this.#buf = Buffer.allocUnsafe(n);
+  }
+
+  /** Text (UTF-8). */
+  text(s: string): void {
+    this.#room(3 * s.length);
+    this.#used += this.#buf.write(s, this.#used, 'utf8');
+  }
+
+  /** <bin> nested `depth` levels deep: the bytes quoted as they are when they need no escaping, else binIndented. */
+  bin(b: Buffer, depth: number): void {
+    for (let i = 0; i < b.length; i++) {
+      if (PLAIN[b[i] as number] === 0) {
+        this.text(binIndented(b, depth));
+        return;
+      }
+    }
+    this.#room(b.length + 2);
+    const buf = this.#buf;
+    buf[this.#used] = 0x22;
+    b.copy(buf, this.#used + 1);
+    buf[this.#used + 1 + b.length] = 0x22;
+    this.#used += b.length + 2;
+  }
+
+  /** Hands the gathered bytes to the sink. */
+  drain(): void {
+    if (this.#used === 0) return;
+    (this.sink as FileSink).writeNow(this.#buf.subarray(0, this.#used));
+    this.#used = 0;
+  }
+}
+
+/** What the collector knows of the key being written, from its meta, TTL and delta records. */
+export interface KeyState {
+  userKey: Buffer;
+  /** False while the key has only a parked TTL record: no state of this type, nothing to write. */
+  hasRows: boolean;
+  metaSeen: boolean;
+  deltaSeen: boolean;
+  declared: bigint;
+  /** The length changes of the key's meta delta rows, summed. */
+  deltaSum: bigint;
+  lastMs: bigint;
+  lastSeq: bigint;
+  inline: boolean;
+  inlineMs: bigint;
+  ttlRow: bigint | undefined;
+  /** Elements counted so far (written, or passed over when the key is skipped). */
+  count: number;
+  /** Decided at the first element or at the end of the key (its meta and TTL records sort first). */
+  expired: boolean | undefined;
+}
+
+/** The key's expiry: the meta row's inline one when it has one, else its `!redis|ttl|` row's, else null. */
+export function ttlOf(s: KeyState): bigint | null {
+  if (s.inline) return s.inlineMs === 0n ? null : s.inlineMs;
+  return s.ttlRow ?? null;
+}
+
+/** The key's file as a renderer writes it. */
+export interface KeyOutput {
+  readonly state: KeyState;
+  /** The file's writer, opening the file (and writing the renderer's header) on first use. */
+  open(): Promise<Gather>;
+  /** Counts the next element and returns the writer for it; undefined when the key is left out as expired. */
+  next(): Promise<Gather | undefined>;
+}
+
+/** One collection type's file layout. A renderer holds the elements of one key at a time. */
+export interface CollectionRenderer {
+  readonly type: CollectionType;
+  /** Directory under `redis/db_<n>/`. */
+  readonly dir: string;
+  readonly extension: '.json' | '.jsonl';
+  /** Text written first when the file is opened ('' for none). */
+  readonly header: string;
+  /** Whether a TTL row of the key counts as a parked TTL claimed (sets, sorted sets and streams). */
+  readonly claimsParkedTtl: boolean;
+  /** The observed count's name in the `redis_<type>_length_mismatch` warning. */
+  readonly observed: string;
+  /** A new key starts: forgets the previous key's elements. */
+  begin(): void;
+  /** An element row of the current key, in output order. */
+  element(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void>;
+  /** A member of a legacy whole-set blob (sorted sets only). */
+  legacy?(sub: Buffer, value: Buffer): void;
+  /** Writes what the renderer still holds once the key's elements are all in. */
+  endElements(out: KeyOutput): Promise<void>;
+  /** Whether an expired key is left out whole (a stream without a meta row is not: it is reported instead). */
+  skipsExpired(s: KeyState): boolean;
+  /** Writes the rest of the file after the elements: held-back elements, then the footer or meta line. */
+  finish(out: KeyOutput): Promise<void>;
+}
+
+/** Hashes, lists, sets and sorted sets: a JSON document whose array holds the last row of each sub-key. */
+abstract class DocumentRenderer implements CollectionRenderer {
+  readonly extension = '.json';
+  readonly header: string;
+  abstract readonly type: CollectionType;
+  abstract readonly dir: string;
+  abstract readonly claimsParkedTtl: boolean;
+  abstract readonly observed: string;
+  #lastSub: Buffer | undefined;
+  #lastValue: Buffer | undefined;
+
+  constructor(array: string) {
+    this.header = `{\n  "format_version": 1,\n  "${array}": [`;
+  }
+
+  /** Writes one distinct element (the last row of its sub-key). */
+  protected abstract render(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void>;
+
+  /** Starts the next array element; undefined when the key is skipped. */
+  protected async next(out: KeyOutput): Promise<Gather | undefined> {
+    const first = out.state.count === 0;
+    const o = await out.next();
+    o?.text(first ? '\n' : ',\n');
+    return o;
+  }
+
+  /** A `{"<first>": <bin>, "<second>": <rendered>}` element at depth 2. */
+  protected async pair(out: KeyOutput, first: string, a: Buffer, second: string, b: string): Promise<void> {
+    const o = await this.next(out);
+    if (o === undefined) return;
+    o.text(`    {\n      "${first}": `);
+    o.bin(a, 3);
+    o.text(`,\n      "${second}": ${b}\n    }`);
+  }
+
+  /** A bare <bin> element at depth 2. */
+  protected async single(out: KeyOutput, b: Buffer): Promise<void> {
+    const o = await this.next(out);
+    if (o === undefined) return;
+    o.text('    ');
+    o.bin(b, 2);
+  }
+
+  begin(): void {
+    this.#lastSub = undefined;
+  }
+
+  async element(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void> {
+    if (this.#lastSub !== undefined && !this.#lastSub.equals(sub)) await this.endElements(out);
+    this.#lastSub = sub;
+    this.#lastValue = value;
+  }
+
+  async endElements(out: KeyOutput): Promise<void> {
+    const sub = this.#lastSub;
+    if (sub === undefined) return;
+    this.#lastSub = undefined;
+    await this.render(out, sub, this.#lastValue as Buffer);
+  }
+
+  skipsExpired(): boolean {
+    return true;
+  }
+
+  async finish(out: KeyOutput): Promise<void> {
+    const s = out.state;
+    const ttl = ttlOf(s);
+    (await out.open()).text(
+      `${s.count === 0 ? '],' : '\n  ],'}\n  "expire_at_ms": ${ttl === null ? 'null' : ttl.toString()}\n}`,
+    );
+  }
+}
+
+class HashRenderer extends DocumentRenderer {
+  readonly type = 'hash';
+  readonly dir = 'hashes';
+  readonly claimsParkedTtl = false;
+  readonly observed = 'observed_fields';
+
+  constructor() {
+    super('fields');
+  }
+
+  protected render(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void> {
+    return this.pair(out, 'name', sub, 'value', binIndented(value, 3));
+  }
+}
+
+class ListRenderer extends DocumentRenderer {
+  readonly type = 'list';
+  readonly dir = 'lists';
+  readonly claimsParkedTtl = false;
+  readonly observed = 'observed_items';
+
+  constructor() {
+    super('items');
+  }
+
+  protected render(out: KeyOutput, _seq: Buffer, value: Buffer): Promise<void> {
+    return this.single(out, value);
+  }
+}
+
+class SetRenderer extends DocumentRenderer {
+  readonly type = 'set';
+  readonly dir = 'sets';
+  readonly claimsParkedTtl = true;
+  readonly observed = 'observed_members';
+
+  constructor() {
+    super('members');
+  }
+
+  protected render(out: KeyOutput, member: Buffer): Promise<void> {
+    return this.single(out, member);
+  }
+}
+
+const scoreText = (score: Buffer): string => compact(scoreValue(score.readDoubleBE(0)));
+
+/**
+ * Sorted sets: wide-column members (`!zs|mem|`) win over a legacy blob (`!redis|zset|`) of the same key; a key
+ * with only a blob gets its members deduplicated (last wins) and sorted by bytes.
+ */
+class ZSetRenderer extends DocumentRenderer {
+  readonly type = 'zset';
+  readonly dir = 'zsets';
+  readonly claimsParkedTtl = true;
+  readonly observed = 'observed_members';
+  #legacy: Array<{ member: Buffer; score: Buffer }> = [];
+  #sawWide = false;
+
+  constructor() {
+    super('members');
+  }
+
+  protected render(out: KeyOutput, member: Buffer, score: Buffer): Promise<void> {
+    return this.pair(out, 'member', member, 'score', scoreText(score));
+  }
+
+  override begin(): void {
+    super.begin();
+    this.#legacy = [];
+    this.#sawWide = false;
+  }
+
+  override element(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void> {
+    if (!this.#sawWide) {
+      this.#sawWide = true;
+      this.#legacy = [];
+    }
+    return super.element(out, sub, value);
+  }
+
+  legacy(sub: Buffer, value: Buffer): void {
+    this.#legacy.push({ member: Buffer.from(sub), score: Buffer.from(value) });
+  }
+
+  override async finish(out: KeyOutput): Promise<void> {
+    if (!this.#sawWide) {
+      const byMember = new Map<string, { member: Buffer; score: Buffer }>();
+      for (const e of this.#legacy) byMember.set(e.member.toString('latin1'), e);
+      for (const e of [...byMember.values()].sort((a, b) => Buffer.compare(a.member, b.member))) {
+        await this.render(out, e.member, e.score);
+      }
+    }
+    await super.finish(out);
+  }
+}
+
+/**
+ * Streams: one JSON line per entry, then the `_meta` line. Entries are written only once the key's meta is
+ * known; the meta record sorts first, so an entry arriving with metaSeen false means the stream has no meta row.
+ */
+class StreamRenderer implements CollectionRenderer {
+  readonly type = 'stream';
+  readonly dir = 'streams';
+  readonly extension = '.jsonl';
+  readonly header = '';
+  readonly claimsParkedTtl = true;
+  readonly observed = 'observed_entries';
+  readonly #ctx: DecodeContext;
+
+  constructor(ctx: DecodeContext) {
+    this.#ctx = ctx;
+  }
+
+  begin(): void {
+    // Entries are not held.
+  }
+
+  async element(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void> {
+    const s = out.state;
+    if (!s.metaSeen) {
+      s.count++;
+      return;
+    }
+    const ms = sub.readBigUInt64BE(0);
+    const seq = sub.readBigUInt64BE(8);
+    // The meta row's last id is at least every entry's (XADD moves it, trimming keeps it); the encoder refuses
+    // a stream whose entries pass it, so such damage is refused here, where the row is known.
+    if (ms > s.lastMs || (ms === s.lastMs && seq > s.lastSeq)) {
+      throw new DataError(
+        'REDIS_STREAM_LAST_ID_BEHIND',
+        `stream key ${JSON.stringify(s.userKey.toString('utf8'))}: entry ${ms}-${seq} is past the last id ${s.lastMs}-${s.lastSeq} of its !stream|meta| row`,
+        { key: s.userKey },
+      );
+    }
+    const fields = readStreamEntry(value.subarray(5));
+    const pairs = [];
+    for (let i = 0; i + 1 < fields.length; i += 2)
+      pairs.push({ name: binValue(fields[i] as Buffer), value: binValue(fields[i + 1] as Buffer) });
+    (await out.next())?.text(`${compact({ id: `${ms}-${seq}`, fields: pairs })}\n`);
+  }
+
+  async endElements(): Promise<void> {
+    // Entries are written as they come.
+  }
+
+  skipsExpired(s: KeyState): boolean {
+    return s.metaSeen;
+  }
+
+  async finish(out: KeyOutput): Promise<void> {
+    const s = out.state;
+    // The stream's _meta line carries the declared length, which the encoder checks against the entries: a
+    // stream whose rows disagree with its meta cannot come back, so it is refused here, where it is found.
+    if (s.metaSeen && BigInt(s.count) !== s.declared + s.deltaSum) {
+      throw new DataError(
+        'REDIS_STREAM_LENGTH_MISMATCH',
+        `the !stream|meta| row of stream key ${JSON.stringify(s.userKey.toString('utf8'))} declares ${s.declared + s.deltaSum} entries but the snapshot holds ${s.count}`,
+        { key: s.userKey },
+      );
+    }
+    if (!s.metaSeen) {
+      this.#ctx.warn('redis_stream_orphan_entries_without_meta', {
+        user_key_len: s.userKey.length,
+        observed_entries: s.count,
+        hint: 'stream entries without a !stream|meta| row are not written (the live reader treats the stream as absent)',
+      });
+      return;
+    }
+    const meta = { _meta: true, length: s.declared, last_ms: s.lastMs, last_seq: s.lastSeq, expire_at_ms: ttlOf(s) };
+    (await out.open()).text(`${compact(meta)}\n`);
+  }
+}
+
+/** A fresh renderer for one type's flush. */
+export function newRenderer(type: CollectionType, ctx: DecodeContext): CollectionRenderer {
+  switch (type) {
+    case 'hash':
+      return new HashRenderer();
+    case 'list':
+      return new ListRenderer();
+    case 'set':
+      return new SetRenderer();
+    case 'zset':
+      return new ZSetRenderer();
+    case 'stream':
+      return new StreamRenderer(ctx);
+  }
+}
