@@ -160,8 +160,8 @@ export interface FilterVocabulary {
 export interface AdapterFlag {
   readonly type: 'bool' | 'string';
   readonly help: string;
-  /** Shown in help and parsed when the flag is not given (string flags). */
-  readonly default?: string;
+  /** Shown in help and parsed when the flag is not given (a string for string flags, true for bool flags). */
+  readonly default?: string | boolean;
   /** Placeholder shown in help, e.g. SIZE. */
   readonly value?: string;
   /** The only values the flag accepts. */

@@ -17,13 +17,18 @@ export function adapterFlagSpecs(adapters: readonly Adapter[], taken: FlagSpecs)
   return specs;
 }
 
-/** The decode switches the adapters' flags set. */
-export function adapterSwitches(adapters: readonly Adapter[], flags: ParsedFlags): Partial<DecodeSwitches> {
-  const values: AdapterFlagValues = {
+/** Parsed flags as the adapters and other flag owners read them. */
+export function flagValues(flags: ParsedFlags): AdapterFlagValues {
+  return {
     bool: (name) => flagBool(flags, name),
     string: (name) => flagString(flags, name),
     size: (name) => parseSize(name, flagString(flags, name)),
   };
+}
+
+/** The decode switches the adapters' flags set. */
+export function adapterSwitches(adapters: readonly Adapter[], flags: ParsedFlags): Partial<DecodeSwitches> {
+  const values = flagValues(flags);
   return Object.assign(
     {},
     ...adapters.map((a) => a.options?.switchesFromFlags(values) ?? {}),

@@ -26,7 +26,7 @@ const SUBCOMMANDS: Readonly<
   decode: { run: decodeCommand, help: decodeHelp, summary: '.fsm snapshot -> dump tree' },
   encode: { run: encodeCommand, help: encodeHelp, summary: 'dump tree -> .fsm snapshot (with --self-test)' },
   inspect: { run: inspectCommand, help: inspectHelp, summary: 'summarise a snapshot without decoding it' },
-  export: { run: exportCommand, help: exportHelp, summary: 'dump tree or .fsm -> live Redis, or a RESP command file' },
+  export: { run: exportCommand, help: exportHelp, summary: 'dump tree or .fsm -> a live system or a standard file format' },
   verify: {
     run: verifyCommand,
     help: verifyHelp,

@@ -4,7 +4,14 @@
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { AdapterFlag } from '../adapters/adapter.ts';
 import { UserError } from '../errors.ts';
+
+/** The flags of the targets that talk to AWS services other than S3 (DynamoDB, SQS). */
+export const AWS_FLAGS: Readonly<Record<string, AdapterFlag>> = {
+  region: { type: 'string', value: 'REGION', help: '--to an AWS service: AWS region (default: the AWS chain\'s, else us-east-1)' },
+  profile: { type: 'string', value: 'NAME', help: '--to an AWS service: AWS shared config profile' },
+};
 
 export interface AwsEndpoint {
   /** Undefined: the SDK's regional endpoint. */

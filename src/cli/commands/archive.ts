@@ -5,7 +5,8 @@
 import { UserError } from '../../errors.ts';
 import { type ArchiveSink, fileSink, forwardTo, openArchiveFile, openS3Archive, refuseOutputInsideInput, s3Sink } from '../../archive/io.ts';
 import { parseS3Url } from '../../offload/s3-store.ts';
-import { S3_FLAGS, s3OptionsFromFlags } from './offload.ts';
+import { S3_FLAGS, s3OptionsFromFlags } from '../../offload/s3-flags.ts';
+import { flagValues } from '../adapter-flags.ts';
 import { type Compression, packTree } from '../../archive/pack.ts';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, unpackArchive } from '../../archive/unpack.ts';
 import { flagBool, flagString, parseGoFlags, parseGoUint, renderHelp, type FlagSpecs, type ParsedFlags } from '../go-flags.ts';
@@ -40,7 +41,7 @@ export async function openArchiveSink(output: string, io: CliIO, flags: ParsedFl
   if (output === '-') return { stream: forwardTo(io.stdout), commit: async () => undefined, abort: async () => undefined };
   const s3Out = parseS3Url(output);
   if (s3Out !== undefined) {
-    const o = s3OptionsFromFlags(flags);
+    const o = s3OptionsFromFlags(flagValues(flags));
     return s3Sink(s3Out, o, o.sse, o.kmsKeyId);
   }
   await checkOutputParent(output);
@@ -99,7 +100,7 @@ export async function archiveCommand(args: readonly string[], io: CliIO, prog: s
     return 0;
   }
   const s3In = parseS3Url(input);
-  const source = input === '-' ? process.stdin : s3In !== undefined ? await openS3Archive(s3In, s3OptionsFromFlags(flags)) : await openArchiveFile(input);
+  const source = input === '-' ? process.stdin : s3In !== undefined ? await openS3Archive(s3In, s3OptionsFromFlags(flagValues(flags))) : await openArchiveFile(input);
   const res = await unpackArchive(source, output, {
     source: input === '-' ? 'stdin' : input,
     ...(flags.given.has('compression') ? { compression } : {}),

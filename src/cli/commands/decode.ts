@@ -10,13 +10,13 @@ import { openArchiveSink } from './archive.ts';
 import { dirname } from 'node:path';
 import { DEFAULT_ADAPTER_FLAG, parseAdapterSet } from '../adapter-set.ts';
 import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.ts';
-import { adapterFlagSpecs, adapterSwitches } from '../adapter-flags.ts';
+import { adapterFlagSpecs, adapterSwitches, flagValues } from '../adapter-flags.ts';
 import { ALL_ADAPTERS } from '../../adapters/registry.ts';
 import { commandFlags } from '../command.ts';
 import { flagBool, flagString, renderHelp, type FlagSpecs } from '../go-flags.ts';
 import type { CliIO } from '../io.ts';
 import { parseS3Url } from '../../offload/s3-store.ts';
-import { S3_FLAGS, s3OptionsFromFlags } from './offload.ts';
+import { S3_FLAGS, s3OptionsFromFlags } from '../../offload/s3-flags.ts';
 import { humanBytes, startProgress, type PhaseTime } from '../progress.ts';
 import { JSON_FLAG, writeSummary } from '../summary.ts';
 import { GoMap } from '../../json/go-json.ts';
@@ -91,7 +91,7 @@ export async function decodeCommand(
   const common: Omit<DecodeSnapshotOptions, 'output'> = {
     input,
     ...(io.stdin !== undefined ? { stdin: io.stdin } : {}),
-    ...(parseS3Url(input) !== undefined ? { s3: s3OptionsFromFlags(flags) } : {}),
+    ...(parseS3Url(input) !== undefined ? { s3: s3OptionsFromFlags(flagValues(flags)) } : {}),
     adapters,
     selected,
     clusterId: flagString(flags, 'cluster-id'),

@@ -24,7 +24,8 @@ import { dirname } from 'node:path';
 import { openArchiveFile, openS3Archive } from '../../archive/io.ts';
 import { parseS3Url } from '../../offload/s3-store.ts';
 import { withUnpackedArchive } from '../../pipeline/archive-direct.ts';
-import { S3_FLAGS, s3OptionsFromFlags } from './offload.ts';
+import { S3_FLAGS, s3OptionsFromFlags } from '../../offload/s3-flags.ts';
+import { flagValues } from '../adapter-flags.ts';
 
 const ENCODE_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'DIR', help: 'dump root containing MANIFEST.json; extension: or an archive of one (a .tar, .tar.zst or .tzst file, or s3://bucket/key with the --s3-* flags), unpacked and checked as by `archive unpack` into a private directory under --scratch-root (default: next to --output) and removed afterwards (required)' },
@@ -106,7 +107,9 @@ async function runEncode(flags: ParsedFlags, io: CliIO, adapters: readonly Adapt
   await checkOutputParent(output);
   await checkOutputFile(output, overwrite);
   const source =
-    s3In !== undefined ? await openS3Archive(s3In, s3OptionsFromFlags(flags)) : await openArchiveFile(input);
+    s3In !== undefined
+      ? await openS3Archive(s3In, s3OptionsFromFlags(flagValues(flags)))
+      : await openArchiveFile(input);
   const scratchRoot = flagString(flags, 'scratch-root');
   return withUnpackedArchive(source, { source: input, scratchRoot: scratchRoot !== '' ? scratchRoot : dirname(output) }, (tree) => encodeTree(flags, io, adapters, overwrite, hooks, tree));
 }

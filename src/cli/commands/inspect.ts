@@ -9,7 +9,8 @@ import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.ts';
 import { flagBool, flagString, renderHelp, type FlagSpecs } from '../go-flags.ts';
 import type { CliIO } from '../io.ts';
 import { parseS3Url } from '../../offload/s3-store.ts';
-import { S3_FLAGS, s3OptionsFromFlags } from './offload.ts';
+import { S3_FLAGS, s3OptionsFromFlags } from '../../offload/s3-flags.ts';
+import { flagValues } from '../adapter-flags.ts';
 import { humanBytes, startProgress } from '../progress.ts';
 
 const INSPECT_FLAGS: FlagSpecs = {
@@ -49,7 +50,7 @@ export async function inspectCommand(
     result = await inspectSnapshot({
       input,
       ...(io.stdin !== undefined ? { stdin: io.stdin } : {}),
-      ...(parseS3Url(input) !== undefined ? { s3: s3OptionsFromFlags(flags) } : {}),
+      ...(parseS3Url(input) !== undefined ? { s3: s3OptionsFromFlags(flagValues(flags)) } : {}),
       adapters,
       top: Number(top),
       ...(filter !== undefined ? { filter } : {}),

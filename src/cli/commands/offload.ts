@@ -4,24 +4,14 @@
 import { UserError } from '../../errors.ts';
 import { publishSnapshot } from '../../offload/publish.ts';
 import { restoreSnapshot } from '../../offload/restore.ts';
-import { S3Store, validateSse, type S3Options, type S3Sse } from '../../offload/s3-store.ts';
+import { S3Store } from '../../offload/s3-store.ts';
+import { S3_FLAGS, s3OptionsFromFlags } from '../../offload/s3-flags.ts';
+import { flagValues } from '../adapter-flags.ts';
 import { LocalStore, type ObjectStore } from '../../offload/store.ts';
 import { flagBool, flagString, parseGoFlags, renderHelp, type FlagSpecs, type ParsedFlags } from '../go-flags.ts';
 import type { CliIO } from '../io.ts';
 import { humanBytes } from '../progress.ts';
 import { writeSummary } from '../summary.ts';
-
-/** The reference's S3 connection flags (also taken by commands that read or write s3:// paths). */
-export const S3_FLAGS: FlagSpecs = {
-  's3-region': { type: 'string', value: 'REGION', default: 'us-east-1', help: 'S3 signing region' },
-  's3-endpoint': { type: 'string', value: 'URL', help: 'S3-compatible endpoint URL' },
-  's3-profile': { type: 'string', value: 'NAME', help: 'AWS shared config profile' },
-  's3-path-style': { type: 'bool', default: true, help: 'use path-style S3 addressing' },
-  's3-sse': { type: 'string', value: 'ALG', default: 'AES256', help: 'server-side encryption for uploaded objects: AES256 or aws:kms (extension: none, for servers without SSE)' },
-  's3-kms-key-id': { type: 'string', value: 'ID', help: 'KMS key ARN or bare key ID when --s3-sse=aws:kms; aliases are rejected' },
-  's3-disable-checksum-headers': { type: 'bool', help: 'do not send S3 checksum headers; keep metadata and restore-time verification' },
-  's3-elastickv': { type: 'bool', help: 'the S3 endpoint is an elastickv node (extension: signs the Connection header, which its verifier re-signs, and sends bucket paths without a trailing slash)' },
-};
 
 /** The object-store flags of the reference. */
 const STORE_FLAGS: FlagSpecs = {
@@ -31,24 +21,6 @@ const STORE_FLAGS: FlagSpecs = {
   ...S3_FLAGS,
   json: { type: 'bool', help: 'extension: print the summary as one JSON document on stdout (publish: instead of the manifest, which it includes) instead of a line on stderr' },
 };
-
-/** The S3 connection the S3_FLAGS select (bucket aside). */
-export function s3OptionsFromFlags(flags: ParsedFlags): S3Options & { readonly sse: S3Sse; readonly kmsKeyId: string } {
-  // The SDK warns on every run under Node 20 that its releases from 2027 need Node 22; the versions package-lock.json
-  // pins support Node 20 (README), so the warning only adds noise to the command's output.
-  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
-  return {
-    bucket: '',
-    region: flagString(flags, 's3-region').trim(),
-    endpoint: flagString(flags, 's3-endpoint').trim(),
-    profile: flagString(flags, 's3-profile').trim(),
-    forcePathStyle: flagBool(flags, 's3-path-style'),
-    sse: validateSse(flagString(flags, 's3-sse').trim(), flagString(flags, 's3-kms-key-id')),
-    kmsKeyId: flagString(flags, 's3-kms-key-id').trim(),
-    disableChecksumHeaders: flagBool(flags, 's3-disable-checksum-headers'),
-    elastickv: flagBool(flags, 's3-elastickv'),
-  };
-}
 
 const PUBLISH_FLAGS: FlagSpecs = {
   ...STORE_FLAGS,
@@ -89,7 +61,7 @@ function storeFromFlags(flags: ParsedFlags): ObjectStore {
   if (kind !== 's3') throw new UserError('FLAG_INVALID', `unknown --store ${JSON.stringify(kind)}`);
   const bucket = flagString(flags, 's3-bucket');
   if (bucket.trim() === '') throw new UserError('FLAG_INVALID', '--s3-bucket is required when --store=s3');
-  return new S3Store({ ...s3OptionsFromFlags(flags), bucket: bucket.trim() });
+  return new S3Store({ ...s3OptionsFromFlags(flagValues(flags)), bucket: bucket.trim() });
 }
 
 export async function offloadCommand(args: readonly string[], io: CliIO, prog: string): Promise<number> {
