@@ -107,7 +107,8 @@ export { decodeToArchive, withUnpackedArchive, type DecodeToArchiveOptions, type
 export { publishSnapshot, type PublishOptions, type PublishResult } from './offload/publish.ts';
 export { restoreSnapshot, type RestoreOptions, type RestoreResult } from './offload/restore.ts';
 export { LocalStore, type ObjectStore, type ObjectInfo, type PutOptions, type PutSource } from './offload/store.ts';
-export { S3Store, type S3Options, type S3StoreConfig, type S3Sse } from './offload/s3-store.ts';
+export { S3Store, type S3Options, type S3StoreConfig } from './offload/s3-store.ts';
+export { type S3Sse } from './offload/s3-config.ts';
 export { type OffloadManifest } from './offload/manifest.ts';
 
 /** Errors: every error thrown on purpose is an EkvError with a stable code and an exit class. */

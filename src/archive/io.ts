@@ -10,7 +10,8 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { DataError, UserError } from '../errors.ts';
 import { fsyncDir } from '../tree/publish.ts';
 import { trackTemp } from '../tree/temp-paths.ts';
-import { makeS3Client, openS3Object, s3Failure, type S3Options, type S3Sse } from '../offload/s3-store.ts';
+import { makeS3Client, openS3Object, s3Failure, type S3Options } from '../offload/s3-store.ts';
+import type { S3Sse } from '../offload/s3-config.ts';
 
 /** An output being written: `stream` takes the bytes; commit() publishes them, abort() removes them. */
 export interface ArchiveSink {

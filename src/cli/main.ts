@@ -5,51 +5,81 @@ import type { Adapter } from '../adapters/adapter.ts';
 import { ALL_ADAPTERS } from '../adapters/registry.ts';
 import { exitCodeFor, isEkvError, quoteControl } from '../errors.ts';
 import { PACKAGE_VERSION } from '../version.ts';
-import { archiveCommand, archiveHelp } from './commands/archive.ts';
-import { decodeCommand, decodeHelp } from './commands/decode.ts';
-import { dropInEncodeCommand, encodeCommand, encodeHelp } from './commands/encode.ts';
-import { exportCommand, exportHelp } from './commands/export.ts';
-import { inspectCommand, inspectHelp } from './commands/inspect.ts';
-import { prepareRestoreCommand, prepareRestoreHelp } from './commands/prepare-restore.ts';
-import { restoreCommand, restoreHelp } from './commands/restore.ts';
-import { offloadCommand, offloadHelp } from './commands/offload.ts';
-import { verifyCommand, verifyHelp } from './commands/verify.ts';
 import { processIO, type CliIO } from './io.ts';
 import { markInterrupted, removeTrackedTemps } from '../tree/temp-paths.ts';
 import { codedSystemError } from './system-error.ts';
 
 type Command = (args: readonly string[], io: CliIO, prog: string, adapters: readonly Adapter[]) => Promise<number>;
+type Help = (prog: string, adapters: readonly Adapter[]) => string;
 
+/**
+ * Each command's module is imported when that command runs (or its help is asked for): a command loads only the
+ * dependencies it uses (decode and encode of local files load neither the AWS SDK, nor the Redis client, nor tar).
+ */
 const SUBCOMMANDS: Readonly<
-  Record<string, { run: Command; help: (prog: string, adapters: readonly Adapter[]) => string; summary: string }>
+  Record<string, { load: () => Promise<{ run: Command; help: Help }>; summary: string }>
 > = {
-  decode: { run: decodeCommand, help: decodeHelp, summary: '.fsm snapshot -> dump tree' },
-  encode: { run: encodeCommand, help: encodeHelp, summary: 'dump tree -> .fsm snapshot (with --self-test)' },
-  inspect: { run: inspectCommand, help: inspectHelp, summary: 'summarise a snapshot without decoding it' },
-  export: { run: exportCommand, help: exportHelp, summary: 'dump tree or .fsm -> a live system or a standard file format' },
+  decode: {
+    load: async () => {
+      const m = await import('./commands/decode.ts');
+      return { run: m.decodeCommand, help: m.decodeHelp };
+    },
+    summary: '.fsm snapshot -> dump tree',
+  },
+  encode: {
+    load: async () => {
+      const m = await import('./commands/encode.ts');
+      return { run: m.encodeCommand, help: m.encodeHelp };
+    },
+    summary: 'dump tree -> .fsm snapshot (with --self-test)',
+  },
+  inspect: {
+    load: async () => {
+      const m = await import('./commands/inspect.ts');
+      return { run: m.inspectCommand, help: m.inspectHelp };
+    },
+    summary: 'summarise a snapshot without decoding it',
+  },
+  export: {
+    load: async () => {
+      const m = await import('./commands/export.ts');
+      return { run: m.exportCommand, help: m.exportHelp };
+    },
+    summary: 'dump tree or .fsm -> a live system or a standard file format',
+  },
   verify: {
-    run: verifyCommand,
-    help: verifyHelp,
+    load: async () => {
+      const m = await import('./commands/verify.ts');
+      return { run: m.verifyCommand, help: m.verifyHelp };
+    },
     summary: 'check a dump tree against CHECKSUMS, or a .fsm against its sidecar',
   },
   'prepare-restore': {
-    run: prepareRestoreCommand,
-    help: prepareRestoreHelp,
+    load: async () => {
+      const m = await import('./commands/prepare-restore.ts');
+      return { run: m.prepareRestoreCommand, help: m.prepareRestoreHelp };
+    },
     summary: 'encoded .fsm -> fresh raft data directory a stopped node boots from',
   },
   restore: {
-    run: restoreCommand,
-    help: restoreHelp,
+    load: async () => {
+      const m = await import('./commands/restore.ts');
+      return { run: m.restoreCommand, help: m.restoreHelp };
+    },
     summary: 'dump tree or encoded .fsm -> raft data directory, in one step',
   },
   archive: {
-    run: archiveCommand,
-    help: archiveHelp,
+    load: async () => {
+      const m = await import('./commands/archive.ts');
+      return { run: m.archiveCommand, help: m.archiveHelp };
+    },
     summary: 'pack a dump tree as tar/tar+zstd, or unpack one safely',
   },
   offload: {
-    run: offloadCommand,
-    help: offloadHelp,
+    load: async () => {
+      const m = await import('./commands/offload.ts');
+      return { run: m.offloadCommand, help: m.offloadHelp };
+    },
     summary: "publish a node's persisted snapshot to an object store (local or S3), or restore one",
   },
 };
@@ -85,11 +115,16 @@ export async function run(
 ): Promise<number> {
   let prog = tool;
   try {
-    if (tool === 'elastickv-snapshot-decode') return await decodeCommand(args, io, tool, adapters);
-    if (tool === 'elastickv-snapshot-encode') return await dropInEncodeCommand(args, io, tool, adapters);
-    if (tool === 'elastickv-snapshot-prepare-restore') return await prepareRestoreCommand(args, io, tool);
-    if (tool === 'elastickv-snapshot-archive') return await archiveCommand(args, io, tool);
-    if (tool === 'elastickv-snapshot-offload') return await offloadCommand(args, io, tool);
+    if (tool === 'elastickv-snapshot-decode')
+      return await (await import('./commands/decode.ts')).decodeCommand(args, io, tool, adapters);
+    if (tool === 'elastickv-snapshot-encode')
+      return await (await import('./commands/encode.ts')).dropInEncodeCommand(args, io, tool, adapters);
+    if (tool === 'elastickv-snapshot-prepare-restore')
+      return await (await import('./commands/prepare-restore.ts')).prepareRestoreCommand(args, io, tool);
+    if (tool === 'elastickv-snapshot-archive')
+      return await (await import('./commands/archive.ts')).archiveCommand(args, io, tool);
+    if (tool === 'elastickv-snapshot-offload')
+      return await (await import('./commands/offload.ts')).offloadCommand(args, io, tool);
     const [sub, ...rest] = args;
     if (sub === undefined) {
       // No command at all: the help goes to stderr with a usage error; asked for, it goes to stdout.
@@ -107,7 +142,7 @@ export async function run(
         io.stderr.write(`${tool}: unknown command ${JSON.stringify(target)}\n\n${topHelp(tool)}`);
         return 1;
       }
-      io.stdout.write(cmd.help(`${tool} ${target}`, adapters));
+      io.stdout.write((await cmd.load()).help(`${tool} ${target}`, adapters));
       return 0;
     }
     if (sub === '--version' || sub === '-version' || sub === 'version') {
@@ -122,7 +157,7 @@ export async function run(
       return 1;
     }
     prog = `${tool} ${sub}`;
-    return await cmd.run(rest, io, prog, adapters);
+    return await (await cmd.load()).run(rest, io, prog, adapters);
   } catch (thrown) {
     const err = codedSystemError(thrown) ?? thrown;
     const code = exitCodeFor(err);

@@ -2,7 +2,8 @@
 // inspect, encode, archive) and by export's S3 target, and the connection they select.
 
 import type { AdapterFlag, AdapterFlagValues } from '../adapters/adapter.ts';
-import { validateSse, type S3Options, type S3Sse } from './s3-store.ts';
+import { validateSse, type S3Sse } from './s3-config.ts';
+import type { S3Options } from './s3-store.ts';
 
 /** The S3 connection flags by name (without dashes). */
 export const S3_FLAGS: Readonly<Record<string, AdapterFlag>> = {

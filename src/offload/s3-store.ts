@@ -27,10 +27,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { DataError, isEkvError, UserError } from '../errors.ts';
 import { adaptForElastickv } from './s3-elastickv.ts';
+import { kmsIdentity, validateSse, type S3Sse } from './s3-config.ts';
 import { type ObjectInfo, type ObjectStore, type PutOptions, type PutSource, checkObjectKey, integrity, notFound, sourceChunks } from './store.ts';
-
-/** Server-side encryption of uploaded objects (`--s3-sse`); `none` for S3-compatible servers without SSE. */
-export type S3Sse = 'AES256' | 'aws:kms' | 'none';
 
 /** How to reach S3: the --s3-* flags (region, endpoint, profile, path style, checksum headers). */
 export interface S3Options {
@@ -76,28 +74,6 @@ export function makeS3Client(o: S3Options): S3Client {
   const client = new S3Client(cfg);
   if (o.elastickv === true) adaptForElastickv(client);
   return client;
-}
-
-/** The reference's ValidateS3StoreEncryption (plus `none`). */
-export function validateSse(sse: string, kmsKeyId: string): S3Sse {
-  const kms = kmsKeyId.trim();
-  if (sse !== 'AES256' && sse !== 'aws:kms' && sse !== 'none') throw new UserError('FLAG_INVALID', `--s3-sse must be AES256, aws:kms or none, not ${JSON.stringify(sse)}`);
-  if (sse === 'aws:kms' && kms === '') throw new UserError('FLAG_INVALID', '--s3-kms-key-id is required for --s3-sse aws:kms');
-  if (sse !== 'aws:kms' && kms !== '') throw new UserError('FLAG_INVALID', '--s3-kms-key-id requires --s3-sse aws:kms');
-  if (sse === 'aws:kms') kmsIdentity(kms);
-  return sse;
-}
-
-/** Key ARN or bare key id (aliases refused: S3 reports the resolved key, not the alias). */
-function kmsIdentity(v: string): { arn: string; keyId: string } {
-  if (v.startsWith('alias/')) throw new UserError('FLAG_INVALID', 'KMS aliases are not supported; use a key ARN or bare key ID');
-  if (v.startsWith('arn:')) {
-    const m = /^arn:[^:]+:kms:([^:]+):([^:]+):key\/(.+)$/.exec(v);
-    if (m === null) throw new UserError('FLAG_INVALID', 'KMS key ARN is invalid or identifies an alias');
-    return { arn: v, keyId: m[3] as string };
-  }
-  if (/[:/]/.test(v)) throw new UserError('FLAG_INVALID', 'KMS key id must be a key ARN or bare key ID');
-  return { arn: '', keyId: v };
 }
 
 function kmsMatch(actual: string, expected: string): boolean {
@@ -378,10 +354,4 @@ export async function openS3Object(
       }
     })(),
   };
-}
-
-/** Parses `s3://bucket/key`; undefined for anything else. */
-export function parseS3Url(url: string): { bucket: string; key: string } | undefined {
-  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
-  return m === null ? undefined : { bucket: m[1] as string, key: m[2] as string };
 }

@@ -10,10 +10,10 @@
 import { createReadStream, promises as fsp } from 'node:fs';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { zstdDecompress, ZstdDataError } from '../bytes/zstd.ts';
 import { DataError, isEkvError, UserError } from '../errors.ts';
 import { readStreamRegular } from '../fs/safe-open.ts';
-import { openS3Object, parseS3Url, type S3Options } from '../offload/s3-store.ts';
+import { parseS3Url } from '../offload/s3-config.ts';
+import type { S3Options } from '../offload/s3-store.ts';
 
 export type InputCompression = 'none' | 'gzip' | 'zstd';
 
@@ -51,6 +51,7 @@ export async function openSnapshotInput(path: string, opts: OpenSnapshotOptions 
   let owned = true;
   const s3Url = opts.s3 === undefined ? undefined : parseS3Url(path);
   if (s3Url !== undefined && opts.s3 !== undefined) {
+    const { openS3Object } = await import('../offload/s3-store.ts'); // the AWS SDK, only for s3:// inputs
     const object = await openS3Object(s3Url, opts.s3, 'snapshot');
     raw = object.body;
     size = object.size;
@@ -126,6 +127,7 @@ async function* decompressed(
 }
 
 async function* unzstd(compressed: AsyncIterable<Uint8Array>, path: string): AsyncGenerator<Uint8Array> {
+  const { zstdDecompress, ZstdDataError } = await import('../bytes/zstd.ts'); // only for zstd inputs
   try {
     yield* zstdDecompress(compressed);
   } catch (err) {

@@ -4,7 +4,7 @@
 
 import { UserError } from '../../errors.ts';
 import { type ArchiveSink, fileSink, forwardTo, openArchiveFile, openS3Archive, refuseOutputInsideInput, s3Sink } from '../../archive/io.ts';
-import { parseS3Url } from '../../offload/s3-store.ts';
+import { parseS3Url } from '../../offload/s3-config.ts';
 import { S3_FLAGS, s3OptionsFromFlags } from '../../offload/s3-flags.ts';
 import { flagValues } from '../adapter-flags.ts';
 import { type Compression, packTree } from '../../archive/pack.ts';

@@ -4,9 +4,7 @@
 import { DECODE_ORDER, type Adapter } from '../../adapters/adapter.ts';
 import { quoteControl, UserError } from '../../errors.ts';
 import { decodeSnapshot, type DecodeCounters, type DecodeProgress, type DecodeResult, type DecodeSnapshotOptions } from '../../pipeline/decode.ts';
-import { decodeToArchive } from '../../pipeline/archive-direct.ts';
 import type { Compression, PackResult } from '../../archive/pack.ts';
-import { openArchiveSink } from './archive.ts';
 import { dirname } from 'node:path';
 import { DEFAULT_ADAPTER_FLAG, parseAdapterSet } from '../adapter-set.ts';
 import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.ts';
@@ -15,7 +13,7 @@ import { ALL_ADAPTERS } from '../../adapters/registry.ts';
 import { commandFlags } from '../command.ts';
 import { flagBool, flagString, renderHelp, type FlagSpecs } from '../go-flags.ts';
 import type { CliIO } from '../io.ts';
-import { parseS3Url } from '../../offload/s3-store.ts';
+import { parseS3Url } from '../../offload/s3-config.ts';
 import { S3_FLAGS, s3OptionsFromFlags } from '../../offload/s3-flags.ts';
 import { humanBytes, startProgress, type PhaseTime } from '../progress.ts';
 import { JSON_FLAG, writeSummary } from '../summary.ts';
@@ -123,6 +121,11 @@ export async function decodeCommand(
       // The tree is staged under --scratch-root, else next to a file output, else in the OS temp directory.
       const local = output !== '-' && parseS3Url(output) === undefined;
       const stageIn = scratchRoot !== '' ? scratchRoot : local ? dirname(output) : undefined;
+      // tar, zstd and the AWS SDK are loaded only for an archive output.
+      const [{ openArchiveSink }, { decodeToArchive }] = await Promise.all([
+        import('./archive.ts'),
+        import('../../pipeline/archive-direct.ts'),
+      ]);
       const sink = await openArchiveSink(output, io, flags);
       try {
         const r = await decodeToArchive(

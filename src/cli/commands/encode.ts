@@ -21,9 +21,7 @@ import { humanBytes, startProgress, type PhaseTime } from '../progress.ts';
 import { JSON_FLAG, writeSummary } from '../summary.ts';
 import { parseSize } from '../size.ts';
 import { dirname } from 'node:path';
-import { openArchiveFile, openS3Archive } from '../../archive/io.ts';
-import { parseS3Url } from '../../offload/s3-store.ts';
-import { withUnpackedArchive } from '../../pipeline/archive-direct.ts';
+import { parseS3Url } from '../../offload/s3-config.ts';
 import { S3_FLAGS, s3OptionsFromFlags } from '../../offload/s3-flags.ts';
 import { flagValues } from '../adapter-flags.ts';
 
@@ -106,6 +104,11 @@ async function runEncode(flags: ParsedFlags, io: CliIO, adapters: readonly Adapt
   if (s3In === undefined && !/\.(tar|tar\.zst|tzst)$/.test(input)) return encodeTree(flags, io, adapters, overwrite, hooks, input);
   await checkOutputParent(output);
   await checkOutputFile(output, overwrite);
+  // tar, zstd and the AWS SDK are loaded only for an archive input.
+  const [{ openArchiveFile, openS3Archive }, { withUnpackedArchive }] = await Promise.all([
+    import('../../archive/io.ts'),
+    import('../../pipeline/archive-direct.ts'),
+  ]);
   const source =
     s3In !== undefined
       ? await openS3Archive(s3In, s3OptionsFromFlags(flagValues(flags)))

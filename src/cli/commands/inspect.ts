@@ -8,7 +8,7 @@ import { commandFlags } from '../command.ts';
 import { FILTER_FLAGS, filterFromFlags } from '../filter-flags.ts';
 import { flagBool, flagString, renderHelp, type FlagSpecs } from '../go-flags.ts';
 import type { CliIO } from '../io.ts';
-import { parseS3Url } from '../../offload/s3-store.ts';
+import { parseS3Url } from '../../offload/s3-config.ts';
 import { S3_FLAGS, s3OptionsFromFlags } from '../../offload/s3-flags.ts';
 import { flagValues } from '../adapter-flags.ts';
 import { humanBytes, startProgress } from '../progress.ts';

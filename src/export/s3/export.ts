@@ -14,7 +14,7 @@ import { readS3Buckets, type TreeBucket, type TreeObject } from '../../adapters/
 import { DataError, UserError } from '../../errors.ts';
 import type { RecordFilter } from '../../filter/record-filter.ts';
 import { isValidUtf8 } from '../../json/go-json.ts';
-import type { S3Sse } from '../../offload/s3-store.ts';
+import type { S3Sse } from '../../offload/s3-config.ts';
 import type { TreeReader } from '../../tree/reader.ts';
 import { exportFailure } from '../aws.ts';
 import type { ExportReport } from '../report.ts';

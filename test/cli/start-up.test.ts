@@ -1,0 +1,47 @@
+// Start-up cost: a command loads only the packages it uses. Decoding and encoding local files must not load the
+// AWS SDK, the Redis client, tar or zstd (together they took ~0.2 s of every run); help loads none of them either.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { tempDir } from '../helpers/adapter-harness.ts';
+
+const CHILD = join(import.meta.dirname, '../helpers/real-cli-child.ts');
+const SAMPLE = join(import.meta.dirname, '../../examples/sample.fsm');
+
+/** A module hook that writes every package (bare specifier) the process imports to stderr as `PKG <name>`. */
+const HOOK = `data:text/javascript,${encodeURIComponent(`
+import { register } from 'node:module';
+register('data:text/javascript,' + encodeURIComponent(\`
+import { writeSync } from 'node:fs';
+export async function resolve(spec, ctx, next) {
+  if (!/^(\\\\.|\\\\/|node:|file:|data:)/.test(spec)) writeSync(2, 'PKG ' + spec + '\\\\n');
+  return next(spec, ctx);
+}\`));
+`)}`;
+
+/** The packages a CLI run imports (the run must succeed). */
+function packagesOf(args: readonly string[]): Set<string> {
+  const r = spawnSync(process.execPath, ['--import', HOOK, '--import', 'tsx', CHILD, ...args], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const names = [...r.stderr.matchAll(/^PKG (.+)$/gm)].map((m) => m[1] ?? '');
+  return new Set(names.map((n) => n.split('/').slice(0, n.startsWith('@') ? 2 : 1).join('/')));
+}
+
+const HEAVY = ['@aws-sdk/client-s3', '@aws-sdk/lib-storage', '@aws-sdk/client-dynamodb', '@aws-sdk/client-sqs', 'ioredis', 'tar', 'fzstd', '@hpcc-js/wasm-zstd'];
+
+test('decode, encode --self-test and help of local files load neither the AWS SDK, nor ioredis, tar or zstd', async () => {
+  const dir = await tempDir('ekv-start-up-');
+  const runs = [
+    ['decode', '--quiet', '--input', SAMPLE, '--output', join(dir, 'tree')],
+    ['encode', '--quiet', '--self-test', '--input', join(dir, 'tree'), '--output', join(dir, 'out.fsm')],
+    ['--help'],
+    ['help', 'decode'],
+  ];
+  for (const args of runs) {
+    const loaded = packagesOf(args);
+    // The hook sees packages: the run needs at least the CRC-32C binding.
+    if (args[0] === 'decode') assert.ok(loaded.has('@node-rs/crc32'), [...loaded].join(' '));
+    for (const name of HEAVY) assert.ok(!loaded.has(name), `${args.join(' ')} loaded ${name}`);
+  }
+});
