@@ -99,7 +99,8 @@ export async function refuseOutputInsideInput(input: string, output: string): Pr
 /**
  * An archive written to `s3://bucket/key`, streamed through a multipart upload (8 MiB parts, two in flight: no
  * temp copy, 16 MiB of memory). The object appears only when the upload completes; abort() cancels it, so a
- * failed pack leaves nothing at the key. An existing object is refused first (a concurrent writer between that
+ * failed pack leaves nothing at the key and no multipart upload open (an interrupt, which ends the process at
+ * once, can leave one open: never an object). An existing object is refused first (a concurrent writer between that
  * check and the completion is not detected: S3 multipart uploads have no create-only completion here).
  */
 export async function s3Sink(
@@ -144,8 +145,10 @@ export async function s3Sink(
       }
     },
     async abort() {
-      stream.destroy();
-      await upload.abort().catch(() => undefined);
+      // Failing the body (rather than Upload.abort(), which settles at once and aborts the multipart upload in
+      // the background, after a CLI has exited) makes the upload abort its multipart upload before done settles.
+      stream.destroy(new Error('archive not completed'));
+      await done.catch(() => undefined);
     },
   };
 }

@@ -30,13 +30,8 @@ export interface PackResult {
 
 const READ_BLOCK = 1024 * 1024;
 
-/** How packTree checks and reports. */
+/** How packTree reports progress. */
 export interface PackOptions {
-  /**
-   * Verify the tree first (default true). Only a caller that has just built the tree itself in a private
-   * directory, with CHECKSUMS rendered from the bytes it wrote, may skip it (decode straight to an archive).
-   */
-  readonly verify?: boolean;
   /** Called after every 256th file packed, and once at the end, with the files and content bytes packed so far. */
   readonly onProgress?: (files: number, contentBytes: number) => void;
 }
@@ -48,7 +43,7 @@ export async function packTree(
   compression: Compression,
   opts: PackOptions = {},
 ): Promise<PackResult> {
-  if (opts.verify !== false) await verifyDumpTree(root);
+  await verifyDumpTree(root);
   const stats = { files: 0, dirs: 0, contentBytes: 0 };
   const tar = Readable.from(tarStream(root, stats, opts.onProgress), { objectMode: false });
   if (compression === 'zstd') await pipeline(tar, zstdCompressor(), out);

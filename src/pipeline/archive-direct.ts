@@ -1,14 +1,12 @@
-// Archives without a tree the user manages: decode straight to an archive (.fsm → tar or tar+zstd stream, the
-// same bytes as `decode` then `archive pack`), and encode straight from one.
+// Archives without a tree the user manages: decode straight to an archive (.fsm → tar or tar+zstd stream), and
+// encode straight from one.
 //
-// An archive lists its entries in bytewise path order, and its first entry, CHECKSUMS, holds the digest of every
-// other file; adapters write their files in their own order (one adapter after the other, regrouped records at
-// finalize). So no entry can be emitted before the whole decode is done. The tree is therefore staged in a
-// private directory under `scratchRoot` (default: the OS temp directory), packed from there by the same code as
-// `archive pack` (so the bytes are the same), and removed afterwards, also on failure or interrupt. The archive
-// is streamed to `out` as it is packed; memory stays bounded as in decode and pack. Packing skips pack's
-// verification: the tree was just written by this run in a directory no one else can write to, and its
-// CHECKSUMS were computed from the bytes as they were written.
+// Decode writes its files through an ArchiveTreeWriter (archive/tree-writer.ts): each file becomes a tar entry
+// when it is closed, MANIFEST.json and CHECKSUMS last, so no tree is written to disk; files too large to hold in
+// memory until they close wait in spool files under `scratchRoot`, next to the decoders' own scratch (sorter
+// runs, S3 chunks), and are removed as they are packed. The archive unpacks to the tree `decode` writes (the
+// same files with the same bytes and modes); its entries are in the order files were completed, not in the
+// bytewise order `archive pack` writes, so its bytes are not those of `archive pack`.
 //
 // Encode reads the tree's files in its adapters' own order, many of them more than once, which a tar stream
 // (compressed, read front to back) cannot serve: an archive input is unpacked, with every check of `archive
@@ -19,18 +17,19 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { packTree, type Compression, type PackResult } from '../archive/pack.ts';
+import type { Compression, PackResult } from '../archive/pack.ts';
+import { ArchiveTreeWriter } from '../archive/tree-writer.ts';
 import { unpackArchive, type UnpackOptions, type UnpackResult } from '../archive/unpack.ts';
+import { DigestLedger } from '../tree/digest-ledger.ts';
+import { MANIFEST_FILE, renderManifest } from '../tree/manifest.ts';
 import { randomHex } from '../tree/publish.ts';
 import { removeTree } from '../tree/remove-tree.ts';
 import { trackTemp } from '../tree/temp-paths.ts';
-import { decodeSnapshot, type DecodeProgress, type DecodeResult, type DecodeSnapshotOptions } from './decode.ts';
+import { DEFAULT_MEMORY_BUDGET, decodeInto, type DecodeResult, type DecodeSnapshotOptions } from './decode.ts';
 
-/** What to decode and how; the tree is staged under `scratchRoot` (default: the OS temp directory). */
-export interface DecodeToArchiveOptions extends Omit<DecodeSnapshotOptions, 'output' | 'onProgress'> {
+/** What to decode and how; scratch and spool files go under `scratchRoot` (default: the OS temp directory). */
+export interface DecodeToArchiveOptions extends Omit<DecodeSnapshotOptions, 'output'> {
   readonly compression: Compression;
-  /** Decode's phases, then `pack` (files and content bytes packed so far in `files` and `bytesRead`). */
-  readonly onProgress?: (p: DecodeProgress | { readonly phase: 'pack'; readonly files: number; readonly bytesRead: number }) => void;
 }
 
 /** What a decode to an archive read and wrote. */
@@ -40,28 +39,32 @@ export interface DecodeToArchiveResult extends DecodeResult {
 
 /**
  * Decodes `opts.input` and writes its dump tree as an archive to `out` (ended when done; the caller publishes
- * or discards what `out` received). The bytes are those `archive pack` writes for the tree `decode` makes.
+ * or discards what `out` received; after a failure `out` is destroyed). Unpacked, the archive is the tree
+ * `decode` makes.
  */
 export async function decodeToArchive(opts: DecodeToArchiveOptions, out: Writable): Promise<DecodeToArchiveResult> {
   const dir = join(opts.scratchRoot ?? tmpdir(), `.ekv-decode-archive-${randomHex()}`);
   const forget = trackTemp(dir);
   try {
     mkdirSync(dir, { mode: 0o700 });
-    const tree = join(dir, 'tree');
-    const { onProgress } = opts;
-    const result = await decodeSnapshot({
-      ...opts,
-      output: tree,
-      scratchRoot: dir,
-      manifestSourcePath: opts.manifestSourcePath ?? opts.input,
-      ...(onProgress !== undefined ? { onProgress } : {}),
-    });
-    onProgress?.({ phase: 'pack', files: 0, bytesRead: 0 });
-    const archive = await packTree(tree, out, opts.compression, {
-      verify: false,
-      ...(onProgress !== undefined ? { onProgress: (files: number, bytes: number) => { onProgress({ phase: 'pack', files, bytesRead: bytes }); } } : {}),
-    });
-    return { ...result, archive };
+    const ledger = new DigestLedger({ scratchDir: join(dir, 'digests'), memoryBudget: Math.max(4096, Math.floor((opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET) / 4)) });
+    const tree = new ArchiveTreeWriter(out, { compression: opts.compression, spoolDir: join(dir, 'spool'), ledger });
+    try {
+      const result = await decodeInto({ ...opts, manifestSourcePath: opts.manifestSourcePath ?? opts.input }, tree, join(dir, 'scratch'));
+      const { onProgress } = opts;
+      const report = (files: number): void => {
+        onProgress?.({ phase: 'checksums', bytesRead: 0, totalBytes: 0, entries: Number(result.counters.total), files });
+      };
+      report(0);
+      await tree.writeFile(MANIFEST_FILE, renderManifest(result.manifest));
+      const archive = await tree.finish();
+      report(archive.files - 1);
+      return { ...result, archive };
+    } catch (err) {
+      throw await tree.abort(err);
+    } finally {
+      await ledger.dispose();
+    }
   } finally {
     removeTree(dir);
     forget();

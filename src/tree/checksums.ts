@@ -174,29 +174,43 @@ export interface FileDigest {
   readonly hex: string;
 }
 
+function isChecksumsFile(rel: Buffer): boolean {
+  return rel.length === CHECKSUMS_FILE.length && rel.toString('latin1') === CHECKSUMS_FILE;
+}
+
+/** CHECKSUMS' lines for digests already in path order (CHECKSUMS itself skipped), in blocks of about 256 KiB. */
+export async function* checksumBlocks(digests: AsyncIterable<FileDigest>): AsyncGenerator<Buffer> {
+  const pending: Buffer[] = [];
+  let pendingBytes = 0;
+  for await (const { rel, hex } of digests) {
+    if (isChecksumsFile(rel)) continue;
+    const line = checksumLine(hex, rel);
+    pending.push(line);
+    pendingBytes += line.length;
+    if (pendingBytes >= 256 * 1024) {
+      yield Buffer.concat(pending);
+      pending.length = 0;
+      pendingBytes = 0;
+    }
+  }
+  if (pending.length > 0) yield Buffer.concat(pending);
+}
+
 /** Writes CHECKSUMS from digests already in path order (CHECKSUMS itself skipped), streaming, then fsyncs it. */
 export async function writeChecksumsFrom(root: string, digests: AsyncIterable<FileDigest>): Promise<number> {
   const fd = openSync(`${root}/${CHECKSUMS_FILE}`, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, 0o644);
   let count = 0;
+  async function* counted(): AsyncGenerator<FileDigest> {
+    for await (const d of digests) {
+      if (!isChecksumsFile(d.rel)) count++;
+      yield d;
+    }
+  }
   try {
-    const pending: Buffer[] = [];
-    let pendingBytes = 0;
-    const flush = (): void => {
-      const b = Buffer.concat(pending);
+    for await (const b of checksumBlocks(counted())) {
       let off = 0;
       while (off < b.length) off += writeSync(fd, b, off, b.length - off);
-      pending.length = 0;
-      pendingBytes = 0;
-    };
-    for await (const { rel, hex } of digests) {
-      if (rel.length === CHECKSUMS_FILE.length && rel.toString('latin1') === CHECKSUMS_FILE) continue;
-      const line = checksumLine(hex, rel);
-      pending.push(line);
-      pendingBytes += line.length;
-      count++;
-      if (pendingBytes >= 256 * 1024) flush();
     }
-    flush();
     fsyncSync(fd);
   } finally {
     closeSync(fd);

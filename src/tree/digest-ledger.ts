@@ -22,6 +22,13 @@ export class DigestLedger {
     for await (const { key, value } of lastPerKey(this.#sorter.sorted())) yield { rel: key, hex: value.toString('latin1') };
   }
 
+  /** Every recorded digest in bytewise path order, a path recorded twice twice; can be called once. */
+  async *everyDigest(): AsyncGenerator<FileDigest> {
+    for await (const { key, value } of this.#sorter.sorted()) {
+      yield { rel: Buffer.from(key.buffer, key.byteOffset, key.byteLength), hex: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1') };
+    }
+  }
+
   async dispose(): Promise<void> {
     await this.#sorter.dispose();
   }

@@ -57,6 +57,16 @@ test('SIGINT during a decode: exit 130, no staging tree or spill directory left,
   assert.deepEqual(await fsp.readdir(dir), ['in.fsm']);
 });
 
+test('SIGINT during a decode to an archive: exit 130, no <output>.tmp-*, scratch or spool files left', async () => {
+  const dir = await tempDir('ekv-int-');
+  const input = join(dir, 'in.fsm');
+  await fsp.writeFile(input, buildFsm(100n, rows));
+  const r = await interrupt(['decode', '--quiet', '--adapter', 'redis', '--input', input, '--output', join(dir, 'out.tar.zst')], dir, (n) => n.some((x) => x.startsWith('.ekv-decode-archive-')), 'SIGINT');
+  assert.ok(r.sent, 'the decode finished before it could be interrupted');
+  assert.equal(r.code, 130, r.stderr);
+  assert.deepEqual(await fsp.readdir(dir), ['in.fsm']);
+});
+
 test('SIGTERM during an encode with --self-test: exit 143, no <output>.tmp-*, spill or self-test scratch left', async () => {
   const { tree } = await decodeWith([echoAdapter('redis', '!echo|')], buildFsm(100n, rows));
   const dir = await tempDir('ekv-int-');

@@ -30,7 +30,7 @@ const BASE_FLAGS: FlagSpecs = {
   expired: { type: 'string', value: 'MODE', choices: ['keep', 'skip'], help: 'extension: skip is --skip-expired; keep (the default) keeps expired records, as the reference' },
   versions: { type: 'string', value: 'POLICY', default: 'latest', choices: ['latest', 'all'], help: 'extension: latest (newest version per key; tombstones hide keys) or all (every live version, as the reference decoder)' },
   'memory-budget': { type: 'string', value: 'SIZE', default: '256M', help: 'extension: memory for regrouping records before spilling to disk' },
-  'scratch-root': { type: 'string', value: 'DIR', help: 'extension: directory for spill files, and for the staged tree of an archive output (default: next to --output; the OS temp directory for an archive to - or S3)' },
+  'scratch-root': { type: 'string', value: 'DIR', help: 'extension: directory for spill files, and for the spool files of an archive output (default: next to --output; the OS temp directory for an archive to - or S3)' },
   ...FILTER_FLAGS,
   ...S3_FLAGS,
   quiet: { type: 'bool', help: 'extension: no progress display' },
@@ -106,7 +106,7 @@ export async function decodeCommand(
       if (n <= 5) io.stderr.write(`${quoteControl(`warning: ${event} ${formatFields(fields)}`)}\n`);
     },
   };
-  const onProgress = (p: DecodeProgress | { readonly phase: 'pack'; readonly files: number }): void => {
+  const onProgress = (p: DecodeProgress): void => {
     if (p.phase === 'read')
       progress.update('read', p.bytesRead, p.totalBytes, 'bytes', `${p.entries.toLocaleString('en-US')} entries`);
     else progress.update(p.phase, p.files, 0, 'files');
@@ -118,7 +118,7 @@ export async function decodeCommand(
     if (archive === undefined) {
       result = await decodeSnapshot({ ...common, output, ...(scratchRoot !== '' ? { scratchRoot } : {}), onProgress });
     } else {
-      // The tree is staged under --scratch-root, else next to a file output, else in the OS temp directory.
+      // Scratch and spool files go under --scratch-root, else next to a file output, else in the OS temp directory.
       const local = output !== '-' && parseS3Url(output) === undefined;
       const stageIn = scratchRoot !== '' ? scratchRoot : local ? dirname(output) : undefined;
       // tar, zstd and the AWS SDK are loaded only for an archive output.
