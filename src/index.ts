@@ -14,6 +14,8 @@ export {
   type DecodeCounters,
   type DecodeProgress,
 } from './pipeline/decode.ts';
+/** `decode --salvage`: where the rows decode refused one by one are set apart, and what a result says of them. */
+export { QUARANTINE_FILE, type QuarantineSummary } from './pipeline/quarantine.ts';
 export {
   encodeSnapshot,
   planEncode,

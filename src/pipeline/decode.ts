@@ -23,7 +23,7 @@ import type { RecordFilter } from '../filter/record-filter.ts';
 import type { GoStruct } from '../json/go-json.ts';
 import type { S3Options } from '../offload/s3-store.ts';
 import { openSnapshotInput, type SnapshotInput } from '../snapshot/input.ts';
-import { SnapshotReader, type ContainerInfo, type SnapshotHeader } from '../snapshot/reader.ts';
+import { SnapshotReader, type ContainerInfo, type SnapshotEntry, type SnapshotHeader } from '../snapshot/reader.ts';
 import { VersionResolver, type VersionPolicy } from '../snapshot/versions.ts';
 import { ExternalSorter } from '../sort/external-sort.ts';
 import { writeChecksumsFrom } from '../tree/checksums.ts';
@@ -34,6 +34,7 @@ import { checkFreshOutputDir, checkOutputParent, makeStagingDir, publishDir, ran
 import { DiskTreeWriter, TreeWriterBase, type FileSink, type TreeWriter } from '../tree/writer.ts';
 import type { RelPath } from '../tree/paths.ts';
 import { Dispatcher } from './dispatch.ts';
+import { Quarantine, quarantineManifestField, type QuarantineSummary } from './quarantine.ts';
 import { scanSnapshot } from './scan.ts';
 import { snapshotIndexFromPath } from './snapshot-index.ts';
 import { removeTree } from '../tree/remove-tree.ts';
@@ -107,6 +108,11 @@ export interface DecodeSnapshotOptions {
   readonly manifestSourcePath?: string;
   /** Keeps only the rows it accepts (recorded in MANIFEST.json as `filter`); excluded rows reach no decoder. */
   readonly filter?: RecordFilter;
+  /**
+   * Sets apart, in `_quarantine/records.jsonl`, each row decode would refuse on its own (see quarantine.ts)
+   * instead of failing; they are counted as `quarantined` and listed in MANIFEST.json's `quarantine`.
+   */
+  readonly salvage?: boolean;
 }
 
 /** Rows of the snapshot by where they went (live rows per adapter, internal, unknown) and what was dropped. */
@@ -125,6 +131,8 @@ export interface DecodeCounters {
   filtered: bigint;
   /** Records left out because they had expired at the snapshot's time (switches.expired 'skip'). */
   expired: bigint;
+  /** Rows set apart in `_quarantine/` by a salvaging decode (not counted under their adapter). */
+  quarantined: bigint;
 }
 
 /** What a decode read and wrote: the snapshot header and container, row counters and the MANIFEST.json written. */
@@ -135,6 +143,8 @@ export interface DecodeResult {
   readonly manifest: Manifest;
   /** LE64 values of the `_meta_*` rows found, by name. */
   readonly operational: Readonly<Record<string, bigint>>;
+  /** What a salvaging decode set apart in `_quarantine/`; undefined when nothing was. */
+  readonly quarantine?: QuarantineSummary;
 }
 
 function emptyCounters(): DecodeCounters {
@@ -148,6 +158,7 @@ function emptyCounters(): DecodeCounters {
     operational: 0n,
     filtered: 0n,
     expired: 0n,
+    quarantined: 0n,
   };
 }
 
@@ -269,60 +280,78 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
   const versions = new VersionResolver(versionPolicy);
   const operational: Record<string, bigint> = {};
   let registryRows = 0;
-  await scanSnapshot(reader, dispatcher, versions, {
-    operational(rec) {
-      counters.operational++;
-      if (rec.uint !== undefined) operational[rec.name] = rec.uint;
-      else registryRows++;
-    },
-    hidden(rec) {
-      entries++;
-      counters.total++;
-      if (rec.tombstone) counters.tombstone++;
-      else counters.superseded++;
-    },
-    live(rec, route) {
-      entries++;
-      counters.total++;
-      if (route === undefined) {
-        const family = families.find(
-          (f) =>
-            rec.userKey.length >= f.prefix.length &&
-            rec.userKey.compare(f.prefix, 0, f.prefix.length, 0, f.prefix.length) === 0,
-        );
-        if (family !== undefined) {
-          throw new DataError(
-            'DECODE_UNATTRIBUTED_ROW',
-            `a row under the ${family.adapter} prefix ${JSON.stringify(family.prefix.toString('latin1'))} that no ${family.adapter} record layout matches (a damaged key, or a layout this version does not decode): decoding on would drop it silently`,
-            { path: opts.input, offset: rec.offset, key: rec.userKey },
+  const quarantine = opts.salvage === true ? new Quarantine(tree) : undefined;
+  /** A row's own data error: the row goes to the quarantine when salvaging, else the error ends the decode. */
+  const refuse = (rec: SnapshotEntry, adapter: AdapterName | undefined, err: DataError): Promise<void> => {
+    if (quarantine === undefined) throw err;
+    counters.quarantined++;
+    if (adapter !== undefined) counters.byAdapter[adapter]--;
+    const row = { offset: rec.offset, commitTs: rec.commitTs, adapter, key: rec.userKey, value: rec.value };
+    return quarantine.add(row, err);
+  };
+  try {
+    await scanSnapshot(reader, dispatcher, versions, {
+      operational(rec) {
+        counters.operational++;
+        if (rec.uint !== undefined) operational[rec.name] = rec.uint;
+        else registryRows++;
+      },
+      hidden(rec) {
+        entries++;
+        counters.total++;
+        if (rec.tombstone) counters.tombstone++;
+        else counters.superseded++;
+      },
+      live(rec, route) {
+        entries++;
+        counters.total++;
+        if (route === undefined) {
+          const family = families.find(
+            (f) =>
+              rec.userKey.length >= f.prefix.length &&
+              rec.userKey.compare(f.prefix, 0, f.prefix.length, 0, f.prefix.length) === 0,
           );
+          if (family !== undefined) {
+            const err = new DataError(
+              'DECODE_UNATTRIBUTED_ROW',
+              `a row under the ${family.adapter} prefix ${JSON.stringify(family.prefix.toString('latin1'))} that no ${family.adapter} record layout matches (a damaged key, or a layout this version does not decode): decoding on would drop it silently`,
+              { path: opts.input, offset: rec.offset, key: rec.userKey },
+            );
+            return refuse(rec, undefined, err);
+          }
+          counters.unknown++;
+          return undefined;
         }
-        counters.unknown++;
-        return undefined;
-      }
-      const decoder = route.adapter === undefined ? undefined : decoders.get(route.adapter);
-      if (decoder === undefined || route.adapter === undefined) {
-        counters.internal++;
-        return undefined;
-      }
-      if (
-        filter !== undefined &&
-        !filter.accepts(route.adapter, vocab.get(route.adapter)?.rowScope(route.kind, rec.userKey, switches))
-      ) {
-        counters.filtered++;
-        return undefined;
-      }
-      counters.byAdapter[route.adapter]++;
-      try {
-        const pending = decoder.handle(route.kind, rec.userKey, rec.value);
-        return pending?.catch((err: unknown) => {
-          throw atRow(err, opts.input, rec.offset);
-        });
-      } catch (err) {
-        throw atRow(err, opts.input, rec.offset);
-      }
-    },
-  });
+        const decoder = route.adapter === undefined ? undefined : decoders.get(route.adapter);
+        if (decoder === undefined || route.adapter === undefined) {
+          counters.internal++;
+          return undefined;
+        }
+        if (
+          filter !== undefined &&
+          !filter.accepts(route.adapter, vocab.get(route.adapter)?.rowScope(route.kind, rec.userKey, switches))
+        ) {
+          counters.filtered++;
+          return undefined;
+        }
+        counters.byAdapter[route.adapter]++;
+        const adapter = route.adapter;
+        // The reader waits for a pending row before it moves on, so the row's buffers still hold it here.
+        const refused = (err: unknown): Promise<void> => {
+          const e = atRow(err, opts.input, rec.offset);
+          if (!(e instanceof DataError)) throw e;
+          return refuse(rec, adapter, e);
+        };
+        try {
+          return decoder.handle(route.kind, rec.userKey, rec.value)?.catch(refused);
+        } catch (err) {
+          return refused(err);
+        }
+      },
+    });
+  } finally {
+    await quarantine?.close();
+  }
   report();
   phase = 'finalize';
   report();
@@ -330,6 +359,7 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
   report();
 
   const container = reader.container as ContainerInfo;
+  const salvaged = quarantine?.summary();
   const manifest = phase0Manifest({
     ...(opts.clusterId !== undefined && opts.clusterId !== '' ? { clusterId: opts.clusterId } : {}),
     snapshotIndex: snapshotIndexFromPath(opts.input, header.runtime !== undefined),
@@ -341,8 +371,10 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
     ...sourceSnapshotFacts(header, container, operational, registryRows),
     ...(filter !== undefined ? { filter: filter.description } : {}),
     ...(switches.expired === 'skip' ? { skipExpired: { snapshot_time_ms: snapshotTimeMs, records: Object.fromEntries(expired) } } : {}),
+    ...(salvaged !== undefined ? { quarantine: quarantineManifestField(salvaged) } : {}),
   });
-  return { header, container, counters, manifest, operational };
+  const result = { header, container, counters, manifest, operational };
+  return salvaged === undefined ? result : { ...result, quarantine: salvaged };
 }
 
 /**

@@ -85,6 +85,11 @@ export interface Manifest {
    * many records each adapter left out.
    */
   readonly skipExpired?: GoStruct;
+  /**
+   * Extension, written only by a `decode --salvage` that set rows apart: where they are
+   * (`_quarantine/records.jsonl`), how many, and how many per error code. Encode leaves them out and says so.
+   */
+  readonly quarantine?: GoStruct;
 }
 
 interface ManifestFilter {
@@ -106,6 +111,7 @@ export interface Phase0Params {
   readonly dynamodbBundleBytes?: bigint;
   readonly filter?: ManifestFilter;
   readonly skipExpired?: GoStruct;
+  readonly quarantine?: GoStruct;
 }
 
 /** The manifest the decode command writes (NewPhase0SnapshotManifest + emitManifest). */
@@ -135,6 +141,7 @@ export function phase0Manifest(p: Phase0Params): Manifest {
     ...m,
     ...(p.sourceSnapshot !== undefined ? { sourceSnapshot: p.sourceSnapshot } : {}),
     ...(p.skipExpired !== undefined ? { skipExpired: p.skipExpired } : {}),
+    ...(p.quarantine !== undefined ? { quarantine: p.quarantine } : {}),
     ...(p.dynamodbLayout === 'jsonl' && p.dynamodbBundleBytes !== undefined ? { dynamodbBundleBytes: p.dynamodbBundleBytes } : {}),
     ...(p.filter !== undefined ? { filter: p.filter } : {}),
   };
@@ -193,6 +200,7 @@ function manifestToGo(m: Manifest): GoStruct {
     source_snapshot: m.sourceSnapshot,
     filter: m.filter === undefined ? undefined : { include: m.filter.include, exclude: m.filter.exclude },
     skip_expired: m.skipExpired,
+    quarantine: m.quarantine,
   };
 }
 
@@ -319,6 +327,16 @@ function decodeManifest(o: JsonObject, version: number): Manifest {
     dynamodbLayout: readString(o.field('dynamodb_layout'), 'dynamodb_layout'),
     ...(o.has('dynamodb_bundle_bytes') ? { dynamodbBundleBytes: readUint(o.get('dynamodb_bundle_bytes'), 'dynamodb_bundle_bytes') } : {}),
   };
+  const quarantineObj = readObject(o.field('quarantine'), 'quarantine');
+  if (quarantineObj !== undefined) {
+    m = {
+      ...m,
+      quarantine: {
+        file: readString(quarantineObj.field('file'), 'quarantine.file'),
+        records: readUint(quarantineObj.field('records'), 'quarantine.records'),
+      },
+    };
+  }
   const filterObj = readObject(o.field('filter'), 'filter');
   if (filterObj !== undefined) {
     const list = (f: string): string[] => (readArray(filterObj.field(f), `filter.${f}`) ?? []).map((v) => readString(v, `filter.${f}`));

@@ -6,7 +6,9 @@
 // - a failing run prints exactly one line on stderr, carrying an error code (`one-coded-line`);
 // - nothing is left in the case directory but the input and what the command published (`stray-files`);
 // - resident memory stays bounded (`rss`);
-// - a decode that exits 0 gives a tree `encode --self-test` accepts (`decode-encodable`).
+// - a decode that exits 0 gives a tree `encode --self-test` accepts (`decode-encodable`);
+// - a decode that fails with exit 2 is run again with `--salvage`, which exits 0, 2 or 3 (3: rows set apart in
+//   `_quarantine/`); a tree it publishes (0 or 3) is accepted by `encode --self-test` too (`salvage-encodable`).
 //
 // A case is a recipe (base snapshot, kind, seed, and for trees the operations applied), so a failure can be saved
 // as a fixture and replayed: a mutated snapshot is saved with its bytes, a hostile tree as its list of operations,
@@ -361,7 +363,7 @@ export function applyTreeOp(root: string, op: TreeOp): void {
 
 // ---- running a case ----
 
-type Invariant = 'exit-code' | 'one-coded-line' | 'hang' | 'stray-files' | 'rss' | 'decode-encodable';
+type Invariant = 'exit-code' | 'one-coded-line' | 'hang' | 'stray-files' | 'rss' | 'decode-encodable' | 'salvage-encodable';
 
 export interface Failure {
   readonly invariant: Invariant;
@@ -421,6 +423,7 @@ async function check(
   cli: boolean,
   caseDir: string,
   allowed: ReadonlySet<string>,
+  exits: readonly number[] = [0, 1, 2],
 ): Promise<Run | undefined> {
   const r = cli ? await viaProcess(args) : await inProcess(args);
   if (r === 'hang') {
@@ -430,11 +433,11 @@ async function check(
   // Warnings may come first; the failure itself is one coded line.
   const lines = r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('warning: '));
   const code = CODED_LINE.exec(r.stderr)?.[1] ?? '';
-  if (![0, 1, 2].includes(r.code)) failures.push({ invariant: 'exit-code', command, code, detail: `exit ${r.code}: ${r.stderr.slice(0, 400)}` });
-  if (r.code !== 0 && (lines.length !== 1 || !CODED_LINE.test(lines[0] ?? ''))) {
+  if (!exits.includes(r.code)) failures.push({ invariant: 'exit-code', command, code, detail: `exit ${r.code}: ${r.stderr.slice(0, 400)}` });
+  if (r.code !== 0 && r.code !== 3 && (lines.length !== 1 || !CODED_LINE.test(lines[0] ?? ''))) {
     failures.push({ invariant: 'one-coded-line', command, code, detail: `exit ${r.code}, ${lines.length} stderr lines: ${r.stderr.slice(0, 400)}` });
   }
-  const stray = readdirSync(caseDir).filter((n) => !allowed.has(n) && !(r.code === 0 && allowed.has(`${n}?`)));
+  const stray = readdirSync(caseDir).filter((n) => !allowed.has(n) && !((r.code === 0 || r.code === 3) && allowed.has(`${n}?`)));
   if (stray.length > 0) failures.push({ invariant: 'stray-files', command, code, detail: `left in the case directory: ${stray.join(', ')}` });
   const rss = process.memoryUsage.rss();
   if (rss > RSS_LIMIT) failures.push({ invariant: 'rss', command, code, detail: `resident memory ${Math.round(rss / 1048576)} MiB` });
@@ -463,6 +466,18 @@ export async function runRecipe(
       const enc = await check(failures, 'encode', ['encode', '--quiet', '--self-test', '--input', join(caseDir, 'tree'), '--output', join(caseDir, 'out.fsm'), '--scratch-root', caseDir], cli, caseDir, new Set([...inputNames, 'out.fsm?', 'out.fsm.encode_info.json', 'out.fsm.mismatch.txt']));
       if (enc !== undefined && enc.code !== 0) {
         failures.push({ invariant: 'decode-encodable', command: 'encode', code: CODED_LINE.exec(enc.stderr)?.[1] ?? '', detail: `decode exit 0, encode --self-test exit ${enc.code}: ${enc.stderr.slice(0, 400)}` });
+      }
+    }
+    if (dec?.code === 2) {
+      runs++;
+      const salvaged = join(caseDir, 'salvaged');
+      const sal = await check(failures, 'decode-salvage', ['decode', '--quiet', '--salvage', '--input', input, '--output', salvaged, ...recipe.flags], cli, caseDir, new Set(['in.fsm', 'salvaged?']), [0, 2, 3]);
+      if (sal !== undefined && (sal.code === 0 || sal.code === 3)) {
+        runs++;
+        const enc = await check(failures, 'encode', ['encode', '--quiet', '--self-test', '--input', salvaged, '--output', join(caseDir, 'out.fsm'), '--scratch-root', caseDir], cli, caseDir, new Set(['in.fsm', 'salvaged', 'out.fsm?', 'out.fsm.encode_info.json', 'out.fsm.mismatch.txt']));
+        if (enc !== undefined && enc.code !== 0) {
+          failures.push({ invariant: 'salvage-encodable', command: 'encode', code: CODED_LINE.exec(enc.stderr)?.[1] ?? '', detail: `decode --salvage exit ${sal.code}, encode --self-test exit ${enc.code}: ${enc.stderr.slice(0, 400)}` });
+        }
       }
     }
     return { recipe, failures, runs };

@@ -19,6 +19,7 @@ import { humanBytes, startProgress, type PhaseTime } from '../progress.ts';
 import { JSON_FLAG, writeSummary } from '../summary.ts';
 import { GoMap } from '../../json/go-json.ts';
 import { parseSize } from '../size.ts';
+import { QUARANTINE_FILE } from '../../pipeline/quarantine.ts';
 
 const BASE_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'FILE', help: '.fsm snapshot to decode (native payload or a node\'s fsm-snap/<index>.fsm; gzip or zstd compressed too; - reads standard input; s3://bucket/key streams it from S3 with the --s3-* flags) (required)' },
@@ -30,6 +31,7 @@ const BASE_FLAGS: FlagSpecs = {
   expired: { type: 'string', value: 'MODE', choices: ['keep', 'skip'], help: 'extension: skip is --skip-expired; keep (the default) keeps expired records, as the reference' },
   versions: { type: 'string', value: 'POLICY', default: 'latest', choices: ['latest', 'all'], help: 'extension: latest (newest version per key; tombstones hide keys) or all (every live version, as the reference decoder)' },
   'memory-budget': { type: 'string', value: 'SIZE', default: '256M', help: 'extension: memory for regrouping records before spilling to disk' },
+  salvage: { type: 'bool', help: `extension: set apart each row decode would refuse on its own (a damaged value, key or meta row) in ${QUARANTINE_FILE} instead of failing, publish the rest, list them in MANIFEST.json and the summary, and exit 3 when any was set apart` },
   'scratch-root': { type: 'string', value: 'DIR', help: 'extension: directory for spill files, and for the spool files of an archive output (default: next to --output; the OS temp directory for an archive to - or S3)' },
   ...FILTER_FLAGS,
   ...S3_FLAGS,
@@ -39,7 +41,8 @@ const BASE_FLAGS: FlagSpecs = {
 
 const DESCRIPTION = `Decodes an elastickv FSM snapshot into a vendor-independent dump tree (redis/, dynamodb/, s3/, sqs/,
 MANIFEST.json, CHECKSUMS). The tree is built next to --output and renamed into place when complete.
-Exit codes: 0 success, 1 usage or environment error, 2 the snapshot's data is invalid.`;
+Exit codes: 0 success, 1 usage or environment error, 2 the snapshot's data is invalid, 3 (--salvage) the tree is
+published with rows set apart in ${QUARANTINE_FILE}.`;
 
 /** Decode's own flags and, after --adapter, the flags of the adapters it decodes with. */
 function decodeFlags(adapters: readonly Adapter[]): FlagSpecs {
@@ -96,6 +99,7 @@ export async function decodeCommand(
     versions,
     memoryBudget: parseSize('memory-budget', flagString(flags, 'memory-budget')),
     ...(filter !== undefined ? { filter } : {}),
+    salvage: flagBool(flags, 'salvage'),
     switches: {
       ...adapterSwitches(adapters, flags),
       expired: skipExpired ? 'skip' : 'keep',
@@ -168,6 +172,10 @@ export async function decodeCommand(
       payload_bytes: BigInt(bytes),
       last_commit_ts: result.header.lastCommitTs,
       counters,
+      quarantine:
+        result.quarantine === undefined
+          ? undefined
+          : { file: QUARANTINE_FILE, records: result.quarantine.records, by_code: new GoMap(result.quarantine.byCode) },
       archive:
         packed === undefined
           ? undefined
@@ -181,8 +189,11 @@ export async function decodeCommand(
     },
     phases,
   );
-  return 0;
+  return result.quarantine === undefined ? 0 : SALVAGED_EXIT;
 }
+
+/** Exit status of a `--salvage` decode that published its tree with rows set apart (no script takes it for clean). */
+const SALVAGED_EXIT = 3;
 
 /** The archive compression an output asks for: --archive, else the name's suffix; undefined for a directory. */
 function archiveCompressionOf(output: string, flag: string): Compression | undefined {
@@ -204,6 +215,7 @@ function summarizeCounters(c: DecodeCounters): string {
   if (c.superseded > 0n) parts.push(`superseded=${c.superseded}`);
   if (c.operational > 0n) parts.push(`operational=${c.operational}`);
   if (c.expired > 0n) parts.push(`expired_skipped=${c.expired}`);
+  if (c.quarantined > 0n) parts.push(`quarantined=${c.quarantined} (${QUARANTINE_FILE})`);
   return parts.join(' ');
 }
 

@@ -20,6 +20,8 @@ import type { CliIO } from '../io.ts';
 import { humanBytes, startProgress, type PhaseTime } from '../progress.ts';
 import { JSON_FLAG, writeSummary } from '../summary.ts';
 import { parseSize } from '../size.ts';
+import type { GoStruct } from '../../json/go-json.ts';
+import { QUARANTINE_DIR } from '../../pipeline/quarantine.ts';
 import { dirname } from 'node:path';
 import { parseS3Url } from '../../offload/s3-config.ts';
 import { S3_FLAGS, s3OptionsFromFlags } from '../../offload/s3-flags.ts';
@@ -189,9 +191,12 @@ async function encodeTree(flags: ParsedFlags, io: CliIO, adapters: readonly Adap
 
   await writeEncodeInfo(output, sidecar(result.selfTest.ran));
   const secs = (Date.now() - started) / 1000;
+  // A salvaged tree's quarantined rows are not part of it: the encoder reads only the adapters' directories.
+  const quarantined = quarantinedRecords(result.manifest.quarantine);
   const line =
     `encoded ${input} -> ${output}: ${result.rows} rows, ${humanBytes(result.bytesWritten)}, last_commit_ts=${result.lastCommitTs}, ` +
-    `adapters=${result.adaptersEnabled.join(',')}, self_test=${result.selfTest.ran ? 'matched' : 'not run'}, ${secs.toFixed(1)}s`;
+    `adapters=${result.adaptersEnabled.join(',')}, self_test=${result.selfTest.ran ? 'matched' : 'not run'}, ${secs.toFixed(1)}s` +
+    (quarantined === undefined ? '' : `; not encoded: ${quarantined} quarantined records in ${QUARANTINE_DIR}/ (decode --salvage)`);
   writeSummary(io, flagBool(flags, 'json'), line, {
     command: 'encode',
     input,
@@ -202,9 +207,16 @@ async function encodeTree(flags: ParsedFlags, io: CliIO, adapters: readonly Adap
     last_commit_ts: result.lastCommitTs,
     adapters: [...result.adaptersEnabled],
     self_test: result.selfTest.ran ? 'matched' : 'not run',
+    quarantined_records: quarantined,
     seconds: Math.round(secs * 1000) / 1000,
   }, phases);
   return 0;
+}
+
+/** The record count of MANIFEST.json's `quarantine` (decode --salvage), if it has one. */
+function quarantinedRecords(q: GoStruct | undefined): bigint | undefined {
+  const n = q?.['records'];
+  return typeof n === 'bigint' ? n : undefined;
 }
 
 /** After a mismatch, a stale `<output>` from an earlier run must not pass for this run's result. */
