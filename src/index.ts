@@ -66,11 +66,8 @@ export { dynamodbAdapter } from './adapters/dynamodb/index.ts';
 export { s3Adapter } from './adapters/s3/index.ts';
 export { sqsAdapter } from './adapters/sqs/index.ts';
 export {
-  DECODE_ORDER,
-  ENCODE_ORDER,
   DEFAULT_DECODE_SWITCHES,
   type Adapter,
-  type AdapterName,
   type AdapterDecoder,
   type AdapterFlag,
   type AdapterFlagValues,
@@ -88,6 +85,7 @@ export {
   type TreeCounts,
   type TreePrediction,
 } from './adapters/adapter.ts';
+export { DECODE_ORDER, ENCODE_ORDER, type AdapterName } from './adapters/registry.ts';
 
 /** The dump tree's MANIFEST.json, as decode writes it and encode reads it. */
 export { type Manifest, type AdapterScope, type Exclusions } from './tree/manifest.ts';

@@ -10,21 +10,26 @@ import type { ExternalSorter } from '../sort/external-sort.ts';
 import type { TreeReader } from '../tree/reader.ts';
 import type { TreeWriter } from '../tree/writer.ts';
 import type { Exclusions, Manifest } from '../tree/manifest.ts';
+import type { AdapterName } from './registry.ts';
 
-/** The name of a built-in adapter; also its top-level directory in the dump tree. */
-export type AdapterName = 'dynamodb' | 's3' | 'redis' | 'sqs';
-
-/** All adapters in the decoder's construction and finalize order (elastickv: internal/backup/decode.go). */
-export const DECODE_ORDER: readonly AdapterName[] = ['dynamodb', 's3', 'redis', 'sqs'];
-/** All adapters in the encoder's run order and the order of `adapters_enabled` (encode_snapshot.go). */
-export const ENCODE_ORDER: readonly AdapterName[] = ['redis', 'dynamodb', 's3', 'sqs'];
-
-/** A key prefix an adapter claims, and the name of the handler the decoder should use for it. */
-export interface RouteSpec {
+/**
+ * A key prefix an adapter claims, and the name of the handler the decoder should use for it. `K` is the adapter's
+ * union of handler names: its routes, its decoder and its filter take the same one, so a route naming a handler
+ * the decoder lacks does not compile.
+ */
+export interface RouteSpec<K extends string = string> {
   /** ASCII prefix, e.g. `!redis|str|`. */
   readonly prefix: string;
   /** Handler name passed back to AdapterDecoder.handle, e.g. `string`. */
-  readonly kind: string;
+  readonly kind: K;
+}
+
+/**
+ * Proves at compile time that a switch over an adapter's route kinds handled every one: after such a switch the
+ * kind is `never`, and a kind added without its case makes this call fail to compile. No row reaches it.
+ */
+export function everyKindHandled(kind: never): never {
+  return kind;
 }
 
 /**
@@ -105,12 +110,12 @@ export interface DecodeContext {
 }
 
 /** One adapter's decoder for one run: receives its rows, then writes what remains on `finalize`. */
-export interface AdapterDecoder {
+export interface AdapterDecoder<K extends string = string> {
   /**
    * Handles one live row. `userKey` is the full user key (prefix included); `kind` names the matched route.
    * Rows arrive in snapshot order (ascending encoded key). May return a promise when it does I/O.
    */
-  handle(kind: string, userKey: Uint8Array, value: Uint8Array): void | Promise<void>;
+  handle(kind: K, userKey: Uint8Array, value: Uint8Array): void | Promise<void>;
   /** Called once after the last row (also after a failed read, like the reference); writes what remains. */
   finalize(): Promise<void>;
 }
@@ -142,7 +147,7 @@ export interface RowScope {
 }
 
 /** The names an adapter offers to filter expressions, and how it finds them in its rows. */
-export interface FilterVocabulary {
+export interface FilterVocabulary<K extends string = string> {
   /** Name of the scope field in filter clauses: `db`, `table`, `bucket` or `queue`. */
   readonly scopeField: string;
   /** Values of the `type` field; absent when the adapter's records have no types. */
@@ -153,7 +158,7 @@ export interface FilterVocabulary {
    * The scope of one routed row (the kind and key AdapterDecoder.handle would get), read from the key alone
    * so that excluded rows cost nothing more; undefined for a malformed key (the decoder reports it).
    */
-  rowScope(kind: string, key: Uint8Array, switches: DecodeSwitches): RowScope | undefined;
+  rowScope(kind: K, key: Uint8Array, switches: DecodeSwitches): RowScope | undefined;
 }
 
 /** One command-line flag of decode that an adapter owns (shown in decode's help under its name). */
@@ -234,18 +239,22 @@ export interface TreePrediction {
   readonly scratchBytes: number;
 }
 
-/** An adapter: the key prefixes it owns and both directions (see the module comment). */
-export interface Adapter {
-  readonly name: AdapterName;
+/**
+ * An adapter: the key prefixes it owns and both directions (see the module comment). `N` is its name, `K` the
+ * names of its decoder's handlers (see RouteSpec).
+ */
+export interface Adapter<N extends string = AdapterName, K extends string = string> {
+  /** Its name; also its top-level directory in the dump tree. */
+  readonly name: N;
   /** Every key prefix the adapter decodes. */
-  readonly routes: readonly RouteSpec[];
+  readonly routes: readonly RouteSpec<K>[];
   /**
    * Prefixes of the adapter's bookkeeping rows that are never decoded: counted as internal, like the store's own.
    * `kind` names what the rows hold (inspect shows it instead of the raw prefix).
    */
   readonly internalPrefixes?: readonly RouteSpec[];
   /** Filter field names and the row scope reader. */
-  readonly filter: FilterVocabulary;
+  readonly filter: FilterVocabulary<K>;
   /** Decode flags the adapter owns (none when absent). */
   readonly options?: AdapterOptions;
   /**
@@ -253,7 +262,7 @@ export interface Adapter {
    * as multisets of lines rather than byte for byte.
    */
   readonly unorderedRecordFiles?: readonly string[];
-  createDecoder(ctx: DecodeContext): AdapterDecoder;
+  createDecoder(ctx: DecodeContext): AdapterDecoder<K>;
   /** Predicts the adapter's part of the decoded tree from inspect's counts (inspect's "decoded tree" figures). */
   predictTree?(counts: TreeCounts): TreePrediction;
   /**

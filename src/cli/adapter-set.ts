@@ -3,7 +3,7 @@
 // Absent, "" or exactly "all": all four. Otherwise a comma list; elements are trimmed (the encode command
 // also lower-cases them), empty elements ignored; an unknown name or an empty selection is an error (exit 1).
 
-import { DECODE_ORDER, type AdapterName } from '../adapters/adapter.ts';
+import { DECODE_ORDER, type AdapterName } from '../adapters/registry.ts';
 import { UserError } from '../errors.ts';
 
 const ALL_ADAPTER_NAMES: readonly AdapterName[] = DECODE_ORDER;

@@ -160,7 +160,7 @@ export function parseCommandFlags(args: readonly string[], specs: FlagSpecs): Pa
   if (extra !== undefined && !p.help && !p.version) {
     throw new UserError(
       'ARGS_UNEXPECTED',
-      `unexpected argument ${JSON.stringify(extra)}${p.rest.length > 1 ? ` (and ${p.rest.length - 1} more)` : ''}: this command takes only flags (a list is one value: --adapter redis,s3)`,
+      `unexpected argument ${JSON.stringify(extra)}${p.rest.length > 1 ? ` (and ${p.rest.length - 1} more)` : ''}: this command takes only flags (a list is one value: --adapter a,b)`,
     );
   }
   return p;

@@ -5,7 +5,8 @@
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Adapter, AdapterName } from '../adapters/adapter.ts';
+import type { Adapter } from '../adapters/adapter.ts';
+import type { AdapterName } from '../adapters/registry.ts';
 import { UserError } from '../errors.ts';
 import type { RecordFilter } from '../filter/record-filter.ts';
 import { decodeSnapshot } from '../pipeline/decode.ts';

@@ -3,7 +3,8 @@
 // made, the input opened (an `.fsm` decoded to the target's adapter only), the records written, the input closed.
 
 import { UserError } from '../errors.ts';
-import type { Adapter, AdapterFlag, AdapterFlagValues, AdapterName, ExpiredPolicy } from '../adapters/adapter.ts';
+import type { Adapter, AdapterFlag, AdapterFlagValues, ExpiredPolicy } from '../adapters/adapter.ts';
+import type { AdapterName } from '../adapters/registry.ts';
 import type { RecordFilter } from '../filter/record-filter.ts';
 import type { TreeReader } from '../tree/reader.ts';
 import { newReport, type ExportReport } from './report.ts';

@@ -6,7 +6,8 @@
 // clause matches. A field a row does not tell (a TTL row's type, a content-addressed chunk's bucket) neither
 // includes nor excludes it: such rows go to the adapter, which drops what no kept record references.
 
-import type { Adapter, AdapterName, RowScope } from '../adapters/adapter.ts';
+import type { Adapter, RowScope } from '../adapters/adapter.ts';
+import type { AdapterName } from '../adapters/registry.ts';
 import { UserError } from '../errors.ts';
 import { parseBytePattern, type BytePattern } from './byte-pattern.ts';
 

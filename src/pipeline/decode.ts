@@ -8,14 +8,13 @@
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import {
-  DECODE_ORDER,
   DEFAULT_DECODE_SWITCHES,
   type Adapter,
   type AdapterDecoder,
-  type AdapterName,
   type DecodeSwitches,
   type WarnSink,
 } from '../adapters/adapter.ts';
+import { DECODE_ORDER, type AdapterName } from '../adapters/registry.ts';
 import { ALL_ADAPTERS } from '../adapters/registry.ts';
 import type { DataErrorCode } from '../error-codes.ts';
 import { DataError, UserError } from '../errors.ts';
@@ -378,9 +377,9 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
 }
 
 /**
- * The key families of adapters (`!s3|`, `!redis|`, `!hs|`, …: the first `!…|` segment of each route prefix). A live
- * row in an adapter's family that none of its routes matches is damage (a flipped byte in `!s3|bucket|meta|`
- * would otherwise count as unknown and leave the bucket's objects without `_bucket.json`), not noise.
+ * The key families of adapters (the first `!…|` segment of each route prefix). A live row in an adapter's
+ * family that none of its routes matches is damage (a flipped byte in a bucket's metadata key would otherwise
+ * count as unknown and leave the bucket's objects without their bucket's metadata file), not noise.
  */
 function adapterFamilies(
   adapters: readonly Adapter[],

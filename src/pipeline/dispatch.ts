@@ -5,7 +5,8 @@
 // reference always counts as Internal. A key matching no prefix is Unknown; a key owned by an adapter that is not
 // selected is Internal.
 
-import type { Adapter, AdapterName, RouteSpec } from '../adapters/adapter.ts';
+import type { Adapter, RouteSpec } from '../adapters/adapter.ts';
+import type { AdapterName } from '../adapters/registry.ts';
 
 /**
  * The store's own prefixes that are never decoded (encryption, distribution and transaction bookkeeping); an

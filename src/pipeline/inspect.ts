@@ -4,7 +4,8 @@
 
 import { createHash } from 'node:crypto';
 import { crc32c } from '@node-rs/crc32';
-import { DEFAULT_DECODE_SWITCHES, type Adapter, type AdapterName, type TreePrediction } from '../adapters/adapter.ts';
+import { DEFAULT_DECODE_SWITCHES, type Adapter, type TreePrediction } from '../adapters/adapter.ts';
+import { type AdapterName } from '../adapters/registry.ts';
 import { ALL_ADAPTERS } from '../adapters/registry.ts';
 import type { RecordFilter } from '../filter/record-filter.ts';
 import type { S3Options } from '../offload/s3-store.ts';
@@ -50,7 +51,7 @@ export interface AdapterStats {
   readonly scopeField: string;
   /** Distinct scopes seen (databases, tables, buckets, queues). */
   scopes: number;
-  /** Distinct keys per record type, for adapters whose records have types (Redis). */
+  /** Distinct keys per record type, for adapters whose records have types. */
   readonly keysByType: Map<string, number>;
   rows: number;
   valueBytes: number;

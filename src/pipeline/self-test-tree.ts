@@ -8,10 +8,10 @@
 // adapter; after an adapter, 64 or more lines are cut to 64 plus a truncation line. Files outside the adapters'
 // directories are not compared. A path written twice is judged by its last version.
 //
-// A KEYMAP.jsonl is a map, not a sequence: the reference writes several S3 rename records of one bucket in Go map
+// A KEYMAP.jsonl is a map, not a sequence: the reference writes several rename records of one scope in Go map
 // order, which changes between runs. Its records (lines) are compared as sets, so any order (and repetition) of
 // the same records matches; different records give `<path> (records differ)` (the reference compares bytes and
-// fails on its own trees at random). Files an adapter declares as unordered records (Redis TTL sidecars, whose
+// fails on its own trees at random). Files an adapter declares as unordered records (TTL sidecars whose
 // legacy-format lines follow the inline ones) are compared as multisets, in constant memory.
 
 import { createHash } from 'node:crypto';

@@ -4,7 +4,8 @@
 import { promises as fsp, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Adapter, AdapterName, DecodeSwitches } from '../../src/adapters/adapter.ts';
+import type { Adapter, DecodeSwitches } from '../../src/adapters/adapter.ts';
+import type { AdapterName } from '../../src/adapters/registry.ts';
 import { decodeSnapshot, type DecodeResult } from '../../src/pipeline/decode.ts';
 import { encodeSnapshot, type EncodeResult } from '../../src/pipeline/encode.ts';
 import { SnapshotReader } from '../../src/snapshot/reader.ts';

@@ -1,7 +1,8 @@
 // A minimal adapter for pipeline tests: owns `!echo|` (pretending to be "redis"); decode writes one file per
 // key under redis/echo/<segment>; encode reads them back. Lets the pipelines be tested without a real adapter.
 
-import type { Adapter, AdapterName } from '../../src/adapters/adapter.ts';
+import type { Adapter } from '../../src/adapters/adapter.ts';
+import type { AdapterName } from '../../src/adapters/registry.ts';
 import { decodeSegment, encodeSegment } from '../../src/tree/segment.ts';
 
 export function echoAdapter(name: AdapterName = 'redis', prefix = '!echo|'): Adapter {

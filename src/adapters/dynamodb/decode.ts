@@ -12,12 +12,12 @@ import { DataError } from '../../errors.ts';
 import type { ExternalSorter } from '../../sort/external-sort.ts';
 import { encodeSegment } from '../../tree/segment.ts';
 import type { FileSink } from '../../tree/writer.ts';
-import type { AdapterDecoder, DecodeContext } from '../adapter.ts';
+import { everyKindHandled, type AdapterDecoder, type DecodeContext } from '../adapter.ts';
 import { itemNumberProblem, renderItemJson, renderItemLine, renderSchemaJson } from './json.ts';
 import { ITEM_MAGIC, SCHEMA_MAGIC, TABLE_META_PREFIX, decodeB64u, parseItemKey } from './keys.ts';
 import { invalidItem, itemRelPath } from './paths.ts';
 import { ProtoError, readItem, readTableSchema, type Item, type TableSchema } from './proto.ts';
-import { DDB_KIND } from './routes.ts';
+import { DDB_KIND, type DynamoKind } from './routes.ts';
 import { u64be } from '../../bytes/big-endian.ts';
 
 interface TableState {
@@ -33,7 +33,7 @@ const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, 
 /** Bundle part file name: `data-00000.jsonl`, `data-00001.jsonl`, … */
 const bundlePartName = (part: number): string => `data-${String(part).padStart(5, '0')}.jsonl`;
 
-export class DynamoDecoder implements AdapterDecoder {
+export class DynamoDecoder implements AdapterDecoder<DynamoKind> {
   readonly #ctx: DecodeContext;
   readonly #tables = new Map<string, TableState>();
   #items: ExternalSorter | undefined;
@@ -52,13 +52,18 @@ export class DynamoDecoder implements AdapterDecoder {
     return st;
   }
 
-  handle(kind: string, key: Uint8Array, value: Uint8Array): Promise<void> | undefined {
-    if (kind === DDB_KIND.tableMeta) {
-      this.#tableMeta(key, value);
-      return undefined;
+  handle(kind: DynamoKind, key: Uint8Array, value: Uint8Array): Promise<void> | undefined {
+    switch (kind) {
+      case DDB_KIND.tableMeta:
+        this.#tableMeta(key, value);
+        return undefined;
+      case DDB_KIND.item:
+        return this.#item(key, value);
+      case DDB_KIND.tableGen:
+      case DDB_KIND.gsi:
+        return undefined; // generation counters and GSI rows are derived: dropped without validation
     }
-    if (kind === DDB_KIND.item) return this.#item(key, value);
-    return undefined; // generation counters and GSI rows are derived: dropped without validation
+    return everyKindHandled(kind);
   }
 
   #tableMeta(key: Uint8Array, value: Uint8Array): void {

@@ -3,22 +3,21 @@
 
 import type { FilterVocabulary, RowScope } from '../adapter.ts';
 import { decodeB64u, GSI_PREFIX, ITEM_PREFIX, TABLE_GEN_PREFIX, TABLE_META_PREFIX } from './keys.ts';
-import { DDB_KIND } from './routes.ts';
+import { DDB_KIND, type DynamoKind } from './routes.ts';
 import { readOrderedSegment } from '../../bytes/ordered-segment.ts';
 
-const PREFIX: Readonly<Record<string, string>> = {
+const PREFIX: Readonly<Record<DynamoKind, string>> = {
   [DDB_KIND.tableMeta]: TABLE_META_PREFIX,
   [DDB_KIND.tableGen]: TABLE_GEN_PREFIX,
   [DDB_KIND.item]: ITEM_PREFIX,
   [DDB_KIND.gsi]: GSI_PREFIX,
 };
 
-export const DYNAMODB_FILTER: FilterVocabulary = {
+export const DYNAMODB_FILTER: FilterVocabulary<DynamoKind> = {
   scopeField: 'table',
   keyed: true,
   rowScope(kind, key): RowScope | undefined {
     const prefix = PREFIX[kind];
-    if (prefix === undefined) return undefined;
     const rest = Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(prefix.length);
     const bar = kind === DDB_KIND.item || kind === DDB_KIND.gsi ? rest.indexOf(0x7c) : rest.length;
     if (bar < 0) return undefined;

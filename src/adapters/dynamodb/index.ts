@@ -6,11 +6,11 @@ import { predictDynamoTree } from './predict.ts';
 import { DYNAMODB_FILTER } from './filter.ts';
 import { DynamoDecoder } from './decode.ts';
 import { encodeDynamo } from './encode.ts';
-import { DDB_ROUTES } from './routes.ts';
+import { DDB_ROUTES, type DynamoKind } from './routes.ts';
 import { DYNAMODB_OPTIONS } from './options.ts';
 
 /** The DynamoDB adapter: table schemas and items (per item or JSONL bundles), GSI rows on encode. */
-export const dynamodbAdapter: Adapter = {
+export const dynamodbAdapter: Adapter<'dynamodb', DynamoKind> = {
   name: 'dynamodb',
   routes: DDB_ROUTES,
   // Routing keys of a live node (kv/shard_key.go) hold no user data.

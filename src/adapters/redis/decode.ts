@@ -16,11 +16,11 @@ import { KeymapWriter, KIND_SHA_FALLBACK } from '../../tree/keymap.ts';
 import { encodeSegment, isShaFallback } from '../../tree/segment.ts';
 import type { ExternalSorter, SortRecord } from '../../sort/external-sort.ts';
 import type { FileSink } from '../../tree/writer.ts';
-import type { AdapterDecoder, DecodeContext } from '../adapter.ts';
+import { everyKindHandled, type AdapterDecoder, type DecodeContext } from '../adapter.ts';
 import { HLL_VERSION, InlineValueError, STRING_VERSION, clampMs, parseInlineValue } from './inline-value.ts';
 import { hashDelta, hashField, hashMeta, listDelta, listItem, listMeta, setDelta, setMember, setMeta, streamEntry, streamMeta, zsetDelta, zsetLegacyBlob, zsetMember, zsetMeta } from './collection-rows.ts';
 import { CollectionCollector, REC } from './collections.ts';
-import { HLL_PREFIX, KIND, STRING_PREFIX, TTL_PREFIX, bareKey } from './keys.ts';
+import { HLL_PREFIX, KIND, STRING_PREFIX, TTL_PREFIX, bareKey, type RedisKind } from './keys.ts';
 
 
 type ScalarKind = 'string' | 'hll';
@@ -43,7 +43,7 @@ const FAMILIES: Readonly<Record<ScalarKind, ScalarFamily>> = {
   hll: { prefix: HLL_PREFIX, version: HLL_VERSION, dir: 'hll', ttlFile: 'hll_ttl.jsonl', invalid: `invalid ${HLL_PREFIX} value` },
 };
 
-export class RedisDecoder implements AdapterDecoder {
+export class RedisDecoder implements AdapterDecoder<RedisKind> {
   readonly #ctx: DecodeContext;
   readonly #db: string;
   readonly #keymap: KeymapWriter;
@@ -75,7 +75,7 @@ export class RedisDecoder implements AdapterDecoder {
     this.#collections = new CollectionCollector(ctx);
   }
 
-  async handle(kind: string, key: Uint8Array, value: Uint8Array): Promise<void> {
+  async handle(kind: RedisKind, key: Uint8Array, value: Uint8Array): Promise<void> {
     const v = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
     const k = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
     const c = this.#collections;
@@ -135,9 +135,8 @@ export class RedisDecoder implements AdapterDecoder {
         return this.#ttl(Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(TTL_PREFIX.length), v);
       case KIND.ignored:
         return;
-      default:
-        throw new Error(`redis decoder: unknown route kind ${kind}`);
     }
+    return everyKindHandled(kind);
   }
 
   /**

@@ -13,6 +13,7 @@ import {
   ZSET_LEGACY_PREFIX,
   parseLengthPrefixed,
   parseListItem,
+  type RedisKind,
 } from './keys.ts';
 
 const REDIS_TYPES = ['string', 'hll', 'hash', 'list', 'set', 'zset', 'stream'] as const;
@@ -35,7 +36,7 @@ const TYPE_OF_KIND: Readonly<Record<string, string>> = {
   [KIND.streamEntry]: 'stream',
 };
 
-function userKey(kind: string, key: Buffer): Buffer | undefined {
+function userKey(kind: RedisKind, key: Buffer): Buffer | undefined {
   switch (kind) {
     case KIND.string:
       return key.subarray(STRING_PREFIX.length);
@@ -58,7 +59,7 @@ function userKey(kind: string, key: Buffer): Buffer | undefined {
   }
 }
 
-export const REDIS_FILTER: FilterVocabulary = {
+export const REDIS_FILTER: FilterVocabulary<RedisKind> = {
   scopeField: 'db',
   types: REDIS_TYPES,
   keyed: true,

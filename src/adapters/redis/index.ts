@@ -5,10 +5,10 @@ import { predictRedisTree } from './predict.ts';
 import { REDIS_FILTER } from './filter.ts';
 import { RedisDecoder } from './decode.ts';
 import { encodeRedis } from './encode.ts';
-import { REDIS_INTERNAL_PREFIXES, REDIS_ROUTES } from './keys.ts';
+import { REDIS_INTERNAL_PREFIXES, REDIS_ROUTES, type RedisKind } from './keys.ts';
 
 /** The Redis adapter: strings, HyperLogLogs, hashes, lists, sets, sorted sets and streams, with TTLs. */
-export const redisAdapter: Adapter = {
+export const redisAdapter: Adapter<'redis', RedisKind> = {
   name: 'redis',
   routes: REDIS_ROUTES,
   internalPrefixes: REDIS_INTERNAL_PREFIXES,

@@ -90,6 +90,9 @@ export const KIND = {
   streamEntry: 'stream-entry',
 } as const;
 
+/** The name of a Redis route's handler. */
+export type RedisKind = (typeof KIND)[keyof typeof KIND];
+
 /**
  * Redis rows of a live node that hold no user data: transaction fences of the wide-column types
  * (adapter/redis_txn.go) and routing keys. Counted as internal; any other row in a Redis key family that no
@@ -104,7 +107,7 @@ export const REDIS_INTERNAL_PREFIXES: readonly RouteSpec[] = [
 ];
 
 /** Every Redis prefix of core.md §2.3, with the handler each one goes to. */
-export const REDIS_ROUTES: readonly RouteSpec[] = [
+export const REDIS_ROUTES: readonly RouteSpec<RedisKind>[] = [
   { prefix: STRING_PREFIX, kind: KIND.string },
   { prefix: HLL_PREFIX, kind: KIND.hll },
   { prefix: TTL_PREFIX, kind: KIND.ttl },

@@ -19,7 +19,7 @@ import { JsonSyntaxError, JsonTypeError, parseJsonBytes } from '../../json/go-js
 import { KeymapWriter } from '../../tree/keymap.ts';
 import { encodeSegment, NAME_MAX_BYTES, shaFallback } from '../../tree/segment.ts';
 import type { FileSink } from '../../tree/writer.ts';
-import type { AdapterDecoder, DecodeContext } from '../adapter.ts';
+import { everyKindHandled, type AdapterDecoder, type DecodeContext } from '../adapter.ts';
 import { ChunkStore, type ChunkLocation } from './chunk-store.ts';
 import {
   BLOB_PREFIX,
@@ -34,7 +34,7 @@ import {
   type ChunkRefValue,
 } from './keys.ts';
 import { parseLiveBucketMeta, parseLiveManifest, renderBucketJson, renderObjectSidecar, type LiveBucketMeta, type LiveManifest } from './records.ts';
-import { S3_KIND } from './routes.ts';
+import { S3_KIND, type S3Kind } from './routes.ts';
 import { META_SUFFIX, planTreeNames, type TreeName } from './tree-names.ts';
 
 interface Chunk {
@@ -82,7 +82,7 @@ function compareChunks(a: Chunk, b: Chunk): number {
   return 0;
 }
 
-export class S3Decoder implements AdapterDecoder {
+export class S3Decoder implements AdapterDecoder<S3Kind> {
   readonly #ctx: DecodeContext;
   readonly #buckets = new Map<string, BucketState>();
   readonly #chunkBlobs = new Map<string, ChunkLocation>();
@@ -118,7 +118,7 @@ export class S3Decoder implements AdapterDecoder {
     return this.#store;
   }
 
-  async handle(kind: string, key: Uint8Array, value: Uint8Array): Promise<void> {
+  async handle(kind: S3Kind, key: Uint8Array, value: Uint8Array): Promise<void> {
     switch (kind) {
       case S3_KIND.bucketMeta:
         this.#bucketMeta(key, value);
@@ -138,9 +138,8 @@ export class S3Decoder implements AdapterDecoder {
       case S3_KIND.uploadMeta:
       case S3_KIND.uploadPart:
         return this.#upload(kind === S3_KIND.uploadMeta ? '!s3|upload|meta|' : '!s3|upload|part|', key, value);
-      default:
-        throw new Error(`s3 decoder: unknown route kind ${kind}`);
     }
+    return everyKindHandled(kind);
   }
 
   #bucketMeta(key: Uint8Array, value: Uint8Array): void {

@@ -1,11 +1,11 @@
 // What record filters see of an S3 row: the bucket, and the object key where the row names one. Content-
 // addressed chunk blobs name neither; the decoder keeps only those a kept object references.
 
-import type { FilterVocabulary, RowScope } from '../adapter.ts';
+import { everyKindHandled, type FilterVocabulary, type RowScope } from '../adapter.ts';
 import { BLOB_PREFIX, CHUNK_REF_PREFIX, parseBucketMetaKey, parseChunkKey, parseManifestKey, parseUploadBucket, UPLOAD_META_PREFIX, UPLOAD_PART_PREFIX } from './keys.ts';
-import { S3_KIND } from './routes.ts';
+import { S3_KIND, type S3Kind } from './routes.ts';
 
-export const S3_FILTER: FilterVocabulary = {
+export const S3_FILTER: FilterVocabulary<S3Kind> = {
   scopeField: 'bucket',
   keyed: true,
   rowScope(kind, key): RowScope | undefined {
@@ -28,8 +28,9 @@ export const S3_FILTER: FilterVocabulary = {
         const bucket = parseUploadBucket(key, kind === S3_KIND.uploadMeta ? UPLOAD_META_PREFIX : UPLOAD_PART_PREFIX);
         return bucket === undefined ? undefined : { scope: bucket };
       }
-      default:
+      case S3_KIND.chunkBlob:
         return {};
     }
+    return everyKindHandled(kind);
   },
 };

@@ -7,11 +7,11 @@ import { predictS3Tree } from './predict.ts';
 import { S3_FILTER } from './filter.ts';
 import { S3Decoder } from './decode.ts';
 import { encodeS3 } from './encode.ts';
-import { S3_INTERNAL_PREFIXES, S3_ROUTES } from './routes.ts';
+import { S3_INTERNAL_PREFIXES, S3_ROUTES, type S3Kind } from './routes.ts';
 import { S3_OPTIONS } from './options.ts';
 
 /** The S3 adapter: buckets and objects reassembled from their chunks, with metadata sidecars. */
-export const s3Adapter: Adapter = {
+export const s3Adapter: Adapter<'s3', S3Kind> = {
   name: 's3',
   routes: S3_ROUTES,
   internalPrefixes: S3_INTERNAL_PREFIXES,

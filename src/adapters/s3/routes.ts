@@ -14,7 +14,10 @@ export const S3_KIND = {
   uploadPart: 'upload-part',
 } as const;
 
-export const S3_ROUTES: readonly RouteSpec[] = [
+/** The name of an S3 route's handler. */
+export type S3Kind = (typeof S3_KIND)[keyof typeof S3_KIND];
+
+export const S3_ROUTES: readonly RouteSpec<S3Kind>[] = [
   { prefix: BUCKET_META_PREFIX, kind: S3_KIND.bucketMeta },
   { prefix: OBJECT_MANIFEST_PREFIX, kind: S3_KIND.manifest },
   { prefix: BLOB_PREFIX, kind: S3_KIND.blob },

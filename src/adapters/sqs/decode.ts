@@ -17,7 +17,7 @@ import type { FileSink } from '../../tree/writer.ts';
 import type { AdapterDecoder, DecodeContext } from '../adapter.ts';
 import { QUEUE_GEN_PREFIX, QUEUE_META_PREFIX, parseMsgDataKey, parseSideKey } from './keys.ts';
 import { delayedUntil, parseLiveMessage, parseLiveQueueMeta, renderDumpLine, renderQueueJson, type QueueConfig } from './records.ts';
-import { SIDE_PREFIX_OF_KIND, SQS_KIND } from './routes.ts';
+import { SIDE_PREFIX_OF_KIND, SQS_KIND, type SqsKind } from './routes.ts';
 import { sortableI64be, u64be } from '../../bytes/big-endian.ts';
 
 interface QueueState {
@@ -41,7 +41,7 @@ const queueOfSortKey = (key: Uint8Array): string => {
   return k.subarray(0, k.indexOf(0x00)).toString('latin1');
 };
 
-export class SqsDecoder implements AdapterDecoder {
+export class SqsDecoder implements AdapterDecoder<SqsKind> {
   readonly #ctx: DecodeContext;
   readonly #queues = new Map<string, QueueState>();
   #messages: ExternalSorter | undefined;
@@ -61,7 +61,7 @@ export class SqsDecoder implements AdapterDecoder {
     return st;
   }
 
-  handle(kind: string, key: Uint8Array, value: Uint8Array): Promise<void> | undefined {
+  handle(kind: SqsKind, key: Uint8Array, value: Uint8Array): Promise<void> | undefined {
     switch (kind) {
       case SQS_KIND.queueMeta:
         this.#queueMeta(key, value);
@@ -71,12 +71,10 @@ export class SqsDecoder implements AdapterDecoder {
         return undefined;
       case SQS_KIND.msgData:
         return this.#message(key, value);
-      default: {
-        const prefix = SIDE_PREFIX_OF_KIND.get(kind);
-        if (prefix === undefined) throw new Error(`sqs decoder: unknown route kind ${kind}`);
+      default:
+        // Every other kind is a side record's.
         if (!this.#ctx.switches.includeSqsSideRecords) return undefined;
-        return this.#sideRecord(prefix, key, value);
-      }
+        return this.#sideRecord(SIDE_PREFIX_OF_KIND[kind], key, value);
     }
   }
 

@@ -3,22 +3,21 @@
 import { decodeBase64UrlRaw } from '../../tree/segment.ts';
 import type { FilterVocabulary, RowScope } from '../adapter.ts';
 import { QUEUE_GEN_PREFIX, QUEUE_META_PREFIX, parseMsgDataKey, parseSideKey } from './keys.ts';
-import { SIDE_PREFIX_OF_KIND, SQS_KIND } from './routes.ts';
+import { SIDE_PREFIX_OF_KIND, SQS_KIND, type SqsKind } from './routes.ts';
 
-function encodedQueue(kind: string, key: Uint8Array): string | undefined {
+function encodedQueue(kind: SqsKind, key: Uint8Array): string | undefined {
   const b = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
   if (kind === SQS_KIND.queueMeta) return b.subarray(QUEUE_META_PREFIX.length).toString('latin1');
   if (kind === SQS_KIND.queueGen) return b.subarray(QUEUE_GEN_PREFIX.length).toString('latin1');
   try {
     if (kind === SQS_KIND.msgData) return parseMsgDataKey(key).encQueue;
-    const prefix = SIDE_PREFIX_OF_KIND.get(kind);
-    return prefix === undefined ? undefined : parseSideKey(key, prefix).encQueue;
+    return parseSideKey(key, SIDE_PREFIX_OF_KIND[kind]).encQueue;
   } catch {
     return undefined; // malformed: the decoder reports it
   }
 }
 
-export const SQS_FILTER: FilterVocabulary = {
+export const SQS_FILTER: FilterVocabulary<SqsKind> = {
   scopeField: 'queue',
   keyed: false,
   rowScope(kind, key): RowScope | undefined {

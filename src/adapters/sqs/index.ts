@@ -6,11 +6,11 @@ import { predictSqsTree } from './predict.ts';
 import { SQS_FILTER } from './filter.ts';
 import { SqsDecoder } from './decode.ts';
 import { encodeSqs } from './encode.ts';
-import { SQS_ROUTES } from './routes.ts';
+import { SQS_ROUTES, type SqsKind } from './routes.ts';
 import { SQS_OPTIONS } from './options.ts';
 
 /** The SQS adapter: queues and the messages of their live generation. */
-export const sqsAdapter: Adapter = {
+export const sqsAdapter: Adapter<'sqs', SqsKind> = {
   name: 'sqs',
   routes: SQS_ROUTES,
   // Routing keys of a live node hold no user data.

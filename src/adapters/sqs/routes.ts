@@ -20,20 +20,24 @@ export const SQS_KIND = {
 } as const;
 
 /** Side-record kinds and the prefix each stands for (recorded as `prefix` in side_records.jsonl). */
-const SIDE_ROUTES: ReadonlyArray<readonly [string, string]> = [
-  ['queue-seq', QUEUE_SEQ_PREFIX],
-  ['queue-tombstone', QUEUE_TOMBSTONE_PREFIX],
-  ['msg-vis', MSG_VIS_PREFIX],
-  ['msg-byage', MSG_BYAGE_PREFIX],
-  ['msg-dedup', MSG_DEDUP_PREFIX],
-  ['msg-group', MSG_GROUP_PREFIX],
-];
+export const SIDE_PREFIX_OF_KIND = {
+  'queue-seq': QUEUE_SEQ_PREFIX,
+  'queue-tombstone': QUEUE_TOMBSTONE_PREFIX,
+  'msg-vis': MSG_VIS_PREFIX,
+  'msg-byage': MSG_BYAGE_PREFIX,
+  'msg-dedup': MSG_DEDUP_PREFIX,
+  'msg-group': MSG_GROUP_PREFIX,
+} as const;
 
-export const SIDE_PREFIX_OF_KIND: ReadonlyMap<string, string> = new Map(SIDE_ROUTES);
+/** The name of an SQS side record's handler. */
+type SideKind = keyof typeof SIDE_PREFIX_OF_KIND;
 
-export const SQS_ROUTES: readonly RouteSpec[] = [
+/** The name of an SQS route's handler. */
+export type SqsKind = (typeof SQS_KIND)[keyof typeof SQS_KIND] | SideKind;
+
+export const SQS_ROUTES: readonly RouteSpec<SqsKind>[] = [
   { prefix: QUEUE_META_PREFIX, kind: SQS_KIND.queueMeta },
   { prefix: QUEUE_GEN_PREFIX, kind: SQS_KIND.queueGen },
   { prefix: MSG_DATA_PREFIX, kind: SQS_KIND.msgData },
-  ...SIDE_ROUTES.map(([kind, prefix]) => ({ prefix, kind })),
+  ...Object.entries(SIDE_PREFIX_OF_KIND).map(([kind, prefix]) => ({ prefix, kind: kind as SideKind })),
 ];

@@ -1,7 +1,8 @@
 // `decode` / `elastickv-snapshot-decode`: .fsm → dump tree. Accepts the reference decoder's flags exactly
 // (spec core.md §5.2) plus a few of our own (marked "extension" in the help).
 
-import { DECODE_ORDER, type Adapter } from '../../adapters/adapter.ts';
+import { type Adapter } from '../../adapters/adapter.ts';
+import { DECODE_ORDER } from '../../adapters/registry.ts';
 import { quoteControl, UserError } from '../../errors.ts';
 import { decodeSnapshot, type DecodeCounters, type DecodeProgress, type DecodeResult, type DecodeSnapshotOptions } from '../../pipeline/decode.ts';
 import type { Compression, PackResult } from '../../archive/pack.ts';
@@ -27,7 +28,7 @@ const BASE_FLAGS: FlagSpecs = {
   archive: { type: 'string', value: 'KIND', choices: ['zstd', 'none'], help: 'extension: write the dump tree as a tar archive, zstd-compressed or not, to --output (a new file, - for standard output, or s3://bucket/key with the --s3-* flags) with the bytes `archive pack` gives; implied by an --output ending in .tar.zst or .tzst (zstd) or .tar (none)' },
   adapter: { type: 'string', value: 'LIST', default: DEFAULT_ADAPTER_FLAG, help: `adapters to decode: comma list of ${DEFAULT_ADAPTER_FLAG}, or "all"` },
   'cluster-id': { type: 'string', value: 'ID', help: 'cluster id recorded in MANIFEST.json' },
-  'skip-expired': { type: 'bool', help: 'extension: leave out records already expired at the snapshot\'s own time (Redis keys whose TTL has passed, SQS messages past their queue\'s retention); counted in the summary and MANIFEST.json' },
+  'skip-expired': { type: 'bool', help: 'extension: leave out records already expired at the snapshot\'s own time (keys whose TTL has passed, messages past their queue\'s retention); counted in the summary and MANIFEST.json' },
   expired: { type: 'string', value: 'MODE', choices: ['keep', 'skip'], help: 'extension: skip is --skip-expired; keep (the default) keeps expired records, as the reference' },
   versions: { type: 'string', value: 'POLICY', default: 'latest', choices: ['latest', 'all'], help: 'extension: latest (newest version per key; tombstones hide keys) or all (every live version, as the reference decoder)' },
   'memory-budget': { type: 'string', value: 'SIZE', default: '256M', help: 'extension: memory for regrouping records before spilling to disk' },
@@ -39,7 +40,7 @@ const BASE_FLAGS: FlagSpecs = {
   json: { ...JSON_FLAG, help: `extension: ${JSON_FLAG.help}` },
 };
 
-const DESCRIPTION = `Decodes an elastickv FSM snapshot into a vendor-independent dump tree (redis/, dynamodb/, s3/, sqs/,
+const DESCRIPTION = `Decodes an elastickv FSM snapshot into a vendor-independent dump tree (${ALL_ADAPTERS.map((a) => `${a.name}/`).join(', ')},
 MANIFEST.json, CHECKSUMS). The tree is built next to --output and renamed into place when complete.
 Exit codes: 0 success, 1 usage or environment error, 2 the snapshot's data is invalid, 3 (--salvage) the tree is
 published with rows set apart in ${QUARANTINE_FILE}.`;

@@ -26,7 +26,7 @@ const INSPECT_FLAGS: FlagSpecs = {
 export function inspectHelp(prog: string): string {
   return renderHelp(
     `${prog} --input FILE.fsm [-w table|json] [--top N]`,
-    'Summarises a snapshot without decoding it: header and container, the SHA-256 and CRC-32C of its bytes, versions\nand tombstones, what each adapter holds (databases, tables, buckets, queues; Redis keys by type), rows and bytes\nper record kind, and the largest rows.',
+    'Summarises a snapshot without decoding it: header and container, the SHA-256 and CRC-32C of its bytes, versions\nand tombstones, what each adapter holds (databases, tables, buckets, queues; keys by type), rows and bytes\nper record kind, and the largest rows.',
     INSPECT_FLAGS,
   );
 }
