@@ -122,6 +122,7 @@ export const ERROR_CODES = {
   REDIS_MULTI_DB_UNSUPPORTED: { exit: 'data', meaning: 'the tree holds a Redis database other than db_0' },
   REDIS_TTL_SIDECAR_INVALID: { exit: 'data', meaning: 'a Redis TTL sidecar file is malformed' },
   REDIS_STREAM_LENGTH_MISMATCH: { exit: 'data', meaning: "a stream's meta row declares another number of entries than the snapshot holds" },
+  REDIS_COLLECTION_LENGTH_MISMATCH: { exit: 'data', meaning: "a hash, list, set or sorted set's meta row declares another number of elements than the snapshot holds" },
   REDIS_STREAM_LAST_ID_BEHIND: { exit: 'data', meaning: "a stream's meta row names a last id older than one of its entries" },
   REDIS_ENCODE_INVALID_JSON: { exit: 'data', meaning: 'a Redis collection file of the tree is invalid' },
   // S3
