@@ -16,6 +16,8 @@ export {
 } from './pipeline/decode.ts';
 /** `decode --salvage`: where the rows decode refused one by one are set apart, and what a result says of them. */
 export { QUARANTINE_FILE, type QuarantineSummary } from './pipeline/quarantine.ts';
+/** One memory budget shared by the external sorters of a run (`memoryPool` of decode). */
+export { MemoryPool, type PoolHolder } from './sort/memory-pool.ts';
 export {
   encodeSnapshot,
   planEncode,

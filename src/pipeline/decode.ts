@@ -25,6 +25,7 @@ import { openSnapshotInput, type SnapshotInput } from '../snapshot/input.ts';
 import { SnapshotReader, type ContainerInfo, type SnapshotEntry, type SnapshotHeader } from '../snapshot/reader.ts';
 import { VersionResolver, type VersionPolicy } from '../snapshot/versions.ts';
 import { ExternalSorter } from '../sort/external-sort.ts';
+import { MemoryPool } from '../sort/memory-pool.ts';
 import { writeChecksumsFrom } from '../tree/checksums.ts';
 import { DigestLedger } from '../tree/digest-ledger.ts';
 import { recordedModes } from '../adapters/options.ts';
@@ -99,6 +100,11 @@ export interface DecodeSnapshotOptions {
   readonly versions?: VersionPolicy;
   /** Bytes of records the decoders may hold before spilling. */
   readonly memoryBudget?: number;
+  /**
+   * The pool every sorter of the decode reserves from (the decoders' and the file digests'). Default: a pool of
+   * `memoryBudget`; pass one to share a budget across runs or to watch its use.
+   */
+  readonly memoryPool?: MemoryPool;
   /** Where scratch files go (default: next to the output). */
   readonly scratchRoot?: string;
   readonly warn?: WarnSink;
@@ -177,9 +183,10 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
   try {
     staging = makeStagingDir(opts.output, 'partial', (p) => forget.push(trackTemp(p)));
     // File digests are taken as the files are written; CHECKSUMS is rendered from them in path order.
-    const ledger = new DigestLedger({ scratchDir: join(scratch, 'digests'), memoryBudget: Math.max(4096, Math.floor((opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET) / 4)) });
+    const pool = opts.memoryPool ?? new MemoryPool(opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET);
+    const ledger = new DigestLedger({ scratchDir: join(scratch, 'digests'), pool });
     const tree = new DiskTreeWriter(staging, ledger);
-    const result = await runDecode(opts, tree, scratch, input);
+    const result = await runDecode({ ...opts, memoryPool: pool }, tree, scratch, input);
     const report = (files: number): void =>
       opts.onProgress?.({ phase: 'checksums', bytesRead: input.sourceBytesRead(), totalBytes: input.size ?? 0, entries: Number(result.counters.total), files });
     report(0);
@@ -227,6 +234,7 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
   }
   const warn: WarnSink = opts.warn ?? (() => undefined);
   const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  const pool = opts.memoryPool ?? new MemoryPool(budget);
   const adapters = opts.adapters ?? ALL_ADAPTERS;
   const selected = new Set(opts.selected ?? adapters.map((a) => a.name));
   const perAdapterBudget = Math.max(4096, Math.floor(budget / Math.max(1, selected.size)));
@@ -267,7 +275,7 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
           counters.expired++;
         },
         memoryBudget: perAdapterBudget,
-        newSorter: () => new ExternalSorter({ scratchDir: join(scratchDir, `sort-${sorters++}`), memoryBudget: perAdapterBudget }),
+        newSorter: () => new ExternalSorter({ scratchDir: join(scratchDir, `sort-${sorters++}`), pool }),
       }),
     );
   }

@@ -14,30 +14,41 @@
 // merge source and comes first on ties: a record can only join the lane when no earlier record of the same key
 // went elsewhere (the lane's last key never decreases), so lane-first is insertion order.
 //
-// The merge holds one read block per open run, so it opens at most mergeFanIn(budget) runs at once: with more
+// The merge holds one read block per open run, so it opens at most mergeFanIn(reserved) runs at once: with more
 // runs than that, consecutive groups are first merged into longer runs (earlier groups first, so ties keep
 // their order), pass after pass, until one final merge can take them all. Memory stays within the budget
 // however large the input is; the price is one more read and write of the data per extra pass.
+//
+// The budget is a MemoryPool (memory-pool.ts), the sorter's own or one shared by every sorter of a run: buffered
+// records are reserved in steps as they arrive, and when the pool is short the largest buffer spills; a merge
+// reserves its read blocks (at most a quarter of the pool, so concurrent merges leave room for buffers).
 
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MemoryPool, type PoolHolder } from './memory-pool.ts';
 
 export interface SortRecord {
   readonly key: Uint8Array;
   readonly value: Uint8Array;
 }
 
-export interface ExternalSorterOptions {
+export type ExternalSorterOptions = {
   /** Directory for run files (created if missing). */
   readonly scratchDir: string;
-  /** Bytes of records held in memory before a run is spilled. */
-  readonly memoryBudget: number;
-}
+} & (
+  | {
+      /** Bytes of records held in memory before a run is spilled (a pool of the sorter's own). */
+      readonly memoryBudget: number;
+    }
+  | {
+      /** The budget shared with other sorters. */
+      readonly pool: MemoryPool;
+    }
+);
 
-/** Per-record overhead counted against the budget beyond its bytes in the slab: its position in the index. */
+/** Per-record overhead counted against the budget beyond the slabs: a sorted record's position in the index. */
 const RECORD_OVERHEAD = 8;
-const SLAB = 1024 * 1024;
 
 /** Writes a record at `at` in the run-file layout: LE32 keyLen | key | LE32 valLen | value. */
 function putRecord(slab: Buffer, at: number, key: Uint8Array, value: Uint8Array): void {
@@ -52,12 +63,12 @@ const MAX_READ_BLOCK = 1024 * 1024;
 const MIN_READ_BLOCK = 64 * 1024;
 const WRITE_BLOCK = 1024 * 1024;
 
-/** Read block of one run during a merge: a 64th of the budget, from 64 KiB up to 1 MiB. */
+/** Read block of one run during a merge: a 64th of the memory for the merge, from 64 KiB up to 1 MiB. */
 export function mergeReadBlock(memoryBudget: number): number {
   return Math.min(MAX_READ_BLOCK, Math.max(MIN_READ_BLOCK, Math.floor(memoryBudget / 64)));
 }
 
-/** Runs merged at once: as many read blocks as fit in the budget, and at least two. */
+/** Runs merged at once: as many read blocks as fit in the memory for the merge, and at least two. */
 export function mergeFanIn(memoryBudget: number): number {
   return Math.max(2, Math.floor(memoryBudget / mergeReadBlock(memoryBudget)));
 }
@@ -73,8 +84,16 @@ export async function* lastPerKey(sorted: AsyncIterable<SortRecord>): AsyncGener
   if (held !== undefined) yield held;
 }
 
-export class ExternalSorter {
-  readonly #opts: ExternalSorterOptions;
+export class ExternalSorter implements PoolHolder {
+  readonly #scratchDir: string;
+  readonly #pool: MemoryPool;
+  /** Bytes reserved from the pool: for buffered records while adding, for read blocks while merging. */
+  #held = 0;
+  #spilling = false;
+  /** True when the pool is the sorter's own (a merge may then use all of it). */
+  readonly #ownPool: boolean;
+  /** Read block of one merge source, set when the merge's memory is reserved. */
+  #readBlock = MIN_READ_BLOCK;
   /** Slabs holding the buffered records; `#slabs[#slab]` is being filled up to `#used`. */
   #slabs: Buffer[] = [];
   #slab = -1;
@@ -88,8 +107,6 @@ export class ExternalSorter {
   /** The lane's last key (bytes start..end of buf); undefined until the first record. */
   #laneLast: { buf: Buffer; start: number; end: number } | undefined;
   #laneFile: string | undefined;
-  /** Lane slabs already written to the lane file, for reuse. */
-  #laneSpare: Buffer[] = [];
   #runs: string[] = [];
   /** Every run file on disk (spilled or merged), removed by dispose(). */
   readonly #files = new Set<string>();
@@ -101,7 +118,28 @@ export class ExternalSorter {
   #maxOpenRuns = 0;
 
   constructor(opts: ExternalSorterOptions) {
-    this.#opts = opts;
+    this.#scratchDir = opts.scratchDir;
+    this.#ownPool = !('pool' in opts);
+    this.#pool = 'pool' in opts ? opts.pool : new MemoryPool(opts.memoryBudget);
+  }
+
+  reclaimable(): number {
+    return this.#drained || this.#spilling ? 0 : this.#held;
+  }
+
+  async giveBack(): Promise<void> {
+    await this.#spill();
+  }
+
+  /** Reserves room for `cost` more buffered bytes, spilling first when the pool says this buffer is the largest. */
+  async #reserve(cost: number): Promise<void> {
+    const step = Math.max(cost, 2 * this.#pool.slabBytes);
+    let got = await this.#pool.take(this, step, cost);
+    if (got === 0) {
+      await this.#spill();
+      got = await this.#pool.take(this, step, cost, true);
+    }
+    this.#held += got;
   }
 
   /** Records added so far. */
@@ -128,28 +166,34 @@ export class ExternalSorter {
   async add(key: Uint8Array, value: Uint8Array): Promise<void> {
     if (this.#drained) throw new Error('ExternalSorter: add after sorted()');
     const need = 8 + key.length + value.length;
+    // At most one new slab and one position: reserved first (which may spill this buffer).
+    const worst = Math.max(this.#pool.slabBytes, need) + RECORD_OVERHEAD;
+    if (this.#bufferBytes + worst > this.#held) await this.#reserve(worst);
     const last = this.#laneLast;
     if (last === undefined || last.buf.compare(key, 0, key.length, last.start, last.end) <= 0) {
       this.#addToLane(key, value, need);
     } else {
       let slab = this.#slabs[this.#slab];
       if (slab === undefined || this.#used + need > slab.length) {
-        this.#slab++;
-        slab = this.#slabs[this.#slab];
-        if (slab === undefined || slab.length < need) {
-          slab = Buffer.allocUnsafe(Math.max(SLAB, need));
-          this.#slabs[this.#slab] = slab;
-        }
+        slab = this.#newSlab(need);
+        this.#slabs.push(slab);
+        this.#slab = this.#slabs.length - 1;
         this.#used = 0;
       }
       const at = this.#used;
       putRecord(slab, at, key, value);
       this.#used = at + need;
       this.#positions.push(this.#slab * SLOT + at);
-      this.#bufferBytes += need + RECORD_OVERHEAD;
+      this.#bufferBytes += RECORD_OVERHEAD;
     }
     this.#count++;
-    if (this.#bufferBytes >= this.#opts.memoryBudget) await this.#spill();
+  }
+
+  /** A slab from the pool for at least `need` bytes, counted in the buffer. */
+  #newSlab(need: number): Buffer {
+    const slab = this.#pool.slab(need);
+    this.#bufferBytes += slab.length;
+    return slab;
   }
 
   #addToLane(key: Uint8Array, value: Uint8Array, need: number): void {
@@ -157,7 +201,7 @@ export class ExternalSorter {
     let slab = this.#laneSlabs[n - 1];
     let at = this.#laneFill[n - 1] ?? 0;
     if (slab === undefined || at + need > slab.length) {
-      slab = need <= SLAB ? (this.#laneSpare.pop() ?? Buffer.allocUnsafe(SLAB)) : Buffer.allocUnsafe(need);
+      slab = this.#newSlab(need);
       this.#laneSlabs.push(slab);
       this.#laneFill.push(0);
       at = 0;
@@ -165,7 +209,6 @@ export class ExternalSorter {
     putRecord(slab, at, key, value);
     this.#laneFill[this.#laneFill.length - 1] = at + need;
     this.#laneLast = { buf: slab, start: at + 4, end: at + 4 + key.length };
-    this.#bufferBytes += need;
   }
 
   /** The buffered positions in key order (stable: equal keys keep insertion order). */
@@ -182,29 +225,40 @@ export class ExternalSorter {
     });
   }
 
-  /** Empties the buffer, keeping its slabs for reuse (whole-buffer sized slabs of large records are let go). */
+  /** Empties the buffer, handing its slabs to the pool for reuse, and gives its reservation back. */
   #resetBuffer(): void {
-    this.#slabs = this.#slabs.filter((b) => b.length === SLAB);
+    this.#pool.release(this.#held);
+    this.#held = 0;
+    this.#pool.recycle(this.#slabs);
+    this.#pool.recycle(this.#laneSlabs);
+    this.#slabs = [];
     this.#slab = -1;
     this.#used = 0;
+    this.#laneSlabs = [];
+    this.#laneFill = [];
     this.#bufferBytes = 0;
   }
 
   async #spill(): Promise<void> {
-    await this.#spillLane();
-    if (this.#positions.length > 0) {
-      this.#runs.push(await this.#writeRun([this.#recordsAt(this.#sortedPositions())]));
-      this.#spilled++;
+    this.#spilling = true;
+    try {
+      await this.#spillLane();
+      if (this.#positions.length > 0) {
+        this.#runs.push(await this.#writeRun([this.#recordsAt(this.#sortedPositions())]));
+        this.#spilled++;
+      }
+      this.#resetBuffer();
+    } finally {
+      this.#spilling = false;
     }
-    this.#resetBuffer();
   }
 
   /** Appends the lane's slabs to the lane file (no sorting: they are in order), keeping a copy of its last key. */
   async #spillLane(): Promise<void> {
     if (this.#laneSlabs.length === 0) return;
-    await fsp.mkdir(this.#opts.scratchDir, { recursive: true });
+    await fsp.mkdir(this.#scratchDir, { recursive: true });
     if (this.#laneFile === undefined) {
-      this.#laneFile = join(this.#opts.scratchDir, `lane-${process.pid}-${this.#runSeq++}-${Math.random().toString(36).slice(2)}.bin`);
+      this.#laneFile = join(this.#scratchDir, `lane-${process.pid}-${this.#runSeq++}-${Math.random().toString(36).slice(2)}.bin`);
       this.#files.add(this.#laneFile);
     }
     const fh = await fsp.open(this.#laneFile, 'a', 0o600);
@@ -216,9 +270,6 @@ export class ExternalSorter {
     const last = this.#laneLast as { buf: Buffer; start: number; end: number };
     const copy = Buffer.from(last.buf.subarray(last.start, last.end));
     this.#laneLast = { buf: copy, start: 0, end: copy.length };
-    this.#laneSpare = this.#laneSlabs.filter((b) => b.length === SLAB);
-    this.#laneSlabs = [];
-    this.#laneFill = [];
   }
 
   /** The lane records still in memory, in order, as views of its slabs. */
@@ -248,8 +299,8 @@ export class ExternalSorter {
 
   /** Writes sorted records to a new run file and returns its path. */
   async #writeRun(batches: Iterable<Iterable<SortRecord>> | AsyncIterable<Iterable<SortRecord>>): Promise<string> {
-    await fsp.mkdir(this.#opts.scratchDir, { recursive: true });
-    const path = join(this.#opts.scratchDir, `run-${process.pid}-${this.#runSeq++}-${Math.random().toString(36).slice(2)}.bin`);
+    await fsp.mkdir(this.#scratchDir, { recursive: true });
+    const path = join(this.#scratchDir, `run-${process.pid}-${this.#runSeq++}-${Math.random().toString(36).slice(2)}.bin`);
     this.#files.add(path);
     const fh = await fsp.open(path, 'wx', 0o600);
     try {
@@ -282,7 +333,7 @@ export class ExternalSorter {
    * `first`) are opened here and closed when the merge ends.
    */
   async *#merge(paths: readonly string[], first: MergeSource[] = []): AsyncGenerator<SortRecord[]> {
-    const block = mergeReadBlock(this.#opts.memoryBudget);
+    const block = this.#readBlock;
     const sources = [...first];
     const opened: RunReader[] = [];
     try {
@@ -298,9 +349,21 @@ export class ExternalSorter {
     }
   }
 
+  /**
+   * Reserves the merge's read blocks: one per run and the lane, up to the fan-in of the sorter's own budget or of a
+   * quarter of a shared one, and at least two.
+   */
+  async #reserveMerge(): Promise<void> {
+    const memory = this.#ownPool ? this.#pool.budget : Math.max(1, Math.floor(this.#pool.budget / 4));
+    this.#readBlock = mergeReadBlock(memory);
+    const sources = this.#runs.length + (this.#laneFile === undefined ? 0 : 1);
+    const want = Math.max(2, Math.min(sources, mergeFanIn(memory))) * this.#readBlock;
+    this.#held = await this.#pool.take(this, want, 2 * this.#readBlock, true);
+  }
+
   /** Merges consecutive groups of runs into longer runs until one merge can open them all (and the lane). */
   async #reduceRuns(): Promise<void> {
-    const fanIn = mergeFanIn(this.#opts.memoryBudget);
+    const fanIn = Math.max(2, Math.floor(this.#held / this.#readBlock));
     const target = this.#laneFile === undefined ? fanIn : Math.max(1, fanIn - 1);
     const group = Math.max(2, target);
     while (this.#runs.length > target) {
@@ -341,11 +404,10 @@ export class ExternalSorter {
         return;
       }
       await this.#spill();
+      await this.#reserveMerge();
       await this.#reduceRuns();
       const lane =
-        this.#laneFile === undefined
-          ? []
-          : [await RunReader.open(this.#laneFile, mergeReadBlock(this.#opts.memoryBudget), 0)];
+        this.#laneFile === undefined ? [] : [await RunReader.open(this.#laneFile, this.#readBlock, 0)];
       try {
         yield* this.#merge(this.#runs, lane);
       } finally {
@@ -356,14 +418,16 @@ export class ExternalSorter {
     }
   }
 
-  /** Removes any run files; safe to call more than once. */
+  /** Removes any run files and gives the reservation back; safe to call more than once. */
   async dispose(): Promise<void> {
     this.#positions = [];
     this.#slabs = [];
     this.#laneSlabs = [];
     this.#laneFill = [];
-    this.#laneSpare = [];
     this.#runs = [];
+    this.#pool.release(this.#held);
+    this.#held = 0;
+    this.#pool.leave(this);
     const files = [...this.#files];
     this.#files.clear();
     await Promise.all(files.map((p) => fsp.rm(p, { force: true })));

@@ -3,14 +3,14 @@
 // key, opening files is most of the cost). Digests go through the external sorter and come out in path order;
 // a path written twice keeps its last digest.
 
-import type { FileDigest, WalkSpill } from './checksums.ts';
-import { ExternalSorter, lastPerKey } from '../sort/external-sort.ts';
+import type { FileDigest } from './checksums.ts';
+import { ExternalSorter, lastPerKey, type ExternalSorterOptions } from '../sort/external-sort.ts';
 
 export class DigestLedger {
   readonly #sorter: ExternalSorter;
 
-  constructor(spill: WalkSpill) {
-    this.#sorter = new ExternalSorter({ scratchDir: spill.scratchDir, memoryBudget: spill.memoryBudget });
+  constructor(spill: ExternalSorterOptions) {
+    this.#sorter = new ExternalSorter(spill);
   }
 
   async record(rel: Buffer, hex: string): Promise<void> {
