@@ -6,14 +6,16 @@
 // normalised (tar-header.ts), so the same tree always gives the same archive bytes. Files are streamed a block
 // at a time: memory does not grow with file or tree size.
 
-import { constants as fsc, promises as fsp } from 'node:fs';
+import { constants as fsc, promises as fsp, type Stats } from 'node:fs';
+import { join } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DataError } from '../errors.ts';
 import { isValidUtf8 } from '../json/go-json.ts';
 import { absPath } from '../tree/paths.ts';
+import { walkSorted } from '../tree/walk.ts';
+import { fileTypeName } from '../fs/safe-open.ts';
 import { encodeTarHeader, END_OF_ARCHIVE, tarPadding } from './tar-header.ts';
-import { walkTree } from './tree-walk.ts';
 import { verifyDumpTree } from './verify-tree.ts';
 import { zstdCompressor } from '../bytes/zstd.ts';
 
@@ -52,7 +54,10 @@ export async function packTree(
 }
 
 async function* tarStream(root: string, stats: { files: number; dirs: number; contentBytes: number }, onProgress: PackOptions['onProgress']): AsyncGenerator<Buffer> {
-  for await (const { rel, isDir } of walkTree(root)) {
+  const refuse = (rel: Buffer, st: Stats): never => {
+    throw new DataError('ARCHIVE_NON_REGULAR', `${fileTypeName(st)} in the dump tree: an archive holds regular files and directories only`, { path: join(root, rel.toString('utf8')) });
+  };
+  for await (const { rel, isDir } of walkSorted(root, { dirs: true, other: refuse })) {
     const shown = `${root}/${rel.toString('utf8')}`;
     if (!isValidUtf8(rel)) {
       throw new DataError('ARCHIVE_PATH_NOT_UTF8', 'path is not valid UTF-8; tar names written here must be UTF-8', { path: JSON.stringify(shown) });

@@ -19,7 +19,7 @@ import { closeSync, fstatSync, readSync } from 'node:fs';
 import { isEkvError } from '../errors.ts';
 import { openRegularSync } from '../fs/safe-open.ts';
 import { ExternalSorter, lastPerKey } from '../sort/external-sort.ts';
-import { walkRegularFiles, type WalkSpill } from '../tree/checksums.ts';
+import { refuseSpecial, walkSorted, type WalkSpill } from '../tree/walk.ts';
 import { KEYMAP_FILE } from '../tree/keymap.ts';
 import { absPath, checkRel, type RelPath } from '../tree/paths.ts';
 import { SequentialSink, TreeWriterBase, type FileSink } from '../tree/writer.ts';
@@ -343,7 +343,7 @@ export class SelfTestTree extends TreeWriterBase {
 /** Regular files under an input adapter directory in path order; a missing directory is empty. */
 async function* inputFilesUnder(dir: string, spill: WalkSpill): AsyncGenerator<Buffer> {
   try {
-    yield* walkRegularFiles(dir, spill, true);
+    for await (const { rel } of walkSorted(dir, { spill, other: refuseSpecial })) yield rel;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;

@@ -6,105 +6,19 @@
 // escaped path becomes U+FFFD). CHECKSUMS itself is not listed.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants as fsc, fsyncSync, lstatSync, mkdtempSync, openSync, promises as fsp, readSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, constants as fsc, fsyncSync, lstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { DataError, isEkvError, type EkvError } from '../errors.ts';
 import { ExternalSorter } from '../sort/external-sort.ts';
-import { isValidUtf8, validSequenceLength } from '../json/go-json.ts';
+import { validSequenceLength } from '../json/go-json.ts';
 import { removeTree } from './remove-tree.ts';
-import { trackTemp } from './temp-paths.ts';
-import { fileTypeName, openRegularSync } from '../fs/safe-open.ts';
+import { openRegularSync } from '../fs/safe-open.ts';
+import { DEFAULT_WALK_BUDGET, ownTempDir, refuseSpecial, showPath, walkSorted, type OwnTempDir, type WalkSpill } from './walk.ts';
 
 const CHECKSUMS_FILE = 'CHECKSUMS';
 const MAX_VERIFY_LINE = 8192;
 
-/** Where a sorted walk spills path lists that outgrow memory. */
-export interface WalkSpill {
-  /** Directory for run files (created when needed; the walk removes its own files). */
-  readonly scratchDir: string;
-  /** Bytes of paths held in memory before a run is spilled. */
-  readonly memoryBudget: number;
-}
-
-const DEFAULT_WALK_BUDGET = 32 * 1024 * 1024;
 const EMPTY = new Uint8Array(0);
-
-/**
- * Regular files under root as `/`-separated relative paths, in bytewise order of the whole path (the order of
- * CHECKSUMS), without following symlinks. Directories are read as streams and the paths go through an external
- * sorter, so memory stays bounded whatever the number of files, in one directory or in all of them; without
- * `spill`, run files go to a private directory under the OS temp dir.
- */
-export async function* walkRegularFiles(root: string, spill?: WalkSpill, strict = false): AsyncGenerator<Buffer> {
-  let own: OwnTempDir | undefined;
-  let sortDir: string;
-  if (spill === undefined) {
-    own = ownTempDir('ekv-walk-');
-    sortDir = own.path;
-  } else sortDir = join(spill.scratchDir, `walk-${randomBytes(6).toString('hex')}`);
-  const sorter = new ExternalSorter({ scratchDir: sortDir, memoryBudget: spill?.memoryBudget ?? DEFAULT_WALK_BUDGET });
-  const slash = Buffer.from('/');
-  const rootBytes = Buffer.from(root);
-  async function collect(relDir: Buffer | undefined): Promise<void> {
-    const abs = relDir === undefined ? rootBytes : Buffer.concat([rootBytes, slash, relDir]);
-    const dir = await fsp.opendir(abs, { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
-    for await (const d of dir) {
-      const name = (d as unknown as { name: Buffer }).name;
-      const rel = relDir === undefined ? name : Buffer.concat([relDir, slash, name]);
-      let isDir = d.isDirectory();
-      let isFile = d.isFile();
-      if (!isDir && !isFile && !d.isSymbolicLink()) {
-        // File systems that do not report entry types give none of them: ask lstat then.
-        const st = await fsp.lstat(Buffer.concat([rootBytes, slash, rel]));
-        isDir = st.isDirectory();
-        isFile = st.isFile();
-      }
-      if (isDir) await collect(rel);
-      else if (isFile) await sorter.add(rel, EMPTY);
-      else if (strict) await refuseSpecial(Buffer.concat([rootBytes, slash, rel]), rel);
-    }
-  }
-  try {
-    await collect(undefined);
-    for await (const r of sorter.sorted()) yield Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength);
-  } finally {
-    await sorter.dispose();
-    removeTree(sortDir);
-    own?.forget();
-  }
-}
-
-/** A private directory under the OS temp dir, created synchronously and tracked for removal on an interrupt. */
-interface OwnTempDir {
-  readonly path: string;
-  forget(): void;
-}
-
-function ownTempDir(prefix: string): OwnTempDir {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, forget: trackTemp(path) };
-}
-
-/** Refuses a tree entry that is neither a regular file nor a directory (symlink, FIFO, socket, device). */
-async function refuseSpecial(abs: Buffer, rel: Buffer): Promise<never> {
-  const st = await fsp.lstat(abs);
-  const shown = showPath(rel);
-  if (st.isSymbolicLink()) throw new DataError('TREE_SYMLINK', 'symbolic links are not allowed in a dump tree', { path: shown });
-  throw new DataError('TREE_NOT_REGULAR', `not a regular file or directory (${fileTypeName(st)})`, { path: shown });
-}
-
-/** A tree path for messages: UTF-8 text when valid, else a quoted Latin-1 rendering. */
-function showPath(rel: Buffer): string {
-  return isValidUtf8(rel) ? rel.toString('utf8') : JSON.stringify(rel.toString('latin1'));
-}
-
-/** Every regular file under root, sorted (see walkRegularFiles); for small trees and tests. */
-export async function listRegularFiles(root: string): Promise<Buffer[]> {
-  const out: Buffer[] = [];
-  for await (const rel of walkRegularFiles(root)) out.push(rel);
-  return out;
-}
 
 const HASH_BLOCK = 1024 * 1024;
 let hashBuffer: Buffer | undefined;
@@ -218,18 +132,7 @@ export async function writeChecksumsFrom(root: string, digests: AsyncIterable<Fi
   return count;
 }
 
-/** WriteChecksums: hashes every regular file on disk but CHECKSUMS itself and lists them. */
-export async function writeChecksums(root: string, spill?: WalkSpill): Promise<number> {
-  async function* digests(): AsyncGenerator<FileDigest> {
-    for await (const rel of walkRegularFiles(root, spill)) {
-      if (rel.length === CHECKSUMS_FILE.length && rel.toString('latin1') === CHECKSUMS_FILE) continue;
-      yield { rel, hex: await sha256File(Buffer.concat([Buffer.from(root + '/'), rel])) };
-    }
-  }
-  return writeChecksumsFrom(root, digests());
-}
-
-export interface ChecksumRow {
+interface ChecksumRow {
   readonly hex: string;
   readonly rel: Buffer;
   readonly line: number;
@@ -255,21 +158,6 @@ function parseChecksumLine(raw: Buffer, lineNo: number, path: string, strict = f
   if (escaped) rel = unescapePath(rel, path, lineNo);
   checkLocalPath(rel, path, lineNo);
   return { hex, rel: Buffer.from(rel), line: lineNo };
-}
-
-/** Parses CHECKSUMS text with the reference verifier's rules (malformed lines and unsafe paths rejected). */
-export function parseChecksums(text: Buffer, path = CHECKSUMS_FILE): ChecksumRow[] {
-  const rows: ChecksumRow[] = [];
-  let lineNo = 0;
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf(0x0a, start);
-    if (end < 0) end = text.length;
-    const row = parseChecksumLine(text.subarray(start, end), ++lineNo, path);
-    start = end + 1;
-    if (row !== undefined) rows.push(row);
-  }
-  return rows;
 }
 
 /** Streams the rows of a CHECKSUMS file (opened without following a symlink), one read block at a time. */
@@ -437,7 +325,7 @@ export async function verifyChecksums(
     let unlistedCount = 0;
     const names = listed.sorted()[Symbol.asyncIterator]();
     let next = await names.next();
-    for await (const r of walkRegularFiles(root, scratch, true)) {
+    for await (const { rel: r } of walkSorted(root, { spill: scratch, other: refuseSpecial })) {
       if (r.length === CHECKSUMS_FILE.length && r.toString('latin1') === CHECKSUMS_FILE) continue;
       while (!next.done && Buffer.compare(next.value.key, r) < 0) next = await names.next();
       if (!next.done && Buffer.compare(next.value.key, r) === 0) continue;

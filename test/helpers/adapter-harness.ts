@@ -10,7 +10,7 @@ import { decodeSnapshot, type DecodeResult } from '../../src/pipeline/decode.ts'
 import { encodeSnapshot, type EncodeResult } from '../../src/pipeline/encode.ts';
 import { SnapshotReader } from '../../src/snapshot/reader.ts';
 import type { VersionPolicy } from '../../src/snapshot/versions.ts';
-import { listRegularFiles } from '../../src/tree/checksums.ts';
+import { walkSorted } from '../../src/tree/walk.ts';
 
 const created: string[] = [];
 process.on('exit', () => {
@@ -78,7 +78,7 @@ export async function encodeWith(
 /** Every regular file of a tree, relative path → bytes; MANIFEST.json and CHECKSUMS left out unless asked. */
 export async function readTree(root: string, opts: { withShared?: boolean } = {}): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
-  for (const rel of await listRegularFiles(root)) {
+  for await (const { rel } of walkSorted(root)) {
     const name = rel.toString('utf8');
     if (opts.withShared !== true && (name === 'MANIFEST.json' || name === 'CHECKSUMS')) continue;
     out.set(name, await fsp.readFile(Buffer.concat([Buffer.from(root + '/'), rel])));
