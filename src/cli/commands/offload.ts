@@ -12,6 +12,7 @@ import { flagBool, flagString, parseGoFlags, renderHelp, type FlagSpecs, type Pa
 import type { CliIO } from '../io.ts';
 import { humanBytes } from '../progress.ts';
 import { writeSummary } from '../summary.ts';
+import { preparedJson } from './prepare-restore.ts';
 
 /** The object-store flags of the reference. */
 const STORE_FLAGS: FlagSpecs = {
@@ -89,13 +90,7 @@ export async function offloadCommand(args: readonly string[], io: CliIO, prog: s
     writeSummary(io, flagBool(flags, 'json'), `snapshot offload restore data dir prepared: ${r.dataDir} (fsm ${r.fsmPath}, crc32c ${r.crc32c.toString(16).padStart(8, '0')}, payload sha256 ${r.payloadSha256}, ${humanBytes(r.payloadBytes)}, ${r.peers} peers)`, {
       command: 'offload restore',
       manifest_key: manifestKey,
-      data_dir: r.dataDir,
-      fsm: r.fsmPath,
-      snap: r.snapPath,
-      crc32c: r.crc32c.toString(16).padStart(8, '0'),
-      payload_sha256: r.payloadSha256,
-      payload_bytes: BigInt(r.payloadBytes),
-      peers: BigInt(r.peers),
+      ...preparedJson(r, r.peers),
     }, []);
     return 0;
   }

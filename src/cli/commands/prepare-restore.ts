@@ -75,8 +75,13 @@ function preparedLine(r: PrepareRestoreResult): string {
   return `time=${new Date().toISOString()} level=INFO msg="snapshot restore data dir prepared" ${fields.map(([k, v]) => `${k}=${slogValue(v)}`).join(' ')}\n`;
 }
 
-/** The prepared data directory as the --json summary's fields. */
-function preparedJson(r: PrepareRestoreResult): GoStruct {
+/** What any restore reports of the data directory it prepared (offload restore knows no last_commit_ts). */
+type PreparedDir = Pick<PrepareRestoreResult, 'dataDir' | 'fsmPath' | 'snapPath' | 'crc32c' | 'payloadSha256' | 'payloadBytes'> & {
+  readonly lastCommitTs?: bigint;
+};
+
+/** The prepared data directory as the --json summary's fields (prepare-restore, restore, offload restore). */
+export function preparedJson(r: PreparedDir, peers: number): GoStruct {
   return {
     data_dir: r.dataDir,
     fsm: r.fsmPath,
@@ -84,8 +89,8 @@ function preparedJson(r: PrepareRestoreResult): GoStruct {
     crc32c: r.crc32c.toString(16).padStart(8, '0'),
     payload_sha256: r.payloadSha256,
     payload_bytes: BigInt(r.payloadBytes),
-    last_commit_ts: r.lastCommitTs,
-    peers: BigInt(r.peers.length),
+    ...(r.lastCommitTs !== undefined ? { last_commit_ts: r.lastCommitTs } : {}),
+    peers: BigInt(peers),
   };
 }
 
@@ -97,7 +102,7 @@ export function reportPrepared(
   r: PrepareRestoreResult,
   extra: GoStruct = {},
 ): void {
-  if (json) writeSummary(io, true, '', { command, ...extra, ...preparedJson(r) }, []);
+  if (json) writeSummary(io, true, '', { command, ...extra, ...preparedJson(r, r.peers.length) }, []);
   else io.stderr.write(preparedLine(r));
 }
 
