@@ -10,16 +10,15 @@
 # Each test creates its own buckets. The binary is cached under $EKV_CI_BIN (default ~/.cache/elastickv-snapshot-ci/bin)
 # so repeated runs do not rebuild it.
 set -euo pipefail
+# shellcheck source=scripts/ci-services/service.sh
+source "$(dirname "$0")/service.sh"
 
 VERSION=v1.8.0
-BIN_DIR="${EKV_CI_BIN:-${HOME}/.cache/elastickv-snapshot-ci/bin}"
 BIN="${BIN_DIR}/versitygw"
 STAMP="${BIN_DIR}/versitygw.version"
 
 install_gw() {
-  if [[ -x "$BIN" && -f "$STAMP" && "$(cat "$STAMP")" == "$VERSION" ]]; then
-    return 0
-  fi
+  if up_to_date "$BIN" "$STAMP"; then return 0; fi
   if ! command -v go >/dev/null 2>&1; then
     echo "versitygw.sh: go is required to build versitygw (https://go.dev/dl/)" >&2
     exit 1
@@ -27,10 +26,6 @@ install_gw() {
   mkdir -p "$BIN_DIR"
   GOBIN="$BIN_DIR" go install "github.com/versity/versitygw/cmd/versitygw@${VERSION}"
   echo "$VERSION" > "$STAMP"
-}
-
-free_port() {
-  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'
 }
 
 start_gw() {
@@ -44,43 +39,13 @@ start_gw() {
   ROOT_ACCESS_KEY_ID="$access" ROOT_SECRET_ACCESS_KEY="$secret" \
     "$BIN" --port "127.0.0.1:${port}" --quiet posix "$state/data" >"$state/log" 2>&1 &
   echo $! > "$state/pid"
-  for _ in $(seq 1 100); do
-    if curl -s -o /dev/null "http://127.0.0.1:${port}/" 2>/dev/null || (exec 3<>"/dev/tcp/127.0.0.1/${port}") 2>/dev/null; then
-      cat > "$state/env" <<ENV
+  wait_listening "$state" "$port" 100
+  cat > "$state/env" <<ENV
 export EKV_TEST_S3_ENDPOINT=http://127.0.0.1:${port}
 export EKV_TEST_S3_ACCESS_KEY=${access}
 export EKV_TEST_S3_SECRET_KEY=${secret}
 export EKV_TEST_S3_REGION=us-east-1
 ENV
-      return 0
-    fi
-    if ! kill -0 "$(cat "$state/pid")" 2>/dev/null; then
-      echo "versitygw.sh: versitygw exited:" >&2
-      cat "$state/log" >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
-  echo "versitygw.sh: versitygw did not listen on 127.0.0.1:${port}" >&2
-  stop_gw "$state"
-  exit 1
 }
 
-stop_gw() {
-  local state="$1"
-  if [[ -f "$state/pid" ]]; then
-    local pid
-    pid="$(cat "$state/pid")"
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$state"
-}
-
-case "${1:-}" in
-  install) install_gw ;;
-  start) start_gw "${2:?state directory required}" ;;
-  stop) stop_gw "${2:?state directory required}" ;;
-  *) echo "usage: $0 install | start STATE_DIR | stop STATE_DIR" >&2; exit 1 ;;
-esac
+service_main install_gw start_gw "$@"
