@@ -37,6 +37,19 @@ export class Gather {
     this.#used += this.#buf.write(s, this.#used, 'utf8');
   }
 
+  /** ASCII text (one byte per character). */
+  ascii(s: string): void {
+    this.#room(s.length);
+    this.#used += this.#buf.write(s, this.#used, 'latin1');
+  }
+
+  /** Bytes as they are. */
+  raw(b: Buffer): void {
+    this.#room(b.length);
+    b.copy(this.#buf, this.#used);
+    this.#used += b.length;
+  }
+
   /** <bin> nested `depth` levels deep: the bytes quoted as they are when they need no escaping, else binIndented. */
   bin(b: Buffer, depth: number): void {
     for (let i = 0; i < b.length; i++) {
@@ -123,6 +136,24 @@ export interface CollectionRenderer {
   finish(out: KeyOutput): Promise<void>;
 }
 
+const FIRST = Buffer.from('\n');
+const NEXT = Buffer.from(',\n');
+const INDENT = Buffer.from('    ');
+const PAIR_TAIL = Buffer.from('\n    }');
+
+/** The fixed text of a two-field array element: before the first value and between the two. */
+interface PairNames {
+  readonly head: Buffer;
+  readonly mid: Buffer;
+}
+
+const pairNames = (first: string, second: string): PairNames => ({
+  head: Buffer.from(`    {\n      "${first}": `),
+  mid: Buffer.from(`,\n      "${second}": `),
+});
+const HASH_PAIR = pairNames('name', 'value');
+const ZSET_PAIR = pairNames('member', 'score');
+
 /** Hashes, lists, sets and sorted sets: a JSON document whose array holds the last row of each sub-key. */
 abstract class DocumentRenderer implements CollectionRenderer {
   readonly extension = '.json';
@@ -145,24 +176,27 @@ abstract class DocumentRenderer implements CollectionRenderer {
   protected async next(out: KeyOutput): Promise<Gather | undefined> {
     const first = out.state.count === 0;
     const o = await out.next();
-    o?.text(first ? '\n' : ',\n');
+    o?.raw(first ? FIRST : NEXT);
     return o;
   }
 
-  /** A `{"<first>": <bin>, "<second>": <rendered>}` element at depth 2. */
-  protected async pair(out: KeyOutput, first: string, a: Buffer, second: string, b: string): Promise<void> {
+  /** A `{"<first>": <bin>, "<second>": <rendered>}` element at depth 2, `names` made by pairNames. */
+  protected async pair(out: KeyOutput, names: PairNames, a: Buffer, b: string, bAscii: boolean): Promise<void> {
     const o = await this.next(out);
     if (o === undefined) return;
-    o.text(`    {\n      "${first}": `);
+    o.raw(names.head);
     o.bin(a, 3);
-    o.text(`,\n      "${second}": ${b}\n    }`);
+    o.raw(names.mid);
+    if (bAscii) o.ascii(b);
+    else o.text(b);
+    o.raw(PAIR_TAIL);
   }
 
   /** A bare <bin> element at depth 2. */
   protected async single(out: KeyOutput, b: Buffer): Promise<void> {
     const o = await this.next(out);
     if (o === undefined) return;
-    o.text('    ');
+    o.raw(INDENT);
     o.bin(b, 2);
   }
 
@@ -207,7 +241,7 @@ class HashRenderer extends DocumentRenderer {
   }
 
   protected render(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void> {
-    return this.pair(out, 'name', sub, 'value', binIndented(value, 3));
+    return this.pair(out, HASH_PAIR, sub, binIndented(value, 3), false);
   }
 }
 
@@ -260,7 +294,7 @@ class ZSetRenderer extends DocumentRenderer {
   }
 
   protected render(out: KeyOutput, member: Buffer, score: Buffer): Promise<void> {
-    return this.pair(out, 'member', member, 'score', scoreText(score));
+    return this.pair(out, ZSET_PAIR, member, scoreText(score), true);
   }
 
   override begin(): void {
