@@ -6,11 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Adapter, DecodeSwitches } from '../../src/adapters/adapter.ts';
 import type { AdapterName } from '../../src/adapters/registry.ts';
+import type { RecordFilter } from '../../src/filter/record-filter.ts';
 import { decodeSnapshot, type DecodeResult } from '../../src/pipeline/decode.ts';
 import { encodeSnapshot, type EncodeResult } from '../../src/pipeline/encode.ts';
 import { SnapshotReader } from '../../src/snapshot/reader.ts';
 import type { VersionPolicy } from '../../src/snapshot/versions.ts';
 import { walkSorted } from '../../src/tree/walk.ts';
+import { buildFsm } from './fsm.ts';
 
 const created: string[] = [];
 process.on('exit', () => {
@@ -30,6 +32,7 @@ export interface DecodeWithOptions {
   readonly versions?: VersionPolicy;
   readonly memoryBudget?: number;
   readonly warn?: (event: string, fields: Readonly<Record<string, unknown>>) => void;
+  readonly filter?: RecordFilter;
 }
 
 /** Decodes `fsm` with the given adapters into `<new temp dir>/tree`. */
@@ -51,8 +54,26 @@ export async function decodeWith(
     ...(opts.switches !== undefined ? { switches: opts.switches } : {}),
     ...(opts.memoryBudget !== undefined ? { memoryBudget: opts.memoryBudget } : {}),
     ...(opts.warn !== undefined ? { warn: opts.warn } : {}),
+    ...(opts.filter !== undefined ? { filter: opts.filter } : {}),
   });
   return { tree, result };
+}
+
+/**
+ * A dump tree decoded from an empty snapshot (MANIFEST.json and CHECKSUMS of its own) with `files` written under
+ * `<tree>/<under>/`: the input of tests that hand encode a tree the decoder would not write.
+ */
+export async function treeWith(
+  adapters: readonly Adapter[],
+  under: string,
+  files: Readonly<Record<string, string | Buffer>>,
+): Promise<string> {
+  const { tree } = await decodeWith(adapters, buildFsm(1n, []));
+  for (const [rel, body] of Object.entries(files)) {
+    await fsp.mkdir(join(tree, under, rel, '..'), { recursive: true });
+    await fsp.writeFile(join(tree, under, rel), body);
+  }
+  return tree;
 }
 
 /** Encodes a dump tree (with MANIFEST.json) and returns the `.fsm` bytes. */

@@ -12,7 +12,7 @@ import { readItem, readTableSchema, writeItem, writeTableSchema, type AttributeV
 import { isEkvError } from '../../../src/errors.ts';
 import { encodeSegment } from '../../../src/tree/segment.ts';
 import { buildFsm } from '../../helpers/fsm.ts';
-import { decodeWith, encodeWith, readTree, rowsOf, tempDir } from '../../helpers/adapter-harness.ts';
+import { decodeWith, encodeWith, readTree, rowsOf, tempDir, treeWith } from '../../helpers/adapter-harness.ts';
 import { DDB_ROWS, ORDERS_ITEM, ORDERS_ITEM_KEY_GEN1, ORDERS_SCHEMA_GEN1 } from './rows.ts';
 
 const adapters = [dynamodbAdapter];
@@ -190,14 +190,7 @@ test('encode: the reference encoder\'s bytes (fixture), GSI rows for every proje
   assert.deepEqual(again.fsm, fixture, 'the JSONL layout encodes to the same snapshot');
 });
 
-async function tableTree(files: Record<string, string>): Promise<string> {
-  const { tree } = await decodeWith(adapters, buildFsm(1n, []));
-  for (const [rel, body] of Object.entries(files)) {
-    await fsp.mkdir(join(tree, 'dynamodb', rel, '..'), { recursive: true });
-    await fsp.writeFile(join(tree, 'dynamodb', rel), body);
-  }
-  return tree;
-}
+const tableTree = (files: Readonly<Record<string, string | Buffer>>): Promise<string> => treeWith(adapters, 'dynamodb', files);
 
 const SCHEMA = (extra = '', name = 't'): string => `{"format_version":1,"table_name":"${name}","primary_key":{"hash_key":{"name":"h"},"range_key":{}},"attribute_definitions":[{"name":"h","type":"S"}]${extra}}`;
 

@@ -8,7 +8,7 @@ import { redisAdapter } from '../../../src/adapters/redis/index.ts';
 import { writeStreamEntry } from '../../../src/adapters/redis/proto.ts';
 import { isEkvError } from '../../../src/errors.ts';
 import { buildFsm } from '../../helpers/fsm.ts';
-import { decodeWith, encodeWith, readTree, rowsOf } from '../../helpers/adapter-harness.ts';
+import { decodeWith, encodeWith, readTree, rowsOf, treeWith } from '../../helpers/adapter-harness.ts';
 import { COLLECTION_ROWS } from './collection-rows.ts';
 
 const adapters = [redisAdapter];
@@ -70,14 +70,7 @@ test('encode equals the reference encoder\'s bytes (fixture); canonical trees ro
   assert.ok(rows.has(`!zs|scr|\u0000\u0000\u0000\u0002zw${Buffer.from('bff8000000000000', 'hex').toString('latin1')}m`));
 });
 
-async function dbTree(files: Record<string, string>): Promise<string> {
-  const { tree } = await decodeWith(adapters, buildFsm(1n, []));
-  for (const [rel, body] of Object.entries(files)) {
-    await fsp.mkdir(join(tree, 'redis/db_0', rel, '..'), { recursive: true });
-    await fsp.writeFile(join(tree, 'redis/db_0', rel), body);
-  }
-  return tree;
-}
+const dbTree = (files: Readonly<Record<string, string | Buffer>>): Promise<string> => treeWith(adapters, 'redis/db_0', files);
 
 test('encode rejections name the file and the reason', async () => {
   const cases: Array<[string, Record<string, string>, RegExp]> = [

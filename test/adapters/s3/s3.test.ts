@@ -10,7 +10,7 @@ import { hlcToRfc3339, renderLiveManifest, rfc3339ToHlc } from '../../../src/ada
 import { isEkvError } from '../../../src/errors.ts';
 import { shaFallback } from '../../../src/tree/segment.ts';
 import { buildFsm, type FsmRow } from '../../helpers/fsm.ts';
-import { decodeWith, encodeWith, readTree, rowsOf, tempDir } from '../../helpers/adapter-harness.ts';
+import { decodeWith, encodeWith, readTree, rowsOf, tempDir, treeWith } from '../../helpers/adapter-harness.ts';
 import { blobKey, manifestKey, RESERVED_SUFFIX_ROWS, S3_ROWS, seg, u64 } from './rows.ts';
 import { encodeOrderedSegment } from '../../../src/bytes/ordered-segment.ts';
 
@@ -186,14 +186,7 @@ test('encode: the reference encoder\'s bytes (fixtures), bodies re-chunked at 1 
   assert.ok(manifest.includes('"chunk_count":3,"chunk_sizes":[1048576,1048576,524288]'), manifest);
 });
 
-async function bucketTree(files: Record<string, string>): Promise<string> {
-  const { tree } = await decodeWith(adapters, buildFsm(1n, []));
-  for (const [rel, body] of Object.entries(files)) {
-    await fsp.mkdir(join(tree, 's3', rel, '..'), { recursive: true });
-    await fsp.writeFile(join(tree, 's3', rel), body);
-  }
-  return tree;
-}
+const bucketTree = (files: Readonly<Record<string, string | Buffer>>): Promise<string> => treeWith(adapters, 's3', files);
 
 test('encode rejections name the path and the reason', async () => {
   const B = '{"format_version":1,"name":"b"}';

@@ -10,7 +10,7 @@ import { renderDedupRecord, renderStoredMessage, type Message } from '../../../s
 import { DEFAULT_DECODE_SWITCHES } from '../../../src/adapters/adapter.ts';
 import { isEkvError } from '../../../src/errors.ts';
 import { buildFsm } from '../../helpers/fsm.ts';
-import { decodeWith, encodeWith, readTree, rowsOf, tempDir } from '../../helpers/adapter-harness.ts';
+import { decodeWith, encodeWith, readTree, rowsOf, tempDir, treeWith } from '../../helpers/adapter-harness.ts';
 import { be32, be64, dataKey, metaValue, msgValue, SQS_ROWS } from './rows.ts';
 
 const adapters = [sqsAdapter];
@@ -139,14 +139,7 @@ test('encode equals the reference encoder (fixture) and derives the index, dedup
   assert.deepEqual(fsm2, fixture);
 });
 
-async function queueTree(files: Record<string, string | Buffer>): Promise<string> {
-  const { tree } = await decodeWith(adapters, buildFsm(1n, []));
-  for (const [rel, body] of Object.entries(files)) {
-    await fsp.mkdir(join(tree, 'sqs', rel, '..'), { recursive: true });
-    await fsp.writeFile(join(tree, 'sqs', rel), body);
-  }
-  return tree;
-}
+const queueTree = (files: Readonly<Record<string, string | Buffer>>): Promise<string> => treeWith(adapters, 'sqs', files);
 
 const QUEUE = (extra = ''): string => `{"format_version":1,"name":"q","visibility_timeout_seconds":30,"message_retention_seconds":60,"delay_seconds":0${extra}}`;
 const LINE = (id: string, extra = ''): string => `{"message_id":"${id}","body":"x","md5_of_body":"m","send_timestamp_millis":1,"available_at_millis":1,"visible_at_millis":0,"receive_count":0,"queue_generation":1${extra}}`;
