@@ -87,6 +87,22 @@ test('a hash, list, set or sorted set missing an element its meta row counts is 
   }
 });
 
+test('chunks of a bucket left without its meta and object rows make no bucket directory (it lacked _bucket.json)', async () => {
+  const fsm = await editedSample((rows) => {
+    for (const p of ['!s3|bucket|meta|logs', '!s3|obj|head|logs']) {
+      const i = rows.findIndex((r) => startsWith(r.key, p));
+      assert.ok(i >= 0, p);
+      rows.splice(i, 1);
+    }
+  });
+  const r = await decodeOf(fsm);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /warning: s3_orphan_chunks bucket="logs"/);
+  await assert.rejects(fsp.stat(join(r.tree, 's3/logs')));
+  const enc = await cli(['encode', '--quiet', '--self-test', '--input', r.tree, '--output', join(r.dir, 'out.fsm')]);
+  assert.equal(enc.code, 0, enc.stderr);
+});
+
 test('an S3 chunk without a manifest (its manifest at a stale generation) does not rename its sibling; the tree passes the self-test', async () => {
   const manifest = (size: number): string => `{"upload_id":"u","size_bytes":${size},"parts":[{"part_no":1,"chunk_count":1,"chunk_sizes":[${size}]}]}`;
   const rows: FsmRow[] = [

@@ -270,8 +270,13 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
         // !s3|bucket|meta| row is refused here rather than published as a tree the encoder refuses.
         throw new DataError('S3_BUCKET_META_MISSING', `bucket ${JSON.stringify(b.name.toString('utf8'))} has objects (${JSON.stringify(firstObject.object.toString('utf8'))} first) but no !s3|bucket|meta| row`, { key: manifestKey(b.name, firstObject.generation, firstObject.object) });
       }
-      await this.#ctx.tree.mkdir(dir);
-      if (b.meta !== undefined) await this.#ctx.tree.writeFile(`${dir}/_bucket.json`, renderBucketJson(b.name, b.meta));
+      // A bucket without its metadata row holds no object here (refused above) but may hold orphan chunks: no
+      // directory for it then (the encoder refuses a bucket directory without _bucket.json); --include-orphans
+      // creates the _orphans/ part it writes.
+      if (b.meta !== undefined) {
+        await this.#ctx.tree.mkdir(dir);
+        await this.#ctx.tree.writeFile(`${dir}/_bucket.json`, renderBucketJson(b.name, b.meta));
+      }
       const activeGen = b.meta?.generation ?? 0n;
       const isActive = (o: ObjectState): boolean => activeGen === 0n || o.generation === activeGen;
       const objects = [...b.objects.values()].sort(
