@@ -3,7 +3,7 @@
 // copied once. Tracks the absolute offset of the next unread byte for error messages, and can keep a running
 // CRC-32C of the consumed bytes, computed a whole chunk at a time (per-read native calls would dominate).
 
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from './crc32c.ts';
 
 export class ByteQueue {
   readonly #it: AsyncIterator<Uint8Array>;

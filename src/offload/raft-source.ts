@@ -10,7 +10,7 @@
 //    crc32c BE32` naming `fsm-snap/<index %016x>.fsm`, whose last 4 bytes (the footer) must equal the token's
 //    CRC; the payload is the file without its footer, CRC-checked while it streams.
 
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../bytes/crc32c.ts';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';

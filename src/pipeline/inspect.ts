@@ -3,7 +3,7 @@
 // queue), type and key a row belongs to, so it knows no adapter internals itself.
 
 import { createHash } from 'node:crypto';
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../bytes/crc32c.ts';
 import { DEFAULT_DECODE_SWITCHES, type Adapter, type TreePrediction } from '../adapters/adapter.ts';
 import { type AdapterName } from '../adapters/registry.ts';
 import { ALL_ADAPTERS } from '../adapters/registry.ts';

@@ -4,7 +4,7 @@
 // `EKVTHLC1 ‖ BE64(ceilingMs)`, the payload bytes unchanged, then a BE32 CRC-32C of everything before it.
 // Written to a `<random>.fsm.tmp` file, fsynced and renamed; the payload's SHA-256 is computed during the copy.
 
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../bytes/crc32c.ts';
 import { createHash, randomInt } from 'node:crypto';
 import { constants as fsc, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';

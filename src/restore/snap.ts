@@ -3,7 +3,7 @@
 // { crc = CRC-32C of the marshalled raftpb.Snapshot, data = that raftpb.Snapshot }. The raft snapshot's data
 // is the 17-byte token naming the `fsm-snap` file; its metadata carries the index, term and ConfState.
 
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../bytes/crc32c.ts';
 import { marshalRaftSnapshot, marshalSnapEnvelope, type ConfState } from './raftpb.ts';
 import { hex16 } from './wal.ts';
 

@@ -8,7 +8,7 @@
 // segment's CRC (0 for the first segment), which the segment's leading CRC record carries. The first segment
 // is named `0000000000000000-0000000000000000.wal` and preallocated to 64,000,000 bytes (zeros after the records).
 
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../bytes/crc32c.ts';
 import { marshalHardState, marshalWalRecord, marshalWalSnapshot, type ConfState } from './raftpb.ts';
 
 const WAL_METADATA_TYPE = 1n;

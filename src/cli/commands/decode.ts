@@ -16,7 +16,7 @@ import { flagBool, flagString, renderHelp, type FlagSpecs } from '../go-flags.ts
 import type { CliIO } from '../io.ts';
 import { parseS3Url } from '../../offload/s3-config.ts';
 import { S3_FLAGS, s3OptionsFromFlags } from '../../offload/s3-flags.ts';
-import { humanBytes, startProgress, type PhaseTime } from '../progress.ts';
+import { groupDigits, humanBytes, startProgress, type PhaseTime } from '../progress.ts';
 import { JSON_FLAG, writeSummary } from '../summary.ts';
 import { GoMap } from '../../json/go-json.ts';
 import { parseSize } from '../size.ts';
@@ -113,7 +113,7 @@ export async function decodeCommand(
   };
   const onProgress = (p: DecodeProgress): void => {
     if (p.phase === 'read')
-      progress.update('read', p.bytesRead, p.totalBytes, 'bytes', `${p.entries.toLocaleString('en-US')} entries`);
+      progress.update('read', p.bytesRead, p.totalBytes, 'bytes', `${groupDigits(p.entries)} entries`);
     else progress.update(p.phase, p.files, 0, 'files');
   };
   let result: DecodeResult;

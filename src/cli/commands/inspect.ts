@@ -11,7 +11,7 @@ import type { CliIO } from '../io.ts';
 import { parseS3Url } from '../../offload/s3-config.ts';
 import { S3_FLAGS, s3OptionsFromFlags } from '../../offload/s3-flags.ts';
 import { flagValues } from '../adapter-flags.ts';
-import { humanBytes, startProgress } from '../progress.ts';
+import { groupDigits, humanBytes, startProgress } from '../progress.ts';
 
 const INSPECT_FLAGS: FlagSpecs = {
   input: { type: 'string', value: 'FILE', help: '.fsm snapshot to inspect (gzip or zstd compressed too; - reads standard input; s3://bucket/key streams it from S3 with the --s3-* flags) (required)' },
@@ -55,7 +55,7 @@ export async function inspectCommand(
       top: Number(top),
       ...(filter !== undefined ? { filter } : {}),
       onProgress: (p) => {
-        progress.update('read', p.bytesRead, p.totalBytes, 'bytes', `${p.entries.toLocaleString('en-US')} entries`);
+        progress.update('read', p.bytesRead, p.totalBytes, 'bytes', `${groupDigits(p.entries)} entries`);
       },
     });
   } finally {
