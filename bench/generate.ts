@@ -4,10 +4,17 @@
 //   npm run build && node --import tsx bench/generate.ts --workload NAME --size 1G --output X.fsm
 //
 // Workloads: small-strings, large-strings, hll-ttl, redis-hashes, redis-zsets, redis-sets, redis-lists (rows written
-// directly: keys are
-// fixed-width and generated in ascending order, so they stream straight into the writer); mixed (DynamoDB
-// table with a GSI, S3 objects from 0 bytes up to 1 GiB, a FIFO queue) and s3-2g (one 2 GiB object), written as
-// a dump tree and encoded by the compiled CLI.
+// directly: keys are fixed-width and generated in ascending order, so they stream straight into the writer).
+// Written as a dump tree and encoded by the compiled CLI (so the snapshot holds exactly the rows the encoder
+// derives: GSI rows, SQS indexes, S3 chunks, stream metas): mixed (DynamoDB table with a GSI, S3 objects from
+// 0 bytes up to 1 GiB, a FIFO queue), s3-2g (one 2 GiB object), redis-streams (streams of 2,000 entries),
+// dynamodb (two tables: one with a sort key and a GSI, one with a hash key only and nested map/list items),
+// s3-small (objects of 1-16 KiB under nested prefixes), sqs (a standard queue and a FIFO queue), and node-mix:
+// the shape of a real node's snapshot (../shared/conformance-live/: every Redis type, small collections, TTLs on
+// some keys, next to DynamoDB items, small S3 objects and SQS messages), by bytes 40% Redis, 25% DynamoDB, 20% S3,
+// 15% SQS. A tree holds one version per key, so these snapshots carry no tombstones or superseded versions.
+//
+// The settings (sizes, counts, proportions) are the constants below; a workload is deterministic for a --size.
 
 import { execFileSync } from 'node:child_process';
 import { closeSync, createWriteStream, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -148,6 +155,113 @@ const DIRECT: Readonly<Record<string, DirectWorkload>> = {
   },
 };
 
+const QUEUE_DEFAULTS = { formatVersion: 1n, generation: 0n, contentBasedDeduplication: false, visibilityTimeoutSeconds: 30n, messageRetentionSeconds: 345600n, delaySeconds: 0n, receiveMessageWaitSeconds: 0n, maximumMessageSize: 262144n, redrivePolicy: '', redriveAllowPolicy: '', partitionCount: 0, fifoThroughputLimit: '', deduplicationScope: '' };
+
+/** An SQS queue of `count` messages with ~`bodyBytes` bodies (FIFO when the name ends in .fifo). */
+function sqsQueue(root: string, name: string, count: number, bodyBytes: number): void {
+  const fifo = name.endsWith('.fifo');
+  const qdir = join(root, 'sqs', name);
+  mkdirSync(qdir, { recursive: true });
+  writeFileSync(join(qdir, '_queue.json'), renderQueueJson({ ...QUEUE_DEFAULTS, name, fifo }));
+  const fd = openSync(join(qdir, 'messages.jsonl'), 'w');
+  const raw = Math.max(3, Math.floor((bodyBytes * 3) / 4 / 4) * 4);
+  for (let i = 0; i < count; i++) {
+    const m: Message = { messageId: `m-${pad(i)}`, body: Buffer.from(body(raw, i).toString('base64')), md5OfBody: 'x', md5OfMessageAttributes: '', messageAttributes: undefined, senderId: '', sendTimestampMillis: BigInt(1_700_000_000_000 + i), availableAtMillis: BigInt(1_700_000_000_000 + i), visibleAtMillis: 0n, receiveCount: 0n, firstReceiveMillis: 0n, currentReceiptToken: undefined, queueGeneration: 1n, messageGroupId: fifo ? `g${i % 16}` : '', messageDedupId: fifo ? `d-${i}` : '', sequenceNumber: fifo ? BigInt(i + 1) : 0n, deadLetterSourceArn: '', partition: undefined };
+    writeSync(fd, renderDumpLine(m));
+  }
+  closeSync(fd);
+}
+
+/** A bucket holding `count` objects of 1-16 KiB, 100 to a prefix, two prefix levels. */
+function s3SmallObjects(root: string, name: string, count: number): void {
+  const bucket = join(root, 's3', name);
+  mkdirSync(bucket, { recursive: true });
+  writeFileSync(join(bucket, '_bucket.json'), renderBucketJson(Buffer.from(name), { generation: 1n, owner: '', region: '', acl: '' }));
+  for (let i = 0; i < count; i++) {
+    const dir = join(bucket, `p${String(Math.floor(i / 10_000)).padStart(3, '0')}`, `q${String(Math.floor(i / 100) % 100).padStart(2, '0')}`);
+    if (i % 100 === 0) mkdirSync(dir, { recursive: true });
+    const size = 1024 * (1 + (i % 16));
+    const file = join(dir, `obj-${pad(i)}.dat`);
+    writeFileSync(file, body(size, i));
+    writeFileSync(`${file}.elastickv-meta.json`, renderObjectSidecar({ etag: '', sizeBytes: BigInt(size), lastModified: '', contentType: 'application/octet-stream', contentEncoding: '', cacheControl: '', contentDisposition: '', userMetadata: undefined }));
+  }
+}
+
+/** A table with a hash and sort key and a GSI, `count` items of ~400 bytes, 100 to a partition. */
+function ddbOrders(root: string, table: string, count: number): void {
+  const tdir = join(root, 'dynamodb', table);
+  mkdirSync(join(tdir, 'items'), { recursive: true });
+  writeFileSync(join(tdir, '_schema.json'), renderSchemaJson({ tableName: table, attributeDefinitions: new Map([['pk', 'S'], ['sk', 'N'], ['g', 'S']]), primaryKey: { hashKey: 'pk', rangeKey: 'sk' }, globalSecondaryIndexes: new Map([['by-g', { keySchema: { hashKey: 'g', rangeKey: '' }, projection: { projectionType: 'ALL', nonKeyAttributes: [] } }]]), keyEncodingVersion: 2n, migratingFromGeneration: 0n, generation: 1n }));
+  for (let i = 0; i < count; i++) {
+    const pk = `user-${pad(Math.floor(i / 100))}`;
+    if (i % 100 === 0) mkdirSync(join(tdir, 'items', pk), { recursive: true });
+    writeFileSync(join(tdir, 'items', pk, `${i % 100}.json`), renderItemJson(new Map<string, AttributeValue>([['pk', { kind: 'S', value: pk }], ['sk', { kind: 'N', value: String(i % 100) }], ['g', { kind: 'S', value: `g${i % 7}` }], ['payload', { kind: 'S', value: body(300, i).toString('base64') }]])));
+  }
+}
+
+/** A table with a hash key only, `count` items of ~600 bytes with nested maps, lists, numbers and binary. */
+function ddbProfiles(root: string, table: string, count: number): void {
+  const tdir = join(root, 'dynamodb', table);
+  mkdirSync(join(tdir, 'items'), { recursive: true });
+  writeFileSync(join(tdir, '_schema.json'), renderSchemaJson({ tableName: table, attributeDefinitions: new Map([['id', 'S']]), primaryKey: { hashKey: 'id', rangeKey: '' }, globalSecondaryIndexes: new Map(), keyEncodingVersion: 2n, migratingFromGeneration: 0n, generation: 1n }));
+  for (let i = 0; i < count; i++) {
+    const id = `profile-${pad(i)}`;
+    const address = new Map<string, AttributeValue>([['street', { kind: 'S', value: `${i} Main Street` }], ['city', { kind: 'S', value: `city-${i % 500}` }], ['zip', { kind: 'N', value: String(10000 + (i % 90000)) }]]);
+    const tags: AttributeValue[] = [0, 1, 2, 3].map((t) => ({ kind: 'S', value: `tag-${(i + t) % 97}` }));
+    writeFileSync(join(tdir, 'items', `${id}.json`), renderItemJson(new Map<string, AttributeValue>([['id', { kind: 'S', value: id }], ['name', { kind: 'S', value: `name ${i}` }], ['score', { kind: 'N', value: `${i % 1000}.${i % 7}` }], ['active', { kind: 'BOOL', value: i % 3 !== 0 }], ['address', { kind: 'M', value: address }], ['tags', { kind: 'L', value: tags }], ['avatar', { kind: 'B', value: body(240, i) }], ['bio', { kind: 'S', value: body(120, i + 1).toString('base64') }]])));
+  }
+}
+
+/** Redis streams of 2,000 entries (3 fields each) until `bytes` of entries are written; returns the streams. */
+function redisStreams(db: string, bytes: number, tag: string): number {
+  const dir = join(db, 'streams');
+  mkdirSync(dir, { recursive: true });
+  let written = 0;
+  let n = 0;
+  for (; written < bytes; n++) {
+    const lines: string[] = [];
+    const entries = 2000;
+    for (let e = 0; e < entries; e++) {
+      const ms = 1_700_000_000_000 + n * 10_000 + e;
+      lines.push(JSON.stringify({ id: `${ms}-0`, fields: [{ name: 'event', value: `type-${e % 13}` }, { name: 'user', value: `user-${pad(e * 7 + n)}` }, { name: 'data', value: body(48, e + n).toString('base64') }] }));
+    }
+    const lastMs = 1_700_000_000_000 + n * 10_000 + entries - 1;
+    lines.push(JSON.stringify({ _meta: true, length: entries, last_ms: lastMs, last_seq: 0, expire_at_ms: null }));
+    const text = lines.join('\n') + '\n';
+    writeFileSync(join(dir, `${tag}-${pad(n)}.jsonl`), text);
+    written += text.length;
+  }
+  return n;
+}
+
+/**
+ * Many small keys of every Redis type, as a node serving an application holds them: strings (one in four with a
+ * TTL), hashes of 10 fields, lists of 20 items, sets of 15 members, sorted sets of 15 members, HLLs, and a stream
+ * of 2,000 entries per 4 MiB.
+ */
+function redisSmallKeys(db: string, bytes: number): void {
+  for (const d of ['strings', 'hashes', 'lists', 'sets', 'zsets', 'hll']) mkdirSync(join(db, d), { recursive: true });
+  const ttls: string[] = [];
+  let written = 0;
+  const expire = 1_798_761_600_000;
+  const file = (rel: string, data: string | Buffer): void => {
+    writeFileSync(join(db, rel), data);
+    written += data.length;
+  };
+  for (let i = 0; written < bytes * 0.9; i++) {
+    const k = pad(i);
+    file(`strings/s-${k}.bin`, body(96, i));
+    if (i % 4 === 0) ttls.push(JSON.stringify({ key: `s-${k}`, expire_at_ms: expire + i }));
+    if (i % 3 === 0) file(`hashes/h-${k}.json`, JSON.stringify({ format_version: 1, fields: Array.from({ length: 10 }, (_, f) => ({ name: `field-${f}`, value: body(24, i + f).toString('base64') })), expire_at_ms: i % 6 === 0 ? expire : null }));
+    if (i % 5 === 0) file(`lists/l-${k}.json`, JSON.stringify({ format_version: 1, items: Array.from({ length: 20 }, (_, x) => `item-${x}-${body(12, i + x).toString('base64')}`), expire_at_ms: null }));
+    if (i % 6 === 0) file(`sets/t-${k}.json`, JSON.stringify({ format_version: 1, members: Array.from({ length: 15 }, (_, x) => `member-${String(x).padStart(3, '0')}`), expire_at_ms: null }));
+    if (i % 7 === 0) file(`zsets/z-${k}.json`, JSON.stringify({ format_version: 1, members: Array.from({ length: 15 }, (_, x) => ({ member: `player-${String(x).padStart(3, '0')}`, score: x * 10 + (i % 10) })), expire_at_ms: null }));
+    if (i % 50 === 0) file(`hll/y-${k}.bin`, body(1024, i));
+  }
+  writeFileSync(join(db, 'strings_ttl.jsonl'), ttls.map((l) => `${l}\n`).join(''));
+  redisStreams(db, bytes * 0.1, 'events');
+}
+
 /**
  * Tree workloads: a dump tree is written, then encoded by the compiled CLI (so the snapshot holds exactly the
  * rows the encoder derives: GSI rows, SQS indexes, S3 chunks).
@@ -155,17 +269,7 @@ const DIRECT: Readonly<Record<string, DirectWorkload>> = {
 const TREE: Readonly<Record<string, (root: string, target: number) => Promise<void>>> = {
   // DynamoDB with a GSI, S3 objects from 0 bytes to 1 GiB, a FIFO queue.
   async mixed(root, target) {
-    const ddbItems = Math.max(1, Math.floor((target * 0.15) / 400));
-    const sqsMessages = Math.max(1, Math.floor((target * 0.15) / 300));
-    const table = 'orders';
-    const tdir = join(root, 'dynamodb', table);
-    mkdirSync(join(tdir, 'items'), { recursive: true });
-    writeFileSync(join(tdir, '_schema.json'), renderSchemaJson({ tableName: table, attributeDefinitions: new Map([['pk', 'S'], ['sk', 'N'], ['g', 'S']]), primaryKey: { hashKey: 'pk', rangeKey: 'sk' }, globalSecondaryIndexes: new Map([['by-g', { keySchema: { hashKey: 'g', rangeKey: '' }, projection: { projectionType: 'ALL', nonKeyAttributes: [] } }]]), keyEncodingVersion: 2n, migratingFromGeneration: 0n, generation: 1n }));
-    for (let i = 0; i < ddbItems; i++) {
-      const pk = `user-${pad(Math.floor(i / 100))}`;
-      mkdirSync(join(tdir, 'items', pk), { recursive: true });
-      writeFileSync(join(tdir, 'items', pk, `${i % 100}.json`), renderItemJson(new Map<string, AttributeValue>([['pk', { kind: 'S', value: pk }], ['sk', { kind: 'N', value: String(i % 100) }], ['g', { kind: 'S', value: `g${i % 7}` }], ['payload', { kind: 'S', value: body(300, i).toString('base64') }]])));
-    }
+    ddbOrders(root, 'orders', Math.max(1, Math.floor((target * 0.15) / 400)));
     const bucket = join(root, 's3', 'media');
     mkdirSync(bucket, { recursive: true });
     writeFileSync(join(bucket, '_bucket.json'), renderBucketJson(Buffer.from('media'), { generation: 1n, owner: '', region: '', acl: '' }));
@@ -182,15 +286,34 @@ const TREE: Readonly<Record<string, (root: string, target: number) => Promise<vo
       writeFileSync(join(bucket, `${rel}.elastickv-meta.json`), renderObjectSidecar({ etag: '', sizeBytes: BigInt(size), lastModified: '', contentType: 'application/octet-stream', contentEncoding: '', cacheControl: '', contentDisposition: '', userMetadata: undefined }));
       s3Bytes -= size;
     }
-    const qdir = join(root, 'sqs', 'jobs.fifo');
-    mkdirSync(qdir, { recursive: true });
-    writeFileSync(join(qdir, '_queue.json'), renderQueueJson({ formatVersion: 1n, name: 'jobs.fifo', generation: 0n, fifo: true, contentBasedDeduplication: false, visibilityTimeoutSeconds: 30n, messageRetentionSeconds: 345600n, delaySeconds: 0n, receiveMessageWaitSeconds: 0n, maximumMessageSize: 262144n, redrivePolicy: '', redriveAllowPolicy: '', partitionCount: 0, fifoThroughputLimit: '', deduplicationScope: '' }));
-    const fd = openSync(join(qdir, 'messages.jsonl'), 'w');
-    for (let i = 0; i < sqsMessages; i++) {
-      const m: Message = { messageId: `m-${pad(i)}`, body: Buffer.from(body(160, i).toString('base64')), md5OfBody: 'x', md5OfMessageAttributes: '', messageAttributes: undefined, senderId: '', sendTimestampMillis: BigInt(1_700_000_000_000 + i), availableAtMillis: BigInt(1_700_000_000_000 + i), visibleAtMillis: 0n, receiveCount: 0n, firstReceiveMillis: 0n, currentReceiptToken: undefined, queueGeneration: 1n, messageGroupId: `g${i % 16}`, messageDedupId: `d-${i}`, sequenceNumber: BigInt(i + 1), deadLetterSourceArn: '', partition: undefined };
-      writeSync(fd, renderDumpLine(m));
-    }
-    closeSync(fd);
+    sqsQueue(root, 'jobs.fifo', Math.max(1, Math.floor((target * 0.15) / 300)), 213);
+  },
+  // Streams of 2,000 entries of three fields.
+  async 'redis-streams'(root, target) {
+    redisStreams(join(root, 'redis', 'db_0'), target * 0.88, 'stream');
+  },
+  // DynamoDB only: a table with a sort key and a GSI, and a hash-key table with nested items.
+  async dynamodb(root, target) {
+    ddbOrders(root, 'orders', Math.max(1, Math.floor((target * 0.5) / 700)));
+    ddbProfiles(root, 'profiles', Math.max(1, Math.floor((target * 0.5) / 900)));
+  },
+  // S3 only: many small objects.
+  async 's3-small'(root, target) {
+    s3SmallObjects(root, 'assets', Math.max(1, Math.floor(target / (8.5 * 1024 + 250))));
+  },
+  // SQS only: a standard queue and a FIFO queue.
+  async sqs(root, target) {
+    sqsQueue(root, 'events', Math.max(1, Math.floor((target * 0.5) / 1060)), 256);
+    sqsQueue(root, 'orders.fifo', Math.max(1, Math.floor((target * 0.5) / 1060)), 256);
+  },
+  // A real node's shape: every Redis type in small keys, DynamoDB, small S3 objects, SQS.
+  async 'node-mix'(root, target) {
+    redisSmallKeys(join(root, 'redis', 'db_0'), target * 0.4 * 0.65);
+    ddbOrders(root, 'orders', Math.max(1, Math.floor((target * 0.125) / 700)));
+    ddbProfiles(root, 'profiles', Math.max(1, Math.floor((target * 0.125) / 900)));
+    s3SmallObjects(root, 'assets', Math.max(1, Math.floor((target * 0.2) / (8.5 * 1024 + 250))));
+    sqsQueue(root, 'events', Math.max(1, Math.floor((target * 0.1) / 1060)), 256);
+    sqsQueue(root, 'orders.fifo', Math.max(1, Math.floor((target * 0.05) / 1060)), 256);
   },
   // One 2 GiB S3 object (issue 5: bounded memory for large objects).
   async 's3-2g'(root) {
