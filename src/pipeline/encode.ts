@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { decodeSwitchesOf, encodeSwitchesOf } from '../adapters/options.ts';
 import { type Adapter, type EncodeSwitches, type WarnSink } from '../adapters/adapter.ts';
-import { ENCODE_ORDER, type AdapterName } from '../adapters/registry.ts';
-import { ALL_ADAPTERS } from '../adapters/registry.ts';
+import { ALL_ADAPTERS, ENCODE_ORDER, type AdapterName } from '../adapters/registry.ts';
 import { DataError, isEkvError, UserError } from '../errors.ts';
 import { MAX_ENCODED_KEY, MAX_ENCODED_VALUE, TS_SUFFIX_SIZE, VALUE_HEADER_SIZE } from '../snapshot/format.ts';
 import { encodeMvccKey, encodeMvccValue } from '../snapshot/mvcc.ts';
@@ -26,6 +25,9 @@ import { DEFAULT_MEMORY_BUDGET, decodeInto } from './decode.ts';
 import { SelfTestTree } from './self-test-tree.ts';
 import { removeTree } from '../tree/remove-tree.ts';
 import { assertNotInterrupted, trackTemp } from '../tree/temp-paths.ts';
+import type { EncodeInfo } from '../tree/encode-info.ts';
+import { formatRfc3339Nano } from '../tree/wall-time.ts';
+import { PACKAGE_VERSION } from '../version.ts';
 
 /**
  * Where an encode is. `done`/`total` count rows in the collect and write phases (collect has no total yet:
@@ -82,6 +84,30 @@ export interface EncodeResult {
   readonly selfTest: { readonly ran: boolean; readonly matched: boolean; readonly mismatchText: string };
   /** True when `output` now holds the result. */
   readonly published: boolean;
+}
+
+/** The ENCODE_INFO sidecar of an encode of `input` to `output` (the self-test's outcome as given). */
+export function encodeInfoOf(
+  input: string,
+  output: string,
+  r: EncodeResult,
+  selfTest: EncodeInfo['selfTest'],
+): EncodeInfo {
+  return {
+    formatVersion: 1,
+    encoderVersion: PACKAGE_VERSION,
+    encoderKeyFormatVersion: 1,
+    wallTimeIso: formatRfc3339Nano(new Date()),
+    inputRoot: input,
+    outputFsmPath: output,
+    outputFsmSha256: r.sha256,
+    lastCommitTs: r.lastCommitTs,
+    lastCommitTsOverridden: r.lastCommitTsOverridden,
+    manifestLastCommitTs: r.manifest.lastCommitTs,
+    manifestClusterId: r.manifest.clusterId,
+    adaptersEnabled: r.adaptersEnabled,
+    selfTest,
+  };
 }
 
 /** Reads and gates MANIFEST.json: a missing file is an operator error, a bad one a data error. */

@@ -6,12 +6,10 @@
 import { promises as fsp } from 'node:fs';
 import type { Adapter } from '../../adapters/adapter.ts';
 import { DataError, quoteControl, UserError } from '../../errors.ts';
-import { encodeSnapshot, planEncode, type EncodeResult, type EncodeSnapshotOptions } from '../../pipeline/encode.ts';
+import { encodeInfoOf, encodeSnapshot, planEncode, type EncodeResult, type EncodeSnapshotOptions } from '../../pipeline/encode.ts';
 import { encodeInfoPath, renderEncodeInfo } from '../../tree/encode-info.ts';
 import { openSidecar, writeSidecar } from '../../tree/sidecar.ts';
-import { formatRfc3339Nano } from '../../tree/wall-time.ts';
 import { checkOutputFile, checkOutputParent, fsyncDir } from '../../tree/publish.ts';
-import { PACKAGE_VERSION } from '../../version.ts';
 import { DEFAULT_ADAPTER_FLAG, parseAdapterSet } from '../adapter-set.ts';
 import { commandFlags } from '../command.ts';
 import { flagBool, flagString, renderHelp, type FlagSpecs, type ParsedFlags } from '../go-flags.ts';
@@ -161,21 +159,7 @@ async function encodeTree(flags: ParsedFlags, io: CliIO, adapters: readonly Adap
   }
 
   const sidecar = (matched: boolean): string =>
-    renderEncodeInfo({
-      formatVersion: 1,
-      encoderVersion: PACKAGE_VERSION,
-      encoderKeyFormatVersion: 1,
-      wallTimeIso: formatRfc3339Nano(new Date()),
-      inputRoot: input,
-      outputFsmPath: output,
-      outputFsmSha256: result.sha256,
-      lastCommitTs: result.lastCommitTs,
-      lastCommitTsOverridden: result.lastCommitTsOverridden,
-      manifestLastCommitTs: result.manifest.lastCommitTs,
-      manifestClusterId: result.manifest.clusterId,
-      adaptersEnabled: result.adaptersEnabled,
-      selfTest: { ran: result.selfTest.ran, matched },
-    });
+    renderEncodeInfo(encodeInfoOf(input, output, result, { ran: result.selfTest.ran, matched }));
 
   if (result.selfTest.ran && !result.selfTest.matched) {
     const mismatchPath = `${output}.mismatch.txt`;

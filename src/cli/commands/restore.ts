@@ -7,15 +7,12 @@ import { promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter } from '../../adapters/adapter.ts';
 import { DataError, UserError } from '../../errors.ts';
-import { encodeSnapshot, planEncode, type EncodeSnapshotOptions } from '../../pipeline/encode.ts';
+import { encodeInfoOf, encodeSnapshot, planEncode, type EncodeSnapshotOptions } from '../../pipeline/encode.ts';
 import { goCleanPath, precheckRestoreTarget, prepareRestore } from '../../restore/prepare.ts';
 import { checkClusterId } from '../../restore/validate.ts';
-import type { EncodeInfo } from '../../tree/encode-info.ts';
 import { randomHex } from '../../tree/publish.ts';
 import { removeTree } from '../../tree/remove-tree.ts';
 import { trackTemp } from '../../tree/temp-paths.ts';
-import { formatRfc3339Nano } from '../../tree/wall-time.ts';
-import { PACKAGE_VERSION } from '../../version.ts';
 import { DEFAULT_ADAPTER_FLAG, parseAdapterSet } from '../adapter-set.ts';
 import { flagBool, flagString, renderHelp, type FlagSpecs } from '../go-flags.ts';
 import { commandFlags } from '../command.ts';
@@ -133,21 +130,7 @@ export async function restoreCommand(
         { path: input },
       );
     }
-    const info: EncodeInfo = {
-      formatVersion: 1,
-      encoderVersion: PACKAGE_VERSION,
-      encoderKeyFormatVersion: 1,
-      wallTimeIso: formatRfc3339Nano(new Date()),
-      inputRoot: input,
-      outputFsmPath: output,
-      outputFsmSha256: encoded.sha256,
-      lastCommitTs: encoded.lastCommitTs,
-      lastCommitTsOverridden: encoded.lastCommitTsOverridden,
-      manifestLastCommitTs: encoded.manifest.lastCommitTs,
-      manifestClusterId: encoded.manifest.clusterId,
-      adaptersEnabled: encoded.adaptersEnabled,
-      selfTest: { ran: true, matched: true },
-    };
+    const info = encodeInfoOf(input, output, encoded, { ran: true, matched: true });
     const result = await prepareRestore({ input: output, encodeInfo: info, ...target, allowUnverifiedSelfTest: false });
     if (!flagBool(flags, 'json')) io.stderr.write(`encoded ${input}: ${encoded.rows} rows, self_test=matched\n`);
     reportPrepared(io, flagBool(flags, 'json'), 'restore', result, { input, encoded_rows: BigInt(encoded.rows), self_test: 'matched' });
