@@ -14,7 +14,7 @@ type Help = (prog: string, adapters: readonly Adapter[]) => string;
 
 /**
  * Each command's module is imported when that command runs (or its help is asked for): a command loads only the
- * dependencies it uses (decode and encode of local files load neither the AWS SDK, nor the Redis client, nor tar).
+ * dependencies it uses (decode and encode of local files load neither the AWS SDK, nor a database client, nor tar).
  */
 const SUBCOMMANDS: Readonly<
   Record<string, { load: () => Promise<{ run: Command; help: Help }>; summary: string }>

@@ -4,7 +4,7 @@
 // Decode writes its files through an ArchiveTreeWriter (archive/tree-writer.ts): each file becomes a tar entry
 // when it is closed, MANIFEST.json and CHECKSUMS last, so no tree is written to disk; files too large to hold in
 // memory until they close wait in spool files under `scratchRoot`, next to the decoders' own scratch (sorter
-// runs, S3 chunks), and are removed as they are packed. The archive unpacks to the tree `decode` writes (the
+// runs, object chunks), and are removed as they are packed. The archive unpacks to the tree `decode` writes (the
 // same files with the same bytes and modes); its entries are in the order files were completed, not in the
 // bytewise order `archive pack` writes, so its bytes are not those of `archive pack`.
 //

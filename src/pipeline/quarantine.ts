@@ -6,7 +6,7 @@
 // `_quarantine/records.jsonl` (one JSON line each, in snapshot order: offset, commit_ts, adapter, code, message,
 // key and value as standard base64, the bytes as the snapshot holds them) and nowhere else; the tree proper is
 // decoded from the other rows. Inconsistencies found only after the whole snapshot was read (a stream whose
-// meta disagrees with its entries, an S3 object whose chunks do not assemble, a bucket without its meta row) and
+// meta disagrees with its entries, an object whose chunks do not assemble, a bucket without its meta row) and
 // container damage (order, CRC, truncation) are not attributable to one row and still fail the decode.
 
 import type { DataError } from '../errors.ts';
