@@ -18,6 +18,7 @@ import { MAX_ENCODED_KEY, MAX_ENCODED_VALUE, TS_SUFFIX_SIZE, VALUE_HEADER_SIZE }
 import { encodeMvccKey, encodeMvccValue } from '../snapshot/mvcc.ts';
 import { SnapshotWriter } from '../snapshot/writer.ts';
 import { ExternalSorter } from '../sort/external-sort.ts';
+import { MemoryPool } from '../sort/memory-pool.ts';
 import { MANIFEST_FILE, parseManifest, type Manifest } from '../tree/manifest.ts';
 import { checkOutputFile, checkOutputParent, checkOutsideTree, fsyncDir, randomHex, type OverwritePolicy } from '../tree/publish.ts';
 import { TreeReader, unexpectedEntry } from '../tree/reader.ts';
@@ -63,6 +64,11 @@ export interface EncodeSnapshotOptions {
   /** Directory for sort spill files (default: next to the output). */
   readonly sortScratchRoot?: string;
   readonly memoryBudget?: number;
+  /**
+   * The budget every external sorter of the encode shares (the row sorter and each adapter's); default: a pool of
+   * `memoryBudget`. Pass one to read its `peak` afterwards.
+   */
+  readonly memoryPool?: MemoryPool;
   readonly warn?: WarnSink;
   readonly onProgress?: (p: EncodeProgress) => void;
   /** What may already be at `output` (default: nothing). */
@@ -204,7 +210,9 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
   const forget = [trackTemp(sortRoot), trackTemp(tmpPath)];
   let published = false;
   try {
-    const sorter = new ExternalSorter({ scratchDir: join(sortRoot, 'rows'), memoryBudget: budget });
+    // One budget for the row sorter and every adapter's sorters, which fill at the same time.
+    const pool = opts.memoryPool ?? new MemoryPool(budget);
+    const sorter = new ExternalSorter({ scratchDir: join(sortRoot, 'rows'), pool });
     // Each row's MVCC key and (small) value are composed in reused buffers: the sorter copies them as it adds.
     let keyBuf = Buffer.allocUnsafe(1024);
     const valueBuf = Buffer.allocUnsafe(64 * 1024);
@@ -222,7 +230,7 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
         warn: opts.warn ?? (() => undefined),
         scratchDir: join(sortRoot, a.name),
         memoryBudget: Math.floor(budget / 4),
-        newSorter: () => new ExternalSorter({ scratchDir: join(sortRoot, a.name, `sort-${sorters++}`), memoryBudget: Math.floor(budget / 4) }),
+        newSorter: () => new ExternalSorter({ scratchDir: join(sortRoot, a.name, `sort-${sorters++}`), pool }),
         emit: (userKey, userValue) => {
           if (userKey.length + TS_SUFFIX_SIZE > MAX_ENCODED_KEY) {
             throw new DataError('ENCODE_KEY_TOO_LARGE', `encoded key length exceeds limit: length ${userKey.length + TS_SUFFIX_SIZE} > ${MAX_ENCODED_KEY}`, { key: userKey.subarray(0, 64) });

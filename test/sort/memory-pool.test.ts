@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { redisAdapter } from '../../src/adapters/redis/index.ts';
 import { decodeSnapshot } from '../../src/pipeline/decode.ts';
+import { encodeSnapshot } from '../../src/pipeline/encode.ts';
 import { ExternalSorter } from '../../src/sort/external-sort.ts';
 import { MemoryPool } from '../../src/sort/memory-pool.ts';
 import { tempDir, readTree } from '../helpers/adapter-harness.ts';
@@ -81,4 +82,20 @@ test('decoding a Redis-heavy snapshot keeps every sorter together within --memor
   const large = new MemoryPool(256 * 1024 * 1024);
   await decode(join(dir, 'large'), { memoryPool: large });
   assert.deepEqual(await readTree(join(dir, 'small')), await readTree(join(dir, 'large')));
+});
+
+test('encoding a Redis-heavy tree keeps the row sorter and every adapter sorter together within --memory-budget', async () => {
+  const dir = await tempDir('ekv-pool-');
+  const input = join(dir, 'in.fsm');
+  await fsp.writeFile(input, buildFsm(1000n, redisHeavyRows(600)));
+  const tree = join(dir, 'tree');
+  await decodeSnapshot({ input, output: tree, adapters: [redisAdapter] });
+  const budget = 1024 * 1024;
+  const pool = new MemoryPool(budget);
+  await encodeSnapshot({ input: tree, output: join(dir, 'small.fsm'), adapters: [redisAdapter], memoryBudget: budget, memoryPool: pool });
+  assert.ok(pool.peak > budget / 2, `the input should press on the budget (peak ${pool.peak})`);
+  assert.ok(pool.peak <= budget, `live reservations reached ${pool.peak} bytes, budget ${budget}`);
+  assert.equal(pool.live, 0, 'every reservation is given back');
+  await encodeSnapshot({ input: tree, output: join(dir, 'large.fsm'), adapters: [redisAdapter] });
+  assert.deepEqual(await fsp.readFile(join(dir, 'small.fsm')), await fsp.readFile(join(dir, 'large.fsm')));
 });

@@ -5,6 +5,7 @@ import { readRedisRecords, type RedisRecord } from '../../adapters/redis/records
 import { DataError } from '../../errors.ts';
 import type { RecordFilter } from '../../filter/record-filter.ts';
 import { ExternalSorter } from '../../sort/external-sort.ts';
+import { MemoryPool } from '../../sort/memory-pool.ts';
 import type { TreeReader } from '../../tree/reader.ts';
 import type { ExportReport } from '../report.ts';
 import { keyCommands, unrepresentable, type Command } from './commands.ts';
@@ -32,9 +33,11 @@ export interface RedisExportOptions {
 export async function exportRedis(opts: RedisExportOptions): Promise<void> {
   const { report, filter } = opts;
   let sorters = 0;
+  // The collection sorters share one budget.
+  const pool = new MemoryPool(opts.memoryBudget);
   const src = {
     tree: opts.tree,
-    newSorter: () => new ExternalSorter({ scratchDir: `${opts.scratchDir}/sort-${sorters++}`, memoryBudget: opts.memoryBudget }),
+    newSorter: () => new ExternalSorter({ scratchDir: `${opts.scratchDir}/sort-${sorters++}`, pool }),
   };
   const accept = (row: Parameters<RecordFilter['accepts']>[1]): boolean => {
     if (filter === undefined || filter.accepts('redis', row)) return true;
