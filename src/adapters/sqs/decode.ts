@@ -41,6 +41,12 @@ const queueOfSortKey = (key: Uint8Array): string => {
   return k.subarray(0, k.indexOf(0x00)).toString('latin1');
 };
 
+/** The message id at the tail of a message's sorter key (after the send time and sequence number). */
+const messageIdOfSortKey = (key: Uint8Array): string => {
+  const k = asBuffer(key);
+  return k.subarray(k.indexOf(0x00) + 17).toString('utf8');
+};
+
 export class SqsDecoder implements AdapterDecoder<SqsKind> {
   readonly #ctx: DecodeContext;
   readonly #queues = new Map<string, QueueState>();
@@ -126,7 +132,10 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
       u64be(msg.sequenceNumber),
       Buffer.from(msg.messageId, 'utf8'),
     ]);
-    await this.#messages.add(sortKey, Buffer.concat([u64be(msg.queueGeneration), Buffer.from(renderDumpLine(msg), 'utf8')]));
+    // The value: the generation, whether the message has a group (the queue's meta, which says whether it is
+    // FIFO, comes after its messages in key order), and the dump line.
+    const grouped = Buffer.of(msg.messageGroupId === '' ? 0 : 1);
+    await this.#messages.add(sortKey, Buffer.concat([u64be(msg.queueGeneration), grouped, Buffer.from(renderDumpLine(msg), 'utf8')]));
   }
 
   async #sideRecord(prefix: string, key: Uint8Array, value: Uint8Array): Promise<void> {
@@ -205,8 +214,15 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
           this.#ctx.expiredSkipped();
           continue;
         }
+        // A FIFO queue's messages all carry a group (the node requires one); the encoder refuses one without.
+        if (current.config.fifo && value[8] === 0) {
+          throw new DataError(
+            'SQS_FIFO_MISSING_GROUP',
+            `SQS FIFO queue ${JSON.stringify(current.config.name)}: message ${JSON.stringify(messageIdOfSortKey(key))} has no message_group_id`,
+          );
+        }
         sink ??= await this.#ctx.tree.create(`${this.#queueDir(current)}/messages.jsonl`);
-        await sink.write(value.subarray(8));
+        await sink.write(value.subarray(9));
       }
       await closeQueue();
     } finally {
