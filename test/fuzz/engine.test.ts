@@ -52,3 +52,11 @@ test('fuzz tree ops: a second hard link of a file replaces the first', async () 
   applyTreeOp(root, { op: 'hardlink', path: 'b.txt' });
   assert.equal(lstatSync(join(root, 'b.txt')).nlink, 2);
 });
+
+test('fuzz tree ops: a hard link of a file whose name is at NAME_MAX gets a shortened name (a 30-minute campaign died with ENAMETOOLONG)', async () => {
+  const root = await tree();
+  const long = `${'f'.repeat(235)}.elastickv-meta.json`;
+  writeFileSync(join(root, long), 'x');
+  applyTreeOp(root, { op: 'hardlink', path: long });
+  assert.equal(lstatSync(join(root, long)).nlink, 2);
+});

@@ -18,11 +18,14 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp, readdirSync, lstatSync, mkdirSync, cpSync, symlinkSync, linkSync, writeFileSync, readFileSync, truncateSync, rmSync, renameSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { runCli } from '../helpers/cli.ts';
 import { runCliProcess } from '../helpers/cli-process.ts';
 import { joinFsm, sortRows, splitFsm } from './fsm-parts.ts';
 
+/** A file name's limit in bytes (Linux), and the suffix of a hard link op's second name. */
+const NAME_MAX = 255;
+const LINK_SUFFIX = '.link';
 const REPO = new URL('../../', import.meta.url).pathname;
 
 /** A snapshot every case starts from, with the decode flags it needs. */
@@ -321,10 +324,16 @@ export function applyTreeOp(root: string, op: TreeOp): void {
       replace();
       symlinkSync(join(root, 'MANIFEST.json'), p);
       return;
-    case 'hardlink':
-      rmSync(`${p}.link`, { recursive: true, force: true });
-      linkSync(p, `${p}.link`);
+    case 'hardlink': {
+      // The link sits beside the file; a name already near NAME_MAX (bytes) gives its tail to the suffix.
+      let name = basename(p);
+      while (Buffer.byteLength(name) + LINK_SUFFIX.length > NAME_MAX) name = name.slice(0, -1);
+      const link = join(dirname(p), `${name}${LINK_SUFFIX}`);
+      if (link === p) return;
+      rmSync(link, { recursive: true, force: true });
+      linkSync(p, link);
       return;
+    }
     case 'truncate':
       truncateSync(p, op.at);
       return;

@@ -17,6 +17,7 @@ import type { FileSink } from '../../tree/writer.ts';
 import type { AdapterDecoder, DecodeContext } from '../adapter.ts';
 import { QUEUE_GEN_PREFIX, QUEUE_META_PREFIX, parseMsgDataKey, parseSideKey } from './keys.ts';
 import { delayedUntil, parseLiveMessage, parseLiveQueueMeta, renderDumpLine, renderQueueJson, type QueueConfig } from './records.ts';
+import { queueConfigProblem } from './encode.ts';
 import { SIDE_PREFIX_OF_KIND, SQS_KIND, type SqsKind } from './routes.ts';
 import { sortableI64be, u64be } from '../../bytes/big-endian.ts';
 
@@ -94,9 +95,13 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
     if (config.name !== '' && !Buffer.from(config.name, 'utf8').equals(raw)) {
       throw new DataError('SQS_INVALID_QUEUE_META', `SQS queue meta names queue ${JSON.stringify(config.name)}, not its key's`, { key });
     }
+    const named = config.name === '' ? { ...config, name: Buffer.from(raw).toString('utf8') } : config;
+    // A configuration the encoder refuses (damage: a live node validates it on create) could not come back.
+    const why = queueConfigProblem(named);
+    if (why !== undefined) throw new DataError('SQS_INVALID_QUEUE_META', `SQS queue meta of ${JSON.stringify(named.name)}: ${why}`, { key });
     const st = this.#queue(encoded);
     st.rawName = Buffer.from(raw);
-    st.config = config.name === '' ? { ...config, name: st.rawName.toString('utf8') } : config;
+    st.config = named;
   }
 
   #queueGen(key: Uint8Array, value: Uint8Array): void {

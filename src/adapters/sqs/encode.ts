@@ -61,22 +61,29 @@ export async function encodeSqs(ctx: EncodeContext): Promise<void> {
   for (const dir of await queueDirs(ctx.tree)) await encodeQueue(ctx, dir);
 }
 
-function validateConfig(c: QueueConfig, rel: string): void {
-  if (c.formatVersion !== 1n) throw invalidQueue(rel, `unsupported format_version ${c.formatVersion}`);
-  if (![``, FIFO_THROUGHPUT_PER_GROUP, FIFO_THROUGHPUT_PER_QUEUE].includes(c.fifoThroughputLimit)) throw invalidQueue(rel, `unsupported fifo_throughput_limit ${JSON.stringify(c.fifoThroughputLimit)}`);
-  if (!['', DEDUP_SCOPE_GROUP, DEDUP_SCOPE_QUEUE].includes(c.deduplicationScope)) throw invalidQueue(rel, `unsupported deduplication_scope ${JSON.stringify(c.deduplicationScope)}`);
+/** Why the encoder refuses a queue's configuration, or undefined when it accepts it (decode checks it too). */
+export function queueConfigProblem(c: QueueConfig): string | undefined {
+  if (c.formatVersion !== 1n) return `unsupported format_version ${c.formatVersion}`;
+  if (![``, FIFO_THROUGHPUT_PER_GROUP, FIFO_THROUGHPUT_PER_QUEUE].includes(c.fifoThroughputLimit)) return `unsupported fifo_throughput_limit ${JSON.stringify(c.fifoThroughputLimit)}`;
+  if (!['', DEDUP_SCOPE_GROUP, DEDUP_SCOPE_QUEUE].includes(c.deduplicationScope)) return `unsupported deduplication_scope ${JSON.stringify(c.deduplicationScope)}`;
   const n = c.partitionCount;
-  if (n !== 0 && (n & (n - 1)) !== 0) throw invalidQueue(rel, `partition_count ${n} must be a power of two`);
-  if (n > MAX_PARTITIONS) throw invalidQueue(rel, `partition_count ${n} exceeds max ${MAX_PARTITIONS}`);
+  if (n !== 0 && (n & (n - 1)) !== 0) return `partition_count ${n} must be a power of two`;
+  if (n > MAX_PARTITIONS) return `partition_count ${n} exceeds max ${MAX_PARTITIONS}`;
   if (!c.fifo) {
-    if (n > 1) throw invalidQueue(rel, `partition_count ${n} is only valid on FIFO queues`);
-    if (c.fifoThroughputLimit !== '') throw invalidQueue(rel, `fifo_throughput_limit=${JSON.stringify(c.fifoThroughputLimit)} is only valid on FIFO queues`);
-    if (c.deduplicationScope !== '') throw invalidQueue(rel, `deduplication_scope=${JSON.stringify(c.deduplicationScope)} is only valid on FIFO queues`);
-    return;
+    if (n > 1) return `partition_count ${n} is only valid on FIFO queues`;
+    if (c.fifoThroughputLimit !== '') return `fifo_throughput_limit=${JSON.stringify(c.fifoThroughputLimit)} is only valid on FIFO queues`;
+    if (c.deduplicationScope !== '') return `deduplication_scope=${JSON.stringify(c.deduplicationScope)} is only valid on FIFO queues`;
+    return undefined;
   }
-  if (n > 1 && c.deduplicationScope === DEDUP_SCOPE_QUEUE) throw invalidQueue(rel, `deduplication_scope="queue" is incompatible with partition_count ${n}`);
-  if (c.fifoThroughputLimit === FIFO_THROUGHPUT_PER_GROUP && n <= 1) throw invalidQueue(rel, `fifo_throughput_limit="perMessageGroupId" requires partition_count > 1`);
-  if (c.name === '') throw invalidQueue(rel, 'empty queue name');
+  if (n > 1 && c.deduplicationScope === DEDUP_SCOPE_QUEUE) return `deduplication_scope="queue" is incompatible with partition_count ${n}`;
+  if (c.fifoThroughputLimit === FIFO_THROUGHPUT_PER_GROUP && n <= 1) return `fifo_throughput_limit="perMessageGroupId" requires partition_count > 1`;
+  if (c.name === '') return 'empty queue name';
+  return undefined;
+}
+
+function validateConfig(c: QueueConfig, rel: string): void {
+  const why = queueConfigProblem(c);
+  if (why !== undefined) throw invalidQueue(rel, why);
 }
 
 /** A queue directory's `_queue.json`, parsed and checked. */
