@@ -3,6 +3,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { redisAdapter } from '../../src/adapters/redis/index.ts';
+import { u32be, u64be } from '../../src/bytes/big-endian.ts';
 import { decodeSnapshot } from '../../src/pipeline/decode.ts';
 import { encodeSnapshot } from '../../src/pipeline/encode.ts';
 import { ExternalSorter } from '../../src/sort/external-sort.ts';
@@ -10,18 +11,8 @@ import { MemoryPool } from '../../src/sort/memory-pool.ts';
 import { tempDir, readTree } from '../helpers/adapter-harness.ts';
 import { buildFsm, type FsmRow } from '../helpers/fsm.ts';
 
-const be32 = (n: number): Buffer => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
-};
-const be64 = (n: bigint): Buffer => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(n);
-  return b;
-};
 const lp = (prefix: string, k: string, ...tail: Buffer[]): Buffer =>
-  Buffer.concat([Buffer.from(prefix), be32(k.length), Buffer.from(k), ...tail]);
+  Buffer.concat([Buffer.from(prefix), u32be(k.length), Buffer.from(k), ...tail]);
 const pad = (i: number): string => String(i).padStart(5, '0');
 const filler = (n: number, seed: number): string => String(seed).repeat(n).slice(0, n);
 
@@ -34,19 +25,19 @@ function redisHeavyRows(keys: number): FsmRow[] {
   for (let k = 0; k < keys; k++) {
     const key = `key:${pad(k)}`;
     for (let f = 0; f < 8; f++) rows.push({ key: lp('!hs|fld|', key, Buffer.from(`field:${f}`)), value: filler(400, k + f) });
-    rows.push({ key: lp('!hs|meta|', key), value: be64(8n) });
-    for (let i = 0; i < 8; i++) rows.push({ key: Buffer.concat([Buffer.from(`!lst|itm|${key}`), be64(0x8000000000000000n + BigInt(i))]), value: filler(300, k * i) });
-    rows.push({ key: `!lst|meta|${key}`, value: Buffer.concat([be64(0n), be64(8n), be64(8n)]) });
+    rows.push({ key: lp('!hs|meta|', key), value: u64be(8n) });
+    for (let i = 0; i < 8; i++) rows.push({ key: Buffer.concat([Buffer.from(`!lst|itm|${key}`), u64be(0x8000000000000000n + BigInt(i))]), value: filler(300, k * i) });
+    rows.push({ key: `!lst|meta|${key}`, value: Buffer.concat([u64be(0n), u64be(8n), u64be(8n)]) });
     rows.push({ key: `!redis|str|${key}`, value: filler(200, k) });
-    rows.push({ key: `!redis|ttl|${key}`, value: be64(1788998400000n + BigInt(k)) });
+    rows.push({ key: `!redis|ttl|${key}`, value: u64be(1788998400000n + BigInt(k)) });
     for (let m = 0; m < 8; m++) rows.push({ key: lp('!st|mem|', key, Buffer.from(`member:${filler(100, m)}`)) });
-    rows.push({ key: lp('!st|meta|', key), value: be64(8n) });
+    rows.push({ key: lp('!st|meta|', key), value: u64be(8n) });
     const score = Buffer.alloc(8);
     for (let m = 0; m < 8; m++) {
       score.writeDoubleBE(m * 1.5);
       rows.push({ key: lp('!zs|mem|', key, Buffer.from(`member:${filler(100, m)}`)), value: Buffer.from(score) });
     }
-    rows.push({ key: lp('!zs|meta|', key), value: be64(8n) });
+    rows.push({ key: lp('!zs|meta|', key), value: u64be(8n) });
   }
   return rows;
 }
