@@ -17,9 +17,9 @@ import type { FileSink } from '../../tree/writer.ts';
 import type { AdapterDecoder, DecodeContext } from '../adapter.ts';
 import { QUEUE_GEN_PREFIX, QUEUE_META_PREFIX, parseMsgDataKey, parseSideKey } from './keys.ts';
 import { delayedUntil, parseLiveMessage, parseLiveQueueMeta, renderDumpLine, renderQueueJson, type QueueConfig } from './records.ts';
-import { queueConfigProblem } from './encode.ts';
+import { partitionProblem, queueConfigProblem } from './encode.ts';
 import { SIDE_PREFIX_OF_KIND, SQS_KIND, type SqsKind } from './routes.ts';
-import { sortableI64be, u64be } from '../../bytes/big-endian.ts';
+import { sortableI64be, u32be, u64be } from '../../bytes/big-endian.ts';
 
 interface QueueState {
   readonly encoded: string;
@@ -47,6 +47,25 @@ const messageIdOfSortKey = (key: Uint8Array): string => {
   const k = asBuffer(key);
   return k.subarray(k.indexOf(0x00) + 17).toString('utf8');
 };
+
+/**
+ * The dump line of a sorted message once the checks that need its queue's meta pass: the encoder refuses a FIFO
+ * queue's message without a group (the node requires one) and a partition its queue's partitioning rules out, so
+ * a decode that wrote either would publish a tree that does not come back.
+ */
+function checkedDumpLine(config: QueueConfig, sortKey: Uint8Array, value: Buffer): Buffer {
+  const partitionPlusOne = value.readUInt32BE(8);
+  const groupEnd = 16 + value.readUInt32BE(12);
+  const messageGroupId = value.subarray(16, groupEnd).toString('utf8');
+  const messageId = messageIdOfSortKey(sortKey);
+  if (config.fifo && messageGroupId === '') {
+    throw new DataError('SQS_FIFO_MISSING_GROUP', `SQS FIFO queue ${JSON.stringify(config.name)}: message ${JSON.stringify(messageId)} has no message_group_id`);
+  }
+  const partition = partitionPlusOne === 0 ? undefined : partitionPlusOne - 1;
+  const problem = partitionProblem(config, { messageId, messageGroupId, partition });
+  if (problem !== undefined) throw new DataError(problem.code, problem.reason);
+  return value.subarray(groupEnd);
+}
 
 export class SqsDecoder implements AdapterDecoder<SqsKind> {
   readonly #ctx: DecodeContext;
@@ -137,10 +156,19 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
       u64be(msg.sequenceNumber),
       Buffer.from(msg.messageId, 'utf8'),
     ]);
-    // The value: the generation, whether the message has a group (the queue's meta, which says whether it is
-    // FIFO, comes after its messages in key order), and the dump line.
-    const grouped = Buffer.of(msg.messageGroupId === '' ? 0 : 1);
-    await this.#messages.add(sortKey, Buffer.concat([u64be(msg.queueGeneration), grouped, Buffer.from(renderDumpLine(msg), 'utf8')]));
+    // The value: the generation, what the queue-level checks need (the queue's meta, which says whether it is
+    // FIFO and how it is partitioned, comes after its messages in key order), and the dump line.
+    const group = Buffer.from(msg.messageGroupId, 'utf8');
+    await this.#messages.add(
+      sortKey,
+      Buffer.concat([
+        u64be(msg.queueGeneration),
+        u32be(msg.partition === undefined ? 0 : msg.partition + 1),
+        u32be(group.length),
+        group,
+        Buffer.from(renderDumpLine(msg), 'utf8'),
+      ]),
+    );
   }
 
   async #sideRecord(prefix: string, key: Uint8Array, value: Uint8Array): Promise<void> {
@@ -219,15 +247,9 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
           this.#ctx.expiredSkipped();
           continue;
         }
-        // A FIFO queue's messages all carry a group (the node requires one); the encoder refuses one without.
-        if (current.config.fifo && value[8] === 0) {
-          throw new DataError(
-            'SQS_FIFO_MISSING_GROUP',
-            `SQS FIFO queue ${JSON.stringify(current.config.name)}: message ${JSON.stringify(messageIdOfSortKey(key))} has no message_group_id`,
-          );
-        }
+        const line = checkedDumpLine(current.config, key, asBuffer(value));
         sink ??= await this.#ctx.tree.create(`${this.#queueDir(current)}/messages.jsonl`);
-        await sink.write(value.subarray(9));
+        await sink.write(line);
       }
       await closeQueue();
     } finally {

@@ -102,27 +102,42 @@ export async function readQueueConfig(tree: TreeReader, dir: string): Promise<Qu
   return config;
 }
 
-/** The partitioning gates of the reference, applied to every message before anything is emitted. */
-function checkPartitioning(c: QueueConfig, m: Message, rel: string, line: number): void {
+/** Why a message's partition breaks one of the reference's partitioning gates: the error code and the reason. */
+export interface PartitionProblem {
+  readonly code: 'SQS_INVALID_MESSAGE' | 'SQS_MISSING_PARTITION' | 'SQS_PARTITION_OUT_OF_RANGE' | 'SQS_PARTITION_ROUTING_MISMATCH' | 'SQS_PARTITION_HASH_MISMATCH';
+  readonly reason: string;
+}
+
+/**
+ * The partitioning gates of the reference for one message of a queue (`undefined` when it passes): the encoder
+ * applies them to every message before anything is emitted, and the decoder to every message it would write, so
+ * that a decoded tree always comes back.
+ */
+export function partitionProblem(c: QueueConfig, m: Pick<Message, 'messageId' | 'messageGroupId' | 'partition'>): PartitionProblem | undefined {
   const where = `queue ${JSON.stringify(c.name)} (partition_count=${c.partitionCount})`;
+  const id = JSON.stringify(m.messageId);
   if (c.partitionCount <= 1) {
-    if (m.partition !== undefined && m.partition !== 0) throw invalidMessage(rel, line, `${where}: classic queue message ${JSON.stringify(m.messageId)} has partition=${m.partition}`);
-    return;
+    if (m.partition !== undefined && m.partition !== 0) return { code: 'SQS_INVALID_MESSAGE', reason: `${where}: classic queue message ${id} has partition=${m.partition}` };
+    return undefined;
   }
-  if (m.partition === undefined) {
-    throw new DataError('SQS_MISSING_PARTITION', `sqs partitioned queue message missing partition field: ${where}: message ${JSON.stringify(m.messageId)}`, { path: rel, line });
-  }
-  if (m.partition >= c.partitionCount) {
-    throw new DataError('SQS_PARTITION_OUT_OF_RANGE', `sqs message partition out of range: ${where}: message ${JSON.stringify(m.messageId)} partition=${m.partition}`, { path: rel, line });
-  }
+  if (m.partition === undefined) return { code: 'SQS_MISSING_PARTITION', reason: `sqs partitioned queue message missing partition field: ${where}: message ${id}` };
+  if (m.partition >= c.partitionCount) return { code: 'SQS_PARTITION_OUT_OF_RANGE', reason: `sqs message partition out of range: ${where}: message ${id} partition=${m.partition}` };
   if (c.fifoThroughputLimit === FIFO_THROUGHPUT_PER_QUEUE) {
-    if (m.partition !== 0) throw new DataError('SQS_PARTITION_ROUTING_MISMATCH', `sqs perQueue HT-FIFO queue must keep all messages on partition 0: ${where}: message ${JSON.stringify(m.messageId)} partition=${m.partition}`, { path: rel, line });
-    return;
+    if (m.partition !== 0) return { code: 'SQS_PARTITION_ROUTING_MISMATCH', reason: `sqs perQueue HT-FIFO queue must keep all messages on partition 0: ${where}: message ${id} partition=${m.partition}` };
+    return undefined;
   }
   const want = partitionForGroup(c.partitionCount, false, m.messageGroupId);
   if (m.partition !== want) {
-    throw new DataError('SQS_PARTITION_HASH_MISMATCH', `sqs message partition disagrees with partitionFor(message_group_id): ${where}, group ${JSON.stringify(m.messageGroupId)}: message ${JSON.stringify(m.messageId)} partition=${m.partition}, want ${want}`, { path: rel, line });
+    return { code: 'SQS_PARTITION_HASH_MISMATCH', reason: `sqs message partition disagrees with partitionFor(message_group_id): ${where}, group ${JSON.stringify(m.messageGroupId)}: message ${id} partition=${m.partition}, want ${want}` };
   }
+  return undefined;
+}
+
+function checkPartitioning(c: QueueConfig, m: Message, rel: string, line: number): void {
+  const problem = partitionProblem(c, m);
+  if (problem === undefined) return;
+  if (problem.code === 'SQS_INVALID_MESSAGE') throw invalidMessage(rel, line, problem.reason);
+  throw new DataError(problem.code, problem.reason, { path: rel, line });
 }
 
 /** The messages of a `messages.jsonl`, in file order (send order), each with its line number. */

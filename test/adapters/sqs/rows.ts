@@ -20,7 +20,7 @@ export const metaValue = (json: string): Buffer => cat(Buffer.from([0x00, 0x53, 
 export const msgValue = (json: string): Buffer => cat(Buffer.from([0x00, 0x53, 0x4d, 0x01]), Buffer.from(json, 'utf8'));
 
 export const dataKey = (queue: string, gen: bigint, id: string): Buffer => cat(`!sqs|msg|data|${b64(queue)}`, be64(gen), b64(id));
-const pDataKey = (queue: string, part: number, gen: bigint, id: string): Buffer => cat(`!sqs|msg|data|p|${b64(queue)}|`, be32(part), be64(gen), b64(id));
+export const pDataKey = (queue: string, part: number, gen: bigint, id: string): Buffer => cat(`!sqs|msg|data|p|${b64(queue)}|`, be32(part), be64(gen), b64(id));
 
 const body = (s: string | Buffer): string => (typeof s === 'string' ? Buffer.from(s, 'utf8') : s).toString('base64');
 

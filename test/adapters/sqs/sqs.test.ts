@@ -11,7 +11,7 @@ import { DEFAULT_DECODE_SWITCHES } from '../../../src/adapters/adapter.ts';
 import { isEkvError } from '../../../src/errors.ts';
 import { buildFsm } from '../../helpers/fsm.ts';
 import { decodeWith, encodeWith, readTree, rowsOf, tempDir, treeWith } from '../../helpers/adapter-harness.ts';
-import { be32, be64, dataKey, metaValue, msgValue, SQS_ROWS } from './rows.ts';
+import { be32, be64, dataKey, metaValue, msgValue, pDataKey, SQS_ROWS } from './rows.ts';
 
 const adapters = [sqsAdapter];
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -117,6 +117,36 @@ test('decode rejects malformed keys and values, naming the key', async () => {
   for (const row of bad) {
     await assert.rejects(decodeWith(adapters, buildFsm(1n, [row])), (e: unknown) => isEkvError(e) && e.exitClass === 'data' && /SQS_/.test(e.code), hex(Buffer.from(row.key)));
   }
+});
+
+test('decode refuses a message its queue\'s partitioning rules out (the encoder would refuse the tree)', async () => {
+  const b = (s: string): string => Buffer.from(s, 'utf8').toString('base64url');
+  const meta = (name: string, extra: string): { key: string; value: Buffer } => ({
+    key: `!sqs|queue|meta|${b(name)}`,
+    value: metaValue(`{"name":"${name}","generation":1,"visibility_timeout_seconds":30,"message_retention_seconds":3600${extra}}`),
+  });
+  const msg = (id: string, group: string): Buffer =>
+    msgValue(`{"message_id":"${id}","body":"","md5_of_body":"x","send_timestamp_millis":1,"available_at_millis":1,"queue_generation":1${group === '' ? '' : `,"message_group_id":"${group}","sequence_number":1`}}`);
+  const perGroup = ',"is_fifo":true,"partition_count":4,"fifo_throughput_limit":"perMessageGroupId","deduplication_scope":"messageGroup"';
+  const cases = [
+    { code: 'SQS_PARTITION_OUT_OF_RANGE', rows: [meta('q.fifo', perGroup), { key: pDataKey('q.fifo', 7, 1n, 'a'), value: msg('a', 'b') }] },
+    { code: 'SQS_PARTITION_HASH_MISMATCH', rows: [meta('q.fifo', perGroup), { key: pDataKey('q.fifo', 2, 1n, 'a'), value: msg('a', 'b') }] },
+    { code: 'SQS_MISSING_PARTITION', rows: [meta('q.fifo', perGroup), { key: dataKey('q.fifo', 1n, 'a'), value: msg('a', 'b') }] },
+    {
+      code: 'SQS_PARTITION_ROUTING_MISMATCH',
+      rows: [meta('q.fifo', ',"is_fifo":true,"partition_count":4,"fifo_throughput_limit":"perQueue"'), { key: pDataKey('q.fifo', 1, 1n, 'a'), value: msg('a', 'b') }],
+    },
+    { code: 'SQS_INVALID_MESSAGE', rows: [meta('q', ''), { key: pDataKey('q', 1, 1n, 'a'), value: msg('a', '') }] },
+  ];
+  for (const c of cases) {
+    await assert.rejects(
+      decodeWith(adapters, buildFsm(1n, c.rows)),
+      (e: unknown) => isEkvError(e) && e.code === c.code && e.message.includes('message "a"'),
+      c.code,
+    );
+  }
+  // The same rows on their right partition decode (the group "b" hashes to partition 1 of 4).
+  await decodeWith(adapters, buildFsm(1n, [meta('q.fifo', perGroup), { key: pDataKey('q.fifo', 1, 1n, 'a'), value: msg('a', 'b') }]));
 });
 
 test('encode equals the reference encoder (fixture) and derives the index, dedup and sequence rows', async () => {
