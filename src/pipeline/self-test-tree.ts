@@ -290,7 +290,9 @@ export class SelfTestTree extends TreeWriterBase {
       if (!isEkvError(err) || !ABSENT_IN_INPUT.has(err.code)) throw err;
     }
     const below = b.subarray(slash + 1);
-    const record = (verdict: Buffer): Promise<void> => sorter.add(below, verdict);
+    const record = async (verdict: Buffer): Promise<void> => {
+      await sorter.add(below, verdict);
+    };
     const name = below.subarray(below.lastIndexOf(0x2f) + 1).toString('latin1');
     if (name === KEYMAP_FILE) return new RecordsComparingSink(fd, new RecordSet(), record);
     if (this.#recordFiles.has(name)) return new RecordsComparingSink(fd, new RecordMultiset(), record);

@@ -57,6 +57,20 @@ function putRecord(slab: Buffer, at: number, key: Uint8Array, value: Uint8Array)
   slab.writeUInt32LE(value.length, at + 4 + key.length);
   slab.set(value, at + 8 + key.length);
 }
+/**
+ * True when `key` sorts below the `len` bytes of `buf` from `start` (unsigned bytewise). A loop in JS: for the short
+ * keys this is asked about once per record, cheaper than Buffer#compare's argument checks and native call.
+ */
+function keyBelow(key: Uint8Array, buf: Buffer, start: number, len: number): boolean {
+  const n = Math.min(key.length, len);
+  for (let i = 0; i < n; i++) {
+    const a = key[i] as number;
+    const b = buf[start + i] as number;
+    if (a !== b) return a < b;
+  }
+  return key.length < len;
+}
+
 /** A position is slab * SLOT + offset (exact in a double for 2^21 slabs). */
 const SLOT = 2 ** 32;
 const MAX_READ_BLOCK = 1024 * 1024;
@@ -104,8 +118,10 @@ export class ExternalSorter implements PoolHolder {
   /** The in-order lane: slabs filled in arrival order (`#laneFill[i]` bytes used of `#laneSlabs[i]`). */
   #laneSlabs: Buffer[] = [];
   #laneFill: number[] = [];
-  /** The lane's last key (bytes start..end of buf); undefined until the first record. */
-  #laneLast: { buf: Buffer; start: number; end: number } | undefined;
+  /** The lane's last key: `#laneLen` bytes of `#laneLastBuf` from `#laneLastStart` (-1: no record yet). */
+  #laneLastBuf: Buffer = Buffer.alloc(0);
+  #laneLastStart = 0;
+  #laneLen = -1;
   #laneFile: string | undefined;
   #runs: string[] = [];
   /** Every run file on disk (spilled or merged), removed by dispose(). */
@@ -162,15 +178,26 @@ export class ExternalSorter implements PoolHolder {
     return this.#maxOpenRuns;
   }
 
-  /** Adds a record (its bytes are copied). */
-  async add(key: Uint8Array, value: Uint8Array): Promise<void> {
+  /**
+   * Adds a record (its bytes are copied). Returns a promise only when the pool had to be asked for more room
+   * (which may spill); the caller must then wait for it before it reuses `key` or `value`.
+   */
+  add(key: Uint8Array, value: Uint8Array): Promise<void> | undefined {
     if (this.#drained) throw new Error('ExternalSorter: add after sorted()');
     const need = 8 + key.length + value.length;
     // At most one new slab and one position: reserved first (which may spill this buffer).
     const worst = Math.max(this.#pool.slabBytes, need) + RECORD_OVERHEAD;
-    if (this.#bufferBytes + worst > this.#held) await this.#reserve(worst);
-    const last = this.#laneLast;
-    if (last === undefined || last.buf.compare(key, 0, key.length, last.start, last.end) <= 0) {
+    if (this.#bufferBytes + worst > this.#held) {
+      return this.#reserve(worst).then(() => {
+        this.#put(key, value, need);
+      });
+    }
+    this.#put(key, value, need);
+    return undefined;
+  }
+
+  #put(key: Uint8Array, value: Uint8Array, need: number): void {
+    if (this.#laneLen < 0 || !keyBelow(key, this.#laneLastBuf, this.#laneLastStart, this.#laneLen)) {
       this.#addToLane(key, value, need);
     } else {
       let slab = this.#slabs[this.#slab];
@@ -208,7 +235,9 @@ export class ExternalSorter implements PoolHolder {
     }
     putRecord(slab, at, key, value);
     this.#laneFill[this.#laneFill.length - 1] = at + need;
-    this.#laneLast = { buf: slab, start: at + 4, end: at + 4 + key.length };
+    this.#laneLastBuf = slab;
+    this.#laneLastStart = at + 4;
+    this.#laneLen = key.length;
   }
 
   /** The buffered positions in key order (stable: equal keys keep insertion order). */
@@ -267,9 +296,9 @@ export class ExternalSorter implements PoolHolder {
     } finally {
       await fh.close();
     }
-    const last = this.#laneLast as { buf: Buffer; start: number; end: number };
-    const copy = Buffer.from(last.buf.subarray(last.start, last.end));
-    this.#laneLast = { buf: copy, start: 0, end: copy.length };
+    const start = this.#laneLastStart;
+    this.#laneLastBuf = Buffer.from(this.#laneLastBuf.subarray(start, start + this.#laneLen));
+    this.#laneLastStart = 0;
   }
 
   /** The lane records still in memory, in order, as views of its slabs. */
