@@ -77,11 +77,12 @@ async function countMeta(c: CollectionCollector, f: Family, key: Buffer, v: Buff
   return p.userKey;
 }
 
-async function member(c: CollectionCollector, f: Family, key: Buffer, value: Buffer, what: string): Promise<Buffer> {
-  const p = parseLengthPrefixed(key, f.element);
-  if (p === undefined) throw bad('REDIS_INVALID_KEY', f.keySentinel, `${what} key: ${show(key)}`, key);
-  await c.add(f.type, p.userKey, REC.element, p.tail, value);
-  return p.userKey;
+/** An element row's record; a promise only when the collector had to wait for memory. */
+function member(c: CollectionCollector, f: Family, key: Buffer, v: Buffer, what: string): Promise<void> | undefined {
+  const at = f.element.length + 4;
+  const end = key.length < at ? -1 : at + key.readUInt32BE(at - 4);
+  if (end < 0 || key.length < end) throw bad('REDIS_INVALID_KEY', f.keySentinel, `${what} key: ${show(key)}`, key);
+  return c.addElement(f.type, key, at, end, v);
 }
 
 /**
@@ -112,9 +113,13 @@ export const setDelta = (c: CollectionCollector, key: Buffer, v: Buffer): Promis
 export const zsetDelta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => delta(c, 'zset', ZSET_DELTA_PREFIX, key, v);
 
 export const hashMeta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => countMeta(c, HASH, key, v);
-export const hashField = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => member(c, HASH, key, v, 'field');
+export async function hashField(c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> {
+  await member(c, HASH, key, v, 'field');
+  const at = HASH_FIELD_PREFIX.length + 4;
+  return key.subarray(at, at + key.readUInt32BE(at - 4));
+}
 export const setMeta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => countMeta(c, SET, key, v);
-export const setMember = (c: CollectionCollector, key: Buffer): Promise<Buffer> => member(c, SET, key, EMPTY, 'member');
+export const setMember = (c: CollectionCollector, key: Buffer): Promise<void> | undefined => member(c, SET, key, EMPTY, 'member');
 export const zsetMeta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => countMeta(c, ZSET, key, v);
 
 export async function zsetMember(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> {

@@ -106,8 +106,11 @@ export interface KeyOutput {
   readonly state: KeyState;
   /** The file's writer, opening the file (and writing the renderer's header) on first use. */
   open(): Promise<Gather>;
-  /** Counts the next element and returns the writer for it; undefined when the key is left out as expired. */
-  next(): Promise<Gather | undefined>;
+  /**
+   * Counts the next element and returns the writer for it; undefined when the key is left out as expired. A promise
+   * only while the file has yet to be opened.
+   */
+  next(): Gather | undefined | Promise<Gather | undefined>;
 }
 
 /** One collection type's file layout. A renderer holds the elements of one key at a time. */
@@ -124,8 +127,8 @@ export interface CollectionRenderer {
   readonly observed: string;
   /** A new key starts: forgets the previous key's elements. */
   begin(): void;
-  /** An element row of the current key, in output order. */
-  element(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void>;
+  /** An element row of the current key, in output order; a promise only when it had to wait. */
+  element(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void> | undefined;
   /** A member of a legacy whole-set blob (sorted sets only). */
   legacy?(sub: Buffer, value: Buffer): void;
   /** Writes what the renderer still holds once the key's elements are all in. */
@@ -154,6 +157,33 @@ const pairNames = (first: string, second: string): PairNames => ({
 const HASH_PAIR = pairNames('name', 'value');
 const ZSET_PAIR = pairNames('member', 'score');
 
+/** Whether two byte strings are equal: a loop for short ones (no native call), Buffer#equals for the others. */
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  if (n > 64) return a.equals(b);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** A `{"<first>": <bin>, "<second>": <rendered>}` element at depth 2, `names` made by pairNames. */
+function writePair(o: Gather, first: boolean, names: PairNames, a: Buffer, b: string, bAscii: boolean): void {
+  o.raw(first ? FIRST : NEXT);
+  o.raw(names.head);
+  o.bin(a, 3);
+  o.raw(names.mid);
+  if (bAscii) o.ascii(b);
+  else o.text(b);
+  o.raw(PAIR_TAIL);
+}
+
+/** A bare <bin> element at depth 2. */
+function writeSingle(o: Gather, first: boolean, b: Buffer): void {
+  o.raw(first ? FIRST : NEXT);
+  o.raw(INDENT);
+  o.bin(b, 2);
+}
+
 /** Hashes, lists, sets and sorted sets: a JSON document whose array holds the last row of each sub-key. */
 abstract class DocumentRenderer implements CollectionRenderer {
   readonly extension = '.json';
@@ -169,45 +199,45 @@ abstract class DocumentRenderer implements CollectionRenderer {
     this.header = `{\n  "format_version": 1,\n  "${array}": [`;
   }
 
-  /** Writes one distinct element (the last row of its sub-key). */
-  protected abstract render(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void>;
+  /** Writes one distinct element (the last row of its sub-key); a promise only when the file had to be opened. */
+  protected abstract render(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void> | undefined;
 
-  /** Starts the next array element; undefined when the key is skipped. */
-  protected async next(out: KeyOutput): Promise<Gather | undefined> {
+  /** A `{"<first>": <bin>, "<second>": <rendered>}` array element, `names` made by pairNames. */
+  protected pair(out: KeyOutput, names: PairNames, a: Buffer, b: string, bAscii: boolean): Promise<void> | undefined {
     const first = out.state.count === 0;
-    const o = await out.next();
-    o?.raw(first ? FIRST : NEXT);
-    return o;
+    const o = out.next();
+    if (o instanceof Promise) {
+      return o.then((g) => {
+        if (g !== undefined) writePair(g, first, names, a, b, bAscii);
+      });
+    }
+    if (o !== undefined) writePair(o, first, names, a, b, bAscii);
+    return undefined;
   }
 
-  /** A `{"<first>": <bin>, "<second>": <rendered>}` element at depth 2, `names` made by pairNames. */
-  protected async pair(out: KeyOutput, names: PairNames, a: Buffer, b: string, bAscii: boolean): Promise<void> {
-    const o = await this.next(out);
-    if (o === undefined) return;
-    o.raw(names.head);
-    o.bin(a, 3);
-    o.raw(names.mid);
-    if (bAscii) o.ascii(b);
-    else o.text(b);
-    o.raw(PAIR_TAIL);
-  }
-
-  /** A bare <bin> element at depth 2. */
-  protected async single(out: KeyOutput, b: Buffer): Promise<void> {
-    const o = await this.next(out);
-    if (o === undefined) return;
-    o.raw(INDENT);
-    o.bin(b, 2);
+  /** A bare <bin> array element. */
+  protected single(out: KeyOutput, b: Buffer): Promise<void> | undefined {
+    const first = out.state.count === 0;
+    const o = out.next();
+    if (o instanceof Promise) {
+      return o.then((g) => {
+        if (g !== undefined) writeSingle(g, first, b);
+      });
+    }
+    if (o !== undefined) writeSingle(o, first, b);
+    return undefined;
   }
 
   begin(): void {
     this.#lastSub = undefined;
   }
 
-  async element(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void> {
-    if (this.#lastSub !== undefined && !this.#lastSub.equals(sub)) await this.endElements(out);
+  element(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void> | undefined {
+    const last = this.#lastSub;
+    const lastValue = this.#lastValue;
     this.#lastSub = sub;
     this.#lastValue = value;
+    return last === undefined || sameBytes(last, sub) ? undefined : this.render(out, last, lastValue as Buffer);
   }
 
   async endElements(out: KeyOutput): Promise<void> {
@@ -240,7 +270,7 @@ class HashRenderer extends DocumentRenderer {
     super('fields');
   }
 
-  protected render(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void> {
+  protected render(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void> | undefined {
     return this.pair(out, HASH_PAIR, sub, binIndented(value, 3), false);
   }
 }
@@ -255,7 +285,7 @@ class ListRenderer extends DocumentRenderer {
     super('items');
   }
 
-  protected render(out: KeyOutput, _seq: Buffer, value: Buffer): Promise<void> {
+  protected render(out: KeyOutput, _seq: Buffer, value: Buffer): Promise<void> | undefined {
     return this.single(out, value);
   }
 }
@@ -270,7 +300,7 @@ class SetRenderer extends DocumentRenderer {
     super('members');
   }
 
-  protected render(out: KeyOutput, member: Buffer): Promise<void> {
+  protected render(out: KeyOutput, member: Buffer): Promise<void> | undefined {
     return this.single(out, member);
   }
 }
@@ -293,7 +323,7 @@ class ZSetRenderer extends DocumentRenderer {
     super('members');
   }
 
-  protected render(out: KeyOutput, member: Buffer, score: Buffer): Promise<void> {
+  protected render(out: KeyOutput, member: Buffer, score: Buffer): Promise<void> | undefined {
     return this.pair(out, ZSET_PAIR, member, scoreText(score), true);
   }
 
@@ -303,7 +333,7 @@ class ZSetRenderer extends DocumentRenderer {
     this.#sawWide = false;
   }
 
-  override element(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void> {
+  override element(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void> | undefined {
     if (!this.#sawWide) {
       this.#sawWide = true;
       this.#legacy = [];

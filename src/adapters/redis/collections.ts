@@ -24,6 +24,9 @@ import {
   type KeyState,
 } from './collections-render.ts';
 
+/** What an add returns: a promise only when it had to wait for memory. */
+type Pending = Promise<void> | undefined;
+
 const FLUSH_ORDER: readonly CollectionType[] = ['hash', 'list', 'set', 'zset', 'stream'];
 
 /**
@@ -40,6 +43,15 @@ function segLength(k: Buffer): number {
   let i = k.indexOf(0);
   while (k[i + 1] === 0xff) i = k.indexOf(0, i + 2);
   return i + 2;
+}
+
+/** Whether `k` starts with `prefix` and holds more (a loop for short prefixes: no native call). */
+function startsWith(k: Buffer, prefix: Buffer): boolean {
+  const n = prefix.length;
+  if (k.length <= n) return false;
+  if (n > 64) return k.compare(prefix, 0, n, 0, n) === 0;
+  for (let i = 0; i < n; i++) if (k[i] !== prefix[i]) return false;
+  return true;
 }
 
 /** The user key in a sorter key's first `segLen` bytes: a view when K has no 00 byte, else unescaped. */
@@ -116,9 +128,10 @@ class KeyFile implements KeyOutput {
     return s.expired;
   }
 
-  async next(): Promise<Gather | undefined> {
+  next(): Gather | undefined | Promise<Gather> {
     this.state.count++;
-    return this.skipped() ? undefined : this.open();
+    if (this.skipped()) return undefined;
+    return this.#sink === undefined ? this.open() : this.#out;
   }
 
   async close(): Promise<void> {
@@ -144,31 +157,52 @@ export class CollectionCollector {
     return this.#sorters.has(type);
   }
 
-  async add(type: CollectionType, userKey: Uint8Array, rec: number, sub: Uint8Array, value: Uint8Array): Promise<void> {
+  #sorter(type: CollectionType): ExternalSorter {
     let s = this.#sorters.get(type);
     if (s === undefined) {
       s = this.#ctx.newSorter();
       this.#sorters.set(type, s);
     }
-    // seg(K) ‖ rec ‖ sub, written in place: K's 00 bytes escaped as 00 FF, then the 00 01 terminator.
-    const max = 2 * userKey.length + 3 + sub.length;
+    return s;
+  }
+
+  /**
+   * Writes `seg(K) ‖ rec` into the key under construction, K being `src[from, to)`, with room for `subLength` more
+   * bytes; returns where the sub-key goes. K's 00 bytes are escaped as 00 FF, then the 00 01 terminator.
+   */
+  #segment(src: Uint8Array, from: number, to: number, rec: number, subLength: number): number {
+    const max = 2 * (to - from) + 3 + subLength;
     if (this.#key.length < max) this.#key = Buffer.allocUnsafe(2 * max);
     const k = this.#key;
     let j = 0;
-    if (userKey.indexOf(0) < 0) {
-      k.set(userKey, 0);
-      j = userKey.length;
-    } else {
-      for (const b of userKey) {
-        k[j++] = b;
-        if (b === 0) k[j++] = 0xff;
-      }
+    for (let i = from; i < to; i++) {
+      const b = src[i] as number;
+      k[j++] = b;
+      if (b === 0) k[j++] = 0xff;
     }
     k[j++] = 0;
     k[j++] = 1;
     k[j++] = rec;
-    k.set(sub, j);
-    await s.add(k.subarray(0, j + sub.length), value);
+    return j;
+  }
+
+  /** Adds a record `seg(K) ‖ rec ‖ sub`; a promise only when the sorter had to wait for memory. */
+  add(type: CollectionType, userKey: Uint8Array, rec: number, sub: Uint8Array, value: Uint8Array): Pending {
+    const j = this.#segment(userKey, 0, userKey.length, rec, sub.length);
+    this.#key.set(sub, j);
+    return this.#sorter(type).add(this.#key.subarray(0, j + sub.length), value);
+  }
+
+  /**
+   * Adds an element record straight from a row key: K is `row[from, to)` and the sub-key the rest of the row (no
+   * views made of either).
+   */
+  addElement(type: CollectionType, row: Uint8Array, from: number, to: number, value: Uint8Array): Pending {
+    const k0 = this.#segment(row, from, to, REC.element, row.length - to);
+    const k = this.#key;
+    let j = k0;
+    for (let i = to; i < row.length; i++) k[j++] = row[i] as number;
+    return this.#sorter(type).add(k.subarray(0, j), value);
   }
 
   /** A parked TTL offered to the types that claim them (sets, sorted sets, streams); kept only where a state exists. */
@@ -201,20 +235,21 @@ export class CollectionCollector {
     const out = new Gather();
     let file: KeyFile | undefined;
     let seg: Buffer | undefined;
+    let segLen = 0;
     for await (const batch of sorter.sortedBatches())
       for (const rec of batch) {
         const key = asBuffer(rec.key);
-        const segLen = segLength(key);
-        const kind = key[segLen] as number;
         const value = asBuffer(rec.value);
-        if (seg === undefined || seg.length !== segLen || key.compare(seg, 0, segLen, 0, segLen) !== 0) {
+        // seg(K) ends at its first 00 01, so a key that starts with the current key's whole seg has the same K.
+        if (seg === undefined || !startsWith(key, seg)) {
           if (file !== undefined) await this.#finishKey(r, file);
+          segLen = segLength(key);
           seg = key.subarray(0, segLen);
           file = new KeyFile(this.#ctx, r, out, userKeyOf(key, segLen), async (k) => `${dir}/${await name(k)}${r.extension}`);
           r.begin();
         }
         const s = (file as KeyFile).state;
-        switch (kind) {
+        switch (key[segLen]) {
           case REC.meta:
             s.hasRows = true;
             s.metaSeen = true;
@@ -241,9 +276,11 @@ export class CollectionCollector {
             s.hasRows = true;
             r.legacy?.(key.subarray(segLen + 1), value);
             break;
-          default:
+          default: {
             s.hasRows = true;
-            await r.element(file as KeyFile, key.subarray(segLen + 1), value);
+            const pending = r.element(file as KeyFile, key.subarray(segLen + 1), value);
+            if (pending !== undefined) await pending;
+          }
         }
       }
     if (file !== undefined) await this.#finishKey(r, file);

@@ -36,6 +36,9 @@ interface ScalarFamily {
 const KIND_CODE = { string: 0, hll: 1, hash: 2, list: 3 } as const;
 const CODE_KIND: readonly ScalarKind[] = ['string', 'hll'];
 
+const asBuffer = (b: Uint8Array): Buffer =>
+  Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
 async function* emptyRecords(): AsyncGenerator<SortRecord> {}
 
 const FAMILIES: Readonly<Record<ScalarKind, ScalarFamily>> = {
@@ -75,7 +78,13 @@ export class RedisDecoder implements AdapterDecoder<RedisKind> {
     this.#collections = new CollectionCollector(ctx);
   }
 
-  async handle(kind: RedisKind, key: Uint8Array, value: Uint8Array): Promise<void> {
+  handle(kind: RedisKind, key: Uint8Array, value: Uint8Array): Promise<void> | undefined {
+    // Set members, the most numerous rows, without a promise per row.
+    if (kind === KIND.setMember) return setMember(this.#collections, asBuffer(key));
+    return this.#handle(kind, key, value);
+  }
+
+  async #handle(kind: RedisKind, key: Uint8Array, value: Uint8Array): Promise<void> {
     const v = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
     const k = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
     const c = this.#collections;
@@ -106,8 +115,7 @@ export class RedisDecoder implements AdapterDecoder<RedisKind> {
         await setMeta(c, k, v);
         return;
       case KIND.setMember:
-        await setMember(c, k);
-        return;
+        return setMember(c, k);
       case KIND.zsetMeta:
         await zsetMeta(c, k, v);
         return;
