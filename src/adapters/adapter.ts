@@ -7,7 +7,7 @@
 // Pipelines know nothing else about adapters.
 
 import type { ExternalSorter } from '../sort/external-sort.ts';
-import type { TreeReader } from '../tree/reader.ts';
+import type { TreeFile, TreeReader } from '../tree/reader.ts';
 import type { TreeWriter } from '../tree/writer.ts';
 import type { Exclusions, Manifest } from '../tree/manifest.ts';
 import type { AdapterName } from './registry.ts';
@@ -134,6 +134,13 @@ export interface EncodeContext {
    * pipeline adds both). Rows may be emitted in any order; each user key at most once.
    */
   emit(userKey: Uint8Array, userValue: Uint8Array): void | Promise<void>;
+  /**
+   * Emits one row whose user value is `head` followed by bytes `offset` to `offset + length` of a tree file found
+   * with TreeReader.readOrFind. The pipeline reads those bytes only when it writes the row, so a large
+   * value is neither held in memory nor sorted; a file that is no longer the one found is refused then
+   * (TREE_FILE_CHANGED).
+   */
+  emitFile(userKey: Uint8Array, head: Uint8Array, file: TreeFile, offset: number, length: number): void | Promise<void>;
 }
 
 /** What record filters (`--include`/`--exclude`) see of one row; fields the row does not tell are absent. */

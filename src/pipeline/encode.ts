@@ -7,7 +7,7 @@
 // the temp file and leaves an earlier `<output>` untouched; a self-test mismatch publishes nothing.
 
 import { createHash } from 'node:crypto';
-import { mkdtempSync, promises as fsp } from 'node:fs';
+import { closeSync, mkdtempSync, promises as fsp, readSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { decodeSwitchesOf, encodeSwitchesOf } from '../adapters/options.ts';
@@ -21,7 +21,8 @@ import { ExternalSorter } from '../sort/external-sort.ts';
 import { MemoryPool } from '../sort/memory-pool.ts';
 import { MANIFEST_FILE, parseManifest, type Manifest } from '../tree/manifest.ts';
 import { checkOutputFile, checkOutputParent, checkOutsideTree, fsyncDir, randomHex, type OverwritePolicy } from '../tree/publish.ts';
-import { TreeReader, unexpectedEntry } from '../tree/reader.ts';
+import { TreeReader, unexpectedEntry, type TreeFile } from '../tree/reader.ts';
+import { showRel } from '../tree/paths.ts';
 import { DEFAULT_MEMORY_BUDGET, decodeInto } from './decode.ts';
 import { SelfTestTree } from './self-test-tree.ts';
 import { removeTree } from '../tree/remove-tree.ts';
@@ -232,12 +233,7 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
         memoryBudget: Math.floor(budget / 4),
         newSorter: () => new ExternalSorter({ scratchDir: join(sortRoot, a.name, `sort-${sorters++}`), pool }),
         emit: (userKey, userValue) => {
-          if (userKey.length + TS_SUFFIX_SIZE > MAX_ENCODED_KEY) {
-            throw new DataError('ENCODE_KEY_TOO_LARGE', `encoded key length exceeds limit: length ${userKey.length + TS_SUFFIX_SIZE} > ${MAX_ENCODED_KEY}`, { key: userKey.subarray(0, 64) });
-          }
-          if (userValue.length + VALUE_HEADER_SIZE > MAX_ENCODED_VALUE) {
-            throw new DataError('ENCODE_VALUE_TOO_LARGE', `encoded value length exceeds limit: length ${userValue.length + VALUE_HEADER_SIZE} > ${MAX_ENCODED_VALUE}`, { key: userKey });
-          }
+          checkRow(userKey, userValue.length);
           rows++;
           if ((rows & 0xffff) === 0) report('collect', 0, rows, 0);
           const kl = userKey.length + TS_SUFFIX_SIZE;
@@ -250,10 +246,17 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
           valueBuf.set(userValue, VALUE_HEADER_SIZE);
           return sorter.add(keyBuf.subarray(0, kl), valueBuf.subarray(0, vl));
         },
+        emitFile: (userKey, head, file, offset, length) => {
+          checkRow(userKey, head.length + length);
+          rows++;
+          if ((rows & 0xffff) === 0) report('collect', 0, rows, 0);
+          return sorter.add(Buffer.concat([userKey, ts]), fileRowValue(head, file, offset, length));
+        },
       });
     }
 
     const hash = createHash('sha256');
+    const files = new FoundFiles(new TreeReader(opts.input));
     const fh = await fsp.open(tmpPath, 'w', 0o600);
     let writer: SnapshotWriter;
     try {
@@ -267,12 +270,14 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
       });
       await writer.writeHeader(T);
       for await (const r of sorter.sorted()) {
-        await writer.writeEntry(r.key, r.value);
+        if (r.value[0] === FILE_ROW) await writeFileRow(writer, r.key, r.value, files);
+        else await writer.writeEntry(r.key, r.value);
         rowsWritten++;
       }
       await writer.flush();
       await fh.sync();
     } finally {
+      files.close();
       await fh.close();
     }
     const sha256 = hash.digest('hex');
@@ -316,6 +321,93 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
     removeTree(sortRoot);
     for (const f of forget) f();
   }
+}
+
+/** Refuses a row whose encoded key or value would exceed the snapshot's caps. */
+function checkRow(userKey: Uint8Array, userValueLength: number): void {
+  if (userKey.length + TS_SUFFIX_SIZE > MAX_ENCODED_KEY) {
+    throw new DataError('ENCODE_KEY_TOO_LARGE', `encoded key length exceeds limit: length ${userKey.length + TS_SUFFIX_SIZE} > ${MAX_ENCODED_KEY}`, { key: userKey.subarray(0, 64) });
+  }
+  if (userValueLength + VALUE_HEADER_SIZE > MAX_ENCODED_VALUE) {
+    throw new DataError('ENCODE_VALUE_TOO_LARGE', `encoded value length exceeds limit: length ${userValueLength + VALUE_HEADER_SIZE} > ${MAX_ENCODED_VALUE}`, { key: userKey });
+  }
+}
+
+// A row emitted with emitFile goes through the sorter as a reference to its bytes, not the bytes themselves:
+// FILE_ROW | f64 dev | f64 ino | f64 size | f64 mtimeMs | f64 offset | f64 length | LE32 head length | head | path.
+// Every other row's sorted value is its MVCC value, whose first byte (flags) the encoder always writes as 0.
+const FILE_ROW = 0x01;
+const FILE_ROW_FIXED = 1 + 6 * 8 + 4;
+
+function fileRowValue(head: Uint8Array, file: TreeFile, offset: number, length: number): Buffer {
+  const rel = typeof file.rel === 'string' ? Buffer.from(file.rel, 'utf8') : file.rel;
+  const out = Buffer.allocUnsafe(FILE_ROW_FIXED + head.length + rel.length);
+  out[0] = FILE_ROW;
+  [file.dev, file.ino, file.size, file.mtimeMs, offset, length].forEach((n, i) => out.writeDoubleLE(n, 1 + 8 * i));
+  out.writeUInt32LE(head.length, FILE_ROW_FIXED - 4);
+  out.set(head, FILE_ROW_FIXED);
+  out.set(rel, FILE_ROW_FIXED + head.length);
+  return out;
+}
+
+/** The tree files rows are read from as they are written; the last one stays open for the next row. */
+class FoundFiles {
+  readonly #tree: TreeReader;
+  #open: { readonly file: TreeFile; readonly key: Buffer; readonly fd: number } | undefined;
+
+  constructor(tree: TreeReader) {
+    this.#tree = tree;
+  }
+
+  /** A descriptor of the file, checked to be the one found (kept open until another file or close()). */
+  fd(file: TreeFile, key: Buffer): number {
+    if (this.#open?.key.equals(key) === true) return this.#open.fd;
+    this.close();
+    const fd = this.#tree.openFound(file);
+    this.#open = { file, key, fd };
+    return fd;
+  }
+
+  close(): void {
+    if (this.#open !== undefined) closeSync(this.#open.fd);
+    this.#open = undefined;
+  }
+}
+
+/** Writes a FILE_ROW row: the MVCC value header, the head, then the file's bytes read straight into the writer. */
+async function writeFileRow(
+  writer: SnapshotWriter,
+  key: Uint8Array,
+  value: Uint8Array,
+  files: FoundFiles,
+): Promise<void> {
+  const v = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  const field = (i: number): number => v.readDoubleLE(1 + 8 * i);
+  const [dev, ino, size, mtimeMs, offset, length] = [field(0), field(1), field(2), field(3), field(4), field(5)];
+  const headLength = v.readUInt32LE(FILE_ROW_FIXED - 4);
+  const rel = v.subarray(FILE_ROW_FIXED + headLength);
+  const file: TreeFile = { rel, size, dev, ino, mtimeMs };
+  const fd = files.fd(file, Buffer.concat([v.subarray(1, 33), rel]));
+  const head = Buffer.alloc(VALUE_HEADER_SIZE + headLength);
+  v.copy(head, VALUE_HEADER_SIZE, FILE_ROW_FIXED, FILE_ROW_FIXED + headLength);
+  let at = offset;
+  await writer.writeEntryFrom(key, head, length, (block, to, n) => {
+    const got = readFullAt(fd, block, to, n, at);
+    if (got !== n) throw new DataError('TREE_FILE_CHANGED', 'file changed between the read of the tree and the write of the snapshot', { path: showRel(rel) });
+    at += n;
+    return n;
+  });
+}
+
+/** Reads n bytes at `position` of fd into dst at `at` (fewer only at the end of the file). */
+function readFullAt(fd: number, dst: Buffer, at: number, n: number, position: number): number {
+  let got = 0;
+  while (got < n) {
+    const r = readSync(fd, dst, at + got, n - got, position + got);
+    if (r === 0) break;
+    got += r;
+  }
+  return got;
 }
 
 /** Decodes the produced file, comparing every file it yields with the input tree; returns the mismatch text. */

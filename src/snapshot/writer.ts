@@ -47,19 +47,7 @@ export class SnapshotWriter {
 
   /** Appends one entry (an encoded MVCC key and an encoded value). */
   async writeEntry(key: Uint8Array, value: Uint8Array): Promise<void> {
-    if (key.length > MAX_ENCODED_KEY) {
-      throw new DataError('ENCODE_KEY_TOO_LARGE', `encoded key length exceeds limit: length ${key.length} > ${MAX_ENCODED_KEY}`, { key });
-    }
-    if (value.length > MAX_ENCODED_VALUE) {
-      throw new DataError('ENCODE_VALUE_TOO_LARGE', `encoded value length exceeds limit: length ${value.length} > ${MAX_ENCODED_VALUE}`, { key });
-    }
-    if (this.#last !== undefined) {
-      const c = Buffer.compare(this.#last, key);
-      if (c === 0) throw new DataError('ENCODE_DUPLICATE_KEY', 'duplicate encoded key in snapshot build', { key });
-      if (c > 0) throw new Error('SnapshotWriter: entries out of order');
-    }
-    this.#last = key;
-    this.#entries++;
+    this.#begin(key, value.length);
     const need = 16 + key.length + value.length;
     if (this.#used + need <= BLOCK) {
       // The common case: the whole entry goes into the block (lengths are LE64 whose high words are 0: both caps fit
@@ -76,14 +64,60 @@ export class SnapshotWriter {
       this.#bytes += need;
       return;
     }
+    await this.#putLengthAndKey(key, value.length);
+    await this.#put(value);
+  }
+
+  /**
+   * Appends one entry whose value is `head` followed by `bodyLength` bytes that `readBody(block, at, n)` copies
+   * straight into the output block (and returns how many it copied: n, or fewer when its source ended early,
+   * which is an error the callback reports itself). Large values thus reach the sink without a copy of their own.
+   */
+  async writeEntryFrom(
+    key: Uint8Array,
+    head: Uint8Array,
+    bodyLength: number,
+    readBody: (block: Buffer, at: number, n: number) => number,
+  ): Promise<void> {
+    this.#begin(key, head.length + bodyLength);
+    await this.#putLengthAndKey(key, head.length + bodyLength);
+    await this.#put(head);
+    for (let left = bodyLength; left > 0; ) {
+      if (this.#used === BLOCK) await this.flush();
+      const n = Math.min(left, BLOCK - this.#used);
+      const got = readBody(this.#block, this.#used, n);
+      if (got !== n) throw new Error(`SnapshotWriter: value source gave ${got} bytes, not ${n}`);
+      this.#used += n;
+      this.#bytes += n;
+      left -= n;
+    }
+  }
+
+  /** The checks every entry passes: both length caps, and keys strictly ascending. */
+  #begin(key: Uint8Array, valueLength: number): void {
+    if (key.length > MAX_ENCODED_KEY) {
+      throw new DataError('ENCODE_KEY_TOO_LARGE', `encoded key length exceeds limit: length ${key.length} > ${MAX_ENCODED_KEY}`, { key });
+    }
+    if (valueLength > MAX_ENCODED_VALUE) {
+      throw new DataError('ENCODE_VALUE_TOO_LARGE', `encoded value length exceeds limit: length ${valueLength} > ${MAX_ENCODED_VALUE}`, { key });
+    }
+    if (this.#last !== undefined) {
+      const c = Buffer.compare(this.#last, key);
+      if (c === 0) throw new DataError('ENCODE_DUPLICATE_KEY', 'duplicate encoded key in snapshot build', { key });
+      if (c > 0) throw new Error('SnapshotWriter: entries out of order');
+    }
+    this.#last = key;
+    this.#entries++;
+  }
+
+  async #putLengthAndKey(key: Uint8Array, valueLength: number): Promise<void> {
     const lens = Buffer.alloc(8);
     lens.writeUInt32LE(key.length, 0);
     await this.#put(lens);
     await this.#put(key);
     const vlen = Buffer.alloc(8);
-    vlen.writeUInt32LE(value.length, 0);
+    vlen.writeUInt32LE(valueLength, 0);
     await this.#put(vlen);
-    await this.#put(value);
   }
 
   async #put(b: Uint8Array): Promise<void> {

@@ -31,6 +31,21 @@ export function unexpectedEntry(path: string, why: string): DataError {
 /** Default cap for readFile: tree metadata files are small; bodies are streamed instead. */
 const DEFAULT_MAX_FILE = 256 * 1024 * 1024;
 
+/**
+ * Files up to this size are read at once by readOrFind; larger ones are only found, and an encode reads their
+ * bytes when it writes them (EncodeContext.emitFile), so a large value is never held in memory or sorted.
+ */
+export const READ_AT_ONCE_MAX = 64 * 1024;
+
+/** A regular tree file as it was found: where it is, its size, and the identity a later read checks. */
+export interface TreeFile {
+  readonly rel: RelPath;
+  readonly size: number;
+  readonly dev: number;
+  readonly ino: number;
+  readonly mtimeMs: number;
+}
+
 export class TreeReader {
   readonly root: string;
 
@@ -104,16 +119,47 @@ export class TreeReader {
    * trees hold one small file per key, and thread-pool round trips would cost more than the reads themselves.
    */
   async readFile(rel: RelPath, maxBytes = DEFAULT_MAX_FILE): Promise<Buffer> {
+    return this.#read(rel, maxBytes, maxBytes) as Buffer;
+  }
+
+  /**
+   * A file's bytes when it holds at most `readMax` bytes, else the file as found (see TreeFile), with readFile's
+   * checks and cap either way; one open.
+   */
+  async readOrFind(rel: RelPath, readMax: number, maxBytes = DEFAULT_MAX_FILE): Promise<Buffer | TreeFile> {
+    return this.#read(rel, readMax, maxBytes);
+  }
+
+  #read(rel: RelPath, readMax: number, maxBytes: number): Buffer | TreeFile {
     const { fd, stat } = openRegularSync(absPath(this.root, rel), { role: 'tree', shown: showRel(rel) });
     try {
       this.#classify(rel, stat);
       if (stat.size > maxBytes) throw new DataError('TREE_FILE_TOO_LARGE', `file is ${stat.size} bytes, over the ${maxBytes}-byte limit`, { path: showRel(rel) });
+      if (stat.size > readMax) return { rel, size: stat.size, dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs };
       const out = Buffer.allocUnsafe(stat.size);
       const off = readFullSync(fd, out);
       if (off !== stat.size) throw new DataError('TREE_FILE_CHANGED', 'file changed size while being read', { path: showRel(rel) });
       return out;
     } finally {
       closeSync(fd);
+    }
+  }
+
+  /**
+   * Opens a file found earlier for reading (a descriptor the caller closes), refusing it (TREE_FILE_CHANGED) when
+   * it is no longer the same file of the same size and modification time.
+   */
+  openFound(file: TreeFile): number {
+    const { fd, stat } = openRegularSync(absPath(this.root, file.rel), { role: 'tree', shown: showRel(file.rel) });
+    try {
+      this.#classify(file.rel, stat);
+      if (stat.dev !== file.dev || stat.ino !== file.ino || stat.size !== file.size || stat.mtimeMs !== file.mtimeMs) {
+        throw new DataError('TREE_FILE_CHANGED', 'file changed between the read of the tree and the write of the snapshot', { path: showRel(file.rel) });
+      }
+      return fd;
+    } catch (err) {
+      closeSync(fd);
+      throw err;
     }
   }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { Adapter } from '../../src/adapters/adapter.ts';
 import { isEkvError } from '../../src/errors.ts';
 import { decodeSnapshot } from '../../src/pipeline/decode.ts';
 import { encodeSnapshot } from '../../src/pipeline/encode.ts';
@@ -122,4 +123,34 @@ test('the external sort gives the same bytes as an in-memory sort when forced to
   const out = join(dir, 'spilled.fsm');
   await encodeSnapshot({ input: tree, output: out, adapters, selected: ['redis', 'sqs'], memoryBudget: 64 * 1024 });
   assert.deepEqual(await fsp.readFile(out), fsm);
+});
+
+test('a file emitted by reference that changes before the snapshot is written is refused (TREE_FILE_CHANGED)', async () => {
+  const { dir, tree } = await dumpOf(rows);
+  const echo = echoAdapter('redis', '!echo|');
+  for (const change of ['append', 'rewrite same size', 'remove'] as const) {
+    const byReference: Adapter = {
+      ...echo,
+      async encode(ctx) {
+        const path = 'redis/echo/ab';
+        const file = await ctx.tree.readOrFind(path, 0);
+        assert.ok(!Buffer.isBuffer(file));
+        await ctx.emitFile(Buffer.from('!echo|ab'), Buffer.alloc(0), file, 0, file.size);
+        const abs = join(tree, path);
+        if (change === 'append') await fsp.appendFile(abs, 'more');
+        else if (change === 'remove') await fsp.rm(abs);
+        else {
+          await fsp.rm(abs);
+          await fsp.writeFile(abs, 'XY');
+        }
+      },
+    };
+    const out = join(dir, `changed-${change}.fsm`);
+    await assert.rejects(
+      encodeSnapshot({ input: tree, output: out, adapters: [byReference], selected: ['redis'] }),
+      (e: unknown) => isEkvError(e) && e.code === (change === 'remove' ? 'TREE_MISSING' : 'TREE_FILE_CHANGED') && e.exitClass === 'data',
+    );
+    await assert.rejects(fsp.stat(out));
+    await fsp.writeFile(join(tree, 'redis/echo/ab'), 'AB');
+  }
 });

@@ -13,11 +13,11 @@ import type { ExternalSorter } from '../../sort/external-sort.ts';
 import { lookupJoin } from '../../sort/lookup-join.ts';
 import { jsonValues } from '../../tree/json-stream.ts';
 import { loadKeymap, type KeymapRecord } from '../../tree/keymap.ts';
-import { unexpectedEntry } from '../../tree/reader.ts';
+import { READ_AT_ONCE_MAX, unexpectedEntry } from '../../tree/reader.ts';
 import { decodeSegment, SegmentError } from '../../tree/segment.ts';
 import type { EncodeContext } from '../adapter.ts';
 import { encodeDocument, encodeStream, type DocType } from './collections-encode.ts';
-import { HLL_VERSION, STRING_VERSION, encodeInlineValue, encodeTtlValue } from './inline-value.ts';
+import { HLL_VERSION, STRING_VERSION, encodeInlineValue, encodeTtlValue, inlineValueHeader } from './inline-value.ts';
 import { HLL_PREFIX, STRING_PREFIX, TTL_PREFIX, bareKey as key } from './keys.ts';
 
 const DB_NAME = /^db_(0|[1-9][0-9]*)$/;
@@ -159,10 +159,10 @@ export async function encodeRedis(ctx: EncodeContext): Promise<void> {
   const keymap = await loadKeymap(ctx.tree, `${db}/KEYMAP.jsonl`);
 
   for await (const f of scalarFiles(ctx, db, 'strings', keymap)) {
-    await ctx.emit(
-      key(STRING_PREFIX, f.key),
-      encodeInlineValue(STRING_VERSION, await ctx.tree.readFile(f.path), f.expireAtMs),
-    );
+    const k = key(STRING_PREFIX, f.key);
+    const body = await ctx.tree.readOrFind(f.path, READ_AT_ONCE_MAX);
+    if (Buffer.isBuffer(body)) await ctx.emit(k, encodeInlineValue(STRING_VERSION, body, f.expireAtMs));
+    else await ctx.emitFile(k, inlineValueHeader(STRING_VERSION, f.expireAtMs), body, 0, body.size);
   }
   for await (const f of scalarFiles(ctx, db, 'hll', keymap)) {
     const body = await ctx.tree.readFile(f.path);

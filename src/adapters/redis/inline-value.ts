@@ -32,13 +32,18 @@ export function parseInlineValue(v: Buffer, version: number): InlineValue {
 
 /** The new-format value the encoder writes: FF version 00 body, or FF version 01 BE64(ms) body. */
 export function encodeInlineValue(version: number, body: Uint8Array, expireAtMs: bigint): Buffer {
-  if (expireAtMs === 0n) return Buffer.concat([Buffer.from([0xff, version, 0x00]), body]);
+  return Buffer.concat([inlineValueHeader(version, expireAtMs), body]);
+}
+
+/** What encodeInlineValue puts before the body. */
+export function inlineValueHeader(version: number, expireAtMs: bigint): Buffer {
+  if (expireAtMs === 0n) return Buffer.from([0xff, version, 0x00]);
   const h = Buffer.alloc(11);
   h[0] = 0xff;
   h[1] = version;
   h[2] = 0x01;
   h.writeBigUInt64BE(expireAtMs, 3);
-  return Buffer.concat([h, body]);
+  return h;
 }
 
 export function clampMs(ms: bigint): bigint {

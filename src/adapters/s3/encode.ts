@@ -12,7 +12,7 @@ import { DataError } from '../../errors.ts';
 import { JsonSyntaxError, JsonTypeError, parseJsonBytes } from '../../json/go-json-read.ts';
 import { readKeymap, type KeymapRecord, KIND_META_COLLISION, KIND_S3_EMPTY_SEGMENT, KIND_S3_FOLDER_MARKER, KIND_S3_LEAF_DATA, KIND_SHA_FALLBACK } from '../../tree/keymap.ts';
 import { joinRel, showRel } from '../../tree/paths.ts';
-import { unexpectedEntry, type TreeReader } from '../../tree/reader.ts';
+import { READ_AT_ONCE_MAX, unexpectedEntry, type TreeFile, type TreeReader } from '../../tree/reader.ts';
 import { encodeSegment } from '../../tree/segment.ts';
 import type { EncodeContext, RowScope } from '../adapter.ts';
 import { FOLDER_MARKER_NAME, LEAF_DATA_SUFFIX, META_SUFFIX } from './tree-names.ts';
@@ -22,6 +22,7 @@ import { parseBucketJson, parseObjectSidecar, renderLiveBucketMeta, renderLiveMa
 const RESTORE_GENERATION = 1n;
 const RESTORE_UPLOAD_ID = 'elastickv-restore';
 const CHUNK_SIZE = 1024 * 1024;
+const NO_HEAD = Buffer.alloc(0);
 const RESTORE_PART = 1n;
 const RESERVED_ROOTS = new Set(['_orphans', '_incomplete_uploads']);
 
@@ -143,6 +144,8 @@ export interface TreeObject {
   readonly meta: ObjectMeta;
   /** The body in exact 1 MiB chunks (the last shorter); its length is checked against `meta.sizeBytes`. */
   chunks(): AsyncGenerator<Buffer>;
+  /** The body's bytes when it is small (TreeReader.readOrFind), else the file found; its length checked either way. */
+  body(): Promise<Buffer | TreeFile>;
 }
 
 export interface TreeBucket {
@@ -192,6 +195,12 @@ async function readObject(
         yield chunk;
       }
       if (total !== meta.sizeBytes) throw sizeError(total);
+    },
+    async body() {
+      const body = await tree.readOrFind(bodyRel, READ_AT_ONCE_MAX, Number.MAX_SAFE_INTEGER);
+      const size = BigInt(Buffer.isBuffer(body) ? body.length : body.size);
+      if (size !== meta.sizeBytes) throw sizeError(size);
+      return body;
     },
   };
 }
@@ -291,19 +300,23 @@ export async function encodeS3(ctx: EncodeContext): Promise<void> {
     await ctx.emit(bucketGenKey(bucketBytes), gen);
     for await (const obj of b.objects()) {
       const sizes: bigint[] = [];
-      for await (const chunk of obj.chunks()) {
-        await ctx.emit(
-          blobKey(
-            bucketBytes,
-            RESTORE_GENERATION,
-            obj.key,
-            Buffer.from(RESTORE_UPLOAD_ID),
-            RESTORE_PART,
-            BigInt(sizes.length),
-          ),
-          chunk,
-        );
-        sizes.push(BigInt(chunk.length));
+      const upload = Buffer.from(RESTORE_UPLOAD_ID);
+      const chunkKey = (): Buffer =>
+        blobKey(bucketBytes, RESTORE_GENERATION, obj.key, upload, RESTORE_PART, BigInt(sizes.length));
+      // Bodies in exact 1 MiB chunks (the last shorter); a large body's chunks are emitted by reference.
+      const body = await obj.body();
+      if (Buffer.isBuffer(body)) {
+        for (let at = 0; at < body.length; at += CHUNK_SIZE) {
+          const chunk = body.subarray(at, at + CHUNK_SIZE);
+          await ctx.emit(chunkKey(), chunk);
+          sizes.push(BigInt(chunk.length));
+        }
+      } else {
+        for (let at = 0; at < body.size; at += CHUNK_SIZE) {
+          const n = Math.min(CHUNK_SIZE, body.size - at);
+          await ctx.emitFile(chunkKey(), NO_HEAD, body, at, n);
+          sizes.push(BigInt(n));
+        }
       }
       await ctx.emit(
         manifestKey(bucketBytes, RESTORE_GENERATION, obj.key),

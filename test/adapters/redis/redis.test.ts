@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { redisAdapter } from '../../../src/adapters/redis/index.ts';
 import { encodeInlineValue, parseInlineValue } from '../../../src/adapters/redis/inline-value.ts';
 import { isEkvError } from '../../../src/errors.ts';
+import { READ_AT_ONCE_MAX } from '../../../src/tree/reader.ts';
 import { buildFsm, type FsmRow } from '../../helpers/fsm.ts';
 import { decodeWith, encodeWith, readTree, rowsOf } from '../../helpers/adapter-harness.ts';
 import { be64, bytes, STRING_FAMILY_ROWS } from './rows.ts';
@@ -192,4 +193,23 @@ test('a tree mixing legacy and inline TTLs passes the self-test: TTL lines are r
   const changed = await encodeWith(adapters, tree, { selected: ['redis'], selfTest: true });
   assert.equal(changed.result.selfTest.matched, false);
   assert.match(changed.result.selfTest.mismatchText, /redis\/db_0\/strings_ttl\.jsonl \(records differ\)/);
+});
+
+test('strings above READ_AT_ONCE_MAX go through encode by reference and come out byte for byte (TTL, writer blocks)', async () => {
+  const body = (n: number, seed: number): Buffer =>
+    Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
+  const rows: FsmRow[] = [
+    { key: '!redis|str|at-limit', value: bytes([0xff, 1, 0], body(READ_AT_ONCE_MAX, 1)) },
+    { key: '!redis|str|just-over', value: bytes([0xff, 1, 0], body(READ_AT_ONCE_MAX + 1, 2)) },
+    { key: '!redis|str|blocks', value: bytes([0xff, 1, 0], body(2.5 * 1024 * 1024, 3)) },
+    { key: '!redis|str|expiring', value: bytes([0xff, 1, 1], be64(1788998400000n), body(300 * 1024, 4)) },
+    { key: '!redis|str|small', value: bytes([0xff, 1, 0], 'small') },
+  ];
+  const fsm = buildFsm(7n, rows);
+  const { tree } = await decodeWith(adapters, fsm);
+  for (const memoryBudget of [1024 * 1024, 256 * 1024 * 1024]) {
+    const { fsm: out, result } = await encodeWith(adapters, tree, { selfTest: true, memoryBudget });
+    assert.equal(result.selfTest.matched, true);
+    assert.deepEqual(out, fsm);
+  }
 });

@@ -172,7 +172,7 @@ test('encode: the reference encoder\'s bytes (fixtures), bodies re-chunked at 1 
     assert.deepEqual(fsm, fixture, name);
   }
   const { tree } = await decodeWith(adapters, buildFsm(1n, []));
-  const body = Buffer.alloc(2.5 * 1024 * 1024, 7);
+  const body = Buffer.from(Array.from({ length: 2.5 * 1024 * 1024 }, (_, i) => (i * 7 + (i >> 20)) & 0xff));
   await fsp.mkdir(join(tree, 's3/b/deep/er'), { recursive: true });
   await fsp.writeFile(join(tree, 's3/b/_bucket.json'), '{\n  "format_version": 1,\n  "name": "b"\n}');
   await fsp.writeFile(join(tree, 's3/b/deep/er/big'), body);
@@ -182,6 +182,7 @@ test('encode: the reference encoder\'s bytes (fixtures), bodies re-chunked at 1 
   const rows = await rowsOf(fsm);
   const blobs = rows.filter(([k]) => k.toString('latin1').startsWith('!s3|blob|'));
   assert.deepEqual(blobs.map(([, v]) => v.length), [1048576, 1048576, 524288]);
+  assert.ok(Buffer.concat(blobs.map(([, v]) => v)).equals(body), 'chunk bytes');
   const manifest = rows.find(([k]) => k.toString('latin1').startsWith('!s3|obj|head|'))![1].toString();
   assert.ok(manifest.includes('"chunk_count":3,"chunk_sizes":[1048576,1048576,524288]'), manifest);
 });
