@@ -7,6 +7,7 @@
 
 import type { Adapter, RouteSpec } from '../adapters/adapter.ts';
 import type { AdapterName } from '../adapters/registry.ts';
+import { compareBytes } from '../bytes/compare.ts';
 
 /**
  * The store's own prefixes that are never decoded (encryption, distribution and transaction bookkeeping); an
@@ -68,7 +69,7 @@ export class Dispatcher {
     if (
       last !== undefined &&
       b.length >= last.prefix.length &&
-      b.compare(last.prefix, 0, last.prefix.length, 0, last.prefix.length) === 0
+      compareBytes(b, 0, last.prefix.length, last.prefix, 0, last.prefix.length) === 0
     )
       return last.route;
     const route = this.#lookup(b, Math.min(b.length, this.#maxLen));

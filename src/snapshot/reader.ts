@@ -36,6 +36,7 @@ import {
   WRITER_REGISTRY_VALUE_SIZE,
 } from './format.ts';
 import { goQuote } from '../bytes/go-quote.ts';
+import { compareBytes } from '../bytes/compare.ts';
 
 const BATCH = 512;
 /** A batch is also cut once its rows hold this many bytes, so large values (S3 chunks) are not piled up. */
@@ -286,7 +287,7 @@ export class SnapshotReader {
             avail >= 16 + kl + vl &&
             c.readUInt32LE(h + 12 + kl) === 0 &&
             (flags & (FLAG_RESERVED_MASK | FLAG_ENC_MASK)) === 0 &&
-            (prevLen < 0 || c.compare(prevKey, 0, prevLen, h + 8, h + 8 + kl) > 0)
+            (prevLen < 0 || compareBytes(c, h + 8, h + 8 + kl, prevKey, 0, prevLen) > 0)
           ) {
             const size = 16 + kl + vl;
             if (prevKey.length < kl) prevKey = Buffer.allocUnsafe(2 * kl);

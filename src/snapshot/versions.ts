@@ -11,6 +11,7 @@
 // memory bounded by the key nesting depth.
 
 import type { SnapshotEntry } from './reader.ts';
+import { compareBytes } from '../bytes/compare.ts';
 
 /**
  * Which versions decode keeps: `'latest'` (newest per key; tombstones hide keys) or `'all'` (the reference's
@@ -60,7 +61,7 @@ export class VersionResolver {
     while (lens.length > 0) {
       const d = lens.length - 1;
       const len = lens[d] as number;
-      if (len <= k.length && k.compare(store[d] as Buffer, 0, len, 0, len) === 0) break;
+      if (len <= k.length && compareBytes(k, 0, len, store[d] as Buffer, 0, len) === 0) break;
       lens.pop();
     }
     if (lens.length > 0 && lens[lens.length - 1] === k.length) {

@@ -27,6 +27,7 @@ import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MemoryPool, type PoolHolder } from './memory-pool.ts';
+import { compareBytes } from '../bytes/compare.ts';
 
 export interface SortRecord {
   readonly key: Uint8Array;
@@ -57,20 +58,6 @@ function putRecord(slab: Buffer, at: number, key: Uint8Array, value: Uint8Array)
   slab.writeUInt32LE(value.length, at + 4 + key.length);
   slab.set(value, at + 8 + key.length);
 }
-/**
- * True when `key` sorts below the `len` bytes of `buf` from `start` (unsigned bytewise). A loop in JS: for the short
- * keys this is asked about once per record, cheaper than Buffer#compare's argument checks and native call.
- */
-function keyBelow(key: Uint8Array, buf: Buffer, start: number, len: number): boolean {
-  const n = Math.min(key.length, len);
-  for (let i = 0; i < n; i++) {
-    const a = key[i] as number;
-    const b = buf[start + i] as number;
-    if (a !== b) return a < b;
-  }
-  return key.length < len;
-}
-
 /** A position is slab * SLOT + offset (exact in a double for 2^21 slabs). */
 const SLOT = 2 ** 32;
 const MAX_READ_BLOCK = 1024 * 1024;
@@ -197,7 +184,8 @@ export class ExternalSorter implements PoolHolder {
   }
 
   #put(key: Uint8Array, value: Uint8Array, need: number): void {
-    if (this.#laneLen < 0 || !keyBelow(key, this.#laneLastBuf, this.#laneLastStart, this.#laneLen)) {
+    const last = this.#laneLastStart;
+    if (this.#laneLen < 0 || compareBytes(key, 0, key.length, this.#laneLastBuf, last, last + this.#laneLen) >= 0) {
       this.#addToLane(key, value, need);
     } else {
       let slab = this.#slabs[this.#slab];
@@ -250,7 +238,7 @@ export class ExternalSorter implements PoolHolder {
       const oa = a % SLOT;
       const sb = slabs[Math.floor(b / SLOT)] as Buffer;
       const ob = b % SLOT;
-      return sa.compare(sb, ob + 4, ob + 4 + sb.readUInt32LE(ob), oa + 4, oa + 4 + sa.readUInt32LE(oa));
+      return compareBytes(sa, oa + 4, oa + 4 + sa.readUInt32LE(oa), sb, ob + 4, ob + 4 + sb.readUInt32LE(ob));
     });
   }
 
@@ -597,7 +585,7 @@ async function* mergeSources(sources: MergeSource[]): AsyncGenerator<SortRecord[
   const less = (i: number, j: number): boolean => {
     const a = at(i);
     const b = at(j);
-    const c = Buffer.compare(a.rec.key, b.rec.key);
+    const c = compareBytes(a.rec.key, 0, a.rec.key.length, b.rec.key, 0, b.rec.key.length);
     return c < 0 || (c === 0 && a.src.order < b.src.order);
   };
   const swap = (i: number, j: number): void => {

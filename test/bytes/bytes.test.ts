@@ -1,8 +1,9 @@
-// Shared byte helpers: ordered key segments, big-endian fields, Go %q quoting.
+// Shared byte helpers: ordered key segments, big-endian fields, Go %q quoting, range comparison.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { f64be, i64be, sortableI64be, u32be, u64be } from '../../src/bytes/big-endian.ts';
+import { compareBytes } from '../../src/bytes/compare.ts';
 import { goQuote } from '../../src/bytes/go-quote.ts';
 import { encodeOrderedSegment, readOrderedSegment } from '../../src/bytes/ordered-segment.ts';
 
@@ -79,4 +80,29 @@ test('goQuote output is one line without control characters, and ASCII-printable
       assert.equal(goQuote(Buffer.from(s, 'latin1')), `"${s}"`);
     }),
   );
+});
+
+test('compareBytes orders byte ranges as Buffer.compare does, short (JS loop) and long (native)', () => {
+  const short = fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b));
+  const long = fc
+    .tuple(fc.uint8Array({ minLength: 130, maxLength: 130 }), short)
+    .map(([p, t]) => Buffer.concat([p, t]));
+  const range = (b: Buffer): fc.Arbitrary<[Buffer, number, number]> =>
+    fc.tuple(fc.nat(b.length), fc.nat(b.length)).map(([x, y]) => [b, Math.min(x, y), Math.max(x, y)]);
+  const pair = fc.oneof(
+    fc.tuple(short, short),
+    long.chain((p) => fc.tuple(fc.constant(p), fc.nat(p.length).map((n) => Buffer.from(p.subarray(0, n))))),
+  );
+  fc.assert(
+    fc.property(
+      pair.chain(([a, b]) => fc.tuple(range(a), range(b))),
+      ([[a, as, ae], [b, bs, be]]) => {
+        const want = sign(Buffer.compare(a.subarray(as, ae), b.subarray(bs, be)));
+        assert.equal(sign(compareBytes(a, as, ae, b, bs, be)), want);
+        assert.equal(sign(compareBytes(b, bs, be, a, as, ae)), 0 - want);
+      },
+    ),
+  );
+  assert.ok(compareBytes(Buffer.from([0x80]), 0, 1, Buffer.from([0x7f]), 0, 1) > 0, 'unsigned bytes');
+  assert.ok(compareBytes(Buffer.from('ab'), 0, 2, Buffer.from('abc'), 0, 3) < 0, 'a prefix first');
 });
