@@ -74,9 +74,19 @@ class CountingTreeWriter extends TreeWriterBase {
   }
 
   create(rel: RelPath): Promise<FileSink> {
+    this.#count();
+    return this.#inner.create(rel);
+  }
+
+  /** Hands whole files to the inner writer's own writeFile (which may write large ones behind). */
+  override writeFile(rel: RelPath, data: Uint8Array | string): Promise<void> {
+    this.#count();
+    return this.#inner.writeFile(rel, data);
+  }
+
+  #count(): void {
     this.files++;
     if ((this.files & 0xff) === 0) this.#onFile(this.files);
-    return this.#inner.create(rel);
   }
 }
 
@@ -186,7 +196,12 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
     const pool = opts.memoryPool ?? new MemoryPool(opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET);
     const ledger = new DigestLedger({ scratchDir: join(scratch, 'digests'), pool });
     const tree = new DiskTreeWriter(staging, ledger);
-    const result = await runDecode({ ...opts, memoryPool: pool }, tree, scratch, input);
+    // Files written behind land before the tree is finished, or before it is removed after a failure.
+    const result = await runDecode({ ...opts, memoryPool: pool }, tree, scratch, input).catch(async (err: unknown) => {
+      await tree.settle().catch(() => undefined);
+      throw err;
+    });
+    await tree.settle();
     const report = (files: number): void =>
       opts.onProgress?.({ phase: 'checksums', bytesRead: input.sourceBytesRead(), totalBytes: input.size ?? 0, entries: Number(result.counters.total), files });
     report(0);

@@ -5,7 +5,7 @@
 // O_NOFOLLOW as a second line of defence. Adapter files are created with mode 0600 like the reference
 // (its CreateTemp + rename and sidecar opener both yield 0600); directories with 0755.
 
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, webcrypto, type Hash } from 'node:crypto';
 import { closeSync, constants as fsc, openSync, promises as fsp, writeSync } from 'node:fs';
 import { UserError } from '../errors.ts';
 import type { DigestLedger } from './digest-ledger.ts';
@@ -29,7 +29,10 @@ export interface TreeWriter {
   mkdir(rel: RelPath): Promise<void>;
   /** Creates or replaces a file and returns a sink for it. */
   create(rel: RelPath): Promise<FileSink>;
-  /** Writes a whole (small) file. */
+  /**
+   * Writes a whole file. The writer may write large data after the call returns: `data` must not change afterwards
+   * (callers hand over bytes they are done with).
+   */
   writeFile(rel: RelPath, data: Uint8Array | string): Promise<void>;
 }
 
@@ -64,7 +67,7 @@ export abstract class TreeWriterBase implements TreeWriter {
   abstract mkdir(rel: RelPath): Promise<void>;
   abstract create(rel: RelPath): Promise<FileSink>;
 
-  /** Writes a whole (small) file. */
+  /** Writes a whole file (see TreeWriter.writeFile). */
   async writeFile(rel: RelPath, data: Uint8Array | string): Promise<void> {
     const sink = await this.create(rel);
     try {
@@ -162,10 +165,28 @@ function nameTooLong(err: unknown, root: string, rel: Buffer): unknown {
   return new UserError('TREE_NAME_TOO_LONG', why, { path: showRel(rel) }, { cause: err });
 }
 
+/** Whole files from this size on are written behind (DiskTreeWriter.writeFile). */
+const WRITE_BEHIND_MIN = 64 * 1024;
+/** The most bytes of files written behind and not yet on disk. */
+const WRITE_BEHIND_BYTES = 32 * 1024 * 1024;
+
+/** A file being written behind: its path (and as latin1 text), size, and the write, which yields the digest. */
+interface BehindWrite {
+  readonly rel: Buffer;
+  readonly key: string;
+  readonly bytes: number;
+  readonly done: Promise<string>;
+}
+
 export class DiskTreeWriter extends TreeWriterBase {
   readonly root: string;
   readonly #madeDirs = new Set<string>();
   readonly #ledger: DigestLedger | undefined;
+  /** Files being written behind, oldest first, and their bytes in total. */
+  #behind: BehindWrite[] = [];
+  #behindBytes = 0;
+  /** The first failure of a write behind, thrown by the next call (or settle()). */
+  #failure: { readonly err: unknown } | undefined;
 
   /** With a ledger, every file written is digested on the way (see DigestLedger). */
   constructor(root: string, ledger?: DigestLedger) {
@@ -193,10 +214,81 @@ export class DiskTreeWriter extends TreeWriterBase {
     if (parent !== undefined) await this.mkdir(parent);
   }
 
+  /**
+   * Writes a whole file. Large ones are written behind: the thread pool opens, writes and closes the file and takes
+   * its digest while the caller goes on (on a busy disk, creating a file can block for a millisecond, and the
+   * digest then costs the caller's thread nothing); at most WRITE_BEHIND_BYTES wait at once, and the digests reach
+   * the ledger in the order of the writes. Call settle() before reading the tree.
+   */
+  override async writeFile(rel: RelPath, data: Uint8Array | string): Promise<void> {
+    if (typeof data === 'string' || data.length < WRITE_BEHIND_MIN) return super.writeFile(rel, data);
+    const b = checkRel(rel);
+    const key = b.toString('latin1');
+    await this.#mkParent(b);
+    await this.#waitFor(key, data.length);
+    const abs = absPath(this.root, b);
+    const digest = this.#ledger === undefined ? undefined : webcrypto.subtle.digest('SHA-256', data);
+    const write = (async (): Promise<void> => {
+      let fh;
+      try {
+        fh = await fsp.open(abs, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, FILE_MODE);
+      } catch (err) {
+        throw nameTooLong(err, this.root, b);
+      }
+      try {
+        for (let off = 0; off < data.length; ) off += (await fh.write(data, off, data.length - off)).bytesWritten;
+      } finally {
+        await fh.close();
+      }
+    })();
+    const done = Promise.all([write, digest]).then(
+      ([, d]) => (d === undefined ? '' : Buffer.from(d).toString('hex')),
+      (err: unknown) => {
+        this.#failure ??= { err };
+        return '';
+      },
+    );
+    this.#behind.push({ rel: b, key, bytes: data.length, done });
+    this.#behindBytes += data.length;
+  }
+
+  /**
+   * Waits until `bytes` more fit behind and no write of `key` is pending, recording the digests of the writes it
+   * waited for; throws the failure of an earlier write.
+   */
+  async #waitFor(key: string, bytes: number): Promise<void> {
+    for (;;) {
+      this.#throwFailure();
+      const oldest = this.#behind[0];
+      if (oldest === undefined) return;
+      if (this.#behindBytes + bytes <= WRITE_BEHIND_BYTES && !this.#behind.some((w) => w.key === key)) return;
+      await this.#retire(oldest);
+    }
+  }
+
+  /** Waits for the oldest write behind, drops it from the queue and records its digest. */
+  async #retire(oldest: BehindWrite): Promise<void> {
+    const hex = await oldest.done;
+    this.#behind.shift();
+    this.#behindBytes -= oldest.bytes;
+    this.#throwFailure();
+    await this.#ledger?.record(oldest.rel, hex);
+  }
+
+  #throwFailure(): void {
+    if (this.#failure !== undefined) throw this.#failure.err;
+  }
+
+  /** Waits for every file written behind and records their digests; throws the first failure among them. */
+  async settle(): Promise<void> {
+    for (let oldest = this.#behind[0]; oldest !== undefined; oldest = this.#behind[0]) await this.#retire(oldest);
+  }
+
   /** Creates or replaces a file and returns a sink for it. */
   async create(rel: RelPath): Promise<FileSink> {
     const b = checkRel(rel);
     await this.#mkParent(b);
+    await this.#waitFor(b.toString('latin1'), 0);
     let fd: number;
     try {
       fd = openSync(absPath(this.root, b), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, FILE_MODE);
