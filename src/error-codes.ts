@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   SNAPSHOT_DUPLICATE_KEY: { exit: 'data', meaning: 'a row repeats the previous row\'s key (same user key and commit timestamp)' },
   SNAPSHOT_KEY_ORDER: { exit: 'data', meaning: 'a row is out of the container\'s key order' },
   SNAPSHOT_CRC_MISMATCH: { exit: 'data', meaning: 'the CRC-32C footer does not match the content' },
+  DECODE_SALVAGE_UNSUPPORTED: { exit: 'data', meaning: 'decode --salvage found a damaged key, bucket or queue it cannot set apart here (input read once, or output that cannot take files back)' },
   DECODE_UNATTRIBUTED_ROW: { exit: 'data', meaning: "a row under an adapter's key prefix matches none of its record layouts (damaged key)" },
   INPUT_DECOMPRESS_FAILED: { exit: 'data', meaning: 'a gzip or zstd compressed .fsm input is corrupt' },
   // The .fsm container (writer)

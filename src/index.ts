@@ -14,7 +14,7 @@ export {
   type DecodeCounters,
   type DecodeProgress,
 } from './pipeline/decode.ts';
-/** `decode --salvage`: where the rows decode refused one by one are set apart, and what a result says of them. */
+/** `decode --salvage`: where refused rows (one by one, or of a damaged unit) are set apart, and their counts. */
 export { QUARANTINE_FILE, type QuarantineSummary } from './pipeline/quarantine.ts';
 /** One memory budget shared by the external sorters of a run (`memoryPool` of decode). */
 export { MemoryPool, type PoolHolder } from './sort/memory-pool.ts';

@@ -6,7 +6,9 @@
 //   writes the snapshot.
 // Pipelines know nothing else about adapters.
 
+import type { DataError } from '../errors.ts';
 import type { ExternalSorter } from '../sort/external-sort.ts';
+import type { RelPath } from '../tree/paths.ts';
 import type { TreeFile, TreeReader } from '../tree/reader.ts';
 import type { TreeWriter } from '../tree/writer.ts';
 import type { Exclusions, Manifest } from '../tree/manifest.ts';
@@ -86,6 +88,22 @@ export interface EncodeSwitches {
 /** Warnings an adapter reports instead of failing (the reference's WarnSink). */
 export type WarnSink = (event: string, fields: Readonly<Record<string, unknown>>) => void;
 
+/**
+ * A unit of an adapter's data (a key, an object, a bucket, a queue) found inconsistent only once its rows were all
+ * in: no single row is at fault, so the whole unit is set apart.
+ */
+export interface DamagedUnit {
+  /** What a decode without --salvage fails with (code, reason naming the unit). */
+  readonly error: DataError;
+  /**
+   * Which rows are the unit's: every live row of this adapter whose RowScope (its filter vocabulary's rowScope)
+   * has this scope and, where given here, this key and this type (a row that tells no type matches any).
+   */
+  readonly rows: RowScope & { readonly scope: Uint8Array };
+  /** What of the unit the decoder already wrote to the tree (files or directories, closed). */
+  readonly written: readonly RelPath[];
+}
+
 /** What the decode pipeline gives an adapter's decoder. */
 export interface DecodeContext {
   /** Writer rooted at the dump tree being built. */
@@ -107,6 +125,12 @@ export interface DecodeContext {
   readonly memoryBudget: number;
   /** A new external sorter spilling into this adapter's scratch directory. */
   newSorter(): ExternalSorter;
+  /**
+   * Reports a damaged unit found at finalize. Without --salvage it throws `unit.error`. With it, the pipeline
+   * removes what was written of the unit, sets every row of the unit apart in the quarantine and returns: the
+   * decoder then goes on without the unit (writing nothing more of it).
+   */
+  damaged(unit: DamagedUnit): Promise<void>;
 }
 
 /** One adapter's decoder for one run: receives its rows, then writes what remains on `finalize`. */

@@ -11,6 +11,7 @@ import {
   DEFAULT_DECODE_SWITCHES,
   type Adapter,
   type AdapterDecoder,
+  type DamagedUnit,
   type DecodeSwitches,
   type WarnSink,
 } from '../adapters/adapter.ts';
@@ -34,7 +35,7 @@ import { checkFreshOutputDir, checkOutputParent, makeStagingDir, publishDir, ran
 import { DiskTreeWriter, TreeWriterBase, type FileSink, type TreeWriter } from '../tree/writer.ts';
 import type { RelPath } from '../tree/paths.ts';
 import { Dispatcher } from './dispatch.ts';
-import { Quarantine, quarantineManifestField, type QuarantineSummary } from './quarantine.ts';
+import { Quarantine, quarantineManifestField, type OffsetLookup, type QuarantineSummary } from './quarantine.ts';
 import { scanSnapshot } from './scan.ts';
 import { snapshotIndexFromPath } from './snapshot-index.ts';
 import { removeTree } from '../tree/remove-tree.ts';
@@ -88,6 +89,10 @@ class CountingTreeWriter extends TreeWriterBase {
     this.files++;
     if ((this.files & 0xff) === 0) this.#onFile(this.files);
   }
+
+  get remove(): ((rel: RelPath) => Promise<void>) | undefined {
+    return this.#inner.remove;
+  }
 }
 
 /** What to decode, where to, and how; only `input` and `output` are required. */
@@ -124,8 +129,10 @@ export interface DecodeSnapshotOptions {
   /** Keeps only the rows it accepts (recorded in MANIFEST.json as `filter`); excluded rows reach no decoder. */
   readonly filter?: RecordFilter;
   /**
-   * Sets apart, in `_quarantine/records.jsonl`, each row decode would refuse on its own (see quarantine.ts)
-   * instead of failing; they are counted as `quarantined` and listed in MANIFEST.json's `quarantine`.
+   * Sets apart, in `_quarantine/records.jsonl`, each row decode would refuse on its own and every row of a unit
+   * (key, object, bucket, queue) an adapter finds damaged as a whole (see quarantine.ts) instead of failing; they
+   * are counted as `quarantined` and listed in MANIFEST.json's `quarantine`. Units need a second reading of the
+   * input: from standard input or a pipe, or into a writer without `remove`, they fail DECODE_SALVAGE_UNSUPPORTED.
    */
   readonly salvage?: boolean;
 }
@@ -269,6 +276,9 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
   const snapshotTimeMs = snapshotTime(header);
   const expired = new Map<AdapterName, bigint>();
   const decoders = new Map<AdapterName, AdapterDecoder>();
+  const quarantine = opts.salvage === true ? new Quarantine(tree, join(scratch, 'quarantined-offsets')) : undefined;
+  /** Units the adapters found damaged at finalize, by adapter (only while salvaging). */
+  const damaged = new Map<AdapterName, DamagedUnit[]>();
   for (const name of DECODE_ORDER) {
     const adapter = adapters.find((a) => a.name === name);
     if (adapter === undefined || !selected.has(name)) continue;
@@ -291,6 +301,17 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
         },
         memoryBudget: perAdapterBudget,
         newSorter: () => new ExternalSorter({ scratchDir: join(scratchDir, `sort-${sorters++}`), pool }),
+        damaged: async (unit) => {
+          if (quarantine === undefined) throw unit.error;
+          if (input.size === undefined) throw cannotSalvage(unit, 'its rows are set apart by reading the snapshot a second time, and standard input or a pipe is read once: decode from a file');
+          if (unit.written.length > 0) {
+            if (tree.remove === undefined) throw cannotSalvage(unit, 'what was written of it cannot be taken back from this output (an archive stream): decode --salvage to a directory');
+            for (const rel of unit.written) await tree.remove(rel);
+          }
+          let units = damaged.get(name);
+          if (units === undefined) damaged.set(name, (units = []));
+          units.push(unit);
+        },
       }),
     );
   }
@@ -302,7 +323,6 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
   const versions = new VersionResolver(versionPolicy);
   const operational: Record<string, bigint> = {};
   let registryRows = 0;
-  const quarantine = opts.salvage === true ? new Quarantine(tree) : undefined;
   /** A row's own data error: the row goes to the quarantine when salvaging, else the error ends the decode. */
   const refuse = (rec: SnapshotEntry, adapter: AdapterName | undefined, err: DataError): Promise<void> => {
     if (quarantine === undefined) throw err;
@@ -371,14 +391,22 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
         }
       },
     });
+    report();
+    phase = 'finalize';
+    report();
+    for (const name of DECODE_ORDER) await decoders.get(name)?.finalize();
+    report();
+    if (quarantine !== undefined && damaged.size > 0) {
+      const single = quarantine.endSingleRows();
+      try {
+        await setApartDamagedUnits({ opts, adapters, switches, versionPolicy, counters, quarantine, damaged, single });
+      } finally {
+        single.close();
+      }
+    }
   } finally {
     await quarantine?.close();
   }
-  report();
-  phase = 'finalize';
-  report();
-  for (const name of DECODE_ORDER) await decoders.get(name)?.finalize();
-  report();
 
   const container = reader.container as ContainerInfo;
   const salvaged = quarantine?.summary();
@@ -397,6 +425,74 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
   });
   const result = { header, container, counters, manifest, operational };
   return salvaged === undefined ? result : { ...result, quarantine: salvaged };
+}
+
+/** The error for a damaged unit that --salvage cannot set apart, and why. */
+function cannotSalvage(unit: DamagedUnit, why: string): DataError {
+  return new DataError('DECODE_SALVAGE_UNSUPPORTED', `${unit.error.code} ${unit.error.reason}; --salvage cannot set it apart: ${why}`, unit.error.context, { cause: unit.error });
+}
+
+interface SecondPass {
+  readonly opts: Omit<DecodeSnapshotOptions, 'output'>;
+  readonly adapters: readonly Adapter[];
+  readonly switches: DecodeSwitches;
+  readonly versionPolicy: VersionPolicy;
+  readonly counters: DecodeCounters;
+  readonly quarantine: Quarantine;
+  readonly damaged: ReadonlyMap<AdapterName, readonly DamagedUnit[]>;
+  /** Whether the row at an offset was already set apart on its own. */
+  readonly single: OffsetLookup;
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
+
+/**
+ * The second pass of a salvaging decode whose adapters reported damaged units: reads the snapshot again, resolves
+ * versions, routes and filters as the first pass did, and sets apart every live row of a damaged unit (the
+ * unit's RowScope matches the row's) that was not already set apart on its own. Memory holds the units only.
+ */
+async function setApartDamagedUnits(p: SecondPass): Promise<void> {
+  const { opts, counters, quarantine, switches } = p;
+  const byScope = new Map<AdapterName, Map<string, DamagedUnit[]>>();
+  for (const [adapter, units] of p.damaged) {
+    const m = new Map<string, DamagedUnit[]>();
+    for (const u of units) {
+      const id = Buffer.from(u.rows.scope).toString('latin1');
+      m.set(id, [...(m.get(id) ?? []), u]);
+    }
+    byScope.set(adapter, m);
+  }
+  const vocab = new Map(p.adapters.map((a) => [a.name, a.filter]));
+  const input = await openSnapshotInput(opts.input, opts.s3 !== undefined ? { s3: opts.s3 } : {});
+  try {
+    const reader = new SnapshotReader(input.source, { path: opts.input });
+    await scanSnapshot(reader, new Dispatcher(p.adapters), new VersionResolver(p.versionPolicy), {
+      operational: () => undefined,
+      hidden: () => undefined,
+      live(rec, route) {
+        const adapter = route?.adapter;
+        const units = adapter === undefined ? undefined : byScope.get(adapter);
+        if (units === undefined || route === undefined || adapter === undefined) return undefined;
+        const scope = vocab.get(adapter)?.rowScope(route.kind, rec.userKey, switches);
+        if (scope?.scope === undefined) return undefined;
+        if (opts.filter !== undefined && !opts.filter.accepts(adapter, scope)) return undefined;
+        const unit = units
+          .get(Buffer.from(scope.scope).toString('latin1'))
+          ?.find(
+            (u) =>
+              (u.rows.key === undefined || (scope.key !== undefined && sameBytes(u.rows.key, scope.key))) &&
+              (u.rows.type === undefined || scope.type === undefined || u.rows.type === scope.type),
+          );
+        if (unit === undefined || p.single.has(rec.offset)) return undefined;
+        counters.byAdapter[adapter]--;
+        counters.quarantined++;
+        const row = { offset: rec.offset, commitTs: rec.commitTs, adapter, key: rec.userKey, value: rec.value };
+        return quarantine.addUnitRow(row, unit.error);
+      },
+    });
+  } finally {
+    input.close();
+  }
 }
 
 /**

@@ -40,7 +40,7 @@ function removeDir(path: Buffer): void {
 }
 
 /** Removes a file or a directory tree; a missing path is not an error. */
-export function removeTree(path: string): void {
+export function removeTree(path: string | Buffer): void {
   let st;
   try {
     st = lstatSync(path);
@@ -48,6 +48,6 @@ export function removeTree(path: string): void {
     if (missing(err)) return;
     throw err;
   }
-  if (st.isDirectory()) removeDir(Buffer.from(path));
+  if (st.isDirectory()) removeDir(Buffer.isBuffer(path) ? path : Buffer.from(path));
   else unlinkSync(path);
 }

@@ -6,10 +6,11 @@
 // (its CreateTemp + rename and sidecar opener both yield 0600); directories with 0755.
 
 import { createHash, webcrypto, type Hash } from 'node:crypto';
-import { closeSync, constants as fsc, openSync, promises as fsp, writeSync } from 'node:fs';
+import { closeSync, constants as fsc, lstatSync, opendirSync, openSync, promises as fsp, writeSync } from 'node:fs';
 import { UserError } from '../errors.ts';
 import type { DigestLedger } from './digest-ledger.ts';
 import { absPath, checkRel, parentRel, showRel, type RelPath } from './paths.ts';
+import { removeTree } from './remove-tree.ts';
 import { NAME_MAX_BYTES } from './segment.ts';
 
 /** A file being written, sequentially. */
@@ -34,6 +35,12 @@ export interface TreeWriter {
    * (callers hand over bytes they are done with).
    */
   writeFile(rel: RelPath, data: Uint8Array | string): Promise<void>;
+  /**
+   * Takes a closed file, or a directory with everything below it, back out of the tree (nothing when it is
+   * absent): `decode --salvage` drops the files of a key found damaged once its rows were all in. Writers that
+   * cannot take back what they wrote (an archive stream, the self-test's comparison) do not have it.
+   */
+  readonly remove?: ((rel: RelPath) => Promise<void>) | undefined;
 }
 
 /** What every sink shares: text is written as UTF-8, bytes are counted, and write() is writeNow(). */
@@ -296,5 +303,42 @@ export class DiskTreeWriter extends TreeWriterBase {
       throw nameTooLong(err, this.root, b);
     }
     return new DiskFileSink(fd, this.#ledger === undefined ? undefined : { rel: b, ledger: this.#ledger });
+  }
+
+  /**
+   * Takes a closed file, or a directory with everything below it, back out of the tree and its digests out of the
+   * ledger (nothing when it is absent). Files written behind are settled first, so none lands (or has its digest
+   * recorded) after the removal.
+   */
+  readonly remove = async (rel: RelPath): Promise<void> => {
+    await this.settle();
+    const b = checkRel(rel);
+    const abs = absPath(this.root, b);
+    let dir: boolean;
+    try {
+      dir = lstatSync(abs).isDirectory();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    if (this.#ledger !== undefined) for (const f of dir ? filesBelow(abs, b) : [b]) await this.#ledger.forget(f);
+    removeTree(abs);
+    this.#madeDirs.clear();
+  };
+}
+
+/** The relative paths of the files below a directory (`abs` on disk, `rel` in the tree), depth first. */
+function* filesBelow(abs: Buffer, rel: Buffer): Generator<Buffer> {
+  const slash = Buffer.from('/');
+  const dir = opendirSync(abs, { encoding: 'buffer' as BufferEncoding });
+  try {
+    for (let d = dir.readSync(); d !== null; d = dir.readSync()) {
+      const name = (d as unknown as { name: Buffer }).name;
+      const childRel = Buffer.concat([rel, slash, name]);
+      if (d.isDirectory()) yield* filesBelow(Buffer.concat([abs, slash, name]), childRel);
+      else yield childRel;
+    }
+  } finally {
+    dir.closeSync();
   }
 }

@@ -1,14 +1,16 @@
 // decode --salvage (issue 15): each kind of row decode refuses on its own fails a plain decode (exit 2) and, with
 // --salvage, is set apart in _quarantine/records.jsonl (raw key and value, code, message, offset) while the rest of
-// the snapshot is published (exit 3) as a tree that encode --self-test accepts. Damage found only after the whole
-// snapshot was read is not attributable to one row: --salvage still exits 2 on it.
+// the snapshot is published (exit 3) as a tree that encode --self-test accepts. Damage found only once a key,
+// object, bucket or queue was read whole is set apart whole: every row of it, and none of its files in the tree.
 import assert from 'node:assert/strict';
-import { promises as fsp, readFileSync } from 'node:fs';
+import { createReadStream, promises as fsp, readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../helpers/adapter-harness.ts';
 import { runCli } from '../helpers/cli.ts';
 import { joinFsm, sortRows, splitFsm, type RawRow } from '../fuzz/fsm-parts.ts';
+import { run } from '../../src/cli/main.ts';
 
 const REPO = new URL('../../', import.meta.url).pathname;
 const FUZZ = join(REPO, 'test/fixtures/fuzz');
@@ -114,11 +116,205 @@ test('decode --salvage: a snapshot with nothing to set apart decodes as without 
   assert.doesNotMatch(await fsp.readFile(join(dir, 'tree/MANIFEST.json'), 'utf8'), /quarantine/);
 });
 
-test('decode --salvage: damage found only once the snapshot is read (a stream past its meta) still fails', async () => {
+/** examples/sample.fsm without the first row whose user key starts with `prefix`, or with it changed by `damage`. */
+function sampleWithout(prefix: string, damage?: (row: RawRow) => void): Buffer {
+  const parts = splitFsm(readFileSync(SAMPLE));
+  const hit = parts.rows.find((r) => r.key.subarray(0, r.key.length - 8).toString('latin1').startsWith(prefix));
+  assert.ok(hit !== undefined, `sample.fsm has a ${prefix} row`);
+  if (damage === undefined) parts.rows.splice(parts.rows.indexOf(hit), 1);
+  else damage(hit);
+  sortRows(parts.rows);
+  return joinFsm(parts);
+}
+
+const lp = (s: string): string => `${String.fromCharCode(0, 0, 0, s.length)}${s}`;
+
+/**
+ * Damage found only once a unit's rows were all in. `plain`: what decode without --salvage fails with. `unit`: the
+ * code its rows are set apart with, `rows` their user keys (by prefix, in snapshot order), `single` the codes of
+ * rows set apart on their own besides; `gone`: tree paths the unit had or would have had, absent after salvage.
+ */
+const UNIT_CASES: Array<{
+  name: string;
+  fsm: () => Buffer;
+  plain: string;
+  unit: string;
+  rows: readonly string[];
+  single?: readonly string[];
+  gone: readonly string[];
+  kept: readonly string[];
+}> = [
+  {
+    name: '(b) a bucket whose meta row has a damaged key',
+    fsm: () => sampleWithout('!s3|bucket|meta|logs', (r) => r.key.write('x', '!s3|bucket|m'.length, 'latin1')),
+    plain: 'DECODE_UNATTRIBUTED_ROW',
+    unit: 'S3_BUCKET_META_MISSING',
+    rows: ['!s3|blob|logs', '!s3|obj|head|logs'],
+    single: ['DECODE_UNATTRIBUTED_ROW'],
+    gone: ['s3/logs'],
+    kept: ['s3/photos/_bucket.json'],
+  },
+  {
+    name: 'a bucket without its meta row',
+    fsm: () => sampleWithout('!s3|bucket|meta|logs'),
+    plain: 'S3_BUCKET_META_MISSING',
+    unit: 'S3_BUCKET_META_MISSING',
+    rows: ['!s3|blob|logs', '!s3|obj|head|logs'],
+    gone: ['s3/logs'],
+    kept: ['s3/photos/_bucket.json'],
+  },
+  {
+    name: '(c) a stream whose meta says 2 entries with 1 row present',
+    fsm: () => sampleWithout(`!stream|entry|${lp('events')}`),
+    plain: 'REDIS_STREAM_LENGTH_MISMATCH',
+    unit: 'REDIS_STREAM_LENGTH_MISMATCH',
+    rows: [`!stream|entry|${lp('events')}`, `!stream|meta|${lp('events')}`],
+    gone: ['redis/db_0/streams/events.jsonl'],
+    kept: ['redis/db_0/hashes/user%3A42.json'],
+  },
+  {
+    name: 'a hash whose meta row counts 3 fields with 2 present',
+    fsm: () => sampleWithout(`!hs|fld|${lp('user:42')}age`),
+    plain: 'REDIS_COLLECTION_LENGTH_MISMATCH',
+    unit: 'REDIS_COLLECTION_LENGTH_MISMATCH',
+    rows: [`!hs|fld|${lp('user:42')}`, `!hs|fld|${lp('user:42')}`, `!hs|meta|${lp('user:42')}`, '!redis|ttl|user:42'],
+    gone: ['redis/db_0/hashes/user%3A42.json'],
+    kept: ['redis/db_0/streams/events.jsonl'],
+  },
+  {
+    name: 'an S3 object whose chunk is a byte short (its sibling "dir" then needs no rename)',
+    fsm: () =>
+      sampleWithout(`!s3|blob|photos\u0000\u0001${'\u0000'.repeat(7)}\u0001dir/x`, (r) => {
+        r.value = r.value.subarray(0, r.value.length - 1);
+      }),
+    plain: 'S3_INCOMPLETE_BLOB_CHUNKS',
+    unit: 'S3_INCOMPLETE_BLOB_CHUNKS',
+    rows: ['!s3|blob|photos', '!s3|obj|head|photos'],
+    gone: ['s3/photos/dir/x', 's3/photos/dir.elastickv-leaf-data', 's3/photos/KEYMAP.jsonl'],
+    kept: ['s3/photos/dir', 's3/photos/a/b.txt'],
+  },
+  {
+    name: 'a stream entry past its meta\'s last id',
+    fsm: () => readFileSync(join(FUZZ, 'decode-encodable-encode-REDIS_ENCODE_INVALID_JSON-86c7d0c4a1.fsm')),
+    plain: 'REDIS_STREAM_LAST_ID_BEHIND',
+    unit: 'REDIS_STREAM_LAST_ID_BEHIND',
+    rows: [`!stream|entry|${lp('events')}`, `!stream|entry|${lp('events')}`, `!stream|meta|${lp('events')}`],
+    gone: ['redis/db_0/streams/events.jsonl'],
+    kept: [],
+  },
+  {
+    name: 'a FIFO queue with a message without a group',
+    // Its other damage (a queue meta row of jobs.fifo refused on its own) is what a plain decode meets first.
+    fsm: () => readFileSync(join(FUZZ, 'salvage-encodable-encode-SQS_FIFO_MISSING_GROUP-e6746b0e27.fsm')),
+    plain: 'SQS_INVALID_QUEUE_META',
+    unit: 'SQS_FIFO_MISSING_GROUP',
+    rows: [
+      ...['byage', 'byage', 'data', 'data', 'dedup', 'dedup', 'vis', 'vis'].map((f) => `!sqs|msg|${f}|p|ZmFzdC5maWZv|`),
+      ...['gen', 'meta', 'seq'].map((f) => `!sqs|queue|${f}|ZmFzdC5maWZv`),
+    ],
+    single: ['SQS_INVALID_QUEUE_META'],
+    gone: ['sqs/fast.fifo'],
+    kept: [],
+  },
+  {
+    name: 'a FIFO queue with a message on a partition it does not have',
+    fsm: () => readFileSync(join(FUZZ, 'decode-encodable-encode-SQS_PARTITION_OUT_OF_RANGE-1c1e4891b6.fsm')),
+    plain: 'SQS_PARTITION_OUT_OF_RANGE',
+    unit: 'SQS_PARTITION_OUT_OF_RANGE',
+    rows: [
+      ...['byage', 'byage', 'data', 'data', 'dedup', 'dedup', 'vis', 'vis'].map((f) => `!sqs|msg|${f}|p|ZmFzdC5maWZv|`),
+      ...['gen', 'meta', 'seq'].map((f) => `!sqs|queue|${f}|ZmFzdC5maWZv`),
+    ],
+    gone: ['sqs/fast.fifo'],
+    kept: ['sqs/orders/_queue.json'],
+  },
+];
+
+/** Runs the CLI in-process with the file at `input` as its standard input. */
+async function runCliWithStdin(input: string, args: readonly string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const err = new Writable({
+    write(chunk, _enc, cb) {
+      stderr += String(chunk);
+      cb();
+    },
+  });
+  const out = new Writable({
+    write(_c, _e, cb) {
+      cb();
+    },
+  });
+  const code = await run('elastickv-snapshot', args, { stdin: createReadStream(input), stdout: out, stderr: err, env: {} });
+  return { code, stderr };
+}
+
+const exists = (p: string): Promise<boolean> => fsp.lstat(p).then(() => true, () => false);
+
+for (const c of UNIT_CASES) {
+  test(`decode --salvage: ${c.name} is set apart whole (${c.unit}) and the rest encodes`, async () => {
+    const dir = await tempDir('ekv-salvage-');
+    const input = join(dir, 'in.fsm');
+    await fsp.writeFile(input, c.fsm());
+
+    const plain = await runCli('elastickv-snapshot', ['decode', '--quiet', '--input', input, '--output', join(dir, 'plain')]);
+    assert.equal(plain.code, 2, plain.stderr);
+    assert.match(plain.stderr, new RegExp(`error \\[${c.plain}\\]`));
+    assert.equal(await exists(join(dir, 'plain')), false, 'nothing published without --salvage');
+
+    const tree = join(dir, 'tree');
+    const salvaged = await runCli('elastickv-snapshot', ['decode', '--quiet', '--json', '--salvage', '--input', input, '--output', tree]);
+    assert.equal(salvaged.code, 3, salvaged.stderr);
+    const lines = (await fsp.readFile(join(tree, '_quarantine/records.jsonl'), 'utf8'))
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as QuarantineLine);
+    const unitRows = lines.filter((q) => q.code === c.unit);
+    const keys = unitRows.map((q) => Buffer.from(q.key, 'base64').toString('latin1'));
+    assert.equal(keys.length, c.rows.length, keys.join(' | '));
+    c.rows.forEach((prefix, i) => {
+      assert.ok(keys[i]?.startsWith(prefix), `${keys[i]} starts with ${prefix}`);
+    });
+    for (const q of unitRows) {
+      assert.ok(q.offset > 0 && q.commit_ts > 0 && q.value !== '', JSON.stringify(q));
+      assert.ok(q.message.length > 0);
+    }
+    assert.deepEqual(lines.filter((q) => q.code !== c.unit).map((q) => q.code), c.single ?? []);
+    assert.equal(new Set(lines.map((q) => q.offset)).size, lines.length, 'no row set apart twice');
+    for (const p of c.gone) assert.equal(await exists(join(tree, p)), false, `${p} left out of the tree`);
+    for (const p of c.kept) assert.equal(await exists(join(tree, p)), true, `${p} still in the tree`);
+
+    const manifest = JSON.parse(await fsp.readFile(join(tree, 'MANIFEST.json'), 'utf8')) as { quarantine?: { records: number; by_code: Record<string, number> } };
+    assert.equal(manifest.quarantine?.records, lines.length);
+    assert.equal(manifest.quarantine.by_code[c.unit], unitRows.length);
+    const summary = JSON.parse(salvaged.stdout) as { counters: { quarantined: number }; quarantine: unknown };
+    assert.equal(summary.counters.quarantined, lines.length);
+    assert.deepEqual(summary.quarantine, manifest.quarantine);
+    const checksums = await fsp.readFile(join(tree, 'CHECKSUMS'), 'utf8');
+    for (const p of c.gone) assert.doesNotMatch(checksums, new RegExp(`  ${p.replace(/[.]/g, '\\.')}(/|\n)`), `${p} not in CHECKSUMS`);
+
+    const enc = await runCli('elastickv-snapshot', ['encode', '--self-test', '--quiet', '--input', tree, '--output', join(dir, 'out.fsm')]);
+    assert.equal(enc.code, 0, enc.stderr);
+    const verify = await runCli('elastickv-snapshot', ['verify', '--quiet', '--input', tree]);
+    assert.equal(verify.code, 0, verify.stderr);
+  });
+}
+
+test('decode --salvage of a damaged key from standard input: refused with DECODE_SALVAGE_UNSUPPORTED (read once)', async () => {
   const dir = await tempDir('ekv-salvage-');
-  const input = join(FUZZ, 'decode-encodable-encode-REDIS_ENCODE_INVALID_JSON-86c7d0c4a1.fsm');
-  const r = await runCli('elastickv-snapshot', ['decode', '--quiet', '--salvage', '--input', input, '--output', join(dir, 'tree')]);
+  const input = join(dir, 'in.fsm');
+  await fsp.writeFile(input, sampleWithout(`!hs|fld|${lp('user:42')}age`));
+  const r = await runCliWithStdin(input, ['decode', '--quiet', '--salvage', '--input', '-', '--output', join(dir, 'tree')]);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /error \[REDIS_STREAM_LAST_ID_BEHIND\].*stream key "events"/);
-  await assert.rejects(fsp.stat(join(dir, 'tree')));
+  assert.match(r.stderr, /error \[DECODE_SALVAGE_UNSUPPORTED\].*REDIS_COLLECTION_LENGTH_MISMATCH.*standard input/);
+  assert.equal(await exists(join(dir, 'tree')), false);
+});
+
+test('decode --salvage of a damaged key straight to an archive: refused with DECODE_SALVAGE_UNSUPPORTED', async () => {
+  const dir = await tempDir('ekv-salvage-');
+  const input = join(dir, 'in.fsm');
+  await fsp.writeFile(input, sampleWithout(`!hs|fld|${lp('user:42')}age`));
+  const r = await runCli('elastickv-snapshot', ['decode', '--quiet', '--salvage', '--input', input, '--output', join(dir, 'tree.tar')]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /error \[DECODE_SALVAGE_UNSUPPORTED\].*REDIS_COLLECTION_LENGTH_MISMATCH.*archive/);
+  assert.equal(await exists(join(dir, 'tree.tar')), false);
 });

@@ -11,6 +11,7 @@
 
 import { DataError } from '../../errors.ts';
 import type { ExternalSorter } from '../../sort/external-sort.ts';
+import { encodeSegment } from '../../tree/segment.ts';
 import type { FileSink } from '../../tree/writer.ts';
 import type { DecodeContext } from '../adapter.ts';
 import { u64be } from '../../bytes/big-endian.ts';
@@ -76,20 +77,17 @@ class KeyFile implements KeyOutput {
   readonly #ctx: DecodeContext;
   readonly #renderer: CollectionRenderer;
   readonly #out: Gather;
-  readonly #path: (userKey: Buffer) => Promise<string>;
+  readonly #dir: string;
+  #seg: string | undefined;
   #sink: FileSink | undefined;
+  /** Set once the key was found damaged (and set apart): its remaining records are read past. */
+  damaged = false;
 
-  constructor(
-    ctx: DecodeContext,
-    renderer: CollectionRenderer,
-    out: Gather,
-    userKey: Buffer,
-    path: (userKey: Buffer) => Promise<string>,
-  ) {
+  constructor(ctx: DecodeContext, renderer: CollectionRenderer, out: Gather, userKey: Buffer, dir: string) {
     this.#ctx = ctx;
     this.#renderer = renderer;
     this.#out = out;
-    this.#path = path;
+    this.#dir = dir;
     this.state = {
       userKey,
       hasRows: false,
@@ -107,9 +105,20 @@ class KeyFile implements KeyOutput {
     };
   }
 
+  /** The file's name stem: the key's segment (recorded in KEYMAP.jsonl only once the key is written whole). */
+  get seg(): string {
+    this.#seg ??= encodeSegment(this.state.userKey);
+    return this.#seg;
+  }
+
+  /** The file's path in the tree. */
+  get path(): string {
+    return `${this.#dir}/${this.seg}${this.#renderer.extension}`;
+  }
+
   async open(): Promise<Gather> {
     if (this.#sink !== undefined) return this.#out;
-    this.#sink = await this.#ctx.tree.create(await this.#path(this.state.userKey));
+    this.#sink = await this.#ctx.tree.create(this.path);
     this.#out.sink = this.#sink;
     if (this.#renderer.header !== '') this.#out.text(this.#renderer.header);
     return this.#out;
@@ -134,12 +143,20 @@ class KeyFile implements KeyOutput {
     return this.#sink === undefined ? this.open() : this.#out;
   }
 
+  /** Whether the file was created. */
+  get opened(): boolean {
+    return this.#sink !== undefined;
+  }
+
   async close(): Promise<void> {
     if (this.#sink === undefined) return;
     this.#out.drain();
     await this.#sink.close();
   }
 }
+
+/** Told the file stem and user key of each collection key written whole. */
+type KeyNamed = (seg: string, userKey: Buffer) => Promise<void>;
 
 export class CollectionCollector {
   readonly #ctx: DecodeContext;
@@ -213,10 +230,11 @@ export class CollectionCollector {
   }
 
   /**
-   * Writes every collection file, type by type in the reference's order; `name` maps a key to its file stem
-   * (recording KEYMAP entries). Counts the parked TTLs claimed in `claimed`.
+   * Writes every collection file, type by type in the reference's order (a key's file stem is its segment);
+   * `name` is told the segment and key of each key written, for its KEYMAP record. Counts the parked TTLs claimed
+   * in `claimed`.
    */
-  async flush(db: string, name: (k: Buffer) => Promise<string>): Promise<void> {
+  async flush(db: string, name: KeyNamed): Promise<void> {
     for (const type of FLUSH_ORDER) {
       const sorter = this.#sorters.get(type);
       if (sorter === undefined) continue;
@@ -230,7 +248,7 @@ export class CollectionCollector {
     r: CollectionRenderer,
     sorter: ExternalSorter,
     dir: string,
-    name: (k: Buffer) => Promise<string>,
+    name: KeyNamed,
   ): Promise<void> {
     const out = new Gather();
     let file: KeyFile | undefined;
@@ -242,12 +260,13 @@ export class CollectionCollector {
         const value = asBuffer(rec.value);
         // seg(K) ends at its first 00 01, so a key that starts with the current key's whole seg has the same K.
         if (seg === undefined || !startsWith(key, seg)) {
-          if (file !== undefined) await this.#finishKey(r, file);
+          if (file !== undefined) await this.#finishKey(r, file, name);
           segLen = segLength(key);
           seg = key.subarray(0, segLen);
-          file = new KeyFile(this.#ctx, r, out, userKeyOf(key, segLen), async (k) => `${dir}/${await name(k)}${r.extension}`);
+          file = new KeyFile(this.#ctx, r, out, userKeyOf(key, segLen), dir);
           r.begin();
         }
+        if ((file as KeyFile).damaged) continue;
         const s = (file as KeyFile).state;
         switch (key[segLen]) {
           case REC.meta:
@@ -278,37 +297,64 @@ export class CollectionCollector {
             break;
           default: {
             s.hasRows = true;
-            const pending = r.element(file as KeyFile, key.subarray(segLen + 1), value);
-            if (pending !== undefined) await pending;
+            try {
+              const pending = r.element(file as KeyFile, key.subarray(segLen + 1), value);
+              if (pending !== undefined) await pending;
+            } catch (err) {
+              if (!(err instanceof DataError)) throw err;
+              await this.#damaged(r, file as KeyFile, err);
+            }
           }
         }
       }
-    if (file !== undefined) await this.#finishKey(r, file);
+    if (file !== undefined) await this.#finishKey(r, file, name);
   }
 
-  /** Ends a key: the rest of its file, the length check, and closing it. */
-  async #finishKey(r: CollectionRenderer, file: KeyFile): Promise<void> {
+  /**
+   * A key found damaged once its rows were read (the renderer's checks, the length check): reported whole, with
+   * its file if it was opened; with --salvage the key's other records are read past.
+   */
+  async #damaged(r: CollectionRenderer, file: KeyFile, error: DataError): Promise<void> {
+    await file.close();
+    file.damaged = true;
+    const scope = Buffer.from(String(this.#ctx.switches.redisDbIndex));
+    await this.#ctx.damaged({
+      error,
+      rows: { scope, type: r.type, key: file.state.userKey },
+      written: file.opened ? [file.path] : [],
+    });
+  }
+
+  /** Ends a key: the rest of its file, the length check, closing it and recording its name. */
+  async #finishKey(r: CollectionRenderer, file: KeyFile, name: KeyNamed): Promise<void> {
     const s = file.state;
-    if (!s.hasRows) return;
+    if (!s.hasRows || file.damaged) return;
     if (s.ttlRow !== undefined && r.claimsParkedTtl) this.claimed++;
     await r.endElements(file);
     if (file.skipped() && r.skipsExpired(s)) {
       this.#ctx.expiredSkipped();
       return;
     }
-    await r.finish(file);
+    try {
+      await r.finish(file);
+    } catch (err) {
+      if (!(err instanceof DataError)) throw err;
+      await this.#damaged(r, file, err);
+      return;
+    }
     if ((s.metaSeen || s.deltaSeen) && BigInt(s.count) !== s.declared + s.deltaSum) {
       // The file holds no length: the encoder derives the meta row from the elements, so a meta row that
       // disagrees with them would be lost without a trace. Seen through the newest versions (what the node serves)
       // the two agree on every node snapshot we have; it is damage, refused like a stream's. Read version-blind
       // (--versions all, the reference's reading) older meta rows make real snapshots disagree: a warning there.
       if (this.#ctx.switches.resolvedVersions) {
-        await file.close();
-        throw new DataError(
+        const error = new DataError(
           'REDIS_COLLECTION_LENGTH_MISMATCH',
           `the meta row of ${r.type} key ${JSON.stringify(s.userKey.toString('utf8'))} declares ${s.declared + s.deltaSum} elements but the snapshot holds ${s.count}`,
           { key: s.userKey },
         );
+        await this.#damaged(r, file, error);
+        return;
       }
       this.#ctx.warn(`redis_${r.type}_length_mismatch`, {
         user_key_len: s.userKey.length,
@@ -318,5 +364,6 @@ export class CollectionCollector {
       });
     }
     await file.close();
+    if (file.opened) await name(file.seg, s.userKey);
   }
 }

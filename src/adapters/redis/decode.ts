@@ -319,7 +319,9 @@ export class RedisDecoder implements AdapterDecoder<RedisKind> {
     try {
       if (!this.#ttlsResolved) await this.#resolveTtls();
       await this.#writeDeferred();
-      await this.#collections.flush(this.#db, (k) => this.#name(k));
+      await this.#collections.flush(this.#db, async (seg, k) => {
+        if (isShaFallback(seg)) await this.#keymap.write(seg, k, KIND_SHA_FALLBACK);
+      });
     } catch (err) {
       errors.push(err);
     }

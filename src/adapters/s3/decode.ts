@@ -268,14 +268,9 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
       if (firstObject !== undefined) {
         // Without its metadata row the bucket cannot be restored (encode needs _bucket.json): a damaged or lost
         // !s3|bucket|meta| row is refused here rather than published as a tree the encoder refuses.
-        throw new DataError('S3_BUCKET_META_MISSING', `bucket ${JSON.stringify(b.name.toString('utf8'))} has objects (${JSON.stringify(firstObject.object.toString('utf8'))} first) but no !s3|bucket|meta| row`, { key: manifestKey(b.name, firstObject.generation, firstObject.object) });
-      }
-      // A bucket without its metadata row holds no object here (refused above) but may hold orphan chunks: no
-      // directory for it then (the encoder refuses a bucket directory without _bucket.json); --include-orphans
-      // creates the _orphans/ part it writes.
-      if (b.meta !== undefined) {
-        await this.#ctx.tree.mkdir(dir);
-        await this.#ctx.tree.writeFile(`${dir}/_bucket.json`, renderBucketJson(b.name, b.meta));
+        const error = new DataError('S3_BUCKET_META_MISSING', `bucket ${JSON.stringify(b.name.toString('utf8'))} has objects (${JSON.stringify(firstObject.object.toString('utf8'))} first) but no !s3|bucket|meta| row`, { key: manifestKey(b.name, firstObject.generation, firstObject.object) });
+        await this.#bucketDamaged(b, dir, error);
+        return;
       }
       const activeGen = b.meta?.generation ?? 0n;
       const isActive = (o: ObjectState): boolean => activeGen === 0n || o.generation === activeGen;
@@ -287,9 +282,30 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
       // Only the objects written to the tree proper take part in naming: chunks without a manifest (orphans,
       // written under _orphans/ if at all) count as directories in the reference, which renamed a sibling to
       // `<key>.elastickv-leaf-data` for an object the tree does not hold, and the tree then failed its self-test.
+      // An object whose chunks do not assemble is found before naming, so that one set apart by --salvage takes
+      // no part in it either.
       const placed: Buffer[] = [];
-      for (const o of objects) if (isActive(o) && o.manifest !== undefined) placed.push(o.object);
-      const names = planTreeNames(b.name, dir, placed, this.#ctx.switches.renameCollisions);
+      const damaged = new Set<ObjectState>();
+      for (const o of objects) {
+        if (!isActive(o) || o.manifest === undefined) continue;
+        if (await this.#assembles(b.name, o)) placed.push(o.object);
+        else damaged.add(o);
+      }
+      let names: Map<string, TreeName>;
+      try {
+        names = planTreeNames(b.name, dir, placed, this.#ctx.switches.renameCollisions);
+      } catch (err) {
+        if (!(err instanceof DataError)) throw err;
+        await this.#bucketDamaged(b, dir, err);
+        return;
+      }
+      // A bucket without its metadata row holds no object here (refused above) but may hold orphan chunks: no
+      // directory for it then (the encoder refuses a bucket directory without _bucket.json); --include-orphans
+      // creates the _orphans/ part it writes.
+      if (b.meta !== undefined) {
+        await this.#ctx.tree.mkdir(dir);
+        await this.#ctx.tree.writeFile(`${dir}/_bucket.json`, renderBucketJson(b.name, b.meta));
+      }
       let stale = 0;
       for (const o of objects) {
         if (!isActive(o)) {
@@ -301,6 +317,7 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
           await this.#flushOrphan(b, dir, o);
           continue;
         }
+        if (damaged.has(o)) continue;
         await this.#flushObject(b.name, dir, o, names.get(o.object.toString('latin1')) as TreeName, keymap);
       }
       if (stale > 0) {
@@ -314,6 +331,29 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
     } finally {
       await keymap.close();
       await b.incomplete?.close();
+    }
+  }
+
+  /** Reports a bucket that cannot be written (no metadata row, clashing names) whole, with what it has written. */
+  async #bucketDamaged(b: BucketState, dir: string, error: DataError): Promise<void> {
+    const written = b.incomplete === undefined ? [] : [dir];
+    await b.incomplete?.close();
+    b.incomplete = undefined;
+    await this.#ctx.damaged({ error, rows: { scope: b.name }, written });
+  }
+
+  /**
+   * Whether an object's chunks assemble into its body of its declared size; when they do not, the object is
+   * reported (with --salvage it is left out; nothing of it is written yet).
+   */
+  async #assembles(bucket: Buffer, o: ObjectState): Promise<boolean> {
+    try {
+      this.#bodyChunks(bucket, o);
+      return true;
+    } catch (err) {
+      if (!(err instanceof DataError)) throw err;
+      await this.#ctx.damaged({ error: err, rows: { scope: bucket, key: o.object }, written: [] });
+      return false;
     }
   }
 
@@ -335,8 +375,9 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
   }
 
   /**
-   * The chunks of an object's body in assembly order, after the reference's filtering and checks; an error names
-   * the bucket and the object (`assembly`) and carries the key of the object's manifest row.
+   * The chunks of an object's body in assembly order, after the reference's filtering and checks (and that they
+   * hold the manifest's size_bytes); an error names the bucket and the object (`assembly`) and carries the key of
+   * the object's manifest row.
    */
   #bodyChunks(bucket: Buffer, o: ObjectState): Chunk[] {
     const assembly = (code: 'S3_INVALID_CHUNK_REF' | 'S3_INCOMPLETE_BLOB_CHUNKS', why: string): DataError =>
@@ -383,6 +424,9 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
         if (!s.has(i)) throw assembly('S3_INCOMPLETE_BLOB_CHUNKS', `incomplete blob chunks for manifest-declared part: ${where} declared chunks=${part.chunkCount}, missing chunkNo=${i}`);
       }
     }
+    // The sidecar records size_bytes and encode checks the body against it: a body of another length is damage.
+    const size = chunks.reduce((n, c) => n + BigInt(c.loc.length), 0n);
+    if (size !== m.sizeBytes) throw assembly('S3_INCOMPLETE_BLOB_CHUNKS', `its chunks hold ${size} bytes, its manifest says size_bytes ${m.sizeBytes}`);
     return chunks;
   }
 
@@ -394,12 +438,6 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
     keymap: KeymapWriter,
   ): Promise<void> {
     const chunks = this.#bodyChunks(bucket, o);
-    // The sidecar records size_bytes and encode checks the body against it: a body of another length is damage.
-    const size = chunks.reduce((n, c) => n + BigInt(c.loc.length), 0n);
-    const declared = (o.manifest as LiveManifest).sizeBytes;
-    if (size !== declared) {
-      throw new DataError('S3_INCOMPLETE_BLOB_CHUNKS', `bucket ${quoteBytes(bucket)} object ${quoteBytes(o.object)}: its chunks hold ${size} bytes, its manifest says size_bytes ${declared}`, { key: manifestKey(bucket, o.generation, o.object) });
-    }
     const bodyRel = Buffer.concat([Buffer.from(`${dir}/`), name]);
     const slash = name.lastIndexOf(0x2f);
     if (slash > 0) await this.#ctx.tree.mkdir(Buffer.concat([Buffer.from(`${dir}/`), name.subarray(0, slash)]));

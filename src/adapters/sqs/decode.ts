@@ -70,6 +70,8 @@ function checkedDumpLine(config: QueueConfig, sortKey: Uint8Array, value: Buffer
 export class SqsDecoder implements AdapterDecoder<SqsKind> {
   readonly #ctx: DecodeContext;
   readonly #queues = new Map<string, QueueState>();
+  /** Queues found damaged while their messages were written (set apart by --salvage). */
+  readonly #damaged = new Set<QueueState>();
   #messages: ExternalSorter | undefined;
   #side: ExternalSorter | undefined;
   #sideSeq = 0n;
@@ -237,7 +239,7 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
           await closeQueue();
           current = this.#queues.get(encoded);
         }
-        if (current?.config === undefined) continue;
+        if (current?.config === undefined || this.#damaged.has(current)) continue;
         const gen = asBuffer(value).readBigUInt64BE(0);
         if (current.activeGen !== 0n && gen !== current.activeGen) {
           dropped++;
@@ -247,7 +249,21 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
           this.#ctx.expiredSkipped();
           continue;
         }
-        const line = checkedDumpLine(current.config, key, asBuffer(value));
+        let line: Buffer;
+        try {
+          line = checkedDumpLine(current.config, key, asBuffer(value));
+        } catch (err) {
+          if (!(err instanceof DataError)) throw err;
+          // A message its queue's meta rules out (no group on a FIFO queue, a partition the queue does not have)
+          // is known only once the meta is: the queue is reported whole (its directory holds _queue.json and the
+          // messages so far), and with --salvage its other messages and side records are left out too.
+          if (sink !== undefined) await sink.close();
+          sink = undefined;
+          this.#damaged.add(current);
+          const written = [this.#queueDir(current)];
+          await this.#ctx.damaged({ error: err, rows: { scope: current.rawName as Buffer }, written });
+          continue;
+        }
         sink ??= await this.#ctx.tree.create(`${this.#queueDir(current)}/messages.jsonl`);
         await sink.write(line);
       }
@@ -281,10 +297,12 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
           sink = undefined;
           currentEnc = encoded;
           const st = this.#queues.get(encoded) as QueueState;
+          if (this.#damaged.has(st)) continue;
           const dir = st.config !== undefined ? this.#queueDir(st) : `sqs/${encoded}.orphan`;
           sink = await this.#ctx.tree.create(`${dir}/_internals/side_records.jsonl`);
         }
-        await (sink as FileSink).write(value);
+        // A queue set apart by --salvage has no sink: its side records are left out with it.
+        await sink?.write(value);
       }
     } finally {
       if (sink !== undefined) await sink.close();

@@ -32,7 +32,7 @@ const BASE_FLAGS: FlagSpecs = {
   expired: { type: 'string', value: 'MODE', choices: ['keep', 'skip'], help: 'extension: skip is --skip-expired; keep (the default) keeps expired records, as the reference' },
   versions: { type: 'string', value: 'POLICY', default: 'latest', choices: ['latest', 'all'], help: 'extension: latest (newest version per key; tombstones hide keys) or all (every live version, as the reference decoder)' },
   'memory-budget': { type: 'string', value: 'SIZE', default: '256M', help: 'extension: memory for regrouping records before spilling to disk' },
-  salvage: { type: 'bool', help: `extension: set apart each row decode would refuse on its own (a damaged value, key or meta row) in ${QUARANTINE_FILE} instead of failing, publish the rest, list them in MANIFEST.json and the summary, and exit 3 when any was set apart` },
+  salvage: { type: 'bool', help: `extension: set apart each row decode would refuse on its own (a damaged value, key or meta row), and every row of a key, object, bucket or queue found inconsistent as a whole (read again from the input file), in ${QUARANTINE_FILE} instead of failing, publish the rest, list them in MANIFEST.json and the summary, and exit 3 when any was set apart` },
   'scratch-root': { type: 'string', value: 'DIR', help: 'extension: directory for spill files, and for the spool files of an archive output (default: next to --output; the OS temp directory for an archive to - or S3)' },
   ...FILTER_FLAGS,
   ...S3_FLAGS,
