@@ -8,6 +8,7 @@
 
 import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, promises as fsp, readSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { decodeSwitchesOf, encodeSwitchesOf } from '../adapters/options.ts';
@@ -258,13 +259,13 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
     const hash = createHash('sha256');
     const files = new FoundFiles(new TreeReader(opts.input));
     const fh = await fsp.open(tmpPath, 'w', 0o600);
+    const out = new WritesBehind(fh);
     let writer: SnapshotWriter;
     try {
       writer = new SnapshotWriter({
         write: async (chunk) => {
           hash.update(chunk);
-          let off = 0;
-          while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+          await out.write(chunk);
           report('write', writer.bytesWritten, rowsWritten, rows);
         },
       });
@@ -275,9 +276,11 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
         rowsWritten++;
       }
       await writer.flush();
+      await out.settle();
       await fh.sync();
     } finally {
       files.close();
+      await out.settle().catch(() => undefined);
       await fh.close();
     }
     const sha256 = hash.digest('hex');
@@ -320,6 +323,41 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
     if (!published) await fsp.rm(tmpPath, { force: true });
     removeTree(sortRoot);
     for (const f of forget) f();
+  }
+}
+
+/** Writes blocks in the thread pool at their positions while the next ones are prepared (at most 4 at once). */
+class WritesBehind {
+  readonly #fh: FileHandle;
+  #position = 0;
+  #pending: Array<Promise<void>> = [];
+  #failure: { readonly err: unknown } | undefined;
+
+  constructor(fh: FileHandle) {
+    this.#fh = fh;
+  }
+
+  /** Starts writing `chunk` (which must not change afterwards) after everything before it. */
+  async write(chunk: Uint8Array): Promise<void> {
+    const at = this.#position;
+    this.#position += chunk.length;
+    const fh = this.#fh;
+    const done = (async (): Promise<void> => {
+      for (let off = 0; off < chunk.length; ) {
+        off += (await fh.write(chunk, off, chunk.length - off, at + off)).bytesWritten;
+      }
+    })().catch((err: unknown) => {
+      this.#failure ??= { err };
+    });
+    this.#pending.push(done);
+    if (this.#pending.length >= 4) await this.#pending.shift();
+    if (this.#failure !== undefined) throw this.#failure.err;
+  }
+
+  /** Waits for every write; throws the first failure. */
+  async settle(): Promise<void> {
+    await Promise.all(this.#pending.splice(0));
+    if (this.#failure !== undefined) throw this.#failure.err;
   }
 }
 
