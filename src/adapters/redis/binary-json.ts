@@ -9,19 +9,6 @@ import { goMarshal, isValidUtf8, quoteString, type GoJson } from '../../json/go-
 import { JsonNumber, JsonObject, JsonTypeError, type JsonValue } from '../../json/go-json-read.ts';
 import { decodeBase64UrlRaw } from '../../tree/segment.ts';
 
-/** The <bin> projection as a GoJson value (HTML escaping follows the document's writer). */
-export function binValue(b: Uint8Array): GoJson {
-  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  if (isValidUtf8(buf)) return buf.toString('utf8');
-  return { base64: buf.toString('base64url') };
-}
-
-export function scoreValue(score: number): GoJson {
-  if (score === Infinity) return '+inf';
-  if (score === -Infinity) return '-inf';
-  return score;
-}
-
 /** Reads <bin>: a JSON string's UTF-8 bytes, or the bytes of a {"base64": …} envelope. */
 export function readBin(v: JsonValue | undefined, what: string): Buffer {
   if (v === undefined) throw new JsonTypeError(`${what}: unexpected end of JSON input`);

@@ -7,7 +7,7 @@ import type { DataErrorCode } from '../../error-codes.ts';
 import { DataError } from '../../errors.ts';
 import { REC, metaRecord, type CollectionCollector } from './collections.ts';
 import type { CollectionType } from './collections-render.ts';
-import { RedisProtoError, STREAM_ENTRY_MAGIC, ZSET_BLOB_MAGIC, readStreamEntry, readZSetBlob } from './proto.ts';
+import { RedisProtoError, STREAM_ENTRY_MAGIC, ZSET_BLOB_MAGIC, readStreamEntry, readZSetBlob, streamFieldSpans } from './proto.ts';
 import {
   DELTA_SUFFIX_BYTES,
   HASH_DELTA_PREFIX,
@@ -31,6 +31,8 @@ import {
 
 const MAXI64 = (1n << 63n) - 1n;
 const EMPTY = Buffer.alloc(0);
+/** Field offsets of the stream entry being checked (reused). */
+const SPANS: number[] = [];
 
 const show = (key: Uint8Array): string => JSON.stringify(Buffer.from(key).toString('latin1'));
 
@@ -182,13 +184,17 @@ export async function streamEntry(c: CollectionCollector, key: Buffer, v: Buffer
   if (p === undefined || p.tail.length !== 16) throw bad('REDIS_INVALID_KEY', malformed(STREAM_ENTRY_PREFIX), `entry key: ${show(key)}`, key);
   const sentinel = `invalid ${STREAM_ENTRY_PREFIX} value`;
   if (v.length < 5 || !v.subarray(0, 5).equals(STREAM_ENTRY_MAGIC)) throw bad('REDIS_INVALID_STREAM_ENTRY', sentinel, `missing or corrupt magic prefix (len=${v.length})`, key);
-  let fields;
-  try {
-    fields = readStreamEntry(v.subarray(5));
-  } catch (err) {
-    if (err instanceof RedisProtoError) throw bad('REDIS_INVALID_STREAM_ENTRY', sentinel, `unmarshal: ${err.message}`, key);
-    throw err;
+  const body = v.subarray(5);
+  let count: number;
+  if (streamFieldSpans(body, SPANS, true)) count = SPANS.length / 2;
+  else {
+    try {
+      count = readStreamEntry(body).length;
+    } catch (err) {
+      if (err instanceof RedisProtoError) throw bad('REDIS_INVALID_STREAM_ENTRY', sentinel, `unmarshal: ${err.message}`, key);
+      throw err;
+    }
   }
-  if (fields.length % 2 !== 0) throw bad('REDIS_INVALID_STREAM_ENTRY', sentinel, `odd field count ${fields.length} (XADD enforces name/value pairs)`, key);
+  if (count % 2 !== 0) throw bad('REDIS_INVALID_STREAM_ENTRY', sentinel, `odd field count ${count} (XADD enforces name/value pairs)`, key);
   await c.add('stream', p.userKey, REC.element, p.tail, v);
 }

@@ -7,8 +7,8 @@
 import { DataError } from '../../errors.ts';
 import type { FileSink } from '../../tree/writer.ts';
 import type { DecodeContext } from '../adapter.ts';
-import { binIndented, binValue, compact, scoreValue } from './binary-json.ts';
-import { readStreamEntry } from './proto.ts';
+import { binIndented, compact } from './binary-json.ts';
+import { readStreamEntry, streamFieldSpans } from './proto.ts';
 
 export type CollectionType = 'hash' | 'list' | 'set' | 'zset' | 'stream';
 
@@ -52,18 +52,24 @@ export class Gather {
 
   /** <bin> nested `depth` levels deep: the bytes quoted as they are when they need no escaping, else binIndented. */
   bin(b: Buffer, depth: number): void {
-    for (let i = 0; i < b.length; i++) {
+    this.binAt(b, 0, b.length, depth);
+  }
+
+  /** bin() of bytes start..end of `b`. */
+  binAt(b: Buffer, start: number, end: number, depth: number): void {
+    for (let i = start; i < end; i++) {
       if (PLAIN[b[i] as number] === 0) {
-        this.text(binIndented(b, depth));
+        this.text(binIndented(b.subarray(start, end), depth));
         return;
       }
     }
-    this.#room(b.length + 2);
+    const n = end - start;
+    this.#room(n + 2);
     const buf = this.#buf;
     buf[this.#used] = 0x22;
-    b.copy(buf, this.#used + 1);
-    buf[this.#used + 1 + b.length] = 0x22;
-    this.#used += b.length + 2;
+    b.copy(buf, this.#used + 1, start, end);
+    buf[this.#used + 1 + n] = 0x22;
+    this.#used += n + 2;
   }
 
   /** Hands the gathered bytes to the sink. */
@@ -305,7 +311,13 @@ class SetRenderer extends DocumentRenderer {
   }
 }
 
-const scoreText = (score: Buffer): string => compact(scoreValue(score.readDoubleBE(0)));
+/** <score> as Go writes it: a float64 (String(x), but -0 is "-0"), or the strings "+inf" / "-inf". */
+function scoreText(score: Buffer): string {
+  const x = score.readDoubleBE(0);
+  if (x === Infinity) return '"+inf"';
+  if (x === -Infinity) return '"-inf"';
+  return Object.is(x, -0) ? '-0' : String(x);
+}
 
 /**
  * Sorted sets: wide-column members (`!zs|mem|`) win over a legacy blob (`!redis|zset|`) of the same key; a key
@@ -357,6 +369,12 @@ class ZSetRenderer extends DocumentRenderer {
   }
 }
 
+const NAME_FIRST = Buffer.from('{"name":');
+const NAME_NEXT = Buffer.from(',{"name":');
+const VALUE = Buffer.from(',"value":');
+const CLOSE_BRACE = Buffer.from('}');
+const LINE_END = Buffer.from(']}\n');
+
 /**
  * Streams: one JSON line per entry, then the `_meta` line. Entries are written only once the key's meta is
  * known; the meta record sorts first, so an entry arriving with metaSeen false means the stream has no meta row.
@@ -369,6 +387,8 @@ class StreamRenderer implements CollectionRenderer {
   readonly claimsParkedTtl = true;
   readonly observed = 'observed_entries';
   readonly #ctx: DecodeContext;
+  /** Field offsets of the entry being written (reused). */
+  readonly #spans: number[] = [];
 
   constructor(ctx: DecodeContext) {
     this.#ctx = ctx;
@@ -378,11 +398,11 @@ class StreamRenderer implements CollectionRenderer {
     // Entries are not held.
   }
 
-  async element(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void> {
+  element(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void> | undefined {
     const s = out.state;
     if (!s.metaSeen) {
       s.count++;
-      return;
+      return undefined;
     }
     const ms = sub.readBigUInt64BE(0);
     const seq = sub.readBigUInt64BE(8);
@@ -395,11 +415,43 @@ class StreamRenderer implements CollectionRenderer {
         { key: s.userKey },
       );
     }
-    const fields = readStreamEntry(value.subarray(5));
-    const pairs = [];
-    for (let i = 0; i + 1 < fields.length; i += 2)
-      pairs.push({ name: binValue(fields[i] as Buffer), value: binValue(fields[i + 1] as Buffer) });
-    (await out.next())?.text(`${compact({ id: `${ms}-${seq}`, fields: pairs })}\n`);
+    const o = out.next();
+    if (o instanceof Promise) {
+      return o.then((g) => {
+        if (g !== undefined) this.#write(g, ms, seq, value);
+      });
+    }
+    if (o !== undefined) this.#write(o, ms, seq, value);
+    return undefined;
+  }
+
+  /**
+   * compact({id, fields: [{name, value}…]}) of one entry, written directly: its fields were checked to be UTF-8 when
+   * the row was read, so each <bin> is a JSON string, which bin() writes as compact() does (HTML-escaped).
+   */
+  #write(o: Gather, ms: bigint, seq: bigint, value: Buffer): void {
+    o.ascii(`{"id":"${ms}-${seq}","fields":[`);
+    const body = value.subarray(5);
+    const spans = this.#spans;
+    if (streamFieldSpans(body, spans, false)) {
+      for (let i = 0; i + 3 < spans.length; i += 4) {
+        o.raw(i === 0 ? NAME_FIRST : NAME_NEXT);
+        o.binAt(body, spans[i] as number, spans[i + 1] as number, 0);
+        o.raw(VALUE);
+        o.binAt(body, spans[i + 2] as number, spans[i + 3] as number, 0);
+        o.raw(CLOSE_BRACE);
+      }
+    } else {
+      const fields = readStreamEntry(body);
+      for (let i = 0; i + 1 < fields.length; i += 2) {
+        o.raw(i === 0 ? NAME_FIRST : NAME_NEXT);
+        o.bin(fields[i] as Buffer, 0);
+        o.raw(VALUE);
+        o.bin(fields[i + 1] as Buffer, 0);
+        o.raw(CLOSE_BRACE);
+      }
+    }
+    o.raw(LINE_END);
   }
 
   async endElements(): Promise<void> {

@@ -4,6 +4,7 @@
 // Read with protobuf-go's rules (unknown fields and wrong wire types skipped, strings must be UTF-8).
 
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { isUtf8 } from 'node:buffer';
 import { isValidUtf8 } from '../../json/go-json.ts';
 
 export const STREAM_ENTRY_MAGIC = Buffer.from([0x00, 0x52, 0x58, 0x45, 0x01]);
@@ -28,6 +29,34 @@ function readFields(bytes: Uint8Array, field: (r: BinaryReader, no: number, wt: 
 function utf8(b: Uint8Array, what: string): Buffer {
   if (!isValidUtf8(b)) throw new RedisProtoError(`proto: field ${what} contains invalid UTF-8`);
   return Buffer.from(b);
+}
+
+/**
+ * The fields of a stream entry body in the shape writers produce (only fields 1 and 2, length-delimited, one-byte
+ * tags, lengths of at most four varint bytes): the [start, end) offsets of each field 2 in `spans` (emptied first),
+ * and true. False for any other shape, or, with `checkUtf8`, when a field is not valid UTF-8: readStreamEntry then
+ * reads the body with protobuf-go's full rules (and refuses what they refuse).
+ */
+export function streamFieldSpans(body: Uint8Array, spans: number[], checkUtf8: boolean): boolean {
+  spans.length = 0;
+  const n = body.length;
+  let p = 0;
+  while (p < n) {
+    const tag = body[p++];
+    if (tag !== 0x0a && tag !== 0x12) return false;
+    let len = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (p >= n || shift > 21) return false;
+      const b = body[p++] as number;
+      len += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+    }
+    if (len > n - p) return false;
+    if (checkUtf8 && !isUtf8(body.subarray(p, p + len))) return false;
+    if (tag === 0x12) spans.push(p, p + len);
+    p += len;
+  }
+  return true;
 }
 
 /** The interleaved name/value list of a stream entry body (the id is validated and ignored). */

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { sortableFloat64 } from '../../../src/adapters/redis/collections-encode.ts';
 import { redisAdapter } from '../../../src/adapters/redis/index.ts';
-import { writeStreamEntry } from '../../../src/adapters/redis/proto.ts';
+import { RedisProtoError, readStreamEntry, streamFieldSpans, writeStreamEntry } from '../../../src/adapters/redis/proto.ts';
 import { isEkvError } from '../../../src/errors.ts';
 import { buildFsm } from '../../helpers/fsm.ts';
 import { decodeWith, encodeWith, readTree, rowsOf, treeWith } from '../../helpers/adapter-harness.ts';
@@ -27,6 +27,45 @@ test('sortable float64 and stream envelopes: the spec\'s worked bytes', () => {
   for (const [x, want] of cases) assert.equal(hex(sortableFloat64(x)), want, String(x));
   assert.equal(hex(writeStreamEntry('1-0', [Buffer.from('f'), Buffer.from('v')])), '00525845010a03312d3012016612017' + '6');
   assert.equal(hex(writeStreamEntry('', [Buffer.alloc(0)])), '00525845011200');
+});
+
+test('property: the stream entry fast path reads what protobuf-go\'s rules read, or leaves the body to them', () => {
+  const field = fc.oneof(
+    fc.string({ maxLength: 8 }).map((s) => Buffer.from(s, 'utf8')),
+    fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+  );
+  const written = fc
+    .tuple(fc.string({ maxLength: 6 }), fc.array(field, { maxLength: 6 }))
+    .map(([id, fs]) => writeStreamEntry(id, fs).subarray(5));
+  const body = fc.oneof(
+    written,
+    fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)),
+    written.chain((w) => fc.nat(w.length).map((n) => w.subarray(0, n))),
+  );
+  fc.assert(
+    fc.property(body, fc.boolean(), (b, checkUtf8) => {
+      const spans: number[] = [];
+      if (!streamFieldSpans(b, spans, checkUtf8)) return;
+      let fields: Buffer[];
+      try {
+        fields = readStreamEntry(b);
+      } catch (err) {
+        assert.ok(err instanceof RedisProtoError && !checkUtf8, `fast path took a body the full reader refuses: ${hex(b)}`);
+        return;
+      }
+      const got = [];
+      for (let i = 0; i < spans.length; i += 2) got.push(hex(b.subarray(spans[i], spans[i + 1])));
+      assert.deepEqual(got, fields.map(hex));
+    }),
+    { numRuns: 2000 },
+  );
+  // The usual shape is taken; another field number or wire type is left to the full reader.
+  const spans: number[] = [];
+  assert.equal(streamFieldSpans(writeStreamEntry('1-0', [Buffer.from('f'), Buffer.from('v')]).subarray(5), spans, true), true);
+  assert.deepEqual(spans, [7, 8, 10, 11]);
+  assert.equal(streamFieldSpans(Buffer.from('1a0161', 'hex'), spans, true), false);
+  assert.equal(streamFieldSpans(Buffer.from('0801', 'hex'), spans, true), false);
+  assert.equal(streamFieldSpans(Buffer.from('1201ff', 'hex'), spans, true), false);
 });
 
 test('decode: every collection type, TTL precedence, legacy zset blobs, orphan streams and TTLs', async () => {
