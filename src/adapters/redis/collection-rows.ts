@@ -14,6 +14,7 @@ import {
   HASH_FIELD_PREFIX,
   HASH_META_PREFIX,
   LIST_DELTA_PREFIX,
+  LIST_ITEM_PREFIX,
   LIST_META_PREFIX,
   SET_DELTA_PREFIX,
   SET_MEMBER_PREFIX,
@@ -25,8 +26,8 @@ import {
   ZSET_MEMBER_PREFIX,
   ZSET_META_PREFIX,
   familyOf,
+  listItemKeyEnd,
   parseLengthPrefixed,
-  parseListItem,
 } from './keys.ts';
 
 const MAXI64 = (1n << 63n) - 1n;
@@ -124,12 +125,17 @@ export const setMeta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise
 export const setMember = (c: CollectionCollector, key: Buffer): Promise<void> | undefined => member(c, SET, key, EMPTY, 'member');
 export const zsetMeta = (c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> => countMeta(c, ZSET, key, v);
 
-export async function zsetMember(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> {
-  const p = parseLengthPrefixed(key, ZSET_MEMBER_PREFIX);
-  if (p === undefined) throw bad('REDIS_INVALID_KEY', ZSET.keySentinel, `member key: ${show(key)}`, key);
+/** A sorted-set member row's record; a promise only when the collector had to wait for memory. */
+export function zsetMember(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> | undefined {
+  const at = ZSET_MEMBER_PREFIX.length + 4;
+  const end = key.length < at ? -1 : at + key.readUInt32BE(at - 4);
+  if (end < 0 || key.length < end) throw bad('REDIS_INVALID_KEY', ZSET.keySentinel, `member key: ${show(key)}`, key);
   if (v.length !== 8) throw bad('REDIS_INVALID_ZSET_MEMBER', `invalid ${ZSET_MEMBER_PREFIX} value`, `length ${v.length} != 8`, key);
-  if (Number.isNaN(v.readDoubleBE(0))) throw bad('REDIS_INVALID_ZSET_MEMBER', `invalid ${ZSET_MEMBER_PREFIX} value`, `NaN score for member of user key ${show(p.userKey)} (length ${p.userKey.length})`, key);
-  await c.add('zset', p.userKey, REC.element, p.tail, v);
+  if (Number.isNaN(v.readDoubleBE(0))) {
+    const userKey = key.subarray(at, end);
+    throw bad('REDIS_INVALID_ZSET_MEMBER', `invalid ${ZSET_MEMBER_PREFIX} value`, `NaN score for member of user key ${show(userKey)} (length ${userKey.length})`, key);
+  }
+  return c.addElement('zset', key, at, end, v);
 }
 
 export async function zsetLegacyBlob(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> {
@@ -162,11 +168,14 @@ export async function listMeta(c: CollectionCollector, key: Buffer, v: Buffer): 
   return userKey;
 }
 
-export async function listItem(c: CollectionCollector, key: Buffer, v: Buffer): Promise<Buffer> {
-  const p = parseListItem(key);
-  if (p === undefined) throw bad('REDIS_INVALID_KEY', malformed(LIST_META_PREFIX), `item key: ${show(key)}`, key);
-  await c.add('list', p.userKey, REC.element, p.seq, v);
-  return p.userKey;
+/**
+ * A list item row's record; a promise only when the collector had to wait for memory. The user key is
+ * key[LIST_ITEM_PREFIX.length, listItemKeyEnd(key)).
+ */
+export function listItem(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> | undefined {
+  const end = listItemKeyEnd(key);
+  if (end < 0) throw bad('REDIS_INVALID_KEY', malformed(LIST_META_PREFIX), `item key: ${show(key)}`, key);
+  return c.addElement('list', key, LIST_ITEM_PREFIX.length, end, v);
 }
 
 export async function streamMeta(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> {
@@ -179,9 +188,11 @@ export async function streamMeta(c: CollectionCollector, key: Buffer, v: Buffer)
   await c.add('stream', p.userKey, REC.meta, EMPTY, metaRecord(v.length >= 32, n, v.length >= 32 ? v.readBigUInt64BE(24) : 0n, v.readBigUInt64BE(8), v.readBigUInt64BE(16)));
 }
 
-export async function streamEntry(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> {
-  const p = parseLengthPrefixed(key, STREAM_ENTRY_PREFIX);
-  if (p === undefined || p.tail.length !== 16) throw bad('REDIS_INVALID_KEY', malformed(STREAM_ENTRY_PREFIX), `entry key: ${show(key)}`, key);
+/** A stream entry row's record; a promise only when the collector had to wait for memory. */
+export function streamEntry(c: CollectionCollector, key: Buffer, v: Buffer): Promise<void> | undefined {
+  const at = STREAM_ENTRY_PREFIX.length + 4;
+  const end = key.length < at ? -1 : at + key.readUInt32BE(at - 4);
+  if (end < 0 || key.length !== end + 16) throw bad('REDIS_INVALID_KEY', malformed(STREAM_ENTRY_PREFIX), `entry key: ${show(key)}`, key);
   const sentinel = `invalid ${STREAM_ENTRY_PREFIX} value`;
   if (v.length < 5 || !v.subarray(0, 5).equals(STREAM_ENTRY_MAGIC)) throw bad('REDIS_INVALID_STREAM_ENTRY', sentinel, `missing or corrupt magic prefix (len=${v.length})`, key);
   const body = v.subarray(5);
@@ -196,5 +207,5 @@ export async function streamEntry(c: CollectionCollector, key: Buffer, v: Buffer
     }
   }
   if (count % 2 !== 0) throw bad('REDIS_INVALID_STREAM_ENTRY', sentinel, `odd field count ${count} (XADD enforces name/value pairs)`, key);
-  await c.add('stream', p.userKey, REC.element, p.tail, v);
+  return c.addElement('stream', key, at, end, v);
 }

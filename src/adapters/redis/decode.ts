@@ -10,6 +10,7 @@
 // key's (possibly empty) document; with every version (the reference) they are read past, like the other derived
 // and transactional rows (list claims, the score index, `!redis|txn-wide-*`).
 
+import { compareBytes } from '../../bytes/compare.ts';
 import { DataError } from '../../errors.ts';
 import { goEncodeLine } from '../../json/go-json.ts';
 import { KeymapWriter, KIND_SHA_FALLBACK } from '../../tree/keymap.ts';
@@ -20,7 +21,7 @@ import { everyKindHandled, type AdapterDecoder, type DecodeContext } from '../ad
 import { HLL_VERSION, InlineValueError, STRING_VERSION, clampMs, parseInlineValue } from './inline-value.ts';
 import { hashDelta, hashField, hashMeta, listDelta, listItem, listMeta, setDelta, setMember, setMeta, streamEntry, streamMeta, zsetDelta, zsetLegacyBlob, zsetMember, zsetMeta } from './collection-rows.ts';
 import { CollectionCollector, REC } from './collections.ts';
-import { HLL_PREFIX, KIND, STRING_PREFIX, TTL_PREFIX, bareKey, type RedisKind } from './keys.ts';
+import { HLL_PREFIX, KIND, LIST_ITEM_PREFIX, STRING_PREFIX, TTL_PREFIX, bareKey, listItemKeyEnd, type RedisKind } from './keys.ts';
 
 
 type ScalarKind = 'string' | 'hll';
@@ -79,9 +80,38 @@ export class RedisDecoder implements AdapterDecoder<RedisKind> {
   }
 
   handle(kind: RedisKind, key: Uint8Array, value: Uint8Array): Promise<void> | undefined {
-    // Set members, the most numerous rows, without a promise per row.
-    if (kind === KIND.setMember) return setMember(this.#collections, asBuffer(key));
-    return this.#handle(kind, key, value);
+    // Element rows, the most numerous, and the rows read past without a promise per row.
+    switch (kind) {
+      case KIND.setMember:
+        return setMember(this.#collections, asBuffer(key));
+      case KIND.zsetMember:
+        return zsetMember(this.#collections, asBuffer(key), asBuffer(value));
+      case KIND.streamEntry:
+        return streamEntry(this.#collections, asBuffer(key), asBuffer(value));
+      case KIND.listItem:
+        return this.#listItem(asBuffer(key), asBuffer(value));
+      case KIND.ignored:
+        return undefined;
+      default:
+        return this.#handle(kind, key, value);
+    }
+  }
+
+  /** A list item: its record, then its key registered unless the previous row registered it already. */
+  #listItem(k: Buffer, v: Buffer): Promise<void> | undefined {
+    const added = listItem(this.#collections, k, v);
+    const end = listItemKeyEnd(k);
+    const last = this.#lastRegistered;
+    if (
+      last !== undefined &&
+      last.code === KIND_CODE.list &&
+      compareBytes(last.key, 0, last.key.length, k, LIST_ITEM_PREFIX.length, end) === 0
+    )
+      return added;
+    const userKey = k.subarray(LIST_ITEM_PREFIX.length, end);
+    return added === undefined
+      ? this.#registerCollection(KIND_CODE.list, userKey)
+      : added.then(() => this.#registerCollection(KIND_CODE.list, userKey));
   }
 
   async #handle(kind: RedisKind, key: Uint8Array, value: Uint8Array): Promise<void> {
@@ -96,7 +126,7 @@ export class RedisDecoder implements AdapterDecoder<RedisKind> {
       case KIND.listMeta:
         return this.#registerCollection(KIND_CODE.list, await listMeta(c, k, v));
       case KIND.listItem:
-        return this.#registerCollection(KIND_CODE.list, await listItem(c, k, v));
+        return this.#listItem(k, v);
       case KIND.hashDelta:
         if (this.#ctx.switches.resolvedVersions)
           return this.#registerCollection(KIND_CODE.hash, await hashDelta(c, k, v));

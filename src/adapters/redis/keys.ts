@@ -54,12 +54,16 @@ export function parseLengthPrefixed(key: Buffer, prefix: string): { userKey: Buf
   return { userKey: key.subarray(at + 4, at + 4 + len), tail: key.subarray(at + 4 + len) };
 }
 
+/** Where the user key of a `!lst|itm|K SEQ` key ends (its sequence starts); -1 when shorter than a sequence. */
+export function listItemKeyEnd(key: Uint8Array): number {
+  return key.length - LIST_ITEM_PREFIX.length < LIST_SEQ_BYTES ? -1 : key.length - LIST_SEQ_BYTES;
+}
+
 /** The user key and sequence bytes of a `!lst|itm|K SEQ` key, or undefined when it is shorter than a sequence. */
 export function parseListItem(key: Buffer): { userKey: Buffer; seq: Buffer } | undefined {
-  const rest = key.subarray(LIST_ITEM_PREFIX.length);
-  if (rest.length < LIST_SEQ_BYTES) return undefined;
-  const cut = rest.length - LIST_SEQ_BYTES;
-  return { userKey: rest.subarray(0, cut), seq: rest.subarray(cut) };
+  const cut = listItemKeyEnd(key);
+  if (cut < 0) return undefined;
+  return { userKey: key.subarray(LIST_ITEM_PREFIX.length, cut), seq: key.subarray(cut) };
 }
 
 /** The family part of a prefix (`!hs|` of `!hs|meta|d|`), as error messages name it. */

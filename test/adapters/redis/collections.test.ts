@@ -97,6 +97,39 @@ test('decode: every collection type, TTL precedence, legacy zset blobs, orphan s
   assert.deepEqual(warnings.sort(), ['redis_hash_length_mismatch', 'redis_orphan_ttl', 'redis_stream_orphan_entries_without_meta']);
 });
 
+test('malformed element rows are data errors naming the key and the reason', async () => {
+  const lp = (prefix: string, k: string, ...tail: Buffer[]): Buffer => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(k.length);
+    return Buffer.concat([Buffer.from(prefix), len, Buffer.from(k), ...tail]);
+  };
+  const score = (x: number): Buffer => {
+    const b = Buffer.alloc(8);
+    b.writeDoubleBE(x);
+    return b;
+  };
+  const entry = writeStreamEntry('1-1', [Buffer.from('f'), Buffer.from('v')]);
+  const id = Buffer.alloc(16);
+  const cases: Array<[Buffer, Buffer, string, RegExp]> = [
+    [lp('!zs|mem|', 'z').subarray(0, 10), score(1), 'REDIS_INVALID_KEY', /malformed !zs\| key: member key/],
+    [lp('!zs|mem|', 'z', Buffer.from('m')), Buffer.alloc(4), 'REDIS_INVALID_ZSET_MEMBER', /length 4 != 8/],
+    [lp('!zs|mem|', 'z', Buffer.from('m')), score(NaN), 'REDIS_INVALID_ZSET_MEMBER', /NaN score for member of user key "z" \(length 1\)/],
+    [Buffer.from('!lst|itm|1234567'), Buffer.from('x'), 'REDIS_INVALID_KEY', /malformed !lst\| key: item key/],
+    [lp('!stream|entry|', 's', id.subarray(0, 15)), entry, 'REDIS_INVALID_KEY', /malformed !stream\| key: entry key/],
+    [lp('!stream|entry|', 's', id), entry.subarray(0, 4), 'REDIS_INVALID_STREAM_ENTRY', /missing or corrupt magic prefix/],
+    [lp('!stream|entry|', 's', id), writeStreamEntry('1-1', [Buffer.from('f')]), 'REDIS_INVALID_STREAM_ENTRY', /odd field count 1/],
+    [lp('!stream|entry|', 's', id), writeStreamEntry('1-1', [Buffer.from([0xff]), Buffer.from('v')]), 'REDIS_INVALID_STREAM_ENTRY', /contains invalid UTF-8/],
+    [lp('!stream|entry|', 's', id), Buffer.concat([entry.subarray(0, 5), Buffer.from('12', 'hex')]), 'REDIS_INVALID_STREAM_ENTRY', /unmarshal: /],
+  ];
+  for (const [key, value, code, message] of cases) {
+    await assert.rejects(
+      decodeWith(adapters, buildFsm(100n, [{ key, value }])),
+      (err: unknown) => isEkvError(err) && err.code === code && message.test(err.message),
+      `${hex(key)} ${hex(value)}`,
+    );
+  }
+});
+
 test('encode equals the reference encoder\'s bytes (fixture); canonical trees round-trip with the self-test', async () => {
   const fixture = await fsp.readFile(new URL('../../fixtures/conformance/redis/redis.fsm', import.meta.url));
   const { tree } = await decodeWith(adapters, fixture);
