@@ -291,7 +291,9 @@ export class SnapshotReader {
           ) {
             const size = 16 + kl + vl;
             if (prevKey.length < kl) prevKey = Buffer.allocUnsafe(2 * kl);
-            c.copy(prevKey, 0, h + 8, h + 8 + kl);
+            // A loop for the usual short key: Buffer#copy's argument checks cost more than the copy.
+            if (kl <= 64) for (let i = 0; i < kl; i++) prevKey[i] = c[h + 8 + i] as number;
+            else c.copy(prevKey, 0, h + 8, h + 8 + kl);
             prevLen = kl;
             batch.push(
               new Entry(
