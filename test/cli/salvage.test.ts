@@ -143,6 +143,8 @@ const UNIT_CASES: Array<{
   single?: readonly string[];
   gone: readonly string[];
   kept: readonly string[];
+  /** A tree file that must not mention this text once the unit is set apart. */
+  absent?: { readonly file: string; readonly text: string };
 }> = [
   {
     name: '(b) a bucket whose meta row has a damaged key',
@@ -192,6 +194,34 @@ const UNIT_CASES: Array<{
     rows: ['!s3|blob|photos', '!s3|obj|head|photos'],
     gone: ['s3/photos/dir/x', 's3/photos/dir.elastickv-leaf-data', 's3/photos/KEYMAP.jsonl'],
     kept: ['s3/photos/dir', 's3/photos/a/b.txt'],
+  },
+  {
+    name: 'a hash with a SHA-fallback name missing its only field (its KEYMAP record goes too)',
+    fsm: () => sampleWithout(`!hs|fld|${String.fromCharCode(0, 0, 1, 44)}${'h'.repeat(300)}`),
+    plain: 'REDIS_COLLECTION_LENGTH_MISMATCH',
+    unit: 'REDIS_COLLECTION_LENGTH_MISMATCH',
+    rows: [`!hs|meta|${String.fromCharCode(0, 0, 1, 44)}hhh`],
+    gone: [],
+    kept: ['redis/db_0/KEYMAP.jsonl'],
+    absent: { file: 'redis/db_0/KEYMAP.jsonl', text: Buffer.from('h'.repeat(300)).toString('base64url') },
+  },
+  {
+    name: 'a bucket holding an object whose key ends in the sidecar suffix (a name collision)',
+    fsm: () =>
+      sampleWithout(`!s3|obj|head|photos\u0000\u0001${'\u0000'.repeat(7)}\u0001empty`, (r) => {
+        const user = r.key.subarray(0, r.key.length - 8);
+        const ts = r.key.subarray(r.key.length - 8);
+        r.key = Buffer.concat([user.subarray(0, user.length - 2), Buffer.from('.elastickv-meta.json'), user.subarray(user.length - 2), ts]);
+      }),
+    plain: 'S3_META_SUFFIX_COLLISION',
+    unit: 'S3_META_SUFFIX_COLLISION',
+    rows: [
+      ...['a/b.txt', 'big.bin', 'bin ', 'cas.bin', 'dir', 'dir/x'].map((o) => `!s3|blob|photos\u0000\u0001${'\u0000'.repeat(7)}\u0001${o}`),
+      '!s3|bucket|meta|photos',
+      ...['a/b.txt', 'big.bin', 'bin ', 'cas.bin', 'dir', 'dir/x', 'empty'].map((o) => `!s3|obj|head|photos\u0000\u0001${'\u0000'.repeat(7)}\u0001${o}`),
+    ],
+    gone: ['s3/photos'],
+    kept: ['s3/logs/_bucket.json'],
   },
   {
     name: 'a stream entry past its meta\'s last id',
@@ -282,6 +312,7 @@ for (const c of UNIT_CASES) {
     assert.equal(new Set(lines.map((q) => q.offset)).size, lines.length, 'no row set apart twice');
     for (const p of c.gone) assert.equal(await exists(join(tree, p)), false, `${p} left out of the tree`);
     for (const p of c.kept) assert.equal(await exists(join(tree, p)), true, `${p} still in the tree`);
+    if (c.absent !== undefined) assert.ok(!(await fsp.readFile(join(tree, c.absent.file), 'latin1')).includes(c.absent.text), `${c.absent.file} names the unit`);
 
     const manifest = JSON.parse(await fsp.readFile(join(tree, 'MANIFEST.json'), 'utf8')) as { quarantine?: { records: number; by_code: Record<string, number> } };
     assert.equal(manifest.quarantine?.records, lines.length);
