@@ -7,6 +7,8 @@ const STD_PADDED = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}
 /** The decoded bytes, or undefined when Go would refuse the text. */
 export function decodeStdBase64(text: string): Buffer | undefined {
   const s = text.includes('\r') || text.includes('\n') ? text.replace(/[\r\n]/g, '') : text;
-  if (!STD_PADDED.test(s)) return undefined;
-  return Buffer.from(s, 'base64');
+  // Canonical text (what Go's encoder writes) decodes and re-encodes to itself: no need for the pattern.
+  const bytes = Buffer.from(s, 'base64');
+  if (bytes.toString('base64') === s) return bytes;
+  return STD_PADDED.test(s) ? bytes : undefined;
 }

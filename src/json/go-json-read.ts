@@ -293,26 +293,43 @@ class Parser {
 /** Thrown by the typed readers below; callers wrap it into a DataError naming the file. */
 export class JsonTypeError extends Error {}
 
+/** Largest value of each integer width, and the most negative signed one (computed once, not per call). */
+const UINT_MAX = { 32: 0xffff_ffffn, 64: 0xffff_ffff_ffff_ffffn } as const;
+const INT_MAX = { 32: 0x7fff_ffffn, 64: 0x7fff_ffff_ffff_ffffn } as const;
+const INT_MIN = { 32: -0x8000_0000n, 64: -0x8000_0000_0000_0000n } as const;
+
+/** True for Go's integer literal: an optional `-` (when signed), then `0` or digits without a leading zero. */
+function isIntegerText(t: string, signed: boolean): boolean {
+  let i = signed && t.charCodeAt(0) === 0x2d ? 1 : 0;
+  const n = t.length;
+  if (i === n) return false;
+  if (t.charCodeAt(i) === 0x30) return n === i + 1;
+  for (; i < n; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
 /** Go uint64/uint32 decoding: an integer literal in range; null leaves zero. */
 export function readUint(v: JsonValue | undefined, field: string, bits: 32 | 64 = 64): bigint {
   if (v === undefined || v === null) return 0n;
-  if (!(v instanceof JsonNumber) || !/^(?:0|[1-9]\d*)$/.test(v.text)) {
+  if (!(v instanceof JsonNumber) || !isIntegerText(v.text, false)) {
     throw new JsonTypeError(`${field}: cannot unmarshal ${describe(v)} into an unsigned ${bits}-bit integer`);
   }
   const n = BigInt(v.text);
-  if (n >= 1n << BigInt(bits)) throw new JsonTypeError(`${field}: ${v.text} overflows uint${bits}`);
+  if (n > UINT_MAX[bits]) throw new JsonTypeError(`${field}: ${v.text} overflows uint${bits}`);
   return n;
 }
 
 /** Go int64/int32 decoding. */
 export function readInt(v: JsonValue | undefined, field: string, bits: 32 | 64 = 64): bigint {
   if (v === undefined || v === null) return 0n;
-  if (!(v instanceof JsonNumber) || !/^-?(?:0|[1-9]\d*)$/.test(v.text)) {
+  if (!(v instanceof JsonNumber) || !isIntegerText(v.text, true)) {
     throw new JsonTypeError(`${field}: cannot unmarshal ${describe(v)} into a ${bits}-bit integer`);
   }
   const n = BigInt(v.text);
-  const lim = 1n << BigInt(bits - 1);
-  if (n < -lim || n >= lim) throw new JsonTypeError(`${field}: ${v.text} overflows int${bits}`);
+  if (n < INT_MIN[bits] || n > INT_MAX[bits]) throw new JsonTypeError(`${field}: ${v.text} overflows int${bits}`);
   return n;
 }
 

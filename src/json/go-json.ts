@@ -277,27 +277,25 @@ export function isValidUtf8(b: Uint8Array): boolean {
 /** Go's compact(): strips insignificant whitespace from valid JSON, escaping as the outer encoder does. */
 function compactRaw(json: string, html: boolean): string {
   let out = '';
+  let start = 0; // json[start, i) is copied unchanged
   let inString = false;
   for (let i = 0; i < json.length; i++) {
-    const ch = json[i] as string;
-    const c = ch.charCodeAt(0);
+    const c = json.charCodeAt(i);
     if (inString) {
-      if (ch === '\\') {
-        out += ch + (json[i + 1] ?? '');
-        i++;
-        continue;
+      if (c === 0x5c) i++; // the escaped character is copied with its backslash
+      else if (c === 0x22) inString = false;
+      else if (html && (c === 0x3c || c === 0x3e || c === 0x26 || c === 0x2028 || c === 0x2029)) {
+        out += json.slice(start, i) + hex4(c);
+        start = i + 1;
       }
-      if (ch === '"') inString = false;
-      if (html && (c === 0x3c || c === 0x3e || c === 0x26)) out += hex4(c);
-      else if (html && (c === 0x2028 || c === 0x2029)) out += hex4(c);
-      else out += ch;
       continue;
     }
-    if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r') continue;
-    if (ch === '"') inString = true;
-    out += ch;
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) {
+      out += json.slice(start, i);
+      start = i + 1;
+    } else if (c === 0x22) inString = true;
   }
-  return out;
+  return start === 0 ? json : out + json.slice(start);
 }
 
 /** Go's json.Indent(dst, src, "", "  ") over compact JSON. */

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { decodeStdBase64 } from '../../src/bytes/base64-std.ts';
 import { f64be, i64be, sortableI64be, u32be, u64be } from '../../src/bytes/big-endian.ts';
 import { compareBytes } from '../../src/bytes/compare.ts';
 import { goQuote } from '../../src/bytes/go-quote.ts';
@@ -105,4 +106,19 @@ test('compareBytes orders byte ranges as Buffer.compare does, short (JS loop) an
   );
   assert.ok(compareBytes(Buffer.from([0x80]), 0, 1, Buffer.from([0x7f]), 0, 1) > 0, 'unsigned bytes');
   assert.ok(compareBytes(Buffer.from('ab'), 0, 2, Buffer.from('abc'), 0, 3) < 0, 'a prefix first');
+});
+
+test("decodeStdBase64 takes what Go's StdEncoding takes, and only that", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 40 }), (b) => {
+      const text = Buffer.from(b).toString('base64');
+      assert.deepEqual(decodeStdBase64(text), Buffer.from(b));
+      assert.deepEqual(decodeStdBase64(text.replace(/(.{3})/g, '$1\r\n')), Buffer.from(b));
+    }),
+  );
+  // Non-zero unused trailing bits are accepted (Go's default, non-strict decoding).
+  assert.deepEqual(decodeStdBase64('QR=='), Buffer.from('A'));
+  assert.deepEqual(decodeStdBase64('QUJ='), Buffer.from('AB'));
+  for (const bad of ['QQ', 'QQ=', 'QUI', 'Q', '-_8=', 'QQ==QQ==', 'QQ== ', '=QQ='])
+    assert.equal(decodeStdBase64(bad), undefined, bad);
 });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { GoBytes, GoMap, GoRaw, goEncodeLine, goMarshal, isValidUtf8, type GoJson } from '../../src/json/go-json.ts';
-import { parseJson, JsonNumber } from '../../src/json/go-json-read.ts';
+import { parseJson, JsonNumber, JsonTypeError, readInt, readUint } from '../../src/json/go-json-read.ts';
 
 const fixtures = new Map(
   (JSON.parse(readFileSync(new URL('../fixtures/go-json-outputs.json', import.meta.url), 'utf8')) as Array<{ name: string; out_b64: string }>).map((c) => [
@@ -106,4 +106,36 @@ test('reader keeps 64-bit integers exact and follows Go field rules', () => {
   assert.throws(() => parseJson('{"a":1'), /end|expected/);
   assert.equal(parseJson('"\\ud800"'), '\ufffd');
   assert.equal(parseJson('"\\ud83d\\ude00"'), '\u{1F600}');
+});
+
+test('integer readers: Go literals only, exact at the bounds of each width', () => {
+  const num = (t: string): JsonNumber => new JsonNumber(t);
+  assert.equal(readInt(num('9223372036854775807'), 'f'), (1n << 63n) - 1n);
+  assert.equal(readInt(num('-9223372036854775808'), 'f'), -(1n << 63n));
+  assert.equal(readInt(num('-0'), 'f'), 0n);
+  assert.equal(readInt(num('-2147483648'), 'f', 32), -(1n << 31n));
+  assert.equal(readUint(num('18446744073709551615'), 'f'), (1n << 64n) - 1n);
+  assert.equal(readUint(num('4294967295'), 'f', 32), 0xffffffffn);
+  assert.equal(readUint(null, 'f'), 0n);
+  for (const [text, bits] of [['9223372036854775808', 64], ['-9223372036854775809', 64], ['2147483648', 32]] as const)
+    assert.throws(() => readInt(num(text), 'f', bits), /overflows int/);
+  assert.throws(() => readUint(num('18446744073709551616'), 'f'), /overflows uint64/);
+  assert.throws(() => readUint(num('4294967296'), 'f', 32), /overflows uint32/);
+  for (const text of ['01', '-01', '1.0', '1e3', '-', '', '+1', '1 '])
+    assert.throws(() => readInt(num(text), 'f'), JsonTypeError, text);
+  for (const text of ['-1', '-0', '00', '1.5']) assert.throws(() => readUint(num(text), 'f'), JsonTypeError, text);
+  assert.throws(() => readInt('1', 'f'), /cannot unmarshal string/);
+});
+
+test('property: raw messages are compacted as Go does, escaping HTML characters only inside strings', () => {
+  const escapeHtml = (s: string): string =>
+    s.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  fc.assert(
+    fc.property(fc.jsonValue(), fc.constantFrom(0, 1, 2, '\t'), (v, space) => {
+      const compact = JSON.stringify(v);
+      const raw = new GoRaw(` ${JSON.stringify(v, null, space)}\n`);
+      assert.equal(goEncodeLine(raw, PLAIN), `${compact}\n`);
+      assert.equal(goEncodeLine(raw, HTML), `${escapeHtml(compact)}\n`);
+    }),
+  );
 });
