@@ -20,16 +20,22 @@ export class JsonNumber {
 
 export class JsonObject {
   readonly entries: ReadonlyArray<readonly [string, JsonValue]>;
-  /** The source text of each entry's value (same index as entries), for json.RawMessage fields. */
-  readonly rawValues: readonly string[];
-  constructor(entries: ReadonlyArray<readonly [string, JsonValue]>, rawValues: readonly string[] = []) {
+  /** The text the object was parsed from, and where each entry's value lies in it (start, end per entry). */
+  readonly #source: string;
+  readonly #spans: readonly number[];
+  constructor(entries: ReadonlyArray<readonly [string, JsonValue]>, source = '', spans: readonly number[] = []) {
     this.entries = entries;
-    this.rawValues = rawValues;
+    this.#source = source;
+    this.#spans = spans;
   }
-  /** Source text of the value `field()` would return (Go json.RawMessage keeps the bytes as written). */
+  /** The source text of entry i's value (Go json.RawMessage keeps the bytes as written). */
+  raw(i: number): string {
+    return this.#source.slice(this.#spans[2 * i], this.#spans[2 * i + 1]);
+  }
+  /** Source text of the value `field()` would return. */
   rawField(field: string): string | undefined {
     const i = this.#find(field);
-    return i === -1 ? undefined : this.rawValues[i];
+    return i === -1 ? undefined : this.raw(i);
   }
   /** Go struct-field lookup: the last key equal to `field` ignoring case; undefined when absent. */
   field(field: string): JsonValue | undefined {
@@ -101,6 +107,8 @@ export function parseJsonValues(text: string): JsonValue[] {
 
 const decoder = new TextDecoder('utf-8');
 
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+
 export function parseJsonBytes(bytes: Uint8Array): JsonValue {
   return parseJson(decoder.decode(bytes));
 }
@@ -152,10 +160,30 @@ class Parser {
   }
 
   number(): JsonNumber {
-    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(this.s.slice(this.pos, this.pos + 4096));
-    if (m === null) throw new JsonSyntaxError('invalid number', this.pos);
-    this.pos += m[0].length;
-    return new JsonNumber(m[0]);
+    // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, scanned by hand (a pattern costs a slice and a match).
+    const s = this.s;
+    const start = this.pos;
+    let i = start;
+    if (s.charCodeAt(i) === 0x2d) i++;
+    if (s.charCodeAt(i) === 0x30) i++;
+    else if (isDigit(s.charCodeAt(i))) while (isDigit(s.charCodeAt(i))) i++;
+    else throw new JsonSyntaxError('invalid number', start);
+    if (s.charCodeAt(i) === 0x2e && isDigit(s.charCodeAt(i + 1))) {
+      i += 2;
+      while (isDigit(s.charCodeAt(i))) i++;
+    }
+    const e = s.charCodeAt(i);
+    if (e === 0x65 || e === 0x45) {
+      let j = i + 1;
+      const sign = s.charCodeAt(j);
+      if (sign === 0x2b || sign === 0x2d) j++;
+      if (isDigit(s.charCodeAt(j))) {
+        while (isDigit(s.charCodeAt(j))) j++;
+        i = j;
+      }
+    }
+    this.pos = i;
+    return new JsonNumber(s.slice(start, i));
   }
 
   string(): string {
@@ -262,11 +290,11 @@ class Parser {
   object(depth: number): JsonObject {
     this.pos++;
     const entries: [string, JsonValue][] = [];
-    const raws: string[] = [];
+    const spans: number[] = [];
     this.ws();
     if (this.s[this.pos] === '}') {
       this.pos++;
-      return new JsonObject(entries, raws);
+      return new JsonObject(entries);
     }
     for (;;) {
       this.ws();
@@ -278,11 +306,11 @@ class Parser {
       this.ws();
       const start = this.pos;
       entries.push([k, this.value(depth + 1)]);
-      raws.push(this.s.slice(start, this.pos));
+      spans.push(start, this.pos);
       this.ws();
       const c = this.s[this.pos];
       this.pos++;
-      if (c === '}') return new JsonObject(entries, raws);
+      if (c === '}') return new JsonObject(entries, this.s, spans);
       if (c !== ',') throw new JsonSyntaxError("expected ',' or '}' in object", this.pos - 1);
     }
   }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { GoBytes, GoMap, GoRaw, goEncodeLine, goMarshal, isValidUtf8, type GoJson } from '../../src/json/go-json.ts';
-import { parseJson, JsonNumber, JsonTypeError, readInt, readUint } from '../../src/json/go-json-read.ts';
+import { parseJson, JsonNumber, JsonObject, JsonTypeError, readInt, readUint } from '../../src/json/go-json-read.ts';
 
 const fixtures = new Map(
   (JSON.parse(readFileSync(new URL('../fixtures/go-json-outputs.json', import.meta.url), 'utf8')) as Array<{ name: string; out_b64: string }>).map((c) => [
@@ -138,4 +138,18 @@ test('property: raw messages are compacted as Go does, escaping HTML characters 
       assert.equal(goEncodeLine(raw, HTML), `${escapeHtml(compact)}\n`);
     }),
   );
+});
+
+test('reader keeps number literals and raw values as written, and refuses malformed numbers', () => {
+  const v = parseJson('[1e+5, -0, 0.25E-2, 123456789012345678901234567890]');
+  assert.ok(Array.isArray(v));
+  assert.deepEqual(v.map((n) => (n as JsonNumber).text), ['1e+5', '-0', '0.25E-2', '123456789012345678901234567890']);
+  for (const bad of ['1.', '1e', '1e+', '-', '01', '-a', '.5', '1.e5'])
+    assert.throws(() => parseJson(bad), /invalid|after top-level value|end of JSON/, bad);
+  const o = parseJson('{"a": {"x" : [1, 2]}, "A":"s\\u0041", "n": -1.5e-3 }');
+  assert.ok(o instanceof JsonObject);
+  assert.equal(o.rawField('a'), '"s\\u0041"'); // last case-insensitive match
+  assert.equal(o.raw(0), '{"x" : [1, 2]}');
+  assert.equal(o.rawField('n'), '-1.5e-3');
+  assert.equal(o.rawField('missing'), undefined);
 });

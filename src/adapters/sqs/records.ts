@@ -93,7 +93,7 @@ function readRawMap(obj: JsonObject, field: string): Map<string, string> | undef
   const o = readObject(v, field);
   if (o === undefined) return undefined;
   const out = new Map<string, string>();
-  o.entries.forEach(([k], i) => out.set(k, o.rawValues[i] as string));
+  o.entries.forEach(([k], i) => out.set(k, o.raw(i)));
   return out;
 }
 
