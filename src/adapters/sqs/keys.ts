@@ -52,13 +52,37 @@ export const queueSeqKey = (queue: string): Buffer => Buffer.from(QUEUE_SEQ_PREF
 /** Where a message lives: the classic keyspace, or a partition of a partitioned queue. */
 export type Lane = { readonly partitioned: false } | { readonly partitioned: true; readonly partition: number };
 
+/**
+ * The encoder builds every key of one message, and every message of one queue, in a row: the last queue's
+ * classic family heads and the last message id's segment are kept (callers copy them into new keys).
+ */
+const lastQueue = { name: undefined as string | undefined, heads: new Map<string, Buffer>() };
+const lastId = { id: undefined as string | undefined, segment: Buffer.alloc(0) };
+
+function idSegment(messageId: string): Buffer {
+  if (lastId.id !== messageId) {
+    lastId.segment = Buffer.from(b64(messageId), 'latin1');
+    lastId.id = messageId;
+  }
+  return lastId.segment;
+}
+
 function familyHead(prefix: string, queue: string, lane: Lane): Buffer {
-  if (!lane.partitioned) return Buffer.from(prefix + b64(queue));
-  return Buffer.concat([Buffer.from(`${prefix}${PARTITIONED}${b64(queue)}|`), u32be(lane.partition)]);
+  if (lane.partitioned) return Buffer.concat([Buffer.from(`${prefix}${PARTITIONED}${b64(queue)}|`), u32be(lane.partition)]);
+  if (lastQueue.name !== queue) {
+    lastQueue.heads.clear();
+    lastQueue.name = queue;
+  }
+  let head = lastQueue.heads.get(prefix);
+  if (head === undefined) {
+    head = Buffer.from(prefix + b64(queue));
+    lastQueue.heads.set(prefix, head);
+  }
+  return head;
 }
 
 export function msgDataKey(queue: string, lane: Lane, gen: bigint, messageId: string): Buffer {
-  return Buffer.concat([familyHead(MSG_DATA_PREFIX, queue, lane), u64be(gen), Buffer.from(b64(messageId))]);
+  return Buffer.concat([familyHead(MSG_DATA_PREFIX, queue, lane), u64be(gen), idSegment(messageId)]);
 }
 
 export function msgVisKey(queue: string, lane: Lane, gen: bigint, visibleAtMs: bigint, messageId: string): Buffer {
@@ -66,7 +90,7 @@ export function msgVisKey(queue: string, lane: Lane, gen: bigint, visibleAtMs: b
     familyHead(MSG_VIS_PREFIX, queue, lane),
     u64be(gen),
     u64be(clampMillis(visibleAtMs)),
-    Buffer.from(b64(messageId)),
+    idSegment(messageId),
   ]);
 }
 
@@ -75,7 +99,7 @@ export function msgByAgeKey(queue: string, lane: Lane, gen: bigint, sendTsMs: bi
     familyHead(MSG_BYAGE_PREFIX, queue, lane),
     u64be(gen),
     u64be(clampMillis(sendTsMs)),
-    Buffer.from(b64(messageId)),
+    idSegment(messageId),
   ]);
 }
 
