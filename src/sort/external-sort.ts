@@ -51,13 +51,35 @@ export type ExternalSorterOptions = {
 /** Per-record overhead counted against the budget beyond the slabs: a sorted record's position in the index. */
 const RECORD_OVERHEAD = 8;
 
+/** Copies `b` into `slab` at `at`: a loop for the few bytes of most keys and values, TypedArray#set for the rest. */
+function copyIn(slab: Buffer, at: number, b: Uint8Array): void {
+  const n = b.length;
+  if (n > 32) slab.set(b, at);
+  else for (let i = 0; i < n; i++) slab[at + i] = b[i] as number;
+}
+
+/** Writes n as LE32 at `at` (n is a length: below 2^32). */
+function putLe32(slab: Buffer, at: number, n: number): void {
+  slab[at] = n & 0xff;
+  slab[at + 1] = (n >>> 8) & 0xff;
+  slab[at + 2] = (n >>> 16) & 0xff;
+  slab[at + 3] = n >>> 24;
+}
+
 /** Writes a record at `at` in the run-file layout: LE32 keyLen | key | LE32 valLen | value. */
 function putRecord(slab: Buffer, at: number, key: Uint8Array, value: Uint8Array): void {
-  slab.writeUInt32LE(key.length, at);
-  slab.set(key, at + 4);
-  slab.writeUInt32LE(value.length, at + 4 + key.length);
-  slab.set(value, at + 8 + key.length);
+  const kl = key.length;
+  putLe32(slab, at, kl);
+  copyIn(slab, at + 4, key);
+  putLe32(slab, at + 4 + kl, value.length);
+  copyIn(slab, at + 8 + kl, value);
 }
+
+const EMPTY = Buffer.alloc(0);
+
+/** The bytes start..end of buf as a view; one shared empty buffer for an empty range (no view made). */
+const view = (buf: Buffer, start: number, end: number): Buffer => (start === end ? EMPTY : buf.subarray(start, end));
+
 /** A position is slab * SLOT + offset (exact in a double for 2^21 slabs). */
 const SLOT = 2 ** 32;
 const MAX_READ_BLOCK = 1024 * 1024;
@@ -296,7 +318,7 @@ export class ExternalSorter implements PoolHolder {
       for (let at = 0; at < fill; ) {
         const kl = slab.readUInt32LE(at);
         const vl = slab.readUInt32LE(at + 4 + kl);
-        yield { key: slab.subarray(at + 4, at + 4 + kl), value: slab.subarray(at + 8 + kl, at + 8 + kl + vl) };
+        yield { key: slab.subarray(at + 4, at + 4 + kl), value: view(slab, at + 8 + kl, at + 8 + kl + vl) };
         at += 8 + kl + vl;
       }
     }
@@ -310,7 +332,7 @@ export class ExternalSorter implements PoolHolder {
       const at = p % SLOT;
       const kl = slab.readUInt32LE(at);
       const vl = slab.readUInt32LE(at + 4 + kl);
-      yield { key: slab.subarray(at + 4, at + 4 + kl), value: slab.subarray(at + 8 + kl, at + 8 + kl + vl) };
+      yield { key: slab.subarray(at + 4, at + 4 + kl), value: view(slab, at + 8 + kl, at + 8 + kl + vl) };
     }
   }
 
@@ -534,7 +556,7 @@ class RunReader implements MergeSource {
         const end = p + 8 + kl + buf.readUInt32LE(p + 4 + kl);
         if (end <= buf.length) {
           this.#pos = end;
-          this.current = { key: buf.subarray(p + 4, p + 4 + kl), value: buf.subarray(p + 8 + kl, end) };
+          this.current = { key: buf.subarray(p + 4, p + 4 + kl), value: view(buf, p + 8 + kl, end) };
           return undefined;
         }
       }
@@ -556,7 +578,7 @@ class RunReader implements MergeSource {
     this.#pos = p + 8 + kl + vl;
     this.current = {
       key: this.#buf.subarray(p + 4, p + 4 + kl),
-      value: this.#buf.subarray(p + 8 + kl, p + 8 + kl + vl),
+      value: view(this.#buf, p + 8 + kl, p + 8 + kl + vl),
     };
   }
 

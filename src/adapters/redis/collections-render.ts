@@ -16,6 +16,13 @@ export type CollectionType = 'hash' | 'list' | 'set' | 'zset' | 'stream';
 const PLAIN = new Uint8Array(256);
 for (let c = 0x20; c < 0x7f; c++) PLAIN[c] = c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26 ? 0 : 1;
 
+/** Copies `b` into `buf` at `at`: a loop for the few bytes of separators and most members, Buffer#copy else. */
+function copyInto(buf: Buffer, at: number, b: Buffer): void {
+  const n = b.length;
+  if (n > 32) b.copy(buf, at);
+  else for (let i = 0; i < n; i++) buf[at + i] = b[i] as number;
+}
+
 /**
  * The current collection file's bytes, gathered in one reused buffer and handed to the sink in large writes
  * (one copy and one hash update per block instead of per element).
@@ -45,9 +52,10 @@ export class Gather {
 
   /** Bytes as they are. */
   raw(b: Buffer): void {
-    this.#room(b.length);
-    b.copy(this.#buf, this.#used);
-    this.#used += b.length;
+    const n = b.length;
+    this.#room(n);
+    copyInto(this.#buf, this.#used, b);
+    this.#used += n;
   }
 
   /** <bin> nested `depth` levels deep: the bytes quoted as they are when they need no escaping, else binIndented. */
