@@ -311,19 +311,6 @@ export class ExternalSorter implements PoolHolder {
     this.#laneLastStart = 0;
   }
 
-  /** The lane records still in memory, in order, as views of its slabs. */
-  *#laneRecords(): Generator<SortRecord> {
-    for (const [i, slab] of this.#laneSlabs.entries()) {
-      const fill = this.#laneFill[i] as number;
-      for (let at = 0; at < fill; ) {
-        const kl = slab.readUInt32LE(at);
-        const vl = slab.readUInt32LE(at + 4 + kl);
-        yield { key: slab.subarray(at + 4, at + 4 + kl), value: view(slab, at + 8 + kl, at + 8 + kl + vl) };
-        at += 8 + kl + vl;
-      }
-    }
-  }
-
   /** The buffered records at the given positions, as views of the slabs. */
   *#recordsAt(order: readonly number[]): Generator<SortRecord> {
     const slabs = this.#slabs;
@@ -437,9 +424,8 @@ export class ExternalSorter implements PoolHolder {
     this.#drained = true;
     try {
       if (this.#runs.length === 0 && this.#laneFile === undefined) {
-        const lane = this.#laneRecords();
         const rest = this.#recordsAt(this.#sortedPositions());
-        yield* mergeSources([new MemorySource(lane, 0), new MemorySource(rest, 1)]);
+        yield* mergeSources([new LaneSource(this.#laneSlabs, this.#laneFill, 0), new MemorySource(rest, 1)]);
         return;
       }
       await this.#spill();
@@ -503,6 +489,40 @@ class MemorySource implements MergeSource {
   advance(): undefined {
     const r = this.#it.next();
     this.current = r.done === true ? undefined : r.value;
+    return undefined;
+  }
+}
+
+/** The lane's records still in memory, in order, as a merge source of views of its slabs (no generator). */
+class LaneSource implements MergeSource {
+  current: SortRecord | undefined;
+  readonly order: number;
+  readonly #slabs: readonly Buffer[];
+  readonly #fill: readonly number[];
+  #slab = 0;
+  #at = 0;
+
+  constructor(slabs: readonly Buffer[], fill: readonly number[], order: number) {
+    this.#slabs = slabs;
+    this.#fill = fill;
+    this.order = order;
+  }
+
+  advance(): undefined {
+    while (this.#slab < this.#slabs.length && this.#at >= (this.#fill[this.#slab] as number)) {
+      this.#slab++;
+      this.#at = 0;
+    }
+    const slab = this.#slabs[this.#slab];
+    if (slab === undefined) {
+      this.current = undefined;
+      return undefined;
+    }
+    const at = this.#at;
+    const kl = slab.readUInt32LE(at);
+    const end = at + 8 + kl + slab.readUInt32LE(at + 4 + kl);
+    this.current = { key: slab.subarray(at + 4, at + 4 + kl), value: view(slab, at + 8 + kl, end) };
+    this.#at = end;
     return undefined;
   }
 }
