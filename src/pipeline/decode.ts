@@ -331,6 +331,12 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
     const row = { offset: rec.offset, commitTs: rec.commitTs, adapter, key: rec.userKey, value: rec.value };
     return quarantine.add(row, err);
   };
+  /** A row's error: a data error goes to refuse with the row's offset, anything else ends the decode. */
+  const refusedRow = (rec: SnapshotEntry, adapter: AdapterName, err: unknown): Promise<void> => {
+    const e = atRow(err, opts.input, rec.offset);
+    if (!(e instanceof DataError)) throw e;
+    return refuse(rec, adapter, e);
+  };
   try {
     await scanSnapshot(reader, dispatcher, versions, {
       operational(rec) {
@@ -379,16 +385,14 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
         counters.byAdapter[route.adapter]++;
         const adapter = route.adapter;
         // The reader waits for a pending row before it moves on, so the row's buffers still hold it here.
-        const refused = (err: unknown): Promise<void> => {
-          const e = atRow(err, opts.input, rec.offset);
-          if (!(e instanceof DataError)) throw e;
-          return refuse(rec, adapter, e);
-        };
+        let pending;
         try {
-          return decoder.handle(route.kind, rec.userKey, rec.value)?.catch(refused);
+          pending = decoder.handle(route.kind, rec.userKey, rec.value);
         } catch (err) {
-          return refused(err);
+          return refusedRow(rec, adapter, err);
         }
+        // A closure only for a row that is still pending (most rows are handled synchronously).
+        return pending?.catch((err: unknown) => refusedRow(rec, adapter, err));
       },
     });
     report();

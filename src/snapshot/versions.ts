@@ -78,7 +78,9 @@ export class VersionResolver {
       b = Buffer.allocUnsafeSlow(Math.max(64, 2 * k.length));
       store[d] = b;
     }
-    k.copy(b, 0, 0, k.length);
+    // A loop for a short key: Buffer#copy's checks and native call cost more than its few bytes.
+    if (k.length > 64) k.copy(b, 0, 0, k.length);
+    else for (let i = 0; i < k.length; i++) b[i] = k[i] as number;
     lens.push(k.length);
     if (e.tombstone) return false;
     this.stats.live++;
