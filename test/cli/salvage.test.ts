@@ -36,7 +36,20 @@ interface QuarantineLine {
   value: string;
 }
 
-const CASES: Array<{ code: string; fsm: () => Buffer; key: RegExp }> = [
+const exists = (p: string): Promise<boolean> => fsp.lstat(p).then(() => true, () => false);
+
+/**
+ * A row refused on its own; `then`: the rows of its queue or table that follow it into the quarantine (a config
+ * or schema row refused leaves its messages or items without one: they are kept with it, not dropped as orphans).
+ */
+interface SingleCase {
+  code: string;
+  fsm: () => Buffer;
+  key: RegExp;
+  then?: { rows: number; key: RegExp; gone: string };
+}
+
+const CASES: SingleCase[] = [
   {
     code: 'DDB_INVALID_ITEM',
     fsm: () => readFileSync(join(FUZZ, 'decode-encodable-encode-DDB_ENCODE_INVALID_ITEM-c11e8e55a7.fsm')),
@@ -48,6 +61,13 @@ const CASES: Array<{ code: string; fsm: () => Buffer; key: RegExp }> = [
     key: /^!ddb\|meta\|table\|/,
   },
   {
+    code: 'DDB_INVALID_SCHEMA',
+    // The schema of table "events" cut short: its 3 GSI rows, 3 items and generation row follow it.
+    fsm: () => damagedSample('!ddb|meta|table|ZXZlbnRz', (r) => (r.value = r.value.subarray(0, 9 + 4 + 5))),
+    key: /^!ddb\|meta\|table\|ZXZlbnRz$/,
+    then: { rows: 7, key: /^!ddb\|(gsi|item|meta\|gen)\|ZXZlbnRz(\||$)/, gone: 'dynamodb/events' },
+  },
+  {
     code: 'SQS_INVALID_MESSAGE',
     fsm: () => readFileSync(join(FUZZ, 'decode-encodable-encode-SQS_INVALID_MESSAGE-65f332e54a.fsm')),
     key: /^!sqs\|msg\|data\|/,
@@ -55,7 +75,9 @@ const CASES: Array<{ code: string; fsm: () => Buffer; key: RegExp }> = [
   {
     code: 'SQS_INVALID_QUEUE_META',
     fsm: () => readFileSync(join(FUZZ, 'decode-encodable-encode-SELF_TEST_MISMATCH-75555b1194.fsm')),
-    key: /^!sqs\|queue\|meta\|/,
+    key: /^!sqs\|queue\|meta\|cnctcXVldWUtZGVsYXk$/,
+    // Queue "rw-queue-delay": its 2 messages (data, vis and byage rows each) and its generation row follow it.
+    then: { rows: 7, key: /^!sqs\|(msg\|(data|vis|byage)|queue\|gen)\|cnctcXVldWUtZGVsYXk/, gone: 'sqs/rw-queue-delay' },
   },
   {
     code: 'REDIS_INVALID_META',
@@ -86,23 +108,34 @@ for (const c of CASES) {
     const salvaged = await runCli('elastickv-snapshot', ['decode', '--quiet', '--json', '--salvage', '--input', input, '--output', tree]);
     assert.equal(salvaged.code, 3, salvaged.stderr);
     const lines = (await fsp.readFile(join(tree, '_quarantine/records.jsonl'), 'utf8')).split('\n').filter((l) => l !== '');
-    assert.equal(lines.length, 1);
+    const n = 1 + (c.then?.rows ?? 0);
+    assert.equal(lines.length, n);
     const q = JSON.parse(lines[0] as string) as QuarantineLine;
     assert.equal(q.code, c.code);
     assert.match(Buffer.from(q.key, 'base64').toString('latin1'), c.key);
     assert.ok(q.message.includes(`offset ${q.offset}`), q.message);
     assert.match(plain.stderr, new RegExp(`offset ${q.offset}\\b`), 'the offset plain decode names');
+    if (c.then !== undefined) {
+      for (const line of lines.slice(1)) {
+        const f = JSON.parse(line) as QuarantineLine;
+        assert.equal(f.code, c.code);
+        assert.match(Buffer.from(f.key, 'base64').toString('latin1'), c.then.key);
+        assert.ok(f.offset > 0 && f.offset !== q.offset && f.value !== '', line);
+      }
+      assert.equal(await exists(join(tree, c.then.gone)), false, `${c.then.gone} left out of the tree`);
+      assert.doesNotMatch(salvaged.stderr, /orphan/, 'no rows reported as orphans');
+    }
     // Listed in MANIFEST.json, CHECKSUMS and the --json summary.
     const manifest = JSON.parse(await fsp.readFile(join(tree, 'MANIFEST.json'), 'utf8')) as { quarantine?: unknown };
-    assert.deepEqual(manifest.quarantine, { file: '_quarantine/records.jsonl', records: 1, by_code: { [c.code]: 1 } });
+    assert.deepEqual(manifest.quarantine, { file: '_quarantine/records.jsonl', records: n, by_code: { [c.code]: n } });
     assert.match(await fsp.readFile(join(tree, 'CHECKSUMS'), 'utf8'), / {2}_quarantine\/records\.jsonl\n/);
     const summary = JSON.parse(salvaged.stdout) as { counters: { quarantined: number }; quarantine: unknown };
-    assert.equal(summary.counters.quarantined, 1);
+    assert.equal(summary.counters.quarantined, n);
     assert.deepEqual(summary.quarantine, manifest.quarantine);
 
     const enc = await runCli('elastickv-snapshot', ['encode', '--self-test', '--quiet', '--input', tree, '--output', join(dir, 'out.fsm')]);
     assert.equal(enc.code, 0, enc.stderr);
-    assert.match(enc.stderr + enc.stdout, /not encoded: 1 quarantined records in _quarantine\//);
+    assert.match(enc.stderr + enc.stdout, new RegExp(`not encoded: ${n} quarantined records in _quarantine/`));
     const verify = await runCli('elastickv-snapshot', ['verify', '--quiet', '--input', tree]);
     assert.equal(verify.code, 0, verify.stderr);
   });
@@ -234,7 +267,8 @@ const UNIT_CASES: Array<{
   },
   {
     name: 'a FIFO queue with a message without a group',
-    // Its other damage (a queue meta row of jobs.fifo refused on its own) is what a plain decode meets first.
+    // Its other damage (a queue meta row of jobs.fifo refused on its own) is what a plain decode meets first; with
+    // --salvage the 13 other rows of jobs.fifo (3 messages' rows, 2 dedup rows, gen, seq) follow that meta row.
     fsm: () => readFileSync(join(FUZZ, 'salvage-encodable-encode-SQS_FIFO_MISSING_GROUP-e6746b0e27.fsm')),
     plain: 'SQS_INVALID_QUEUE_META',
     unit: 'SQS_FIFO_MISSING_GROUP',
@@ -242,7 +276,7 @@ const UNIT_CASES: Array<{
       ...['byage', 'byage', 'data', 'data', 'dedup', 'dedup', 'vis', 'vis'].map((f) => `!sqs|msg|${f}|p|ZmFzdC5maWZv|`),
       ...['gen', 'meta', 'seq'].map((f) => `!sqs|queue|${f}|ZmFzdC5maWZv`),
     ],
-    single: ['SQS_INVALID_QUEUE_META'],
+    single: Array<string>(14).fill('SQS_INVALID_QUEUE_META'),
     gone: ['sqs/fast.fifo'],
     kept: [],
   },
@@ -278,7 +312,6 @@ async function runCliWithStdin(input: string, args: readonly string[]): Promise<
   return { code, stderr };
 }
 
-const exists = (p: string): Promise<boolean> => fsp.lstat(p).then(() => true, () => false);
 
 for (const c of UNIT_CASES) {
   test(`decode --salvage: ${c.name} is set apart whole (${c.unit}) and the rest encodes`, async () => {

@@ -26,6 +26,11 @@ interface TableState {
   schema: TableSchema | undefined;
   /** Buffered items per generation. */
   readonly counts: Map<bigint, number>;
+  /**
+   * The error its schema row was refused with (only while salvaging: without --salvage that row ends the
+   * decode); the table's items are then set apart with it as one unit instead of dropped as orphans.
+   */
+  refused: DataError | undefined;
 }
 
 const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -46,7 +51,7 @@ export class DynamoDecoder implements AdapterDecoder<DynamoKind> {
   #table(segment: string): TableState {
     let st = this.#tables.get(segment);
     if (st === undefined) {
-      st = { segment, rawName: undefined, schema: undefined, counts: new Map() };
+      st = { segment, rawName: undefined, schema: undefined, counts: new Map(), refused: undefined };
       this.#tables.set(segment, st);
     }
     return st;
@@ -71,6 +76,15 @@ export class DynamoDecoder implements AdapterDecoder<DynamoKind> {
     if (segment === '') throw new DataError('DDB_MALFORMED_KEY', 'malformed DynamoDB key: empty table segment', { key });
     const raw = decodeB64u(segment);
     if (raw === undefined) throw new DataError('DDB_MALFORMED_KEY', 'malformed DynamoDB key: table segment is not base64url', { key });
+    try {
+      this.#tableSchema(segment, raw, key, value);
+    } catch (err) {
+      if (err instanceof DataError) this.#table(segment).refused ??= err;
+      throw err;
+    }
+  }
+
+  #tableSchema(segment: string, raw: Uint8Array, key: Uint8Array, value: Uint8Array): void {
     const v = asBuffer(value);
     if (!v.subarray(0, 4).equals(SCHEMA_MAGIC)) throw new DataError('DDB_INVALID_SCHEMA', 'invalid !ddb|meta|table value: missing magic prefix', { key });
     let schema: TableSchema;
@@ -120,6 +134,13 @@ export class DynamoDecoder implements AdapterDecoder<DynamoKind> {
   async finalize(): Promise<void> {
     const jsonl = this.#ctx.switches.dynamodbBundleMode === 'jsonl';
     for (const st of this.#tables.values()) {
+      if (st.schema === undefined && st.refused !== undefined) {
+        // Its schema row was set apart by --salvage: its items (and GSI rows) are kept with it in the quarantine
+        // rather than dropped as a table without a schema.
+        const scope = decodeB64u(st.segment) as Uint8Array;
+        await this.#ctx.damaged({ error: st.refused, rows: { scope }, written: [] });
+        continue;
+      }
       if (st.schema === undefined) {
         let buffered = 0;
         for (const n of st.counts.values()) buffered += n;

@@ -30,6 +30,11 @@ interface QueueState {
   activeGen: bigint;
   messages: number;
   sideRecords: number;
+  /**
+   * The error its config row was refused with (only while salvaging: without --salvage that row ends the
+   * decode); the queue's other rows are then set apart with it as one unit instead of dropped as orphans.
+   */
+  refused?: DataError;
 }
 
 const SEP = Buffer.from([0x00]);
@@ -110,6 +115,15 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
     const encoded = Buffer.from(key).subarray(QUEUE_META_PREFIX.length).toString('latin1');
     const raw = decodeBase64UrlRaw(encoded);
     if (raw === undefined) throw new DataError('SQS_MALFORMED_KEY', 'malformed SQS key: queue segment is not base64url', { key });
+    try {
+      this.#queueConfig(encoded, raw, key, value);
+    } catch (err) {
+      if (err instanceof DataError) this.#queue(encoded).refused ??= err;
+      throw err;
+    }
+  }
+
+  #queueConfig(encoded: string, raw: Uint8Array, key: Uint8Array, value: Uint8Array): void {
     const config = parseLiveQueueMeta(value, key);
     // The tree names the queue's directory from the key and the encoder derives every key from the meta's name:
     // a meta naming another queue (damage) would decode into a tree that does not come back.
@@ -194,6 +208,14 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
 
   async finalize(): Promise<void> {
     for (const st of this.#queues.values()) {
+      if (st.config === undefined && st.refused !== undefined) {
+        // Its config row was set apart by --salvage: its messages, generation and side records are kept with it
+        // in the quarantine rather than dropped as a queue without a config.
+        this.#damaged.add(st);
+        const scope = decodeBase64UrlRaw(st.encoded) as Uint8Array;
+        await this.#ctx.damaged({ error: st.refused, rows: { scope }, written: [] });
+        continue;
+      }
       if (st.config === undefined) {
         this.#ctx.warn('sqs_orphan_messages', {
           encoded_queue: st.encoded,
