@@ -190,8 +190,9 @@ export async function main(tool: string, adapters?: readonly Adapter[]): Promise
       markInterrupted();
       const removed = removeTrackedTemps();
       setTimeout(() => {
-        removeTrackedTemps();
-        process.stderr.write(`\n${tool}: interrupted by ${signal}${removed > 0 ? '; temporary files removed' : ''}\n`);
+        // The second sweep also counts: a temporary made just before the signal may be tracked only after it.
+        const more = removeTrackedTemps();
+        process.stderr.write(`\n${tool}: interrupted by ${signal}${removed + more > 0 ? '; temporary files removed' : ''}\n`);
         // Die of the signal itself (the handler is gone, so its default action applies): the parent sees 128+signal,
         // and unlike process.exit this cannot wait on a worker thread stuck in a system call (a pipe with no writer).
         process.kill(process.pid, signal);
