@@ -9,7 +9,7 @@
 
 import { createHash } from 'node:crypto';
 import { DataError } from '../../errors.ts';
-import { JsonTypeError, parseJsonBytes } from '../../json/go-json-read.ts';
+import { JsonTypeError, parseJsonBytes, type JsonValue } from '../../json/go-json-read.ts';
 import type { TreeReader } from '../../tree/reader.ts';
 import type { EncodeContext } from '../adapter.ts';
 import { jsonValues } from '../../tree/json-stream.ts';
@@ -31,11 +31,13 @@ import {
   FIFO_THROUGHPUT_PER_QUEUE,
   MAX_PARTITIONS,
   parseDumpMessage,
+  parseDumpMessageIdentity,
   parseQueueJson,
   renderDedupRecord,
   renderStoredMessage,
   renderStoredQueueMeta,
   type Message,
+  type MessageIdentity,
   type QueueConfig,
 } from './records.ts';
 import { i64be, u32be } from '../../bytes/big-endian.ts';
@@ -133,22 +135,23 @@ export function partitionProblem(c: QueueConfig, m: Pick<Message, 'messageId' | 
   return undefined;
 }
 
-function checkPartitioning(c: QueueConfig, m: Message, rel: string, line: number): void {
+function checkPartitioning(c: QueueConfig, m: MessageIdentity, rel: string, line: number): void {
   const problem = partitionProblem(c, m);
   if (problem === undefined) return;
   if (problem.code === 'SQS_INVALID_MESSAGE') throw invalidMessage(rel, line, problem.reason);
   throw new DataError(problem.code, problem.reason, { path: rel, line });
 }
 
-/** The messages of a `messages.jsonl`, in file order (send order), each with its line number. */
-export async function* queueMessages(
+/** The values of a `messages.jsonl`, in file order, each read by `read` and given with its line number. */
+async function* readMessages<T>(
   tree: TreeReader,
   rel: string,
-): AsyncGenerator<{ readonly msg: Message; readonly line: number }> {
+  read: (value: JsonValue) => T,
+): AsyncGenerator<{ readonly msg: T; readonly line: number }> {
   for await (const { value, line } of jsonValues(tree, rel, 'SQS_INVALID_MESSAGE', 'sqs encode invalid messages.jsonl')) {
-    let msg: Message;
+    let msg: T;
     try {
-      msg = parseDumpMessage(value);
+      msg = read(value);
     } catch (err) {
       if (err instanceof JsonTypeError) throw invalidMessage(rel, line, err.message);
       throw err;
@@ -156,6 +159,17 @@ export async function* queueMessages(
     yield { msg, line };
   }
 }
+
+/** The messages of a `messages.jsonl`, in file order (send order), each with its line number. */
+export function queueMessages(
+  tree: TreeReader,
+  rel: string,
+): AsyncGenerator<{ readonly msg: Message; readonly line: number }> {
+  return readMessages(tree, rel, parseDumpMessage);
+}
+
+/** A Buffer over the same bytes (no copy). */
+const view = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 const lengthPrefixed = (s: string): Buffer => {
   const b = Buffer.from(s, 'utf8');
@@ -187,10 +201,12 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
   const hasMessages = (await ctx.tree.kind(rel)) !== undefined;
   const partitioned = config.partitionCount > 1;
 
-  // Pass 1: every message is checked (and ids collected) before any row is emitted, as in the reference.
+  // Pass 1: every line's JSON syntax and every message's ids and partition are checked (and ids collected)
+  // before any row is emitted, as in the reference. Only those fields are decoded here: a type error in another
+  // field (body, attributes, timestamps) is refused by pass 2, with the same code, file, line and reason.
   const ids = ctx.newSorter();
   const messageGenerations = new Set<bigint>();
-  for await (const { msg, line } of hasMessages ? queueMessages(ctx.tree, rel) : []) {
+  for await (const { msg, line } of hasMessages ? readMessages(ctx.tree, rel, parseDumpMessageIdentity) : []) {
     if (messageGenerations.size < 2) messageGenerations.add(msg.queueGeneration);
     if (msg.messageId === '') throw invalidMessage(rel, line, 'message missing message_id');
     if (config.fifo && msg.messageGroupId === '') {
@@ -199,14 +215,19 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
     checkPartitioning(config, msg, rel, line);
     await ids.add(Buffer.from(msg.messageId, 'utf8'), u32be(line));
   }
-  let prev: { id: Buffer; line: number } | undefined;
-  for await (const { key, value } of ids.sorted()) {
-    const id = Buffer.from(key);
-    const line = Buffer.from(value).readUInt32BE(0);
-    if (prev !== undefined && prev.id.equals(id)) {
-      throw new DataError('SQS_DUPLICATE_MESSAGE_ID', `sqs queue ${JSON.stringify(config.name)}: message id ${JSON.stringify(id.toString('utf8'))} appears on lines ${prev.line} and ${line}`, { path: rel, line });
+  // Sorted records stay valid after their batch, so they are compared in place (views, no copies).
+  let prevId: Buffer | undefined;
+  let prevLine = 0;
+  for await (const batch of ids.sortedBatches()) {
+    for (const { key, value } of batch) {
+      const id = view(key);
+      const line = view(value).readUInt32BE(0);
+      if (prevId !== undefined && prevId.equals(id)) {
+        throw new DataError('SQS_DUPLICATE_MESSAGE_ID', `sqs queue ${JSON.stringify(config.name)}: message id ${JSON.stringify(id.toString('utf8'))} appears on lines ${prevLine} and ${line}`, { path: rel, line });
+      }
+      prevId = id;
+      prevLine = line;
     }
-    prev = { id, line };
   }
   const generation = restoreGeneration(config, messageGenerations);
   await ctx.emit(queueMetaKey(config.name), renderStoredQueueMeta(config, generation));
@@ -219,9 +240,14 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
   for await (const { msg } of queueMessages(ctx.tree, rel)) {
     const lane: Lane = partitioned ? { partitioned: true, partition: msg.partition ?? 0 } : { partitioned: false };
     const id = Buffer.from(msg.messageId, 'utf8');
-    await ctx.emit(msgDataKey(config.name, lane, generation, msg.messageId), renderStoredMessage(msg, generation));
-    await ctx.emit(msgVisKey(config.name, lane, generation, msg.availableAtMillis, msg.messageId), id);
-    await ctx.emit(msgByAgeKey(config.name, lane, generation, msg.sendTimestampMillis, msg.messageId), id);
+    // emit returns a promise only when the row sorter has to wait (spill); awaiting undefined would cost a turn.
+    const data = renderStoredMessage(msg, generation);
+    let pending = ctx.emit(msgDataKey(config.name, lane, generation, msg.messageId), data);
+    if (pending !== undefined) await pending;
+    pending = ctx.emit(msgVisKey(config.name, lane, generation, msg.availableAtMillis, msg.messageId), id);
+    if (pending !== undefined) await pending;
+    pending = ctx.emit(msgByAgeKey(config.name, lane, generation, msg.sendTimestampMillis, msg.messageId), id);
+    if (pending !== undefined) await pending;
     if (msg.sequenceNumber > maxSeq) maxSeq = msg.sequenceNumber;
     if (dedup === undefined) continue;
     const dedupId = resolveDedupId(config, msg);
@@ -252,13 +278,16 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
   }
   if (dedup !== undefined) {
     let lastTuple: Buffer | undefined;
-    for await (const { key, value } of dedup.sorted()) {
-      const v = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-      const tuple = Buffer.from(key).subarray(0, v.readUInt32BE(0));
-      if (lastTuple !== undefined && lastTuple.equals(tuple)) continue;
-      lastTuple = tuple;
-      const keyLen = v.readUInt32BE(4);
-      await ctx.emit(v.subarray(8, 8 + keyLen), v.subarray(8 + keyLen));
+    for await (const batch of dedup.sortedBatches()) {
+      for (const { key, value } of batch) {
+        const v = view(value);
+        const tuple = view(key).subarray(0, v.readUInt32BE(0));
+        if (lastTuple !== undefined && lastTuple.equals(tuple)) continue;
+        lastTuple = tuple;
+        const keyLen = v.readUInt32BE(4);
+        const pending = ctx.emit(v.subarray(8, 8 + keyLen), v.subarray(8 + keyLen));
+        if (pending !== undefined) await pending;
+      }
     }
   }
   if (config.fifo && maxSeq > 0n) await ctx.emit(queueSeqKey(config.name), Buffer.from(maxSeq.toString()));

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { sqsAdapter } from '../../../src/adapters/sqs/index.ts';
 import { msgByAgeKey, msgDataKey, msgDedupKey, msgVisKey, partitionForGroup, queueSeqKey } from '../../../src/adapters/sqs/keys.ts';
-import { renderDedupRecord, renderStoredMessage, type Message } from '../../../src/adapters/sqs/records.ts';
+import { delayedUntil, renderDedupRecord, renderStoredMessage, type Message } from '../../../src/adapters/sqs/records.ts';
+import { GoMap, GoRaw, goMarshal } from '../../../src/json/go-json.ts';
 import { DEFAULT_DECODE_SWITCHES } from '../../../src/adapters/adapter.ts';
 import { isEkvError } from '../../../src/errors.ts';
 import { buildFsm } from '../../helpers/fsm.ts';
@@ -70,6 +71,79 @@ test('values: the stored message and dedup record as Go marshals them', () => {
   assert.equal(renderStoredMessage(MSG, 1n).toString('latin1'), `\x00SM\x01${want}`);
   assert.equal(renderDedupRecord('m', 10n, 300010n, 0n).toString(), '{"message_id":"m","send_timestamp_ms":10,"expires_at_millis":300010}');
   assert.equal(renderDedupRecord('m', 10n, 300010n, 9n).toString(), '{"message_id":"m","send_timestamp_ms":10,"expires_at_millis":300010,"original_sequence":9}');
+});
+
+test('values: the hand-written stored message and dedup record are what goMarshal writes for their structs', () => {
+  const specials = fc.constantFrom('<&>', '"\\', '\u2028', '\ud800x');
+  const text = fc.oneof(fc.constant(''), fc.string({ maxLength: 8 }), fc.string({ unit: 'binary', maxLength: 8 }), specials);
+  const int64 = fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n });
+  const uint64 = fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }));
+  const raw = fc.constantFrom('1', '{"v" : "<&>"}', '"x"', '[ 1, 2 ]');
+  const attrs = fc.option(fc.array(fc.tuple(text, raw), { maxLength: 3 }), { nil: undefined });
+  const message = fc.record({
+    messageId: text,
+    body: fc.uint8Array({ maxLength: 20 }),
+    md5OfBody: text,
+    md5OfMessageAttributes: text,
+    messageAttributes: attrs,
+    senderId: text,
+    sendTimestampMillis: int64,
+    availableAtMillis: int64,
+    visibleAtMillis: int64,
+    receiveCount: fc.constantFrom(0n, 2n),
+    messageGroupId: text,
+    messageDedupId: text,
+    sequenceNumber: uint64,
+    deadLetterSourceArn: text,
+    generation: fc.bigInt({ min: 1n, max: (1n << 64n) - 1n }),
+  });
+  const omit = (s: string): string | undefined => (s === '' ? undefined : s);
+  const omitZero = (n: bigint): bigint | undefined => (n === 0n ? undefined : n);
+  const html = { escapeHTML: true, indent: false } as const;
+  fc.assert(
+    fc.property(message, (r) => {
+      const attributes = r.messageAttributes === undefined ? undefined : new Map(r.messageAttributes);
+      const m: Message = { ...MSG, ...r, body: Buffer.from(r.body), messageAttributes: attributes };
+      const goAttributes =
+        attributes === undefined || attributes.size === 0
+          ? undefined
+          : new GoMap([...attributes].map(([k, v]) => [k, new GoRaw(v)] as const));
+      const want = goMarshal(
+        {
+          message_id: m.messageId,
+          body: m.body.toString('base64'),
+          md5_of_body: m.md5OfBody,
+          md5_of_message_attributes: omit(m.md5OfMessageAttributes),
+          message_attributes: goAttributes,
+          sender_id: omit(m.senderId),
+          send_timestamp_millis: m.sendTimestampMillis,
+          available_at_millis: m.availableAtMillis,
+          visible_at_millis: delayedUntil(m),
+          receive_count: 0n,
+          current_receipt_token: null,
+          queue_generation: r.generation,
+          message_group_id: omit(m.messageGroupId),
+          message_deduplication_id: omit(m.messageDedupId),
+          sequence_number: omitZero(m.sequenceNumber),
+          dead_letter_source_arn: omit(m.deadLetterSourceArn),
+        },
+        html,
+      );
+      assert.equal(hex(renderStoredMessage(m, r.generation)), hex(cat('\x00SM\x01', Buffer.from(want, 'utf8'))));
+      const dedup = goMarshal(
+        {
+          message_id: m.messageId,
+          send_timestamp_ms: m.sendTimestampMillis,
+          expires_at_millis: m.availableAtMillis,
+          original_sequence: omitZero(m.sequenceNumber),
+        },
+        html,
+      );
+      const got = renderDedupRecord(m.messageId, m.sendTimestampMillis, m.availableAtMillis, m.sequenceNumber);
+      assert.equal(hex(got), hex(Buffer.from(dedup, 'utf8')));
+    }),
+    { numRuns: 500 },
+  );
 });
 
 test('decode: send order, live generation only, visibility zeroed, orphans reported', async () => {
@@ -180,6 +254,15 @@ test('encode rejections name the file, the line and the reason', async () => {
     ['wrong type', { 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('a')}\n${LINE('b', ',"receive_count":"3"')}\n` }, /messages\.jsonl:2: .*receive_count/],
     ['duplicate id', { 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('a')}\n${LINE('b')}\n${LINE('a')}\n` }, /messages\.jsonl:3: .*"a" appears on lines 1 and 3/],
     ['missing id', { 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('')}\n` }, /message missing message_id/],
+    // Pass 1 decodes only the ids, partition and generation; the other fields are refused by pass 2, same line.
+    ['wrong body type', { 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('a')}\n${LINE('b').replace('"body":"x"', '"body":5')}\n${LINE('c')}\n` }, /messages\.jsonl:2: .*body: must be a string/],
+    ['bad base64 body', { 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('a')}\n${LINE('b').replace('"body":"x"', '"body":{"base64":"e=A"}')}\n` }, /messages\.jsonl:2: .*body: base64 is not base64url/],
+    ['wrong attributes type', { 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('a')}\n${LINE('b', ',"message_attributes":[]')}\n` }, /messages\.jsonl:2: .*message_attributes: cannot unmarshal array/],
+    // A wrong id field is refused in pass 1 with the message's first error in field order, as a full decode gives.
+    ['wrong generation type', { 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('a')}\n${LINE('b').replace('"queue_generation":1', '"queue_generation":"1"')}\n` }, /messages\.jsonl:2: .*queue_generation: cannot unmarshal string/],
+    ['wrong partition type', { 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('a', ',"partition":-1')}\n` }, /messages\.jsonl:1: .*partition: cannot unmarshal number/],
+    ['wrong group and body types', { 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('a', ',"message_group_id":7').replace('"body":"x"', '"body":5')}\n` }, /messages\.jsonl:1: .*body: must be a string/],
+    ['wrong id type', { 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('a').replace('"message_id":"a"', '"message_id":1')}\n` }, /messages\.jsonl:1: .*message_id: cannot unmarshal number into a string/],
     ['fifo without group', { 'q/_queue.json': QUEUE(',"fifo":true'), 'q/messages.jsonl': `${LINE('a')}\n` }, /has no message_group_id/],
     ['envelope with extra key', { 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('a').replace('"body":"x"', '"body":{"base64":"eA","x":1}')}\n` }, /unknown field "x"/],
     ['envelope without base64', { 'q/_queue.json': QUEUE(), 'q/messages.jsonl': `${LINE('a').replace('"body":"x"', '"body":{}')}\n` }, /missing base64/],
@@ -195,7 +278,13 @@ test('encode rejections name the file, the line and the reason', async () => {
   ];
   for (const [name, files, re] of cases) {
     const tree = await queueTree(files);
-    await assert.rejects(encodeWith(adapters, tree), (e: unknown) => isEkvError(e) && e.exitClass === 'data' && re.test(e.message), name);
+    const placed = (e: { code: string; message: string }): boolean =>
+      e.code !== 'SQS_INVALID_MESSAGE' || /messages\.jsonl:\d+: sqs encode invalid messages\.jsonl: /.test(e.message);
+    await assert.rejects(
+      encodeWith(adapters, tree),
+      (e: unknown) => isEkvError(e) && e.exitClass === 'data' && re.test(e.message) && placed(e),
+      name,
+    );
   }
 });
 
