@@ -40,7 +40,7 @@ import {
   type MessageIdentity,
   type QueueConfig,
 } from './records.ts';
-import { i64be, u32be } from '../../bytes/big-endian.ts';
+import { u32be } from '../../bytes/big-endian.ts';
 
 /** The generation every restored queue gets (sqsRestoreGeneration). */
 const RESTORE_GENERATION = 1n;
@@ -171,13 +171,8 @@ export function queueMessages(
 /** A Buffer over the same bytes (no copy). */
 const view = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
-const lengthPrefixed = (s: string): Buffer => {
-  const b = Buffer.from(s, 'utf8');
-  return Buffer.concat([u32be(b.length), b]);
-};
-
-/** Descending int64 order as ascending bytes. */
-const descendingInt64 = (n: bigint): Buffer => i64be(~(n + (1n << 63n)));
+/** Descending int64 order as ascending unsigned 64-bit values. */
+const descendingInt64 = (n: bigint): bigint => BigInt.asUintN(64, ~(n + (1n << 63n)));
 
 function resolveDedupId(c: QueueConfig, m: Message): string {
   if (m.messageDedupId !== '') return m.messageDedupId;
@@ -213,7 +208,8 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
       throw new DataError('SQS_FIFO_MISSING_GROUP', `sqs FIFO queue ${JSON.stringify(config.name)}: message ${JSON.stringify(msg.messageId)} has no message_group_id`, { path: rel, line });
     }
     checkPartitioning(config, msg, rel, line);
-    await ids.add(Buffer.from(msg.messageId, 'utf8'), u32be(line));
+    const pending = ids.add(Buffer.from(msg.messageId, 'utf8'), u32be(line));
+    if (pending !== undefined) await pending;
   }
   // Sorted records stay valid after their batch, so they are compared in place (views, no copies).
   let prevId: Buffer | undefined;
@@ -254,16 +250,26 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
     if (dedupId === '') continue;
     // Winner per dedup key: the latest send; among equal send times the first in the reference's
     // iteration order (file order for classic queues; partition, send time, sequence, id for partitioned).
-    const tuple = partitioned
-      ? Buffer.concat([
-          u32be(lane.partitioned ? lane.partition : 0),
-          lengthPrefixed(msg.messageGroupId),
-          lengthPrefixed(dedupId),
-        ])
-      : lengthPrefixed(dedupId);
-    const order = partitioned
-      ? Buffer.concat([descendingInt64(msg.sendTimestampMillis), i64be(msg.sequenceNumber), id])
-      : descendingInt64(msg.sendTimestampMillis);
+    // Sort key: tuple (partition, length-prefixed group, for partitioned queues; length-prefixed dedup id), then
+    // the order (descending send time; sequence and id for partitioned queues). Value: the tuple's length, the
+    // row key's length, the row key, the row value.
+    const dedupBytes = Buffer.from(dedupId, 'utf8');
+    const group = partitioned ? Buffer.from(msg.messageGroupId, 'utf8') : undefined;
+    const tupleLength = (group === undefined ? 0 : 8 + group.length) + 4 + dedupBytes.length;
+    const key = Buffer.allocUnsafe(tupleLength + (group === undefined ? 8 : 16 + id.length));
+    let o = 0;
+    if (group !== undefined) {
+      o = key.writeUInt32BE(lane.partitioned ? lane.partition : 0, o);
+      o = key.writeUInt32BE(group.length, o);
+      o += group.copy(key, o);
+    }
+    o = key.writeUInt32BE(dedupBytes.length, o);
+    o += dedupBytes.copy(key, o);
+    o = key.writeBigUInt64BE(descendingInt64(msg.sendTimestampMillis), o);
+    if (group !== undefined) {
+      o = key.writeBigUInt64BE(BigInt.asUintN(64, msg.sequenceNumber), o);
+      id.copy(key, o);
+    }
     const rowKey = msgDedupKey(config.name, lane, generation, msg.messageGroupId, dedupId);
     const rowValue = renderDedupRecord(
       msg.messageId,
@@ -271,10 +277,13 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
       msg.sendTimestampMillis + DEDUP_WINDOW_MS,
       msg.sequenceNumber,
     );
-    await dedup.add(
-      Buffer.concat([tuple, order]),
-      Buffer.concat([u32be(tuple.length), u32be(rowKey.length), rowKey, rowValue]),
-    );
+    const value = Buffer.allocUnsafe(8 + rowKey.length + rowValue.length);
+    value.writeUInt32BE(tupleLength, 0);
+    value.writeUInt32BE(rowKey.length, 4);
+    rowKey.copy(value, 8);
+    rowValue.copy(value, 8 + rowKey.length);
+    pending = dedup.add(key, value);
+    if (pending !== undefined) await pending;
   }
   if (dedup !== undefined) {
     let lastTuple: Buffer | undefined;

@@ -18,7 +18,7 @@
 
 import { DataError } from '../../errors.ts';
 import { decodeBase64UrlRaw } from '../../tree/segment.ts';
-import { u32be, u64be } from '../../bytes/big-endian.ts';
+import { u32be } from '../../bytes/big-endian.ts';
 
 export const QUEUE_META_PREFIX = '!sqs|queue|meta|';
 export const QUEUE_GEN_PREFIX = '!sqs|queue|gen|';
@@ -81,32 +81,31 @@ function familyHead(prefix: string, queue: string, lane: Lane): Buffer {
   return head;
 }
 
+/** head ‖ 8-byte big-endian `a` [‖ 8-byte `b`] ‖ tail in one allocation (a RangeError outside uint64, as u64be). */
+function keyWith(head: Buffer, a: bigint, b: bigint | undefined, tail: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(head.length + (b === undefined ? GEN_BYTES : 2 * GEN_BYTES) + tail.length);
+  let o = head.copy(out, 0);
+  o = out.writeBigUInt64BE(a, o);
+  if (b !== undefined) o = out.writeBigUInt64BE(b, o);
+  tail.copy(out, o);
+  return out;
+}
+
 export function msgDataKey(queue: string, lane: Lane, gen: bigint, messageId: string): Buffer {
-  return Buffer.concat([familyHead(MSG_DATA_PREFIX, queue, lane), u64be(gen), idSegment(messageId)]);
+  return keyWith(familyHead(MSG_DATA_PREFIX, queue, lane), gen, undefined, idSegment(messageId));
 }
 
 export function msgVisKey(queue: string, lane: Lane, gen: bigint, visibleAtMs: bigint, messageId: string): Buffer {
-  return Buffer.concat([
-    familyHead(MSG_VIS_PREFIX, queue, lane),
-    u64be(gen),
-    u64be(clampMillis(visibleAtMs)),
-    idSegment(messageId),
-  ]);
+  return keyWith(familyHead(MSG_VIS_PREFIX, queue, lane), gen, clampMillis(visibleAtMs), idSegment(messageId));
 }
 
 export function msgByAgeKey(queue: string, lane: Lane, gen: bigint, sendTsMs: bigint, messageId: string): Buffer {
-  return Buffer.concat([
-    familyHead(MSG_BYAGE_PREFIX, queue, lane),
-    u64be(gen),
-    u64be(clampMillis(sendTsMs)),
-    idSegment(messageId),
-  ]);
+  return keyWith(familyHead(MSG_BYAGE_PREFIX, queue, lane), gen, clampMillis(sendTsMs), idSegment(messageId));
 }
 
 export function msgDedupKey(queue: string, lane: Lane, gen: bigint, groupId: string, dedupId: string): Buffer {
-  if (!lane.partitioned)
-    return Buffer.concat([familyHead(MSG_DEDUP_PREFIX, queue, lane), u64be(gen), Buffer.from(b64(dedupId))]);
-  return Buffer.concat([familyHead(MSG_DEDUP_PREFIX, queue, lane), u64be(gen), Buffer.from(`${b64(groupId)}|${b64(dedupId)}`)]);
+  const tail = lane.partitioned ? `${b64(groupId)}|${b64(dedupId)}` : b64(dedupId);
+  return keyWith(familyHead(MSG_DEDUP_PREFIX, queue, lane), gen, undefined, Buffer.from(tail, 'latin1'));
 }
 
 // ---- parsing (decode side) ------------------------------------------------------------------------------
