@@ -73,6 +73,12 @@ const CASES: SingleCase[] = [
     key: /^!sqs\|msg\|data\|/,
   },
   {
+    code: 'SQS_INVALID_MESSAGE',
+    // Message j-3's data row holding j-2's value (found by the fuzz campaign: the tree held j-2 twice).
+    fsm: () => readFileSync(join(FUZZ, 'decode-encodable-encode-SQS_DUPLICATE_MESSAGE_ID-95dacd8d9f.fsm')),
+    key: /^!sqs\|msg\|data\|am9icy5maWZv\x00{7}\x01ai0z$/,
+  },
+  {
     code: 'SQS_INVALID_QUEUE_META',
     fsm: () => readFileSync(join(FUZZ, 'decode-encodable-encode-SELF_TEST_MISMATCH-75555b1194.fsm')),
     key: /^!sqs\|queue\|meta\|cnctcXVldWUtZGVsYXk$/,

@@ -153,6 +153,13 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
     let msg = parseLiveMessage(value, key);
     // The encoder keys every message by its id: a message without one (damage) could not come back.
     if (msg.messageId === '') throw new DataError('SQS_INVALID_MESSAGE', 'SQS message row has no message_id', { key });
+    // The encoder keys a message by the id in its value: a value whose id is not its key's (damage: the node writes
+    // both from one id) would collide with the message that id belongs to, or stand where no message was.
+    const keyId = ref.idSegment?.toString('latin1') ?? '';
+    if (keyId !== Buffer.from(msg.messageId, 'utf8').toString('base64url')) {
+      const named = Buffer.from(decodeBase64UrlRaw(keyId) ?? []).toString('utf8');
+      throw new DataError('SQS_INVALID_MESSAGE', `SQS message row: message_id ${JSON.stringify(msg.messageId)} in its value is not the id its key names (${JSON.stringify(named)})`, { key });
+    }
     if (!this.#ctx.switches.preserveSqsVisibility) {
       msg = {
         ...msg,

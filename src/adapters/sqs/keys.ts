@@ -132,6 +132,8 @@ export interface ParsedQueueRef {
   readonly encQueue: string;
   /** Partition number for partitioned keys. */
   readonly partition: number | undefined;
+  /** A message data key's message-id segment (base64url of the id), as a view of the key. */
+  readonly idSegment?: Buffer;
 }
 
 /** `p|<queue>|<partition><gen>[<b64 id>]`: the partitioned suffix after a family prefix. */
@@ -146,15 +148,15 @@ function parsePartitioned(key: Uint8Array, rest: Buffer, hasMsgId: boolean): Par
   if (hasMsgId) {
     if (trailer.length <= fixed) throw malformed(key, 'partitioned msg-data key missing message-id');
     checkB64(key, trailer.subarray(fixed), 'message-id segment');
-  } else if (trailer.length < fixed) {
-    throw malformed(key, 'partitioned side-record key trailer truncated');
+    return { encQueue: enc.toString('latin1'), partition: trailer.readUInt32BE(0), idSegment: trailer.subarray(fixed) };
   }
+  if (trailer.length < fixed) throw malformed(key, 'partitioned side-record key trailer truncated');
   return { encQueue: enc.toString('latin1'), partition: trailer.readUInt32BE(0) };
 }
 
 const isPartitionedRest = (rest: Buffer): boolean => rest.length >= 2 && rest[0] === 0x70 && rest[1] === 0x7c;
 
-/** `!sqs|msg|data|` keys: the queue segment and, for partitioned keys, the partition. */
+/** `!sqs|msg|data|` keys: the queue segment, the message-id segment and, for partitioned keys, the partition. */
 export function parseMsgDataKey(key: Uint8Array): ParsedQueueRef {
   const rest = Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(MSG_DATA_PREFIX.length);
   if (isPartitionedRest(rest)) return parsePartitioned(key, rest, true);
@@ -162,8 +164,9 @@ export function parseMsgDataKey(key: Uint8Array): ParsedQueueRef {
   if (idx === 0 || idx + GEN_BYTES >= rest.length) throw malformed(key, 'queue segment or message-id segment not found');
   const enc = rest.subarray(0, idx);
   checkB64(key, enc, 'queue segment');
-  checkB64(key, rest.subarray(idx + GEN_BYTES), 'message-id segment');
-  return { encQueue: enc.toString('latin1'), partition: undefined };
+  const idSegment = rest.subarray(idx + GEN_BYTES);
+  checkB64(key, idSegment, 'message-id segment');
+  return { encQueue: enc.toString('latin1'), partition: undefined, idSegment };
 }
 
 /**
