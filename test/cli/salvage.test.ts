@@ -263,6 +263,24 @@ const UNIT_CASES: Array<{
     kept: ['s3/logs/_bucket.json'],
   },
   {
+    name: 'a DynamoDB item row holding another item\'s value (two rows, one item file: one would be gone)',
+    fsm: () => {
+      const parts = splitFsm(readFileSync(SAMPLE));
+      const items = parts.rows.filter((r) => r.key.subarray(0, r.key.length - 8).toString('latin1').startsWith('!ddb|item|ZXZlbnRz|'));
+      (items[1] as RawRow).value = (items[2] as RawRow).value;
+      return joinFsm(parts);
+    },
+    plain: 'DDB_INVALID_ITEM',
+    unit: 'DDB_INVALID_ITEM',
+    rows: [
+      ...['gsi', 'gsi', 'gsi', 'item', 'item', 'item'].map((f) => `!ddb|${f}|ZXZlbnRz|1|`),
+      '!ddb|meta|gen|ZXZlbnRz',
+      '!ddb|meta|table|ZXZlbnRz',
+    ],
+    gone: ['dynamodb/events'],
+    kept: ['dynamodb/orders/_schema.json', 'dynamodb/sessions/_schema.json'],
+  },
+  {
     name: 'a stream entry past its meta\'s last id',
     fsm: () => readFileSync(join(FUZZ, 'decode-encodable-encode-REDIS_ENCODE_INVALID_JSON-86c7d0c4a1.fsm')),
     plain: 'REDIS_STREAM_LAST_ID_BEHIND',

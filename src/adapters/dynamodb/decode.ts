@@ -14,11 +14,12 @@ import { encodeSegment } from '../../tree/segment.ts';
 import type { FileSink } from '../../tree/writer.ts';
 import { everyKindHandled, type AdapterDecoder, type DecodeContext } from '../adapter.ts';
 import { itemNumberProblem, renderItemJson, renderItemLine, renderSchemaJson } from './json.ts';
-import { ITEM_MAGIC, SCHEMA_MAGIC, TABLE_META_PREFIX, decodeB64u, parseItemKey } from './keys.ts';
+import { ITEM_MAGIC, ITEM_PREFIX, SCHEMA_MAGIC, TABLE_META_PREFIX, decodeB64u, parseItemKey } from './keys.ts';
 import { invalidItem, itemRelPath } from './paths.ts';
 import { ProtoError, readItem, readTableSchema, type Item, type TableSchema } from './proto.ts';
 import { DDB_KIND, type DynamoKind } from './routes.ts';
-import { u64be } from '../../bytes/big-endian.ts';
+import { u32be, u64be } from '../../bytes/big-endian.ts';
+import { itemKeyProblem } from './row-key.ts';
 
 interface TableState {
   readonly segment: string;
@@ -43,6 +44,9 @@ export class DynamoDecoder implements AdapterDecoder<DynamoKind> {
   readonly #tables = new Map<string, TableState>();
   #items: ExternalSorter | undefined;
   #seq = 0n;
+  /** Tables set apart by --salvage while their items were written, and their directories. */
+  readonly #damaged = new Set<TableState>();
+  readonly #damagedDirs = new Set<string>();
 
   constructor(ctx: DecodeContext) {
     this.#ctx = ctx;
@@ -106,7 +110,7 @@ export class DynamoDecoder implements AdapterDecoder<DynamoKind> {
   }
 
   async #item(key: Uint8Array, value: Uint8Array): Promise<void> {
-    const { tableSegment, generation } = parseItemKey(key);
+    const { tableSegment, generation, payload } = parseItemKey(key);
     const v = asBuffer(value);
     if (!v.subarray(0, 4).equals(ITEM_MAGIC)) throw invalidItem('missing magic prefix', { key });
     const body = v.subarray(4);
@@ -128,7 +132,11 @@ export class DynamoDecoder implements AdapterDecoder<DynamoKind> {
     const st = this.#table(tableSegment);
     st.counts.set(generation, (st.counts.get(generation) ?? 0) + 1);
     this.#items ??= this.#ctx.newSorter();
-    await this.#items.add(Buffer.concat([Buffer.from(tableSegment, 'latin1'), Buffer.from([0]), u64be(generation), u64be(this.#seq++)]), body);
+    // The value: the row key's primary-key payload (checked against the item once the schema is known), then the item.
+    await this.#items.add(
+      Buffer.concat([Buffer.from(tableSegment, 'latin1'), Buffer.from([0]), u64be(generation), u64be(this.#seq++)]),
+      Buffer.concat([u32be(payload.length), payload, body]),
+    );
   }
 
   async finalize(): Promise<void> {
@@ -175,6 +183,27 @@ export class DynamoDecoder implements AdapterDecoder<DynamoKind> {
     else await this.#writeInArrivalOrder();
   }
 
+  /**
+   * The item of a buffered record (row key payload, then item) and its path, once the payload is checked against
+   * the item: a mismatch fails the decode naming the row key, or with --salvage sets the table apart whole
+   * (undefined then). The path comes first, so that an item without a usable key fails as before.
+   */
+  async #checkedItem(st: TableState, gen: bigint, v: Buffer): Promise<{ item: Item; rel: string } | undefined> {
+    const n = v.readUInt32BE(0);
+    const payload = v.subarray(4, 4 + n);
+    const item = readItem(v.subarray(4 + n));
+    const schema = st.schema as TableSchema;
+    const rel = itemRelPath(item, schema.primaryKey?.hashKey ?? '', schema.primaryKey?.rangeKey ?? '');
+    const problem = itemKeyProblem(schema, gen, payload, item);
+    if (problem === undefined) return { item, rel };
+    const key = Buffer.concat([Buffer.from(`${ITEM_PREFIX}${st.segment}|${gen}|`, 'latin1'), payload]);
+    const error = invalidItem(`table ${JSON.stringify(schema.tableName)}: ${problem}`, { key });
+    this.#damaged.add(st);
+    this.#damagedDirs.add(this.#dir(st));
+    await this.#ctx.damaged({ error, rows: { scope: st.rawName as Buffer }, written: [this.#dir(st)] });
+    return undefined;
+  }
+
   #dir(st: TableState): string {
     return `dynamodb/${encodeSegment(st.rawName as Buffer)}`;
   }
@@ -192,9 +221,12 @@ export class DynamoDecoder implements AdapterDecoder<DynamoKind> {
     for await (const rec of (this.#items as ExternalSorter).sorted()) {
       const key = asBuffer(rec.key);
       const st = this.#tables.get(key.subarray(0, key.indexOf(0)).toString('latin1')) as TableState;
-      if (st.schema === undefined || this.#rank(st, key.readBigUInt64BE(key.length - 16)) === undefined) continue;
-      const item = readItem(rec.value);
-      const rel = itemRelPath(item, st.schema.primaryKey?.hashKey ?? '', st.schema.primaryKey?.rangeKey ?? '');
+      if (st.schema === undefined || this.#damaged.has(st)) continue;
+      const gen = key.readBigUInt64BE(key.length - 16);
+      if (this.#rank(st, gen) === undefined) continue;
+      const checked = await this.#checkedItem(st, gen, asBuffer(rec.value));
+      if (checked === undefined) continue;
+      const { item, rel } = checked;
       const slash = rel.lastIndexOf('/');
       if (slash > 'items'.length) await this.#ctx.tree.mkdir(`${this.#dir(st)}/${rel.slice(0, slash)}`);
       await this.#ctx.tree.writeFile(`${this.#dir(st)}/${rel}`, renderItemJson(item));
@@ -210,11 +242,13 @@ export class DynamoDecoder implements AdapterDecoder<DynamoKind> {
     for await (const rec of (this.#items as ExternalSorter).sorted()) {
       const key = asBuffer(rec.key);
       const st = this.#tables.get(key.subarray(0, key.indexOf(0)).toString('latin1')) as TableState;
-      if (st.schema === undefined) continue;
-      const rank = this.#rank(st, key.readBigUInt64BE(key.length - 16));
+      if (st.schema === undefined || this.#damaged.has(st)) continue;
+      const gen = key.readBigUInt64BE(key.length - 16);
+      const rank = this.#rank(st, gen);
       if (rank === undefined) continue;
-      const item = readItem(rec.value);
-      const rel = itemRelPath(item, st.schema.primaryKey?.hashKey ?? '', st.schema.primaryKey?.rangeKey ?? '');
+      const checked = await this.#checkedItem(st, gen, asBuffer(rec.value));
+      if (checked === undefined) continue;
+      const { item, rel } = checked;
       await byPath.add(
         Buffer.concat([Buffer.from(this.#dir(st), 'latin1'), Buffer.from([0]), Buffer.from(rel, 'latin1'), Buffer.from([0, rank]), key.subarray(key.length - 8)]),
         Buffer.from(jsonl ? renderItemLine(item) : renderItemJson(item), 'utf8'),
@@ -251,6 +285,8 @@ export class DynamoDecoder implements AdapterDecoder<DynamoKind> {
         const sep1 = key.indexOf(0);
         const sep2 = key.indexOf(0, sep1 + 1);
         const cur = { dir: key.subarray(0, sep1).toString('latin1'), rel: key.subarray(sep1 + 1, sep2).toString('latin1'), body: rec.value };
+        // A table set apart (--salvage) after some of its items were regrouped: none of them is written.
+        if (this.#damagedDirs.has(cur.dir)) continue;
         if (pending !== undefined && (pending.dir !== cur.dir || pending.rel !== cur.rel)) await flush(pending);
         pending = cur;
       }

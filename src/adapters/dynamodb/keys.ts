@@ -51,8 +51,15 @@ export function gsiKey(
 
 const malformed = (key: Uint8Array, why: string): DataError => new DataError('DDB_MALFORMED_KEY', `malformed DynamoDB key: ${why}`, { key });
 
-/** `!ddb|item|` keys: the table segment (as written) and the generation; the payload is not decoded. */
-export function parseItemKey(key: Uint8Array): { readonly tableSegment: string; readonly generation: bigint } {
+/** An item key's parts: the table segment (as written), the generation, the primary-key payload (a view). */
+export interface ItemKeyParts {
+  readonly tableSegment: string;
+  readonly generation: bigint;
+  readonly payload: Buffer;
+}
+
+/** `!ddb|item|` keys, split; the payload is not decoded here. */
+export function parseItemKey(key: Uint8Array): ItemKeyParts {
   const rest = Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(ITEM_PREFIX.length);
   const bar = rest.indexOf(0x7c);
   if (bar <= 0) throw malformed(key, 'item key missing table/gen separator');
@@ -64,5 +71,5 @@ export function parseItemKey(key: Uint8Array): { readonly tableSegment: string; 
   const genText = afterTable.subarray(0, bar2).toString('latin1');
   if (!/^[0-9]+$/.test(genText) || BigInt(genText) > 0xffff_ffff_ffff_ffffn) throw malformed(key, `generation ${JSON.stringify(genText)} is not an unsigned decimal`);
   if (afterTable.length === bar2 + 1) throw malformed(key, 'item key missing primary-key payload');
-  return { tableSegment: seg, generation: BigInt(genText) };
+  return { tableSegment: seg, generation: BigInt(genText), payload: afterTable.subarray(bar2 + 1) };
 }

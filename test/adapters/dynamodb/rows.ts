@@ -3,6 +3,8 @@
 // writer, which the §1.7 bytes pin.
 import { writeItem, writeTableSchema, type AttributeValue, type TableSchema } from '../../../src/adapters/dynamodb/proto.ts';
 import type { FsmRow } from '../../helpers/fsm.ts';
+import { itemKey } from '../../../src/adapters/dynamodb/keys.ts';
+import { numericKeyBytes } from '../../../src/adapters/dynamodb/numbers.ts';
 
 const hex = (h: string): Buffer => Buffer.from(h.replace(/\s+/g, ''), 'hex');
 const cat = (...p: Array<string | Buffer>): Buffer => Buffer.concat(p.map((x) => (typeof x === 'string' ? Buffer.from(x, 'latin1') : x)));
@@ -67,10 +69,12 @@ export const DDB_ROWS: FsmRow[] = [
   { key: cat('!ddb|item|', b64u('blobs'), '|1|', hex('00 FF 01 02 00 01')), value: item([['k', B(0, 1, 2)]]) },
   { key: cat('!ddb|meta|table|', b64u('blobs')), value: schema({ tableName: 'blobs', attributeDefinitions: new Map([['k', 'B']]), primaryKey: { hashKey: 'k', rangeKey: '' } }) },
   // events: composite with N range keys, two GSIs (one with a range key, one INCLUDE), mid-migration from generation 2.
-  { key: cat('!ddb|item|', b64u('events'), '|2|', 'legacy-only'), value: item([['dev', S('d1')], ['ts', N('1e2')], ['v', S('old only')]]) },
-  { key: cat('!ddb|item|', b64u('events'), '|2|', 'legacy-dup'), value: item([['dev', S('d1')], ['ts', N('-12.5')], ['v', S('old copy')]]) },
-  { key: cat('!ddb|item|', b64u('events'), '|3|', 'new-dup'), value: item([['dev', S('d1')], ['ts', N('-12.50')], ['v', S('new copy')], ['kind', S('k')]]) },
-  { key: cat('!ddb|item|', b64u('events'), '|3|', 'new2'), value: item([['dev', S('2026-04-29T12:00:00Z')], ['ts', N('0.001')], ['kind', S('k')], ['at', N('5')]]) },
+  // Generation 2 (the migration source) keys items in the legacy layout b64u(h) "|" b64u(r), N as its text;
+  // generation 3 in the ordered layout seg(h) seg(numkey(r)) (spec §1.4).
+  { key: cat('!ddb|item|', b64u('events'), '|2|', `${b64u('d1')}|${b64u('1e2')}`), value: item([['dev', S('d1')], ['ts', N('1e2')], ['v', S('old only')]]) },
+  { key: cat('!ddb|item|', b64u('events'), '|2|', `${b64u('d1')}|${b64u('-12.5')}`), value: item([['dev', S('d1')], ['ts', N('-12.5')], ['v', S('old copy')]]) },
+  { key: itemKey('events', 3n, Buffer.from('d1'), numericKeyBytes('-12.50')), value: item([['dev', S('d1')], ['ts', N('-12.50')], ['v', S('new copy')], ['kind', S('k')]]) },
+  { key: itemKey('events', 3n, Buffer.from('2026-04-29T12:00:00Z'), numericKeyBytes('0.001')), value: item([['dev', S('2026-04-29T12:00:00Z')], ['ts', N('0.001')], ['kind', S('k')], ['at', N('5')]]) },
   {
     key: cat('!ddb|meta|table|', b64u('events')),
     value: schema({
