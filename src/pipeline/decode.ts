@@ -32,7 +32,7 @@ import { DigestLedger } from '../tree/digest-ledger.ts';
 import { recordedModes } from '../adapters/options.ts';
 import { MANIFEST_FILE, phase0Manifest, renderManifest, type Manifest } from '../tree/manifest.ts';
 import { checkFreshOutputDir, checkOutputParent, makeStagingDir, publishDir, randomHex } from '../tree/publish.ts';
-import { DiskTreeWriter, TreeWriterBase, type FileSink, type TreeWriter } from '../tree/writer.ts';
+import { DiskTreeWriter, TreeWriterBase, type FileSink, type ProvisionalFile, type TreeWriter } from '../tree/writer.ts';
 import type { RelPath } from '../tree/paths.ts';
 import { Dispatcher } from './dispatch.ts';
 import { Quarantine, quarantineManifestField, type OffsetLookup, type QuarantineSummary } from './quarantine.ts';
@@ -92,6 +92,51 @@ class CountingTreeWriter extends TreeWriterBase {
 
   get remove(): ((rel: RelPath) => Promise<void>) | undefined {
     return this.#inner.remove;
+  }
+
+  /** The inner writer's provisional files, counted as they are adopted. */
+  get provisional(): (() => ProvisionalFile) | undefined {
+    const start = this.#inner.provisional;
+    if (start === undefined) return undefined;
+    return () => new CountedProvisionalFile(start(), () => {
+      this.#count();
+    });
+  }
+}
+
+/** A provisional file that counts itself as a file of the tree when it is adopted. */
+class CountedProvisionalFile implements ProvisionalFile {
+  readonly #inner: ProvisionalFile;
+  readonly #onAdopt: () => void;
+
+  constructor(inner: ProvisionalFile, onAdopt: () => void) {
+    this.#inner = inner;
+    this.#onAdopt = onAdopt;
+  }
+
+  get bytes(): number {
+    return this.#inner.bytes;
+  }
+
+  append(data: Uint8Array): Promise<void> {
+    return this.#inner.append(data);
+  }
+
+  seal(): Promise<void> {
+    return this.#inner.seal();
+  }
+
+  readInto(into: Uint8Array, length: number, position: number): number {
+    return this.#inner.readInto(into, length, position);
+  }
+
+  adopt(rel: RelPath): Promise<void> {
+    this.#onAdopt();
+    return this.#inner.adopt(rel);
+  }
+
+  discard(): Promise<void> {
+    return this.#inner.discard();
   }
 }
 

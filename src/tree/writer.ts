@@ -6,7 +6,7 @@
 // (its CreateTemp + rename and sidecar opener both yield 0600); directories with 0755.
 
 import { createHash, webcrypto, type Hash } from 'node:crypto';
-import { closeSync, constants as fsc, lstatSync, opendirSync, openSync, promises as fsp, writeSync } from 'node:fs';
+import { closeSync, constants as fsc, lstatSync, opendirSync, openSync, promises as fsp, readSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
 import { UserError } from '../errors.ts';
 import type { DigestLedger } from './digest-ledger.ts';
 import { absPath, checkRel, parentRel, showRel, type RelPath } from './paths.ts';
@@ -41,6 +41,36 @@ export interface TreeWriter {
    * cannot take back what they wrote (an archive stream, the self-test's comparison) do not have it.
    */
   readonly remove?: ((rel: RelPath) => Promise<void>) | undefined;
+  /**
+   * Starts a provisional file: one written (and digested) before its name in the tree is known, then moved into
+   * the tree whole (ProvisionalFile.adopt) or dropped (discard). Every provisional file must be adopted or
+   * discarded before the tree is finished: until then it lies in the tree's directory under a name no tree
+   * path has. Writers that cannot move a file into place (an archive stream, the self-test's comparison) do not
+   * have it.
+   */
+  readonly provisional?: (() => ProvisionalFile) | undefined;
+}
+
+/**
+ * A file written sequentially ahead of its place in the tree (see TreeWriter.provisional): appended to, sealed, read
+ * back by offset if need be, then adopted under a tree path or discarded.
+ */
+export interface ProvisionalFile {
+  /** Bytes appended so far. */
+  readonly bytes: number;
+  /**
+   * Appends bytes, digested before it returns and written behind (on the thread pool): `data` must not change
+   * afterwards. Resolves once few enough bytes wait to be written; not after seal().
+   */
+  append(data: Uint8Array): Promise<void>;
+  /** Ends the appending: waits for the writes, closes the file and fixes its digest (nothing when sealed already). */
+  seal(): Promise<void>;
+  /** Reads up to `length` bytes of a sealed file from `position` into `into` at 0; returns how many were read. */
+  readInto(into: Uint8Array, length: number, position: number): number;
+  /** Seals the file and moves it into the tree at rel, replacing what is there, with its digest recorded. */
+  adopt(rel: RelPath): Promise<void>;
+  /** Seals the file and removes it (nothing once it was adopted or discarded). */
+  discard(): Promise<void>;
 }
 
 /** What every sink shares: text is written as UTF-8, bytes are counted, and write() is writeNow(). */
@@ -185,8 +215,143 @@ interface BehindWrite {
   readonly done: Promise<string>;
 }
 
+/** A root-level name prefix no tree path has (adapters write only their directories and the control files there). */
+const PROVISIONAL_PREFIX = '.provisional-';
+
+/** The most bytes appended to a provisional file and not yet written. */
+const WRITE_AHEAD_BYTES = 16 * 1024 * 1024;
+
+/** Writes all of data at a file position, on the thread pool. */
+function writeAllAt(fd: number, data: Uint8Array, position: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (off: number): void => {
+      if (off === data.length) {
+        resolve();
+        return;
+      }
+      write(fd, data, off, data.length - off, position + off, (err, n) => {
+        if (err !== null) reject(err);
+        else step(off + n);
+      });
+    };
+    step(0);
+  });
+}
+
+/**
+ * A provisional file of a DiskTreeWriter, in its root directory until adopted. Appends are digested on the calling
+ * thread and written at their offsets on the thread pool, at most WRITE_AHEAD_BYTES at once.
+ */
+class DiskProvisionalFile implements ProvisionalFile {
+  readonly #abs: string;
+  readonly #adopt: (file: DiskProvisionalFile, rel: RelPath) => Promise<void>;
+  #writeFd: number | undefined;
+  #readFd: number | undefined;
+  #hash: Hash | undefined = createHash('sha256');
+  #hex = '';
+  #bytes = 0;
+  /** Writes not yet waited for, oldest first, and their bytes in total. */
+  readonly #writes: Array<Promise<void>> = [];
+  #writing = 0;
+  /** The first failure of a write, thrown by the next append() or seal(). */
+  #failure: { readonly err: unknown } | undefined;
+  /** True once adopted or discarded: the file is no longer at #abs. */
+  #gone = false;
+
+  constructor(abs: string, adopt: (file: DiskProvisionalFile, rel: RelPath) => Promise<void>) {
+    this.#abs = abs;
+    this.#adopt = adopt;
+    this.#writeFd = openSync(abs, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, FILE_MODE);
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get abs(): string {
+    return this.#abs;
+  }
+
+  /** The SHA-256 of the bytes appended (sealed files only). */
+  get hex(): string {
+    return this.#hex;
+  }
+
+  async append(data: Uint8Array): Promise<void> {
+    if (this.#writeFd === undefined || this.#hash === undefined) throw new Error('provisional file: append after seal');
+    this.#throwFailure();
+    this.#hash.update(data);
+    const length = data.length;
+    this.#writes.push(
+      writeAllAt(this.#writeFd, data, this.#bytes).then(
+        () => {
+          this.#writing -= length;
+        },
+        (err: unknown) => {
+          this.#writing -= length;
+          this.#failure ??= { err };
+        },
+      ),
+    );
+    this.#bytes += length;
+    this.#writing += length;
+    while (this.#writing > WRITE_AHEAD_BYTES) await this.#writes.shift();
+    this.#throwFailure();
+  }
+
+  async seal(): Promise<void> {
+    for (let w = this.#writes.shift(); w !== undefined; w = this.#writes.shift()) await w;
+    if (this.#hash !== undefined) {
+      this.#hex = this.#hash.digest('hex');
+      this.#hash = undefined;
+    }
+    this.#closeFds();
+    this.#throwFailure();
+  }
+
+  readInto(into: Uint8Array, length: number, position: number): number {
+    if (this.#gone || this.#hash !== undefined) throw new Error('provisional file: read before seal or after adopt or discard');
+    this.#readFd ??= openSync(this.#abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+    return readSync(this.#readFd, into, 0, length, position);
+  }
+
+  async adopt(rel: RelPath): Promise<void> {
+    if (this.#gone) throw new Error('provisional file: adopted or discarded already');
+    await this.seal();
+    await this.#adopt(this, rel);
+  }
+
+  /** Marks the file as moved into the tree (by its writer's adopt). */
+  moved(): void {
+    this.#gone = true;
+  }
+
+  async discard(): Promise<void> {
+    try {
+      await this.seal();
+    } finally {
+      if (!this.#gone) {
+        this.#gone = true;
+        unlinkSync(this.#abs);
+      }
+    }
+  }
+
+  #throwFailure(): void {
+    if (this.#failure !== undefined) throw this.#failure.err;
+  }
+
+  #closeFds(): void {
+    const fds = [this.#writeFd, this.#readFd];
+    this.#writeFd = undefined;
+    this.#readFd = undefined;
+    for (const fd of fds) if (fd !== undefined) closeSync(fd);
+  }
+}
+
 export class DiskTreeWriter extends TreeWriterBase {
   readonly root: string;
+  #provisionals = 0;
   readonly #madeDirs = new Set<string>();
   readonly #ledger: DigestLedger | undefined;
   /** Files being written behind, oldest first, and their bytes in total. */
@@ -325,6 +490,27 @@ export class DiskTreeWriter extends TreeWriterBase {
     removeTree(abs);
     this.#madeDirs.clear();
   };
+
+  /** Starts a provisional file (see TreeWriter.provisional) in the root directory. */
+  readonly provisional = (): ProvisionalFile =>
+    new DiskProvisionalFile(`${this.root}/${PROVISIONAL_PREFIX}${this.#provisionals++}`, (file, rel) => this.#adoptFile(file, rel));
+
+  /**
+   * Moves a sealed provisional file to rel, once no write behind of rel is pending, and records its digest (taken
+   * as it was written).
+   */
+  async #adoptFile(file: DiskProvisionalFile, rel: RelPath): Promise<void> {
+    const b = checkRel(rel);
+    await this.#mkParent(b);
+    await this.#waitFor(b.toString('latin1'), 0);
+    try {
+      renameSync(file.abs, absPath(this.root, b));
+    } catch (err) {
+      throw nameTooLong(err, this.root, b);
+    }
+    file.moved();
+    await this.#ledger?.record(b, file.hex);
+  }
 }
 
 /** The relative paths of the files below a directory (`abs` on disk, `rel` in the tree), depth first. */

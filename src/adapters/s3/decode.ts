@@ -1,14 +1,18 @@
 // Decoding S3 rows into `s3/<bucket>/` (elastickv: internal/backup/s3.go, S3Encoder).
 //
 // Snapshot order puts chunks first (`!s3|blob|` < `!s3|bucket|meta|` < `!s3|chunkblob|` < `!s3|chunkref|` <
-// `!s3|obj|head|` < `!s3|upload|…`), so chunk bytes go to a scratch chunk store and only their locations are
-// kept. At the end each bucket writes `_bucket.json`; each object of the live generation with a manifest is
-// reassembled from its declared parts (blob chunks, and content-addressed chunks through chunk references,
-// with completeness, size and hash checks) at its path, next to `<path>.elastickv-meta.json`. The path is the
-// key unless tree-names.ts maps it (folder markers and empty segments, the reserved suffix with
-// --rename-collisions, file-versus-directory keys, names too long for a file system); each mapping is
-// recorded in the bucket's KEYMAP.jsonl. Objects of other generations and chunks without a manifest are reported, and
-// written under
+// `!s3|obj|head|` < `!s3|upload|…`), so chunk bytes are stored as they arrive and only their locations are kept. The
+// blob chunks of an object arrive together and, for an object uploaded once, in assembly order: where the tree writer
+// has provisional files (a directory on disk), they are appended to a provisional file of the object's body, digested
+// on the way, and at the end that file becomes the body by a rename when the object's assembled chunks are exactly the
+// ones it holds, in order. Every other chunk (out of order, a second row of a key, chunkblobs) goes to a scratch chunk
+// store, and a body that is not exactly its provisional file is copied together from wherever its chunks lie, as is
+// every body for the other writers. At the end each bucket writes `_bucket.json`; each object of the live generation
+// with a manifest is reassembled from its declared parts (blob chunks, and content-addressed chunks through chunk
+// references, with completeness, size and hash checks) at its path, next to `<path>.elastickv-meta.json`. The path is
+// the key unless tree-names.ts maps it (folder markers and empty segments, the reserved suffix with
+// --rename-collisions, file-versus-directory keys, names too long for a file system); each mapping is recorded in the
+// bucket's KEYMAP.jsonl. Objects of other generations and chunks without a manifest are reported, and written under
 // `_orphans/` with --include-orphans; upload rows go to `_incomplete_uploads/records.jsonl` with
 // --include-incomplete-uploads.
 
@@ -18,9 +22,9 @@ import { goEncodeLine } from '../../json/go-json.ts';
 import { JsonSyntaxError, JsonTypeError, parseJsonBytes } from '../../json/go-json-read.ts';
 import { KeymapWriter } from '../../tree/keymap.ts';
 import { encodeSegment, NAME_MAX_BYTES, shaFallback } from '../../tree/segment.ts';
-import type { FileSink } from '../../tree/writer.ts';
+import type { FileSink, ProvisionalFile } from '../../tree/writer.ts';
 import { everyKindHandled, type AdapterDecoder, type DecodeContext } from '../adapter.ts';
-import { ChunkStore, type ChunkLocation } from './chunk-store.ts';
+import { ChunkStore, COPY_BLOCK, copyChunks, readChunk, type ChunkLocation } from './chunk-store.ts';
 import {
   BLOB_PREFIX,
   CHUNK_REF_PREFIX,
@@ -51,6 +55,12 @@ interface DeclaredPart {
   readonly chunkSizes: readonly bigint[];
 }
 
+/** The provisional file of an object's body and the chunks it holds, in order from its start. */
+interface ProvisionalBody {
+  readonly file: ProvisionalFile;
+  readonly chunks: Chunk[];
+}
+
 interface ObjectState {
   readonly object: Buffer;
   readonly generation: bigint;
@@ -59,6 +69,8 @@ interface ObjectState {
   /** Blob chunks by identity (the latest row of a key wins). */
   readonly chunks: Map<string, Chunk>;
   readonly refs: Map<string, { readonly chunk: Omit<Chunk, 'loc'>; readonly ref: ChunkRefValue }>;
+  /** Where its first blob chunks went, when the tree writer has provisional files. */
+  provisional: ProvisionalBody | undefined;
 }
 
 interface BucketState {
@@ -68,13 +80,20 @@ interface BucketState {
   incomplete: FileSink | undefined;
 }
 
+/**
+ * An object gets a provisional file when its first blob chunk is at least this large: for smaller bodies creating,
+ * closing and renaming a file of their own cost more than the copy they save (measured on objects of 1-16 KiB:
+ * 30% more CPU).
+ */
+const PROVISIONAL_MIN_CHUNK = 256 * 1024;
+
 const partId = (partNo: bigint, partVersion: bigint, offloaded: boolean): string => `${partNo}|${partVersion}|${offloaded ? 1 : 0}`;
 const chunkId = (c: Omit<Chunk, 'loc'>): string => `${c.uploadId.toString('hex')}|${partId(c.partNo, c.partVersion, c.offloaded)}|${c.chunkNo}`;
 const hex16 = (n: bigint): string => n.toString(16).padStart(16, '0');
 
 const malformed = (why: string, key?: Uint8Array): DataError => new DataError('S3_MALFORMED_KEY', `malformed S3 key: ${why}`, key === undefined ? {} : { key });
 
-function compareChunks(a: Chunk, b: Chunk): number {
+function compareChunks(a: Omit<Chunk, 'loc'>, b: Omit<Chunk, 'loc'>): number {
   if (a.partNo !== b.partNo) return a.partNo < b.partNo ? -1 : 1;
   if (a.partVersion !== b.partVersion) return a.partVersion < b.partVersion ? -1 : 1;
   if (a.offloaded !== b.offloaded) return a.offloaded ? 1 : -1;
@@ -87,6 +106,9 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
   readonly #buckets = new Map<string, BucketState>();
   readonly #chunkBlobs = new Map<string, ChunkLocation>();
   #store: ChunkStore | undefined;
+  #copyBlock: Buffer | undefined;
+  /** The object whose provisional file blob chunks are appended to, while they arrive in assembly order. */
+  #appending: ObjectState | undefined;
 
   constructor(ctx: DecodeContext) {
     this.#ctx = ctx;
@@ -107,7 +129,8 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
     const id = `${object.toString('latin1')}\u0000${hex16(generation)}`;
     let o = b.objects.get(id);
     if (o === undefined) {
-      o = { object, generation, manifest: undefined, declared: undefined, chunks: new Map(), refs: new Map() };
+      o = { object, generation, manifest: undefined, declared: undefined, chunks: new Map(), refs: new Map(),
+        provisional: undefined };
       b.objects.set(id, o);
     }
     return o;
@@ -127,8 +150,7 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
         this.#manifest(key, value);
         return;
       case S3_KIND.blob:
-        this.#blob(key, value);
-        return;
+        return this.#blob(key, value);
       case S3_KIND.chunkBlob:
         this.#chunkBlob(key, value);
         return;
@@ -181,7 +203,7 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
     o.declared = declared;
   }
 
-  #blob(key: Uint8Array, value: Uint8Array): void {
+  #blob(key: Uint8Array, value: Uint8Array): void | Promise<void> {
     const c = parseChunkKey(key, BLOB_PREFIX);
     if (c === undefined) throw malformed('blob key', key);
     for (const seg of [c.bucket, c.object]) {
@@ -196,10 +218,51 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
       partVersion: c.partVersion,
       offloaded: false,
     };
-    this.#object(c.bucket, c.generation, c.object).chunks.set(chunkId(chunk), {
-      ...chunk,
-      loc: this.#chunkStore.append(value),
-    });
+    const o = this.#object(c.bucket, c.generation, c.object);
+    // Small objects take the synchronous path: no promise per row.
+    if (this.#appending !== undefined && !this.#continues(o, chunk)) {
+      return this.#stopAppending().then(() => this.#place(o, chunk, value));
+    }
+    return this.#place(o, chunk, value);
+  }
+
+  /** Whether a blob chunk of `o` continues the provisional file being appended to (see #place). */
+  #continues(o: ObjectState, chunk: Omit<Chunk, 'loc'>): boolean {
+    if (this.#appending !== o) return false;
+    const p = o.provisional as ProvisionalBody;
+    const last = p.chunks[p.chunks.length - 1] as Chunk;
+    return last.uploadId.equals(chunk.uploadId) && compareChunks(last, chunk) < 0;
+  }
+
+  /**
+   * Stores a blob chunk of `o`: appended to the object's provisional file while its chunks arrive in assembly order
+   * (one upload, each chunk after the last; a new file for an object's first chunk), else (the order broke, the
+   * object's chunks were interrupted by another's, its first chunk is smaller than PROVISIONAL_MIN_CHUNK, the tree
+   * writer has no provisional files) in the scratch store. The file being appended to is sealed before another
+   * object's chunk, or an out-of-order one, is stored.
+   */
+  #place(o: ObjectState, chunk: Omit<Chunk, 'loc'>, value: Uint8Array): void | Promise<void> {
+    let p = this.#appending === o ? o.provisional : undefined;
+    const start = this.#ctx.tree.provisional;
+    const first = o.provisional === undefined && o.chunks.size === 0;
+    if (p === undefined && first && value.length >= PROVISIONAL_MIN_CHUNK && start !== undefined) {
+      p = o.provisional = { file: start(), chunks: [] };
+      this.#appending = o;
+    }
+    if (p === undefined) {
+      o.chunks.set(chunkId(chunk), { ...chunk, loc: this.#chunkStore.append(value) });
+      return undefined;
+    }
+    const placed = { ...chunk, loc: { source: p.file, offset: p.file.bytes, length: value.length } };
+    p.chunks.push(placed);
+    o.chunks.set(chunkId(chunk), placed);
+    return p.file.append(value);
+  }
+
+  async #stopAppending(): Promise<void> {
+    const o = this.#appending;
+    this.#appending = undefined;
+    await o?.provisional?.file.seal();
   }
 
   #chunkBlob(key: Uint8Array, value: Uint8Array): void {
@@ -242,6 +305,7 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
 
   async finalize(): Promise<void> {
     try {
+      await this.#stopAppending();
       const buckets = [...this.#buckets.values()].sort((a, b) => Buffer.compare(a.name, b.name));
       let firstError: Error | undefined;
       for (const b of buckets) {
@@ -254,6 +318,9 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
       if (firstError !== undefined) throw firstError;
     } finally {
       this.#store?.close();
+      // Provisional files not adopted as bodies (damaged, stale, orphaned objects, bodies copied together) must
+      // not stay in the tree.
+      for (const b of this.#buckets.values()) for (const o of b.objects.values()) await o.provisional?.file.discard();
     }
   }
 
@@ -370,7 +437,7 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
       // becomes its SHA fallback (orphans are for inspection and never encoded, so no KEYMAP record is needed).
       const suffix = `_${hex16(c.partNo)}_${hex16(c.chunkNo)}_${hex16(c.partVersion)}.bin`;
       const name = `${upload.length + suffix.length > NAME_MAX_BYTES ? shaFallback(c.uploadId).slice(0, NAME_MAX_BYTES - suffix.length) : upload}${suffix}`;
-      await this.#ctx.tree.writeFile(`${orphanDir}/${name}`, this.#chunkStore.read(c.loc));
+      await this.#ctx.tree.writeFile(`${orphanDir}/${name}`, readChunk(c.loc));
     }
   }
 
@@ -441,11 +508,22 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
     const bodyRel = Buffer.concat([Buffer.from(`${dir}/`), name]);
     const slash = name.lastIndexOf(0x2f);
     if (slash > 0) await this.#ctx.tree.mkdir(Buffer.concat([Buffer.from(`${dir}/`), name.subarray(0, slash)]));
-    const sink = await this.#ctx.tree.create(bodyRel);
-    try {
-      for (const c of chunks) this.#chunkStore.copyTo(c.loc, sink);
-    } finally {
-      await sink.close();
+    const p = o.provisional;
+    if (p !== undefined && p.chunks.length === chunks.length && p.chunks.every((c, i) => c === chunks[i])) {
+      await p.file.adopt(bodyRel);
+    } else {
+      const sink = await this.#ctx.tree.create(bodyRel);
+      try {
+        this.#copyBlock ??= Buffer.allocUnsafe(COPY_BLOCK);
+        copyChunks(
+          chunks.map((c) => c.loc),
+          sink,
+          this.#copyBlock,
+        );
+      } finally {
+        await sink.close();
+      }
+      await p?.file.discard();
     }
     await this.#ctx.tree.writeFile(
       Buffer.concat([bodyRel, Buffer.from(META_SUFFIX)]),
