@@ -6,7 +6,7 @@
 // (its CreateTemp + rename and sidecar opener both yield 0600); directories with 0755.
 
 import { createHash, webcrypto, type Hash } from 'node:crypto';
-import { closeSync, constants as fsc, lstatSync, opendirSync, openSync, promises as fsp, readSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
+import { closeSync, constants as fsc, lstatSync, mkdirSync, opendirSync, openSync, promises as fsp, readSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
 import { UserError } from '../errors.ts';
 import type { DigestLedger } from './digest-ledger.ts';
 import { absPath, checkRel, parentRel, showRel, type RelPath } from './paths.ts';
@@ -492,8 +492,10 @@ export class DiskTreeWriter extends TreeWriterBase {
   };
 
   /** Starts a provisional file (see TreeWriter.provisional) in the root directory. */
-  readonly provisional = (): ProvisionalFile =>
-    new DiskProvisionalFile(`${this.root}/${PROVISIONAL_PREFIX}${this.#provisionals++}`, (file, rel) => this.#adoptFile(file, rel));
+  readonly provisional = (): ProvisionalFile => {
+    if (this.#provisionals === 0) mkdirSync(this.root, { recursive: true, mode: DIR_MODE });
+    return new DiskProvisionalFile(`${this.root}/${PROVISIONAL_PREFIX}${this.#provisionals++}`, (file, rel) => this.#adoptFile(file, rel));
+  };
 
   /**
    * Moves a sealed provisional file to rel, once no write behind of rel is pending, and records its digest (taken

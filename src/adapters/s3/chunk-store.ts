@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { FileSink } from '../../tree/writer.ts';
 
 /** A file chunks can be read back from. */
-export interface ChunkSource {
+interface ChunkSource {
   /** Reads up to `length` bytes at `position` into `into` at 0; returns how many were read. */
   readInto(into: Uint8Array, length: number, position: number): number;
 }
