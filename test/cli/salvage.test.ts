@@ -15,10 +15,12 @@ import { run } from '../../src/cli/main.ts';
 const REPO = new URL('../../', import.meta.url).pathname;
 const FUZZ = join(REPO, 'test/fixtures/fuzz');
 const SAMPLE = join(REPO, 'examples/sample.fsm');
+const NODE_SHAPES = join(REPO, 'test/fixtures/node-shapes/000000000000012d.fsm');
+const ROWS_OF_RW_PURGED_FIFO = 31; // its messages' rows of both generations, its meta and sequence rows
 
-/** examples/sample.fsm with the first row whose user key starts with `prefix` changed by `damage`. */
-function damagedSample(prefix: string, damage: (row: RawRow) => void): Buffer {
-  const parts = splitFsm(readFileSync(SAMPLE));
+/** examples/sample.fsm (or `base`) with the first row whose user key starts with `prefix` changed by `damage`. */
+function damagedSample(prefix: string, damage: (row: RawRow) => void, base = SAMPLE): Buffer {
+  const parts = splitFsm(readFileSync(base));
   const row = parts.rows.find((r) => r.key.subarray(0, r.key.length - 8).toString('latin1').startsWith(prefix));
   assert.ok(row !== undefined, `sample.fsm has no ${prefix} row`);
   damage(row);
@@ -77,6 +79,15 @@ const CASES: SingleCase[] = [
     // Message j-3's data row holding j-2's value (found by the fuzz campaign: the tree held j-2 twice).
     fsm: () => readFileSync(join(FUZZ, 'decode-encodable-encode-SQS_DUPLICATE_MESSAGE_ID-95dacd8d9f.fsm')),
     key: /^!sqs\|msg\|data\|am9icy5maWZv\x00{7}\x01ai0z$/,
+  },
+  {
+    code: 'SQS_MALFORMED_KEY',
+    // The generation row of the purged FIFO queue rw-purged.fifo (live generation 2) damaged: which of its messages
+    // are live is unknown, so its messages and other rows follow the row (the fuzz campaign found that the tree
+    // otherwise held both generations' messages and failed its self-test).
+    fsm: () => damagedSample('!sqs|queue|gen|cnctcHVyZ2VkLmZpZm8', (r) => (r.value = Buffer.concat([r.value.subarray(0, 9), Buffer.from('x')])), NODE_SHAPES),
+    key: /^!sqs\|queue\|gen\|cnctcHVyZ2VkLmZpZm8$/,
+    then: { rows: ROWS_OF_RW_PURGED_FIFO, key: /^!sqs\|(msg\|[a-z]+|queue\|[a-z]+)\|cnctcHVyZ2VkLmZpZm8/, gone: 'sqs/rw-purged.fifo' },
   },
   {
     code: 'SQS_INVALID_QUEUE_META',

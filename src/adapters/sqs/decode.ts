@@ -31,8 +31,9 @@ interface QueueState {
   messages: number;
   sideRecords: number;
   /**
-   * The error its config row was refused with (only while salvaging: without --salvage that row ends the
-   * decode); the queue's other rows are then set apart with it as one unit instead of dropped as orphans.
+   * The error its config or generation row was refused with (only while salvaging: without --salvage that row ends
+   * the decode); the queue's other rows are then set apart with it as one unit instead of dropped as orphans or
+   * written with every generation's messages.
    */
   refused?: DataError;
 }
@@ -143,7 +144,11 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
     const encoded = Buffer.from(key).subarray(QUEUE_GEN_PREFIX.length).toString('latin1');
     const text = Buffer.from(value).toString('latin1').trim();
     if (!/^[0-9]+$/.test(text) || BigInt(text) > 0xffff_ffff_ffff_ffffn) {
-      throw new DataError('SQS_MALFORMED_KEY', `malformed SQS key: generation ${JSON.stringify(text)} is not an unsigned decimal`, { key });
+      // Without its generation row the queue's live messages are not known (a purged queue's older ones would
+      // come back): with --salvage the queue follows the row into the quarantine (see finalize).
+      const err = new DataError('SQS_MALFORMED_KEY', `malformed SQS key: generation ${JSON.stringify(text)} is not an unsigned decimal`, { key });
+      if (decodeBase64UrlRaw(encoded) !== undefined) this.#queue(encoded).refused ??= err;
+      throw err;
     }
     this.#queue(encoded).activeGen = BigInt(text);
   }
@@ -215,9 +220,10 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
 
   async finalize(): Promise<void> {
     for (const st of this.#queues.values()) {
-      if (st.config === undefined && st.refused !== undefined) {
-        // Its config row was set apart by --salvage: its messages, generation and side records are kept with it
-        // in the quarantine rather than dropped as a queue without a config.
+      if (st.refused !== undefined) {
+        // Its config or generation row was set apart by --salvage: its messages, other queue rows and side records
+        // are kept with it in the quarantine rather than dropped as a queue without a config or written without
+        // knowing which generation is live.
         this.#damaged.add(st);
         const scope = decodeBase64UrlRaw(st.encoded) as Uint8Array;
         await this.#ctx.damaged({ error: st.refused, rows: { scope }, written: [] });
