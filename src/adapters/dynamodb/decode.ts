@@ -104,6 +104,11 @@ export class DynamoDecoder implements AdapterDecoder<DynamoKind> {
       const named = JSON.stringify(schema.tableName);
       throw new DataError('DDB_INVALID_SCHEMA', `invalid !ddb|meta|table value: table_name ${named} is not the key's table`, { key });
     }
+    // A table has a hash key (CreateTable requires one) and the encoder refuses a _schema.json without it: a schema
+    // row without one (damage) would decode into a tree that does not come back.
+    if ((schema.primaryKey?.hashKey ?? '') === '') {
+      throw new DataError('DDB_INVALID_SCHEMA', `invalid !ddb|meta|table value: table ${JSON.stringify(schema.tableName)} has no primary hash key`, { key });
+    }
     const st = this.#table(segment);
     st.rawName = Buffer.from(raw);
     st.schema = schema;

@@ -153,6 +153,8 @@ test('decode rejects malformed keys, values and item paths', async () => {
     [[{ key: '!ddb|meta|table|', value: '' }], /empty table segment/],
     [[{ key: '!ddb|meta|table|a+b', value: '' }], /not base64url/],
     [[{ key: '!ddb|meta|table|dA', value: 'xx' }], /missing magic/],
+    // A schema without a primary key (the 30-minute campaign's DDB_ENCODE_INVALID_SCHEMA: empty primary hash key).
+    [[{ key: '!ddb|meta|table|dA', value: Buffer.concat([Buffer.from('00445301', 'hex'), Buffer.from(writeTableSchema({ tableName: 't', attributeDefinitions: new Map(), primaryKey: undefined, globalSecondaryIndexes: new Map(), keyEncodingVersion: 2n, migratingFromGeneration: 0n, generation: 1n }))]) }], /table "t" has no primary hash key/],
     [[{ key: '!ddb|item|', value: '' }], /table\/gen separator/],
     [[{ key: '!ddb|item|dA|7|', value: DI }], /primary-key payload/],
     [[{ key: '!ddb|item|dA|x|k', value: DI }], /not an unsigned decimal/],
