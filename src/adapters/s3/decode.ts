@@ -16,6 +16,7 @@
 // `_orphans/` with --include-orphans; upload rows go to `_incomplete_uploads/records.jsonl` with
 // --include-incomplete-uploads.
 
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { asError, DataError, quoteBytes } from '../../errors.ts';
 import { goEncodeLine } from '../../json/go-json.ts';
@@ -167,6 +168,9 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
   #bucketMeta(key: Uint8Array, value: Uint8Array): void {
     const name = parseBucketMetaKey(key);
     if (name === undefined) throw malformed('bucket meta key', key);
+    // _bucket.json names the bucket as a JSON string, and the encoder checks that name against the directory: a name
+    // that is not UTF-8 (damage: S3 bucket names are ASCII) would decode into a tree that does not come back.
+    if (!isUtf8(name)) throw malformed('bucket name is not valid UTF-8', key);
     let meta: LiveBucketMeta;
     try {
       meta = parseLiveBucketMeta(parseJsonBytes(value));

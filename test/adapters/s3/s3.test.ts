@@ -119,6 +119,8 @@ test('decode rejections: reserved suffix, unsafe names, incomplete parts, hash a
     [[{ key: Buffer.from('!s3|obj|head|b\x00\x01'), value: '{}' }], /manifest key/],
     [[{ key: manifestKey('b', 1n, 'o'), value: '{"size_bytes":"1"}' }], /invalid !s3\|obj\|head value/],
     [[{ key: Buffer.concat([Buffer.from('!s3|bucket|meta|'), seg('b')]), value: '[' }], /invalid !s3\|bucket\|meta value/],
+    // A bucket name that is not UTF-8 (the final 30-minute campaign's salvage case: _bucket.json named it "\ufffdogs").
+    [[{ key: Buffer.concat([Buffer.from('!s3|bucket|meta|'), seg(Buffer.from([0xec, 0x6f, 0x67, 0x73]))]), value: '{"bucket_name":"x","generation":1}' }], /bucket name is not valid UTF-8/],
     [[{ key: blobKey('b', 1n, '', 'u', 1n, 0n), value: 'x' }], /empty/],
   ];
   // Every case's buckets have their metadata row (objects without one are a case of their own, below).
