@@ -250,14 +250,17 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
     const tree = new DiskTreeWriter(staging, ledger);
     // Files written behind land before the tree is finished, or before it is removed after a failure.
     const result = await runDecode({ ...opts, memoryPool: pool }, tree, scratch, input).catch(async (err: unknown) => {
-      await tree.settle().catch(() => undefined);
+      await tree.close().catch(() => undefined);
       throw err;
     });
-    await tree.settle();
+    try {
+      await tree.writeFile(MANIFEST_FILE, renderManifest(result.manifest));
+    } finally {
+      await tree.close();
+    }
     const report = (files: number): void =>
       opts.onProgress?.({ phase: 'checksums', bytesRead: input.sourceBytesRead(), totalBytes: input.size ?? 0, entries: Number(result.counters.total), files });
     report(0);
-    await tree.writeFile(MANIFEST_FILE, renderManifest(result.manifest));
     report(await writeChecksumsFrom(staging, ledger.digests()));
     await publishDir(staging, opts.output);
     return result;

@@ -8,9 +8,16 @@ import { removeTree } from './remove-tree.ts';
 const owned = new Set<string>();
 let interrupted = false;
 
+/**
+ * 1 once the run is interrupted, in memory shared with worker threads that create files in temporary paths (the
+ * small-file writer), so that they stop creating them before the sweeps (see removeTrackedTemps).
+ */
+export const interruptFlag = new Int32Array(new SharedArrayBuffer(4));
+
 /** Marks the run as interrupted: from then on nothing is published (see assertNotInterrupted). */
 export function markInterrupted(): void {
   interrupted = true;
+  Atomics.store(interruptFlag, 0, 1);
 }
 
 /**

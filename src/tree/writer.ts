@@ -12,6 +12,7 @@ import type { DigestLedger } from './digest-ledger.ts';
 import { absPath, checkRel, parentRel, showRel, type RelPath } from './paths.ts';
 import { removeTree } from './remove-tree.ts';
 import { NAME_MAX_BYTES } from './segment.ts';
+import { SmallFileWriter } from './small-files.ts';
 
 /** A file being written, sequentially. */
 export interface FileSink {
@@ -202,17 +203,33 @@ function nameTooLong(err: unknown, root: string, rel: Buffer): unknown {
   return new UserError('TREE_NAME_TOO_LONG', why, { path: showRel(rel) }, { cause: err });
 }
 
-/** Whole files from this size on are written behind (DiskTreeWriter.writeFile). */
+/** Whole files from this size on are written behind on the thread pool (DiskTreeWriter.writeFile). */
 const WRITE_BEHIND_MIN = 64 * 1024;
 /** The most bytes of files written behind and not yet on disk. */
 const WRITE_BEHIND_BYTES = 32 * 1024 * 1024;
+/** The most batches of small files handed to the small-file writer thread and not yet written. */
+const SMALL_BATCHES_BEHIND = 8;
+/** Small whole files written on the calling thread before the small-file writer thread takes over. */
+const SMALL_FILES_INLINE = 256;
 
-/** A file being written behind: its path (and as latin1 text), size, and the write, which yields the digest. */
+/**
+ * Files being written behind: one large file, or a batch of small ones; their paths, size, and the writes, which
+ * yield their digests in order (empty without a ledger, or after a failure).
+ */
 interface BehindWrite {
-  readonly rel: Buffer;
-  readonly key: string;
+  readonly rels: readonly Buffer[];
   readonly bytes: number;
-  readonly done: Promise<string>;
+  readonly batch: boolean;
+  readonly done: Promise<string[]>;
+}
+
+/** Options of a DiskTreeWriter. */
+export interface DiskTreeWriterOptions {
+  /**
+   * Small whole files (below 64 KiB) written on the calling thread before the rest are handed to a worker thread in
+   * batches (default 256, so small trees do not start a thread).
+   */
+  readonly smallFilesInline?: number;
 }
 
 /** A root-level name prefix no tree path has (adapters write only their directories and the control files there). */
@@ -354,17 +371,25 @@ export class DiskTreeWriter extends TreeWriterBase {
   #provisionals = 0;
   readonly #madeDirs = new Set<string>();
   readonly #ledger: DigestLedger | undefined;
-  /** Files being written behind, oldest first, and their bytes in total. */
+  /** Files being written behind, oldest first, their bytes in total, and how many of them are batches. */
   #behind: BehindWrite[] = [];
   #behindBytes = 0;
+  #batchesBehind = 0;
+  /** How many writes of each path (as latin1 text) are gathered or behind and not yet retired. */
+  readonly #pending = new Map<string, number>();
+  readonly #small: SmallFileWriter;
+  /** Small files still to write on the calling thread before batches start. */
+  #smallInline: number;
   /** The first failure of a write behind, thrown by the next call (or settle()). */
   #failure: { readonly err: unknown } | undefined;
 
   /** With a ledger, every file written is digested on the way (see DigestLedger). */
-  constructor(root: string, ledger?: DigestLedger) {
+  constructor(root: string, ledger?: DigestLedger, opts: DiskTreeWriterOptions = {}) {
     super();
     this.root = root;
     this.#ledger = ledger;
+    this.#small = new SmallFileWriter(root, ledger !== undefined);
+    this.#smallInline = opts.smallFilesInline ?? SMALL_FILES_INLINE;
   }
 
   /** Creates a directory (and its parents) inside the tree. */
@@ -387,13 +412,22 @@ export class DiskTreeWriter extends TreeWriterBase {
   }
 
   /**
-   * Writes a whole file. Large ones are written behind: the thread pool opens, writes and closes the file and takes
+   * Writes a whole file, behind: a large one on the thread pool, which opens, writes and closes the file and takes
    * its digest while the caller goes on (on a busy disk, creating a file can block for a millisecond, and the
-   * digest then costs the caller's thread nothing); at most WRITE_BEHIND_BYTES wait at once, and the digests reach
-   * the ledger in the order of the writes. Call settle() before reading the tree.
+   * digest then costs the caller's thread nothing); small ones (after the first few) in batches on the small-file
+   * writer thread. At most WRITE_BEHIND_BYTES and SMALL_BATCHES_BEHIND batches wait at once, and the digests reach
+   * the ledger in the order of the writes. Call settle() before reading the tree, and close() at the end.
    */
   override async writeFile(rel: RelPath, data: Uint8Array | string): Promise<void> {
-    if (typeof data === 'string' || data.length < WRITE_BEHIND_MIN) return super.writeFile(rel, data);
+    const bytes = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
+    if (bytes < WRITE_BEHIND_MIN) {
+      if (this.#smallInline > 0) {
+        this.#smallInline--;
+        return super.writeFile(rel, data);
+      }
+      return this.#writeSmall(rel, data, bytes);
+    }
+    if (typeof data === 'string') data = Buffer.from(data, 'utf8');
     const b = checkRel(rel);
     const key = b.toString('latin1');
     await this.#mkParent(b);
@@ -414,37 +448,78 @@ export class DiskTreeWriter extends TreeWriterBase {
       }
     })();
     const done = Promise.all([write, digest]).then(
-      ([, d]) => (d === undefined ? '' : Buffer.from(d).toString('hex')),
+      ([, d]) => (d === undefined ? [] : [Buffer.from(d).toString('hex')]),
       (err: unknown) => {
         this.#failure ??= { err };
-        return '';
+        return [];
       },
     );
-    this.#behind.push({ rel: b, key, bytes: data.length, done });
+    this.#pendingAdd(key);
+    this.#behind.push({ rels: [b], bytes: data.length, batch: false, done });
     this.#behindBytes += data.length;
   }
 
+  /** Adds a small file to the batch being gathered for the small-file writer thread. */
+  async #writeSmall(rel: RelPath, data: Uint8Array | string, bytes: number): Promise<void> {
+    const b = checkRel(rel);
+    const key = b.toString('latin1');
+    await this.#mkParent(b);
+    await this.#waitFor(key, 0);
+    if (!this.#small.fits(bytes)) await this.#postSmall();
+    this.#small.add(b, data, bytes);
+    this.#pendingAdd(key);
+  }
+
+  /** Hands the batch being gathered to the small-file writer thread, once few enough batches are behind. */
+  async #postSmall(): Promise<void> {
+    const posted = this.#small.post();
+    if (posted === undefined) return;
+    const done = posted.done.catch((err: unknown) => {
+      this.#failure ??= { err: nameTooLong(err, this.root, (err as { rel?: Buffer }).rel ?? Buffer.alloc(0)) };
+      return [];
+    });
+    this.#behind.push({ rels: posted.rels, bytes: posted.bytes, batch: true, done });
+    this.#behindBytes += posted.bytes;
+    this.#batchesBehind++;
+    while (this.#batchesBehind > SMALL_BATCHES_BEHIND) await this.#retire(this.#behind[0] as BehindWrite);
+  }
+
+  #pendingAdd(key: string): void {
+    this.#pending.set(key, (this.#pending.get(key) ?? 0) + 1);
+  }
+
   /**
-   * Waits until `bytes` more fit behind and no write of `key` is pending, recording the digests of the writes it
-   * waited for; throws the failure of an earlier write.
+   * Waits until `bytes` more fit behind and no write of `key` is gathered or pending, recording the digests of the
+   * writes it waited for; throws the failure of an earlier write.
    */
   async #waitFor(key: string, bytes: number): Promise<void> {
     for (;;) {
       this.#throwFailure();
+      const pending = this.#pending.has(key);
+      if (!pending && this.#behindBytes + bytes <= WRITE_BEHIND_BYTES) return;
+      if (pending && this.#small.gathering) await this.#postSmall();
       const oldest = this.#behind[0];
       if (oldest === undefined) return;
-      if (this.#behindBytes + bytes <= WRITE_BEHIND_BYTES && !this.#behind.some((w) => w.key === key)) return;
       await this.#retire(oldest);
     }
   }
 
-  /** Waits for the oldest write behind, drops it from the queue and records its digest. */
+  /** Waits for the oldest write behind, drops it from the queue and records its digests. */
   async #retire(oldest: BehindWrite): Promise<void> {
     const hex = await oldest.done;
     this.#behind.shift();
     this.#behindBytes -= oldest.bytes;
+    if (oldest.batch) this.#batchesBehind--;
+    for (const rel of oldest.rels) {
+      const key = rel.toString('latin1');
+      const n = this.#pending.get(key) ?? 1;
+      if (n <= 1) this.#pending.delete(key);
+      else this.#pending.set(key, n - 1);
+    }
     this.#throwFailure();
-    await this.#ledger?.record(oldest.rel, hex);
+    const ledger = this.#ledger;
+    if (ledger === undefined) return;
+    for (let i = 0; i < hex.length; i++) await ledger.record(oldest.rels[i] as Buffer, hex[i] as string);
   }
 
   #throwFailure(): void {
@@ -453,7 +528,30 @@ export class DiskTreeWriter extends TreeWriterBase {
 
   /** Waits for every file written behind and records their digests; throws the first failure among them. */
   async settle(): Promise<void> {
+    await this.#postSmall();
     for (let oldest = this.#behind[0]; oldest !== undefined; oldest = this.#behind[0]) await this.#retire(oldest);
+  }
+
+  /**
+   * Waits for every write behind, failed or not, records the digests, ends the small-file writer thread and throws
+   * the first failure. Call it before the tree is read or removed; the writer can still be used after.
+   */
+  async close(): Promise<void> {
+    let first: { readonly err: unknown } | undefined;
+    try {
+      await this.#postSmall();
+    } catch (err) {
+      first = { err };
+    }
+    for (let oldest = this.#behind[0]; oldest !== undefined; oldest = this.#behind[0]) {
+      try {
+        await this.#retire(oldest);
+      } catch (err) {
+        first ??= { err };
+      }
+    }
+    await this.#small.close();
+    if (first !== undefined) throw first.err;
   }
 
   /** Creates or replaces a file and returns a sink for it. */

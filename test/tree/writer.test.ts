@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { isEkvError } from '../../src/errors.ts';
 import { DigestLedger } from '../../src/tree/digest-ledger.ts';
+import { interruptFlag } from '../../src/tree/temp-paths.ts';
 import { DiskTreeWriter } from '../../src/tree/writer.ts';
 import { tempDir } from '../helpers/adapter-harness.ts';
 
@@ -40,4 +41,64 @@ test('large whole files are written behind: settle() lands them, rewrites keep t
   await fsp.mkdir(join(root, 'dir-in-the-way'));
   await w.writeFile('dir-in-the-way', big(1));
   await assert.rejects(w.settle(), (e: NodeJS.ErrnoException) => e.code === 'EISDIR');
+});
+
+test('small whole files are written in batches on the small-file writer thread: contents, rewrites, digests, order', async () => {
+  const root = join(await tempDir(), 'tree');
+  const ledger = new DigestLedger({ scratchDir: await tempDir(), memoryBudget: 1 << 20 });
+  const w = new DiskTreeWriter(root, ledger, { smallFilesInline: 3 });
+  const want = new Map<string, Buffer>();
+  // More files than one batch holds, text and bytes, rewrites of files still in a batch, a sink and a large file
+  // written over paths whose small writes are pending.
+  for (let i = 0; i < 1500; i++) {
+    const rel = `d${i % 13}/f${i % 1100}`;
+    const body = i % 2 === 0 ? `text ${i} \u00e9\u{1f600}` : Buffer.alloc(i % 700, i);
+    await w.writeFile(rel, body);
+    want.set(rel, typeof body === 'string' ? Buffer.from(body) : body);
+  }
+  const sink = await w.create('d1/f1');
+  await sink.write('by a sink');
+  await sink.close();
+  want.set('d1/f1', Buffer.from('by a sink'));
+  await w.writeFile('d2/f2', Buffer.alloc(100 * 1024, 9));
+  want.set('d2/f2', Buffer.alloc(100 * 1024, 9));
+  await w.writeFile(Buffer.from('odd/n\u00e9\nme', 'utf8'), 'x');
+  want.set('odd/n\u00e9\nme', Buffer.from('x'));
+  await w.close();
+  await w.writeFile('after/close', 'the writer is still usable');
+  want.set('after/close', Buffer.from('the writer is still usable'));
+  await w.close();
+  const digests = new Map<string, string>();
+  for await (const d of ledger.digests()) digests.set(d.rel.toString(), d.hex);
+  assert.equal(digests.size, want.size);
+  for (const [rel, body] of want) {
+    assert.deepEqual(await fsp.readFile(join(root, rel)), body, rel);
+    assert.equal(digests.get(rel), createHash('sha256').update(body).digest('hex'), `digest of ${rel}`);
+    assert.equal((await fsp.stat(join(root, rel))).mode & 0o777, 0o600, `mode of ${rel}`);
+  }
+});
+
+test('a small file the writer thread cannot create fails the next call and close(), naming its path', async () => {
+  const root = join(await tempDir(), 'tree');
+  const w = new DiskTreeWriter(root, undefined, { smallFilesInline: 0 });
+  await fsp.mkdir(join(root, 'd/in-the-way'), { recursive: true });
+  await w.writeFile('d/before', 'x');
+  await w.writeFile('d/in-the-way', 'y');
+  for (let i = 0; i < 20; i++) await w.writeFile(`d/after${i}`, 'z');
+  await assert.rejects(w.close(), (e: NodeJS.ErrnoException) => e.code === 'EISDIR' && e.syscall === 'open' && /d\/in-the-way$/.test(String(e.path)));
+  assert.equal(await fsp.readFile(join(root, 'd/before'), 'utf8'), 'x');
+  await assert.rejects(w.writeFile('d/more', 'x'), (e: NodeJS.ErrnoException) => e.code === 'EISDIR');
+});
+
+test('the small-file writer thread creates no file once the run is interrupted', async () => {
+  const root = join(await tempDir(), 'tree');
+  const w = new DiskTreeWriter(root, undefined, { smallFilesInline: 0 });
+  Atomics.store(interruptFlag, 0, 1);
+  try {
+    for (let i = 0; i < 10; i++) await w.writeFile(`d/f${i}`, 'x');
+    await assert.rejects(w.close(), /interrupted/);
+  } finally {
+    Atomics.store(interruptFlag, 0, 0);
+  }
+  assert.deepEqual(await fsp.readdir(join(root, 'd')), []);
 });

@@ -1,0 +1,207 @@
+// Small whole files of a DiskTreeWriter written on a worker thread (small-file-worker.ts): gathered into batches
+// (paths and contents packed into two buffers that are transferred, not copied), each batch opened, written,
+// closed and digested there while the main thread goes on decoding. On a tree of one small file per key, creating
+// the files is most of the work: DynamoDB items, Redis strings, small S3 objects.
+
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../threads/start-worker.ts';
+import { interruptFlag } from './temp-paths.ts';
+
+/** The most files in one batch. */
+const BATCH_FILES = 512;
+/** Bytes of file contents one batch holds (every small file fits in an empty batch). */
+const SMALL_BATCH_BYTES = 1024 * 1024;
+/** Bytes of paths one batch holds at first (grown for long paths). */
+const BATCH_PATH_BYTES = 64 * 1024;
+
+/** A batch as the worker receives it: file i's path is paths[pathEnds[i-1]..pathEnds[i]], its bytes likewise. */
+export interface SmallFileBatch {
+  readonly id: number;
+  readonly count: number;
+  readonly paths: Uint8Array;
+  readonly pathEnds: Uint32Array;
+  readonly data: Uint8Array;
+  readonly dataEnds: Uint32Array;
+  /** Whether the worker takes each file's SHA-256. */
+  readonly digest: boolean;
+}
+
+/**
+ * The worker's answer: the digests of the files written, in order, up to a failure or an interrupt, as one string of
+ * 64 hex digits each (one string crosses threads much faster than an array of them).
+ */
+export interface SmallFileReply {
+  readonly id: number;
+  readonly hex: string;
+  readonly stopped?: true;
+  readonly failure?: {
+    /** The file that failed (those before it were written). */
+    readonly index: number;
+    readonly message: string;
+    readonly code?: string | undefined;
+    readonly errno?: number | undefined;
+    readonly syscall?: string | undefined;
+  };
+}
+
+/** A batch handed to the worker: its files' tree paths, in order, and the promise of their digests. */
+export interface PostedBatch {
+  readonly rels: readonly Buffer[];
+  readonly bytes: number;
+  readonly done: Promise<string[]>;
+}
+
+/** A batch posted and not yet answered. */
+interface Waiting {
+  readonly batch: OpenBatch;
+  resolve(hex: string[]): void;
+  reject(err: unknown): void;
+}
+
+/** The batch being gathered on the main thread. */
+class OpenBatch {
+  count = 0;
+  readonly rels: Buffer[] = [];
+  paths: Buffer = Buffer.from(new ArrayBuffer(BATCH_PATH_BYTES));
+  pathUsed = 0;
+  readonly pathEnds = new Uint32Array(BATCH_FILES);
+  readonly data = Buffer.from(new ArrayBuffer(SMALL_BATCH_BYTES));
+  dataUsed = 0;
+  readonly dataEnds = new Uint32Array(BATCH_FILES);
+
+  fits(bytes: number): boolean {
+    return this.count < BATCH_FILES && this.dataUsed + bytes <= this.data.length;
+  }
+
+  add(root: Buffer, rel: Buffer, data: Uint8Array | string, bytes: number): void {
+    const pathLen = root.length + 1 + rel.length;
+    if (this.pathUsed + pathLen > this.paths.length) {
+      const grown = Buffer.from(new ArrayBuffer(Math.max(2 * this.paths.length, this.pathUsed + pathLen)));
+      this.paths.copy(grown, 0, 0, this.pathUsed);
+      this.paths = grown;
+    }
+    this.pathUsed += root.copy(this.paths, this.pathUsed);
+    this.paths[this.pathUsed++] = 0x2f;
+    this.pathUsed += rel.copy(this.paths, this.pathUsed);
+    if (typeof data === 'string') this.data.write(data, this.dataUsed, 'utf8');
+    else this.data.set(data, this.dataUsed);
+    this.dataUsed += bytes;
+    this.pathEnds[this.count] = this.pathUsed;
+    this.dataEnds[this.count] = this.dataUsed;
+    this.rels.push(rel);
+    this.count++;
+  }
+}
+
+/**
+ * Gathers small files into batches and has a worker thread write them. The worker starts with the first batch and
+ * holds the process open only while batches are in flight; close() ends it. Paths are absolute (root ‖ / ‖ rel);
+ * parent directories must exist before a file is added.
+ */
+export class SmallFileWriter {
+  readonly #root: Buffer;
+  readonly #digest: boolean;
+  #worker: Worker | undefined;
+  /** Set once the worker failed as a whole (not one file): every later batch fails with it. */
+  #broken: Error | undefined;
+  #open: OpenBatch | undefined;
+  #nextId = 0;
+  readonly #waiting = new Map<number, Waiting>();
+
+  constructor(root: string, digest: boolean) {
+    this.#root = Buffer.from(root, 'utf8');
+    this.#digest = digest;
+  }
+
+  /** Whether a file of `bytes` bytes fits in the batch being gathered (false: post() it first). */
+  fits(bytes: number): boolean {
+    return this.#open === undefined || this.#open.fits(bytes);
+  }
+
+  /** Whether files are waiting to be posted. */
+  get gathering(): boolean {
+    return this.#open !== undefined;
+  }
+
+  /** Adds a file to the batch being gathered; `bytes` is the length of `data` (UTF-8 bytes for text). */
+  add(rel: Buffer, data: Uint8Array | string, bytes: number): void {
+    this.#open ??= new OpenBatch();
+    this.#open.add(this.#root, rel, data, bytes);
+  }
+
+  /** Hands the batch being gathered to the worker. */
+  post(): PostedBatch | undefined {
+    const batch = this.#open;
+    if (batch === undefined) return undefined;
+    this.#open = undefined;
+    const id = this.#nextId++;
+    const done = new Promise<string[]>((resolve, reject) => {
+      this.#waiting.set(id, { batch, resolve, reject });
+    });
+    if (this.#broken !== undefined) this.#fail(this.#broken);
+    else {
+      const worker = this.#start();
+      const msg: SmallFileBatch = {
+        id,
+        count: batch.count,
+        paths: batch.paths,
+        pathEnds: batch.pathEnds,
+        data: batch.data,
+        dataEnds: batch.dataEnds,
+        digest: this.#digest,
+      };
+      worker.ref();
+      const paths = batch.paths.buffer as ArrayBuffer;
+      worker.postMessage(msg, [paths, batch.pathEnds.buffer, batch.data.buffer, batch.dataEnds.buffer]);
+    }
+    return { rels: batch.rels, bytes: batch.dataUsed, done };
+  }
+
+  /** Ends the worker (posted batches must have been waited for); a later post() starts a new one. */
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    if (worker !== undefined) await worker.terminate();
+  }
+
+  #start(): Worker {
+    if (this.#worker !== undefined) return this.#worker;
+    const worker = startWorker('./small-file-worker', import.meta.url, { workerData: { stop: interruptFlag } });
+    worker.on('message', (reply: SmallFileReply) => {
+      this.#settle(reply);
+    });
+    worker.on('error', (err) => {
+      this.#fail(err);
+    });
+    worker.on('exit', (code) => {
+      if (this.#worker === worker) this.#fail(new Error(`small-file writer thread exited (code ${code})`));
+    });
+    this.#worker = worker;
+    return worker;
+  }
+
+  #settle(reply: SmallFileReply): void {
+    const w = this.#waiting.get(reply.id);
+    if (w === undefined) return;
+    this.#waiting.delete(reply.id);
+    if (this.#waiting.size === 0) this.#worker?.unref();
+    if (reply.failure !== undefined) {
+      const f = reply.failure;
+      const rel = w.batch.rels[f.index] as Buffer;
+      const path = `${this.#root.toString('utf8')}/${rel.toString('utf8')}`;
+      w.reject(Object.assign(new Error(f.message), { code: f.code, errno: f.errno, syscall: f.syscall, path, rel }));
+    } else if (reply.stopped === true) w.reject(new Error('interrupted'));
+    else {
+      const hex: string[] = [];
+      for (let i = 0; i < reply.hex.length; i += 64) hex.push(reply.hex.slice(i, i + 64));
+      w.resolve(hex);
+    }
+  }
+
+  #fail(err: Error): void {
+    this.#broken ??= err;
+    this.#worker = undefined;
+    for (const w of this.#waiting.values()) w.reject(err);
+    this.#waiting.clear();
+  }
+}
