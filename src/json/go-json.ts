@@ -67,10 +67,16 @@ const utf8 = new TextEncoder();
 /** Compares two strings by their UTF-8 bytes (Go's map key order). */
 function compareUtf8(a: string, b: string): number {
   if (a === b) return 0;
-  // Code-point order equals UTF-8 byte order; UTF-16 order differs only for astral vs U+E000..U+FFFF.
-  const ba = utf8.encode(a);
-  const bb = utf8.encode(b);
-  return Buffer.compare(ba, bb);
+  // Code-point order equals UTF-8 byte order; UTF-16 order differs only for astral vs U+E000..U+FFFF, so the first
+  // differing code units decide when both are below the surrogates (or one string is a prefix of the other).
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (i === n) return a.length - b.length;
+  const x = a.charCodeAt(i);
+  const y = b.charCodeAt(i);
+  if (x < 0xd800 && y < 0xd800) return x - y;
+  return Buffer.compare(utf8.encode(a), utf8.encode(b));
 }
 
 function encodeValue(v: GoJson, html: boolean): string {
@@ -298,58 +304,79 @@ function compactRaw(json: string, html: boolean): string {
   return start === 0 ? json : out + json.slice(start);
 }
 
-/** Go's json.Indent(dst, src, "", "  ") over compact JSON. */
+/** Newline and indentation for each depth, made once. */
+const NEWLINES: string[] = ['\n'];
+
+function newline(depth: number): string {
+  for (let d = NEWLINES.length; d <= depth; d++) NEWLINES.push('\n' + '  '.repeat(d));
+  return NEWLINES[depth] as string;
+}
+
+/** Whether c ends a run of literal characters (a number, true, false, null) in compact JSON. */
+function endsLiteral(c: number): boolean {
+  return c === 0x2c || c === 0x3a || c === 0x7d || c === 0x5d || c === 0x7b || c === 0x5b || c === 0x22;
+}
+
+/** Go's json.Indent(dst, src, "", "  ") over compact JSON; strings and literals are copied as whole slices. */
 function goIndent(compact: string): string {
   let out = '';
   let depth = 0;
-  let inString = false;
   let needIndent = false; // an opening bracket was written; newline pending unless the container is empty
-  for (let i = 0; i < compact.length; i++) {
-    const ch = compact[i] as string;
-    if (inString) {
-      out += ch;
-      if (ch === '\\') {
-        out += compact[i + 1] ?? '';
-        i++;
-      } else if (ch === '"') {
-        inString = false;
-      }
-      continue;
-    }
-    if (needIndent && ch !== ']' && ch !== '}') {
+  const n = compact.length;
+  let i = 0;
+  while (i < n) {
+    const c = compact.charCodeAt(i);
+    if (needIndent && c !== 0x5d && c !== 0x7d) {
       needIndent = false;
       depth++;
-      out += '\n' + '  '.repeat(depth);
+      out += newline(depth);
     }
-    switch (ch) {
-      case '"':
-        inString = true;
-        out += ch;
-        break;
-      case '{':
-      case '[':
-        out += ch;
+    switch (c) {
+      case 0x22: {
+        // A string, through its closing quote: the first quote not escaped by an odd run of backslashes.
+        let end = n;
+        for (let q = compact.indexOf('"', i + 1); q >= 0; q = compact.indexOf('"', q + 1)) {
+          let backslashes = 0;
+          while (compact.charCodeAt(q - 1 - backslashes) === 0x5c) backslashes++;
+          if (backslashes % 2 === 0) {
+            end = q + 1;
+            break;
+          }
+        }
+        out += compact.slice(i, end);
+        i = end;
+        continue;
+      }
+      case 0x7b:
+      case 0x5b:
+        out += c === 0x7b ? '{' : '[';
         needIndent = true;
         break;
-      case ',':
-        out += ',\n' + '  '.repeat(depth);
+      case 0x2c:
+        out += ',' + newline(depth);
         break;
-      case ':':
+      case 0x3a:
         out += ': ';
         break;
-      case '}':
-      case ']':
+      case 0x7d:
+      case 0x5d:
         if (needIndent) {
           needIndent = false; // empty container stays on one line
         } else {
           depth--;
-          out += '\n' + '  '.repeat(depth);
+          out += newline(depth);
         }
-        out += ch;
+        out += c === 0x7d ? '}' : ']';
         break;
-      default:
-        out += ch;
+      default: {
+        let end = i + 1;
+        while (end < n && !endsLiteral(compact.charCodeAt(end))) end++;
+        out += compact.slice(i, end);
+        i = end;
+        continue;
+      }
     }
+    i++;
   }
   return out;
 }

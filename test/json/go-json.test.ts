@@ -153,3 +153,28 @@ test('reader keeps number literals and raw values as written, and refuses malfor
   assert.equal(o.rawField('n'), '-1.5e-3');
   assert.equal(o.rawField('missing'), undefined);
 });
+
+test('property: indentation is json.Indent of the compact form (JSON.stringify with two spaces for plain JSON)', () => {
+  // Integer-like keys aside (JavaScript reorders them), JSON.stringify(v, null, 2) indents as Go's MarshalIndent,
+  // and goMarshal of a parsed value re-creates the compact text (map keys of a struct keep their order).
+  const plain = fc.jsonValue().filter((v) => !JSON.stringify(v).match(/"\d+":/));
+  fc.assert(
+    fc.property(plain, (v) => {
+      const raw = new GoRaw(JSON.stringify(v));
+      assert.equal(goMarshal(raw, PLAIN), JSON.stringify(v));
+      assert.equal(goMarshal(raw, { escapeHTML: false, indent: true }), JSON.stringify(v, null, 2));
+    }),
+    { plugins: [fc.interruptAfterTimeLimit(3000)] },
+  );
+});
+
+test('property: map keys sort by their UTF-8 bytes', () => {
+  fc.assert(
+    fc.property(fc.uniqueArray(fc.string({ unit: 'binary' }), { maxLength: 12 }), (keys) => {
+      const want = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      const expected = `{${want.map((k) => `${goMarshal(k, PLAIN)}:0`).join(',')}}`;
+      assert.equal(goMarshal(new GoMap(keys.map((k) => [k, 0])), PLAIN), expected);
+    }),
+    { plugins: [fc.interruptAfterTimeLimit(2000)] },
+  );
+});
