@@ -4,7 +4,6 @@
 // with both key and value present, repeated strings never packed.
 
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
-import { isValidUtf8 } from '../../json/go-json.ts';
 
 export interface KeySchema {
   hashKey: string;
@@ -53,10 +52,20 @@ export class ProtoError extends Error {}
 const LEN = WireType.LengthDelimited;
 const VARINT = WireType.Varint;
 
+/** Validates and decodes in one native pass; a leading U+FEFF is kept (it is part of the string). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** A proto3 string: valid UTF-8, as protobuf-go requires. */
+function utf8Text(b: Uint8Array): string {
+  try {
+    return UTF8.decode(b);
+  } catch {
+    throw new ProtoError('string field contains invalid UTF-8');
+  }
+}
+
 function str(r: BinaryReader): string {
-  const b = r.bytes();
-  if (!isValidUtf8(b)) throw new ProtoError('string field contains invalid UTF-8');
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+  return utf8Text(r.bytes());
 }
 
 function u64(r: BinaryReader): bigint {
@@ -160,10 +169,7 @@ export function readTableSchema(bytes: Uint8Array): TableSchema {
       const e = readEntry(r.bytes());
       const vb = e.value;
       let v = '';
-      if (vb !== undefined) {
-        if (!isValidUtf8(vb)) throw new ProtoError('string field contains invalid UTF-8');
-        v = Buffer.from(vb).toString('utf8');
-      }
+      if (vb !== undefined) v = utf8Text(vb);
       s.attributeDefinitions.set(e.key, v);
     } else if (no === 3) s.primaryKey = readKeySchema(r.bytes(), s.primaryKey);
     else if (no === 4) {

@@ -108,6 +108,11 @@ test('protobuf: the worked bytes of the spec, and protobuf-go reading rules', ()
   assert.deepEqual(item.get('b'), { kind: 'unset' });
   assert.deepEqual(readTableSchema(Buffer.from('2a0178', 'hex')).keyEncodingVersion, 0n, 'field 5 as bytes is skipped');
   assert.throws(() => readItem(Buffer.from('0a050a01ff1200', 'hex')), /invalid UTF-8/);
+  // Surrogates encoded as UTF-8 and overlong forms are invalid too; a leading byte-order mark is part of the string.
+  assert.throws(() => readItem(Buffer.from('0a0b0a01611206 0a04 41eda080'.replace(/ /g, ''), 'hex')), /invalid UTF-8/);
+  assert.throws(() => readItem(Buffer.from('0a0a0a01611205 0a03 41c080'.replace(/ /g, ''), 'hex')), /invalid UTF-8/);
+  const bom = readItem(Buffer.from('0a0b0a01611206 0a04 efbbbf41'.replace(/ /g, ''), 'hex'));
+  assert.deepEqual(bom.get('a'), { kind: 'S', value: '\ufeffA' });
   assert.throws(() => readItem(Buffer.from('0a05', 'hex')), /invalid wire-format/);
 });
 
