@@ -8,11 +8,11 @@ import { startWorker } from '../threads/start-worker.ts';
 import { interruptFlag } from './temp-paths.ts';
 
 /** The most files in one batch. */
-const BATCH_FILES = 512;
+const BATCH_FILES = 2048;
 /** Bytes of file contents one batch holds (every small file fits in an empty batch). */
-const SMALL_BATCH_BYTES = 1024 * 1024;
+const SMALL_BATCH_BYTES = 4 * 1024 * 1024;
 /** Bytes of paths one batch holds at first (grown for long paths). */
-const BATCH_PATH_BYTES = 64 * 1024;
+const BATCH_PATH_BYTES = 256 * 1024;
 
 /** A batch as the worker receives it: file i's path is paths[pathEnds[i-1]..pathEnds[i]], its bytes likewise. */
 export interface SmallFileBatch {
