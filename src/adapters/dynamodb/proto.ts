@@ -4,6 +4,7 @@
 // with both key and value present, repeated strings never packed.
 
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { readItemFast } from './item-reader.ts';
 
 export interface KeySchema {
   hashKey: string;
@@ -268,7 +269,13 @@ function readAttributeValue(bytes: Uint8Array, depth = 0): AttributeValue {
   return v;
 }
 
+/** An item message: read in place when it has the usual shape (item-reader.ts), else by protobuf-go's rules. */
 export function readItem(bytes: Uint8Array): Item {
+  return readItemFast(bytes) ?? readItemGeneral(bytes);
+}
+
+/** An item message read field by field with protobuf-go's rules (unknown fields, merged members, errors). */
+export function readItemGeneral(bytes: Uint8Array): Item {
   return readAttributeMap(bytes, new Map(), 0);
 }
 

@@ -8,7 +8,8 @@ import { renderItemJson, renderSchemaJson } from '../../../src/adapters/dynamodb
 import { gsiKey, itemKey } from '../../../src/adapters/dynamodb/keys.ts';
 import { encodeOrderedSegment as orderedSegment } from '../../../src/bytes/ordered-segment.ts';
 import { canonicalNumber, numericKeyBytes } from '../../../src/adapters/dynamodb/numbers.ts';
-import { readItem, readTableSchema, writeItem, writeTableSchema, type AttributeValue } from '../../../src/adapters/dynamodb/proto.ts';
+import { readItemFast } from '../../../src/adapters/dynamodb/item-reader.ts';
+import { readItem, readItemGeneral, readTableSchema, writeItem, writeTableSchema, type AttributeValue } from '../../../src/adapters/dynamodb/proto.ts';
 import { isEkvError } from '../../../src/errors.ts';
 import { encodeSegment } from '../../../src/tree/segment.ts';
 import { buildFsm } from '../../helpers/fsm.ts';
@@ -319,4 +320,44 @@ test('long table names and item keys: SHA-fallback names within 255 bytes; decod
   assert.deepEqual(fsm, seeded);
   const again = await decodeWith(adapters, fsm);
   assert.deepEqual(await readTree(join(again.tree, 'dynamodb')), files);
+});
+
+test('property: the in-place item reader agrees with the general reader, on items and on damaged bytes', () => {
+  const name = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('', '\ufeffk', 'ключ', '\u{1f600}'));
+  const { value } = fc.letrec<{ value: AttributeValue }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.record({ kind: fc.constant('S' as const), value: name }),
+      fc.record({ kind: fc.constant('N' as const), value: fc.constantFrom('1', '-0.5', '1e10') }),
+      fc.record({ kind: fc.constant('B' as const), value: fc.uint8Array({ maxLength: 5 }) }),
+      fc.record({ kind: fc.constantFrom('BOOL' as const, 'NULL' as const), value: fc.boolean() }),
+      fc.record({ kind: fc.constantFrom('SS' as const, 'NS' as const), value: fc.array(name, { maxLength: 3 }) }),
+      fc.record({ kind: fc.constant('BS' as const), value: fc.array(fc.uint8Array({ maxLength: 3 }), { maxLength: 3 }) }),
+      fc.record({ kind: fc.constant('L' as const), value: fc.array(tie('value'), { maxLength: 3 }) }),
+      fc.record({ kind: fc.constant('M' as const), value: fc.array(fc.tuple(name, tie('value')), { maxLength: 3 }).map((e) => new Map(e)) }),
+    ),
+  }));
+  const item = fc.array(fc.tuple(name, value), { maxLength: 5 }).map((e) => new Map(e));
+  const outcome = (read: (b: Uint8Array) => unknown, b: Uint8Array): unknown => {
+    try {
+      return { ok: read(b) };
+    } catch (err) {
+      return { err: (err as Error).message };
+    }
+  };
+  fc.assert(
+    fc.property(item, fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 3 }), fc.boolean(), (it, edits, hurt) => {
+      const bytes = Buffer.from(writeItem(it));
+      assert.deepEqual(readItemFast(bytes), readItemGeneral(bytes), 'what the node writes is read in place');
+      if (!hurt || bytes.length === 0) return;
+      for (const [at, byte] of edits) bytes[at % bytes.length] = byte;
+      assert.deepEqual(outcome(readItem, bytes), outcome(readItemGeneral, bytes));
+    }),
+    { numRuns: 400 },
+  );
+  // Shapes left to the general reader: an unknown field, a repeated member, a long varint.
+  for (const h of ['0a070a01611202 0a00 9806 01', '0a090a0161120412017812017a', '0a080a0161120320 8100']) {
+    const b = Buffer.from(h.replace(/ /g, ''), 'hex');
+    assert.deepEqual(outcome(readItem, b), outcome(readItemGeneral, b), h);
+  }
 });
