@@ -60,6 +60,15 @@ test('small whole files are written in batches on the small-file writer thread: 
   await sink.write('by a sink');
   await sink.close();
   want.set('d1/f1', Buffer.from('by a sink'));
+  // A sink that grows past 64 KiB opens its file; one that stays small goes to the writer thread whole.
+  const grown = await w.create('d1/grown');
+  for (let i = 0; i < 100; i++) await grown.write(Buffer.alloc(1000, i));
+  await grown.close();
+  want.set('d1/grown', Buffer.concat(Array.from({ length: 100 }, (_, i) => Buffer.alloc(1000, i))));
+  const empty = await w.create('d1/empty');
+  await empty.close();
+  want.set('d1/empty', Buffer.alloc(0));
+  await assert.rejects(w.create(`d1/${'n'.repeat(300)}`), tooLong(/300-byte name/), 'refused at create, not at close');
   await w.writeFile('d2/f2', Buffer.alloc(100 * 1024, 9));
   want.set('d2/f2', Buffer.alloc(100 * 1024, 9));
   await w.writeFile(Buffer.from('odd/n\u00e9\nme', 'utf8'), 'x');
