@@ -11,6 +11,8 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 export function startWorker(file: string, base: string, options: WorkerOptions = {}): Worker {
   if (!base.endsWith('.ts')) return new Worker(new URL(`${file}.js`, base), options);
   const url = new URL(`${file}.ts`, base).href;
-  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url)}); });`;
+  // Resolved here, not in the worker: an evaluated script resolves bare names from the working directory.
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const boot = `import(${tsx}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url)}); });`;
   return new Worker(boot, { ...options, eval: true });
 }
