@@ -129,10 +129,11 @@ function parseItem(value: JsonValue, path: string, line?: number): TreeItem {
   }
 }
 
+/** Reads a per-item file readItems found listed as a file. */
 async function readItemFile(tree: TreeReader, rel: string): Promise<TreeItem> {
   let value: JsonValue;
   try {
-    value = parseJsonBytes(await tree.readFile(rel));
+    value = parseJsonBytes(await tree.readFile(rel, undefined, { listed: true }));
   } catch (err) {
     if (err instanceof JsonSyntaxError) throw invalidItemJson(rel, err.message);
     throw err;

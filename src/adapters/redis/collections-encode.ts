@@ -82,7 +82,7 @@ export type RedisDocument =
   | { readonly type: 'list'; readonly expireAtMs: bigint; readonly items: readonly Buffer[] }
   | { readonly type: 'zset'; readonly expireAtMs: bigint; readonly members: ReadonlyArray<readonly [Buffer, number]> };
 
-/** Reads and checks one hash, set, list or zset document (`expireAtMs` 0: no TTL). */
+/** Reads and checks one hash, set, list or zset document (`expireAtMs` 0: no TTL) at a path collectionFiles listed. */
 export async function readDocument(
   tree: TreeReader,
   type: DocType,
@@ -92,7 +92,7 @@ export async function readDocument(
   const show = `${type} ${JSON.stringify(Buffer.from(k).toString('utf8'))}`;
   let doc: JsonValue;
   try {
-    doc = parseJsonBytes(await tree.readFile(path));
+    doc = parseJsonBytes(await tree.readFile(path, undefined, { listed: true }));
   } catch (err) {
     if (err instanceof JsonSyntaxError) throw invalid(path, `${show}: ${err.message}`);
     throw err;

@@ -160,12 +160,12 @@ export async function encodeRedis(ctx: EncodeContext): Promise<void> {
 
   for await (const f of scalarFiles(ctx, db, 'strings', keymap)) {
     const k = key(STRING_PREFIX, f.key);
-    const body = await ctx.tree.readOrFind(f.path, READ_AT_ONCE_MAX);
+    const body = await ctx.tree.readOrFind(f.path, READ_AT_ONCE_MAX, undefined, { listed: true });
     if (Buffer.isBuffer(body)) await ctx.emit(k, encodeInlineValue(STRING_VERSION, body, f.expireAtMs));
     else await ctx.emitFile(k, inlineValueHeader(STRING_VERSION, f.expireAtMs), body, 0, body.size);
   }
   for await (const f of scalarFiles(ctx, db, 'hll', keymap)) {
-    const body = await ctx.tree.readFile(f.path);
+    const body = await ctx.tree.readFile(f.path, undefined, { listed: true });
     if (f.expireAtMs === 0n) {
       await ctx.emit(key(HLL_PREFIX, f.key), body);
       continue;
