@@ -34,7 +34,7 @@ export function unexpectedEntry(path: string, why: string): DataError {
 }
 
 /** Default cap for readFile: tree metadata files are small; bodies are streamed instead. */
-const DEFAULT_MAX_FILE = 256 * 1024 * 1024;
+export const DEFAULT_MAX_FILE = 256 * 1024 * 1024;
 
 /**
  * Files up to this size are read at once by readOrFind; larger ones are only found, and an encode reads their

@@ -13,6 +13,7 @@ import type { ExternalSorter } from '../../sort/external-sort.ts';
 import { lookupJoin } from '../../sort/lookup-join.ts';
 import { jsonValues } from '../../tree/json-stream.ts';
 import { loadKeymap, type KeymapRecord } from '../../tree/keymap.ts';
+import { readListed, readListedOrFind } from '../../tree/read-ahead.ts';
 import { READ_AT_ONCE_MAX, unexpectedEntry } from '../../tree/reader.ts';
 import { decodeSegment, SegmentError } from '../../tree/segment.ts';
 import type { EncodeContext } from '../adapter.ts';
@@ -158,14 +159,13 @@ export async function encodeRedis(ctx: EncodeContext): Promise<void> {
   if (db === undefined) return;
   const keymap = await loadKeymap(ctx.tree, `${db}/KEYMAP.jsonl`);
 
-  for await (const f of scalarFiles(ctx, db, 'strings', keymap)) {
+  const strings = readListedOrFind(ctx.tree, scalarFiles(ctx, db, 'strings', keymap), (f) => f.path, READ_AT_ONCE_MAX);
+  for await (const { item: f, body } of strings) {
     const k = key(STRING_PREFIX, f.key);
-    const body = await ctx.tree.readOrFind(f.path, READ_AT_ONCE_MAX, undefined, { listed: true });
     if (Buffer.isBuffer(body)) await ctx.emit(k, encodeInlineValue(STRING_VERSION, body, f.expireAtMs));
     else await ctx.emitFile(k, inlineValueHeader(STRING_VERSION, f.expireAtMs), body, 0, body.size);
   }
-  for await (const f of scalarFiles(ctx, db, 'hll', keymap)) {
-    const body = await ctx.tree.readFile(f.path, undefined, { listed: true });
+  for await (const { item: f, body } of readListed(ctx.tree, scalarFiles(ctx, db, 'hll', keymap), (f) => f.path)) {
     if (f.expireAtMs === 0n) {
       await ctx.emit(key(HLL_PREFIX, f.key), body);
       continue;
