@@ -173,8 +173,10 @@ export async function encodeRedis(ctx: EncodeContext): Promise<void> {
     await ctx.emit(key(HLL_PREFIX, f.key), encodeInlineValue(HLL_VERSION, body, f.expireAtMs));
     await ctx.emit(key(TTL_PREFIX, f.key), encodeTtlValue(f.expireAtMs));
   }
-  for await (const f of collectionFiles(ctx, db, keymap)) {
+  // Documents are read ahead; streams are read line by line when their turn comes.
+  const docs = readListed(ctx.tree, collectionFiles(ctx, db, keymap), (f) => (f.type === 'stream' ? undefined : f.path));
+  for await (const { item: f, body } of docs) {
     if (f.type === 'stream') await encodeStream(ctx, f.key, f.path);
-    else await encodeDocument(ctx, f.type, f.key, f.path);
+    else await encodeDocument(ctx, f.type, f.key, f.path, body as Buffer);
   }
 }
