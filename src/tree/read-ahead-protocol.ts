@@ -12,8 +12,6 @@ export interface ReadAheadRequest {
   readonly maxBytes: number;
   /** The largest file the worker reads; larger ones are left to the main thread. */
   readonly fileMax: number;
-  /** The worker stops reading once the batch holds this many bytes; the files after are not reached. */
-  readonly batchBytes: number;
 }
 
 /** A file's outcome in a response: bytes in `data` (meta: offset, length). */
@@ -22,8 +20,6 @@ export const READ = 0;
 export const FOUND = 1;
 /** Left to the main thread, which reads it again (and refuses it when it must). */
 export const MAIN = 2;
-/** Not reached within the batch's bytes: to be asked for again. */
-export const NOT_REACHED = 3;
 
 /** The worker's answer to a request: one status and four meta numbers per file, and the bytes read. */
 export interface ReadAheadResponse {

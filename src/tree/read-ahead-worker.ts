@@ -8,7 +8,7 @@
 
 import { closeSync, constants as fsc, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { FOUND, MAIN, NOT_REACHED, READ, type ReadAheadRequest, type ReadAheadResponse } from './read-ahead-protocol.ts';
+import { FOUND, MAIN, READ, type ReadAheadRequest, type ReadAheadResponse } from './read-ahead-protocol.ts';
 
 const FLAGS = fsc.O_RDONLY | fsc.O_NONBLOCK | fsc.O_NOFOLLOW;
 
@@ -23,18 +23,21 @@ function readInto(fd: number, data: Uint8Array, at: number, size: number): numbe
   return got;
 }
 
+/** Where a batch is read, kept from batch to batch; the bytes read are sent in a copy of their exact size. */
+let scratch = new Uint8Array(0);
+
 function handle(req: ReadAheadRequest): ReadAheadResponse {
   const count = req.ends.length;
-  const status = new Uint8Array(count).fill(NOT_REACHED);
+  const status = new Uint8Array(count).fill(MAIN);
   const meta = new Float64Array(4 * count);
-  let data = new Uint8Array(req.batchBytes);
+  if (scratch.length < count * req.fileMax) scratch = new Uint8Array(count * req.fileMax);
+  const data = scratch;
   let used = 0;
   let start = 0;
-  for (let i = 0; i < count && used < req.batchBytes; i++) {
+  for (let i = 0; i < count; i++) {
     const end = req.ends[i] as number;
     const path = Buffer.from(req.paths.buffer, req.paths.byteOffset + start, end - start);
     start = end;
-    status[i] = MAIN;
     let fd: number;
     try {
       fd = openSync(path, FLAGS);
@@ -50,11 +53,6 @@ function handle(req: ReadAheadRequest): ReadAheadResponse {
         continue;
       }
       if (st.size > req.fileMax) continue;
-      if (used + st.size > data.length) {
-        const grown = new Uint8Array(used + st.size);
-        grown.set(data.subarray(0, used));
-        data = grown;
-      }
       if (readInto(fd, data, used, st.size) !== st.size) continue;
       meta[4 * i] = used;
       meta[4 * i + 1] = st.size;
@@ -66,7 +64,7 @@ function handle(req: ReadAheadRequest): ReadAheadResponse {
       closeSync(fd);
     }
   }
-  return { status, meta, data: data.buffer };
+  return { status, meta, data: data.slice(0, used).buffer };
 }
 
 parentPort?.on('message', (req: ReadAheadRequest) => {

@@ -2,24 +2,25 @@
 //
 // An encode of a tree of many small files spends most of its time in the system calls of each read (open, fstat,
 // read, close). Here a worker thread (read-ahead-worker.ts) reads the next batch of files while the main thread
-// turns the previous batch into rows, so the kernel work overlaps the JavaScript. Results come in the source's
+// turns the batches before into rows, so the kernel work overlaps the JavaScript. Results come in the source's
 // order and are exactly what TreeReader.readOrFind would give, errors included: what the worker does not read
-// plainly, the main thread reads again itself. Memory stays bounded: one batch being used and one being read,
-// each of at most BATCH_FILES files and about BATCH_BYTES bytes. Small directories never start the worker.
+// plainly, the main thread reads again itself. Memory stays bounded: one batch being used and DEPTH asked for,
+// each of at most BATCH_FILES files of at most FILE_MAX bytes read by the worker (4 MiB). Small directories
+// never start the worker.
 
 import { Worker } from 'node:worker_threads';
 import { absPath, type RelPath } from './paths.ts';
-import { MAIN, NOT_REACHED, READ, type ReadAheadRequest, type ReadAheadResponse } from './read-ahead-protocol.ts';
-import { DEFAULT_MAX_FILE, READ_AT_ONCE_MAX, type TreeFile, type TreeReader } from './reader.ts';
+import { MAIN, READ, type ReadAheadRequest, type ReadAheadResponse } from './read-ahead-protocol.ts';
+import { DEFAULT_MAX_FILE, type TreeFile, type TreeReader } from './reader.ts';
 
 /** Files read on the main thread before the worker starts: a thread is not worth it for fewer. */
 const SYNC_FIRST = 256;
 /** Files in one batch. */
-const BATCH_FILES = 512;
-/** Bytes after which the worker ends a batch (exceeded by at most one file of FILE_MAX). */
-const BATCH_BYTES = 1024 * 1024;
+const BATCH_FILES = 256;
+/** Batches asked for ahead of the one being used (a worker kept waiting by a busy machine stalls no one). */
+const DEPTH = 3;
 /** The largest file the worker reads; the main thread reads larger ones when they are used. */
-const FILE_MAX = READ_AT_ONCE_MAX;
+const FILE_MAX = 16 * 1024;
 
 /** An item of the source with what was read for it (`body` undefined when `relOf` named no file). */
 export interface ReadAhead<T, B> {
@@ -101,21 +102,21 @@ async function* readAhead<T>(
     await pull(1);
     if (pending.length > 0) {
       const w = (worker = new ReadWorker());
-      const send = async (): Promise<Batch<T> | undefined> => {
-        await pull(BATCH_FILES);
-        const items = pending.splice(0, BATCH_FILES);
-        return items.length === 0 ? undefined : w.send(tree.root, items, readMax, maxBytes);
+      const batches: Array<Batch<T>> = [];
+      const fill = async (): Promise<void> => {
+        while (batches.length < DEPTH) {
+          await pull(BATCH_FILES);
+          const items = pending.splice(0, BATCH_FILES);
+          if (items.length === 0) return;
+          batches.push(w.send(tree.root, items, readMax, maxBytes));
+        }
       };
-      let batch = await send();
-      while (batch !== undefined) {
+      await fill();
+      for (let batch = batches.shift(); batch !== undefined; batch = batches.shift()) {
         const res = await batch.response;
+        await fill();
         const { items, slots } = batch;
-        // The files the worker did not reach (it reads at least one) go first into the next batch.
-        const cut = slots.findIndex((s) => s >= 0 && res.status[s] === NOT_REACHED);
-        const end = cut < 0 ? items.length : cut;
-        pending.unshift(...items.slice(end));
-        batch = await send();
-        for (let i = 0; i < end; i++) {
+        for (let i = 0; i < items.length; i++) {
           const { item, rel } = items[i] as Pending<T>;
           const s = slots[i] as number;
           if (rel === undefined) yield { item, body: undefined };
@@ -157,21 +158,19 @@ interface Waiting {
   reject(err: unknown): void;
 }
 
-/** The worker thread, one request at a time; its failure (an error in it, or its exit) fails the request. */
+/** The worker thread, answering requests in order; its failure (an error in it, its exit) fails those waiting. */
 class ReadWorker {
   readonly #worker: Worker;
-  #waiting: Waiting | undefined;
+  readonly #waiting: Waiting[] = [];
 
   constructor() {
     this.#worker = startWorker();
-    const take = (): Waiting | undefined => {
-      const waiting = this.#waiting;
-      this.#waiting = undefined;
-      return waiting;
+    const fail = (err: unknown): void => {
+      for (const w of this.#waiting.splice(0)) w.reject(err);
     };
-    this.#worker.on('message', (res: ReadAheadResponse) => take()?.resolve(res));
-    this.#worker.on('error', (err) => take()?.reject(err));
-    this.#worker.on('exit', (code) => take()?.reject(new Error(`the read-ahead worker exited (code ${code})`)));
+    this.#worker.on('message', (res: ReadAheadResponse) => this.#waiting.shift()?.resolve(res));
+    this.#worker.on('error', fail);
+    this.#worker.on('exit', (code) => { fail(new Error(`the read-ahead worker exited (code ${code})`)); });
   }
 
   send<T>(root: string, items: ReadonlyArray<Pending<T>>, readMax: number, maxBytes: number): Batch<T> {
@@ -194,18 +193,11 @@ class ReadWorker {
       ends[i] = at;
     });
     const response = new Promise<ReadAheadResponse>((resolve, reject) => {
-      this.#waiting = { resolve, reject };
+      this.#waiting.push({ resolve, reject });
     });
     // A batch the consumer stops before awaiting must not fail the process as an unhandled rejection.
     response.catch(() => undefined);
-    const req: ReadAheadRequest = {
-      paths: joined,
-      ends,
-      readMax,
-      maxBytes,
-      fileMax: FILE_MAX,
-      batchBytes: BATCH_BYTES,
-    };
+    const req: ReadAheadRequest = { paths: joined, ends, readMax, maxBytes, fileMax: FILE_MAX };
     this.#worker.postMessage(req, [joined.buffer, ends.buffer]);
     return { items, slots, response };
   }

@@ -1,5 +1,6 @@
 // Read-ahead of listed tree files: the same results as TreeReader's reads, in the source's order, through the
-// worker thread for larger directories (batches cut by bytes, files left to the main thread), errors in place.
+// worker thread for larger directories (several batches in flight, large files left to the main thread), errors
+// in place.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
@@ -12,7 +13,7 @@ import { tempDir } from '../helpers/adapter-harness.ts';
 
 const code = (c: string) => (err: unknown) => isEkvError(err) && err.code === c;
 
-/** A tree with `n` files under d/: sizes vary (some over 64 KiB, so left to the main thread), bytes name the file. */
+/** A tree with `n` files under d/: sizes vary (some over 64 KiB: found, or read on the main thread). */
 async function treeOf(n: number): Promise<{ tree: TreeReader; names: string[] }> {
   const root = await tempDir('ekv-readahead-');
   await fsp.mkdir(join(root, 'd'));
