@@ -1,8 +1,8 @@
 // Reading listed tree files ahead of their use, off the main thread.
 //
 // An encode of a tree of many small files spends most of its time in the system calls of each read (open, fstat,
-// read, close). Here a worker thread (read-ahead-worker.ts) reads the next batch of files while the main thread
-// turns the batches before into rows, so the kernel work overlaps the JavaScript. Results come in the source's
+// read, close). Here a worker thread (read-ahead-worker.ts) reads the next batches of files while the main thread
+// turns the one before into rows, so the kernel work overlaps the JavaScript. Results come in the source's
 // order and are exactly what TreeReader.readOrFind would give, errors included: what the worker does not read
 // plainly, the main thread reads again itself. Memory stays bounded: one batch being used and DEPTH asked for,
 // each of at most BATCH_FILES files of at most FILE_MAX bytes read by the worker (4 MiB). Small directories
@@ -17,7 +17,7 @@ import { DEFAULT_MAX_FILE, type TreeFile, type TreeReader } from './reader.ts';
 const SYNC_FIRST = 256;
 /** Files in one batch. */
 const BATCH_FILES = 256;
-/** Batches asked for ahead of the one being used (a worker kept waiting by a busy machine stalls no one). */
+/** Batches asked for ahead of the one used: a worker a busy machine runs late rarely holds up the main thread. */
 const DEPTH = 3;
 /** The largest file the worker reads; the main thread reads larger ones when they are used. */
 const FILE_MAX = 16 * 1024;
@@ -39,7 +39,7 @@ interface Pending<T> {
 /**
  * The source's items in order, each with the file `relOf` names read as by `tree.readOrFind(rel, readMax,
  * maxBytes, { listed: true })`: every such file must have been listed as a file by `tree`. The source is pulled
- * ahead of the consumer (by up to two batches); an error it throws comes after the items before it.
+ * ahead of the consumer (by up to DEPTH batches); an error it throws comes after the items before it.
  */
 export function readListedOrFind<T, R extends RelPath | undefined>(
   tree: TreeReader,
