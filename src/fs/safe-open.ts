@@ -1,11 +1,12 @@
 // The one way the toolchain opens a file for reading: regular files only, checked before the open.
 //
 // A FIFO opened for reading blocks until a writer appears, and a read from it (or from a device) can block a
-// thread forever: a process stuck that way cannot even exit. So the path is stat'ed first and anything but a
-// regular file is refused without opening it; the open itself is non-blocking (O_NONBLOCK, which changes nothing
-// for a regular file) and the handle is stat'ed again, so a file swapped for something else between the two
-// calls is refused too. Symlinks are followed only where the caller allows it (an input the operator named);
-// inside a dump tree and for sidecars they are refused. Every refusal and every failure is a coded error that
+// thread forever: a process stuck that way cannot even exit. So the path is stat'ed first (or the caller has just
+// listed it as a regular file, see SafeOpenOptions.listedRegular) and anything but a regular file is refused
+// without opening it; the open itself is non-blocking (O_NONBLOCK, which changes nothing for a regular file) and
+// the handle is stat'ed again, so a file swapped for something else between the two calls is refused too.
+// Symlinks are followed only where the caller allows it (an input the operator named); inside a dump tree and for
+// sidecars they are refused. Every refusal and every failure is a coded error that
 // names the file; "cannot read" is never reported as "absent".
 
 import { closeSync, constants as fsc, fstatSync, lstatSync, openSync, promises as fsp, readSync, statSync, type ReadStream, type Stats } from 'node:fs';
@@ -25,6 +26,13 @@ export interface SafeOpenOptions {
   readonly role: FileRole;
   /** Path shown in messages (default: the path opened). */
   readonly shown?: string;
+  /**
+   * The caller has just listed the path as a regular file (its directory entry's type, readdir's d_type): that
+   * listing stands in for the lstat before the open, which is skipped. A special file swapped in since is still
+   * refused after the open by the handle's type; the open itself is non-blocking and follows no symlink (roles
+   * `tree` and `encode-info`).
+   */
+  readonly listedRegular?: boolean;
 }
 
 type Refusal = 'MISSING' | 'NOT_REGULAR' | 'SYMLINK' | 'UNREADABLE' | 'CHANGED' | 'TOO_LARGE';
@@ -94,9 +102,9 @@ function checkBefore(path: string | Buffer, opts: SafeOpenOptions): Stats {
   return st;
 }
 
-function checkAfter(before: Stats, after: Stats, path: string | Buffer, opts: SafeOpenOptions): void {
+function checkAfter(before: Stats | undefined, after: Stats, path: string | Buffer, opts: SafeOpenOptions): void {
   if (!after.isFile()) throw refuse(opts, path, 'NOT_REGULAR', `not a regular file (${fileTypeName(after)})`);
-  if (after.ino !== before.ino || after.dev !== before.dev) throw refuse(opts, path, 'CHANGED', 'file was replaced while being opened');
+  if (before !== undefined && (after.ino !== before.ino || after.dev !== before.dev)) throw refuse(opts, path, 'CHANGED', 'file was replaced while being opened');
 }
 
 function flags(opts: SafeOpenOptions): number {
@@ -108,7 +116,7 @@ export async function openRegular(
   path: string | Buffer,
   opts: SafeOpenOptions,
 ): Promise<{ readonly handle: FileHandle; readonly stat: Stats }> {
-  const before = checkBefore(path, opts);
+  const before = opts.listedRegular === true ? undefined : checkBefore(path, opts);
   let handle: FileHandle;
   try {
     handle = await fsp.open(path, flags(opts));
@@ -130,7 +138,7 @@ export function openRegularSync(
   path: string | Buffer,
   opts: SafeOpenOptions,
 ): { readonly fd: number; readonly stat: Stats } {
-  const before = checkBefore(path, opts);
+  const before = opts.listedRegular === true ? undefined : checkBefore(path, opts);
   let fd: number;
   try {
     fd = openSync(path, flags(opts));

@@ -1,10 +1,15 @@
 // Reads a dump tree for encoding, treating it as hostile input.
 //
 // Every file is opened through the safe open (src/fs/safe-open.ts) and must be a regular file with exactly one link;
-// directory
-// listings refuse symlinks and special files. Nothing here follows a link out of the tree.
+// directory listings refuse symlinks and special files. Nothing here follows a link out of the tree.
+//
+// Trees hold one small file per key, so the system calls per file are what an encode spends its time on. Listings
+// take each entry's type from the directory itself (readdir's d_type) and lstat only what is neither a file nor a
+// directory (to refuse it by type) or what the file system did not type; the link count is checked when a file is
+// opened, which every read does. A file read right after its listing (ReadOptions.listed) is opened without
+// another lstat before the open.
 
-import { closeSync, lstatSync, promises as fsp, type Stats } from 'node:fs';
+import { closeSync, lstatSync, promises as fsp, type Dirent, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { DataError } from '../errors.ts';
 import { openRegular, openRegularSync, readFullSync } from '../fs/safe-open.ts';
@@ -29,13 +34,22 @@ export function unexpectedEntry(path: string, why: string): DataError {
 }
 
 /** Default cap for readFile: tree metadata files are small; bodies are streamed instead. */
-const DEFAULT_MAX_FILE = 256 * 1024 * 1024;
+export const DEFAULT_MAX_FILE = 256 * 1024 * 1024;
 
 /**
  * Files up to this size are read at once by readOrFind; larger ones are only found, and an encode reads their
  * bytes when it writes them (EncodeContext.emitFile), so a large value is never held in memory or sorted.
  */
 export const READ_AT_ONCE_MAX = 64 * 1024;
+
+/** How a file is read. */
+export interface ReadOptions {
+  /**
+   * The caller found the path as a file in a listing of this reader (list() or entries(), kind 'file') just
+   * before: the safe open skips its lstat before the open (SafeOpenOptions.listedRegular).
+   */
+  readonly listed?: boolean;
+}
 
 /** A regular tree file as it was found: where it is, its size, and the identity a later read checks. */
 export interface TreeFile {
@@ -74,18 +88,26 @@ export class TreeReader {
     return 'file';
   }
 
-  /** Lists a directory sorted by raw name bytes; symlinks, special files and hard links are refused. */
+  /**
+   * An entry's kind from its listing: files and directories by the entry's type; anything else (or an entry the
+   * file system did not type) through lstat and #classify, which refuses symlinks and special files.
+   */
+  #listedKind(rel: RelPath, d: Dirent): EntryKind {
+    if (d.isFile()) return 'file';
+    if (d.isDirectory()) return 'dir';
+    return this.#classify(rel, lstatSync(absPath(this.root, rel)));
+  }
+
+  /**
+   * Lists a directory sorted by raw name bytes; symlinks and special files are refused (hard links when a file
+   * is opened).
+   */
   async list(rel: RelPath): Promise<DirEntry[]> {
     const abs = absPath(this.root, rel);
-    const names = (await fsp.readdir(abs, { encoding: 'buffer' })) as Buffer[];
-    names.sort((a, b) => Buffer.compare(a, b));
-    const out: DirEntry[] = [];
-    for (const nameBytes of names) {
-      const childRel = joinRel(rel, nameBytes);
-      const st = lstatSync(absPath(this.root, childRel));
-      out.push({ nameBytes, name: nameBytes.toString('utf8'), kind: this.#classify(childRel, st) });
-    }
-    return out;
+    const dirents = await fsp.readdir(abs, { encoding: 'buffer' as BufferEncoding, withFileTypes: true });
+    const named = dirents.map((d) => ({ d, nameBytes: (d as unknown as { name: Buffer }).name }));
+    named.sort((a, b) => Buffer.compare(a.nameBytes, b.nameBytes));
+    return named.map(({ d, nameBytes }) => ({ nameBytes, name: nameBytes.toString('utf8'), kind: this.#listedKind(joinRel(rel, nameBytes), d) }));
   }
 
   /**
@@ -96,9 +118,7 @@ export class TreeReader {
     const dir = await fsp.opendir(absPath(this.root, rel), { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
     for await (const d of dir) {
       const nameBytes = (d as unknown as { name: Buffer }).name;
-      const childRel = joinRel(rel, nameBytes);
-      const st = lstatSync(absPath(this.root, childRel));
-      yield { nameBytes, name: nameBytes.toString('utf8'), kind: this.#classify(childRel, st) };
+      yield { nameBytes, name: nameBytes.toString('utf8'), kind: this.#listedKind(joinRel(rel, nameBytes), d) };
     }
   }
 
@@ -118,20 +138,25 @@ export class TreeReader {
    * Reads a whole file (bounded by maxBytes, refused from its size before reading). Synchronous system calls:
    * trees hold one small file per key, and thread-pool round trips would cost more than the reads themselves.
    */
-  async readFile(rel: RelPath, maxBytes = DEFAULT_MAX_FILE): Promise<Buffer> {
-    return this.#read(rel, maxBytes, maxBytes) as Buffer;
+  async readFile(rel: RelPath, maxBytes = DEFAULT_MAX_FILE, opts: ReadOptions = {}): Promise<Buffer> {
+    return this.#read(rel, maxBytes, maxBytes, opts) as Buffer;
   }
 
   /**
    * A file's bytes when it holds at most `readMax` bytes, else the file as found (see TreeFile), with readFile's
    * checks and cap either way; one open.
    */
-  async readOrFind(rel: RelPath, readMax: number, maxBytes = DEFAULT_MAX_FILE): Promise<Buffer | TreeFile> {
-    return this.#read(rel, readMax, maxBytes);
+  async readOrFind(
+    rel: RelPath,
+    readMax: number,
+    maxBytes = DEFAULT_MAX_FILE,
+    opts: ReadOptions = {},
+  ): Promise<Buffer | TreeFile> {
+    return this.#read(rel, readMax, maxBytes, opts);
   }
 
-  #read(rel: RelPath, readMax: number, maxBytes: number): Buffer | TreeFile {
-    const { fd, stat } = openRegularSync(absPath(this.root, rel), { role: 'tree', shown: showRel(rel) });
+  #read(rel: RelPath, readMax: number, maxBytes: number, opts: ReadOptions): Buffer | TreeFile {
+    const { fd, stat } = openRegularSync(absPath(this.root, rel), { role: 'tree', shown: showRel(rel), listedRegular: opts.listed === true });
     try {
       this.#classify(rel, stat);
       if (stat.size > maxBytes) throw new DataError('TREE_FILE_TOO_LARGE', `file is ${stat.size} bytes, over the ${maxBytes}-byte limit`, { path: showRel(rel) });

@@ -10,6 +10,7 @@ import { DataError } from '../../errors.ts';
 import { JsonSyntaxError, JsonTypeError, parseJsonBytes, type JsonValue } from '../../json/go-json-read.ts';
 import { encodeSegment } from '../../tree/segment.ts';
 import { unexpectedEntry, type TreeReader } from '../../tree/reader.ts';
+import { readListed } from '../../tree/read-ahead.ts';
 import type { EncodeContext } from '../adapter.ts';
 import { jsonValues } from '../../tree/json-stream.ts';
 import { parseItemJson, parseSchemaJson, type PublicSchema } from './json.ts';
@@ -129,10 +130,11 @@ function parseItem(value: JsonValue, path: string, line?: number): TreeItem {
   }
 }
 
-async function readItemFile(tree: TreeReader, rel: string): Promise<TreeItem> {
+/** Parses a per-item file's bytes. */
+function parseItemFile(bytes: Buffer, rel: string): TreeItem {
   let value: JsonValue;
   try {
-    value = parseJsonBytes(await tree.readFile(rel));
+    value = parseJsonBytes(bytes);
   } catch (err) {
     if (err instanceof JsonSyntaxError) throw invalidItemJson(rel, err.message);
     throw err;
@@ -142,22 +144,23 @@ async function readItemFile(tree: TreeReader, rel: string): Promise<TreeItem> {
 
 const BUNDLE_NAME = /^data-[0-9]+\.jsonl$/;
 
+/** An item file (per-item layout) or a bundle of items (JSONL layout), as listed. */
+interface ItemFile {
+  readonly rel: string;
+  readonly bundle: boolean;
+}
+
 /**
- * The items of `dynamodb/<dirName>/items` in directory order: `<h>.json` and `<h>/<r>.json` files (per-item
- * layout) or `data-*.jsonl` bundles (JSONL layout). A directory holding no item file (an item file replaced by a
- * directory) is an error rather than an item silently left out.
+ * The item files of `itemsRel` in directory order: `<h>.json` and `<h>/<r>.json` files (per-item layout) or
+ * `data-*.jsonl` bundles (JSONL layout). A directory holding no item file (an item file replaced by a directory)
+ * is an error rather than an item silently left out.
  */
-export async function* readItems(tree: TreeReader, dirName: string, layout: 'per-item' | 'jsonl'): AsyncGenerator<TreeItem> {
-  const itemsRel = `dynamodb/${dirName}/items`;
-  const kind = await tree.kind(itemsRel);
-  if (kind === undefined) return;
-  if (kind !== 'dir') throw invalidItemJson(itemsRel, `${itemsRel} is not a directory`);
-  // Streamed in directory order (a table may hold millions of item files).
+async function* itemFiles(tree: TreeReader, itemsRel: string, layout: 'per-item' | 'jsonl'): AsyncGenerator<ItemFile> {
   for await (const e of tree.entries(itemsRel)) {
     const rel = `${itemsRel}/${e.name}`;
     if (layout === 'jsonl') {
       if (e.kind === 'file' && BUNDLE_NAME.test(e.name)) {
-        for await (const { value, line } of jsonValues(tree, rel, 'DDB_ENCODE_INVALID_ITEM', 'dynamodb encode invalid item json')) yield parseItem(value, rel, line);
+        yield { rel, bundle: true };
         continue;
       }
       throw invalidItemJson(rel, 'unexpected entry in a JSONL-layout items directory (only data-<part>.jsonl files belong there)');
@@ -165,16 +168,35 @@ export async function* readItems(tree: TreeReader, dirName: string, layout: 'per
     if (e.kind === 'dir') {
       let items = 0;
       for await (const inner of tree.entries(rel)) {
-        const innerRel = `${rel}/${inner.name}`;
         if (inner.kind === 'dir') throw invalidItemJson(rel, `unexpected nested directory ${JSON.stringify(inner.name)} (items layout is at most 2 levels)`);
         if (!inner.name.endsWith('.json')) continue;
         items++;
-        yield await readItemFile(tree, innerRel);
+        yield { rel: `${rel}/${inner.name}`, bundle: false };
       }
       if (items === 0) throw unexpectedEntry(rel, 'a directory holding no item file (an item file replaced by a directory?)');
     } else if (e.name.endsWith('.json')) {
-      yield await readItemFile(tree, rel);
+      yield { rel, bundle: false };
     }
+  }
+}
+
+/**
+ * The items of `dynamodb/<dirName>/items` in directory order (see itemFiles); item files are read ahead
+ * (src/tree/read-ahead.ts), bundles streamed line by line.
+ */
+export async function* readItems(tree: TreeReader, dirName: string, layout: 'per-item' | 'jsonl'): AsyncGenerator<TreeItem> {
+  const itemsRel = `dynamodb/${dirName}/items`;
+  const kind = await tree.kind(itemsRel);
+  if (kind === undefined) return;
+  if (kind !== 'dir') throw invalidItemJson(itemsRel, `${itemsRel} is not a directory`);
+  // Streamed in directory order (a table may hold millions of item files).
+  const files = readListed(tree, itemFiles(tree, itemsRel, layout), (f) => (f.bundle ? undefined : f.rel));
+  for await (const { item: f, body } of files) {
+    if (body !== undefined) {
+      yield parseItemFile(body, f.rel);
+      continue;
+    }
+    for await (const { value, line } of jsonValues(tree, f.rel, 'DDB_ENCODE_INVALID_ITEM', 'dynamodb encode invalid item json')) yield parseItem(value, f.rel, line);
   }
 }
 

@@ -82,17 +82,22 @@ export type RedisDocument =
   | { readonly type: 'list'; readonly expireAtMs: bigint; readonly items: readonly Buffer[] }
   | { readonly type: 'zset'; readonly expireAtMs: bigint; readonly members: ReadonlyArray<readonly [Buffer, number]> };
 
-/** Reads and checks one hash, set, list or zset document (`expireAtMs` 0: no TTL). */
+/** Reads and checks one hash, set, list or zset document (`expireAtMs` 0: no TTL) at a path collectionFiles listed. */
 export async function readDocument(
   tree: TreeReader,
   type: DocType,
   k: Uint8Array,
   path: string,
 ): Promise<RedisDocument> {
+  return parseDocument(type, k, path, await tree.readFile(path, undefined, { listed: true }));
+}
+
+/** Checks one hash, set, list or zset document, the bytes of the file at `path`. */
+function parseDocument(type: DocType, k: Uint8Array, path: string, bytes: Buffer): RedisDocument {
   const show = `${type} ${JSON.stringify(Buffer.from(k).toString('utf8'))}`;
   let doc: JsonValue;
   try {
-    doc = parseJsonBytes(await tree.readFile(path));
+    doc = parseJsonBytes(bytes);
   } catch (err) {
     if (err instanceof JsonSyntaxError) throw invalid(path, `${show}: ${err.message}`);
     throw err;
@@ -151,9 +156,15 @@ export async function readDocument(
   }
 }
 
-/** One hash, set, list or zset document into rows. */
-export async function encodeDocument(ctx: EncodeContext, type: DocType, k: Uint8Array, path: string): Promise<void> {
-  const doc = await readDocument(ctx.tree, type, k, path);
+/** One hash, set, list or zset document (the bytes of the file at `path`) into rows. */
+export async function encodeDocument(
+  ctx: EncodeContext,
+  type: DocType,
+  k: Uint8Array,
+  path: string,
+  bytes: Buffer,
+): Promise<void> {
+  const doc = parseDocument(type, k, path, bytes);
   const ms = doc.expireAtMs;
   switch (doc.type) {
     case 'hash': {

@@ -13,6 +13,7 @@ import type { ExternalSorter } from '../../sort/external-sort.ts';
 import { lookupJoin } from '../../sort/lookup-join.ts';
 import { jsonValues } from '../../tree/json-stream.ts';
 import { loadKeymap, type KeymapRecord } from '../../tree/keymap.ts';
+import { readListed, readListedOrFind } from '../../tree/read-ahead.ts';
 import { READ_AT_ONCE_MAX, unexpectedEntry } from '../../tree/reader.ts';
 import { decodeSegment, SegmentError } from '../../tree/segment.ts';
 import type { EncodeContext } from '../adapter.ts';
@@ -158,14 +159,13 @@ export async function encodeRedis(ctx: EncodeContext): Promise<void> {
   if (db === undefined) return;
   const keymap = await loadKeymap(ctx.tree, `${db}/KEYMAP.jsonl`);
 
-  for await (const f of scalarFiles(ctx, db, 'strings', keymap)) {
+  const strings = readListedOrFind(ctx.tree, scalarFiles(ctx, db, 'strings', keymap), (f) => f.path, READ_AT_ONCE_MAX);
+  for await (const { item: f, body } of strings) {
     const k = key(STRING_PREFIX, f.key);
-    const body = await ctx.tree.readOrFind(f.path, READ_AT_ONCE_MAX);
     if (Buffer.isBuffer(body)) await ctx.emit(k, encodeInlineValue(STRING_VERSION, body, f.expireAtMs));
     else await ctx.emitFile(k, inlineValueHeader(STRING_VERSION, f.expireAtMs), body, 0, body.size);
   }
-  for await (const f of scalarFiles(ctx, db, 'hll', keymap)) {
-    const body = await ctx.tree.readFile(f.path);
+  for await (const { item: f, body } of readListed(ctx.tree, scalarFiles(ctx, db, 'hll', keymap), (f) => f.path)) {
     if (f.expireAtMs === 0n) {
       await ctx.emit(key(HLL_PREFIX, f.key), body);
       continue;
@@ -173,8 +173,10 @@ export async function encodeRedis(ctx: EncodeContext): Promise<void> {
     await ctx.emit(key(HLL_PREFIX, f.key), encodeInlineValue(HLL_VERSION, body, f.expireAtMs));
     await ctx.emit(key(TTL_PREFIX, f.key), encodeTtlValue(f.expireAtMs));
   }
-  for await (const f of collectionFiles(ctx, db, keymap)) {
+  // Documents are read ahead; streams are read line by line when their turn comes.
+  const docs = readListed(ctx.tree, collectionFiles(ctx, db, keymap), (f) => (f.type === 'stream' ? undefined : f.path));
+  for await (const { item: f, body } of docs) {
     if (f.type === 'stream') await encodeStream(ctx, f.key, f.path);
-    else await encodeDocument(ctx, f.type, f.key, f.path);
+    else await encodeDocument(ctx, f.type, f.key, f.path, body as Buffer);
   }
 }

@@ -59,7 +59,8 @@ export async function* readRedisRecords(
       for await (const f of scalarFiles(src, dir, family, keymap)) {
         const key = Buffer.from(f.key);
         if (!accept({ scope, type, key })) continue;
-        yield { db, key, path: f.path, type, expireAtMs: f.expireAtMs, value: await src.tree.readFile(f.path) };
+        const value = await src.tree.readFile(f.path, undefined, { listed: true });
+        yield { db, key, path: f.path, type, expireAtMs: f.expireAtMs, value };
       }
     }
     for await (const f of collectionFiles(src, dir, keymap)) {

@@ -197,7 +197,7 @@ async function readObject(
       if (total !== meta.sizeBytes) throw sizeError(total);
     },
     async body() {
-      const body = await tree.readOrFind(bodyRel, READ_AT_ONCE_MAX, Number.MAX_SAFE_INTEGER);
+      const body = await tree.readOrFind(bodyRel, READ_AT_ONCE_MAX, Number.MAX_SAFE_INTEGER, { listed: true });
       const size = BigInt(Buffer.isBuffer(body) ? body.length : body.size);
       if (size !== meta.sizeBytes) throw sizeError(size);
       return body;

@@ -237,6 +237,27 @@ test('encode rejections name the file and the reason', async () => {
   await assert.rejects(encodeWith(adapters, tree), (e: unknown) => isEkvError(e) && e.code === 'TREE_SYMLINK');
 });
 
+test('a table of many item files (read ahead off the main thread) encodes to what decodes back to it', async () => {
+  const files: Record<string, string> = { 't/_schema.json': SCHEMA() };
+  for (let i = 0; i < 600; i++) files[`t/items/k${i}.json`] = `{"h":{"S":"k${i}"},"n":{"N":"${i}"}}`;
+  const tree = await tableTree(files);
+  const first = await encodeWith(adapters, tree);
+  assert.equal(first.result.rows, 2 + 600);
+  const decoded = await decodeWith(adapters, first.fsm);
+  const back = await readTree(join(decoded.tree, 'dynamodb/t/items'));
+  assert.equal(back.size, 600);
+  assert.match(back.get('k599.json')?.toString() ?? '', /"N": "599"/);
+  const { fsm, result } = await encodeWith(adapters, decoded.tree, { selfTest: true });
+  assert.ok(result.selfTest.matched, result.selfTest.mismatchText);
+  assert.deepEqual(fsm, first.fsm);
+
+  await fsp.writeFile(join(tree, 'dynamodb/t/items/k450.json'), '{"h":');
+  await assert.rejects(encodeWith(adapters, tree), (e: unknown) => isEkvError(e) && /items\/k450\.json: .*unexpected end/.test(e.message));
+  await fsp.writeFile(join(tree, 'dynamodb/t/items/k450.json'), files['t/items/k450.json'] as string);
+  await fsp.mkdir(join(tree, 'dynamodb/t/items/d/e'), { recursive: true });
+  await assert.rejects(encodeWith(adapters, tree), (e: unknown) => isEkvError(e) && /unexpected nested directory "e"/.test(e.message));
+});
+
 const scalar = fc.oneof(
   fc.string({ maxLength: 12 }).map((value): AttributeValue => ({ kind: 'S', value })),
   fc.integer({ min: -1000, max: 1000 }).map((n): AttributeValue => ({ kind: 'N', value: String(n / 8) })),

@@ -247,3 +247,32 @@ test('property: generated databases of every type survive .fsm → tree → .fsm
     { numRuns: 30, plugins: [fc.interruptAfterTimeLimit(25_000)] },
   );
 });
+
+test('a database of many files (read ahead off the main thread) encodes to what decodes back to it', async () => {
+  const files: Record<string, string | Buffer> = {};
+  const ttls: string[] = [];
+  for (let i = 0; i < 700; i++) {
+    const n = String(i).padStart(3, '0');
+    files[`strings/s${n}.bin`] = i === 350 ? Buffer.alloc(70_000, n) : `string ${n}`;
+    files[`hll/h${n}.bin`] = `hll ${n}`;
+    if (i % 3 === 0) ttls.push(`{"key":"h${n}","expire_at_ms":${1_000_000 + i}}`);
+    if (i < 400) files[`hashes/k${n}.json`] = `{"format_version":1,"fields":[{"name":"f","value":"${n}"}],"expire_at_ms":null}`;
+    if (i < 300) files[`sets/m${n}.json`] = `{"format_version":1,"members":["${n}"],"expire_at_ms":${i % 2 === 0 ? 'null' : 5_000_000 + i}}`;
+  }
+  files['hll_ttl.jsonl'] = `${ttls.join('\n')}\n`;
+  files['streams/st.jsonl'] = '{"id":"1-0","fields":[{"name":"a","value":"b"}]}\n{"_meta":true,"length":1,"last_ms":1,"last_seq":0,"expire_at_ms":null}\n';
+  const tree = await dbTree(files);
+  const first = await encodeWith(adapters, tree);
+  assert.equal(first.result.rows, 700 + 700 + 234 + 400 * 2 + 300 * 2 + 150 + 2);
+  const decoded = await decodeWith(adapters, first.fsm);
+  const back = await readTree(join(decoded.tree, 'redis/db_0'));
+  assert.equal(back.get('strings/s350.bin')?.length, 70_000);
+  assert.equal(back.get('hll/h699.bin')?.toString(), 'hll 699');
+  assert.match(back.get('hashes/k399.json')?.toString() ?? '', /"value": "399"/);
+  const { fsm, result } = await encodeWith(adapters, decoded.tree, { selfTest: true });
+  assert.ok(result.selfTest.matched, result.selfTest.mismatchText);
+  assert.deepEqual(fsm, first.fsm);
+
+  await fsp.writeFile(join(tree, 'redis/db_0/hashes/k390.json'), '{"format_version":1,"fields":[');
+  await assert.rejects(encodeWith(adapters, tree), (e: unknown) => isEkvError(e) && /hashes\/k390\.json: .*unexpected end/.test(e.message));
+});
