@@ -8,7 +8,8 @@
 // each of at most BATCH_FILES files of at most FILE_MAX bytes read by the worker (4 MiB). Small directories
 // never start the worker.
 
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../threads/start-worker.ts';
 import { absPath, type RelPath } from './paths.ts';
 import { MAIN, READ, type ReadAheadRequest, type ReadAheadResponse } from './read-ahead-protocol.ts';
 import { DEFAULT_MAX_FILE, type TreeFile, type TreeReader } from './reader.ts';
@@ -143,16 +144,6 @@ interface Batch<T> {
   readonly response: Promise<ReadAheadResponse>;
 }
 
-/**
- * Starts the worker from read-ahead-worker.js, or from its .ts source when this module runs from source (tests,
- * under tsx): Node 20 does not give a worker its parent's module hooks, so the worker registers tsx's first.
- */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./read-ahead-worker.js', import.meta.url));
-  const url = new URL('./read-ahead-worker.ts', import.meta.url);
-  return new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true });
-}
-
 interface Waiting {
   resolve(res: ReadAheadResponse): void;
   reject(err: unknown): void;
@@ -164,7 +155,7 @@ class ReadWorker {
   readonly #waiting: Waiting[] = [];
 
   constructor() {
-    this.#worker = startWorker();
+    this.#worker = startWorker('./read-ahead-worker', import.meta.url);
     const fail = (err: unknown): void => {
       for (const w of this.#waiting.splice(0)) w.reject(err);
     };
