@@ -15,8 +15,9 @@ import type { ExternalSorter } from '../../sort/external-sort.ts';
 import { decodeBase64UrlRaw, encodeSegment } from '../../tree/segment.ts';
 import type { FileSink } from '../../tree/writer.ts';
 import type { AdapterDecoder, DecodeContext } from '../adapter.ts';
-import { QUEUE_GEN_PREFIX, QUEUE_META_PREFIX, parseMsgDataKey, parseSideKey } from './keys.ts';
-import { delayedUntil, parseLiveMessage, parseLiveQueueMeta, renderDumpLine, renderQueueJson, type QueueConfig } from './records.ts';
+import { QUEUE_GEN_PREFIX, QUEUE_META_PREFIX, parseMsgDataKey, parseSideKey, type ParsedQueueRef } from './keys.ts';
+import { LiveMessage, messageRecord as scannedRecord } from './live-message.ts';
+import { delayedUntil, parseLiveMessage, parseLiveQueueMeta, renderDumpLine, renderQueueJson, type Message, type QueueConfig } from './records.ts';
 import { partitionProblem, queueConfigProblem } from './encode.ts';
 import { SIDE_PREFIX_OF_KIND, SQS_KIND, type SqsKind } from './routes.ts';
 import { sortableI64be, u32be, u64be } from '../../bytes/big-endian.ts';
@@ -73,6 +74,38 @@ function checkedDumpLine(config: QueueConfig, sortKey: Uint8Array, value: Buffer
   return value.subarray(groupEnd);
 }
 
+/**
+ * A live message as its dump line gives it: the visibility state reset unless it is preserved (a delay kept, see
+ * delayedUntil), and the partition its key names.
+ */
+export function dumpedMessage(msg: Message, preserveVisibility: boolean, partition: number | undefined): Message {
+  let out = msg;
+  if (!preserveVisibility) {
+    const visibleAtMillis = delayedUntil(out);
+    out = { ...out, visibleAtMillis, currentReceiptToken: undefined, receiveCount: 0n, firstReceiveMillis: 0n };
+  }
+  return partition === undefined ? out : { ...out, partition };
+}
+
+/**
+ * A message's sorter record. Key: the queue segment, 0x00, the send time (sortable), the sequence number, the
+ * message id. Value: the generation, what the queue-level checks need (the queue's meta, which says whether it is
+ * FIFO and how it is partitioned, comes after its messages in key order: partition + 1 or 0, the group's length
+ * and the group), and the dump line. live-message.ts messageRecord writes the same bytes from a scanned value.
+ */
+export function messageRecord(encQueue: string, msg: Message): { readonly key: Buffer; readonly value: Buffer } {
+  const key = Buffer.concat([Buffer.from(encQueue, 'latin1'), SEP, sortableI64be(msg.sendTimestampMillis), u64be(msg.sequenceNumber), Buffer.from(msg.messageId, 'utf8')]);
+  const group = Buffer.from(msg.messageGroupId, 'utf8');
+  const value = Buffer.concat([
+    u64be(msg.queueGeneration),
+    u32be(msg.partition === undefined ? 0 : msg.partition + 1),
+    u32be(group.length),
+    group,
+    Buffer.from(renderDumpLine(msg), 'utf8'),
+  ]);
+  return { key, value };
+}
+
 export class SqsDecoder implements AdapterDecoder<SqsKind> {
   readonly #ctx: DecodeContext;
   readonly #queues = new Map<string, QueueState>();
@@ -81,6 +114,9 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
   #messages: ExternalSorter | undefined;
   #side: ExternalSorter | undefined;
   #sideSeq = 0n;
+  /** The fast path's scan of the current message, and the buffer its sorter record is written in. */
+  readonly #scan = new LiveMessage();
+  readonly #scratch = { buffer: Buffer.alloc(0) };
 
   constructor(ctx: DecodeContext) {
     this.#ctx = ctx;
@@ -153,9 +189,23 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
     this.#queue(encoded).activeGen = BigInt(text);
   }
 
-  async #message(key: Uint8Array, value: Uint8Array): Promise<void> {
+  #message(key: Uint8Array, value: Uint8Array): Promise<void> | undefined {
     const ref = parseMsgDataKey(key);
-    let msg = parseLiveMessage(value, key);
+    const v = asBuffer(value);
+    const m = this.#scan;
+    // A value the fast path cannot take, or whose id is not its key's, goes the generic way (which reports it).
+    if (m.scan(v) && m.idBase64Url() === ref.idSegment?.toString('latin1')) {
+      this.#queue(ref.encQueue).messages++;
+      this.#messages ??= this.#ctx.newSorter();
+      const preserve = this.#ctx.switches.preserveSqsVisibility;
+      const record = scannedRecord(m, ref.encQueue, ref.partition, preserve, this.#scratch);
+      return this.#messages.add(record.key, record.value);
+    }
+    return this.#parsedMessage(ref, key, value);
+  }
+
+  async #parsedMessage(ref: ParsedQueueRef, key: Uint8Array, value: Uint8Array): Promise<void> {
+    const msg = parseLiveMessage(value, key);
     // The encoder keys every message by its id: a message without one (damage) could not come back.
     if (msg.messageId === '') throw new DataError('SQS_INVALID_MESSAGE', 'SQS message row has no message_id', { key });
     // The encoder keys a message by the id in its value: a value whose id is not its key's (damage: the node writes
@@ -165,38 +215,11 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
       const named = Buffer.from(decodeBase64UrlRaw(keyId) ?? []).toString('utf8');
       throw new DataError('SQS_INVALID_MESSAGE', `SQS message row: message_id ${JSON.stringify(msg.messageId)} in its value is not the id its key names (${JSON.stringify(named)})`, { key });
     }
-    if (!this.#ctx.switches.preserveSqsVisibility) {
-      msg = {
-        ...msg,
-        visibleAtMillis: delayedUntil(msg),
-        currentReceiptToken: undefined,
-        receiveCount: 0n,
-        firstReceiveMillis: 0n,
-      };
-    }
-    if (ref.partition !== undefined) msg = { ...msg, partition: ref.partition };
     this.#queue(ref.encQueue).messages++;
     this.#messages ??= this.#ctx.newSorter();
-    const sortKey = Buffer.concat([
-      Buffer.from(ref.encQueue, 'latin1'),
-      SEP,
-      sortableI64be(msg.sendTimestampMillis),
-      u64be(msg.sequenceNumber),
-      Buffer.from(msg.messageId, 'utf8'),
-    ]);
-    // The value: the generation, what the queue-level checks need (the queue's meta, which says whether it is
-    // FIFO and how it is partitioned, comes after its messages in key order), and the dump line.
-    const group = Buffer.from(msg.messageGroupId, 'utf8');
-    await this.#messages.add(
-      sortKey,
-      Buffer.concat([
-        u64be(msg.queueGeneration),
-        u32be(msg.partition === undefined ? 0 : msg.partition + 1),
-        u32be(group.length),
-        group,
-        Buffer.from(renderDumpLine(msg), 'utf8'),
-      ]),
-    );
+    const dumped = dumpedMessage(msg, this.#ctx.switches.preserveSqsVisibility, ref.partition);
+    const record = messageRecord(ref.encQueue, dumped);
+    await this.#messages.add(record.key, record.value);
   }
 
   async #sideRecord(prefix: string, key: Uint8Array, value: Uint8Array): Promise<void> {

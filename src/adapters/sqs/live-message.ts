@@ -1,0 +1,387 @@
+// The decoder's fast path for `!sqs|msg|data|` values: one pass over the bytes of a message record in the shape a
+// node writes it (Go json.Marshal of sqsMessageRecord: fields in declaration order, no whitespace, strings of
+// printable ASCII without escapes, canonical integers), and its messages.jsonl line written straight into bytes.
+//
+// Anything else (unicode or escapes in a string, attributes, a field out of order or unknown, a key in another
+// case, a number of 16 digits or more, `-0`, null where a value is expected, non-canonical base64, whitespace) makes
+// the scan give up, and the caller takes the generic path (records.ts parseLiveMessage and renderDumpLine), which
+// implements Go's decoding rules and reports errors. So the fast path only ever sees values for which both paths
+// agree: a scanned string is its own bytes in the dump (printable ASCII needs no escape with HTML escaping off), a
+// scanned integer is a safe JavaScript integer written back as the same digits, and canonical standard base64 is
+// what Go accepts and what Buffer decodes to the same bytes.
+
+import { isValidUtf8, quoteString } from '../../json/go-json.ts';
+import { MSG_MAGIC } from './keys.ts';
+
+/** The fields of sqsMessageRecord in declaration order, with how the scan reads each. */
+const FIELDS = [
+  ['message_id', 'string'],
+  ['body', 'base64'],
+  ['md5_of_body', 'string'],
+  ['md5_of_message_attributes', 'string'],
+  ['message_attributes', 'null'],
+  ['sender_id', 'string'],
+  ['send_timestamp_millis', 'int'],
+  ['available_at_millis', 'int'],
+  ['visible_at_millis', 'int'],
+  ['receive_count', 'int'],
+  ['first_receive_millis', 'int'],
+  ['current_receipt_token', 'base64'],
+  ['queue_generation', 'uint'],
+  ['message_group_id', 'string'],
+  ['message_deduplication_id', 'string'],
+  ['sequence_number', 'uint'],
+  ['dead_letter_source_arn', 'string'],
+] as const;
+
+const F = {
+  messageId: 0,
+  body: 1,
+  md5OfBody: 2,
+  md5OfMessageAttributes: 3,
+  senderId: 5,
+  sendTimestampMillis: 6,
+  availableAtMillis: 7,
+  visibleAtMillis: 8,
+  receiveCount: 9,
+  firstReceiveMillis: 10,
+  currentReceiptToken: 11,
+  queueGeneration: 12,
+  messageGroupId: 13,
+  messageDedupId: 14,
+  sequenceNumber: 15,
+  deadLetterSourceArn: 16,
+} as const;
+
+const FIELD_COUNT = FIELDS.length;
+const KIND_STRING = 0;
+const KIND_BASE64 = 1;
+const KIND_INT = 3;
+const KIND_UINT = 4;
+const KINDS = Uint8Array.from(FIELDS, ([, kind]) => ['string', 'base64', 'null', 'int', 'uint'].indexOf(kind));
+/** `"<name>":` of each field. */
+const HEADS = FIELDS.map(([name]) => Buffer.from(`"${name}":`, 'latin1'));
+
+const EMPTY = Buffer.alloc(0);
+
+/** Integers of at most 15 digits are exact in a double (and within every Go integer type the record uses). */
+const MAX_DIGITS = 15;
+
+const OPEN = 0x7b;
+const CLOSE = 0x7d;
+const COMMA = 0x2c;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+const NINE = 0x39;
+const EQUALS = 0x3d;
+
+/** Standard base64 alphabet value of each byte, 0xff outside it. */
+const B64 = new Uint8Array(256).fill(0xff);
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+for (let i = 0; i < ALPHABET.length; i++) B64[ALPHABET.charCodeAt(i)] = i;
+
+/**
+ * One scanned message record: where each string field's bytes lie in the value (start = end for an absent or null
+ * one), each integer field's value (0 when absent or null) and the decoded base64 fields.
+ */
+export class LiveMessage {
+  value: Buffer = EMPTY;
+  readonly starts = new Int32Array(FIELD_COUNT);
+  readonly ends = new Int32Array(FIELD_COUNT);
+  readonly numbers = new Float64Array(FIELD_COUNT);
+  body: Buffer = EMPTY;
+  /** The receipt token's decoded length (its base64 text is the span of its field). */
+  tokenLength = 0;
+
+  /** The message id's base64url (as its key's id segment). */
+  idBase64Url(): string {
+    return this.value.toString('base64url', this.starts[F.messageId], this.ends[F.messageId]);
+  }
+
+  /** The byte length of a string field. */
+  length(f: number): number {
+    return (this.ends[f] as number) - (this.starts[f] as number);
+  }
+
+  /**
+   * Reads `value` (magic included) into this scan; false when the value is not in the node's exact shape (the
+   * scan's state is then meaningless). The value must stay unchanged while the scan is used.
+   */
+  scan(value: Buffer): boolean {
+    const b = value;
+    const n = b.length;
+    if (n < MSG_MAGIC.length + 2) return false;
+    for (let i = 0; i < MSG_MAGIC.length; i++) if (b[i] !== MSG_MAGIC[i]) return false;
+    this.value = value;
+    this.body = EMPTY;
+    this.tokenLength = 0;
+    this.starts.fill(0);
+    this.ends.fill(0);
+    this.numbers.fill(0);
+    let pos = MSG_MAGIC.length;
+    if (b[pos++] !== OPEN) return false;
+    let f = 0;
+    for (;;) {
+      while (f < FIELD_COUNT && !headAt(b, pos, HEADS[f] as Buffer)) f++;
+      if (f === FIELD_COUNT) return false;
+      pos += (HEADS[f] as Buffer).length;
+      const kind = KINDS[f] as number;
+      if (b[pos] === 0x6e) {
+        // null: Go leaves the field at its zero value.
+        if (b[pos + 1] !== 0x75 || b[pos + 2] !== 0x6c || b[pos + 3] !== 0x6c) return false;
+        pos += 4;
+      } else if (kind === KIND_STRING || kind === KIND_BASE64) {
+        if (b[pos] !== QUOTE) return false;
+        const start = pos + 1;
+        pos = start;
+        for (;;) {
+          if (pos >= n) return false;
+          const c = b[pos] as number;
+          if (c === QUOTE) break;
+          if (c < 0x20 || c >= 0x80 || c === BACKSLASH) return false;
+          pos++;
+        }
+        this.starts[f] = start;
+        this.ends[f] = pos;
+        pos++;
+        if (kind === KIND_BASE64 && !this.#base64(f)) return false;
+      } else if (kind === KIND_INT || kind === KIND_UINT) {
+        let negative = false;
+        if (b[pos] === MINUS) {
+          if (kind === KIND_UINT) return false;
+          negative = true;
+          pos++;
+        }
+        const start = pos;
+        let x = 0;
+        let c = b[pos] as number;
+        if (c === ZERO) {
+          if (negative) return false;
+          pos++;
+        } else {
+          while (c >= ZERO && c <= NINE) {
+            x = x * 10 + (c - ZERO);
+            c = b[++pos] as number;
+          }
+          if (pos === start || pos - start > MAX_DIGITS) return false;
+        }
+        this.numbers[f] = negative ? -x : x;
+      } else {
+        // message_attributes other than null: a map of raw JSON, left to the generic path.
+        return false;
+      }
+      f++;
+      const c = b[pos++];
+      if (c === COMMA) continue;
+      if (c !== CLOSE) return false;
+      break;
+    }
+    return pos === n && this.length(F.messageId) > 0;
+  }
+
+  /** Checks that a base64 field's text is canonical standard base64 (padded, zero trailing bits) and decodes it. */
+  #base64(f: number): boolean {
+    const b = this.value;
+    const start = this.starts[f] as number;
+    const end = this.ends[f] as number;
+    const len = end - start;
+    if (len % 4 !== 0) return false;
+    let pad = 0;
+    if (len > 0 && b[end - 1] === EQUALS) pad = b[end - 2] === EQUALS ? 2 : 1;
+    for (let i = start; i < end - pad; i++) if (B64[b[i] as number] === 0xff) return false;
+    if (pad > 0) {
+      // The unused low bits of the last character before the padding must be zero (Go's strict decoding accepts
+      // them either way, but Buffer's re-encoding would not give back the same text).
+      const last = B64[b[end - pad - 1] as number] as number;
+      if ((last & (pad === 1 ? 0x03 : 0x0f)) !== 0) return false;
+    }
+    const decoded = Buffer.from(b.toString('latin1', start, end), 'base64');
+    if (f === F.body) this.body = decoded;
+    else this.tokenLength = decoded.length;
+    return true;
+  }
+}
+
+function headAt(b: Buffer, pos: number, head: Buffer): boolean {
+  if (pos + head.length > b.length) return false;
+  for (let i = 0; i < head.length; i++) if (b[pos + i] !== head[i]) return false;
+  return true;
+}
+
+/** Bytes that a JSON string holds as they are, also with HTML escaping on: printable ASCII but `"` `\` `<` `>` `&`. */
+const PLAIN = new Uint8Array(256);
+for (let c = 0x20; c < 0x80; c++) PLAIN[c] = 1;
+for (const c of '"\\<>&') PLAIN[c.charCodeAt(0)] = 0;
+
+/** How the dump line writes the body: undefined when the bytes go in as they are between quotes, else its JSON. */
+function bodyJson(body: Buffer): string | undefined {
+  for (let i = 0; i < body.length; i++) if (PLAIN[body[i] as number] === 0) return slowBodyJson(body);
+  return undefined;
+}
+
+/** records.ts dumpBody: a string marshalled on its own (HTML-escaped) when valid UTF-8, else the base64 envelope. */
+function slowBodyJson(body: Buffer): string {
+  if (isValidUtf8(body)) return quoteString(body.toString('utf8'), true);
+  return `{"base64":"${body.toString('base64url')}"}`;
+}
+
+/** `,"<name>":` of each field (the first, message_id, opens the line instead). */
+const NEXT_HEADS = FIELDS.map(([name]) => Buffer.from(`,"${name}":`, 'latin1'));
+const LINE_HEAD = Buffer.from('{"message_id":', 'latin1');
+const BODY_HEAD = Buffer.from(',"body":', 'latin1');
+const PARTITION_HEAD = Buffer.from(',"partition":', 'latin1');
+
+/** Fixed bytes of a dump line at most (every key, quotes, separators) plus 20 per integer. */
+const LINE_OVERHEAD = NEXT_HEADS.reduce((n, h) => n + h.length + 2, 0) + PARTITION_HEAD.length + 20 * 9 + 8;
+
+/** What the decoder changes in a message before it writes its line (see decode.ts dumpedMessage). */
+interface LineState {
+  readonly visibleAtMillis: number;
+  readonly receiveCount: number;
+  readonly firstReceiveMillis: number;
+  /** Whether the receipt token is written (it is, when non-empty, only with visibility preserved). */
+  readonly withToken: boolean;
+  readonly partition: number | undefined;
+}
+
+/**
+ * The sorter record of a scanned message (see decode.ts messageRecord), written into `holder`'s buffer (grown as
+ * needed); the views stay valid until the next call with the same holder.
+ */
+export function messageRecord(
+  m: LiveMessage,
+  encQueue: string,
+  partition: number | undefined,
+  preserveVisibility: boolean,
+  holder: { buffer: Buffer },
+): { readonly key: Buffer; readonly value: Buffer } {
+  const nums = m.numbers;
+  const send = nums[F.sendTimestampMillis] as number;
+  const receiveCount = nums[F.receiveCount] as number;
+  const visibleAt = nums[F.visibleAtMillis] as number;
+  const availableAt = nums[F.availableAtMillis] as number;
+  const line: LineState = preserveVisibility
+    ? {
+        visibleAtMillis: visibleAt,
+        receiveCount,
+        firstReceiveMillis: nums[F.firstReceiveMillis] as number,
+        withToken: true,
+        partition,
+      }
+    : {
+        // records.ts delayedUntil
+        visibleAtMillis: receiveCount === 0 && visibleAt === availableAt && availableAt > send ? availableAt : 0,
+        receiveCount: 0,
+        firstReceiveMillis: 0,
+        withToken: false,
+        partition,
+      };
+  const body = bodyJson(m.body);
+  const groupLength = m.length(F.messageGroupId);
+  const keyLength = encQueue.length + 17 + m.length(F.messageId);
+  const room = keyLength + 16 + groupLength + LINE_OVERHEAD + m.value.length + (body === undefined ? 0 : Buffer.byteLength(body, 'utf8'));
+  if (holder.buffer.length < room) holder.buffer = Buffer.allocUnsafe(Math.max(room, 2 * holder.buffer.length));
+  const out = holder.buffer;
+  // Key: queue segment, 0x00, sortable send time, sequence number, message id.
+  let o = out.write(encQueue, 0, 'latin1');
+  out[o++] = 0x00;
+  o = writeU64(out, o, send, true);
+  o = writeU64(out, o, nums[F.sequenceNumber] as number, false);
+  o += m.value.copy(out, o, m.starts[F.messageId], m.ends[F.messageId]);
+  // Value: generation, partition + 1 (0 for none), group length, group, dump line.
+  o = writeU64(out, o, nums[F.queueGeneration] as number, false);
+  o = out.writeUInt32BE(partition === undefined ? 0 : partition + 1, o);
+  o = out.writeUInt32BE(groupLength, o);
+  o += m.value.copy(out, o, m.starts[F.messageGroupId], m.ends[F.messageGroupId]);
+  o = writeDumpLine(m, body, line, out, o);
+  return { key: out.subarray(0, keyLength), value: out.subarray(keyLength, o) };
+}
+
+/**
+ * Writes a safe integer as 8 big-endian bytes: unsigned, or (sortable) as an int64 with its sign bit flipped, as
+ * u64be and sortableI64be write the same value.
+ */
+function writeU64(out: Buffer, at: number, x: number, sortable: boolean): number {
+  const hi = Math.floor(x / 0x1_0000_0000);
+  const o = out.writeUInt32BE(sortable ? (hi ^ 0x8000_0000) >>> 0 : hi, at);
+  return out.writeUInt32BE(x - hi * 0x1_0000_0000, o);
+}
+
+/** Writes the messages.jsonl line (with its newline) of a scanned message at `at`, as renderDumpLine does. */
+function writeDumpLine(m: LiveMessage, body: string | undefined, s: LineState, out: Buffer, at: number): number {
+  let o = copy(LINE_HEAD, out, at);
+  o = quoted(m, F.messageId, out, o);
+  o = copy(BODY_HEAD, out, o);
+  if (body === undefined) {
+    out[o++] = QUOTE;
+    o += m.body.copy(out, o);
+    out[o++] = QUOTE;
+  } else {
+    o += out.write(body, o, 'utf8');
+  }
+  o = optionalString(m, F.md5OfBody, out, o);
+  o = optionalString(m, F.md5OfMessageAttributes, out, o);
+  o = optionalString(m, F.senderId, out, o);
+  const nums = m.numbers;
+  o = integer(F.sendTimestampMillis, nums[F.sendTimestampMillis] as number, out, o);
+  o = integer(F.availableAtMillis, nums[F.availableAtMillis] as number, out, o);
+  o = integer(F.visibleAtMillis, s.visibleAtMillis, out, o);
+  o = integer(F.receiveCount, s.receiveCount, out, o);
+  if (s.firstReceiveMillis !== 0) o = integer(F.firstReceiveMillis, s.firstReceiveMillis, out, o);
+  if (s.withToken && m.tokenLength > 0) {
+    o = copy(NEXT_HEADS[F.currentReceiptToken] as Buffer, out, o);
+    o = quoted(m, F.currentReceiptToken, out, o);
+  }
+  o = integer(F.queueGeneration, nums[F.queueGeneration] as number, out, o);
+  o = optionalString(m, F.messageGroupId, out, o);
+  o = optionalString(m, F.messageDedupId, out, o);
+  const seq = nums[F.sequenceNumber] as number;
+  if (seq !== 0) o = integer(F.sequenceNumber, seq, out, o);
+  o = optionalString(m, F.deadLetterSourceArn, out, o);
+  if (s.partition !== undefined) {
+    o = copy(PARTITION_HEAD, out, o);
+    o = digits(s.partition, out, o);
+  }
+  out[o++] = CLOSE;
+  out[o++] = 0x0a;
+  return o;
+}
+
+function copy(src: Buffer, out: Buffer, at: number): number {
+  for (let i = 0; i < src.length; i++) out[at + i] = src[i] as number;
+  return at + src.length;
+}
+
+function quoted(m: LiveMessage, f: number, out: Buffer, at: number): number {
+  out[at] = QUOTE;
+  const end = m.value.copy(out, at + 1, m.starts[f], m.ends[f]) + at + 1;
+  out[end] = QUOTE;
+  return end + 1;
+}
+
+function optionalString(m: LiveMessage, f: number, out: Buffer, at: number): number {
+  if (m.length(f) === 0) return at;
+  return quoted(m, f, out, copy(NEXT_HEADS[f] as Buffer, out, at));
+}
+
+function integer(f: number, x: number, out: Buffer, at: number): number {
+  return digits(x, out, copy(NEXT_HEADS[f] as Buffer, out, at));
+}
+
+/** Writes a safe integer in decimal. */
+function digits(x: number, out: Buffer, at: number): number {
+  let o = at;
+  if (x < 0) {
+    out[o++] = MINUS;
+    x = -x;
+  }
+  let width = 1;
+  for (let p = 10; p <= x; p *= 10) width++;
+  for (let i = o + width - 1; i >= o; i--) {
+    out[i] = ZERO + (x % 10);
+    x = Math.floor(x / 10);
+  }
+  return o + width;
+}

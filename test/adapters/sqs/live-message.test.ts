@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { dumpedMessage, messageRecord } from '../../../src/adapters/sqs/decode.ts';
+import { LiveMessage, messageRecord as scannedRecord } from '../../../src/adapters/sqs/live-message.ts';
+import { parseLiveMessage } from '../../../src/adapters/sqs/records.ts';
+import { quoteString } from '../../../src/json/go-json.ts';
+import { msgValue } from './rows.ts';
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const KEY = Buffer.from('!sqs|msg|data|cQ');
+
+/** The generic path's sorter record, or the error it refuses the value with. */
+type SorterRecord = { readonly key: Buffer; readonly value: Buffer };
+
+function generic(value: Buffer, preserve: boolean, partition: number | undefined): SorterRecord | Error {
+  try {
+    return messageRecord('cQ', dumpedMessage(parseLiveMessage(value, KEY), preserve, partition));
+  } catch (err) {
+    return err as Error;
+  }
+}
+
+/**
+ * Checks the fast path against the generic one on a value: when the scan takes it, the generic path accepts it too,
+ * with the same message id and the same sorter record bytes. Returns whether the scan took it.
+ */
+function agree(value: Buffer, preserve: boolean, partition: number | undefined): boolean {
+  const m = new LiveMessage();
+  if (!m.scan(value)) return false;
+  const want = generic(value, preserve, partition);
+  if (want instanceof Error) assert.fail(`scanned a value the generic path refuses (${want.message}): ${value.toString('latin1')}`);
+  assert.equal(m.idBase64Url(), Buffer.from(parseLiveMessage(value, KEY).messageId, 'utf8').toString('base64url'));
+  const got = scannedRecord(m, 'cQ', partition, preserve, { buffer: Buffer.alloc(0) });
+  assert.equal(hex(got.key), hex(want.key), value.toString('latin1'));
+  assert.equal(got.value.toString('latin1'), want.value.toString('latin1'));
+  return true;
+}
+
+const NODE_LINE =
+  '{"message_id":"m-1","body":"aGk=","md5_of_body":"x","send_timestamp_millis":1700000000000,' +
+  '"available_at_millis":1700000005000,"visible_at_millis":1700000005000,"receive_count":0,' +
+  '"current_receipt_token":null,"queue_generation":3,"message_group_id":"g","sequence_number":7}';
+
+test('live message scan: the node\'s shape is scanned, and gives the generic path\'s record', () => {
+  for (const preserve of [false, true]) {
+    for (const partition of [undefined, 0, 3]) assert.equal(agree(msgValue(NODE_LINE), preserve, partition), true);
+  }
+  // The delay rule (records.ts delayedUntil) on its edges: sent at 10, available at 9, 10 or 11, visible then or not.
+  for (const available of [9, 10, 11]) {
+    for (const visible of [available, 0]) {
+      for (const receives of [0, 1]) {
+        const line = NODE_LINE.replace('1700000000000', '10')
+          .replace('"available_at_millis":1700000005000', `"available_at_millis":${available}`)
+          .replace('"visible_at_millis":1700000005000', `"visible_at_millis":${visible}`)
+          .replace('"receive_count":0', `"receive_count":${receives}`);
+        assert.equal(agree(msgValue(line), false, undefined), true, line);
+      }
+    }
+  }
+  // Every field written, visibility state kept.
+  const full =
+    '{"message_id":"id <&> ~","body":"PGI+","md5_of_body":"a","md5_of_message_attributes":"b","message_attributes":null,' +
+    '"sender_id":"s","send_timestamp_millis":-5,"available_at_millis":0,"visible_at_millis":999999999999999,' +
+    '"receive_count":2,"first_receive_millis":4,"current_receipt_token":"dG9r","queue_generation":0,' +
+    '"message_group_id":"g","message_deduplication_id":"d","sequence_number":123456789012345,"dead_letter_source_arn":"arn"}';
+  for (const preserve of [false, true]) assert.equal(agree(msgValue(full), preserve, 1), true);
+});
+
+test('live message scan: unusual values are left to the generic path', () => {
+  const variants = [
+    NODE_LINE.replace('"m-1"', '"m-\\u00e9"'), // an escape
+    NODE_LINE.replace('"m-1"', '"m-\u00e9"'), // unicode
+    NODE_LINE.replace('"x"', '"\\u003c"'),
+    NODE_LINE.replace(':3,', ':03,'), // not a Go integer
+    NODE_LINE.replace(':3,', ':3.0,'),
+    NODE_LINE.replace(':3,', ':-3,'), // negative unsigned
+    NODE_LINE.replace(':0,"current', ':-0,"current'),
+    NODE_LINE.replace(':7}', ':1234567890123456}'), // 16 digits
+    NODE_LINE.replace('"aGk="', '"aGl="'), // non-zero trailing bits (Go accepts them)
+    NODE_LINE.replace('"aGk="', '"aGk"'), // no padding
+    NODE_LINE.replace('"aGk="', '"a-k="'), // url alphabet
+    NODE_LINE.replace('"md5_of_body"', '"MD5_of_body"'), // another case
+    NODE_LINE.replace('"md5_of_body":"x",', '') + ' ', // trailing whitespace
+    NODE_LINE.replace('"md5_of_body":"x",', '"md5_of_body": "x",'),
+    NODE_LINE.replace('"md5_of_body":"x",', '"md5_of_body":"x","md5_of_body":"y",'), // duplicate
+    NODE_LINE.replace('"md5_of_body":"x",', '"extra":1,"md5_of_body":"x",'), // unknown field
+    NODE_LINE.replace('"message_id":"m-1",', ''), // no id
+    NODE_LINE.replace('{"message_id":"m-1","body":"aGk="', '{"body":"aGk=","message_id":"m-1"'), // out of order
+    NODE_LINE.replace('"current_receipt_token":null', '"message_attributes":{"a":{"DataType":"String"}}'),
+    NODE_LINE.replace('"current_receipt_token":null', '"message_attributes":null,"current_receipt_token":null').replace('"receive_count":0', '"receive_count":"0"'),
+  ];
+  let scanned = 0;
+  for (const v of variants) {
+    if (agree(msgValue(v), false, undefined)) scanned++;
+  }
+  assert.equal(scanned, 0);
+  assert.equal(new LiveMessage().scan(Buffer.from(NODE_LINE)), false, 'no magic');
+  assert.equal(new LiveMessage().scan(msgValue(NODE_LINE.slice(0, -1))), false, 'truncated');
+});
+
+test('live message scan: on generated values, scanned or not, the fast path agrees with the generic one', () => {
+  const plain = fc.string({ unit: fc.constantFrom('a', 'b', '-', '_', ' ', '~', '\x7f'), maxLength: 6 });
+  const odd = fc.oneof(fc.string({ maxLength: 6 }), fc.string({ unit: 'binary', maxLength: 6 }), fc.constantFrom('"\\', '\u2028', '\ud800x', '<&>'));
+  const text = fc.oneof({ weight: 30, arbitrary: plain }, { weight: 1, arbitrary: odd });
+  const jsonText = text.map((s) => quoteString(s, true));
+  const bytes = fc.oneof(fc.uint8Array({ maxLength: 12 }), plain.map((s) => Buffer.from(s, 'latin1')), odd.map((s) => Buffer.from(s, 'utf8')));
+  const base64 = fc.oneof(
+    { weight: 30, arbitrary: bytes.map((b) => `"${Buffer.from(b).toString('base64')}"`) },
+    { weight: 1, arbitrary: fc.constantFrom('null', '""', '"aGl="', '"aGk"', '"a-k="', '"aG\\nk="', '"===="', '1') },
+  );
+  const int = (signed: boolean): fc.Arbitrary<string> =>
+    fc.oneof(
+      { weight: 1, arbitrary: fc.bigInt({ min: signed ? -(2n ** 63n) : 0n, max: 2n ** 64n }).map(String) },
+      { weight: 30, arbitrary: fc.integer({ min: signed ? -99999 : 0, max: 99999 }).map(String) },
+      { weight: 1, arbitrary: fc.constantFrom('null', '-0', '00', '1.5', '1e3', '"5"', '999999999999999', '-999999999999999', '1000000000000000') },
+    );
+  const fields: Array<[string, fc.Arbitrary<string>]> = [
+    ['message_id', jsonText],
+    ['body', base64],
+    ['md5_of_body', jsonText],
+    ['md5_of_message_attributes', jsonText],
+    ['message_attributes', fc.constantFrom('null', 'null', 'null', 'null', '{}', '{"a":1}')],
+    ['sender_id', jsonText],
+    ['send_timestamp_millis', int(true)],
+    ['available_at_millis', int(true)],
+    ['visible_at_millis', int(true)],
+    ['receive_count', int(true)],
+    ['first_receive_millis', int(true)],
+    ['current_receipt_token', base64],
+    ['queue_generation', int(false)],
+    ['message_group_id', jsonText],
+    ['message_deduplication_id', jsonText],
+    ['sequence_number', int(false)],
+    ['dead_letter_source_arn', jsonText],
+  ];
+  const record = fc.tuple(
+    fc.tuple(...fields.map(([name, v]) => fc.tuple(fc.constant(name), v, fc.nat(9)))),
+    fc.constantFrom('', '', '', '', '', 'swap', 'upper', 'space'),
+    fc.boolean(),
+    fc.option(fc.nat(40), { nil: undefined }),
+  );
+  let scanned = 0;
+  fc.assert(
+    fc.property(record, ([entries, twist, preserve, partition]) => {
+      // About one field in five is left out (omitempty, or a record from elsewhere).
+      const kept = entries.filter(([name, , roll]) => name === 'message_id' || roll > 1).map(([name, v]) => [name, v]);
+      if (twist === 'swap' && kept.length > 2) kept.splice(1, 2, kept[2]!, kept[1]!);
+      if (twist === 'upper') kept[kept.length - 1]![0] = kept[kept.length - 1]![0]!.toUpperCase();
+      const sep = twist === 'space' ? ': ' : ':';
+      const json = `{${kept.map(([name, v]) => `"${name}"${sep}${v}`).join(',')}}`;
+      if (agree(msgValue(json), preserve, partition)) scanned++;
+    }),
+    { numRuns: 3000 },
+  );
+  // The generator must reach the fast path often enough for the comparison to mean something.
+  assert.ok(scanned > 100, `only ${scanned} values scanned`);
+});
