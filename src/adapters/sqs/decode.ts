@@ -41,7 +41,54 @@ interface QueueState {
 
 const SEP = Buffer.from([0x00]);
 
-const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+/** A Buffer over the same bytes: the array itself when it is one (rows and sorted records are), else a view. */
+const asBuffer = (b: Uint8Array): Buffer =>
+  Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+/** Bytes of messages.jsonl gathered before they go to the sink: one write (and digest update) per block. */
+const LINE_BLOCK = 64 * 1024;
+
+/** A messages.jsonl being written: lines are gathered into blocks of LINE_BLOCK bytes. */
+class LineBlocks {
+  readonly #sink: FileSink;
+  #block = Buffer.allocUnsafe(LINE_BLOCK);
+  #used = 0;
+
+  constructor(sink: FileSink) {
+    this.#sink = sink;
+  }
+
+  add(line: Buffer): void {
+    if (this.#used + line.length > LINE_BLOCK) {
+      this.#flush();
+      if (line.length > LINE_BLOCK) {
+        this.#sink.writeNow(line);
+        return;
+      }
+    }
+    this.#used += line.copy(this.#block, this.#used);
+  }
+
+  /** Hands the gathered lines over (the sink may keep the block: a new one is taken). */
+  #flush(): void {
+    if (this.#used === 0) return;
+    this.#sink.writeNow(this.#block.subarray(0, this.#used));
+    this.#block = Buffer.allocUnsafe(LINE_BLOCK);
+    this.#used = 0;
+  }
+
+  async close(): Promise<void> {
+    this.#flush();
+    await this.#sink.close();
+  }
+}
+
+/** True when `b` begins with the bytes of `prefix`. */
+function startsWith(b: Buffer, prefix: Buffer): boolean {
+  if (b.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (b[i] !== prefix[i]) return false;
+  return true;
+}
 
 /** The queue segment at the head of a sorter key (up to the 0x00 separator). */
 const queueOfSortKey = (key: Uint8Array): string => {
@@ -62,7 +109,12 @@ const messageIdOfSortKey = (key: Uint8Array): string => {
  */
 function checkedDumpLine(config: QueueConfig, sortKey: Uint8Array, value: Buffer): Buffer {
   const partitionPlusOne = value.readUInt32BE(8);
-  const groupEnd = 16 + value.readUInt32BE(12);
+  const groupLength = value.readUInt32BE(12);
+  const groupEnd = 16 + groupLength;
+  // The common case needs no strings: a group where FIFO needs one, and on a queue that is not partitioned no
+  // partition or partition 0 (the only case partitionProblem has nothing against there).
+  const grouped = groupLength > 0 || !config.fifo;
+  if (grouped && config.partitionCount <= 1 && partitionPlusOne <= 1) return value.subarray(groupEnd);
   const messageGroupId = value.subarray(16, groupEnd).toString('utf8');
   const messageId = messageIdOfSortKey(sortKey);
   if (config.fifo && messageGroupId === '') {
@@ -275,11 +327,14 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
   async #writeMessages(): Promise<void> {
     if (this.#messages === undefined) return;
     let current: QueueState | undefined;
-    let sink: FileSink | undefined;
+    /** The current queue's sort key head (its segment and the 0x00 after it), and its live generation's bytes. */
+    let head = Buffer.alloc(0);
+    let liveGen: Buffer | undefined;
+    let lines: LineBlocks | undefined;
     let dropped = 0;
     const closeQueue = async (): Promise<void> => {
-      if (sink !== undefined) await sink.close();
-      sink = undefined;
+      if (lines !== undefined) await lines.close();
+      lines = undefined;
       if (current !== undefined && dropped > 0) {
         this.#ctx.warn('sqs_stale_generation_messages_dropped', {
           queue: current.config?.name,
@@ -291,43 +346,48 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
       dropped = 0;
     };
     try {
-      for await (const { key, value } of this.#messages.sorted()) {
-        const encoded = queueOfSortKey(key);
-        if (current?.encoded !== encoded) {
-          await closeQueue();
-          current = this.#queues.get(encoded);
+      for await (const batch of this.#messages.sortedBatches()) {
+        for (const record of batch) {
+          const key = asBuffer(record.key);
+          const value = asBuffer(record.value);
+          if (current === undefined || !startsWith(key, head)) {
+            await closeQueue();
+            const encoded = queueOfSortKey(key);
+            current = this.#queues.get(encoded);
+            head = Buffer.concat([Buffer.from(encoded, 'latin1'), SEP]);
+            liveGen = current === undefined || current.activeGen === 0n ? undefined : u64be(current.activeGen);
+          }
+          if (current?.config === undefined || this.#damaged.has(current)) continue;
+          if (liveGen !== undefined && !startsWith(value, liveGen)) {
+            dropped++;
+            continue;
+          }
+          if (this.#pastRetention(current.config, key)) {
+            this.#ctx.expiredSkipped();
+            continue;
+          }
+          let line: Buffer;
+          try {
+            line = checkedDumpLine(current.config, key, value);
+          } catch (err) {
+            if (!(err instanceof DataError)) throw err;
+            // A message its queue's meta rules out (no group on a FIFO queue, a partition the queue does not have)
+            // is known only once the meta is: the queue is reported whole (its directory holds _queue.json and the
+            // messages so far), and with --salvage its other messages and side records are left out too.
+            if (lines !== undefined) await lines.close();
+            lines = undefined;
+            this.#damaged.add(current);
+            const written = [this.#queueDir(current)];
+            await this.#ctx.damaged({ error: err, rows: { scope: current.rawName as Buffer }, written });
+            continue;
+          }
+          lines ??= new LineBlocks(await this.#ctx.tree.create(`${this.#queueDir(current)}/messages.jsonl`));
+          lines.add(line);
         }
-        if (current?.config === undefined || this.#damaged.has(current)) continue;
-        const gen = asBuffer(value).readBigUInt64BE(0);
-        if (current.activeGen !== 0n && gen !== current.activeGen) {
-          dropped++;
-          continue;
-        }
-        if (this.#pastRetention(current.config, key)) {
-          this.#ctx.expiredSkipped();
-          continue;
-        }
-        let line: Buffer;
-        try {
-          line = checkedDumpLine(current.config, key, asBuffer(value));
-        } catch (err) {
-          if (!(err instanceof DataError)) throw err;
-          // A message its queue's meta rules out (no group on a FIFO queue, a partition the queue does not have)
-          // is known only once the meta is: the queue is reported whole (its directory holds _queue.json and the
-          // messages so far), and with --salvage its other messages and side records are left out too.
-          if (sink !== undefined) await sink.close();
-          sink = undefined;
-          this.#damaged.add(current);
-          const written = [this.#queueDir(current)];
-          await this.#ctx.damaged({ error: err, rows: { scope: current.rawName as Buffer }, written });
-          continue;
-        }
-        sink ??= await this.#ctx.tree.create(`${this.#queueDir(current)}/messages.jsonl`);
-        await sink.write(line);
       }
       await closeQueue();
     } finally {
-      if (sink !== undefined) await sink.close();
+      if (lines !== undefined) await lines.close();
     }
   }
 

@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { dumpedMessage, messageRecord } from '../../../src/adapters/sqs/decode.ts';
 import { LiveMessage, messageRecord as scannedRecord } from '../../../src/adapters/sqs/live-message.ts';
 import { parseLiveMessage } from '../../../src/adapters/sqs/records.ts';
 import { quoteString } from '../../../src/json/go-json.ts';
-import { msgValue } from './rows.ts';
+import { sqsAdapter } from '../../../src/adapters/sqs/index.ts';
+import { buildFsm, type FsmRow } from '../../helpers/fsm.ts';
+import { decodeWith } from '../../helpers/adapter-harness.ts';
+import { dataKey, metaValue, msgValue } from './rows.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const KEY = Buffer.from('!sqs|msg|data|cQ');
@@ -155,4 +160,32 @@ test('live message scan: on generated values, scanned or not, the fast path agre
   );
   // The generator must reach the fast path often enough for the comparison to mean something.
   assert.ok(scanned > 100, `only ${scanned} values scanned`);
+});
+
+test('decode: scanned and parsed messages interleave in send order, lines gathered in blocks across large ones', async () => {
+  const rows: FsmRow[] = [
+    { key: `!sqs|queue|meta|${Buffer.from('q').toString('base64url')}`, value: metaValue('{"name":"q","generation":1,"visibility_timeout_seconds":30,"message_retention_seconds":3600}') },
+  ];
+  const values: Buffer[] = [];
+  for (let i = 0; i < 600; i++) {
+    // Send times from negative to large; every third message takes the generic path (attributes), one body is
+    // larger than a block, and the bodies add up to several blocks.
+    const send = (i % 2 === 0 ? -1 : 1) * i * 1_000_003 + (i % 7) * 2 ** 40;
+    const body = Buffer.alloc(i === 300 ? 100_000 : 200 + i, 0x61 + (i % 26)).toString('base64');
+    const attributes = i % 3 === 0 ? '"message_attributes":{"a":{"DataType":"String","StringValue":"<v>"}},' : '';
+    const json =
+      `{"message_id":"m-${i}","body":"${body}","md5_of_body":"x",${attributes}"send_timestamp_millis":${send},` +
+      `"available_at_millis":${send},"visible_at_millis":0,"receive_count":0,"queue_generation":1,"sequence_number":${i % 5}}`;
+    const value = msgValue(json);
+    values.push(value);
+    rows.push({ key: dataKey('q', 1n, `m-${i}`), value });
+  }
+  const { tree } = await decodeWith([sqsAdapter], buildFsm(1000n, rows));
+  const got = await fsp.readFile(join(tree, 'sqs', 'q', 'messages.jsonl'));
+  const records = values.map((v) => messageRecord('cQ', dumpedMessage(parseLiveMessage(v, KEY), false, undefined)));
+  records.sort((a, b) => Buffer.compare(a.key, b.key));
+  const want = Buffer.concat(records.map((r) => r.value.subarray(16)));
+  assert.equal(got.length, want.length);
+  assert.ok(got.equals(want));
+  assert.ok(values.filter((v) => new LiveMessage().scan(v)).length >= 400, 'two messages in three are scanned');
 });
