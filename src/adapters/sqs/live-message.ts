@@ -1,17 +1,20 @@
-// The decoder's fast path for `!sqs|msg|data|` values: one pass over the bytes of a message record in the shape a
-// node writes it (Go json.Marshal of sqsMessageRecord: fields in declaration order, no whitespace, strings of
-// printable ASCII without escapes, canonical integers), and its messages.jsonl line written straight into bytes.
+// The fast path for SQS messages: one pass over the bytes of a message record in the shape a node writes it (Go
+// json.Marshal of sqsMessageRecord: fields in declaration order, no whitespace, strings of printable ASCII without
+// escapes, canonical integers). The decoder scans `!sqs|msg|data|` values and writes their messages.jsonl line
+// straight into bytes; the encoder scans messages.jsonl lines in the shape the decoder writes them (the same record
+// with the body as a JSON string and a trailing `partition`) and builds the Message from the spans.
 //
 // Anything else (unicode or escapes in a string, attributes, a field out of order or unknown, a key in another
 // case, a number of 16 digits or more, `-0`, null where a value is expected, non-canonical base64, whitespace) makes
-// the scan give up, and the caller takes the generic path (records.ts parseLiveMessage and renderDumpLine), which
-// implements Go's decoding rules and reports errors. So the fast path only ever sees values for which both paths
-// agree: a scanned string is its own bytes in the dump (printable ASCII needs no escape with HTML escaping off), a
-// scanned integer is a safe JavaScript integer written back as the same digits, and canonical standard base64 is
-// what Go accepts and what Buffer decodes to the same bytes.
+// the scan give up, and the caller takes the generic path (records.ts parseLiveMessage and renderDumpLine;
+// parseDumpMessage for lines), which implements Go's decoding rules and reports errors. So the fast path only ever
+// sees values for which both paths agree: a scanned string is its own bytes in the dump and in the line (printable
+// ASCII needs no escape with HTML escaping off), a scanned integer is a safe JavaScript integer written back as the
+// same digits, and canonical standard base64 is what Go accepts and what Buffer decodes to the same bytes.
 
 import { isValidUtf8, quoteString } from '../../json/go-json.ts';
 import { MSG_MAGIC } from './keys.ts';
+import type { Message, MessageIdentity } from './records.ts';
 
 /** The fields of sqsMessageRecord in declaration order, with how the scan reads each. */
 const FIELDS = [
@@ -32,6 +35,8 @@ const FIELDS = [
   ['message_deduplication_id', 'string'],
   ['sequence_number', 'uint'],
   ['dead_letter_source_arn', 'string'],
+  // Only in messages.jsonl (the dump's own field); the node keeps the partition in the key.
+  ['partition', 'uint32'],
 ] as const;
 
 const F = {
@@ -51,14 +56,21 @@ const F = {
   messageDedupId: 14,
   sequenceNumber: 15,
   deadLetterSourceArn: 16,
+  partition: 17,
 } as const;
 
 const FIELD_COUNT = FIELDS.length;
+/** A live value has every field but the partition. */
+const LIVE_FIELD_COUNT = F.partition;
 const KIND_STRING = 0;
 const KIND_BASE64 = 1;
+/** The integer kinds come last: int, then the unsigned uint and uint32. */
 const KIND_INT = 3;
-const KIND_UINT = 4;
-const KINDS = Uint8Array.from(FIELDS, ([, kind]) => ['string', 'base64', 'null', 'int', 'uint'].indexOf(kind));
+const KIND_UINT32 = 5;
+const KIND_NAMES = ['string', 'base64', 'null', 'int', 'uint', 'uint32'];
+const LIVE_KINDS = Uint8Array.from(FIELDS, ([, kind]) => KIND_NAMES.indexOf(kind));
+/** In messages.jsonl the body is a JSON string (its base64 envelope is left to the generic path). */
+const DUMP_KINDS = Uint8Array.from(LIVE_KINDS, (kind, f) => (f === F.body ? KIND_STRING : kind));
 /** `"<name>":` of each field. */
 const HEADS = FIELDS.map(([name]) => Buffer.from(`"${name}":`, 'latin1'));
 
@@ -92,8 +104,10 @@ export class LiveMessage {
   readonly ends = new Int32Array(FIELD_COUNT);
   readonly numbers = new Float64Array(FIELD_COUNT);
   body: Buffer = EMPTY;
-  /** The receipt token's decoded length (its base64 text is the span of its field). */
-  tokenLength = 0;
+  /** The decoded receipt token (undefined when absent or null); its base64 text is the span of its field. */
+  token: Buffer | undefined;
+  /** A scanned messages.jsonl line's partition (undefined when absent or null). */
+  partition: number | undefined;
 
   /** The message id's base64url (as its key's id segment). */
   idBase64Url(): string {
@@ -106,28 +120,41 @@ export class LiveMessage {
   }
 
   /**
-   * Reads `value` (magic included) into this scan; false when the value is not in the node's exact shape (the
-   * scan's state is then meaningless). The value must stay unchanged while the scan is used.
+   * Reads a `!sqs|msg|data|` value (magic included) into this scan; false when the value is not in the node's exact
+   * shape (the scan's state is then meaningless). The value must stay unchanged while the scan is used.
    */
   scan(value: Buffer): boolean {
+    if (value.length < MSG_MAGIC.length) return false;
+    for (let i = 0; i < MSG_MAGIC.length; i++) if (value[i] !== MSG_MAGIC[i]) return false;
+    return this.#scan(value, MSG_MAGIC.length, LIVE_KINDS, LIVE_FIELD_COUNT);
+  }
+
+  /**
+   * Reads one messages.jsonl line (without its newline) in the shape the decoder writes it, the body a JSON string;
+   * false otherwise. The line must stay unchanged while the scan is used.
+   */
+  scanDumpLine(line: Buffer): boolean {
+    return this.#scan(line, 0, DUMP_KINDS, FIELD_COUNT);
+  }
+
+  #scan(value: Buffer, from: number, kinds: Uint8Array, fieldCount: number): boolean {
     const b = value;
     const n = b.length;
-    if (n < MSG_MAGIC.length + 2) return false;
-    for (let i = 0; i < MSG_MAGIC.length; i++) if (b[i] !== MSG_MAGIC[i]) return false;
     this.value = value;
     this.body = EMPTY;
-    this.tokenLength = 0;
+    this.token = undefined;
+    this.partition = undefined;
     this.starts.fill(0);
     this.ends.fill(0);
     this.numbers.fill(0);
-    let pos = MSG_MAGIC.length;
+    let pos = from;
     if (b[pos++] !== OPEN) return false;
     let f = 0;
     for (;;) {
-      while (f < FIELD_COUNT && !headAt(b, pos, HEADS[f] as Buffer)) f++;
-      if (f === FIELD_COUNT) return false;
+      while (f < fieldCount && !headAt(b, pos, HEADS[f] as Buffer)) f++;
+      if (f === fieldCount) return false;
       pos += (HEADS[f] as Buffer).length;
-      const kind = KINDS[f] as number;
+      const kind = kinds[f] as number;
       if (b[pos] === 0x6e) {
         // null: Go leaves the field at its zero value.
         if (b[pos + 1] !== 0x75 || b[pos + 2] !== 0x6c || b[pos + 3] !== 0x6c) return false;
@@ -147,10 +174,10 @@ export class LiveMessage {
         this.ends[f] = pos;
         pos++;
         if (kind === KIND_BASE64 && !this.#base64(f)) return false;
-      } else if (kind === KIND_INT || kind === KIND_UINT) {
+      } else if (kind >= KIND_INT) {
         let negative = false;
         if (b[pos] === MINUS) {
-          if (kind === KIND_UINT) return false;
+          if (kind !== KIND_INT) return false;
           negative = true;
           pos++;
         }
@@ -168,6 +195,10 @@ export class LiveMessage {
           if (pos === start || pos - start > MAX_DIGITS) return false;
         }
         this.numbers[f] = negative ? -x : x;
+        if (kind === KIND_UINT32) {
+          if (x > 0xffff_ffff) return false;
+          this.partition = x;
+        }
       } else {
         // message_attributes other than null: a map of raw JSON, left to the generic path.
         return false;
@@ -179,6 +210,54 @@ export class LiveMessage {
       break;
     }
     return pos === n && this.length(F.messageId) > 0;
+  }
+
+  /** The message id (a scanned string is ASCII). */
+  messageId(): string {
+    return this.#text(F.messageId);
+  }
+
+  #text(f: number): string {
+    return this.value.toString('latin1', this.starts[f], this.ends[f]);
+  }
+
+  #bigint(f: number): bigint {
+    return BigInt(this.numbers[f] as number);
+  }
+
+  /** The identity fields of a scanned messages.jsonl line (records.ts parseDumpMessageIdentity). */
+  identity(): MessageIdentity {
+    return {
+      messageId: this.messageId(),
+      queueGeneration: this.#bigint(F.queueGeneration),
+      messageGroupId: this.#text(F.messageGroupId),
+      partition: this.partition,
+    };
+  }
+
+  /** A scanned messages.jsonl line as records.ts parseDumpMessage reads it. */
+  message(): Message {
+    return {
+      messageId: this.messageId(),
+      // In messages.jsonl the body's bytes are its text (copied: the line's buffer is the reader's).
+      body: Buffer.from(this.value.subarray(this.starts[F.body], this.ends[F.body])),
+      md5OfBody: this.#text(F.md5OfBody),
+      md5OfMessageAttributes: this.#text(F.md5OfMessageAttributes),
+      messageAttributes: undefined,
+      senderId: this.#text(F.senderId),
+      sendTimestampMillis: this.#bigint(F.sendTimestampMillis),
+      availableAtMillis: this.#bigint(F.availableAtMillis),
+      visibleAtMillis: this.#bigint(F.visibleAtMillis),
+      receiveCount: this.#bigint(F.receiveCount),
+      firstReceiveMillis: this.#bigint(F.firstReceiveMillis),
+      currentReceiptToken: this.token,
+      queueGeneration: this.#bigint(F.queueGeneration),
+      messageGroupId: this.#text(F.messageGroupId),
+      messageDedupId: this.#text(F.messageDedupId),
+      sequenceNumber: this.#bigint(F.sequenceNumber),
+      deadLetterSourceArn: this.#text(F.deadLetterSourceArn),
+      partition: this.partition,
+    };
   }
 
   /** Checks that a base64 field's text is canonical standard base64 (padded, zero trailing bits) and decodes it. */
@@ -199,7 +278,7 @@ export class LiveMessage {
     }
     const decoded = Buffer.from(b.toString('latin1', start, end), 'base64');
     if (f === F.body) this.body = decoded;
-    else this.tokenLength = decoded.length;
+    else this.token = decoded;
     return true;
   }
 }
@@ -330,7 +409,7 @@ function writeDumpLine(m: LiveMessage, body: string | undefined, s: LineState, o
   o = integer(F.visibleAtMillis, s.visibleAtMillis, out, o);
   o = integer(F.receiveCount, s.receiveCount, out, o);
   if (s.firstReceiveMillis !== 0) o = integer(F.firstReceiveMillis, s.firstReceiveMillis, out, o);
-  if (s.withToken && m.tokenLength > 0) {
+  if (s.withToken && m.token !== undefined && m.token.length > 0) {
     o = copy(NEXT_HEADS[F.currentReceiptToken] as Buffer, out, o);
     o = quoted(m, F.currentReceiptToken, out, o);
   }

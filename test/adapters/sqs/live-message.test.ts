@@ -5,7 +5,15 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { dumpedMessage, messageRecord } from '../../../src/adapters/sqs/decode.ts';
 import { LiveMessage, messageRecord as scannedRecord } from '../../../src/adapters/sqs/live-message.ts';
-import { parseLiveMessage } from '../../../src/adapters/sqs/records.ts';
+import {
+  parseDumpMessage,
+  parseDumpMessageIdentity,
+  parseLiveMessage,
+  renderDumpLine,
+  type Message,
+  type MessageIdentity,
+} from '../../../src/adapters/sqs/records.ts';
+import { parseJson } from '../../../src/json/go-json-read.ts';
 import { quoteString } from '../../../src/json/go-json.ts';
 import { sqsAdapter } from '../../../src/adapters/sqs/index.ts';
 import { buildFsm, type FsmRow } from '../../helpers/fsm.ts';
@@ -188,4 +196,93 @@ test('decode: scanned and parsed messages interleave in send order, lines gather
   assert.equal(got.length, want.length);
   assert.ok(got.equals(want));
   assert.ok(values.filter((v) => new LiveMessage().scan(v)).length >= 400, 'two messages in three are scanned');
+});
+
+/** Checks a messages.jsonl line: when the scan takes it, it reads as the generic reader reads it. */
+function agreeDump(line: Buffer): boolean {
+  const m = new LiveMessage();
+  if (!m.scanDumpLine(line)) return false;
+  let want: { message: Message; identity: MessageIdentity };
+  try {
+    const parsed = parseJson(line.toString('utf8'));
+    want = { message: parseDumpMessage(parsed), identity: parseDumpMessageIdentity(parsed) };
+  } catch (err) {
+    assert.fail(`scanned a line the generic reader refuses (${(err as Error).message}): ${line.toString('latin1')}`);
+  }
+  assert.deepEqual(m.message(), want.message, line.toString('latin1'));
+  assert.deepEqual(m.identity(), want.identity);
+  return true;
+}
+
+test('dump line scan: lines in the decoder\'s shape read as parseDumpMessage reads them; others are left to it', () => {
+  const line =
+    '{"message_id":"m-1","body":"hi there","md5_of_body":"x","send_timestamp_millis":-5,"available_at_millis":7,' +
+    '"visible_at_millis":0,"receive_count":0,"current_receipt_token":"dG9r","queue_generation":2,' +
+    '"message_group_id":"g",' +
+    '"sequence_number":9,"partition":4294967295}';
+  assert.equal(agreeDump(Buffer.from(line)), true);
+  assert.equal(agreeDump(Buffer.from(line.replace(',"partition":4294967295', ',"partition":null'))), true);
+  assert.equal(agreeDump(Buffer.from(line.replace('"hi there"', '""'))), true);
+  const others = [
+    line.replace(':4294967295', ':4294967296'), // overflows uint32
+    line.replace('"hi there"', '{"base64":"_w"}'),
+    line.replace('"hi there"', '"\\u003cb\\u003e"'),
+    line.replace('"dG9r"', '"dG9"'),
+    line.replace('{"message_id"', ' {"message_id"'),
+    line + ' ',
+    line.replace('"md5_of_body":"x",', '"message_attributes":{"a":1},'),
+  ];
+  for (const other of others) assert.equal(agreeDump(Buffer.from(other)), false, other);
+  assert.equal(new LiveMessage().scanDumpLine(msgValue(line)), false, 'a live value is not a line');
+  assert.equal(new LiveMessage().scan(Buffer.from(line)), false, 'a line is not a live value');
+});
+
+test('dump line scan: on rendered and twisted lines of generated messages, it agrees with parseDumpMessage', () => {
+  const plain = fc.string({ unit: fc.constantFrom('a', 'b', '-', '_', ' ', '~', '\x7f'), maxLength: 6 });
+  const text = fc.oneof({ weight: 20, arbitrary: plain }, { weight: 1, arbitrary: fc.string({ maxLength: 4 }) });
+  const int = fc.oneof(
+    { weight: 20, arbitrary: fc.bigInt({ min: -99999n, max: 99999n }) },
+    { weight: 1, arbitrary: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }) },
+  );
+  const uint = fc.oneof(
+    { weight: 20, arbitrary: fc.bigInt({ min: 0n, max: 99999n }) },
+    { weight: 1, arbitrary: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) },
+  );
+  const message = fc.record({
+    messageId: plain.filter((s) => s !== ''),
+    body: fc.oneof(
+      { weight: 10, arbitrary: plain.map((s) => Buffer.from(s, 'latin1')) },
+      { weight: 1, arbitrary: fc.uint8Array({ maxLength: 6 }).map((b) => Buffer.from(b)) },
+    ),
+    md5OfBody: text,
+    md5OfMessageAttributes: text,
+    messageAttributes: fc.constantFrom(undefined, new Map([['a', '1']])),
+    senderId: text,
+    sendTimestampMillis: int,
+    availableAtMillis: int,
+    visibleAtMillis: int,
+    receiveCount: int,
+    firstReceiveMillis: int,
+    currentReceiptToken: fc.option(fc.uint8Array({ maxLength: 5 }).map((b) => Buffer.from(b)), { nil: undefined }),
+    queueGeneration: uint,
+    messageGroupId: text,
+    messageDedupId: text,
+    sequenceNumber: uint,
+    deadLetterSourceArn: text,
+    partition: fc.option(fc.nat(), { nil: undefined }),
+  });
+  const twist = fc.constantFrom('', '', '', '', 'upper', 'space', 'null', 'drop');
+  let scanned = 0;
+  fc.assert(
+    fc.property(message, twist, (m, how) => {
+      let line = renderDumpLine(m).slice(0, -1);
+      if (how === 'upper') line = line.replace('"md5_of_body"', '"Md5_of_body"');
+      if (how === 'space') line = line.replace('"queue_generation":', '"queue_generation" :');
+      if (how === 'null') line = line.replace(/"sender_id":"[^"]*"/, '"sender_id":null');
+      if (how === 'drop') line = line.replace(/,"receive_count":[0-9-]+/, '');
+      if (agreeDump(Buffer.from(line, 'utf8'))) scanned++;
+    }),
+    { numRuns: 2000 },
+  );
+  assert.ok(scanned > 100, `only ${scanned} lines scanned`);
 });
