@@ -242,18 +242,19 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
   }
 
   #message(key: Uint8Array, value: Uint8Array): Promise<void> | undefined {
-    const ref = parseMsgDataKey(key);
+    // The key's id segment is checked by comparison: an id segment equal to an id's base64url is base64url.
+    const ref = parseMsgDataKey(key, false);
     const v = asBuffer(value);
     const m = this.#scan;
     // A value the fast path cannot take, or whose id is not its key's, goes the generic way (which reports it).
-    if (m.scan(v) && m.idBase64Url() === ref.idSegment?.toString('latin1')) {
+    if (m.scan(v) && ref.idSegment !== undefined && m.idMatches(ref.idSegment)) {
       this.#queue(ref.encQueue).messages++;
       this.#messages ??= this.#ctx.newSorter();
       const preserve = this.#ctx.switches.preserveSqsVisibility;
       const record = scannedRecord(m, ref.encQueue, ref.partition, preserve, this.#scratch);
       return this.#messages.add(record.key, record.value);
     }
-    return this.#parsedMessage(ref, key, value);
+    return this.#parsedMessage(parseMsgDataKey(key), key, value);
   }
 
   async #parsedMessage(ref: ParsedQueueRef, key: Uint8Array, value: Uint8Array): Promise<void> {

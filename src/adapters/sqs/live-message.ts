@@ -93,6 +93,8 @@ const EQUALS = 0x3d;
 const B64 = new Uint8Array(256).fill(0xff);
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 for (let i = 0; i < ALPHABET.length; i++) B64[ALPHABET.charCodeAt(i)] = i;
+/** The bytes of the base64url alphabet, by value. */
+const URL_ALPHABET = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_', 'latin1');
 
 /**
  * One scanned message record: where each string field's bytes lie in the value (start = end for an absent or null
@@ -108,11 +110,6 @@ export class LiveMessage {
   token: Buffer | undefined;
   /** A scanned messages.jsonl line's partition (undefined when absent or null). */
   partition: number | undefined;
-
-  /** The message id's base64url (as its key's id segment). */
-  idBase64Url(): string {
-    return this.value.toString('base64url', this.starts[F.messageId], this.ends[F.messageId]);
-  }
 
   /** The byte length of a string field. */
   length(f: number): number {
@@ -148,7 +145,8 @@ export class LiveMessage {
     this.ends.fill(0);
     this.numbers.fill(0);
     let pos = from;
-    if (b[pos++] !== OPEN) return false;
+    // The digit and base64 loops below stop at the closing brace at the latest (it is neither).
+    if (b[pos++] !== OPEN || b[n - 1] !== CLOSE) return false;
     let f = 0;
     for (;;) {
       while (f < fieldCount && !headAt(b, pos, HEADS[f] as Buffer)) f++;
@@ -159,21 +157,31 @@ export class LiveMessage {
         // null: Go leaves the field at its zero value.
         if (b[pos + 1] !== 0x75 || b[pos + 2] !== 0x6c || b[pos + 3] !== 0x6c) return false;
         pos += 4;
-      } else if (kind === KIND_STRING || kind === KIND_BASE64) {
+      } else if (kind === KIND_STRING) {
         if (b[pos] !== QUOTE) return false;
-        const start = pos + 1;
-        pos = start;
+        const start = ++pos;
         for (;;) {
-          if (pos >= n) return false;
           const c = b[pos] as number;
           if (c === QUOTE) break;
-          if (c < 0x20 || c >= 0x80 || c === BACKSLASH) return false;
+          // Past the end c is undefined, and fails this test as any other byte that is not printable ASCII.
+          if (!(c >= 0x20 && c < 0x80 && c !== BACKSLASH)) return false;
           pos++;
         }
         this.starts[f] = start;
-        this.ends[f] = pos;
-        pos++;
-        if (kind === KIND_BASE64 && !this.#base64(f)) return false;
+        this.ends[f] = pos++;
+      } else if (kind === KIND_BASE64) {
+        if (b[pos] !== QUOTE) return false;
+        const start = ++pos;
+        while ((B64[b[pos] as number] as number) !== 0xff) pos++;
+        let pad = 0;
+        while (pad < 2 && b[pos] === EQUALS) {
+          pos++;
+          pad++;
+        }
+        if (b[pos] !== QUOTE) return false;
+        this.starts[f] = start;
+        this.ends[f] = pos++;
+        if (!this.#base64(f, pad)) return false;
       } else if (kind >= KIND_INT) {
         let negative = false;
         if (b[pos] === MINUS) {
@@ -260,19 +268,18 @@ export class LiveMessage {
     };
   }
 
-  /** Checks that a base64 field's text is canonical standard base64 (padded, zero trailing bits) and decodes it. */
-  #base64(f: number): boolean {
+  /**
+   * Checks that a base64 field's text (alphabet bytes then `pad` padding bytes) is canonical standard base64 (its
+   * length a multiple of 4, zero trailing bits) and decodes it.
+   */
+  #base64(f: number, pad: number): boolean {
     const b = this.value;
     const start = this.starts[f] as number;
     const end = this.ends[f] as number;
-    const len = end - start;
-    if (len % 4 !== 0) return false;
-    let pad = 0;
-    if (len > 0 && b[end - 1] === EQUALS) pad = b[end - 2] === EQUALS ? 2 : 1;
-    for (let i = start; i < end - pad; i++) if (B64[b[i] as number] === 0xff) return false;
+    if ((end - start) % 4 !== 0) return false;
     if (pad > 0) {
-      // The unused low bits of the last character before the padding must be zero (Go's strict decoding accepts
-      // them either way, but Buffer's re-encoding would not give back the same text).
+      // The unused low bits of the last character before the padding must be zero (Go's decoding accepts them
+      // either way, but Buffer's re-encoding would not give back the same text).
       const last = B64[b[end - pad - 1] as number] as number;
       if ((last & (pad === 1 ? 0x03 : 0x0f)) !== 0) return false;
     }
@@ -280,6 +287,27 @@ export class LiveMessage {
     if (f === F.body) this.body = decoded;
     else this.token = decoded;
     return true;
+  }
+
+  /** True when `segment` is the message id's base64url without padding (a key's id segment). */
+  idMatches(segment: Uint8Array): boolean {
+    const b = this.value;
+    const start = this.starts[F.messageId] as number;
+    const end = this.ends[F.messageId] as number;
+    const len = end - start;
+    const rest = len % 3;
+    if (segment.length !== Math.floor(len / 3) * 4 + (rest === 0 ? 0 : rest + 1)) return false;
+    let j = 0;
+    let i = start;
+    for (; i + 3 <= end; i += 3) {
+      const v = ((b[i] as number) << 16) | ((b[i + 1] as number) << 8) | (b[i + 2] as number);
+      if (segment[j++] !== URL_ALPHABET[v >>> 18] || segment[j++] !== URL_ALPHABET[(v >>> 12) & 63]) return false;
+      if (segment[j++] !== URL_ALPHABET[(v >>> 6) & 63] || segment[j++] !== URL_ALPHABET[v & 63]) return false;
+    }
+    if (rest === 0) return true;
+    const v = ((b[i] as number) << 16) | (rest === 2 ? (b[i + 1] as number) << 8 : 0);
+    if (segment[j++] !== URL_ALPHABET[v >>> 18] || segment[j++] !== URL_ALPHABET[(v >>> 12) & 63]) return false;
+    return rest === 1 || segment[j] === URL_ALPHABET[(v >>> 6) & 63];
   }
 }
 
@@ -368,12 +396,12 @@ export function messageRecord(
   out[o++] = 0x00;
   o = writeU64(out, o, send, true);
   o = writeU64(out, o, nums[F.sequenceNumber] as number, false);
-  o += m.value.copy(out, o, m.starts[F.messageId], m.ends[F.messageId]);
+  o = span(m, F.messageId, out, o);
   // Value: generation, partition + 1 (0 for none), group length, group, dump line.
   o = writeU64(out, o, nums[F.queueGeneration] as number, false);
   o = out.writeUInt32BE(partition === undefined ? 0 : partition + 1, o);
   o = out.writeUInt32BE(groupLength, o);
-  o += m.value.copy(out, o, m.starts[F.messageGroupId], m.ends[F.messageGroupId]);
+  o = span(m, F.messageGroupId, out, o);
   o = writeDumpLine(m, body, line, out, o);
   return { key: out.subarray(0, keyLength), value: out.subarray(keyLength, o) };
 }
@@ -395,7 +423,8 @@ function writeDumpLine(m: LiveMessage, body: string | undefined, s: LineState, o
   o = copy(BODY_HEAD, out, o);
   if (body === undefined) {
     out[o++] = QUOTE;
-    o += m.body.copy(out, o);
+    out.set(m.body, o);
+    o += m.body.length;
     out[o++] = QUOTE;
   } else {
     o += out.write(body, o, 'utf8');
@@ -435,9 +464,18 @@ function copy(src: Buffer, out: Buffer, at: number): number {
 
 function quoted(m: LiveMessage, f: number, out: Buffer, at: number): number {
   out[at] = QUOTE;
-  const end = m.value.copy(out, at + 1, m.starts[f], m.ends[f]) + at + 1;
+  const end = span(m, f, out, at + 1);
   out[end] = QUOTE;
   return end + 1;
+}
+
+/** Copies a field's bytes (a loop: the fields are short, and Buffer#copy costs more than a few dozen bytes). */
+function span(m: LiveMessage, f: number, out: Buffer, at: number): number {
+  const b = m.value;
+  const start = m.starts[f] as number;
+  const n = (m.ends[f] as number) - start;
+  for (let i = 0; i < n; i++) out[at + i] = b[start + i] as number;
+  return at + n;
 }
 
 function optionalString(m: LiveMessage, f: number, out: Buffer, at: number): number {

@@ -43,7 +43,9 @@ function agree(value: Buffer, preserve: boolean, partition: number | undefined):
   if (!m.scan(value)) return false;
   const want = generic(value, preserve, partition);
   if (want instanceof Error) assert.fail(`scanned a value the generic path refuses (${want.message}): ${value.toString('latin1')}`);
-  assert.equal(m.idBase64Url(), Buffer.from(parseLiveMessage(value, KEY).messageId, 'utf8').toString('base64url'));
+  const id = Buffer.from(parseLiveMessage(value, KEY).messageId, 'utf8');
+  assert.equal(m.idMatches(Buffer.from(id.toString('base64url'))), true);
+  assert.equal(m.idMatches(Buffer.from(Buffer.concat([id, Buffer.from('x')]).toString('base64url'))), false);
   const got = scannedRecord(m, 'cQ', partition, preserve, { buffer: Buffer.alloc(0) });
   assert.equal(hex(got.key), hex(want.key), value.toString('latin1'));
   assert.equal(got.value.toString('latin1'), want.value.toString('latin1'));
@@ -110,6 +112,9 @@ test('live message scan: unusual values are left to the generic path', () => {
   assert.equal(scanned, 0);
   assert.equal(new LiveMessage().scan(Buffer.from(NODE_LINE)), false, 'no magic');
   assert.equal(new LiveMessage().scan(msgValue(NODE_LINE.slice(0, -1))), false, 'truncated');
+  for (const cut of ['{"message_id":"m-1}', '{"message_id":"m-1","body":"aGk}', '{"message_id":"m-1","body":"aGk=}']) {
+    assert.equal(new LiveMessage().scan(msgValue(cut)), false, cut);
+  }
 });
 
 test('live message scan: on generated values, scanned or not, the fast path agrees with the generic one', () => {
