@@ -96,9 +96,14 @@ for (let i = 0; i < ALPHABET.length; i++) B64[ALPHABET.charCodeAt(i)] = i;
 /** The bytes of the base64url alphabet, by value. */
 const URL_ALPHABET = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_', 'latin1');
 
+/** Bytes that a JSON string holds as they are, also with HTML escaping on: printable ASCII but `"` `\` `<` `>` `&`. */
+const PLAIN = new Uint8Array(256);
+for (let c = 0x20; c < 0x80; c++) PLAIN[c] = 1;
+for (const c of '"\\<>&') PLAIN[c.charCodeAt(0)] = 0;
+
 /**
- * One scanned message record: where each string field's bytes lie in the value (start = end for an absent or null
- * one), each integer field's value (0 when absent or null) and the decoded base64 fields.
+ * One scanned message record: where each field's bytes lie in the value (start = end for an absent or null one),
+ * each integer field's value (0 when absent or null) and the decoded base64 fields.
  */
 export class LiveMessage {
   value: Buffer = EMPTY;
@@ -106,6 +111,9 @@ export class LiveMessage {
   readonly ends = new Int32Array(FIELD_COUNT);
   readonly numbers = new Float64Array(FIELD_COUNT);
   body: Buffer = EMPTY;
+  /** Whether the scanned body's bytes all go into a JSON string as they are (see PLAIN). */
+  bodyPlain = true;
+  #bodyBytes = EMPTY;
   /** The decoded receipt token (undefined when absent or null); its base64 text is the span of its field. */
   token: Buffer | undefined;
   /** A scanned messages.jsonl line's partition (undefined when absent or null). */
@@ -139,6 +147,7 @@ export class LiveMessage {
     const n = b.length;
     this.value = value;
     this.body = EMPTY;
+    this.bodyPlain = true;
     this.token = undefined;
     this.partition = undefined;
     this.starts.fill(0);
@@ -203,6 +212,8 @@ export class LiveMessage {
           if (pos === start || pos - start > MAX_DIGITS) return false;
         }
         this.numbers[f] = negative ? -x : x;
+        this.starts[f] = negative ? start - 1 : start;
+        this.ends[f] = pos;
         if (kind === KIND_UINT32) {
           if (x > 0xffff_ffff) return false;
           this.partition = x;
@@ -283,9 +294,42 @@ export class LiveMessage {
       const last = B64[b[end - pad - 1] as number] as number;
       if ((last & (pad === 1 ? 0x03 : 0x0f)) !== 0) return false;
     }
-    const decoded = Buffer.from(b.toString('latin1', start, end), 'base64');
-    if (f === F.body) this.body = decoded;
-    else this.token = decoded;
+    if (f !== F.body) {
+      this.token = Buffer.from(b.toString('latin1', start, end), 'base64');
+      return true;
+    }
+    // The body is decoded here into a buffer reused from scan to scan, noting whether every byte is PLAIN.
+    const size = ((end - start) / 4) * 3 - pad;
+    if (this.#bodyBytes.length < size) this.#bodyBytes = Buffer.allocUnsafe(Math.max(size, 2 * this.#bodyBytes.length));
+    const out = this.#bodyBytes;
+    let plain = 1;
+    let o = 0;
+    const quads = end - (pad === 0 ? 0 : 4);
+    let i = start;
+    for (; i < quads; i += 4) {
+      const v = (sextet(b, i) << 18) | (sextet(b, i + 1) << 12) | (sextet(b, i + 2) << 6) | sextet(b, i + 3);
+      const x = v >>> 16;
+      const y = (v >>> 8) & 0xff;
+      const z = v & 0xff;
+      out[o] = x;
+      out[o + 1] = y;
+      out[o + 2] = z;
+      o += 3;
+      plain &= (PLAIN[x] as number) & (PLAIN[y] as number) & (PLAIN[z] as number);
+    }
+    if (pad > 0) {
+      const v = (sextet(b, i) << 18) | (sextet(b, i + 1) << 12) | (pad === 1 ? sextet(b, i + 2) << 6 : 0);
+      const x = v >>> 16;
+      out[o] = x;
+      plain &= PLAIN[x] as number;
+      if (pad === 1) {
+        const y = (v >>> 8) & 0xff;
+        out[o + 1] = y;
+        plain &= PLAIN[y] as number;
+      }
+    }
+    this.body = out.subarray(0, size);
+    this.bodyPlain = plain === 1;
     return true;
   }
 
@@ -311,24 +355,19 @@ export class LiveMessage {
   }
 }
 
+/** The value of the base64 character at b[i] (an alphabet byte). */
+const sextet = (b: Buffer, i: number): number => B64[b[i] as number] as number;
+
 function headAt(b: Buffer, pos: number, head: Buffer): boolean {
   if (pos + head.length > b.length) return false;
   for (let i = 0; i < head.length; i++) if (b[pos + i] !== head[i]) return false;
   return true;
 }
 
-/** Bytes that a JSON string holds as they are, also with HTML escaping on: printable ASCII but `"` `\` `<` `>` `&`. */
-const PLAIN = new Uint8Array(256);
-for (let c = 0x20; c < 0x80; c++) PLAIN[c] = 1;
-for (const c of '"\\<>&') PLAIN[c.charCodeAt(0)] = 0;
-
-/** How the dump line writes the body: undefined when the bytes go in as they are between quotes, else its JSON. */
-function bodyJson(body: Buffer): string | undefined {
-  for (let i = 0; i < body.length; i++) if (PLAIN[body[i] as number] === 0) return slowBodyJson(body);
-  return undefined;
-}
-
-/** records.ts dumpBody: a string marshalled on its own (HTML-escaped) when valid UTF-8, else the base64 envelope. */
+/**
+ * records.ts dumpBody, for a body with bytes that are not PLAIN: a string marshalled on its own (HTML-escaped) when
+ * valid UTF-8, else the base64 envelope.
+ */
 function slowBodyJson(body: Buffer): string {
   if (isValidUtf8(body)) return quoteString(body.toString('utf8'), true);
   return `{"base64":"${body.toString('base64url')}"}`;
@@ -343,15 +382,19 @@ const PARTITION_HEAD = Buffer.from(',"partition":', 'latin1');
 /** Fixed bytes of a dump line at most (every key, quotes, separators) plus 20 per integer. */
 const LINE_OVERHEAD = NEXT_HEADS.reduce((n, h) => n + h.length + 2, 0) + PARTITION_HEAD.length + 20 * 9 + 8;
 
-/** What the decoder changes in a message before it writes its line (see decode.ts dumpedMessage). */
+/**
+ * What the decoder changes in a message before it writes its line (see decode.ts dumpedMessage): the integer fields
+ * whose digits give visible_at_millis and receive_count (NONE: 0), whether first_receive_millis and the receipt
+ * token are written (they are, when non-zero, only with visibility preserved), and the partition of the key.
+ */
 interface LineState {
-  readonly visibleAtMillis: number;
+  readonly visibleAt: number;
   readonly receiveCount: number;
-  readonly firstReceiveMillis: number;
-  /** Whether the receipt token is written (it is, when non-empty, only with visibility preserved). */
-  readonly withToken: boolean;
+  readonly withReceipts: boolean;
   readonly partition: number | undefined;
 }
+
+const NONE = -1;
 
 /**
  * The sorter record of a scanned message (see decode.ts messageRecord), written into `holder`'s buffer (grown as
@@ -370,22 +413,15 @@ export function messageRecord(
   const visibleAt = nums[F.visibleAtMillis] as number;
   const availableAt = nums[F.availableAtMillis] as number;
   const line: LineState = preserveVisibility
-    ? {
-        visibleAtMillis: visibleAt,
-        receiveCount,
-        firstReceiveMillis: nums[F.firstReceiveMillis] as number,
-        withToken: true,
-        partition,
-      }
+    ? { visibleAt: F.visibleAtMillis, receiveCount: F.receiveCount, withReceipts: true, partition }
     : {
         // records.ts delayedUntil
-        visibleAtMillis: receiveCount === 0 && visibleAt === availableAt && availableAt > send ? availableAt : 0,
-        receiveCount: 0,
-        firstReceiveMillis: 0,
-        withToken: false,
+        visibleAt: receiveCount === 0 && visibleAt === availableAt && availableAt > send ? F.availableAtMillis : NONE,
+        receiveCount: NONE,
+        withReceipts: false,
         partition,
       };
-  const body = bodyJson(m.body);
+  const body = m.bodyPlain ? undefined : slowBodyJson(m.body);
   const groupLength = m.length(F.messageGroupId);
   const keyLength = encQueue.length + 17 + m.length(F.messageId);
   const room = keyLength + 16 + groupLength + LINE_OVERHEAD + m.value.length + (body === undefined ? 0 : Buffer.byteLength(body, 'utf8'));
@@ -433,20 +469,21 @@ function writeDumpLine(m: LiveMessage, body: string | undefined, s: LineState, o
   o = optionalString(m, F.md5OfMessageAttributes, out, o);
   o = optionalString(m, F.senderId, out, o);
   const nums = m.numbers;
-  o = integer(F.sendTimestampMillis, nums[F.sendTimestampMillis] as number, out, o);
-  o = integer(F.availableAtMillis, nums[F.availableAtMillis] as number, out, o);
-  o = integer(F.visibleAtMillis, s.visibleAtMillis, out, o);
-  o = integer(F.receiveCount, s.receiveCount, out, o);
-  if (s.firstReceiveMillis !== 0) o = integer(F.firstReceiveMillis, s.firstReceiveMillis, out, o);
-  if (s.withToken && m.token !== undefined && m.token.length > 0) {
+  o = integer(m, F.sendTimestampMillis, F.sendTimestampMillis, out, o);
+  o = integer(m, F.availableAtMillis, F.availableAtMillis, out, o);
+  o = integer(m, F.visibleAtMillis, s.visibleAt, out, o);
+  o = integer(m, F.receiveCount, s.receiveCount, out, o);
+  if (s.withReceipts && nums[F.firstReceiveMillis] !== 0) {
+    o = integer(m, F.firstReceiveMillis, F.firstReceiveMillis, out, o);
+  }
+  if (s.withReceipts && m.token !== undefined && m.token.length > 0) {
     o = copy(NEXT_HEADS[F.currentReceiptToken] as Buffer, out, o);
     o = quoted(m, F.currentReceiptToken, out, o);
   }
-  o = integer(F.queueGeneration, nums[F.queueGeneration] as number, out, o);
+  o = integer(m, F.queueGeneration, F.queueGeneration, out, o);
   o = optionalString(m, F.messageGroupId, out, o);
   o = optionalString(m, F.messageDedupId, out, o);
-  const seq = nums[F.sequenceNumber] as number;
-  if (seq !== 0) o = integer(F.sequenceNumber, seq, out, o);
+  if (nums[F.sequenceNumber] !== 0) o = integer(m, F.sequenceNumber, F.sequenceNumber, out, o);
   o = optionalString(m, F.deadLetterSourceArn, out, o);
   if (s.partition !== undefined) {
     o = copy(PARTITION_HEAD, out, o);
@@ -483,22 +520,26 @@ function optionalString(m: LiveMessage, f: number, out: Buffer, at: number): num
   return quoted(m, f, out, copy(NEXT_HEADS[f] as Buffer, out, at));
 }
 
-function integer(f: number, x: number, out: Buffer, at: number): number {
-  return digits(x, out, copy(NEXT_HEADS[f] as Buffer, out, at));
+/**
+ * Writes integer field f with the digits of field `from` as scanned (canonical, so the same text as the value
+ * written in decimal), or 0 when `from` is NONE or was absent or null.
+ */
+function integer(m: LiveMessage, f: number, from: number, out: Buffer, at: number): number {
+  const o = copy(NEXT_HEADS[f] as Buffer, out, at);
+  if (from === NONE || m.length(from) === 0) {
+    out[o] = ZERO;
+    return o + 1;
+  }
+  return span(m, from, out, o);
 }
 
-/** Writes a safe integer in decimal. */
+/** Writes a non-negative safe integer in decimal. */
 function digits(x: number, out: Buffer, at: number): number {
-  let o = at;
-  if (x < 0) {
-    out[o++] = MINUS;
-    x = -x;
-  }
   let width = 1;
   for (let p = 10; p <= x; p *= 10) width++;
-  for (let i = o + width - 1; i >= o; i--) {
+  for (let i = at + width - 1; i >= at; i--) {
     out[i] = ZERO + (x % 10);
     x = Math.floor(x / 10);
   }
-  return o + width;
+  return at + width;
 }
