@@ -116,21 +116,22 @@ export interface PartitionProblem {
  * that a decoded tree always comes back.
  */
 export function partitionProblem(c: QueueConfig, m: Pick<Message, 'messageId' | 'messageGroupId' | 'partition'>): PartitionProblem | undefined {
-  const where = `queue ${JSON.stringify(c.name)} (partition_count=${c.partitionCount})`;
-  const id = JSON.stringify(m.messageId);
+  // The reasons are built only for a message that fails (this runs for every message).
+  const where = (): string => `queue ${JSON.stringify(c.name)} (partition_count=${c.partitionCount})`;
+  const id = (): string => JSON.stringify(m.messageId);
   if (c.partitionCount <= 1) {
-    if (m.partition !== undefined && m.partition !== 0) return { code: 'SQS_INVALID_MESSAGE', reason: `${where}: classic queue message ${id} has partition=${m.partition}` };
+    if (m.partition !== undefined && m.partition !== 0) return { code: 'SQS_INVALID_MESSAGE', reason: `${where()}: classic queue message ${id()} has partition=${m.partition}` };
     return undefined;
   }
-  if (m.partition === undefined) return { code: 'SQS_MISSING_PARTITION', reason: `sqs partitioned queue message missing partition field: ${where}: message ${id}` };
-  if (m.partition >= c.partitionCount) return { code: 'SQS_PARTITION_OUT_OF_RANGE', reason: `sqs message partition out of range: ${where}: message ${id} partition=${m.partition}` };
+  if (m.partition === undefined) return { code: 'SQS_MISSING_PARTITION', reason: `sqs partitioned queue message missing partition field: ${where()}: message ${id()}` };
+  if (m.partition >= c.partitionCount) return { code: 'SQS_PARTITION_OUT_OF_RANGE', reason: `sqs message partition out of range: ${where()}: message ${id()} partition=${m.partition}` };
   if (c.fifoThroughputLimit === FIFO_THROUGHPUT_PER_QUEUE) {
-    if (m.partition !== 0) return { code: 'SQS_PARTITION_ROUTING_MISMATCH', reason: `sqs perQueue HT-FIFO queue must keep all messages on partition 0: ${where}: message ${id} partition=${m.partition}` };
+    if (m.partition !== 0) return { code: 'SQS_PARTITION_ROUTING_MISMATCH', reason: `sqs perQueue HT-FIFO queue must keep all messages on partition 0: ${where()}: message ${id()} partition=${m.partition}` };
     return undefined;
   }
   const want = partitionForGroup(c.partitionCount, false, m.messageGroupId);
   if (m.partition !== want) {
-    return { code: 'SQS_PARTITION_HASH_MISMATCH', reason: `sqs message partition disagrees with partitionFor(message_group_id): ${where}, group ${JSON.stringify(m.messageGroupId)}: message ${id} partition=${m.partition}, want ${want}` };
+    return { code: 'SQS_PARTITION_HASH_MISMATCH', reason: `sqs message partition disagrees with partitionFor(message_group_id): ${where()}, group ${JSON.stringify(m.messageGroupId)}: message ${id()} partition=${m.partition}, want ${want}` };
   }
   return undefined;
 }
