@@ -73,6 +73,10 @@ const LIVE_KINDS = Uint8Array.from(FIELDS, ([, kind]) => KIND_NAMES.indexOf(kind
 const DUMP_KINDS = Uint8Array.from(LIVE_KINDS, (kind, f) => (f === F.body ? KIND_STRING : kind));
 /** `"<name>":` of each field. */
 const HEADS = FIELDS.map(([name]) => Buffer.from(`"${name}":`, 'latin1'));
+/** The heads one after the other in one array, with where each starts and its length. */
+const HEAD_BYTES = new Uint8Array(Buffer.concat(HEADS));
+const HEAD_LENGTHS = Int32Array.from(HEADS, (h) => h.length);
+const HEAD_STARTS = Int32Array.from(HEADS, (_, i) => HEADS.slice(0, i).reduce((n, h) => n + h.length, 0));
 
 const EMPTY = Buffer.alloc(0);
 
@@ -158,9 +162,9 @@ export class LiveMessage {
     if (b[pos++] !== OPEN || b[n - 1] !== CLOSE) return false;
     let f = 0;
     for (;;) {
-      while (f < fieldCount && !headAt(b, pos, HEADS[f] as Buffer)) f++;
+      while (f < fieldCount && !headAt(b, pos, f)) f++;
       if (f === fieldCount) return false;
-      pos += (HEADS[f] as Buffer).length;
+      pos += HEAD_LENGTHS[f] as number;
       const kind = kinds[f] as number;
       if (b[pos] === 0x6e) {
         // null: Go leaves the field at its zero value.
@@ -358,9 +362,11 @@ export class LiveMessage {
 /** The value of the base64 character at b[i] (an alphabet byte). */
 const sextet = (b: Buffer, i: number): number => B64[b[i] as number] as number;
 
-function headAt(b: Buffer, pos: number, head: Buffer): boolean {
-  if (pos + head.length > b.length) return false;
-  for (let i = 0; i < head.length; i++) if (b[pos + i] !== head[i]) return false;
+/** True when field f's head (`"<name>":`) is at b[pos]; bytes past the end are undefined and match no head byte. */
+function headAt(b: Buffer, pos: number, f: number): boolean {
+  const at = HEAD_STARTS[f] as number;
+  const n = HEAD_LENGTHS[f] as number;
+  for (let i = 0; i < n; i++) if (b[pos + i] !== HEAD_BYTES[at + i]) return false;
   return true;
 }
 
@@ -375,6 +381,10 @@ function slowBodyJson(body: Buffer): string {
 
 /** `,"<name>":` of each field (the first, message_id, opens the line instead). */
 const NEXT_HEADS = FIELDS.map(([name]) => Buffer.from(`,"${name}":`, 'latin1'));
+/** As HEAD_BYTES: the NEXT_HEADS in one array (element access on one typed array is what the loops do best). */
+const NEXT_BYTES = new Uint8Array(Buffer.concat(NEXT_HEADS));
+const NEXT_LENGTHS = Int32Array.from(NEXT_HEADS, (h) => h.length);
+const NEXT_STARTS = Int32Array.from(NEXT_HEADS, (_, i) => NEXT_HEADS.slice(0, i).reduce((n, h) => n + h.length, 0));
 const LINE_HEAD = Buffer.from('{"message_id":', 'latin1');
 const BODY_HEAD = Buffer.from(',"body":', 'latin1');
 const PARTITION_HEAD = Buffer.from(',"partition":', 'latin1');
@@ -477,7 +487,7 @@ function writeDumpLine(m: LiveMessage, body: string | undefined, s: LineState, o
     o = integer(m, F.firstReceiveMillis, F.firstReceiveMillis, out, o);
   }
   if (s.withReceipts && m.token !== undefined && m.token.length > 0) {
-    o = copy(NEXT_HEADS[F.currentReceiptToken] as Buffer, out, o);
+    o = nextHead(F.currentReceiptToken, out, o);
     o = quoted(m, F.currentReceiptToken, out, o);
   }
   o = integer(m, F.queueGeneration, F.queueGeneration, out, o);
@@ -499,6 +509,14 @@ function copy(src: Buffer, out: Buffer, at: number): number {
   return at + src.length;
 }
 
+/** Writes `,"<name>":` of field f. */
+function nextHead(f: number, out: Buffer, at: number): number {
+  const start = NEXT_STARTS[f] as number;
+  const n = NEXT_LENGTHS[f] as number;
+  for (let i = 0; i < n; i++) out[at + i] = NEXT_BYTES[start + i] as number;
+  return at + n;
+}
+
 function quoted(m: LiveMessage, f: number, out: Buffer, at: number): number {
   out[at] = QUOTE;
   const end = span(m, f, out, at + 1);
@@ -517,7 +535,7 @@ function span(m: LiveMessage, f: number, out: Buffer, at: number): number {
 
 function optionalString(m: LiveMessage, f: number, out: Buffer, at: number): number {
   if (m.length(f) === 0) return at;
-  return quoted(m, f, out, copy(NEXT_HEADS[f] as Buffer, out, at));
+  return quoted(m, f, out, nextHead(f, out, at));
 }
 
 /**
@@ -525,7 +543,7 @@ function optionalString(m: LiveMessage, f: number, out: Buffer, at: number): num
  * written in decimal), or 0 when `from` is NONE or was absent or null.
  */
 function integer(m: LiveMessage, f: number, from: number, out: Buffer, at: number): number {
-  const o = copy(NEXT_HEADS[f] as Buffer, out, at);
+  const o = nextHead(f, out, at);
   if (from === NONE || m.length(from) === 0) {
     out[o] = ZERO;
     return o + 1;
