@@ -114,6 +114,7 @@ export class LiveMessage {
   readonly starts = new Int32Array(FIELD_COUNT);
   readonly ends = new Int32Array(FIELD_COUNT);
   readonly numbers = new Float64Array(FIELD_COUNT);
+  /** A scanned value's decoded body: a view of a buffer reused from scan to scan (the next scan overwrites it). */
   body: Buffer = EMPTY;
   /** Whether the scanned body's bytes all go into a JSON string as they are (see PLAIN). */
   bodyPlain = true;
@@ -123,7 +124,7 @@ export class LiveMessage {
   /** A scanned messages.jsonl line's partition (undefined when absent or null). */
   partition: number | undefined;
 
-  /** The byte length of a string field. */
+  /** The byte length of a field's text (0 for an absent or null one). */
   length(f: number): number {
     return (this.ends[f] as number) - (this.starts[f] as number);
   }
