@@ -15,8 +15,9 @@ import type { ExternalSorter } from '../../sort/external-sort.ts';
 import { decodeBase64UrlRaw, encodeSegment } from '../../tree/segment.ts';
 import type { FileSink } from '../../tree/writer.ts';
 import type { AdapterDecoder, DecodeContext } from '../adapter.ts';
-import { QUEUE_GEN_PREFIX, QUEUE_META_PREFIX, parseMsgDataKey, parseSideKey } from './keys.ts';
-import { delayedUntil, parseLiveMessage, parseLiveQueueMeta, renderDumpLine, renderQueueJson, type QueueConfig } from './records.ts';
+import { QUEUE_GEN_PREFIX, QUEUE_META_PREFIX, parseMsgDataKey, parseSideKey, type ParsedQueueRef } from './keys.ts';
+import { LiveMessage, messageRecord as scannedRecord } from './live-message.ts';
+import { delayedUntil, parseLiveMessage, parseLiveQueueMeta, renderDumpLine, renderQueueJson, type Message, type QueueConfig } from './records.ts';
 import { partitionProblem, queueConfigProblem } from './encode.ts';
 import { SIDE_PREFIX_OF_KIND, SQS_KIND, type SqsKind } from './routes.ts';
 import { sortableI64be, u32be, u64be } from '../../bytes/big-endian.ts';
@@ -40,7 +41,54 @@ interface QueueState {
 
 const SEP = Buffer.from([0x00]);
 
-const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+/** A Buffer over the same bytes: the array itself when it is one (rows and sorted records are), else a view. */
+const asBuffer = (b: Uint8Array): Buffer =>
+  Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+/** Bytes of messages.jsonl gathered before they go to the sink: one write (and digest update) per block. */
+const LINE_BLOCK = 64 * 1024;
+
+/** A messages.jsonl being written: lines are gathered into blocks of LINE_BLOCK bytes. */
+class LineBlocks {
+  readonly #sink: FileSink;
+  #block = Buffer.allocUnsafe(LINE_BLOCK);
+  #used = 0;
+
+  constructor(sink: FileSink) {
+    this.#sink = sink;
+  }
+
+  add(line: Buffer): void {
+    if (this.#used + line.length > LINE_BLOCK) {
+      this.#flush();
+      if (line.length > LINE_BLOCK) {
+        this.#sink.writeNow(line);
+        return;
+      }
+    }
+    this.#used += line.copy(this.#block, this.#used);
+  }
+
+  /** Hands the gathered lines over (the sink may keep the block: a new one is taken). */
+  #flush(): void {
+    if (this.#used === 0) return;
+    this.#sink.writeNow(this.#block.subarray(0, this.#used));
+    this.#block = Buffer.allocUnsafe(LINE_BLOCK);
+    this.#used = 0;
+  }
+
+  async close(): Promise<void> {
+    this.#flush();
+    await this.#sink.close();
+  }
+}
+
+/** True when `b` begins with the bytes of `prefix`. */
+function startsWith(b: Buffer, prefix: Buffer): boolean {
+  if (b.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (b[i] !== prefix[i]) return false;
+  return true;
+}
 
 /** The queue segment at the head of a sorter key (up to the 0x00 separator). */
 const queueOfSortKey = (key: Uint8Array): string => {
@@ -61,7 +109,12 @@ const messageIdOfSortKey = (key: Uint8Array): string => {
  */
 function checkedDumpLine(config: QueueConfig, sortKey: Uint8Array, value: Buffer): Buffer {
   const partitionPlusOne = value.readUInt32BE(8);
-  const groupEnd = 16 + value.readUInt32BE(12);
+  const groupLength = value.readUInt32BE(12);
+  const groupEnd = 16 + groupLength;
+  // The common case needs no strings: a group where FIFO needs one, and on a queue that is not partitioned no
+  // partition or partition 0 (the only case partitionProblem has nothing against there).
+  const grouped = groupLength > 0 || !config.fifo;
+  if (grouped && config.partitionCount <= 1 && partitionPlusOne <= 1) return value.subarray(groupEnd);
   const messageGroupId = value.subarray(16, groupEnd).toString('utf8');
   const messageId = messageIdOfSortKey(sortKey);
   if (config.fifo && messageGroupId === '') {
@@ -73,6 +126,38 @@ function checkedDumpLine(config: QueueConfig, sortKey: Uint8Array, value: Buffer
   return value.subarray(groupEnd);
 }
 
+/**
+ * A live message as its dump line gives it: the visibility state reset unless it is preserved (a delay kept, see
+ * delayedUntil), and the partition its key names.
+ */
+export function dumpedMessage(msg: Message, preserveVisibility: boolean, partition: number | undefined): Message {
+  let out = msg;
+  if (!preserveVisibility) {
+    const visibleAtMillis = delayedUntil(out);
+    out = { ...out, visibleAtMillis, currentReceiptToken: undefined, receiveCount: 0n, firstReceiveMillis: 0n };
+  }
+  return partition === undefined ? out : { ...out, partition };
+}
+
+/**
+ * A message's sorter record. Key: the queue segment, 0x00, the send time (sortable), the sequence number, the
+ * message id. Value: the generation, what the queue-level checks need (the queue's meta, which says whether it is
+ * FIFO and how it is partitioned, comes after its messages in key order: partition + 1 or 0, the group's length
+ * and the group), and the dump line. live-message.ts messageRecord writes the same bytes from a scanned value.
+ */
+export function messageRecord(encQueue: string, msg: Message): { readonly key: Buffer; readonly value: Buffer } {
+  const key = Buffer.concat([Buffer.from(encQueue, 'latin1'), SEP, sortableI64be(msg.sendTimestampMillis), u64be(msg.sequenceNumber), Buffer.from(msg.messageId, 'utf8')]);
+  const group = Buffer.from(msg.messageGroupId, 'utf8');
+  const value = Buffer.concat([
+    u64be(msg.queueGeneration),
+    u32be(msg.partition === undefined ? 0 : msg.partition + 1),
+    u32be(group.length),
+    group,
+    Buffer.from(renderDumpLine(msg), 'utf8'),
+  ]);
+  return { key, value };
+}
+
 export class SqsDecoder implements AdapterDecoder<SqsKind> {
   readonly #ctx: DecodeContext;
   readonly #queues = new Map<string, QueueState>();
@@ -81,6 +166,9 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
   #messages: ExternalSorter | undefined;
   #side: ExternalSorter | undefined;
   #sideSeq = 0n;
+  /** The fast path's scan of the current message, and the buffer its sorter record is written in. */
+  readonly #scan = new LiveMessage();
+  readonly #scratch = { buffer: Buffer.alloc(0) };
 
   constructor(ctx: DecodeContext) {
     this.#ctx = ctx;
@@ -153,9 +241,24 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
     this.#queue(encoded).activeGen = BigInt(text);
   }
 
-  async #message(key: Uint8Array, value: Uint8Array): Promise<void> {
-    const ref = parseMsgDataKey(key);
-    let msg = parseLiveMessage(value, key);
+  #message(key: Uint8Array, value: Uint8Array): Promise<void> | undefined {
+    // The key's id segment is checked by comparison: an id segment equal to an id's base64url is base64url.
+    const ref = parseMsgDataKey(key, false);
+    const v = asBuffer(value);
+    const m = this.#scan;
+    // A value the fast path cannot take, or whose id is not its key's, goes the generic way (which reports it).
+    if (m.scan(v) && ref.idSegment !== undefined && m.idMatches(ref.idSegment)) {
+      this.#queue(ref.encQueue).messages++;
+      this.#messages ??= this.#ctx.newSorter();
+      const preserve = this.#ctx.switches.preserveSqsVisibility;
+      const record = scannedRecord(m, ref.encQueue, ref.partition, preserve, this.#scratch);
+      return this.#messages.add(record.key, record.value);
+    }
+    return this.#parsedMessage(parseMsgDataKey(key), key, value);
+  }
+
+  async #parsedMessage(ref: ParsedQueueRef, key: Uint8Array, value: Uint8Array): Promise<void> {
+    const msg = parseLiveMessage(value, key);
     // The encoder keys every message by its id: a message without one (damage) could not come back.
     if (msg.messageId === '') throw new DataError('SQS_INVALID_MESSAGE', 'SQS message row has no message_id', { key });
     // The encoder keys a message by the id in its value: a value whose id is not its key's (damage: the node writes
@@ -165,38 +268,11 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
       const named = Buffer.from(decodeBase64UrlRaw(keyId) ?? []).toString('utf8');
       throw new DataError('SQS_INVALID_MESSAGE', `SQS message row: message_id ${JSON.stringify(msg.messageId)} in its value is not the id its key names (${JSON.stringify(named)})`, { key });
     }
-    if (!this.#ctx.switches.preserveSqsVisibility) {
-      msg = {
-        ...msg,
-        visibleAtMillis: delayedUntil(msg),
-        currentReceiptToken: undefined,
-        receiveCount: 0n,
-        firstReceiveMillis: 0n,
-      };
-    }
-    if (ref.partition !== undefined) msg = { ...msg, partition: ref.partition };
     this.#queue(ref.encQueue).messages++;
     this.#messages ??= this.#ctx.newSorter();
-    const sortKey = Buffer.concat([
-      Buffer.from(ref.encQueue, 'latin1'),
-      SEP,
-      sortableI64be(msg.sendTimestampMillis),
-      u64be(msg.sequenceNumber),
-      Buffer.from(msg.messageId, 'utf8'),
-    ]);
-    // The value: the generation, what the queue-level checks need (the queue's meta, which says whether it is
-    // FIFO and how it is partitioned, comes after its messages in key order), and the dump line.
-    const group = Buffer.from(msg.messageGroupId, 'utf8');
-    await this.#messages.add(
-      sortKey,
-      Buffer.concat([
-        u64be(msg.queueGeneration),
-        u32be(msg.partition === undefined ? 0 : msg.partition + 1),
-        u32be(group.length),
-        group,
-        Buffer.from(renderDumpLine(msg), 'utf8'),
-      ]),
-    );
+    const dumped = dumpedMessage(msg, this.#ctx.switches.preserveSqsVisibility, ref.partition);
+    const record = messageRecord(ref.encQueue, dumped);
+    await this.#messages.add(record.key, record.value);
   }
 
   async #sideRecord(prefix: string, key: Uint8Array, value: Uint8Array): Promise<void> {
@@ -252,11 +328,14 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
   async #writeMessages(): Promise<void> {
     if (this.#messages === undefined) return;
     let current: QueueState | undefined;
-    let sink: FileSink | undefined;
+    /** The current queue's sort key head (its segment and the 0x00 after it), and its live generation's bytes. */
+    let head = Buffer.alloc(0);
+    let liveGen: Buffer | undefined;
+    let lines: LineBlocks | undefined;
     let dropped = 0;
     const closeQueue = async (): Promise<void> => {
-      if (sink !== undefined) await sink.close();
-      sink = undefined;
+      if (lines !== undefined) await lines.close();
+      lines = undefined;
       if (current !== undefined && dropped > 0) {
         this.#ctx.warn('sqs_stale_generation_messages_dropped', {
           queue: current.config?.name,
@@ -268,43 +347,48 @@ export class SqsDecoder implements AdapterDecoder<SqsKind> {
       dropped = 0;
     };
     try {
-      for await (const { key, value } of this.#messages.sorted()) {
-        const encoded = queueOfSortKey(key);
-        if (current?.encoded !== encoded) {
-          await closeQueue();
-          current = this.#queues.get(encoded);
+      for await (const batch of this.#messages.sortedBatches()) {
+        for (const record of batch) {
+          const key = asBuffer(record.key);
+          const value = asBuffer(record.value);
+          if (current === undefined || !startsWith(key, head)) {
+            await closeQueue();
+            const encoded = queueOfSortKey(key);
+            current = this.#queues.get(encoded);
+            head = Buffer.concat([Buffer.from(encoded, 'latin1'), SEP]);
+            liveGen = current === undefined || current.activeGen === 0n ? undefined : u64be(current.activeGen);
+          }
+          if (current?.config === undefined || this.#damaged.has(current)) continue;
+          if (liveGen !== undefined && !startsWith(value, liveGen)) {
+            dropped++;
+            continue;
+          }
+          if (this.#pastRetention(current.config, key)) {
+            this.#ctx.expiredSkipped();
+            continue;
+          }
+          let line: Buffer;
+          try {
+            line = checkedDumpLine(current.config, key, value);
+          } catch (err) {
+            if (!(err instanceof DataError)) throw err;
+            // A message its queue's meta rules out (no group on a FIFO queue, a partition the queue does not have)
+            // is known only once the meta is: the queue is reported whole (its directory holds _queue.json and the
+            // messages so far), and with --salvage its other messages and side records are left out too.
+            if (lines !== undefined) await lines.close();
+            lines = undefined;
+            this.#damaged.add(current);
+            const written = [this.#queueDir(current)];
+            await this.#ctx.damaged({ error: err, rows: { scope: current.rawName as Buffer }, written });
+            continue;
+          }
+          lines ??= new LineBlocks(await this.#ctx.tree.create(`${this.#queueDir(current)}/messages.jsonl`));
+          lines.add(line);
         }
-        if (current?.config === undefined || this.#damaged.has(current)) continue;
-        const gen = asBuffer(value).readBigUInt64BE(0);
-        if (current.activeGen !== 0n && gen !== current.activeGen) {
-          dropped++;
-          continue;
-        }
-        if (this.#pastRetention(current.config, key)) {
-          this.#ctx.expiredSkipped();
-          continue;
-        }
-        let line: Buffer;
-        try {
-          line = checkedDumpLine(current.config, key, asBuffer(value));
-        } catch (err) {
-          if (!(err instanceof DataError)) throw err;
-          // A message its queue's meta rules out (no group on a FIFO queue, a partition the queue does not have)
-          // is known only once the meta is: the queue is reported whole (its directory holds _queue.json and the
-          // messages so far), and with --salvage its other messages and side records are left out too.
-          if (sink !== undefined) await sink.close();
-          sink = undefined;
-          this.#damaged.add(current);
-          const written = [this.#queueDir(current)];
-          await this.#ctx.damaged({ error: err, rows: { scope: current.rawName as Buffer }, written });
-          continue;
-        }
-        sink ??= await this.#ctx.tree.create(`${this.#queueDir(current)}/messages.jsonl`);
-        await sink.write(line);
       }
       await closeQueue();
     } finally {
-      if (sink !== undefined) await sink.close();
+      if (lines !== undefined) await lines.close();
     }
   }
 

@@ -9,10 +9,10 @@
 
 import { createHash } from 'node:crypto';
 import { DataError } from '../../errors.ts';
-import { JsonTypeError, parseJsonBytes, type JsonValue } from '../../json/go-json-read.ts';
+import { JsonSyntaxError, JsonTypeError, parseJsonBytes, parseJsonValues, type JsonValue } from '../../json/go-json-read.ts';
+import { LiveMessage } from './live-message.ts';
 import type { TreeReader } from '../../tree/reader.ts';
 import type { EncodeContext } from '../adapter.ts';
-import { jsonValues } from '../../tree/json-stream.ts';
 import {
   msgByAgeKey,
   msgDataKey,
@@ -116,21 +116,22 @@ export interface PartitionProblem {
  * that a decoded tree always comes back.
  */
 export function partitionProblem(c: QueueConfig, m: Pick<Message, 'messageId' | 'messageGroupId' | 'partition'>): PartitionProblem | undefined {
-  const where = `queue ${JSON.stringify(c.name)} (partition_count=${c.partitionCount})`;
-  const id = JSON.stringify(m.messageId);
+  // The reasons are built only for a message that fails (this runs for every message).
+  const where = (): string => `queue ${JSON.stringify(c.name)} (partition_count=${c.partitionCount})`;
+  const id = (): string => JSON.stringify(m.messageId);
   if (c.partitionCount <= 1) {
-    if (m.partition !== undefined && m.partition !== 0) return { code: 'SQS_INVALID_MESSAGE', reason: `${where}: classic queue message ${id} has partition=${m.partition}` };
+    if (m.partition !== undefined && m.partition !== 0) return { code: 'SQS_INVALID_MESSAGE', reason: `${where()}: classic queue message ${id()} has partition=${m.partition}` };
     return undefined;
   }
-  if (m.partition === undefined) return { code: 'SQS_MISSING_PARTITION', reason: `sqs partitioned queue message missing partition field: ${where}: message ${id}` };
-  if (m.partition >= c.partitionCount) return { code: 'SQS_PARTITION_OUT_OF_RANGE', reason: `sqs message partition out of range: ${where}: message ${id} partition=${m.partition}` };
+  if (m.partition === undefined) return { code: 'SQS_MISSING_PARTITION', reason: `sqs partitioned queue message missing partition field: ${where()}: message ${id()}` };
+  if (m.partition >= c.partitionCount) return { code: 'SQS_PARTITION_OUT_OF_RANGE', reason: `sqs message partition out of range: ${where()}: message ${id()} partition=${m.partition}` };
   if (c.fifoThroughputLimit === FIFO_THROUGHPUT_PER_QUEUE) {
-    if (m.partition !== 0) return { code: 'SQS_PARTITION_ROUTING_MISMATCH', reason: `sqs perQueue HT-FIFO queue must keep all messages on partition 0: ${where}: message ${id} partition=${m.partition}` };
+    if (m.partition !== 0) return { code: 'SQS_PARTITION_ROUTING_MISMATCH', reason: `sqs perQueue HT-FIFO queue must keep all messages on partition 0: ${where()}: message ${id()} partition=${m.partition}` };
     return undefined;
   }
   const want = partitionForGroup(c.partitionCount, false, m.messageGroupId);
   if (m.partition !== want) {
-    return { code: 'SQS_PARTITION_HASH_MISMATCH', reason: `sqs message partition disagrees with partitionFor(message_group_id): ${where}, group ${JSON.stringify(m.messageGroupId)}: message ${id} partition=${m.partition}, want ${want}` };
+    return { code: 'SQS_PARTITION_HASH_MISMATCH', reason: `sqs message partition disagrees with partitionFor(message_group_id): ${where()}, group ${JSON.stringify(m.messageGroupId)}: message ${id()} partition=${m.partition}, want ${want}` };
   }
   return undefined;
 }
@@ -142,22 +143,54 @@ function checkPartitioning(c: QueueConfig, m: MessageIdentity, rel: string, line
   throw new DataError(problem.code, problem.reason, { path: rel, line });
 }
 
-/** The values of a `messages.jsonl`, in file order, each read by `read` and given with its line number. */
+/** Longest messages.jsonl value accepted, as for every JSON-lines file of a tree (tree/json-stream.ts). */
+const MAX_JSON_LINE = 64 * 1024 * 1024;
+
+const utf8 = new TextDecoder('utf-8');
+
+/**
+ * The values of a `messages.jsonl`, in file order, each given with its line number: a line in the decoder's own
+ * shape is read by `scanned` from its scan (live-message.ts), any other by `read` from its parsed JSON, as
+ * tree/json-stream.ts jsonValues reads the file (a value may span lines, several may share one; the same errors).
+ */
 async function* readMessages<T>(
   tree: TreeReader,
   rel: string,
   read: (value: JsonValue) => T,
+  scanned: (scan: LiveMessage) => T,
 ): AsyncGenerator<{ readonly msg: T; readonly line: number }> {
-  for await (const { value, line } of jsonValues(tree, rel, 'SQS_INVALID_MESSAGE', 'sqs encode invalid messages.jsonl')) {
-    let msg: T;
-    try {
-      msg = read(value);
-    } catch (err) {
-      if (err instanceof JsonTypeError) throw invalidMessage(rel, line, err.message);
-      throw err;
+  const scan = new LiveMessage();
+  let pending = '';
+  let startLine = 0;
+  for await (const { line, lineNo } of tree.lines(rel, MAX_JSON_LINE)) {
+    // A line the scan takes holds exactly one object, which the generic reader would parse alone.
+    if (pending === '' && scan.scanDumpLine(line)) {
+      yield { msg: scanned(scan), line: lineNo };
+      continue;
     }
-    yield { msg, line };
+    if (pending === '') startLine = lineNo;
+    pending = pending === '' ? utf8.decode(line) : `${pending}\n${utf8.decode(line)}`;
+    let values: JsonValue[];
+    try {
+      values = parseJsonValues(pending);
+    } catch (err) {
+      const incomplete = err instanceof JsonSyntaxError && err.message.startsWith('unexpected end of JSON input');
+      if (incomplete && pending.length <= MAX_JSON_LINE) continue;
+      throw invalidMessage(rel, startLine, (err as Error).message);
+    }
+    pending = '';
+    for (const value of values) {
+      let msg: T;
+      try {
+        msg = read(value);
+      } catch (err) {
+        if (err instanceof JsonTypeError) throw invalidMessage(rel, startLine, err.message);
+        throw err;
+      }
+      yield { msg, line: startLine };
+    }
   }
+  if (pending.trim() !== '') throw invalidMessage(rel, startLine, 'unexpected end of JSON input');
 }
 
 /** The messages of a `messages.jsonl`, in file order (send order), each with its line number. */
@@ -165,7 +198,7 @@ export function queueMessages(
   tree: TreeReader,
   rel: string,
 ): AsyncGenerator<{ readonly msg: Message; readonly line: number }> {
-  return readMessages(tree, rel, parseDumpMessage);
+  return readMessages(tree, rel, parseDumpMessage, (scan) => scan.message());
 }
 
 /** A Buffer over the same bytes (no copy). */
@@ -201,7 +234,9 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
   // field (body, attributes, timestamps) is refused by pass 2, with the same code, file, line and reason.
   const ids = ctx.newSorter();
   const messageGenerations = new Set<bigint>();
-  for await (const { msg, line } of hasMessages ? readMessages(ctx.tree, rel, parseDumpMessageIdentity) : []) {
+  const identity = (scan: LiveMessage): MessageIdentity => scan.identity();
+  const identities = hasMessages ? readMessages(ctx.tree, rel, parseDumpMessageIdentity, identity) : [];
+  for await (const { msg, line } of identities) {
     if (messageGenerations.size < 2) messageGenerations.add(msg.queueGeneration);
     if (msg.messageId === '') throw invalidMessage(rel, line, 'message missing message_id');
     if (config.fifo && msg.messageGroupId === '') {

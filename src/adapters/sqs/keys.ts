@@ -127,6 +127,17 @@ function checkB64(key: Uint8Array, seg: Buffer, what: string): void {
   if (decodeBase64UrlRaw(seg.toString('latin1')) === undefined) throw malformed(key, `${what} is not base64url`);
 }
 
+/** The last queue segment found valid, and its text: a queue's rows come in a row. */
+let validQueue = { bytes: Buffer.alloc(0), text: '' };
+
+/** A key's queue segment as text, once checked to be base64url. */
+function queueSegment(key: Uint8Array, enc: Buffer): string {
+  if (enc.equals(validQueue.bytes)) return validQueue.text;
+  checkB64(key, enc, 'queue segment');
+  validQueue = { bytes: Buffer.from(enc), text: enc.toString('latin1') };
+  return validQueue.text;
+}
+
 export interface ParsedQueueRef {
   /** The queue's base64url segment as it appears in keys. */
   readonly encQueue: string;
@@ -137,36 +148,38 @@ export interface ParsedQueueRef {
 }
 
 /** `p|<queue>|<partition><gen>[<b64 id>]`: the partitioned suffix after a family prefix. */
-function parsePartitioned(key: Uint8Array, rest: Buffer, hasMsgId: boolean): ParsedQueueRef {
+function parsePartitioned(key: Uint8Array, rest: Buffer, hasMsgId: boolean, checkId = true): ParsedQueueRef {
   const body = rest.subarray(PARTITIONED.length);
   const bar = body.indexOf(0x7c);
   if (bar <= 0) throw malformed(key, 'partitioned key missing queue terminator');
-  const enc = body.subarray(0, bar);
-  checkB64(key, enc, 'queue segment');
+  const encQueue = queueSegment(key, body.subarray(0, bar));
   const trailer = body.subarray(bar + 1);
   const fixed = PARTITION_BYTES + GEN_BYTES;
   if (hasMsgId) {
     if (trailer.length <= fixed) throw malformed(key, 'partitioned msg-data key missing message-id');
-    checkB64(key, trailer.subarray(fixed), 'message-id segment');
-    return { encQueue: enc.toString('latin1'), partition: trailer.readUInt32BE(0), idSegment: trailer.subarray(fixed) };
+    if (checkId) checkB64(key, trailer.subarray(fixed), 'message-id segment');
+    return { encQueue, partition: trailer.readUInt32BE(0), idSegment: trailer.subarray(fixed) };
   }
   if (trailer.length < fixed) throw malformed(key, 'partitioned side-record key trailer truncated');
-  return { encQueue: enc.toString('latin1'), partition: trailer.readUInt32BE(0) };
+  return { encQueue, partition: trailer.readUInt32BE(0) };
 }
 
 const isPartitionedRest = (rest: Buffer): boolean => rest.length >= 2 && rest[0] === 0x70 && rest[1] === 0x7c;
 
-/** `!sqs|msg|data|` keys: the queue segment, the message-id segment and, for partitioned keys, the partition. */
-export function parseMsgDataKey(key: Uint8Array): ParsedQueueRef {
+/**
+ * `!sqs|msg|data|` keys: the queue segment, the message-id segment and, for partitioned keys, the partition. With
+ * `checkId` false the id segment is not checked to be base64url (for a caller that compares it with the encoding
+ * of an id, and parses the key again when they differ); errors are then those of the full check, or none.
+ */
+export function parseMsgDataKey(key: Uint8Array, checkId = true): ParsedQueueRef {
   const rest = Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(MSG_DATA_PREFIX.length);
-  if (isPartitionedRest(rest)) return parsePartitioned(key, rest, true);
+  if (isPartitionedRest(rest)) return parsePartitioned(key, rest, true, checkId);
   const idx = b64Boundary(rest);
   if (idx === 0 || idx + GEN_BYTES >= rest.length) throw malformed(key, 'queue segment or message-id segment not found');
-  const enc = rest.subarray(0, idx);
-  checkB64(key, enc, 'queue segment');
+  const encQueue = queueSegment(key, rest.subarray(0, idx));
   const idSegment = rest.subarray(idx + GEN_BYTES);
-  checkB64(key, idSegment, 'message-id segment');
-  return { encQueue: enc.toString('latin1'), partition: undefined, idSegment };
+  if (checkId) checkB64(key, idSegment, 'message-id segment');
+  return { encQueue, partition: undefined, idSegment };
 }
 
 /**
