@@ -7,10 +7,54 @@ import { DataError } from '../errors.ts';
 import { JsonSyntaxError, parseJsonValues, type JsonValue } from '../json/go-json-read.ts';
 import type { TreeReader } from './reader.ts';
 
-/** Longest single message line accepted (SQS messages are at most 256 KiB before JSON and base64). */
-const MAX_JSON_LINE = 64 * 1024 * 1024;
+/** Longest single value line accepted (SQS messages are at most 256 KiB before JSON and base64). */
+export const MAX_JSON_LINE = 64 * 1024 * 1024;
 
 const utf8 = new TextDecoder('utf-8');
+
+/**
+ * Gathers the lines of a file into JSON values as Go's json.Decoder reads them: a value may span lines, several may
+ * share one. For readers that take some lines another way (SQS messages in the decoder's own shape) and so cannot
+ * use jsonValues as it is.
+ */
+export class JsonLines {
+  #pending = '';
+  #startLine = 0;
+
+  /** The line the value being gathered (or the last one completed) starts on. */
+  get startLine(): number {
+    return this.#startLine;
+  }
+
+  /** Whether no value is partly gathered: the next line starts afresh. */
+  get idle(): boolean {
+    return this.#pending === '';
+  }
+
+  /**
+   * Adds a line: the values it completes (none for a blank line), or undefined while a value is still incomplete.
+   * Throws the parser's error for malformed JSON.
+   */
+  push(line: Uint8Array, lineNo: number): JsonValue[] | undefined {
+    if (this.#pending === '') this.#startLine = lineNo;
+    this.#pending = this.#pending === '' ? utf8.decode(line) : `${this.#pending}\n${utf8.decode(line)}`;
+    let values: JsonValue[];
+    try {
+      values = parseJsonValues(this.#pending);
+    } catch (err) {
+      const incomplete = err instanceof JsonSyntaxError && err.message.startsWith('unexpected end of JSON input');
+      if (incomplete && this.#pending.length <= MAX_JSON_LINE) return undefined;
+      throw err;
+    }
+    this.#pending = '';
+    return values;
+  }
+
+  /** Whether the file ended inside a value. */
+  get truncated(): boolean {
+    return this.#pending.trim() !== '';
+  }
+}
 
 export async function* jsonValues(
   tree: TreeReader,
@@ -18,26 +62,15 @@ export async function* jsonValues(
   code: DataErrorCode,
   what: string,
 ): AsyncGenerator<{ readonly value: JsonValue; readonly line: number }> {
-  let pending = '';
-  let startLine = 0;
+  const gather = new JsonLines();
   for await (const { line, lineNo } of tree.lines(rel, MAX_JSON_LINE)) {
-    if (pending === '') startLine = lineNo;
-    pending = pending === '' ? utf8.decode(line) : `${pending}\n${utf8.decode(line)}`;
-    let values: JsonValue[];
+    let values: JsonValue[] | undefined;
     try {
-      values = parseJsonValues(pending);
+      values = gather.push(line, lineNo);
     } catch (err) {
-      if (
-        err instanceof JsonSyntaxError &&
-        err.message.startsWith('unexpected end of JSON input') &&
-        pending.length <= MAX_JSON_LINE
-      )
-        continue;
-      throw new DataError(code, `${what}: ${(err as Error).message}`, { path: rel, line: startLine });
+      throw new DataError(code, `${what}: ${(err as Error).message}`, { path: rel, line: gather.startLine });
     }
-    pending = '';
-    for (const value of values) yield { value, line: startLine };
+    if (values !== undefined) for (const value of values) yield { value, line: gather.startLine };
   }
-  if (pending.trim() !== '')
-    throw new DataError(code, `${what}: unexpected end of JSON input`, { path: rel, line: startLine });
+  if (gather.truncated) throw new DataError(code, `${what}: unexpected end of JSON input`, { path: rel, line: gather.startLine });
 }

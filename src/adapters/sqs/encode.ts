@@ -9,8 +9,9 @@
 
 import { createHash } from 'node:crypto';
 import { DataError } from '../../errors.ts';
-import { JsonSyntaxError, JsonTypeError, parseJsonBytes, parseJsonValues, type JsonValue } from '../../json/go-json-read.ts';
+import { JsonTypeError, parseJsonBytes, type JsonValue } from '../../json/go-json-read.ts';
 import { LiveMessage } from './live-message.ts';
+import { JsonLines, MAX_JSON_LINE } from '../../tree/json-stream.ts';
 import type { TreeReader } from '../../tree/reader.ts';
 import type { EncodeContext } from '../adapter.ts';
 import {
@@ -143,15 +144,10 @@ function checkPartitioning(c: QueueConfig, m: MessageIdentity, rel: string, line
   throw new DataError(problem.code, problem.reason, { path: rel, line });
 }
 
-/** Longest messages.jsonl value accepted, as for every JSON-lines file of a tree (tree/json-stream.ts). */
-const MAX_JSON_LINE = 64 * 1024 * 1024;
-
-const utf8 = new TextDecoder('utf-8');
-
 /**
  * The values of a `messages.jsonl`, in file order, each given with its line number: a line in the decoder's own
- * shape is read by `scanned` from its scan (live-message.ts), any other by `read` from its parsed JSON, as
- * tree/json-stream.ts jsonValues reads the file (a value may span lines, several may share one; the same errors).
+ * shape is read by `scanned` from its scan (live-message.ts), any other by `read` from its parsed JSON, gathered as
+ * tree/json-stream.ts gathers every JSON-lines file (a value may span lines, several may share one; the same errors).
  */
 async function* readMessages<T>(
   tree: TreeReader,
@@ -160,37 +156,32 @@ async function* readMessages<T>(
   scanned: (scan: LiveMessage) => T,
 ): AsyncGenerator<{ readonly msg: T; readonly line: number }> {
   const scan = new LiveMessage();
-  let pending = '';
-  let startLine = 0;
+  const gather = new JsonLines();
   for await (const { line, lineNo } of tree.lines(rel, MAX_JSON_LINE)) {
     // A line the scan takes holds exactly one object, which the generic reader would parse alone.
-    if (pending === '' && scan.scanDumpLine(line)) {
+    if (gather.idle && scan.scanDumpLine(line)) {
       yield { msg: scanned(scan), line: lineNo };
       continue;
     }
-    if (pending === '') startLine = lineNo;
-    pending = pending === '' ? utf8.decode(line) : `${pending}\n${utf8.decode(line)}`;
-    let values: JsonValue[];
+    let values: JsonValue[] | undefined;
     try {
-      values = parseJsonValues(pending);
+      values = gather.push(line, lineNo);
     } catch (err) {
-      const incomplete = err instanceof JsonSyntaxError && err.message.startsWith('unexpected end of JSON input');
-      if (incomplete && pending.length <= MAX_JSON_LINE) continue;
-      throw invalidMessage(rel, startLine, (err as Error).message);
+      throw invalidMessage(rel, gather.startLine, (err as Error).message);
     }
-    pending = '';
+    if (values === undefined) continue;
     for (const value of values) {
       let msg: T;
       try {
         msg = read(value);
       } catch (err) {
-        if (err instanceof JsonTypeError) throw invalidMessage(rel, startLine, err.message);
+        if (err instanceof JsonTypeError) throw invalidMessage(rel, gather.startLine, err.message);
         throw err;
       }
-      yield { msg, line: startLine };
+      yield { msg, line: gather.startLine };
     }
   }
-  if (pending.trim() !== '') throw invalidMessage(rel, startLine, 'unexpected end of JSON input');
+  if (gather.truncated) throw invalidMessage(rel, gather.startLine, 'unexpected end of JSON input');
 }
 
 /** The messages of a `messages.jsonl`, in file order (send order), each with its line number. */
