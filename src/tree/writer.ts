@@ -490,8 +490,12 @@ export class DiskTreeWriter extends TreeWriterBase {
   /** Adds a small file to the batch being gathered for the small-file writer thread. */
   async #writeSmall(rel: RelPath, data: Uint8Array | string, bytes: number): Promise<void> {
     const b = checkRel(rel);
-    const key = b.toString('latin1');
     await this.#mkParent(b);
+    await this.#gatherSmall(b, b.toString('latin1'), data, bytes);
+  }
+
+  /** Adds a small file whose parent exists (`key`: its path as latin1 text) to the batch being gathered. */
+  async #gatherSmall(b: Buffer, key: string, data: Uint8Array | string, bytes: number): Promise<void> {
     await this.#waitFor(key, 0);
     if (!this.#small.fits(bytes)) await this.#postSmall();
     this.#small.add(b, data, bytes);
@@ -590,8 +594,9 @@ export class DiskTreeWriter extends TreeWriterBase {
    */
   async create(rel: RelPath): Promise<FileSink> {
     const b = checkRel(rel);
+    const key = b.toString('latin1');
     await this.#mkParent(b);
-    await this.#waitFor(b.toString('latin1'), 0);
+    await this.#waitFor(key, 0);
     const open = (): number => {
       try {
         return openSync(absPath(this.root, b), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, FILE_MODE);
@@ -607,7 +612,8 @@ export class DiskTreeWriter extends TreeWriterBase {
     if (b.length > NAME_MAX_BYTES && Math.max(...b.toString('latin1').split('/').map((c) => c.length)) > NAME_MAX_BYTES) {
       throw nameTooLong(Object.assign(new Error('name too long'), { code: 'ENAMETOOLONG' }), this.root, b);
     }
-    return new DiskFileSink(open, (data) => this.#writeSmall(b, data, data.length), digestTo);
+    // The parent was made above; at close only a write of the same path queued meanwhile is waited for.
+    return new DiskFileSink(open, (data) => this.#gatherSmall(b, key, data, data.length), digestTo);
   }
 
   /**
