@@ -5,9 +5,10 @@
 // that version is a tombstone. Policy 'all' passes every live version through and drops only tombstones
 // themselves, which is exactly what the reference decoder does (core.md §1.5).
 //
-// Versions of one key are not always adjacent: when user key U is a proper prefix of other keys, rows of
-// those keys whose next byte sorts between two of U's timestamp suffixes fall in between. Every such row
-// still starts with U, so a stack of the user keys that prefix the current position finds all of them with
+// Versions of one key are not always adjacent: rows whose encoded key continues the user key U (keys that extend
+// U, or a prefix of U whose inverted timestamp continues with U's next bytes) can sort between two of U's
+// timestamp suffixes. Every row between two versions of U has an encoded key starting with U, so the resolver keeps
+// the user keys that start the current row's encoded key, and drops one for good once a row does not start with it:
 // memory bounded by the key nesting depth.
 
 import type { SnapshotEntry } from './reader.ts';
@@ -29,6 +30,16 @@ export interface VersionStats {
   superseded: number;
 }
 
+const TS_BYTES = 8;
+const U64_MAX = (1n << 64n) - 1n;
+
+/** BE64(~commitTs), as it follows the user key in an encoded key. */
+function invertedTs(commitTs: bigint): Buffer {
+  const b = Buffer.allocUnsafe(TS_BYTES);
+  b.writeBigUInt64BE(U64_MAX - commitTs);
+  return b;
+}
+
 /** Keys kept on the prefix stack at most; deeper nesting only weakens detection of non-adjacent versions. */
 const MAX_STACK = 256;
 
@@ -36,8 +47,8 @@ const MAX_STACK = 256;
 export class VersionResolver {
   readonly #policy: VersionPolicy;
   /**
-   * The stack of user keys prefixing the current position: entry i is the first `#lens[i]` bytes of `#store[i]`
-   * (copies, since an entry's buffer may be a view into a reused chunk; the buffers are reused level by level).
+   * The user keys that start the current row's encoded key, oldest first: entry i is the first `#lens[i]` bytes of
+   * `#store[i]` (copies, since an entry's buffer may be a view into a reused chunk; the buffers are reused).
    */
   readonly #store: Buffer[] = [];
   readonly #lens: number[] = [];
@@ -56,15 +67,34 @@ export class VersionResolver {
       return true;
     }
     const k = e.userKey;
+    const kl = k.length;
     const store = this.#store;
     const lens = this.#lens;
-    while (lens.length > 0) {
-      const d = lens.length - 1;
-      const len = lens[d] as number;
-      if (len <= k.length && compareBytes(k, 0, len, store[d] as Buffer, 0, len) === 0) break;
-      lens.pop();
+    /** The row's inverted timestamp: the 8 bytes after the user key in its encoded key (read when needed). */
+    let suffix: Buffer | undefined;
+    let kept = 0;
+    let decided = false;
+    for (let i = 0; i < lens.length; i++) {
+      const len = lens[i] as number;
+      const s = store[i] as Buffer;
+      let starts: boolean;
+      if (len <= kl) starts = compareBytes(k, 0, len, s, 0, len) === 0;
+      else if (len > kl + TS_BYTES) starts = false;
+      else {
+        suffix ??= invertedTs(e.commitTs);
+        starts = compareBytes(k, 0, kl, s, 0, kl) === 0 && compareBytes(suffix, 0, len - kl, s, kl, len) === 0;
+      }
+      if (!starts) continue;
+      if (len === kl) decided = true;
+      if (kept !== i) {
+        store[i] = store[kept] as Buffer;
+        store[kept] = s;
+        lens[kept] = len;
+      }
+      kept++;
     }
-    if (lens.length > 0 && lens[lens.length - 1] === k.length) {
+    while (lens.length > kept) lens.pop();
+    if (decided) {
       this.stats.superseded++;
       return false; // an older version of a key already decided
     }
@@ -74,14 +104,14 @@ export class VersionResolver {
     }
     const d = lens.length;
     let b = store[d];
-    if (b === undefined || b.length < k.length) {
-      b = Buffer.allocUnsafeSlow(Math.max(64, 2 * k.length));
+    if (b === undefined || b.length < kl) {
+      b = Buffer.allocUnsafeSlow(Math.max(64, 2 * kl));
       store[d] = b;
     }
     // A loop for a short key: Buffer#copy's checks and native call cost more than its few bytes.
-    if (k.length > 64) k.copy(b, 0, 0, k.length);
-    else for (let i = 0; i < k.length; i++) b[i] = k[i] as number;
-    lens.push(k.length);
+    if (kl > 64) k.copy(b, 0, 0, kl);
+    else for (let i = 0; i < kl; i++) b[i] = k[i] as number;
+    lens.push(kl);
     if (e.tombstone) return false;
     this.stats.live++;
     return true;

@@ -55,6 +55,25 @@ test('versions separated by keys that extend the same user key are still resolve
   assert.deepEqual(await resolve(rows, 'latest'), ['a=newest', 'a\x50=other']);
 });
 
+test('versions of a key split by a row of a key they extend, whose inverted timestamp continues them, are still resolved', async () => {
+  // Key "a\x61" at commit timestamps 512 (newer) and 1; key "a" at a timestamp whose inverted form starts with 0x61, so
+  // its row "a" 61 FF… sorts between "a\x61" FF…FD FF and "a\x61" FF…FF FE.
+  const ts = (0x9en << 56n) | 1n;
+  const rows = [
+    { key: 'a\x61', value: 'newest', commitTs: 512n },
+    { key: 'a', value: 'short', commitTs: ts },
+    { key: 'a\x61', value: 'oldest', commitTs: 1n },
+  ];
+  assert.deepEqual(await resolve(rows, 'latest'), ['a\x61=newest', 'a=short']);
+  assert.deepEqual(await resolve(rows, 'all'), ['a\x61=newest', 'a=short', 'a\x61=oldest']);
+  const hidden = [
+    { key: 'a\x61', tombstone: true, commitTs: 512n },
+    { key: 'a', value: 'short', commitTs: ts },
+    { key: 'a\x61', value: 'oldest', commitTs: 1n },
+  ];
+  assert.deepEqual(await resolve(hidden, 'latest'), ['a=short']);
+});
+
 test('property: latest policy equals a map of newest versions per key', async () => {
   await fc.assert(
     fc.asyncProperty(
