@@ -1,13 +1,15 @@
 // Redis collections on the decode side (spec redis.md §2.3.4-2.3.8, §2.5, §2.6.3-2.6.7; elastickv:
 // internal/backup/redis_hash.go, redis_list.go, redis_set.go, redis_zset.go, redis_stream.go).
 //
-// Rows of a collection arrive spread over the snapshot (fields before meta, TTL rows in between), so every
-// row becomes a record of one external sorter per type, keyed `seg(K) ‖ record type ‖ sub-key`, where
-// seg(K) escapes 00 as 00 FF and ends in 00 01 (bytewise key order is kept). At Finalize each type's records
-// come back grouped by key, with meta and TTL records first and elements in output order (hash fields,
-// set and zset members by bytes, list items by signed sequence, stream entries by id), and each key's
-// file is written as it streams, by its type's renderer (collections-render.ts): memory holds one element at a
-// time, not a collection. This module keeps each key's meta, TTL and delta state and opens and closes its file.
+// Rows of a collection arrive spread over the snapshot (fields before meta, TTL rows in between), so they become
+// records of one external sorter per type, keyed `seg(K) ‖ record type ‖ sub-key`, where seg(K) escapes 00 as
+// 00 FF and ends in 00 01 (bytewise key order is kept). Meta, TTL and delta rows are a record each; element rows
+// that arrive in order are packed into chunk records, and the rest are a record each (element-chunks.ts). At
+// Finalize each type's records come back grouped by key, with meta and TTL records first and elements in output
+// order (hash fields, set and zset members by bytes, list items by signed sequence, stream entries by id), and
+// each key's file is written as it streams, by its type's renderer (collections-render.ts): memory holds one
+// chunk at a time, not a collection. This module keeps each key's meta, TTL and delta state and opens and closes
+// its file.
 
 import { DataError } from '../../errors.ts';
 import type { ExternalSorter } from '../../sort/external-sort.ts';
@@ -15,6 +17,7 @@ import { encodeSegment } from '../../tree/segment.ts';
 import type { FileSink } from '../../tree/writer.ts';
 import type { DecodeContext } from '../adapter.ts';
 import { u64be } from '../../bytes/big-endian.ts';
+import { CHUNK, ChunkCursor, ElementChunker, SINGLE } from './element-chunks.ts';
 import {
   Gather,
   newRenderer,
@@ -29,6 +32,7 @@ import {
 type Pending = Promise<void> | undefined;
 
 const FLUSH_ORDER: readonly CollectionType[] = ['hash', 'list', 'set', 'zset', 'stream'];
+const SINGLE_TAG = Buffer.from([SINGLE]);
 
 /**
  * Record types, in the order they sort within one key (`present` marks a state with no element rows; `delta`
@@ -161,6 +165,7 @@ type KeyNamed = (seg: string, userKey: Buffer) => Promise<void>;
 export class CollectionCollector {
   readonly #ctx: DecodeContext;
   readonly #sorters = new Map<CollectionType, ExternalSorter>();
+  readonly #chunkers = new Map<CollectionType, ElementChunker>();
   /** The sorter key under construction (the sorter copies it). */
   #key = Buffer.allocUnsafe(256);
   /** Parked TTLs taken by a set, sorted set or stream during flush. */
@@ -170,8 +175,9 @@ export class CollectionCollector {
     this.#ctx = ctx;
   }
 
+  /** Whether any row of the type arrived. */
   has(type: CollectionType): boolean {
-    return this.#sorters.has(type);
+    return this.#sorters.has(type) || this.#chunkers.has(type);
   }
 
   #sorter(type: CollectionType): ExternalSorter {
@@ -211,21 +217,25 @@ export class CollectionCollector {
   }
 
   /**
-   * Adds an element record straight from a row key: K is `row[from, to)` and the sub-key the rest of the row (no
-   * views made of either).
+   * Adds an element row: K is `row[from, to)` and the sub-key the rest of the row; elements in order are packed into
+   * chunks (element-chunks.ts). A promise only when the sorter had to wait for memory.
    */
   addElement(type: CollectionType, row: Uint8Array, from: number, to: number, value: Uint8Array): Pending {
-    const k0 = this.#segment(row, from, to, REC.element, row.length - to);
-    const k = this.#key;
-    let j = k0;
-    for (let i = to; i < row.length; i++) k[j++] = row[i] as number;
-    return this.#sorter(type).add(k.subarray(0, j), value);
+    let c = this.#chunkers.get(type);
+    if (c === undefined) {
+      c = new ElementChunker(
+        (userKey, sub, chunk) => this.add(type, userKey, REC.element, sub, chunk),
+        (userKey, sub, v) => this.add(type, userKey, REC.element, sub, Buffer.concat([SINGLE_TAG, v])),
+      );
+      this.#chunkers.set(type, c);
+    }
+    return c.add(row, from, to, value);
   }
 
   /** A parked TTL offered to the types that claim them (sets, sorted sets, streams); kept only where a state exists. */
   async addPending(userKey: Uint8Array, ms: bigint): Promise<void> {
     for (const type of ['set', 'zset', 'stream'] as const) {
-      if (this.#sorters.has(type)) await this.add(type, userKey, REC.ttl, Buffer.alloc(0), u64be(ms));
+      if (this.has(type)) await this.add(type, userKey, REC.ttl, Buffer.alloc(0), u64be(ms));
     }
   }
 
@@ -235,6 +245,7 @@ export class CollectionCollector {
    * in `claimed`.
    */
   async flush(db: string, name: KeyNamed): Promise<void> {
+    for (const c of this.#chunkers.values()) await c.finish();
     for (const type of FLUSH_ORDER) {
       const sorter = this.#sorters.get(type);
       if (sorter === undefined) continue;
@@ -251,6 +262,7 @@ export class CollectionCollector {
     name: KeyNamed,
   ): Promise<void> {
     const out = new Gather();
+    const lane = new ChunkCursor();
     let file: KeyFile | undefined;
     let seg: Buffer | undefined;
     let segLen = 0;
@@ -260,7 +272,10 @@ export class CollectionCollector {
         const value = asBuffer(rec.value);
         // seg(K) ends at its first 00 01, so a key that starts with the current key's whole seg has the same K.
         if (seg === undefined || !startsWith(key, seg)) {
-          if (file !== undefined) await this.#finishKey(r, file, name);
+          if (file !== undefined) {
+            await this.#drain(r, file, lane, undefined);
+            await this.#finishKey(r, file, name);
+          }
           segLen = segLength(key);
           seg = key.subarray(0, segLen);
           file = new KeyFile(this.#ctx, r, out, userKeyOf(key, segLen), dir);
@@ -297,17 +312,47 @@ export class CollectionCollector {
             break;
           default: {
             s.hasRows = true;
-            try {
-              const pending = r.element(file as KeyFile, key.subarray(segLen + 1), value);
-              if (pending !== undefined) await pending;
-            } catch (err) {
-              if (!(err instanceof DataError)) throw err;
-              await this.#damaged(r, file as KeyFile, err);
+            if (value[0] === CHUNK) {
+              // The chunk before ends below this one's first element (a key's chunks do not overlap).
+              await this.#drain(r, file as KeyFile, lane, undefined);
+              lane.open(value);
+              break;
             }
+            const sub = key.subarray(segLen + 1);
+            await this.#drain(r, file as KeyFile, lane, sub);
+            await this.#element(r, file as KeyFile, sub, value.subarray(1));
           }
         }
       }
-    if (file !== undefined) await this.#finishKey(r, file, name);
+    if (file !== undefined) {
+      await this.#drain(r, file, lane, undefined);
+      await this.#finishKey(r, file, name);
+    }
+  }
+
+  /** Writes the open chunk's elements up to and including sub-key `upTo` (all of them when undefined). */
+  async #drain(r: CollectionRenderer, file: KeyFile, lane: ChunkCursor, upTo: Buffer | undefined): Promise<void> {
+    while (lane.more && !file.damaged && (upTo === undefined || lane.compareNext(upTo) <= 0)) {
+      lane.next();
+      const pending = this.#element(r, file, lane.sub, lane.value);
+      if (pending !== undefined) await pending;
+    }
+    if (upTo === undefined || file.damaged) lane.clear();
+  }
+
+  /** One element of the key, in output order; a key the renderer finds damaged is set apart. */
+  #element(r: CollectionRenderer, file: KeyFile, sub: Buffer, value: Buffer): Promise<void> | undefined {
+    try {
+      const pending = r.element(file, sub, value);
+      return pending?.catch((err: unknown) => this.#renderFailed(r, file, err));
+    } catch (err) {
+      return this.#renderFailed(r, file, err);
+    }
+  }
+
+  #renderFailed(r: CollectionRenderer, file: KeyFile, err: unknown): Promise<void> {
+    if (!(err instanceof DataError)) throw err;
+    return this.#damaged(r, file, err);
   }
 
   /**
