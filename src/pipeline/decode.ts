@@ -371,6 +371,10 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
   const versions = new VersionResolver(versionPolicy);
   const operational: Record<string, bigint> = {};
   let registryRows = 0;
+  /** Rows handed to each adapter while reading (counted as numbers: a bigint increment per row costs ~70 ns). */
+  const routed = Object.fromEntries(adapters.map((a) => [a.name, 0])) as Record<AdapterName, number>;
+  let tombstones = 0;
+  let superseded = 0;
   /** A row's own data error: the row goes to the quarantine when salvaging, else the error ends the decode. */
   const refuse = (rec: SnapshotEntry, adapter: AdapterName | undefined, err: DataError): Promise<void> => {
     if (quarantine === undefined) throw err;
@@ -394,13 +398,11 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
       },
       hidden(rec) {
         entries++;
-        counters.total++;
-        if (rec.tombstone) counters.tombstone++;
-        else counters.superseded++;
+        if (rec.tombstone) tombstones++;
+        else superseded++;
       },
       live(rec, route) {
         entries++;
-        counters.total++;
         if (route === undefined) {
           const family = families.find(
             (f) =>
@@ -430,7 +432,7 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
           counters.filtered++;
           return undefined;
         }
-        counters.byAdapter[route.adapter]++;
+        routed[route.adapter]++;
         const adapter = route.adapter;
         // The reader waits for a pending row before it moves on, so the row's buffers still hold it here.
         let pending;
@@ -443,6 +445,10 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
         return pending?.catch((err: unknown) => refusedRow(rec, adapter, err));
       },
     });
+    counters.total += BigInt(entries);
+    counters.tombstone += BigInt(tombstones);
+    counters.superseded += BigInt(superseded);
+    for (const name of Object.keys(routed) as AdapterName[]) counters.byAdapter[name] += BigInt(routed[name]);
     report();
     phase = 'finalize';
     report();
