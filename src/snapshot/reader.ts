@@ -79,6 +79,9 @@ export interface SnapshotEntry {
   readonly size: number;
 }
 
+/** The value of every row read in place whose body is empty (sets, score indexes): one buffer, no view per row. */
+const NO_BODY = Buffer.alloc(0);
+
 /**
  * A row as the reader hands it out: the commit timestamp (right after the user key) and the expiry (in the
  * value header, right before the body) are read from the row's bytes only when asked for, since decode never
@@ -107,7 +110,10 @@ class Entry implements SnapshotEntry {
 
   get expireAt(): bigint {
     const v = this.value;
-    return Buffer.from(v.buffer, v.byteOffset - VALUE_HEADER_SIZE + 1, 8).readBigUInt64LE(0);
+    if (v !== NO_BODY) return Buffer.from(v.buffer, v.byteOffset - VALUE_HEADER_SIZE + 1, 8).readBigUInt64LE(0);
+    // A row read in place with an empty body: its value header follows the key's timestamp and the value length.
+    const k = this.userKey;
+    return Buffer.from(k.buffer, k.byteOffset + k.length + TS_SUFFIX_SIZE + 8 + 1, 8).readBigUInt64LE(0);
   }
 }
 
@@ -300,7 +306,7 @@ export class SnapshotReader {
                 offset,
                 c.subarray(h + 8, h + kl),
                 (flags & FLAG_TOMBSTONE) !== 0,
-                c.subarray(h + 16 + kl + VALUE_HEADER_SIZE, h + size),
+                vl === VALUE_HEADER_SIZE ? NO_BODY : c.subarray(h + 16 + kl + VALUE_HEADER_SIZE, h + size),
                 size,
               ),
             );

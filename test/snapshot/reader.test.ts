@@ -34,6 +34,7 @@ const sample = buildFsm(1000n, [
   { key: '!redis|str|a', value: 'one' },
   { key: '!redis|str|b', value: 'two', expireAt: 99n },
   { key: '!redis|str|c', value: '', tombstone: true },
+  { key: '!redis|str|d', value: '', expireAt: 77n },
   { key: '', value: 'empty key' },
 ]);
 
@@ -53,6 +54,7 @@ test('entries decode with key, commit ts, expireAt, tombstone, empty key and emp
       ['!redis|str|a', 'one', 1000n, 0n, false],
       ['!redis|str|b', 'two', 1000n, 99n, false],
       ['!redis|str|c', '', 1000n, 0n, true],
+      ['!redis|str|d', '', 1000n, 77n, false],
       // The empty user key's encoded form is only the inverted timestamp (0xFF…), so it sorts last.
       ['', 'empty key', 1000n, 0n, false],
     ],
