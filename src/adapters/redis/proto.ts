@@ -41,7 +41,10 @@ export function streamFieldSpans(body: Uint8Array, spans: number[], checkUtf8: b
   spans.length = 0;
   const n = body.length;
   let p = 0;
+  /** Whether every tag and length byte is ASCII (each length is one varint byte). */
+  let asciiFraming = true;
   while (p < n) {
+    const head = p;
     const tag = body[p++];
     if (tag !== 0x0a && tag !== 0x12) return false;
     let len = 0;
@@ -50,13 +53,20 @@ export function streamFieldSpans(body: Uint8Array, spans: number[], checkUtf8: b
       const b = body[p++] as number;
       len += (b & 0x7f) * 2 ** shift;
       if (b < 0x80) break;
+      if (asciiFraming) {
+        asciiFraming = false;
+        // The fields before this one, ASCII-framed, are checked at once (see below); the rest one by one.
+        if (checkUtf8 && !isUtf8(body.subarray(0, head))) return false;
+      }
     }
     if (len > n - p) return false;
-    if (checkUtf8 && !isUtf8(body.subarray(p, p + len))) return false;
+    if (checkUtf8 && !asciiFraming && !isUtf8(body.subarray(p, p + len))) return false;
     if (tag === 0x12) spans.push(p, p + len);
     p += len;
   }
-  return true;
+  // With ASCII framing no multi-byte sequence can span a field's edge, so the fields are all valid UTF-8 exactly when
+  // the whole body is: one check instead of one per field.
+  return !checkUtf8 || !asciiFraming || isUtf8(body);
 }
 
 /** The interleaved name/value list of a stream entry body (the id is validated and ignored). */

@@ -33,6 +33,8 @@ test('property: the stream entry fast path reads what protobuf-go\'s rules read,
   const field = fc.oneof(
     fc.string({ maxLength: 8 }).map((s) => Buffer.from(s, 'utf8')),
     fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+    // Valid text of 128 bytes or more: a two-byte length, after which fields are checked one by one.
+    fc.string({ minLength: 128, maxLength: 160 }).map((s) => Buffer.from(s, 'utf8')),
   );
   const written = fc
     .tuple(fc.string({ maxLength: 6 }), fc.array(field, { maxLength: 6 }))
@@ -61,6 +63,8 @@ test('property: the stream entry fast path reads what protobuf-go\'s rules read,
   );
   // The usual shape is taken; another field number or wire type is left to the full reader.
   const spans: number[] = [];
+  const invalidThenLong = writeStreamEntry('1-0', [Buffer.from([0xc3]), Buffer.alloc(200, 0x61)]).subarray(5);
+  assert.equal(streamFieldSpans(invalidThenLong, spans, true), false, 'a bad field before a long one is seen');
   assert.equal(streamFieldSpans(writeStreamEntry('1-0', [Buffer.from('f'), Buffer.from('v')]).subarray(5), spans, true), true);
   assert.deepEqual(spans, [7, 8, 10, 11]);
   assert.equal(streamFieldSpans(Buffer.from('1a0161', 'hex'), spans, true), false);
