@@ -65,19 +65,23 @@ export class Gather {
 
   /** bin() of bytes start..end of `b`. */
   binAt(b: Buffer, start: number, end: number, depth: number): void {
-    for (let i = start; i < end; i++) {
-      if (PLAIN[b[i] as number] === 0) {
-        this.text(binIndented(b.subarray(start, end), depth));
-        return;
-      }
-    }
     const n = end - start;
     this.#room(n + 2);
     const buf = this.#buf;
+    // Copied and checked in one pass; a byte that needs escaping sends the bytes to binIndented instead (what was
+    // copied past #used is written over).
+    let at = this.#used + 1;
+    for (let i = start; i < end; i++) {
+      const c = b[i] as number;
+      if (PLAIN[c] === 0) {
+        this.text(binIndented(b.subarray(start, end), depth));
+        return;
+      }
+      buf[at++] = c;
+    }
     buf[this.#used] = 0x22;
-    b.copy(buf, this.#used + 1, start, end);
-    buf[this.#used + 1 + n] = 0x22;
-    this.#used += n + 2;
+    buf[at] = 0x22;
+    this.#used = at + 1;
   }
 
   /** Hands the gathered bytes to the sink. */
