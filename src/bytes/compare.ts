@@ -28,3 +28,14 @@ export function compareBytes(
   }
   return aLen - bLen;
 }
+
+/**
+ * The first index i < n at which `a[aStart + i]` and `b[bStart + i]` differ, or n when the ranges are equal (the
+ * length of their common prefix): callers that copy a key over the one before it copy only what follows.
+ */
+export function mismatch(a: Uint8Array, aStart: number, b: Uint8Array, bStart: number, n: number): number {
+  if (n > LOOP_MAX && Buffer.compare(a.subarray(aStart, aStart + n), b.subarray(bStart, bStart + n)) === 0) return n;
+  let i = 0;
+  while (i < n && a[aStart + i] === b[bStart + i]) i++;
+  return i;
+}

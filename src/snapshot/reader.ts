@@ -36,7 +36,7 @@ import {
   WRITER_REGISTRY_VALUE_SIZE,
 } from './format.ts';
 import { goQuote } from '../bytes/go-quote.ts';
-import { compareBytes } from '../bytes/compare.ts';
+import { mismatch } from '../bytes/compare.ts';
 
 const BATCH = 512;
 /** A batch is also cut once its rows hold this many bytes, so large values (S3 chunks) are not piled up. */
@@ -262,6 +262,8 @@ export class SnapshotReader {
     /** The previous MVCC row's encoded key (a copy in a reused buffer), for the order check; none before the first. */
     let prevKey = Buffer.allocUnsafe(256);
     let prevLen = -1;
+    /** Bytes the row's key shares with the previous one (set by the order check of the in-place path). */
+    let same: number;
     // `q.available >= n || await q.need(n)` keeps the common case (the entry is already buffered) free of
     // promise round trips; lengths are read as two uint32 halves since every valid one fits in 32 bits.
     for (;;) {
@@ -293,13 +295,17 @@ export class SnapshotReader {
             avail >= 16 + kl + vl &&
             c.readUInt32LE(h + 12 + kl) === 0 &&
             (flags & (FLAG_RESERVED_MASK | FLAG_ENC_MASK)) === 0 &&
-            (prevLen < 0 || compareBytes(c, h + 8, h + 8 + kl, prevKey, 0, prevLen) > 0)
+            (same = prevLen < 0 ? 0 : sharedIfAfter(c, h + 8, kl, prevKey, prevLen)) >= 0
           ) {
             const size = 16 + kl + vl;
-            if (prevKey.length < kl) prevKey = Buffer.allocUnsafe(2 * kl);
-            // A loop for the usual short key: Buffer#copy's argument checks cost more than the copy.
-            if (kl <= 64) for (let i = 0; i < kl; i++) prevKey[i] = c[h + 8 + i] as number;
-            else c.copy(prevKey, 0, h + 8, h + 8 + kl);
+            if (prevKey.length < kl) {
+              prevKey = Buffer.allocUnsafe(2 * kl);
+              same = 0;
+            }
+            // Only what follows the common prefix changes; a loop for the usual few bytes (Buffer#copy's argument
+            // checks cost more than the copy).
+            if (kl - same <= 64) for (let i = same; i < kl; i++) prevKey[i] = c[h + 8 + i] as number;
+            else c.copy(prevKey, same, h + 8 + same, h + 8 + kl);
             prevLen = kl;
             batch.push(
               new Entry(
@@ -397,6 +403,14 @@ export class SnapshotReader {
     const kind: ContainerKind = this.#runtime === undefined ? 'native-with-footer' : this.#runtime.version === 1 ? 'runtime-v1' : 'runtime-v2';
     this.#container = { kind, crc32c: footer, totalBytes: total };
   }
+}
+
+/** The length of the prefix `c[start, start + kl)` shares with `prev[0, prevLen)` when it sorts after it, else -1. */
+function sharedIfAfter(c: Buffer, start: number, kl: number, prev: Buffer, prevLen: number): number {
+  const n = Math.min(kl, prevLen);
+  const i = mismatch(c, start, prev, 0, n);
+  if (i < n) return (c[start + i] as number) > (prev[i] as number) ? i : -1;
+  return kl > prevLen ? n : -1;
 }
 
 function hex8(n: number): string {
