@@ -12,7 +12,7 @@
 // memory bounded by the key nesting depth.
 
 import type { SnapshotEntry } from './reader.ts';
-import { compareBytes } from '../bytes/compare.ts';
+import { compareBytes, mismatch } from '../bytes/compare.ts';
 
 /**
  * Which versions decode keeps: `'latest'` (newest per key; tombstones hide keys) or `'all'` (the reference's
@@ -70,6 +70,25 @@ export class VersionResolver {
     const kl = k.length;
     const store = this.#store;
     const lens = this.#lens;
+    if (lens.length === 1 && (lens[0] as number) <= kl) {
+      // The usual case: the one key kept is the previous row's. Unless it starts this row's key, this key replaces
+      // it, and only the bytes after their common prefix are copied.
+      const len = lens[0] as number;
+      const s = store[0] as Buffer;
+      const same = mismatch(k, 0, s, 0, len);
+      if (same === len && len === kl) {
+        this.stats.superseded++;
+        return false;
+      }
+      if (same < len && s.length >= kl) {
+        if (kl - same > 64) k.copy(s, same, same, kl);
+        else for (let i = same; i < kl; i++) s[i] = k[i] as number;
+        lens[0] = kl;
+        if (e.tombstone) return false;
+        this.stats.live++;
+        return true;
+      }
+    }
     /** The row's inverted timestamp: the 8 bytes after the user key in its encoded key (read when needed). */
     let suffix: Buffer | undefined;
     let kept = 0;
