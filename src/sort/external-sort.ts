@@ -28,6 +28,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MemoryPool, type PoolHolder } from './memory-pool.ts';
 import { compareBytes } from '../bytes/compare.ts';
+import { copyBytes } from '../bytes/copy.ts';
+import { putLe32 } from '../bytes/little-endian.ts';
 
 export interface SortRecord {
   readonly key: Uint8Array;
@@ -51,28 +53,13 @@ export type ExternalSorterOptions = {
 /** Per-record overhead counted against the budget beyond the slabs: a sorted record's position in the index. */
 const RECORD_OVERHEAD = 8;
 
-/** Copies `b` into `slab` at `at`: a loop for the few bytes of most keys and values, TypedArray#set for the rest. */
-function copyIn(slab: Buffer, at: number, b: Uint8Array): void {
-  const n = b.length;
-  if (n > 32) slab.set(b, at);
-  else for (let i = 0; i < n; i++) slab[at + i] = b[i] as number;
-}
-
-/** Writes n as LE32 at `at` (n is a length: below 2^32). */
-function putLe32(slab: Buffer, at: number, n: number): void {
-  slab[at] = n & 0xff;
-  slab[at + 1] = (n >>> 8) & 0xff;
-  slab[at + 2] = (n >>> 16) & 0xff;
-  slab[at + 3] = n >>> 24;
-}
-
 /** Writes a record at `at` in the run-file layout: LE32 keyLen | key | LE32 valLen | value. */
 function putRecord(slab: Buffer, at: number, key: Uint8Array, value: Uint8Array): void {
   const kl = key.length;
   putLe32(slab, at, kl);
-  copyIn(slab, at + 4, key);
+  copyBytes(slab, at + 4, key);
   putLe32(slab, at + 4 + kl, value.length);
-  copyIn(slab, at + 8 + kl, value);
+  copyBytes(slab, at + 8 + kl, value);
 }
 
 const EMPTY = Buffer.alloc(0);

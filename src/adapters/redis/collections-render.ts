@@ -4,6 +4,7 @@
 // TTL and delta state, and opens and closes its file; a renderer turns the key's element rows into the file's
 // text: hashes, lists, sets and sorted sets as one JSON document, streams as JSON lines.
 
+import { copyBytes } from '../../bytes/copy.ts';
 import { DataError } from '../../errors.ts';
 import type { FileSink } from '../../tree/writer.ts';
 import type { DecodeContext } from '../adapter.ts';
@@ -15,13 +16,6 @@ export type CollectionType = 'hash' | 'list' | 'set' | 'zset' | 'stream';
 /** Bytes a JSON string may hold as they are (Go, HTML-escaping): printable ASCII but `"`, `\\`, `<`, `>`, `&`. */
 const PLAIN = new Uint8Array(256);
 for (let c = 0x20; c < 0x7f; c++) PLAIN[c] = c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26 ? 0 : 1;
-
-/** Copies `b` into `buf` at `at`: a loop for the few bytes of separators and most members, Buffer#copy else. */
-function copyInto(buf: Buffer, at: number, b: Buffer): void {
-  const n = b.length;
-  if (n > 32) b.copy(buf, at);
-  else for (let i = 0; i < n; i++) buf[at + i] = b[i] as number;
-}
 
 /**
  * The current collection file's bytes, gathered in one reused buffer and handed to the sink in large writes
@@ -54,7 +48,7 @@ export class Gather {
   raw(b: Buffer): void {
     const n = b.length;
     this.#room(n);
-    copyInto(this.#buf, this.#used, b);
+    copyBytes(this.#buf, this.#used, b);
     this.#used += n;
   }
 

@@ -19,6 +19,10 @@
 //
 // Chunk layout: (LE32 sub length ‖ sub ‖ LE32 value length ‖ value)…, after the tag byte.
 
+import { compareBytes } from '../../bytes/compare.ts';
+import { copyBytes } from '../../bytes/copy.ts';
+import { putLe32, readLe32 } from '../../bytes/little-endian.ts';
+
 /** Tag byte of an element record's value: one element (the value follows), or a chunk of them. */
 export const SINGLE = 0;
 export const CHUNK = 1;
@@ -28,29 +32,6 @@ const CHUNK_BYTES = 64 * 1024;
 
 /** Where a chunk goes: the sorter record `seg(K) ‖ element ‖ sub` with `value`; a promise when it had to wait. */
 export type ElementSink = (userKey: Buffer, sub: Uint8Array, value: Uint8Array) => Promise<void> | undefined;
-
-function putLe32(b: Buffer, at: number, n: number): void {
-  b[at] = n & 0xff;
-  b[at + 1] = (n >>> 8) & 0xff;
-  b[at + 2] = (n >>> 16) & 0xff;
-  b[at + 3] = n >>> 24;
-}
-
-/** Copies `src[from, to)` into `dst` at `at`: a loop for short ranges (no native call), Buffer#copy else. */
-function copyRange(dst: Buffer, at: number, src: Uint8Array, from: number, to: number): void {
-  if (to - from > 32) dst.set(src.subarray(from, to), at);
-  else for (let i = from; i < to; i++) dst[at++] = src[i] as number;
-}
-
-/** Compares `a[aFrom, aTo)` with `b[bFrom, bTo)` as unsigned bytes (the sign Buffer.compare gives). */
-function compareRange(a: Uint8Array, aFrom: number, aTo: number, b: Uint8Array, bFrom: number, bTo: number): number {
-  const n = Math.min(aTo - aFrom, bTo - bFrom);
-  for (let i = 0; i < n; i++) {
-    const d = (a[aFrom + i] as number) - (b[bFrom + i] as number);
-    if (d !== 0) return d;
-  }
-  return aTo - aFrom - (bTo - bFrom);
-}
 
 /** Packs the in-order element rows of one collection type into chunks (see the head of this module). */
 export class ElementChunker {
@@ -81,13 +62,13 @@ export class ElementChunker {
    */
   add(row: Uint8Array, from: number, to: number, value: Uint8Array): Promise<void> | undefined {
     const keyLen = to - from;
-    if (keyLen !== this.#keyLen || compareRange(row, from, to, this.#key, 0, keyLen) !== 0) {
+    if (keyLen !== this.#keyLen || compareBytes(row, from, to, this.#key, 0, keyLen) !== 0) {
       const closed = this.#close();
       if (closed !== undefined) return closed.then(() => this.#startKey(row, from, to, value));
       return this.#startKey(row, from, to, value);
     }
     const last = this.#lastAt;
-    if (this.#lastLen >= 0 && compareRange(row, to, row.length, this.#lastBuf, last, last + this.#lastLen) < 0) {
+    if (this.#lastLen >= 0 && compareBytes(row, to, row.length, this.#lastBuf, last, last + this.#lastLen) < 0) {
       const closed = this.#close();
       const userKey = this.#key.subarray(0, keyLen);
       const sub = row.subarray(to);
@@ -105,7 +86,7 @@ export class ElementChunker {
   #startKey(row: Uint8Array, from: number, to: number, value: Uint8Array): Promise<void> | undefined {
     const keyLen = to - from;
     if (this.#key.length < keyLen) this.#key = Buffer.allocUnsafe(2 * keyLen);
-    copyRange(this.#key, 0, row, from, to);
+    copyBytes(this.#key, 0, row, from, to);
     this.#keyLen = keyLen;
     this.#lastLen = -1;
     return this.#append(row, to, value);
@@ -123,13 +104,13 @@ export class ElementChunker {
     const c = this.#chunk;
     let at = this.#used;
     putLe32(c, at, subLen);
-    copyRange(c, at + 4, row, to, row.length);
+    copyBytes(c, at + 4, row, to, row.length);
     this.#lastBuf = c;
     this.#lastAt = at + 4;
     this.#lastLen = subLen;
     at += 4 + subLen;
     putLe32(c, at, value.length);
-    copyRange(c, at + 4, value, 0, value.length);
+    copyBytes(c, at + 4, value, 0, value.length);
     this.#used = at + 4 + value.length;
     return this.#used - 1 >= CHUNK_BYTES ? this.#close() : undefined;
   }
@@ -160,11 +141,6 @@ export class ElementChunker {
 
 const EMPTY = Buffer.alloc(0);
 
-/** Reads LE32 at `at`. */
-const le32 = (b: Buffer, at: number): number =>
-  ((b[at] as number) | ((b[at + 1] as number) << 8) | ((b[at + 2] as number) << 16)) +
-  (b[at + 3] as number) * 0x1000000;
-
 /** Reads the elements of one chunk in order, at flush. */
 export class ChunkCursor {
   #chunk: Buffer | undefined;
@@ -191,18 +167,18 @@ export class ChunkCursor {
   /** Compares the next element's sub-key with `sub` (callers check `more` first). */
   compareNext(sub: Buffer): number {
     const c = this.#chunk as Buffer;
-    const len = le32(c, this.#at);
-    return compareRange(c, this.#at + 4, this.#at + 4 + len, sub, 0, sub.length);
+    const len = readLe32(c, this.#at);
+    return compareBytes(c, this.#at + 4, this.#at + 4 + len, sub, 0, sub.length);
   }
 
   /** Moves onto the next element: `sub` and `value` are views of it. */
   next(): void {
     const c = this.#chunk as Buffer;
     let at = this.#at;
-    const subLen = le32(c, at);
+    const subLen = readLe32(c, at);
     this.sub = c.subarray(at + 4, at + 4 + subLen);
     at += 4 + subLen;
-    const valueLen = le32(c, at);
+    const valueLen = readLe32(c, at);
     this.value = valueLen === 0 ? EMPTY : c.subarray(at + 4, at + 4 + valueLen);
     this.#at = at + 4 + valueLen;
   }
