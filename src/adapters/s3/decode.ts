@@ -42,14 +42,31 @@ import { parseLiveBucketMeta, parseLiveManifest, renderBucketJson, renderObjectS
 import { S3_KIND, type S3Kind } from './routes.ts';
 import { META_SUFFIX, planTreeNames, type TreeName } from './tree-names.ts';
 
-interface Chunk {
+/** A chunk's identity: its row key's upload, part, chunk and part version, and whether it is a chunk reference. */
+interface ChunkKey {
   readonly uploadId: Buffer;
   readonly partNo: bigint;
   readonly chunkNo: bigint;
   readonly partVersion: bigint;
   readonly offloaded: boolean;
+}
+
+interface Chunk extends ChunkKey {
   readonly loc: ChunkLocation;
 }
+
+/**
+ * A chunk with its location, built field by field: every chunk then shares one hidden class (a spread with an added
+ * property gave each chunk a map of its own, some 300 bytes of every object held until the end).
+ */
+const located = (c: ChunkKey, loc: ChunkLocation): Chunk => ({
+  uploadId: c.uploadId,
+  partNo: c.partNo,
+  chunkNo: c.chunkNo,
+  partVersion: c.partVersion,
+  offloaded: c.offloaded,
+  loc,
+});
 
 interface DeclaredPart {
   readonly chunkCount: bigint;
@@ -62,14 +79,53 @@ interface ProvisionalBody {
   readonly chunks: Chunk[];
 }
 
+/**
+ * What finalize needs of an object's manifest row, taken when the row arrives: the upload and size its body is
+ * checked against, its declared parts, and its sidecar already rendered. The parsed manifest is not kept (its
+ * strings are slices of the row's JSON text, which they would keep alive: every object is held until the end).
+ */
+interface ManifestSummary {
+  readonly uploadId: Buffer;
+  readonly sizeBytes: bigint;
+  readonly declared: Map<string, DeclaredPart>;
+  /** The sidecar's bytes (its text would be a chain of concatenations holding on to slices of the row). */
+  readonly sidecar: Buffer;
+}
+
+/** An object's blob chunks by identity, the latest row of an identity winning; the usual one chunk needs no map. */
+class ChunkSet {
+  #one: Chunk | undefined;
+  #byId: Map<string, Chunk> | undefined;
+
+  get size(): number {
+    return this.#byId?.size ?? (this.#one === undefined ? 0 : 1);
+  }
+
+  set(c: Chunk): void {
+    if (this.#byId === undefined) {
+      if (this.#one === undefined) {
+        this.#one = c;
+        return;
+      }
+      this.#byId = new Map([[chunkId(this.#one), this.#one]]);
+      this.#one = undefined;
+    }
+    this.#byId.set(chunkId(c), c);
+  }
+
+  /** The chunks in the order their identities first arrived. */
+  values(): Iterable<Chunk> {
+    return this.#byId?.values() ?? (this.#one === undefined ? [] : [this.#one]);
+  }
+}
+
 interface ObjectState {
   readonly object: Buffer;
   readonly generation: bigint;
-  manifest: LiveManifest | undefined;
-  declared: Map<string, DeclaredPart> | undefined;
-  /** Blob chunks by identity (the latest row of a key wins). */
-  readonly chunks: Map<string, Chunk>;
-  readonly refs: Map<string, { readonly chunk: Omit<Chunk, 'loc'>; readonly ref: ChunkRefValue }>;
+  manifest: ManifestSummary | undefined;
+  readonly chunks: ChunkSet;
+  /** Chunk references by identity (the latest row of a key wins); none for most objects. */
+  refs: Map<string, { readonly chunk: ChunkKey; readonly ref: ChunkRefValue }> | undefined;
   /** Where its first blob chunks went, when the tree writer has provisional files. */
   provisional: ProvisionalBody | undefined;
 }
@@ -89,12 +145,12 @@ interface BucketState {
 const PROVISIONAL_MIN_CHUNK = 256 * 1024;
 
 const partId = (partNo: bigint, partVersion: bigint, offloaded: boolean): string => `${partNo}|${partVersion}|${offloaded ? 1 : 0}`;
-const chunkId = (c: Omit<Chunk, 'loc'>): string => `${c.uploadId.toString('hex')}|${partId(c.partNo, c.partVersion, c.offloaded)}|${c.chunkNo}`;
+const chunkId = (c: ChunkKey): string => `${c.uploadId.toString('hex')}|${partId(c.partNo, c.partVersion, c.offloaded)}|${c.chunkNo}`;
 const hex16 = (n: bigint): string => n.toString(16).padStart(16, '0');
 
 const malformed = (why: string, key?: Uint8Array): DataError => new DataError('S3_MALFORMED_KEY', `malformed S3 key: ${why}`, key === undefined ? {} : { key });
 
-function compareChunks(a: Omit<Chunk, 'loc'>, b: Omit<Chunk, 'loc'>): number {
+function compareChunks(a: ChunkKey, b: ChunkKey): number {
   if (a.partNo !== b.partNo) return a.partNo < b.partNo ? -1 : 1;
   if (a.partVersion !== b.partVersion) return a.partVersion < b.partVersion ? -1 : 1;
   if (a.offloaded !== b.offloaded) return a.offloaded ? 1 : -1;
@@ -110,6 +166,8 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
   #copyBlock: Buffer | undefined;
   /** The object whose provisional file blob chunks are appended to, while they arrive in assembly order. */
   #appending: ObjectState | undefined;
+  /** The last upload id seen: objects uploaded the same way share one copy of it. */
+  #lastUploadId: Buffer | undefined;
 
   constructor(ctx: DecodeContext) {
     this.#ctx = ctx;
@@ -130,8 +188,7 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
     const id = `${object.toString('latin1')}\u0000${hex16(generation)}`;
     let o = b.objects.get(id);
     if (o === undefined) {
-      o = { object, generation, manifest: undefined, declared: undefined, chunks: new Map(), refs: new Map(),
-        provisional: undefined };
+      o = { object, generation, manifest: undefined, chunks: new ChunkSet(), refs: undefined, provisional: undefined };
       b.objects.set(id, o);
     }
     return o;
@@ -202,9 +259,20 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
       }
       declared.set(partId(p.partNo, version, p.offloaded), { chunkCount: p.chunkCount, chunkSizes: p.chunkSizes });
     }
-    const o = this.#object(ref.bucket, ref.generation, ref.object);
-    o.manifest = m;
-    o.declared = declared;
+    this.#object(ref.bucket, ref.generation, ref.object).manifest = {
+      uploadId: this.#shared(Buffer.from(m.uploadId, 'utf8')),
+      sizeBytes: m.sizeBytes,
+      declared,
+      sidecar: Buffer.from(renderObjectSidecar(m), 'utf8'),
+    };
+  }
+
+  /** `id`, or the equal upload id seen last. */
+  #shared(id: Buffer): Buffer {
+    const last = this.#lastUploadId;
+    if (last !== undefined && last.equals(id)) return last;
+    this.#lastUploadId = id;
+    return id;
   }
 
   #blob(key: Uint8Array, value: Uint8Array): void | Promise<void> {
@@ -216,7 +284,7 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
       if (s === '') throw malformed('bucket or object key is empty (cannot construct scratch path)', key);
     }
     const chunk = {
-      uploadId: c.uploadId,
+      uploadId: this.#shared(c.uploadId),
       partNo: c.partNo,
       chunkNo: c.chunkNo,
       partVersion: c.partVersion,
@@ -231,7 +299,7 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
   }
 
   /** Whether a blob chunk of `o` continues the provisional file being appended to (see #place). */
-  #continues(o: ObjectState, chunk: Omit<Chunk, 'loc'>): boolean {
+  #continues(o: ObjectState, chunk: ChunkKey): boolean {
     if (this.#appending !== o) return false;
     const p = o.provisional as ProvisionalBody;
     const last = p.chunks[p.chunks.length - 1] as Chunk;
@@ -245,7 +313,7 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
    * writer has no provisional files) in the scratch store. The file being appended to is sealed before another
    * object's chunk, or an out-of-order one, is stored.
    */
-  #place(o: ObjectState, chunk: Omit<Chunk, 'loc'>, value: Uint8Array): void | Promise<void> {
+  #place(o: ObjectState, chunk: ChunkKey, value: Uint8Array): void | Promise<void> {
     let p = this.#appending === o ? o.provisional : undefined;
     const start = this.#ctx.tree.provisional;
     const first = o.provisional === undefined && o.chunks.size === 0;
@@ -254,12 +322,12 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
       this.#appending = o;
     }
     if (p === undefined) {
-      o.chunks.set(chunkId(chunk), { ...chunk, loc: this.#chunkStore.append(value) });
+      o.chunks.set(located(chunk, this.#chunkStore.append(value)));
       return undefined;
     }
-    const placed = { ...chunk, loc: { source: p.file, offset: p.file.bytes, length: value.length } };
+    const placed = located(chunk, { source: p.file, offset: p.file.bytes, length: value.length });
     p.chunks.push(placed);
-    o.chunks.set(chunkId(chunk), placed);
+    o.chunks.set(placed);
     return p.file.append(value);
   }
 
@@ -285,13 +353,14 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
     const ref = decodeChunkRefValue(value);
     if (ref === undefined) throw new DataError('S3_INVALID_CHUNK_REF', 'invalid S3 chunk reference', { key });
     const chunk = {
-      uploadId: c.uploadId,
+      uploadId: this.#shared(c.uploadId),
       partNo: c.partNo,
       chunkNo: c.chunkNo,
       partVersion: c.partVersion,
       offloaded: true,
     };
-    this.#object(c.bucket, c.generation, c.object).refs.set(chunkId(chunk), { chunk, ref });
+    const o = this.#object(c.bucket, c.generation, c.object);
+    (o.refs ??= new Map()).set(chunkId(chunk), { chunk, ref });
   }
 
   async #upload(prefix: string, key: Uint8Array, value: Uint8Array): Promise<void> {
@@ -453,11 +522,10 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
   #bodyChunks(bucket: Buffer, o: ObjectState): Chunk[] {
     const assembly = (code: 'S3_INVALID_CHUNK_REF' | 'S3_INCOMPLETE_BLOB_CHUNKS', why: string): DataError =>
       new DataError(code, `bucket ${quoteBytes(bucket)} object ${quoteBytes(o.object)}: ${why}`, { key: manifestKey(bucket, o.generation, o.object) });
-    const m = o.manifest as LiveManifest;
-    const declared = o.declared as Map<string, DeclaredPart>;
-    const uploadId = Buffer.from(m.uploadId, 'utf8');
+    const m = o.manifest as ManifestSummary;
+    const { declared, uploadId } = m;
     const all: Chunk[] = [...o.chunks.values()];
-    for (const { chunk, ref } of o.refs.values()) {
+    for (const { chunk, ref } of o.refs?.values() ?? []) {
       if (!chunk.uploadId.equals(uploadId)) continue;
       const part = declared.get(partId(chunk.partNo, chunk.partVersion, true));
       if (part === undefined) continue;
@@ -468,10 +536,10 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
       if (chunk.chunkNo >= BigInt(part.chunkSizes.length) || part.chunkSizes[Number(chunk.chunkNo)] !== ref.size) {
         throw assembly('S3_INVALID_CHUNK_REF', `invalid S3 chunk reference: ${where} ref size=${ref.size} does not match manifest chunk size`);
       }
-      all.push({ ...chunk, loc });
+      all.push(located(chunk, loc));
     }
     const chunks = all.filter((c) => {
-      if (m.uploadId !== '' && !c.uploadId.equals(uploadId)) return false;
+      if (uploadId.length !== 0 && !c.uploadId.equals(uploadId)) return false;
       const part = declared.get(partId(c.partNo, c.partVersion, c.offloaded));
       return part !== undefined && part.chunkCount !== 0n;
     });
@@ -531,7 +599,7 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
     }
     await this.#ctx.tree.writeFile(
       Buffer.concat([bodyRel, Buffer.from(META_SUFFIX)]),
-      renderObjectSidecar(o.manifest as LiveManifest),
+      (o.manifest as ManifestSummary).sidecar,
     );
     if (kind !== undefined) await keymap.write(name.toString('utf8'), o.object, kind);
   }

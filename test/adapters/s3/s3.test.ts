@@ -69,6 +69,19 @@ test('decode: bodies reassembled from parts and content-addressed chunks, rename
   assert.deepEqual(warnings.sort(), ['s3_orphan_chunks', 's3_stale_generation_objects']);
 });
 
+test('decode: two versions of one chunk row, the newest under --versions latest, the last row under all', async () => {
+  // The first of a/b.txt's two chunks gets a newer version (the rows of one key arrive newest first); big.bin, whose
+  // chunks have no second version, is the control.
+  const first = blobKey('photos', 2n, 'a/b.txt', 'u1', 1n, 0n);
+  const rows: FsmRow[] = [...S3_ROWS.map((r) => ({ commitTs: 1000n, ...r })), { key: first, value: 'xyz', commitTs: 2000n }];
+  for (const [versions, body] of [['latest', 'xyzde'], ['all', 'abcde']] as const) {
+    const { tree } = await decodeWith(adapters, buildFsm(2000n, rows), { versions });
+    const files = await readTree(join(tree, 's3'));
+    assert.equal(files.get('photos/a/b.txt')?.toString(), body, versions);
+    assert.equal(files.get('photos/big.bin')?.toString(), 'PART1-PART2', versions);
+  }
+});
+
 test('decode with --include-orphans, --include-incomplete-uploads and --rename-collisions', async () => {
   const { tree } = await decodeWith(adapters, buildFsm(1000n, [...S3_ROWS, ...RESERVED_SUFFIX_ROWS]), {
     switches: { includeOrphans: true, includeIncompleteUploads: true, renameCollisions: true },
