@@ -290,7 +290,7 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
     if (opts.selfTest === true) {
       const fileBytes = writer.bytesWritten;
       report('self-test', fileBytes, 0, fileBytes);
-      const mismatchText = await runSelfTest(opts, manifest, enabled, tmpPath, T, (phase, done) => { report(phase, fileBytes, done, phase === 'self-test' ? fileBytes : 0); });
+      const mismatchText = await runSelfTest(opts, manifest, enabled, tmpPath, T, pool, (phase, done) => { report(phase, fileBytes, done, phase === 'self-test' ? fileBytes : 0); });
       selfTest = { ran: true, matched: mismatchText === '', mismatchText };
     }
     // An interrupt removes the self-test's scratch while it runs: its verdict, and anything after, is void.
@@ -455,6 +455,7 @@ async function runSelfTest(
   enabled: readonly AdapterName[],
   fsmPath: string,
   T: bigint,
+  pool: MemoryPool,
   onProgress: (phase: 'self-test' | 'self-test-finalize' | 'self-test-compare', done: number) => void,
 ): Promise<string> {
   const base = opts.scratchRoot ?? tmpdir();
@@ -465,7 +466,8 @@ async function runSelfTest(
   const recordFiles = new Set(
     adapters.filter((a) => enabled.includes(a.name)).flatMap((a) => a.unorderedRecordFiles ?? []),
   );
-  const compared = new SelfTestTree(opts.input, enabled, { scratchDir: join(scratch, 'compare'), memoryBudget: Math.max(4096, Math.floor(budget / 4)) }, recordFiles);
+  // The decode and the comparison's sorters reserve from the encode's pool (free again by now): one budget.
+  const compared = new SelfTestTree(opts.input, enabled, { scratchDir: join(scratch, 'compare'), memoryBudget: Math.max(4096, Math.floor(budget / 4)) }, recordFiles, pool);
   try {
     let decoded;
     try {
@@ -480,6 +482,7 @@ async function runSelfTest(
             else onProgress('self-test-finalize', p.files);
           },
           ...(opts.memoryBudget !== undefined ? { memoryBudget: opts.memoryBudget } : {}),
+          memoryPool: pool,
           switches: decodeSwitchesOf(adapters, manifest),
         },
         compared,

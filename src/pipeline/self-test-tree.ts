@@ -19,6 +19,7 @@ import { closeSync, fstatSync, readSync } from 'node:fs';
 import { isEkvError } from '../errors.ts';
 import { openRegularSync } from '../fs/safe-open.ts';
 import { ExternalSorter, lastPerKey } from '../sort/external-sort.ts';
+import type { MemoryPool } from '../sort/memory-pool.ts';
 import { refuseSpecial, walkSorted, type WalkSpill } from '../tree/walk.ts';
 import { KEYMAP_FILE } from '../tree/keymap.ts';
 import { absPath, checkRel, type RelPath } from '../tree/paths.ts';
@@ -249,13 +250,16 @@ export class SelfTestTree extends TreeWriterBase {
 
   /**
    * `recordFiles`: base names of files whose lines are records in no defined order (the adapters'
-   * `unorderedRecordFiles`), compared as multisets.
+   * `unorderedRecordFiles`), compared as multisets. The verdict sorters reserve from `pool` when one is given (the
+   * budget of the run, shared with the decode that feeds them), else they share `spill.memoryBudget`; the input
+   * tree's listings use `spill` either way.
    */
   constructor(
     inputRoot: string,
     adapterDirs: readonly string[],
     spill: WalkSpill,
     recordFiles: ReadonlySet<string> = new Set(),
+    pool?: MemoryPool,
   ) {
     super();
     this.#inputRoot = inputRoot;
@@ -266,10 +270,9 @@ export class SelfTestTree extends TreeWriterBase {
     const each = Math.max(4096, Math.floor(spill.memoryBudget / Math.max(1, adapterDirs.length)));
     let n = 0;
     for (const dir of adapterDirs) {
-      this.#verdicts.set(
-        dir,
-        new ExternalSorter({ scratchDir: `${spill.scratchDir}/verdicts-${n++}`, memoryBudget: each }),
-      );
+      const scratchDir = `${spill.scratchDir}/verdicts-${n++}`;
+      const sorter = new ExternalSorter(pool === undefined ? { scratchDir, memoryBudget: each } : { scratchDir, pool });
+      this.#verdicts.set(dir, sorter);
     }
   }
 

@@ -90,3 +90,29 @@ test('encoding a Redis-heavy tree keeps the row sorter and every adapter sorter 
   await encodeSnapshot({ input: tree, output: join(dir, 'large.fsm'), adapters: [redisAdapter] });
   assert.deepEqual(await fsp.readFile(join(dir, 'small.fsm')), await fsp.readFile(join(dir, 'large.fsm')));
 });
+
+test('encode --self-test: its decode and its comparison reserve from the run\'s one pool, within --memory-budget', async () => {
+  const dir = await tempDir('ekv-pool-');
+  const input = join(dir, 'in.fsm');
+  await fsp.writeFile(input, buildFsm(1000n, redisHeavyRows(600)));
+  const tree = join(dir, 'tree');
+  await decodeSnapshot({ input, output: tree, adapters: [redisAdapter] });
+  const budget = 1024 * 1024;
+  const pool = new MemoryPool(budget);
+  let selfTestPeak = 0;
+  const result = await encodeSnapshot({
+    input: tree,
+    output: join(dir, 'out.fsm'),
+    adapters: [redisAdapter],
+    memoryBudget: budget,
+    memoryPool: pool,
+    selfTest: true,
+    onProgress: (p) => {
+      if (p.phase.startsWith('self-test')) selfTestPeak = Math.max(selfTestPeak, pool.live);
+    },
+  });
+  assert.equal(result.selfTest.matched, true);
+  assert.ok(selfTestPeak > budget / 4, `the self-test's sorters should reserve from the run's pool (live ${selfTestPeak})`);
+  assert.ok(pool.peak <= budget, `live reservations reached ${pool.peak} bytes, budget ${budget}`);
+  assert.equal(pool.live, 0, 'every reservation is given back');
+});
