@@ -42,6 +42,16 @@ function redisHeavyRows(keys: number): FsmRow[] {
   return rows;
 }
 
+/** A dump tree of redisHeavyRows(600) under a new temporary directory, and that directory. */
+async function redisHeavyTree(): Promise<{ dir: string; tree: string }> {
+  const dir = await tempDir('ekv-pool-');
+  const input = join(dir, 'in.fsm');
+  await fsp.writeFile(input, buildFsm(1000n, redisHeavyRows(600)));
+  const tree = join(dir, 'tree');
+  await decodeSnapshot({ input, output: tree, adapters: [redisAdapter] });
+  return { dir, tree };
+}
+
 test('a shared pool grants within its budget and has the largest buffer spill when short', async () => {
   const dir = await tempDir('ekv-pool-');
   const pool = new MemoryPool(64 * 1024);
@@ -76,11 +86,7 @@ test('decoding a Redis-heavy snapshot keeps every sorter together within --memor
 });
 
 test('encoding a Redis-heavy tree keeps the row sorter and every adapter sorter together within --memory-budget', async () => {
-  const dir = await tempDir('ekv-pool-');
-  const input = join(dir, 'in.fsm');
-  await fsp.writeFile(input, buildFsm(1000n, redisHeavyRows(600)));
-  const tree = join(dir, 'tree');
-  await decodeSnapshot({ input, output: tree, adapters: [redisAdapter] });
+  const { dir, tree } = await redisHeavyTree();
   const budget = 1024 * 1024;
   const pool = new MemoryPool(budget);
   await encodeSnapshot({ input: tree, output: join(dir, 'small.fsm'), adapters: [redisAdapter], memoryBudget: budget, memoryPool: pool });
@@ -92,11 +98,7 @@ test('encoding a Redis-heavy tree keeps the row sorter and every adapter sorter 
 });
 
 test('encode --self-test: its decode and its comparison reserve from the run\'s one pool, within --memory-budget', async () => {
-  const dir = await tempDir('ekv-pool-');
-  const input = join(dir, 'in.fsm');
-  await fsp.writeFile(input, buildFsm(1000n, redisHeavyRows(600)));
-  const tree = join(dir, 'tree');
-  await decodeSnapshot({ input, output: tree, adapters: [redisAdapter] });
+  const { dir, tree } = await redisHeavyTree();
   const budget = 1024 * 1024;
   const pool = new MemoryPool(budget);
   let selfTestPeak = 0;

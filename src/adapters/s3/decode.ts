@@ -36,6 +36,7 @@ import {
   parseChunkKey,
   parseManifestKey,
   parseUploadBucket,
+  type ChunkRef,
   type ChunkRefValue,
 } from './keys.ts';
 import { parseLiveBucketMeta, parseLiveManifest, renderBucketJson, renderObjectSidecar, type LiveBucketMeta, type LiveManifest } from './records.ts';
@@ -267,6 +268,12 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
     };
   }
 
+  /** The identity of a `!s3|blob|` (offloaded false) or `!s3|chunkref|` (true) row's chunk. */
+  #chunkKey(c: ChunkRef, offloaded: boolean): ChunkKey {
+    const { partNo, chunkNo, partVersion } = c;
+    return { uploadId: this.#shared(c.uploadId), partNo, chunkNo, partVersion, offloaded };
+  }
+
   /** `id`, or the equal upload id seen last. */
   #shared(id: Buffer): Buffer {
     const last = this.#lastUploadId;
@@ -283,13 +290,7 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
       if (s === '.' || s === '..') throw malformed(`bucket or object key ${JSON.stringify(s)} is a dot segment (would escape scratch root)`, key);
       if (s === '') throw malformed('bucket or object key is empty (cannot construct scratch path)', key);
     }
-    const chunk = {
-      uploadId: this.#shared(c.uploadId),
-      partNo: c.partNo,
-      chunkNo: c.chunkNo,
-      partVersion: c.partVersion,
-      offloaded: false,
-    };
+    const chunk = this.#chunkKey(c, false);
     const o = this.#object(c.bucket, c.generation, c.object);
     // Small objects take the synchronous path: no promise per row.
     if (this.#appending !== undefined && !this.#continues(o, chunk)) {
@@ -352,13 +353,7 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
     if (c === undefined) throw malformed('chunkref key', key);
     const ref = decodeChunkRefValue(value);
     if (ref === undefined) throw new DataError('S3_INVALID_CHUNK_REF', 'invalid S3 chunk reference', { key });
-    const chunk = {
-      uploadId: this.#shared(c.uploadId),
-      partNo: c.partNo,
-      chunkNo: c.chunkNo,
-      partVersion: c.partVersion,
-      offloaded: true,
-    };
+    const chunk = this.#chunkKey(c, true);
     const o = this.#object(c.bucket, c.generation, c.object);
     (o.refs ??= new Map()).set(chunkId(chunk), { chunk, ref });
   }
