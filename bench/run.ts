@@ -8,10 +8,10 @@
 // Without --reference: MB/s, records/s and peak RSS next to the raw limits of the same machine on the same bytes
 // (sequential read, sequential write, SHA-256). With --reference DIR (a folder holding the reference Go binaries
 // elastickv-snapshot-decode and elastickv-snapshot-encode): ours and the reference alternate on the same inputs
-// (ours first in odd pairs, the reference first in even ones), and the table gives medians of the pairs, the ratio
-// reference time / our time (above 1: we are faster), peak RSS of each, and whether the outputs were identical
-// (trees compared file by file, MANIFEST.json without wall_time_iso and CHECKSUMS without MANIFEST.json's line;
-// encoded snapshots byte for byte).
+// (ours first in odd pairs, the reference first in even ones; each run starts after a sync, so no run waits for
+// the previous one's writeback), and the table gives medians of the pairs, the ratio reference time / our time
+// (above 1: we are faster), peak RSS of each, and whether the outputs were identical (trees compared file by file,
+// MANIFEST.json without wall_time_iso and CHECKSUMS without MANIFEST.json's line; encoded snapshots byte for byte).
 //
 // Workload snapshots come from bench/generate.ts. Not part of `npm test`.
 
@@ -35,9 +35,12 @@ const MB = 1048576;
 /**
  * Runs a command to completion and measures its wall time and peak RSS. The peak is the process's own VmHWM,
  * sampled from /proc every 20 ms (getrusage's maxrss survives exec, so a child spawned by this large parent
- * would report the parent's size as its own).
+ * would report the parent's size as its own). Every run starts after a `sync`, not timed: the kernel's writeback
+ * of what the previous run wrote (a tree of a million files takes minutes to reach the disk) is not charged to the
+ * next run, which would otherwise depend on which tool went first.
  */
 function runMeasured(cmd: string, args: string[]): Promise<Measure> {
+  spawnSync('sync');
   return new Promise((resolve, reject) => {
     const t = process.hrtime.bigint();
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
