@@ -14,8 +14,8 @@ const utf8 = new TextDecoder('utf-8');
 
 /**
  * Gathers the lines of a file into JSON values as Go's json.Decoder reads them: a value may span lines, several may
- * share one. For readers that take some lines another way (SQS messages in the decoder's own shape) and so cannot
- * use jsonValues as it is.
+ * share one. For readers that take some lines another way and report errors of their own (SQS messages), which
+ * jsonValues cannot serve.
  */
 export class JsonLines {
   #pending = '';
@@ -56,21 +56,53 @@ export class JsonLines {
   }
 }
 
-export async function* jsonValues(
+/** What jsonValues yields with a scan: a value the scan read from its line, or a value parsed. */
+export type ScannedOrParsed<T> =
+  | { readonly scanned: T; readonly value: undefined; readonly line: number }
+  | { readonly scanned: undefined; readonly value: JsonValue; readonly line: number };
+
+/**
+ * The JSON values of a file, each with the line it starts on; parse errors are `code` errors naming the file and
+ * line. With `scan`, a line met while no value is partly gathered is offered to it first: what it returns (a line in
+ * a shape it reads in one pass, which must hold exactly the one value the generic parser would read from it) is
+ * yielded as `scanned`, and the line is not parsed; on undefined the line is parsed as usual.
+ */
+export function jsonValues(
   tree: TreeReader,
   rel: string,
   code: DataErrorCode,
   what: string,
-): AsyncGenerator<{ readonly value: JsonValue; readonly line: number }> {
+): AsyncGenerator<{ readonly value: JsonValue; readonly line: number }>;
+export function jsonValues<T>(
+  tree: TreeReader,
+  rel: string,
+  code: DataErrorCode,
+  what: string,
+  scan: (line: Buffer) => T | undefined,
+): AsyncGenerator<ScannedOrParsed<T>>;
+export async function* jsonValues<T>(
+  tree: TreeReader,
+  rel: string,
+  code: DataErrorCode,
+  what: string,
+  scan?: (line: Buffer) => T | undefined,
+): AsyncGenerator<ScannedOrParsed<T> | { readonly value: JsonValue; readonly line: number }> {
   const gather = new JsonLines();
   for await (const { line, lineNo } of tree.lines(rel, MAX_JSON_LINE)) {
+    if (scan !== undefined && gather.idle) {
+      const scanned = scan(line);
+      if (scanned !== undefined) {
+        yield { scanned, value: undefined, line: lineNo };
+        continue;
+      }
+    }
     let values: JsonValue[] | undefined;
     try {
       values = gather.push(line, lineNo);
     } catch (err) {
       throw new DataError(code, `${what}: ${(err as Error).message}`, { path: rel, line: gather.startLine });
     }
-    if (values !== undefined) for (const value of values) yield { value, line: gather.startLine };
+    if (values !== undefined) for (const value of values) yield { scanned: undefined, value, line: gather.startLine };
   }
   if (gather.truncated) throw new DataError(code, `${what}: unexpected end of JSON input`, { path: rel, line: gather.startLine });
 }

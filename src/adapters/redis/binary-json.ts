@@ -9,6 +9,10 @@ import { goMarshal, isValidUtf8, quoteString, type GoJson } from '../../json/go-
 import { JsonNumber, JsonObject, JsonTypeError, type JsonValue } from '../../json/go-json-read.ts';
 import { decodeBase64UrlRaw } from '../../tree/segment.ts';
 
+/** Bytes a JSON string may hold as they are (Go, HTML-escaping): printable ASCII but `"`, `\\`, `<`, `>`, `&`. */
+export const PLAIN = new Uint8Array(256);
+for (let c = 0x20; c < 0x7f; c++) PLAIN[c] = c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26 ? 0 : 1;
+
 /** Reads <bin>: a JSON string's UTF-8 bytes, or the bytes of a {"base64": …} envelope. */
 export function readBin(v: JsonValue | undefined, what: string): Buffer {
   if (v === undefined) throw new JsonTypeError(`${what}: unexpected end of JSON input`);

@@ -14,6 +14,7 @@ import type { TreeReader } from '../../tree/reader.ts';
 import type { EncodeContext } from '../adapter.ts';
 import { readBin, readScore } from './binary-json.ts';
 import { writeStreamEntry } from './proto.ts';
+import { scanStreamEntry } from './stream-line.ts';
 import { encodeTtlValue } from './inline-value.ts';
 import {
   HASH_FIELD_PREFIX,
@@ -212,60 +213,92 @@ export type StreamLine =
   | { readonly kind: 'entry'; readonly id: string; readonly ms: bigint; readonly seq: bigint; readonly fields: readonly Buffer[] }
   | { readonly kind: 'meta'; readonly length: bigint; readonly lastMs: bigint; readonly lastSeq: bigint; readonly expireAtMs: bigint };
 
-/** Streams one stream file: its entries in file order, then its `_meta` line once it agrees with them. */
+/** One parsed value of a stream file, by Go's rules: its `_meta` line or an entry. */
+export function parseStreamValue(value: JsonValue, show: string): StreamLine {
+  const o = value === null ? new JsonObject([]) : value;
+  if (!(o instanceof JsonObject)) throw new JsonTypeError('cannot unmarshal a non-object line');
+  if (readBool(o.field('_meta'), '_meta')) {
+    return {
+      kind: 'meta',
+      length: readInt(o.field('length'), 'length'),
+      lastMs: readUint(o.field('last_ms'), 'last_ms'),
+      lastSeq: readUint(o.field('last_seq'), 'last_seq'),
+      expireAtMs: readUint(o.field('expire_at_ms'), 'expire_at_ms'),
+    };
+  }
+  const id = readString(o.field('id'), 'id');
+  const dash = id.indexOf('-');
+  if (dash < 0) throw new JsonTypeError(`stream id ${JSON.stringify(id)} missing '-'`);
+  const ms = parseStreamIdPart(id.slice(0, dash), id, 'ms');
+  const seq = parseStreamIdPart(id.slice(dash + 1), id, 'seq');
+  const fields: Buffer[] = [];
+  for (const f of readArray(o.field('fields'), 'fields') ?? []) {
+    const fo = f === null ? new JsonObject([]) : f;
+    if (!(fo instanceof JsonObject)) throw new JsonTypeError('fields: cannot unmarshal into a field record');
+    fields.push(readBin(fo.field('name'), `${show} entry ${id} field name`), readBin(fo.field('value'), `${show} entry ${id} field value`));
+  }
+  for (const f of fields) {
+    if (!isValidUtf8(f)) throw new JsonTypeError(`entry ${id}: proto: field RedisStreamEntry.fields contains invalid UTF-8`);
+  }
+  return { kind: 'entry', id, ms, seq, fields };
+}
+
+/**
+ * Streams one stream file: its entries in file order, then its `_meta` line once it agrees with them. Entry lines in
+ * the decoder's shape are read in one pass (stream-line.ts); any other line is parsed by parseStreamValue.
+ */
 export async function* readStream(tree: TreeReader, k: Uint8Array, path: string): AsyncGenerator<StreamLine> {
   const show = `stream ${JSON.stringify(Buffer.from(k).toString('utf8'))}`;
-  let meta: { length: bigint; lastMs: bigint; lastSeq: bigint; ms: bigint } | undefined;
+  let meta: Extract<StreamLine, { kind: 'meta' }> | undefined;
   let entries = 0n;
-  let max: { ms: bigint; seq: bigint; id: string } | undefined;
-  for await (const { value, line } of jsonValues(tree, path, 'REDIS_ENCODE_INVALID_JSON', `redis encode invalid collection JSON: ${show}`)) {
-    let entry: StreamLine | undefined;
-    try {
-      const o = value === null ? new JsonObject([]) : value;
-      if (!(o instanceof JsonObject)) throw new JsonTypeError('cannot unmarshal a non-object line');
-      if (readBool(o.field('_meta'), '_meta')) {
-        if (meta !== undefined) throw new JsonTypeError('multiple _meta lines');
-        meta = { length: readInt(o.field('length'), 'length'), lastMs: readUint(o.field('last_ms'), 'last_ms'), lastSeq: readUint(o.field('last_seq'), 'last_seq'), ms: readUint(o.field('expire_at_ms'), 'expire_at_ms') };
+  let maxMs = -1n;
+  let maxSeq = -1n;
+  const what = `redis encode invalid collection JSON: ${show}`;
+  for await (const v of jsonValues(tree, path, 'REDIS_ENCODE_INVALID_JSON', what, scanStreamEntry)) {
+    let entry: Extract<StreamLine, { kind: 'entry' }>;
+    if (v.scanned !== undefined) entry = v.scanned;
+    else {
+      let parsed: StreamLine;
+      try {
+        parsed = parseStreamValue(v.value, show);
+        if (parsed.kind === 'meta' && meta !== undefined) throw new JsonTypeError('multiple _meta lines');
+      } catch (err) {
+        if (err instanceof JsonTypeError) throw invalid(path, `${show}: ${err.message}`, v.line);
+        throw err;
+      }
+      if (parsed.kind === 'meta') {
+        meta = parsed;
         continue;
       }
-      const id = readString(o.field('id'), 'id');
-      const dash = id.indexOf('-');
-      if (dash < 0) throw new JsonTypeError(`stream id ${JSON.stringify(id)} missing '-'`);
-      const ms = parseStreamIdPart(id.slice(0, dash), id, 'ms');
-      const seq = parseStreamIdPart(id.slice(dash + 1), id, 'seq');
-      const fields: Buffer[] = [];
-      for (const f of readArray(o.field('fields'), 'fields') ?? []) {
-        const fo = f === null ? new JsonObject([]) : f;
-        if (!(fo instanceof JsonObject)) throw new JsonTypeError('fields: cannot unmarshal into a field record');
-        fields.push(readBin(fo.field('name'), `${show} entry ${id} field name`), readBin(fo.field('value'), `${show} entry ${id} field value`));
-      }
-      for (const f of fields) {
-        if (!isValidUtf8(f)) throw new JsonTypeError(`entry ${id}: proto: field RedisStreamEntry.fields contains invalid UTF-8`);
-      }
-      entries++;
-      if (max === undefined || ms > max.ms || (ms === max.ms && seq > max.seq)) max = { ms, seq, id };
-      entry = { kind: 'entry', id, ms, seq, fields };
-    } catch (err) {
-      if (err instanceof JsonTypeError) throw invalid(path, `${show}: ${err.message}`, line);
-      throw err;
+      entry = parsed;
+    }
+    entries++;
+    if (entry.ms > maxMs || (entry.ms === maxMs && entry.seq > maxSeq)) {
+      maxMs = entry.ms;
+      maxSeq = entry.seq;
     }
     yield entry;
   }
   if (meta === undefined) throw invalid(path, `${show}: missing _meta line`);
   if (meta.length < 0n) throw invalid(path, `${show}: negative _meta length ${meta.length}`);
   if (meta.length !== entries) throw invalid(path, `${show}: _meta length ${meta.length} disagrees with ${entries} parsed entries`);
-  if (max !== undefined && (max.ms > meta.lastMs || (max.ms === meta.lastMs && max.seq > meta.lastSeq))) {
-    throw invalid(path, `${show}: _meta last ${meta.lastMs}-${meta.lastSeq} is behind max entry ${max.ms}-${max.seq}`);
+  if (maxMs > meta.lastMs || (maxMs === meta.lastMs && maxSeq > meta.lastSeq)) {
+    throw invalid(path, `${show}: _meta last ${meta.lastMs}-${meta.lastSeq} is behind max entry ${maxMs}-${maxSeq}`);
   }
-  yield { kind: 'meta', length: meta.length, lastMs: meta.lastMs, lastSeq: meta.lastSeq, expireAtMs: meta.ms };
+  yield meta;
 }
 
 /** One stream file into rows. */
 export async function encodeStream(ctx: EncodeContext, k: Uint8Array, path: string): Promise<void> {
+  const prefix = lp(STREAM_ENTRY_PREFIX, k);
   for await (const line of readStream(ctx.tree, k, path)) {
     if (line.kind === 'entry') {
-      const entry = writeStreamEntry(line.id, [...line.fields]);
-      await ctx.emit(lp(STREAM_ENTRY_PREFIX, k, i64be(line.ms), i64be(line.seq)), entry);
+      // The entry's key: the prefix, then its id as two BE64 halves (ids are at most 2^64-1 each).
+      const key = Buffer.allocUnsafe(prefix.length + 16);
+      prefix.copy(key, 0);
+      key.writeBigUInt64BE(line.ms, prefix.length);
+      key.writeBigUInt64BE(line.seq, prefix.length + 8);
+      await ctx.emit(key, writeStreamEntry(line.id, line.fields));
       continue;
     }
     const value = [i64be(line.length), i64be(line.lastMs), i64be(line.lastSeq)];

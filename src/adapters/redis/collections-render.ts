@@ -8,14 +8,11 @@ import { copyBytes } from '../../bytes/copy.ts';
 import { DataError } from '../../errors.ts';
 import type { FileSink } from '../../tree/writer.ts';
 import type { DecodeContext } from '../adapter.ts';
-import { binIndented, compact } from './binary-json.ts';
+import { PLAIN, binIndented, compact } from './binary-json.ts';
 import { readStreamEntry, streamFieldSpans } from './proto.ts';
 
 export type CollectionType = 'hash' | 'list' | 'set' | 'zset' | 'stream';
 
-/** Bytes a JSON string may hold as they are (Go, HTML-escaping): printable ASCII but `"`, `\\`, `<`, `>`, `&`. */
-const PLAIN = new Uint8Array(256);
-for (let c = 0x20; c < 0x7f; c++) PLAIN[c] = c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26 ? 0 : 1;
 
 /**
  * The current collection file's bytes, gathered in one reused buffer and handed to the sink in large writes

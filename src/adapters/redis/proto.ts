@@ -3,8 +3,9 @@
 // sorted-set blobs (`00 52 5A 01` + RedisZSetValue{entries: [{member, score (double, little-endian)}]}).
 // Read with protobuf-go's rules (unknown fields and wrong wire types skipped, strings must be UTF-8).
 
-import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { isUtf8 } from 'node:buffer';
+import { copyBytes } from '../../bytes/copy.ts';
 import { isValidUtf8 } from '../../json/go-json.ts';
 
 export const STREAM_ENTRY_MAGIC = Buffer.from([0x00, 0x52, 0x58, 0x45, 0x01]);
@@ -82,11 +83,43 @@ export function readStreamEntry(body: Uint8Array): Buffer[] {
   return fields;
 }
 
+/** Bytes of `n` (below 2^32) as a protobuf varint. */
+const varintSize = (n: number): number => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
+
+/** Writes `n` (below 2^32) as a protobuf varint at `at`; returns the offset after it. */
+function putVarint(b: Buffer, at: number, n: number): number {
+  while (n >= 0x80) {
+    b[at++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
+  b[at++] = n;
+  return at;
+}
+
+/**
+ * STREAM_ENTRY_MAGIC ‖ RedisStreamEntry{id, fields} as protobuf-go marshals it: field 1 (tag 0a) unless the id is
+ * empty, then field 2 (tag 12) for each field, each a varint length and the bytes. Written straight into one buffer
+ * of the exact size (one per stream entry on encode, where BinaryWriter's growing, slicing and concatenating took
+ * three allocations and copies).
+ */
 export function writeStreamEntry(id: string, fields: readonly Uint8Array[]): Buffer {
-  const w = new BinaryWriter();
-  if (id !== '') w.tag(1, WireType.LengthDelimited).string(id);
-  for (const f of fields) w.tag(2, WireType.LengthDelimited).bytes(f);
-  return Buffer.concat([STREAM_ENTRY_MAGIC, w.finish()]);
+  const idLen = Buffer.byteLength(id, 'utf8');
+  let size = STREAM_ENTRY_MAGIC.length + (idLen === 0 ? 0 : 1 + varintSize(idLen) + idLen);
+  for (const f of fields) size += 1 + varintSize(f.length) + f.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = STREAM_ENTRY_MAGIC.copy(out, 0);
+  if (idLen !== 0) {
+    out[at++] = 0x0a;
+    at = putVarint(out, at, idLen);
+    at += out.write(id, at, 'utf8');
+  }
+  for (const f of fields) {
+    out[at++] = 0x12;
+    at = putVarint(out, at, f.length);
+    copyBytes(out, at, f);
+    at += f.length;
+  }
+  return out;
 }
 
 /** The members of a legacy sorted-set blob body, in wire order. */
