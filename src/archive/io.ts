@@ -12,6 +12,7 @@ import { fsyncDir } from '../tree/publish.ts';
 import { trackTemp } from '../tree/temp-paths.ts';
 import { makeS3Client, openS3Object, s3Failure, type S3Options } from '../offload/s3-store.ts';
 import type { S3Sse } from '../offload/s3-config.ts';
+import { MAX_WRITE_CALL } from '../fs/write-all.ts';
 
 /** An output being written: `stream` takes the bytes; commit() publishes them, abort() removes them. */
 export interface ArchiveSink {
@@ -40,7 +41,7 @@ export async function fileSink(path: string): Promise<ArchiveSink> {
   const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
   const fh = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
   const untrack = trackTemp(tmp);
-  const stream = fh.createWriteStream({ highWaterMark: 1024 * 1024 });
+  const stream = fh.createWriteStream({ highWaterMark: MAX_WRITE_CALL });
   return {
     stream,
     async commit() {

@@ -17,7 +17,7 @@
 // two entries under one name in the archive, which unpackers refuse, so the CHECKSUMS pass refuses it first.
 
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, constants as fsc, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsc, mkdirSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -30,6 +30,7 @@ import { checkRel, parentRel, showRel, type RelPath } from '../tree/paths.ts';
 import { SequentialSink, TreeWriterBase, type FileSink } from '../tree/writer.ts';
 import type { Compression, PackResult } from './pack.ts';
 import { encodeTarHeader, END_OF_ARCHIVE, tarPadding } from './tar-header.ts';
+import { writeAllSync } from '../fs/write-all.ts';
 
 /** A file grows in memory up to this many bytes, then goes to a spool file. */
 const FILE_IN_MEMORY = 1024 * 1024;
@@ -242,7 +243,7 @@ class ArchiveFileSink extends SequentialSink {
     if (this.#spool !== undefined) {
       if (this.#used + b.length > SPOOL_BLOCK) this.#flushSpool();
       if (b.length >= SPOOL_BLOCK) {
-        writeAll(this.#spool.fd, b);
+        writeAllSync(this.#spool.fd, b);
         return;
       }
     }
@@ -272,7 +273,7 @@ class ArchiveFileSink extends SequentialSink {
 
   #flushSpool(): void {
     if (this.#spool === undefined || this.#buf === undefined || this.#used === 0) return;
-    writeAll(this.#spool.fd, this.#buf.subarray(0, this.#used));
+    writeAllSync(this.#spool.fd, this.#buf.subarray(0, this.#used));
     this.#used = 0;
   }
 
@@ -330,7 +331,3 @@ class ArchiveFileSink extends SequentialSink {
   }
 }
 
-function writeAll(fd: number, b: Uint8Array): void {
-  let off = 0;
-  while (off < b.length) off += writeSync(fd, b, off, b.length - off);
-}

@@ -14,7 +14,7 @@
 // handled synchronously (sync file system calls), so the data of one input chunk is on disk before the next
 // chunk is read and memory stays at one chunk plus one PAX header whatever the archive holds.
 
-import { closeSync, constants as fsc, lstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsc, lstatSync, mkdirSync, openSync } from 'node:fs';
 import { Parser, type ReadEntry } from 'tar';
 import { asError, DataError, isEkvError, UserError } from '../errors.ts';
 import { checkFreshOutputDir, makeStagingDir, publishDir } from '../tree/publish.ts';
@@ -24,6 +24,7 @@ import type { Compression } from './pack.ts';
 import { BLOCK } from './tar-header.ts';
 import { verifyDumpTree } from './verify-tree.ts';
 import { looksLikeZstd, zstdDecompress, ZstdDataError } from '../bytes/zstd.ts';
+import { writeAllSync } from '../fs/write-all.ts';
 
 /** The reference's unpack budget (internal/backup/archive.go): our defaults, never lower. */
 export const DEFAULT_MAX_ENTRIES = 1_000_000;
@@ -225,8 +226,7 @@ class Extractor {
     e.on('data', (d: Buffer) => {
       if (this.#failure !== undefined) return;
       try {
-        let off = 0;
-        while (off < d.length) off += writeSync(fd, d, off, d.length - off);
+        writeAllSync(fd, d);
         written += d.length;
       } catch (err) {
         this.#fail(err);

@@ -13,6 +13,7 @@ import { trackTemp } from '../tree/temp-paths.ts';
 import { decodeManifest, manifestKey, marshalManifest, MANIFEST_SCHEMA_VERSION, payloadKey, validateManifest, goTimeUtc, type OffloadManifest } from './manifest.ts';
 import { openPersistedSnapshot } from './raft-source.ts';
 import { integrity, type ObjectStore } from './store.ts';
+import { writeAll } from '../fs/write-all.ts';
 
 /**
  * What publishSnapshot publishes (the data directory's newest persisted snapshot) and where to; the reference's
@@ -67,7 +68,7 @@ export async function publishSnapshot(o: PublishOptions): Promise<PublishResult>
       for await (const chunk of snap.payload()) {
         hash.update(chunk);
         bytes += chunk.length;
-        await fh.write(chunk);
+        await writeAll(fh, chunk);
       }
       await fh.sync();
     } finally {

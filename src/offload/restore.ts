@@ -16,6 +16,7 @@ import { removeTree } from '../tree/remove-tree.ts';
 import { trackTemp } from '../tree/temp-paths.ts';
 import { decodeManifest, MAX_MANIFEST_BYTES, normalizeObjectKey, validateManifest, type OffloadManifest } from './manifest.ts';
 import { integrity, type ObjectStore } from './store.ts';
+import { writeAll } from '../fs/write-all.ts';
 
 /** Which manifest restoreSnapshot restores from `store`, and the data directory and peers it prepares. */
 export interface RestoreOptions {
@@ -82,7 +83,7 @@ export async function restoreSnapshot(o: RestoreOptions): Promise<RestoreResult>
       for await (const c of body) {
         hash.update(c);
         n += c.length;
-        await fh.write(c);
+        await writeAll(fh, c);
       }
       await fh.sync();
     } finally {

@@ -11,6 +11,7 @@ import { DataError, UserError } from '../errors.ts';
 import { fsyncDir, randomHex } from '../tree/publish.ts';
 import { trackTemp } from '../tree/temp-paths.ts';
 import { normalizeObjectKey } from './manifest.ts';
+import { writeAll } from '../fs/write-all.ts';
 
 /** An object's key, size and SHA-256 as a store reports it. */
 export interface ObjectInfo {
@@ -122,7 +123,7 @@ export class LocalStore implements ObjectStore {
         for await (const chunk of sourceChunks(source)) {
           hash.update(chunk);
           n += chunk.length;
-          await fh.write(chunk);
+          await writeAll(fh, chunk);
         }
         await fh.sync();
       } finally {

@@ -16,10 +16,11 @@
 // Nothing of a unit's rows is held in memory: only the units themselves. Those lines follow the rows refused on
 // their own, each group in snapshot order. Container damage (order, CRC, truncation) still fails the decode.
 
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { DataError } from '../errors.ts';
 import { goEncodeLine, GoMap, type GoStruct } from '../json/go-json.ts';
 import type { FileSink, TreeWriter } from '../tree/writer.ts';
+import { writeAllSync } from '../fs/write-all.ts';
 
 /** The quarantine's directory in the dump tree; encode and the self-test leave it alone. */
 export const QUARANTINE_DIR = '_quarantine';
@@ -67,7 +68,7 @@ class OffsetLog {
 
   #flush(): void {
     this.#fd ??= openSync(this.#path, 'w', 0o600);
-    writeSync(this.#fd, this.#buf, 0, this.#used);
+    writeAllSync(this.#fd, this.#buf.subarray(0, this.#used));
     this.#used = 0;
   }
 

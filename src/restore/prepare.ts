@@ -26,6 +26,7 @@ import { FSM_SNAP_DIR, hlcCeilingMs, snapshotToken, writeFsmSnapFile } from './r
 import { encodeSnapFile, SNAP_DIR, snapFileName } from './snap.ts';
 import { checkEncodeInfo, checkRestoreFlags, readRestoreEncodeInfo, validatePayload, type ClusterChecks } from './validate.ts';
 import { FIRST_WAL_SEGMENT, restoreWalRecords, WAL_SEGMENT_BYTES } from './wal.ts';
+import { writeAll } from '../fs/write-all.ts';
 
 const WAL_DIR = 'wal';
 const PREP_SUFFIX = '.restore-prep';
@@ -104,7 +105,7 @@ async function writeWal(root: string, records: Buffer): Promise<string> {
   const file = join(tmpDir, FIRST_WAL_SEGMENT);
   const fh = await fsp.open(file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
   try {
-    await fh.write(records, 0, records.length, 0);
+    await writeAll(fh, records, 0);
     // etcd preallocates the segment with fallocate; the bytes are the same zeros (see README).
     if (records.length < WAL_SEGMENT_BYTES) await fh.truncate(WAL_SEGMENT_BYTES);
     await fh.sync();

@@ -13,6 +13,7 @@ import { DataError, isEkvError } from '../errors.ts';
 import { fsyncDir } from '../tree/publish.ts';
 import { fsError, openRegularInput, readChunks } from './input-file.ts';
 import { hex16 } from './wal.ts';
+import { writeAll } from '../fs/write-all.ts';
 
 export const FSM_SNAP_DIR = 'fsm-snap';
 const RUNTIME_MAGIC_V1 = Buffer.from('EKVTHLC1', 'latin1');
@@ -85,7 +86,7 @@ class BufferedFile {
     const data = this.#parts.length === 1 ? (this.#parts[0] as Buffer) : Buffer.concat(this.#parts, this.#size);
     this.#parts = [];
     this.#size = 0;
-    await this.#fh.write(data);
+    await writeAll(this.#fh, data);
   }
 }
 

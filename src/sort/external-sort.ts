@@ -30,6 +30,7 @@ import { MemoryPool, type PoolHolder } from './memory-pool.ts';
 import { compareBytes } from '../bytes/compare.ts';
 import { copyBytes } from '../bytes/copy.ts';
 import { putLe32 } from '../bytes/little-endian.ts';
+import { writeAll } from '../fs/write-all.ts';
 
 export interface SortRecord {
   readonly key: Uint8Array;
@@ -443,14 +444,6 @@ export class ExternalSorter implements PoolHolder {
     const files = [...this.#files];
     this.#files.clear();
     await Promise.all(files.map((p) => fsp.rm(p, { force: true })));
-  }
-}
-
-async function writeAll(fh: FileHandle, b: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < b.length) {
-    const { bytesWritten } = await fh.write(b, off, b.length - off);
-    off += bytesWritten;
   }
 }
 

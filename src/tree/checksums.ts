@@ -6,7 +6,7 @@
 // escaped path becomes U+FFFD). CHECKSUMS itself is not listed.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants as fsc, fsyncSync, lstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsc, fsyncSync, lstatSync, openSync, readSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { DataError, isEkvError, type EkvError } from '../errors.ts';
 import { ExternalSorter } from '../sort/external-sort.ts';
@@ -14,6 +14,7 @@ import { validSequenceLength } from '../json/go-json.ts';
 import { removeTree } from './remove-tree.ts';
 import { openRegularSync } from '../fs/safe-open.ts';
 import { DEFAULT_WALK_BUDGET, ownTempDir, refuseSpecial, showPath, walkSorted, type OwnTempDir, type WalkSpill } from './walk.ts';
+import { writeAllSync } from '../fs/write-all.ts';
 
 const CHECKSUMS_FILE = 'CHECKSUMS';
 const MAX_VERIFY_LINE = 8192;
@@ -122,8 +123,7 @@ export async function writeChecksumsFrom(root: string, digests: AsyncIterable<Fi
   }
   try {
     for await (const b of checksumBlocks(counted())) {
-      let off = 0;
-      while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+      writeAllSync(fd, b);
     }
     fsyncSync(fd);
   } finally {

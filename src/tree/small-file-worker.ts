@@ -3,9 +3,10 @@
 // is most of the cost of a tree of one small file per key, and here it runs beside the main thread's decoding.
 
 import { createHash } from 'node:crypto';
-import { closeSync, constants as fsc, openSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsc, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SmallFileBatch, SmallFileReply } from './small-files.ts';
+import { writeAllSync } from '../fs/write-all.ts';
 
 const FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW;
 const FILE_MODE = 0o600;
@@ -25,7 +26,7 @@ function writeBatch(b: SmallFileBatch): SmallFileReply {
     try {
       const fd = openSync(path, FLAGS, FILE_MODE);
       try {
-        for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+        writeAllSync(fd, data);
       } finally {
         closeSync(fd);
       }

@@ -6,13 +6,14 @@
 // (its CreateTemp + rename and sidecar opener both yield 0600); directories with 0755.
 
 import { createHash, webcrypto, type Hash } from 'node:crypto';
-import { closeSync, constants as fsc, lstatSync, mkdirSync, opendirSync, openSync, promises as fsp, readSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
+import { closeSync, constants as fsc, lstatSync, mkdirSync, opendirSync, openSync, promises as fsp, readSync, renameSync, unlinkSync } from 'node:fs';
 import { UserError } from '../errors.ts';
 import type { DigestLedger } from './digest-ledger.ts';
 import { absPath, checkRel, parentRel, showRel, type RelPath } from './paths.ts';
 import { removeTree } from './remove-tree.ts';
 import { NAME_MAX_BYTES } from './segment.ts';
 import { SmallFileWriter } from './small-files.ts';
+import { writeAll, writeAllAt, writeAllSync } from '../fs/write-all.ts';
 
 /** A file being written, sequentially. */
 export interface FileSink {
@@ -194,9 +195,7 @@ class DiskFileSink extends SequentialSink {
   }
 
   #writeAll(b: Uint8Array): void {
-    const fd = this.#opened();
-    let off = 0;
-    while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+    writeAllSync(this.#opened(), b);
   }
 
   async close(): Promise<void> {
@@ -265,23 +264,6 @@ const PROVISIONAL_PREFIX = '.provisional-';
 
 /** The most bytes appended to a provisional file and not yet written. */
 const WRITE_AHEAD_BYTES = 16 * 1024 * 1024;
-
-/** Writes all of data at a file position, on the thread pool. */
-function writeAllAt(fd: number, data: Uint8Array, position: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const step = (off: number): void => {
-      if (off === data.length) {
-        resolve();
-        return;
-      }
-      write(fd, data, off, data.length - off, position + off, (err, n) => {
-        if (err !== null) reject(err);
-        else step(off + n);
-      });
-    };
-    step(0);
-  });
-}
 
 /**
  * A provisional file of a DiskTreeWriter, in its root directory until adopted. Appends are digested on the calling
@@ -470,7 +452,7 @@ export class DiskTreeWriter extends TreeWriterBase {
         throw nameTooLong(err, this.root, b);
       }
       try {
-        for (let off = 0; off < data.length; ) off += (await fh.write(data, off, data.length - off)).bytesWritten;
+        await writeAll(fh, data);
       } finally {
         await fh.close();
       }
