@@ -91,7 +91,7 @@ function itemRows(schema: TableSchema, item: Item): Array<[Buffer, Uint8Array]> 
     rangeRaw = keyBytes(r);
   }
   const key = itemKey(schema.tableName, RESTORE_GENERATION, hashRaw, rangeRaw);
-  const rows: Array<[Buffer, Uint8Array]> = [[key, Buffer.concat([ITEM_MAGIC, writeItem(item)])]];
+  const rows: Array<[Buffer, Uint8Array]> = [[key, writeItem(item, ITEM_MAGIC)]];
   if (schema.globalSecondaryIndexes.size === 0) return rows;
   const pkSegments = Buffer.concat(
     rangeRaw === undefined

@@ -281,9 +281,14 @@ export function readItemGeneral(bytes: Uint8Array): Item {
 
 // ---- writing ------------------------------------------------------------------------------------------------
 
-const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
-const byKeyBytes = <T,>(m: ReadonlyMap<string, T>): Array<[string, T]> =>
-  [...m].sort((a, b) => Buffer.compare(utf8(a[0]), utf8(b[0])));
+/** A map's entries in the byte order of their keys' UTF-8 (protobuf-go's deterministic map order). */
+function byKeyBytes<T>(m: ReadonlyMap<string, T>): Array<[string, T]> {
+  if (m.size < 2) return [...m];
+  // Each key's bytes once (a comparator that encodes both keys did it twice per comparison).
+  const keyed = [...m].map(([k, v]): [Buffer, string, T] => [Buffer.from(k, 'utf8'), k, v]);
+  keyed.sort((a, b) => Buffer.compare(a[0], b[0]));
+  return keyed.map(([, k, v]) => [k, v]);
+}
 
 function writeKeySchema(w: BinaryWriter, k: KeySchema): void {
   if (k.hashKey !== '') w.tag(1, LEN).string(k.hashKey);
@@ -376,8 +381,18 @@ function writeAttributeMap(w: BinaryWriter, m: ReadonlyMap<string, AttributeValu
   }
 }
 
-export function writeItem(item: Item): Uint8Array {
-  const w = new BinaryWriter();
-  writeAttributeMap(w, item);
-  return w.finish();
+/** The writer of every item: its buffer grows to the largest item once (a new BinaryWriter grows one per item). */
+const itemWriter = new BinaryWriter();
+
+/** The DynamoItem message of `item`, after `head` (bytes written first as they are; none by default). */
+export function writeItem(item: Item, head?: Uint8Array): Uint8Array {
+  try {
+    if (head !== undefined) itemWriter.raw(head);
+    writeAttributeMap(itemWriter, item);
+    return itemWriter.finish();
+  } catch (err) {
+    // finish() also resets the writer, so a failed item leaves nothing behind for the next one.
+    itemWriter.finish();
+    throw err;
+  }
 }

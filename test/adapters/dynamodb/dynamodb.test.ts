@@ -102,6 +102,13 @@ test('protobuf: the worked bytes of the spec, and protobuf-go reading rules', ()
   assert.equal(hex(writeTableSchema({ ...schema, tableName: 'sessions', attributeDefinitions: new Map([['id', 'S']]), primaryKey: { hashKey: 'id', rangeKey: '' }, globalSecondaryIndexes: new Map() })), h('0A 08 73 65 73 73 69 6f 6e 73 12 07 0A 02 69 64 12 01 53 1A 04 0A 02 69 64 28 02 38 01'));
   // Zero oneof members are still written; an empty sub-message is written; map entries keep empty keys/values.
   assert.equal(hex(writeItem(new Map<string, AttributeValue>([['', { kind: 'S', value: '' }], ['b', { kind: 'BOOL', value: false }], ['s', { kind: 'SS', value: [] }]]))), h('0a 06 0a 00 12 02 0a 00  0a 07 0a 01 62 12 02 20 00  0a 07 0a 01 73 12 02 32 00'));
+  // The writer is shared by every item: one that fails half-written leaves nothing in it for the next, and a head is
+  // written before the message.
+  const failing = new Map<string, AttributeValue>([['a', { kind: 'S', value: 'x' }], ['b', { kind: 'S', value: 'y' }]]);
+  Object.defineProperty(failing.get('b'), 'kind', { get: () => assert.fail('boom') });
+  assert.throws(() => writeItem(failing), /boom/);
+  assert.equal(hex(writeItem(readItem(ORDERS_ITEM))), hex(ORDERS_ITEM));
+  assert.equal(hex(writeItem(readItem(ORDERS_ITEM), Buffer.from([1, 2]))), `0102${hex(ORDERS_ITEM)}`);
   // Unknown fields and known fields with the wrong wire type are skipped; the last oneof member wins.
   const odd = Buffer.from(h('0a 0e 0a 01 61 12 09 0a 01 78 12 01 79 98 06 01  0a 05 0a 01 62 12 00'), 'hex');
   const item = readItem(odd);
