@@ -6,7 +6,6 @@
 // with the input and the header T) → rename into place and fsync the directory. A failure at any step removes
 // the temp file and leaves an earlier `<output>` untouched; a self-test mismatch publishes nothing.
 
-import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, promises as fsp, readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,6 +31,7 @@ import type { EncodeInfo } from '../tree/encode-info.ts';
 import { formatRfc3339Nano } from '../tree/wall-time.ts';
 import { PACKAGE_VERSION } from '../version.ts';
 import { writeAll } from '../fs/write-all.ts';
+import { WrittenFileDigest } from '../fs/file-digest.ts';
 
 /**
  * Where an encode is. `done`/`total` count rows in the collect and write phases (collect has no total yet:
@@ -257,15 +257,18 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
       });
     }
 
-    const hash = createHash('sha256');
     const files = new FoundFiles(new TreeReader(opts.input));
     const fh = await fsp.open(tmpPath, 'w', 0o600);
-    const out = new WritesBehind(fh);
+    const digest = new WrittenFileDigest(tmpPath);
+    const out = new WritesBehind(fh, (upTo) => {
+      digest.written(upTo);
+    });
     let writer: SnapshotWriter;
+    let sha256: string;
     try {
       writer = new SnapshotWriter({
         write: async (chunk) => {
-          hash.update(chunk);
+          digest.chunk(chunk);
           await out.write(chunk);
           report('write', writer.bytesWritten, rowsWritten, rows);
         },
@@ -279,12 +282,13 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
       await writer.flush();
       await out.settle();
       await fh.sync();
+      sha256 = await digest.digest();
     } finally {
       files.close();
       await out.settle().catch(() => undefined);
       await fh.close();
+      await digest.close();
     }
-    const sha256 = hash.digest('hex');
     await opts.afterWrite?.(tmpPath);
 
     let selfTest = { ran: false, matched: false, mismatchText: '' };
@@ -334,14 +338,17 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
  */
 class WritesBehind {
   readonly #fh: FileHandle;
+  readonly #onWritten: (upTo: number) => void;
   #position = 0;
   /** The last queued write; each starts when the one before it has ended. */
   #tail: Promise<void> = Promise.resolve();
   #queued: Array<Promise<void>> = [];
   #failure: { readonly err: unknown } | undefined;
 
-  constructor(fh: FileHandle) {
+  /** `onWritten` is told, after each write, how many bytes from the start of the file are on it. */
+  constructor(fh: FileHandle, onWritten: (upTo: number) => void) {
     this.#fh = fh;
+    this.#onWritten = onWritten;
   }
 
   /** Queues `chunk` (which must not change afterwards) after everything before it. */
@@ -353,6 +360,7 @@ class WritesBehind {
       .then(async () => {
         if (this.#failure !== undefined) return;
         await writeAll(fh, chunk, at);
+        this.#onWritten(at + chunk.length);
       })
       .catch((err: unknown) => {
         this.#failure ??= { err };
