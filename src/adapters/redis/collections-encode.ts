@@ -214,7 +214,7 @@ export type StreamLine =
   | { readonly kind: 'meta'; readonly length: bigint; readonly lastMs: bigint; readonly lastSeq: bigint; readonly expireAtMs: bigint };
 
 /** One parsed value of a stream file, by Go's rules: its `_meta` line or an entry. */
-export function parseStreamValue(value: JsonValue, show: string): StreamLine {
+export function parseStreamValue(value: JsonValue): StreamLine {
   const o = value === null ? new JsonObject([]) : value;
   if (!(o instanceof JsonObject)) throw new JsonTypeError('cannot unmarshal a non-object line');
   if (readBool(o.field('_meta'), '_meta')) {
@@ -235,7 +235,7 @@ export function parseStreamValue(value: JsonValue, show: string): StreamLine {
   for (const f of readArray(o.field('fields'), 'fields') ?? []) {
     const fo = f === null ? new JsonObject([]) : f;
     if (!(fo instanceof JsonObject)) throw new JsonTypeError('fields: cannot unmarshal into a field record');
-    fields.push(readBin(fo.field('name'), `${show} entry ${id} field name`), readBin(fo.field('value'), `${show} entry ${id} field value`));
+    fields.push(readBin(fo.field('name'), `entry ${id} field name`), readBin(fo.field('value'), `entry ${id} field value`));
   }
   for (const f of fields) {
     if (!isValidUtf8(f)) throw new JsonTypeError(`entry ${id}: proto: field RedisStreamEntry.fields contains invalid UTF-8`);
@@ -260,7 +260,7 @@ export async function* readStream(tree: TreeReader, k: Uint8Array, path: string)
     else {
       let parsed: StreamLine;
       try {
-        parsed = parseStreamValue(v.value, show);
+        parsed = parseStreamValue(v.value);
         if (parsed.kind === 'meta' && meta !== undefined) throw new JsonTypeError('multiple _meta lines');
       } catch (err) {
         if (err instanceof JsonTypeError) throw invalid(path, `${show}: ${err.message}`, v.line);

@@ -7,14 +7,12 @@ import { STREAM_ENTRY_MAGIC, writeStreamEntry } from '../../../src/adapters/redi
 import { scanStreamEntry } from '../../../src/adapters/redis/stream-line.ts';
 import { parseJsonValues } from '../../../src/json/go-json-read.ts';
 
-const SHOW = 'stream "s"';
-
 /** What the generic path reads from a line: exactly one value, parsed by Go's rules, or the error it refuses with. */
 function generic(line: Buffer): StreamLine | Error {
   try {
     const values = parseJsonValues(new TextDecoder().decode(line));
     if (values.length !== 1) return new Error(`${values.length} values`);
-    return parseStreamValue(values[0] as Parameters<typeof parseStreamValue>[0], SHOW);
+    return parseStreamValue(values[0] as Parameters<typeof parseStreamValue>[0]);
   } catch (err) {
     return err as Error;
   }
