@@ -26,6 +26,7 @@ const QUOTE = 0x22;
 const COMMA = 0x2c;
 const MINUS = 0x2d;
 const ZERO = 0x30;
+const NINE = 0x39;
 const CLOSE_ARRAY = 0x5d;
 const CLOSE_OBJECT = 0x7d;
 /** Digits of an id half that make a safe integer in a double. */
@@ -36,6 +37,20 @@ function headAt(b: Buffer, at: number, head: Buffer): boolean {
   if (at + head.length > b.length) return false;
   for (let i = 0; i < head.length; i++) if (b[at + i] !== head[i]) return false;
   return true;
+}
+
+/** The end of a run of 1 to MAX_DIGITS decimal digits from `at` that `stop` follows, or -1. */
+function digitsBefore(b: Buffer, at: number, stop: number): number {
+  let i = at;
+  while (i - at <= MAX_DIGITS && (b[i] as number) >= ZERO && (b[i] as number) <= NINE) i++;
+  return i === at || i - at > MAX_DIGITS || b[i] !== stop ? -1 : i;
+}
+
+/** The value of the digits b[from, to). */
+function digitsValue(b: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + (b[i] as number) - ZERO;
+  return n;
 }
 
 /** Offset after a run of plain string bytes from `at`, or -1 when the string does not end there with a quote. */
@@ -49,24 +64,12 @@ function plainString(b: Buffer, at: number): number {
 export function scanStreamEntry(line: Buffer): ScannedStreamEntry | undefined {
   if (!headAt(line, 0, ID_HEAD)) return undefined;
   const idStart = ID_HEAD.length;
-  let i = idStart;
-  let ms = 0;
-  for (; i - idStart <= MAX_DIGITS; i++) {
-    const d = (line[i] as number) - ZERO;
-    if (!(d >= 0 && d <= 9)) break;
-    ms = ms * 10 + d;
-  }
-  if (i === idStart || i - idStart > MAX_DIGITS || line[i] !== MINUS) return undefined;
-  const seqStart = ++i;
-  let seq = 0;
-  for (; i - seqStart <= MAX_DIGITS; i++) {
-    const d = (line[i] as number) - ZERO;
-    if (!(d >= 0 && d <= 9)) break;
-    seq = seq * 10 + d;
-  }
-  if (i === seqStart || i - seqStart > MAX_DIGITS || line[i] !== QUOTE) return undefined;
-  const id = line.toString('latin1', idStart, i);
-  i++;
+  const msEnd = digitsBefore(line, idStart, MINUS);
+  if (msEnd < 0) return undefined;
+  const seqEnd = digitsBefore(line, msEnd + 1, QUOTE);
+  if (seqEnd < 0) return undefined;
+  const id = line.toString('latin1', idStart, seqEnd);
+  let i = seqEnd + 1;
   if (!headAt(line, i, FIELDS_HEAD)) return undefined;
   i += FIELDS_HEAD.length;
   const fields: Buffer[] = [];
@@ -92,5 +95,6 @@ export function scanStreamEntry(line: Buffer): ScannedStreamEntry | undefined {
     }
   }
   if (line[i] !== CLOSE_OBJECT || i + 1 !== line.length) return undefined;
-  return { kind: 'entry', id, ms: BigInt(ms), seq: BigInt(seq), fields };
+  const ms = BigInt(digitsValue(line, idStart, msEnd));
+  return { kind: 'entry', id, ms, seq: BigInt(digitsValue(line, msEnd + 1, seqEnd)), fields };
 }
