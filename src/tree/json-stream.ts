@@ -8,16 +8,15 @@ import { JsonSyntaxError, parseJsonValues, type JsonValue } from '../json/go-jso
 import type { TreeReader } from './reader.ts';
 
 /** Longest single value line accepted (SQS messages are at most 256 KiB before JSON and base64). */
-export const MAX_JSON_LINE = 64 * 1024 * 1024;
+const MAX_JSON_LINE = 64 * 1024 * 1024;
 
 const utf8 = new TextDecoder('utf-8');
 
 /**
  * Gathers the lines of a file into JSON values as Go's json.Decoder reads them: a value may span lines, several may
- * share one. For readers that take some lines another way and report errors of their own (SQS messages), which
- * jsonValues cannot serve.
+ * share one.
  */
-export class JsonLines {
+class JsonLines {
   #pending = '';
   #startLine = 0;
 

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { DataError } from '../../errors.ts';
 import { JsonTypeError, parseJsonBytes, type JsonValue } from '../../json/go-json-read.ts';
 import { LiveMessage } from './live-message.ts';
-import { JsonLines, MAX_JSON_LINE } from '../../tree/json-stream.ts';
+import { jsonValues } from '../../tree/json-stream.ts';
 import type { TreeReader } from '../../tree/reader.ts';
 import type { EncodeContext } from '../adapter.ts';
 import {
@@ -49,8 +49,9 @@ const RESTORE_GENERATION = 1n;
 const DEDUP_WINDOW_MS = 5n * 60n * 1000n;
 
 const invalidQueue = (path: string, why: string): DataError => new DataError('SQS_INVALID_QUEUE', `sqs encode invalid _queue.json: ${why}`, { path });
+const INVALID_MESSAGES = 'sqs encode invalid messages.jsonl';
 const invalidMessage = (path: string, line: number | undefined, why: string): DataError =>
-  new DataError('SQS_INVALID_MESSAGE', `sqs encode invalid messages.jsonl: ${why}`, line === undefined ? { path } : { path, line });
+  new DataError('SQS_INVALID_MESSAGE', `${INVALID_MESSAGES}: ${why}`, line === undefined ? { path } : { path, line });
 
 /** The queue directories of a tree's `sqs/` (`sqs/<name>`); loose files are ignored, as the reference does. */
 export async function queueDirs(tree: TreeReader): Promise<string[]> {
@@ -146,8 +147,8 @@ function checkPartitioning(c: QueueConfig, m: MessageIdentity, rel: string, line
 
 /**
  * The values of a `messages.jsonl`, in file order, each given with its line number: a line in the decoder's own
- * shape is read by `scanned` from its scan (live-message.ts), any other by `read` from its parsed JSON, gathered as
- * tree/json-stream.ts gathers every JSON-lines file (a value may span lines, several may share one; the same errors).
+ * shape is read by `scanned` from its scan (live-message.ts), any other by `read` from its parsed JSON, gathered by
+ * jsonValues as every JSON-lines file is (a value may span lines, several may share one; the same errors).
  */
 async function* readMessages<T>(
   tree: TreeReader,
@@ -156,32 +157,22 @@ async function* readMessages<T>(
   scanned: (scan: LiveMessage) => T,
 ): AsyncGenerator<{ readonly msg: T; readonly line: number }> {
   const scan = new LiveMessage();
-  const gather = new JsonLines();
-  for await (const { line, lineNo } of tree.lines(rel, MAX_JSON_LINE)) {
-    // A line the scan takes holds exactly one object, which the generic reader would parse alone.
-    if (gather.idle && scan.scanDumpLine(line)) {
-      yield { msg: scanned(scan), line: lineNo };
+  // A line the scan takes holds exactly one object, which the generic reader would parse alone.
+  const scanLine = (line: Buffer): T | undefined => (scan.scanDumpLine(line) ? scanned(scan) : undefined);
+  for await (const v of jsonValues(tree, rel, 'SQS_INVALID_MESSAGE', INVALID_MESSAGES, scanLine)) {
+    if (v.value === undefined) {
+      yield { msg: v.scanned, line: v.line };
       continue;
     }
-    let values: JsonValue[] | undefined;
+    let msg: T;
     try {
-      values = gather.push(line, lineNo);
+      msg = read(v.value);
     } catch (err) {
-      throw invalidMessage(rel, gather.startLine, (err as Error).message);
+      if (err instanceof JsonTypeError) throw invalidMessage(rel, v.line, err.message);
+      throw err;
     }
-    if (values === undefined) continue;
-    for (const value of values) {
-      let msg: T;
-      try {
-        msg = read(value);
-      } catch (err) {
-        if (err instanceof JsonTypeError) throw invalidMessage(rel, gather.startLine, err.message);
-        throw err;
-      }
-      yield { msg, line: gather.startLine };
-    }
+    yield { msg, line: v.line };
   }
-  if (gather.truncated) throw invalidMessage(rel, gather.startLine, 'unexpected end of JSON input');
 }
 
 /** The messages of a `messages.jsonl`, in file order (send order), each with its line number. */
