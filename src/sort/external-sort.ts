@@ -8,11 +8,15 @@
 // with a binary heap; ties between equal keys come out in insertion order (earlier runs first, and each run
 // is stably sorted), so callers can rely on it for grouping.
 //
-// Input that already arrives in key order (Redis collection rows, most of a snapshot's regrouped rows) skips the
-// sort: a record whose key is not below the last one taken by the in-order lane is appended to the lane (slabs
-// spilled by appending them to one lane file), and only the others are sorted into runs. The lane is one more
-// merge source and comes first on ties: a record can only join the lane when no earlier record of the same key
-// went elsewhere (the lane's last key never decreases), so lane-first is insertion order.
+// Input that already arrives in key order skips the sort, and so does input that interleaves a few sequences each
+// in key order (an encode emits a message's data row, then its index rows, message after message): a record goes
+// to the first in-order lane whose last key is not above its own, or opens a new lane (up to MAX_LANES, fewer for a
+// small budget), and only records no lane takes are sorted into runs. Each lane's slabs spill by appending to its
+// own lane file. The lanes are merge sources ahead of the runs, in the order they were opened, and ties keep
+// insertion order: a record refused by a lane is below that lane's last key, which never decreases, so no later
+// record of its key joins that lane or any lane before it, and one that went to the runs is followed there by every
+// later record of its key. Input in no order (a directory listing) closes the lanes once most records went to the
+// runs: every later record goes there too, without being compared with each lane's last key.
 //
 // The merge holds one read block per open run, so it opens at most mergeFanIn(reserved) runs at once: with more
 // runs than that, consecutive groups are first merged into longer runs (earlier groups first, so ties keep
@@ -73,6 +77,10 @@ const SLOT = 2 ** 32;
 const MAX_READ_BLOCK = 1024 * 1024;
 const MIN_READ_BLOCK = 64 * 1024;
 const WRITE_BLOCK = 1024 * 1024;
+/** In-order lanes a sorter opens at most. */
+const MAX_LANES = 16;
+/** Records sent to the runs before the lanes may close (when they are most of the records). */
+const LANES_CLOSE_AFTER = 64;
 
 /** Read block of one run during a merge: a 64th of the memory for the merge, from 64 KiB up to 1 MiB. */
 export function mergeReadBlock(memoryBudget: number): number {
@@ -112,14 +120,12 @@ export class ExternalSorter implements PoolHolder {
   /** Positions of the buffered records, in insertion order. */
   #positions: number[] = [];
   #bufferBytes = 0;
-  /** The in-order lane: slabs filled in arrival order (`#laneFill[i]` bytes used of `#laneSlabs[i]`). */
-  #laneSlabs: Buffer[] = [];
-  #laneFill: number[] = [];
-  /** The lane's last key: `#laneLen` bytes of `#laneLastBuf` from `#laneLastStart` (-1: no record yet). */
-  #laneLastBuf: Buffer = Buffer.alloc(0);
-  #laneLastStart = 0;
-  #laneLen = -1;
-  #laneFile: string | undefined;
+  /** The in-order lanes, in the order they were opened, at most #maxLanes; none take records once closed. */
+  readonly #lanes: Lane[] = [];
+  readonly #maxLanes: number;
+  #lanesClosed = false;
+  /** Records no lane took. */
+  #toRuns = 0;
   #runs: string[] = [];
   /** Every run file on disk (spilled or merged), removed by dispose(). */
   readonly #files = new Set<string>();
@@ -134,6 +140,8 @@ export class ExternalSorter implements PoolHolder {
     this.#scratchDir = opts.scratchDir;
     this.#ownPool = !('pool' in opts);
     this.#pool = 'pool' in opts ? opts.pool : new MemoryPool(opts.memoryBudget);
+    // Each lane holds a slab: together at most an eighth of the budget.
+    this.#maxLanes = Math.max(1, Math.min(MAX_LANES, Math.floor(this.#pool.budget / (8 * this.#pool.slabBytes))));
   }
 
   reclaimable(): number {
@@ -194,10 +202,26 @@ export class ExternalSorter implements PoolHolder {
   }
 
   #put(key: Uint8Array, value: Uint8Array, need: number): void {
-    const last = this.#laneLastStart;
-    if (this.#laneLen < 0 || compareBytes(key, 0, key.length, this.#laneLastBuf, last, last + this.#laneLen) >= 0) {
-      this.#addToLane(key, value, need);
+    const lanes = this.#lanes;
+    let lane: Lane | undefined;
+    if (!this.#lanesClosed) {
+      for (let i = 0; i < lanes.length; i++) {
+        const l = lanes[i] as Lane;
+        if (compareBytes(key, 0, key.length, l.lastBuf, l.lastStart, l.lastStart + l.lastLen) >= 0) {
+          lane = l;
+          break;
+        }
+      }
+      if (lane === undefined && lanes.length < this.#maxLanes) {
+        lane = new Lane();
+        lanes.push(lane);
+      }
+    }
+    if (lane !== undefined) {
+      this.#addToLane(lane, key, value, need);
     } else {
+      this.#toRuns++;
+      if (this.#toRuns >= LANES_CLOSE_AFTER && 2 * this.#toRuns > this.#count) this.#lanesClosed = true;
       let slab = this.#slabs[this.#slab];
       if (slab === undefined || this.#used + need > slab.length) {
         slab = this.#newSlab(need);
@@ -221,21 +245,21 @@ export class ExternalSorter implements PoolHolder {
     return slab;
   }
 
-  #addToLane(key: Uint8Array, value: Uint8Array, need: number): void {
-    const n = this.#laneSlabs.length;
-    let slab = this.#laneSlabs[n - 1];
-    let at = this.#laneFill[n - 1] ?? 0;
+  #addToLane(lane: Lane, key: Uint8Array, value: Uint8Array, need: number): void {
+    const n = lane.slabs.length;
+    let slab = lane.slabs[n - 1];
+    let at = lane.fill[n - 1] ?? 0;
     if (slab === undefined || at + need > slab.length) {
       slab = this.#newSlab(need);
-      this.#laneSlabs.push(slab);
-      this.#laneFill.push(0);
+      lane.slabs.push(slab);
+      lane.fill.push(0);
       at = 0;
     }
     putRecord(slab, at, key, value);
-    this.#laneFill[this.#laneFill.length - 1] = at + need;
-    this.#laneLastBuf = slab;
-    this.#laneLastStart = at + 4;
-    this.#laneLen = key.length;
+    lane.fill[lane.fill.length - 1] = at + need;
+    lane.lastBuf = slab;
+    lane.lastStart = at + 4;
+    lane.lastLen = key.length;
   }
 
   /** The buffered positions in key order (stable: equal keys keep insertion order). */
@@ -257,19 +281,21 @@ export class ExternalSorter implements PoolHolder {
     this.#pool.release(this.#held);
     this.#held = 0;
     this.#pool.recycle(this.#slabs);
-    this.#pool.recycle(this.#laneSlabs);
+    for (const lane of this.#lanes) {
+      this.#pool.recycle(lane.slabs);
+      lane.slabs = [];
+      lane.fill = [];
+    }
     this.#slabs = [];
     this.#slab = -1;
     this.#used = 0;
-    this.#laneSlabs = [];
-    this.#laneFill = [];
     this.#bufferBytes = 0;
   }
 
   async #spill(): Promise<void> {
     this.#spilling = true;
     try {
-      await this.#spillLane();
+      for (const lane of this.#lanes) await this.#spillLane(lane);
       if (this.#positions.length > 0) {
         this.#runs.push(await this.#writeRun([this.#recordsAt(this.#sortedPositions())]));
         this.#spilled++;
@@ -280,23 +306,23 @@ export class ExternalSorter implements PoolHolder {
     }
   }
 
-  /** Appends the lane's slabs to the lane file (no sorting: they are in order), keeping a copy of its last key. */
-  async #spillLane(): Promise<void> {
-    if (this.#laneSlabs.length === 0) return;
+  /** Appends a lane's slabs to its lane file (no sorting: they are in order), keeping a copy of its last key. */
+  async #spillLane(lane: Lane): Promise<void> {
+    if (lane.slabs.length === 0) return;
     await fsp.mkdir(this.#scratchDir, { recursive: true });
-    if (this.#laneFile === undefined) {
-      this.#laneFile = join(this.#scratchDir, `lane-${process.pid}-${this.#runSeq++}-${Math.random().toString(36).slice(2)}.bin`);
-      this.#files.add(this.#laneFile);
+    if (lane.file === undefined) {
+      lane.file = join(this.#scratchDir, `lane-${process.pid}-${this.#runSeq++}-${Math.random().toString(36).slice(2)}.bin`);
+      this.#files.add(lane.file);
     }
-    const fh = await fsp.open(this.#laneFile, 'a', 0o600);
+    const fh = await fsp.open(lane.file, 'a', 0o600);
     try {
-      for (const [i, slab] of this.#laneSlabs.entries()) await writeAll(fh, slab.subarray(0, this.#laneFill[i]));
+      for (const [i, slab] of lane.slabs.entries()) await writeAll(fh, slab.subarray(0, lane.fill[i]));
     } finally {
       await fh.close();
     }
-    const start = this.#laneLastStart;
-    this.#laneLastBuf = Buffer.from(this.#laneLastBuf.subarray(start, start + this.#laneLen));
-    this.#laneLastStart = 0;
+    const start = lane.lastStart;
+    lane.lastBuf = Buffer.from(lane.lastBuf.subarray(start, start + lane.lastLen));
+    lane.lastStart = 0;
   }
 
   /** The buffered records at the given positions, as views of the slabs. */
@@ -342,13 +368,10 @@ export class ExternalSorter implements PoolHolder {
     return path;
   }
 
-  /**
-   * Merges the given sources into one stream of batches; the run files among them (`paths`, in run order, after
-   * `first`) are opened here and closed when the merge ends.
-   */
-  async *#merge(paths: readonly string[], first: MergeSource[] = []): AsyncGenerator<SortRecord[]> {
+  /** Merges the run files at `paths` (ties to the earlier one) into one stream of batches; closes them at the end. */
+  async *#merge(paths: readonly string[]): AsyncGenerator<SortRecord[]> {
     const block = this.#readBlock;
-    const sources = [...first];
+    const sources: MergeSource[] = [];
     const opened: RunReader[] = [];
     try {
       for (const p of paths) {
@@ -364,27 +387,35 @@ export class ExternalSorter implements PoolHolder {
   }
 
   /**
-   * Reserves the merge's read blocks: one per run and the lane, up to the fan-in of the sorter's own budget or of a
-   * quarter of a shared one, and at least two.
+   * Reserves the merge's read blocks: one per run (lane files included), up to the fan-in of the sorter's own budget
+   * or of a quarter of a shared one, and at least two.
    */
-  async #reserveMerge(): Promise<void> {
+  async #reserveMerge(laneFiles: number): Promise<void> {
     const memory = this.#ownPool ? this.#pool.budget : Math.max(1, Math.floor(this.#pool.budget / 4));
     this.#readBlock = mergeReadBlock(memory);
-    const sources = this.#runs.length + (this.#laneFile === undefined ? 0 : 1);
+    const sources = this.#runs.length + laneFiles;
     const want = Math.max(2, Math.min(sources, mergeFanIn(memory))) * this.#readBlock;
     this.#held = await this.#pool.take(this, want, 2 * this.#readBlock, true);
   }
 
-  /** Merges consecutive groups of runs into longer runs until one merge can open them all (and the lane). */
-  async #reduceRuns(): Promise<void> {
+  /**
+   * Leaves runs (the lane files first, then the sorted runs) that one merge can open all of: the sorted runs are
+   * merged into fewer first, so the lane files, which usually hold most records, are read once.
+   */
+  async #reduceRuns(laneFiles: readonly string[]): Promise<string[]> {
     const fanIn = Math.max(2, Math.floor(this.#held / this.#readBlock));
-    const target = this.#laneFile === undefined ? fanIn : Math.max(1, fanIn - 1);
-    const group = Math.max(2, target);
-    while (this.#runs.length > target) {
+    const sorted = await this.#reduce(this.#runs, Math.max(1, fanIn - laneFiles.length), fanIn);
+    return this.#reduce([...laneFiles, ...sorted], fanIn, fanIn);
+  }
+
+  /** Merges consecutive groups of `group` runs into longer runs, pass after pass, until at most `target` remain. */
+  async #reduce(runs: readonly string[], target: number, group: number): Promise<string[]> {
+    let now = [...runs];
+    while (now.length > target) {
       this.#mergePasses++;
       const next: string[] = [];
-      for (let i = 0; i < this.#runs.length; i += group) {
-        const paths = this.#runs.slice(i, i + group);
+      for (let i = 0; i < now.length; i += group) {
+        const paths = now.slice(i, i + group);
         const [only] = paths;
         if (paths.length === 1 && only !== undefined) {
           next.push(only);
@@ -394,8 +425,9 @@ export class ExternalSorter implements PoolHolder {
         await Promise.all(paths.map((p) => fsp.rm(p, { force: true })));
         for (const p of paths) this.#files.delete(p);
       }
-      this.#runs = next;
+      now = next;
     }
+    return now;
   }
 
   /** Yields every record in ascending key order; can be called once. Removes run files when done. */
@@ -411,21 +443,19 @@ export class ExternalSorter implements PoolHolder {
     if (this.#drained) throw new Error('ExternalSorter: sorted() called twice');
     this.#drained = true;
     try {
-      if (this.#runs.length === 0 && this.#laneFile === undefined) {
+      const lanes = this.#lanes;
+      if (this.#runs.length === 0 && lanes.every((l) => l.file === undefined)) {
         const rest = this.#recordsAt(this.#sortedPositions());
-        yield* mergeSources([new LaneSource(this.#laneSlabs, this.#laneFill, 0), new MemorySource(rest, 1)]);
+        const sources: MergeSource[] = lanes.map((l, i) => new LaneSource(l.slabs, l.fill, i));
+        yield* mergeSources([...sources, new MemorySource(rest, sources.length)]);
         return;
       }
       await this.#spill();
-      await this.#reserveMerge();
-      await this.#reduceRuns();
-      const lane =
-        this.#laneFile === undefined ? [] : [await RunReader.open(this.#laneFile, this.#readBlock, 0)];
-      try {
-        yield* this.#merge(this.#runs, lane);
-      } finally {
-        await Promise.all(lane.map((r) => r.close()));
-      }
+      // The lane files are runs too, ahead of the sorted ones in the order the lanes were opened.
+      const laneFiles = lanes.flatMap((l) => (l.file === undefined ? [] : [l.file]));
+      await this.#reserveMerge(laneFiles.length);
+      this.#runs = await this.#reduceRuns(laneFiles);
+      yield* this.#merge(this.#runs);
     } finally {
       await this.dispose();
     }
@@ -435,8 +465,7 @@ export class ExternalSorter implements PoolHolder {
   async dispose(): Promise<void> {
     this.#positions = [];
     this.#slabs = [];
-    this.#laneSlabs = [];
-    this.#laneFill = [];
+    this.#lanes.length = 0;
     this.#runs = [];
     this.#pool.release(this.#held);
     this.#held = 0;
@@ -447,6 +476,17 @@ export class ExternalSorter implements PoolHolder {
   }
 }
 
+/** An in-order lane of a sorter: its slabs (`fill[i]` bytes used of `slabs[i]`), last key and lane file. */
+class Lane {
+  slabs: Buffer[] = [];
+  fill: number[] = [];
+  /** The last key: `lastLen` bytes of `lastBuf` from `lastStart`. */
+  lastBuf: Buffer = EMPTY;
+  lastStart = 0;
+  lastLen = 0;
+  file: string | undefined;
+}
+
 /** One input of a merge: `current` is its next record (undefined at the end); ties go to the lower `order`. */
 interface MergeSource {
   current: SortRecord | undefined;
@@ -455,7 +495,7 @@ interface MergeSource {
   advance(): Promise<void> | undefined;
 }
 
-/** Records already in memory (the lane's or the sorted buffer's), as a merge source. */
+/** Records already in memory (the sorted buffer's), as a merge source. */
 class MemorySource implements MergeSource {
   current: SortRecord | undefined;
   readonly order: number;

@@ -27,7 +27,8 @@ test('property: spilling sort equals a stable in-memory sort (unsigned bytes, ti
   await fc.assert(
     fc.asyncProperty(
       fc.array(fc.tuple(fc.uint8Array({ maxLength: 6 }), fc.uint8Array({ maxLength: 30 })), { maxLength: 300 }),
-      fc.integer({ min: 200, max: 5000 }),
+      // Small budgets keep one lane; 128 MiB gives every lane (random keys then close them).
+      fc.oneof(fc.integer({ min: 200, max: 5000 }), fc.constant(128 * 1024 * 1024)),
       async (records, budget) => {
         const { out } = await sortAll(records, budget, join(dir, String(n++)));
         assert.deepEqual(out, inMemory(records));
@@ -98,4 +99,66 @@ test('in-order records with a few stragglers (meta rows after the elements): tie
     const { out } = await sortAll(records, budget, join(dir, String(budget)));
     assert.deepEqual(out, inMemory(records));
   }
+});
+
+/**
+ * Records of `families` sequences, each in key order, interleaved as an encode emits them (a message's data row,
+ * then its index rows, message after message); keys repeat within a family (ties), values carry the insertion index.
+ */
+function interleaved(families: number, perFamily: number): Array<[Uint8Array, Uint8Array]> {
+  const records: Array<[Uint8Array, Uint8Array]> = [];
+  for (let i = 0; i < perFamily; i++) {
+    for (let f = 0; f < families; f++) {
+      // Family f's keys start with a letter in an order unlike the emit order, so most rows go below the last one.
+      const prefix = String.fromCharCode(0x61 + ((f * 7) % families));
+      records.push([Buffer.from(`${prefix}|${String(Math.floor(i / 2)).padStart(6, '0')}`), Buffer.from(String(records.length))]);
+    }
+  }
+  return records;
+}
+
+test('interleaved in-order sequences take a lane each: nothing is sorted, lane files spill, ties keep insertion order', async () => {
+  const dir = await tempDir('ekv-sort-');
+  const records = interleaved(16, 3000);
+  const s = new ExternalSorter({ scratchDir: dir, memoryBudget: 128 * 1024 * 1024 });
+  for (const [i, [k, v]] of records.entries()) {
+    await s.add(k, v);
+    if (i % 10_000 === 9_999) await s.giveBack(); // spills every lane to its file
+  }
+  const out: Array<[Buffer, Buffer]> = [];
+  for await (const r of s.sorted()) out.push([Buffer.from(r.key), Buffer.from(r.value)]);
+  assert.equal(s.spilledRuns, 0, 'no record was sorted into a run');
+  assert.deepEqual(out, inMemory(records));
+  assert.deepEqual(await readdir(dir), []);
+  // Past the lanes a budget allows, the other sequences are sorted into runs, still in order.
+  const small = await sortAll(interleaved(16, 300), 64 * 1024, join(dir, 'small'));
+  assert.deepEqual(small.out, inMemory(interleaved(16, 300)));
+});
+
+test('property: interleaved sequences with stragglers and spills at any point equal a stable sort', async () => {
+  const dir = await tempDir('ekv-sort-');
+  let n = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 20 }),
+      fc.integer({ min: 1, max: 60 }),
+      fc.array(fc.tuple(fc.nat(), fc.uint8Array({ maxLength: 4 })), { maxLength: 20 }),
+      fc.array(fc.nat(), { maxLength: 4 }),
+      fc.constantFrom(4096, 64 * 1024, 128 * 1024 * 1024),
+      async (families, perFamily, stragglers, spills, budget) => {
+        const records = interleaved(families, perFamily);
+        for (const [at, key] of stragglers) records.splice(at % (records.length + 1), 0, [key, Buffer.from(`s${at}`)]);
+        const s = new ExternalSorter({ scratchDir: join(dir, String(n++)), memoryBudget: budget });
+        const spillAt = new Set(spills.map((x) => x % (records.length + 1)));
+        for (const [i, [k, v]] of records.entries()) {
+          if (spillAt.has(i)) await s.giveBack();
+          await s.add(k, v);
+        }
+        const out: Array<[Buffer, Buffer]> = [];
+        for await (const r of s.sorted()) out.push([Buffer.from(r.key), Buffer.from(r.value)]);
+        assert.deepEqual(out, inMemory(records));
+      },
+    ),
+    { plugins: [fc.interruptAfterTimeLimit(4000)] },
+  );
 });
