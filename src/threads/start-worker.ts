@@ -16,3 +16,12 @@ export function startWorker(file: string, base: string, options: WorkerOptions =
   const boot = `import(${tsx}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url)}); });`;
   return new Worker(boot, { ...options, eval: true });
 }
+
+/**
+ * The URL of one of our modules (`file`, a name without extension relative to `base`, the caller's
+ * `import.meta.url`) for a worker started by startWorker to import: `file.js` from JavaScript, `file.ts` from
+ * TypeScript (startWorker's workers have tsx registered).
+ */
+export function workerModuleUrl(file: string, base: string): string {
+  return new URL(`${file}${base.endsWith('.ts') ? '.ts' : '.js'}`, base).href;
+}

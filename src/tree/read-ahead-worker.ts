@@ -1,14 +1,23 @@
 // The worker thread of read-ahead.ts: reads batches of small tree files with synchronous system calls off the
-// main thread and transfers their bytes back in one buffer per batch.
+// main thread and transfers their bytes back in one buffer per batch, or what the caller's transform turns them
+// into (read-ahead-protocol.ts).
 //
 // It takes only the plain case: a regular file with one link, small enough, read to its full size. Anything else
 // (an open or read that fails, a file of another type or with more links, a file over the caller's cap or over
 // the worker's) is handed back to the main thread, which reads it again through TreeReader and so fails or
-// succeeds exactly as a read without the worker would.
+// succeeds exactly as a read without the worker would. A file the transform refuses is handed back as read.
 
 import { closeSync, constants as fsc, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { FOUND, MAIN, READ, type ReadAheadRequest, type ReadAheadResponse } from './read-ahead-protocol.ts';
+import {
+  FOUND,
+  MAIN,
+  READ,
+  TRANSFORMED,
+  type ReadAheadRequest,
+  type ReadAheadResponse,
+  type TransformFunction,
+} from './read-ahead-protocol.ts';
 
 const FLAGS = fsc.O_RDONLY | fsc.O_NONBLOCK | fsc.O_NOFOLLOW;
 
@@ -26,12 +35,45 @@ function readInto(fd: number, data: Uint8Array, at: number, size: number): numbe
 /** Where a batch is read, kept from batch to batch; the bytes read are sent in a copy of their exact size. */
 let scratch = new Uint8Array(0);
 
-function handle(req: ReadAheadRequest): ReadAheadResponse {
+/** Grows the scratch buffer to hold at least `n` bytes, keeping its first `used`. */
+function reserve(n: number, used: number): void {
+  if (scratch.length >= n) return;
+  const grown = new Uint8Array(Math.max(n, 2 * scratch.length));
+  grown.set(scratch.subarray(0, used));
+  scratch = grown;
+}
+
+/** The transform modules loaded, by URL. */
+const transforms = new Map<string, TransformFunction>();
+
+async function loadTransform(url: string): Promise<TransformFunction> {
+  let fn = transforms.get(url);
+  if (fn === undefined) {
+    fn = ((await import(url)) as { transform: TransformFunction }).transform;
+    transforms.set(url, fn);
+  }
+  return fn;
+}
+
+/** The transform's bytes for a file, or undefined when it refuses the file (or throws). */
+function transformed(fn: TransformFunction, bytes: Uint8Array, arg: unknown): Uint8Array | undefined {
+  try {
+    return fn(bytes, arg);
+  } catch {
+    return undefined;
+  }
+}
+
+async function handle(req: ReadAheadRequest): Promise<ReadAheadResponse> {
   const count = req.ends.length;
   const status = new Uint8Array(count).fill(MAIN);
   const meta = new Float64Array(4 * count);
-  if (scratch.length < count * req.fileMax) scratch = new Uint8Array(count * req.fileMax);
-  const data = scratch;
+  let fn: TransformFunction | undefined;
+  try {
+    fn = req.transform === undefined ? undefined : await loadTransform(req.transform.module);
+  } catch {
+    fn = undefined; // the files are handed back as read
+  }
   let used = 0;
   let start = 0;
   for (let i = 0; i < count; i++) {
@@ -53,21 +95,38 @@ function handle(req: ReadAheadRequest): ReadAheadResponse {
         continue;
       }
       if (st.size > req.fileMax) continue;
-      if (readInto(fd, data, used, st.size) !== st.size) continue;
+      reserve(used + st.size, used);
+      if (readInto(fd, scratch, used, st.size) !== st.size) continue;
+      const bytes = scratch.subarray(used, used + st.size);
+      const out = fn === undefined ? undefined : transformed(fn, bytes, req.transform?.arg);
+      if (out === undefined) {
+        meta[4 * i] = used;
+        meta[4 * i + 1] = st.size;
+        status[i] = READ;
+        used += st.size;
+        continue;
+      }
+      reserve(used + out.length, used);
+      scratch.set(out, used);
       meta[4 * i] = used;
-      meta[4 * i + 1] = st.size;
-      status[i] = READ;
-      used += st.size;
+      meta[4 * i + 1] = out.length;
+      status[i] = TRANSFORMED;
+      used += out.length;
     } catch {
       status[i] = MAIN;
     } finally {
       closeSync(fd);
     }
   }
-  return { status, meta, data: data.slice(0, used).buffer };
+  return { status, meta, data: scratch.slice(0, used).buffer };
 }
 
+/** Requests are answered in order, one at a time. */
+let queue: Promise<void> = Promise.resolve();
+
 parentPort?.on('message', (req: ReadAheadRequest) => {
-  const res = handle(req);
-  parentPort?.postMessage(res, [res.data, res.status.buffer as ArrayBuffer, res.meta.buffer as ArrayBuffer]);
+  queue = queue.then(async () => {
+    const res = await handle(req);
+    parentPort?.postMessage(res, [res.data, res.status.buffer as ArrayBuffer, res.meta.buffer as ArrayBuffer]);
+  });
 });

@@ -7,11 +7,22 @@
 // plainly, the main thread reads again itself. Memory stays bounded: one batch being used and DEPTH asked for,
 // each of at most BATCH_FILES files of at most FILE_MAX bytes read by the worker (4 MiB). Small directories
 // never start the worker.
+//
+// A caller may also hand the worker a transform (read-ahead-protocol.ts: WorkerTransform) that turns each file it
+// reads into what the caller makes of it (DynamoDB items into their rows), so that work leaves the main thread too;
+// the files the worker does not transform come back as read, and the caller makes the same of them itself.
 
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../threads/start-worker.ts';
 import { absPath, type RelPath } from './paths.ts';
-import { MAIN, READ, type ReadAheadRequest, type ReadAheadResponse } from './read-ahead-protocol.ts';
+import {
+  MAIN,
+  READ,
+  TRANSFORMED,
+  type ReadAheadRequest,
+  type ReadAheadResponse,
+  type WorkerTransform,
+} from './read-ahead-protocol.ts';
 import { DEFAULT_MAX_FILE, type TreeFile, type TreeReader } from './reader.ts';
 
 /** Files read on the main thread before the worker starts: a thread is not worth it for fewer. */
@@ -27,6 +38,11 @@ const FILE_MAX = 16 * 1024;
 export interface ReadAhead<T, B> {
   readonly item: T;
   readonly body: B;
+}
+
+/** An item of readListedTransformed: the file's bytes, or (`transformed` true) what the worker's transform made. */
+export interface TransformedAhead<T, B> extends ReadAhead<T, B> {
+  readonly transformed: boolean;
 }
 
 /** What is read for an item whose file `relOf` names as R: B, or B | undefined when R may be undefined. */
@@ -67,13 +83,30 @@ export function readListed<T, R extends RelPath | undefined>(
   return readAhead(tree, source, relOf, maxBytes, maxBytes) as AsyncGenerator<ReadAhead<T, BodyOf<R, Buffer>>>;
 }
 
+/**
+ * readListed with a transform applied on the worker thread: `body` is what the transform made of the file when
+ * `transformed` is true, the file's bytes otherwise (the files read on the main thread, those the transform
+ * refused), which the caller then turns into the same itself.
+ */
+export function readListedTransformed<T, R extends RelPath | undefined>(
+  tree: TreeReader,
+  source: AsyncIterable<T>,
+  relOf: (item: T) => R,
+  transform: WorkerTransform,
+  maxBytes = DEFAULT_MAX_FILE,
+): AsyncGenerator<TransformedAhead<T, BodyOf<R, Buffer>>> {
+  type Out = TransformedAhead<T, BodyOf<R, Buffer>>;
+  return readAhead(tree, source, relOf, maxBytes, maxBytes, transform) as AsyncGenerator<Out>;
+}
+
 async function* readAhead<T>(
   tree: TreeReader,
   source: AsyncIterable<T>,
   relOf: (item: T) => RelPath | undefined,
   readMax: number,
   maxBytes: number,
-): AsyncGenerator<ReadAhead<T, Buffer | TreeFile | undefined>> {
+  transform?: WorkerTransform,
+): AsyncGenerator<TransformedAhead<T, Buffer | TreeFile | undefined>> {
   const it = source[Symbol.asyncIterator]();
   const pending: Array<Pending<T>> = [];
   let sourceDone = false;
@@ -98,7 +131,7 @@ async function* readAhead<T>(
       await pull(1);
       const p = pending.shift();
       if (p === undefined) break;
-      yield { item: p.item, body: p.rel === undefined ? undefined : await readHere(p.rel) };
+      yield { item: p.item, body: p.rel === undefined ? undefined : await readHere(p.rel), transformed: false };
     }
     await pull(1);
     if (pending.length > 0) {
@@ -109,7 +142,7 @@ async function* readAhead<T>(
           await pull(BATCH_FILES);
           const items = pending.splice(0, BATCH_FILES);
           if (items.length === 0) return;
-          batches.push(w.send(tree.root, items, readMax, maxBytes));
+          batches.push(w.send(tree.root, items, readMax, maxBytes, transform));
         }
       };
       await fill();
@@ -120,12 +153,14 @@ async function* readAhead<T>(
         for (let i = 0; i < items.length; i++) {
           const { item, rel } = items[i] as Pending<T>;
           const s = slots[i] as number;
-          if (rel === undefined) yield { item, body: undefined };
-          else if (s < 0 || res.status[s] === MAIN) yield { item, body: await readHere(rel) };
+          const status = s < 0 ? MAIN : res.status[s];
+          if (rel === undefined) yield { item, body: undefined, transformed: false };
+          else if (status === MAIN) yield { item, body: await readHere(rel), transformed: false };
           else {
             const [a, b, c, d] = res.meta.subarray(4 * s, 4 * s + 4) as unknown as [number, number, number, number];
-            if (res.status[s] === READ) yield { item, body: Buffer.from(res.data, a, b) };
-            else yield { item, body: { rel, dev: a, ino: b, size: c, mtimeMs: d } };
+            if (status === READ || status === TRANSFORMED) {
+              yield { item, body: Buffer.from(res.data, a, b), transformed: status === TRANSFORMED };
+            } else yield { item, body: { rel, dev: a, ino: b, size: c, mtimeMs: d }, transformed: false };
           }
         }
       }
@@ -164,7 +199,13 @@ class ReadWorker {
     this.#worker.on('exit', (code) => { fail(new Error(`the read-ahead worker exited (code ${code})`)); });
   }
 
-  send<T>(root: string, items: ReadonlyArray<Pending<T>>, readMax: number, maxBytes: number): Batch<T> {
+  send<T>(
+    root: string,
+    items: ReadonlyArray<Pending<T>>,
+    readMax: number,
+    maxBytes: number,
+    transform: WorkerTransform | undefined,
+  ): Batch<T> {
     const paths: Buffer[] = [];
     const slots = items.map(({ rel }) => {
       if (rel === undefined) return -1;
@@ -188,7 +229,14 @@ class ReadWorker {
     });
     // A batch the consumer stops before awaiting must not fail the process as an unhandled rejection.
     response.catch(() => undefined);
-    const req: ReadAheadRequest = { paths: joined, ends, readMax, maxBytes, fileMax: FILE_MAX };
+    const req: ReadAheadRequest = {
+      paths: joined,
+      ends,
+      readMax,
+      maxBytes,
+      fileMax: FILE_MAX,
+      ...(transform === undefined ? {} : { transform }),
+    };
     this.#worker.postMessage(req, [joined.buffer, ends.buffer]);
     return { items, slots, response };
   }

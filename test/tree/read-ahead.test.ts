@@ -1,13 +1,14 @@
 // Read-ahead of listed tree files: the same results as TreeReader's reads, in the source's order, through the
 // worker thread for larger directories (several batches in flight, large files left to the main thread), errors
-// in place.
+// in place; a transform given to the worker applies to the files it reads, and the rest come back as read.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isEkvError } from '../../src/errors.ts';
-import { readListed, readListedOrFind } from '../../src/tree/read-ahead.ts';
+import { readListed, readListedOrFind, readListedTransformed } from '../../src/tree/read-ahead.ts';
+import { workerModuleUrl } from '../../src/threads/start-worker.ts';
 import { TreeReader, type TreeFile } from '../../src/tree/reader.ts';
 import { tempDir } from '../helpers/adapter-harness.ts';
 
@@ -112,4 +113,37 @@ test('a consumer that stops early ends the source', async () => {
     if (++n === 600) break;
   }
   assert.ok(ended);
+});
+
+test('a transform runs on the worker: files it reads come back transformed, the others (and those it refuses) as read', async () => {
+  const { tree, names } = await treeOf(1200);
+  const refused = new Set([names[400], names[401]]);
+  const thrown = new Set([names[900]]);
+  for (const name of refused) await fsp.writeFile(join(tree.root, rel(name as string)), 'refuse me');
+  for (const name of thrown) await fsp.writeFile(join(tree.root, rel(name as string)), 'throw me');
+  const transform = { module: workerModuleUrl('./fixtures/tag-transform', import.meta.url), arg: 'T' };
+  const tag = (b: Buffer): Buffer => Buffer.from(`T:${b.length}:${b.subarray(0, 8).toString('latin1')}`, 'latin1');
+  let i = 0;
+  let transformed = 0;
+  for await (const { item, body, transformed: t } of readListedTransformed(tree, itemsOf(names), rel, transform)) {
+    assert.equal(item, names[i++]);
+    const raw = await tree.readFile(rel(item));
+    if (t) {
+      transformed++;
+      assert.ok(!refused.has(item) && !thrown.has(item), item);
+      assert.ok(body.equals(tag(raw)), item);
+    } else {
+      assert.ok(body.equals(raw), item);
+      // Read on the main thread: the first files, files over the worker's 16 KiB, and the refused ones.
+      assert.ok(i <= 256 || raw.length > 16 * 1024 || refused.has(item) || thrown.has(item), item);
+    }
+  }
+  assert.equal(i, names.length);
+  assert.ok(transformed > 800, `${transformed} files transformed`);
+  // A module the worker cannot load: every file comes back as read.
+  const missing = { module: workerModuleUrl('./fixtures/no-such-transform', import.meta.url), arg: 'T' };
+  for await (const { item, body, transformed: t } of readListedTransformed(tree, itemsOf(names), rel, missing)) {
+    assert.equal(t, false, item);
+    assert.ok(body.equals(await tree.readFile(rel(item))), item);
+  }
 });

@@ -10,7 +10,8 @@ import { DataError } from '../../errors.ts';
 import { JsonSyntaxError, JsonTypeError, parseJsonBytes, type JsonValue } from '../../json/go-json-read.ts';
 import { encodeSegment } from '../../tree/segment.ts';
 import { unexpectedEntry, type TreeReader } from '../../tree/reader.ts';
-import { readListed } from '../../tree/read-ahead.ts';
+import { readListed, readListedTransformed } from '../../tree/read-ahead.ts';
+import { workerModuleUrl } from '../../threads/start-worker.ts';
 import type { EncodeContext } from '../adapter.ts';
 import { jsonValues } from '../../tree/json-stream.ts';
 import { parseItemJson, parseSchemaJson, type PublicSchema } from './json.ts';
@@ -18,6 +19,7 @@ import { ITEM_MAGIC, SCHEMA_MAGIC, gsiKey, itemKey, tableGenKey, tableMetaKey } 
 import { NumberSyntaxError, numericKeyBytes } from './numbers.ts';
 import { writeItem, writeTableSchema, type AttributeValue, type Item, type TableSchema } from './proto.ts';
 import { encodeOrderedSegment } from '../../bytes/ordered-segment.ts';
+import { unpackRows } from './packed-rows.ts';
 
 /** Generation stamped on every restored table (ddbRestoreGeneration). */
 const RESTORE_GENERATION = 1n;
@@ -142,6 +144,21 @@ function parseItemFile(bytes: Buffer, rel: string): TreeItem {
   return parseItem(value, rel);
 }
 
+/** The rows of an item read from the tree (its file and line named in an error). */
+function treeItemRows(schema: TableSchema, { item, path, line }: TreeItem): Array<[Buffer, Uint8Array]> {
+  try {
+    return itemRows(schema, item);
+  } catch (err) {
+    if (err instanceof NumberSyntaxError) throw invalidItemJson(path, err.message, line);
+    throw err;
+  }
+}
+
+/** The rows of a per-item file's bytes (`rel` named in an error). */
+export function itemFileRows(schema: TableSchema, bytes: Buffer, rel: string): Array<[Buffer, Uint8Array]> {
+  return treeItemRows(schema, parseItemFile(bytes, rel));
+}
+
 const BUNDLE_NAME = /^data-[0-9]+\.jsonl$/;
 
 /** An item file (per-item layout) or a bundle of items (JSONL layout), as listed. */
@@ -185,10 +202,8 @@ async function* itemFiles(tree: TreeReader, itemsRel: string, layout: 'per-item'
  * (src/tree/read-ahead.ts), bundles streamed line by line.
  */
 export async function* readItems(tree: TreeReader, dirName: string, layout: 'per-item' | 'jsonl'): AsyncGenerator<TreeItem> {
-  const itemsRel = `dynamodb/${dirName}/items`;
-  const kind = await tree.kind(itemsRel);
-  if (kind === undefined) return;
-  if (kind !== 'dir') throw invalidItemJson(itemsRel, `${itemsRel} is not a directory`);
+  const itemsRel = await itemsDir(tree, dirName);
+  if (itemsRel === undefined) return;
   // Streamed in directory order (a table may hold millions of item files).
   const files = readListed(tree, itemFiles(tree, itemsRel, layout), (f) => (f.bundle ? undefined : f.rel));
   for await (const { item: f, body } of files) {
@@ -196,7 +211,44 @@ export async function* readItems(tree: TreeReader, dirName: string, layout: 'per
       yield parseItemFile(body, f.rel);
       continue;
     }
-    for await (const { value, line } of jsonValues(tree, f.rel, 'DDB_ENCODE_INVALID_ITEM', 'dynamodb encode invalid item json')) yield parseItem(value, f.rel, line);
+    yield* bundleItems(tree, f.rel);
+  }
+}
+
+/** `dynamodb/<dirName>/items` when the table has one (undefined when it has none). */
+async function itemsDir(tree: TreeReader, dirName: string): Promise<string | undefined> {
+  const itemsRel = `dynamodb/${dirName}/items`;
+  const kind = await tree.kind(itemsRel);
+  if (kind === undefined) return undefined;
+  if (kind !== 'dir') throw invalidItemJson(itemsRel, `${itemsRel} is not a directory`);
+  return itemsRel;
+}
+
+/** The items of a JSONL bundle, line by line. */
+async function* bundleItems(tree: TreeReader, rel: string): AsyncGenerator<TreeItem> {
+  for await (const { value, line } of jsonValues(tree, rel, 'DDB_ENCODE_INVALID_ITEM', 'dynamodb encode invalid item json')) yield parseItem(value, rel, line);
+}
+
+/**
+ * The rows of a table's items, item by item in directory order (readItems): per-item files are read and turned
+ * into rows on the read-ahead worker thread (item-rows-transform.ts), bundles here.
+ */
+async function* tableRows(
+  tree: TreeReader,
+  schema: TableSchema,
+  dirName: string,
+  layout: 'per-item' | 'jsonl',
+): AsyncGenerator<Iterable<[Buffer, Uint8Array]>> {
+  const itemsRel = await itemsDir(tree, dirName);
+  if (itemsRel === undefined) return;
+  const transform = { module: workerModuleUrl('./item-rows-transform', import.meta.url), arg: schema };
+  const relOf = (f: ItemFile): string | undefined => (f.bundle ? undefined : f.rel);
+  const files = readListedTransformed(tree, itemFiles(tree, itemsRel, layout), relOf, transform);
+  for await (const { item: f, body, transformed } of files) {
+    if (body === undefined) {
+      for await (const item of bundleItems(tree, f.rel)) yield treeItemRows(schema, item);
+    } else if (transformed) yield unpackRows(body);
+    else yield itemFileRows(schema, body, f.rel);
   }
 }
 
@@ -213,14 +265,7 @@ export async function encodeDynamo(ctx: EncodeContext): Promise<void> {
     const schema = await readSchema(ctx.tree, dir);
     await ctx.emit(tableMetaKey(schema.tableName), Buffer.concat([SCHEMA_MAGIC, writeTableSchema(schema)]));
     await ctx.emit(tableGenKey(schema.tableName), Buffer.from(String(RESTORE_GENERATION)));
-    for await (const { item, path, line } of readItems(ctx.tree, dir, ctx.switches.dynamodbLayout)) {
-      let rows: Array<[Buffer, Uint8Array]>;
-      try {
-        rows = itemRows(schema, item);
-      } catch (err) {
-        if (err instanceof NumberSyntaxError) throw invalidItemJson(path, err.message, line);
-        throw err;
-      }
+    for await (const rows of tableRows(ctx.tree, schema, dir, ctx.switches.dynamodbLayout)) {
       for (const [k, v] of rows) await ctx.emit(k, v);
     }
   }

@@ -260,9 +260,26 @@ test('a table of many item files (read ahead off the main thread) encodes to wha
 
   await fsp.writeFile(join(tree, 'dynamodb/t/items/k450.json'), '{"h":');
   await assert.rejects(encodeWith(adapters, tree), (e: unknown) => isEkvError(e) && /items\/k450\.json: .*unexpected end/.test(e.message));
+  // Refused by the read-ahead worker's transform: the main thread reads the file again and names it.
+  await fsp.writeFile(join(tree, 'dynamodb/t/items/k450.json'), '{"x":{"S":"k450"}}');
+  await assert.rejects(encodeWith(adapters, tree), (e: unknown) => isEkvError(e) && /items\/k450\.json: .*item missing hash-key attribute "h"/.test(e.message));
   await fsp.writeFile(join(tree, 'dynamodb/t/items/k450.json'), files['t/items/k450.json'] as string);
   await fsp.mkdir(join(tree, 'dynamodb/t/items/d/e'), { recursive: true });
   await assert.rejects(encodeWith(adapters, tree), (e: unknown) => isEkvError(e) && /unexpected nested directory "e"/.test(e.message));
+});
+
+test('items turned into rows on the read-ahead worker (GSI rows too) give the rows the main thread gives', async () => {
+  const gsi = ',"global_secondary_indexes":[{"name":"by-n","key_schema":{"hash_key":{"name":"n"},"range_key":{"name":"h"}},"projection":{"type":"ALL"}}]';
+  const schema = SCHEMA(gsi).replace('[{"name":"h","type":"S"}]', '[{"name":"h","type":"S"},{"name":"n","type":"N"}]');
+  const files: Record<string, string> = { 't/_schema.json': schema };
+  // Every fifth item lacks the index's key: no GSI row (a sparse index).
+  for (let i = 0; i < 700; i++) files[`t/items/k${i}.json`] = i % 5 === 0 ? `{"h":{"S":"k${i}"}}` : `{"h":{"S":"k${i}"},"n":{"N":"${i % 37}"},"b":{"B":"AAEC"}}`;
+  const perItem = await encodeWith(adapters, await tableTree(files));
+  assert.equal(perItem.result.rows, 2 + 700 + 560);
+  // The JSONL layout's items are read on the main thread, bundle by bundle.
+  const jsonl = await decodeWith(adapters, perItem.fsm, { switches: { dynamodbBundleMode: 'jsonl', dynamodbBundleBytes: 4096 } });
+  const again = await encodeWith(adapters, jsonl.tree);
+  assert.deepEqual(again.fsm, perItem.fsm);
 });
 
 const scalar = fc.oneof(
