@@ -2,9 +2,9 @@
 //
 // Records are copied into slabs (1 MiB buffers) in the run-file layout `LE32 keyLen | key | LE32 valLen |
 // value`, with one number per record (slab and offset) as the only per-record state, so holding many
-// records costs the garbage collector nothing. Past the budget, the positions are sorted (stable,
-// unsigned bytewise by key, compared in place) and the records spilled as a run file `run-<n>.bin` in the
-// scratch directory; the slabs are then reused. sorted() merges the runs and the in-memory tail
+// records costs the garbage collector nothing. Past the budget, the positions are sorted (stable, unsigned
+// bytewise by key, six bytes at a time: sort-positions.ts) and the records spilled as a run file `run-<n>.bin` in
+// the scratch directory; the slabs are then reused. sorted() merges the runs and the in-memory tail
 // with a binary heap; ties between equal keys come out in insertion order (earlier runs first, and each run
 // is stably sorted), so callers can rely on it for grouping.
 //
@@ -33,6 +33,7 @@ import { join } from 'node:path';
 import { MemoryPool, type PoolHolder } from './memory-pool.ts';
 import { compareBytes } from '../bytes/compare.ts';
 import { copyBytes } from '../bytes/copy.ts';
+import { sortPositions } from './sort-positions.ts';
 import { putLe32 } from '../bytes/little-endian.ts';
 import { writeAll } from '../fs/write-all.ts';
 
@@ -55,8 +56,12 @@ export type ExternalSorterOptions = {
     }
 );
 
-/** Per-record overhead counted against the budget beyond the slabs: a sorted record's position in the index. */
-const RECORD_OVERHEAD = 8;
+/**
+ * Per-record overhead counted against the budget beyond the slabs: a sorted record's position in the index (8
+ * bytes) and what sorting the positions takes for it while it runs (sort-positions.ts: its order, chunk and result
+ * arrays and the sort's own scratch, about 28 bytes).
+ */
+const RECORD_OVERHEAD = 40;
 
 /** Writes a record at `at` in the run-file layout: LE32 keyLen | key | LE32 valLen | value. */
 function putRecord(slab: Buffer, at: number, key: Uint8Array, value: Uint8Array): void {
@@ -267,13 +272,7 @@ export class ExternalSorter implements PoolHolder {
     const slabs = this.#slabs;
     const positions = this.#positions;
     this.#positions = [];
-    return positions.sort((a, b) => {
-      const sa = slabs[Math.floor(a / SLOT)] as Buffer;
-      const oa = a % SLOT;
-      const sb = slabs[Math.floor(b / SLOT)] as Buffer;
-      const ob = b % SLOT;
-      return compareBytes(sa, oa + 4, oa + 4 + sa.readUInt32LE(oa), sb, ob + 4, ob + 4 + sb.readUInt32LE(ob));
-    });
+    return sortPositions(slabs, positions, SLOT);
   }
 
   /** Empties the buffer, handing its slabs to the pool for reuse, and gives its reservation back. */
