@@ -99,19 +99,16 @@ async function handle(req: ReadAheadRequest): Promise<ReadAheadResponse> {
       if (readInto(fd, scratch, used, st.size) !== st.size) continue;
       const bytes = scratch.subarray(used, used + st.size);
       const out = fn === undefined ? undefined : transformed(fn, bytes, req.transform?.arg);
-      if (out === undefined) {
-        meta[4 * i] = used;
-        meta[4 * i + 1] = st.size;
-        status[i] = READ;
-        used += st.size;
-        continue;
+      if (out !== undefined) {
+        // In place of the bytes read.
+        reserve(used + out.length, used);
+        scratch.set(out, used);
       }
-      reserve(used + out.length, used);
-      scratch.set(out, used);
+      const length = out === undefined ? st.size : out.length;
       meta[4 * i] = used;
-      meta[4 * i + 1] = out.length;
-      status[i] = TRANSFORMED;
-      used += out.length;
+      meta[4 * i + 1] = length;
+      status[i] = out === undefined ? READ : TRANSFORMED;
+      used += length;
     } catch {
       status[i] = MAIN;
     } finally {

@@ -167,6 +167,9 @@ interface ItemFile {
   readonly bundle: boolean;
 }
 
+/** The file to read ahead for an item file: none for a bundle, which is streamed line by line. */
+const itemFileRel = (f: ItemFile): string | undefined => (f.bundle ? undefined : f.rel);
+
 /**
  * The item files of `itemsRel` in directory order: `<h>.json` and `<h>/<r>.json` files (per-item layout) or
  * `data-*.jsonl` bundles (JSONL layout). A directory holding no item file (an item file replaced by a directory)
@@ -205,7 +208,7 @@ export async function* readItems(tree: TreeReader, dirName: string, layout: 'per
   const itemsRel = await itemsDir(tree, dirName);
   if (itemsRel === undefined) return;
   // Streamed in directory order (a table may hold millions of item files).
-  const files = readListed(tree, itemFiles(tree, itemsRel, layout), (f) => (f.bundle ? undefined : f.rel));
+  const files = readListed(tree, itemFiles(tree, itemsRel, layout), itemFileRel);
   for await (const { item: f, body } of files) {
     if (body !== undefined) {
       yield parseItemFile(body, f.rel);
@@ -242,8 +245,7 @@ async function* tableRows(
   const itemsRel = await itemsDir(tree, dirName);
   if (itemsRel === undefined) return;
   const transform = { module: workerModuleUrl('./item-rows-transform', import.meta.url), arg: schema };
-  const relOf = (f: ItemFile): string | undefined => (f.bundle ? undefined : f.rel);
-  const files = readListedTransformed(tree, itemFiles(tree, itemsRel, layout), relOf, transform);
+  const files = readListedTransformed(tree, itemFiles(tree, itemsRel, layout), itemFileRel, transform);
   for await (const { item: f, body, transformed } of files) {
     if (body === undefined) {
       for await (const item of bundleItems(tree, f.rel)) yield treeItemRows(schema, item);
