@@ -4,6 +4,7 @@
 //   npm run build && node --import tsx bench/run.ts [--json out.json] [--memory-budget 256M] a.fsm b.fsm …
 //   npm run build && node --import tsx bench/run.ts --reference DIR [--pairs 3] a.fsm …
 //   npm run build && node --import tsx bench/run.ts --filter CLAUSE a.fsm …   (also: decode with --include CLAUSE)
+//   … --drop-caches …   (as root: each run starts with the kernel's caches dropped and its input read back in)
 //
 // Without --reference: MB/s, records/s and peak RSS next to the raw limits of the same machine on the same bytes
 // (sequential read, sequential write, SHA-256). With --reference DIR (a folder holding the reference Go binaries
@@ -17,7 +18,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fsp, readFileSync } from 'node:fs';
+import { accessSync, constants, createReadStream, promises as fsp, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 
@@ -32,15 +33,34 @@ const root = new URL('..', import.meta.url).pathname;
 const cli = join(root, 'bin/elastickv-snapshot.js');
 const MB = 1048576;
 
+const DROP_CACHES = '/proc/sys/vm/drop_caches';
+let dropCaches = false;
+
+/**
+ * Before a run: `sync`; with `--drop-caches`, also drop the kernel's page, dentry and inode caches and read the
+ * run's input (a snapshot, or every file of a tree) back into the page cache. On some kernels (seen on this
+ * project's 2-core VM: Linux 6.18, ext4) the system time of creating and removing files grows with the dentries
+ * and inodes cached from earlier runs: one decode of a 128 MiB snapshot of 170k files went from 15 to 60 s of
+ * system time over six runs, ours and the reference's alike, and back to 10 s after a drop. Dropping before every
+ * run gives every run, ours or the reference's, the same start.
+ */
+function settle(input: string): void {
+  spawnSync('sync');
+  if (!dropCaches) return;
+  writeFileSync(DROP_CACHES, '3\n');
+  const warm = spawnSync('sh', ['-c', 'find "$1" -type f -exec cat {} + > /dev/null', 'sh', input]);
+  if (warm.status !== 0) throw new Error(`reading ${input} back into the page cache failed: ${warm.stderr.toString()}`);
+}
+
 /**
  * Runs a command to completion and measures its wall time and peak RSS. The peak is the process's own VmHWM,
  * sampled from /proc every 20 ms (getrusage's maxrss survives exec, so a child spawned by this large parent
  * would report the parent's size as its own). Every run starts after a `sync`, not timed: the kernel's writeback
  * of what the previous run wrote (a tree of a million files takes minutes to reach the disk) is not charged to the
- * next run, which would otherwise depend on which tool went first.
+ * next run, which would otherwise depend on which tool went first. With `--drop-caches`, see {@link settle}.
  */
-function runMeasured(cmd: string, args: string[]): Promise<Measure> {
-  spawnSync('sync');
+function runMeasured(cmd: string, args: string[], input: string): Promise<Measure> {
+  settle(input);
   return new Promise((resolve, reject) => {
     const t = process.hrtime.bigint();
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -210,14 +230,14 @@ async function pairedRuns(file: string, ours: Tool, ref: Tool, pairs: number): P
       const order: Array<['ours' | 'reference', Tool]> = p % 2 === 0 ? [['ours', ours], ['reference', ref]] : [['reference', ref], ['ours', ours]];
       for (const [who, tool] of order) {
         const [cmd, args] = tool.decode(file, join(scratch, `${who}-tree`));
-        row[who].decode.push(await runMeasured(cmd, args));
+        row[who].decode.push(await runMeasured(cmd, args, file));
       }
       // Both encoders read the same tree (ours), so their outputs must be identical.
       const tree = join(scratch, 'ours-tree');
       for (const [op, selfTest] of [['encode', false], ['selftest', true]] as const) {
         for (const [who, tool] of order) {
           const [cmd, args] = tool.encode(tree, join(scratch, `${who}-${op}.fsm`), selfTest, scratch);
-          row[who][op].push(await runMeasured(cmd, args));
+          row[who][op].push(await runMeasured(cmd, args, tree));
         }
       }
       row.identical.tree &&= await sameTree(join(scratch, 'ours-tree'), join(scratch, 'reference-tree'));
@@ -275,13 +295,13 @@ async function soloRun(file: string, ours: Tool, filter: string | undefined): Pr
   try {
     const bytes = (await fsp.stat(file)).size;
     const entries = entriesOf(file);
-    const decode = await runMeasured(...ours.decode(file, join(scratch, 'tree')));
-    const encode = await runMeasured(...ours.encode(join(scratch, 'tree'), join(scratch, 'out.fsm'), true, scratch));
+    const decode = await runMeasured(...ours.decode(file, join(scratch, 'tree')), file);
+    const encode = await runMeasured(...ours.encode(join(scratch, 'tree'), join(scratch, 'out.fsm'), true, scratch), join(scratch, 'tree'));
     const raw = await rawLimits(file, bytes, scratch);
     const row: SoloRow = { workload: basename(file, '.fsm'), bytes, entries, decode, encode, rawRead: raw.read, rawWrite: raw.write, sha256: raw.sha };
     if (filter === undefined) return row;
     const [cmd, args] = ours.decode(file, join(scratch, 'filtered'), ['--include', filter]);
-    const measured = await runMeasured(cmd, args);
+    const measured = await runMeasured(cmd, args, file);
     return { ...row, filtered: { clause: filter, decode: measured, keptEntries: keptRows(measured.stderr) } };
   } finally {
     await fsp.rm(scratch, { recursive: true, force: true });
@@ -331,7 +351,7 @@ function printFiltered(rows: SoloRow[]): void {
   ]);
 }
 
-const USAGE = 'usage: node --import tsx bench/run.ts [--json out.json] [--memory-budget SIZE] [--filter CLAUSE] [--reference DIR [--pairs N]] workload.fsm …';
+const USAGE = 'usage: node --import tsx bench/run.ts [--json out.json] [--memory-budget SIZE] [--filter CLAUSE] [--reference DIR [--pairs N]] [--drop-caches] workload.fsm …';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -353,6 +373,7 @@ async function main(): Promise<void> {
     else if (a === '--reference') reference = value();
     else if (a === '--pairs') pairs = Number(value());
     else if (a === '--filter') filter = value();
+    else if (a === '--drop-caches') dropCaches = true;
     else if (a === '--help' || a === '-h') {
       console.log(USAGE);
       return;
@@ -363,6 +384,13 @@ async function main(): Promise<void> {
     console.error(USAGE);
     process.exitCode = 1;
     return;
+  }
+  if (dropCaches) {
+    try {
+      accessSync(DROP_CACHES, constants.W_OK);
+    } catch {
+      throw new Error(`--drop-caches needs to write ${DROP_CACHES} (run as root)`);
+    }
   }
   const ours = oursTool(budget);
   if (reference !== undefined) {
