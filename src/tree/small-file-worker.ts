@@ -13,7 +13,8 @@ const FILE_MODE = 0o600;
 /** Set (to 1) by the main thread once the run is interrupted: no file is created after that. */
 const stop = (workerData as { stop: Int32Array }).stop;
 
-function writeBatch(b: SmallFileBatch): SmallFileReply {
+/** Writes a batch; the reply without the buffers. */
+function writeBatch(b: SmallFileBatch): Omit<SmallFileReply, 'buffers'> {
   let hex = '';
   let pathStart = 0;
   let dataStart = 0;
@@ -43,5 +44,9 @@ function writeBatch(b: SmallFileBatch): SmallFileReply {
 }
 
 parentPort?.on('message', (b: SmallFileBatch) => {
-  parentPort?.postMessage(writeBatch(b));
+  const buffers = { paths: b.paths, pathEnds: b.pathEnds, data: b.data, dataEnds: b.dataEnds };
+  const reply: SmallFileReply = { ...writeBatch(b), buffers };
+  // The buffers go back, transferred (the type-only import keeps the main thread's modules out of this thread).
+  const transfer = [b.paths.buffer, b.pathEnds.buffer, b.data.buffer, b.dataEnds.buffer];
+  parentPort?.postMessage(reply, transfer as ArrayBuffer[]);
 });

@@ -1,7 +1,9 @@
-// Small whole files of a DiskTreeWriter written on a worker thread (small-file-worker.ts): gathered into batches
-// (paths and contents packed into two buffers that are transferred, not copied), each batch opened, written,
-// closed and digested there while the main thread goes on decoding. On a tree of one small file per key, creating
-// the files is most of the work: DynamoDB items, Redis strings, small S3 objects.
+// Whole files of a DiskTreeWriter up to 4 MiB written on a worker thread (small-file-worker.ts): gathered into
+// batches (paths and contents packed into two buffers that are transferred, not copied, and handed back for the
+// next batches), each batch opened, written, closed and digested there while the main thread goes on decoding. On
+// a tree of one small file per key, creating the files is most of the work: DynamoDB items, Redis strings, small
+// S3 objects; for larger values, copying them into a batch costs the main thread less than a digest through
+// WebCrypto and the thread pool's round trips.
 
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../threads/start-worker.ts';
@@ -11,6 +13,8 @@ import { interruptFlag } from './temp-paths.ts';
 const BATCH_FILES = 2048;
 /** Bytes of file contents one batch holds (every small file fits in an empty batch). */
 const SMALL_BATCH_BYTES = 4 * 1024 * 1024;
+/** The largest file a batch takes: whole files up to this size go to the worker. */
+export const BATCHED_FILE_MAX = SMALL_BATCH_BYTES;
 /** Bytes of paths one batch holds at first (grown for long paths). */
 const BATCH_PATH_BYTES = 256 * 1024;
 
@@ -32,6 +36,8 @@ export interface SmallFileBatch {
  */
 export interface SmallFileReply {
   readonly id: number;
+  /** The batch's buffers, handed back for reuse. */
+  readonly buffers: BatchBuffers;
   readonly hex: string;
   readonly stopped?: true;
   readonly failure?: {
@@ -58,16 +64,40 @@ interface Waiting {
   reject(err: unknown): void;
 }
 
+/** A batch's four buffers, new or handed back by the worker once it wrote the batch (reused: no fresh pages). */
+export interface BatchBuffers {
+  readonly paths: Uint8Array;
+  readonly pathEnds: Uint32Array;
+  readonly data: Uint8Array;
+  readonly dataEnds: Uint32Array;
+}
+
+/** The memory a batch's buffers move to the worker with (transferred, not copied). */
+function transferOf(b: BatchBuffers): ArrayBuffer[] {
+  return [b.paths.buffer, b.pathEnds.buffer, b.data.buffer, b.dataEnds.buffer] as ArrayBuffer[];
+}
+
+/** Buffers handed back by the worker and kept for the next batches. */
+const SPARE_BATCHES = 2;
+
 /** The batch being gathered on the main thread. */
 class OpenBatch {
   count = 0;
   readonly rels: Buffer[] = [];
-  paths: Buffer = Buffer.from(new ArrayBuffer(BATCH_PATH_BYTES));
+  paths: Buffer;
   pathUsed = 0;
-  readonly pathEnds = new Uint32Array(BATCH_FILES);
-  readonly data = Buffer.from(new ArrayBuffer(SMALL_BATCH_BYTES));
+  readonly pathEnds: Uint32Array;
+  readonly data: Buffer;
   dataUsed = 0;
-  readonly dataEnds = new Uint32Array(BATCH_FILES);
+  readonly dataEnds: Uint32Array;
+
+  constructor(spare: BatchBuffers | undefined) {
+    const view = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    this.paths = spare === undefined ? Buffer.from(new ArrayBuffer(BATCH_PATH_BYTES)) : view(spare.paths);
+    this.pathEnds = spare?.pathEnds ?? new Uint32Array(BATCH_FILES);
+    this.data = spare === undefined ? Buffer.from(new ArrayBuffer(SMALL_BATCH_BYTES)) : view(spare.data);
+    this.dataEnds = spare?.dataEnds ?? new Uint32Array(BATCH_FILES);
+  }
 
   fits(bytes: number): boolean {
     return this.count < BATCH_FILES && this.dataUsed + bytes <= this.data.length;
@@ -107,6 +137,7 @@ export class SmallFileWriter {
   #open: OpenBatch | undefined;
   #nextId = 0;
   readonly #waiting = new Map<number, Waiting>();
+  readonly #spare: BatchBuffers[] = [];
 
   constructor(root: string, digest: boolean) {
     this.#root = Buffer.from(root, 'utf8');
@@ -125,7 +156,7 @@ export class SmallFileWriter {
 
   /** Adds a file to the batch being gathered; `bytes` is the length of `data` (UTF-8 bytes for text). */
   add(rel: Buffer, data: Uint8Array | string, bytes: number): void {
-    this.#open ??= new OpenBatch();
+    this.#open ??= new OpenBatch(this.#spare.pop());
     this.#open.add(this.#root, rel, data, bytes);
   }
 
@@ -151,8 +182,7 @@ export class SmallFileWriter {
         digest: this.#digest,
       };
       worker.ref();
-      const paths = batch.paths.buffer as ArrayBuffer;
-      worker.postMessage(msg, [paths, batch.pathEnds.buffer, batch.data.buffer, batch.dataEnds.buffer]);
+      worker.postMessage(msg, transferOf(batch));
     }
     return { rels: batch.rels, bytes: batch.dataUsed, done };
   }
@@ -181,6 +211,7 @@ export class SmallFileWriter {
   }
 
   #settle(reply: SmallFileReply): void {
+    if (this.#spare.length < SPARE_BATCHES) this.#spare.push(reply.buffers);
     const w = this.#waiting.get(reply.id);
     if (w === undefined) return;
     this.#waiting.delete(reply.id);

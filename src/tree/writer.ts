@@ -12,7 +12,7 @@ import type { DigestLedger } from './digest-ledger.ts';
 import { absPath, checkRel, parentRel, showRel, type RelPath } from './paths.ts';
 import { removeTree } from './remove-tree.ts';
 import { NAME_MAX_BYTES } from './segment.ts';
-import { SmallFileWriter } from './small-files.ts';
+import { BATCHED_FILE_MAX, SmallFileWriter } from './small-files.ts';
 import { writeAll, writeAllAt, writeAllSync } from '../fs/write-all.ts';
 
 /** A file being written, sequentially. */
@@ -230,7 +230,7 @@ function nameTooLong(err: unknown, root: string, rel: Buffer): unknown {
   return new UserError('TREE_NAME_TOO_LONG', why, { path: showRel(rel) }, { cause: err });
 }
 
-/** Whole files from this size on are written behind on the thread pool (DiskTreeWriter.writeFile). */
+/** Whole files from this size on are written behind whole, not through a sink (DiskTreeWriter.writeFile). */
 const WRITE_BEHIND_MIN = 64 * 1024;
 /** The most bytes of files written behind and not yet on disk. */
 const WRITE_BEHIND_BYTES = 32 * 1024 * 1024;
@@ -422,21 +422,20 @@ export class DiskTreeWriter extends TreeWriterBase {
   }
 
   /**
-   * Writes a whole file, behind: a large one on the thread pool, which opens, writes and closes the file and takes
-   * its digest while the caller goes on (on a busy disk, creating a file can block for a millisecond, and the
-   * digest then costs the caller's thread nothing); small ones (after the first few) in batches on the small-file
-   * writer thread. At most WRITE_BEHIND_BYTES and SMALL_BATCHES_BEHIND batches wait at once, and the digests reach
-   * the ledger in the order of the writes. Call settle() before reading the tree, and close() at the end.
+   * Writes a whole file, behind. The first few small ones are written on the calling thread. After that, files up
+   * to BATCHED_FILE_MAX go in batches to the small-file writer thread, which creates, writes and digests them while
+   * the caller goes on (a copy into the batch costs the caller less than WebCrypto's copy of the bytes to digest
+   * and the thread pool's round trips); a larger one is written on the thread pool and digested through WebCrypto.
+   * At most WRITE_BEHIND_BYTES and SMALL_BATCHES_BEHIND batches wait at once, and the digests reach the ledger in
+   * the order of the writes. Call settle() before reading the tree, and close() at the end.
    */
   override async writeFile(rel: RelPath, data: Uint8Array | string): Promise<void> {
     const bytes = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
-    if (bytes < WRITE_BEHIND_MIN) {
-      if (this.#smallInline > 0) {
-        this.#smallInline--;
-        return super.writeFile(rel, data);
-      }
-      return this.#writeSmall(rel, data, bytes);
+    if (bytes < WRITE_BEHIND_MIN && this.#smallInline > 0) {
+      this.#smallInline--;
+      return super.writeFile(rel, data);
     }
+    if (bytes <= BATCHED_FILE_MAX) return this.#writeSmall(rel, data, bytes);
     if (typeof data === 'string') data = Buffer.from(data, 'utf8');
     const b = checkRel(rel);
     const key = b.toString('latin1');

@@ -21,26 +21,32 @@ test('a name the file system refuses is a coded error naming the path, not ENAME
   await w.writeFile(`ok/${'n'.repeat(255)}`, 'x');
 });
 
-test('large whole files are written behind: settle() lands them, rewrites keep the last bytes and digest, failures surface', async () => {
+test('large whole files are written behind (up to 4 MiB in batches, larger on the thread pool): settle() lands them, rewrites keep the last bytes and digest, failures surface', async () => {
   const root = join(await tempDir(), 'tree');
   const ledger = new DigestLedger({ scratchDir: await tempDir(), memoryBudget: 1 << 20 });
   const w = new DiskTreeWriter(root, ledger);
-  const big = (fill: number): Buffer => Buffer.alloc(300 * 1024, fill);
-  // 160 files of 300 KiB: more than the bytes allowed behind at once, so the queue drains as it goes.
-  for (let i = 0; i < 160; i++) await w.writeFile(`big/f${i % 100}`, big(i));
+  // Every 16th file is 5 MiB (past a batch), the others 300 KiB: 13 to a batch, so the batches' buffers come back
+  // from the writer thread and are reused many times over.
+  const big = (i: number, fill: number): Buffer => Buffer.alloc(i % 16 === 5 ? 5 << 20 : 300 * 1024, fill);
+  // 160 files: more than the bytes allowed behind at once, so the queue drains as it goes.
+  for (let i = 0; i < 160; i++) await w.writeFile(`big/f${i % 100}`, big(i % 100, i));
   await w.writeFile('big/f7', 'small now');
   await w.settle();
   const digests = new Map<string, string>();
   for await (const d of ledger.digests()) digests.set(d.rel.toString(), d.hex);
   assert.equal(digests.size, 100);
   for (let i = 0; i < 100; i++) {
-    const want = i === 7 ? Buffer.from('small now') : big(i < 60 ? i + 100 : i);
+    const want = i === 7 ? Buffer.from('small now') : big(i, i < 60 ? i + 100 : i);
     assert.deepEqual(await fsp.readFile(join(root, `big/f${i}`)), want, `f${i}`);
     assert.equal(digests.get(`big/f${i}`), createHash('sha256').update(want).digest('hex'), `digest of f${i}`);
   }
-  await fsp.mkdir(join(root, 'dir-in-the-way'));
-  await w.writeFile('dir-in-the-way', big(1));
-  await assert.rejects(w.settle(), (e: NodeJS.ErrnoException) => e.code === 'EISDIR');
+  await w.close();
+  for (const size of [300 * 1024, 5 << 20]) {
+    const failing = new DiskTreeWriter(root, ledger);
+    await fsp.mkdir(join(root, `dir-in-the-way-${size}`));
+    await failing.writeFile(`dir-in-the-way-${size}`, Buffer.alloc(size));
+    await assert.rejects(failing.close(), (e: NodeJS.ErrnoException) => e.code === 'EISDIR', `a ${size}-byte file`);
+  }
 });
 
 test('small whole files are written in batches on the small-file writer thread: contents, rewrites, digests, order', async () => {
