@@ -1,10 +1,12 @@
 // Whole files of a DiskTreeWriter up to 4 MiB written on a worker thread (small-file-worker.ts): gathered into
 // batches (paths and contents packed into two buffers that are transferred, not copied, and handed back for the
-// next batches), each batch opened, written, closed and digested there while the main thread goes on decoding. On
-// a tree of one small file per key, creating the files is most of the work: DynamoDB items, Redis strings, small
-// S3 objects; for larger values, copying them into a batch costs the main thread less than a digest through
-// WebCrypto and the thread pool's round trips.
+// next batches), each batch opened, written and closed there while the main thread goes on decoding, and digested
+// there too, or on the main thread as it is gathered while the worker is behind. On a tree of one small file per
+// key, creating the files is most of the work: DynamoDB items, Redis strings, small S3 objects; for larger values,
+// copying them into a batch costs the main thread less than a digest through WebCrypto and the thread pool's round
+// trips.
 
+import { createHash } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../threads/start-worker.ts';
 import { interruptFlag } from './temp-paths.ts';
@@ -79,6 +81,13 @@ function transferOf(b: BatchBuffers): ArrayBuffer[] {
 
 /** Buffers handed back by the worker and kept for the next batches. */
 const SPARE_BATCHES = 2;
+/**
+ * By default, a batch opened while this many are posted and unanswered is digested on the calling thread as it is
+ * gathered: the worker is behind, and the caller would otherwise soon wait for it. Which thread hashes then evens
+ * out the two threads' work (large files: creating and writing them is most of the worker's time, and reading and
+ * checking the snapshot most of the caller's).
+ */
+const DIGEST_HERE_AT = 2;
 
 /** The batch being gathered on the main thread. */
 class OpenBatch {
@@ -90,8 +99,11 @@ class OpenBatch {
   readonly data: Buffer;
   dataUsed = 0;
   readonly dataEnds: Uint32Array;
+  /** The digests of the files added, as 64 hex digits each, when this thread takes them (else undefined). */
+  hex: string | undefined;
 
-  constructor(spare: BatchBuffers | undefined) {
+  constructor(spare: BatchBuffers | undefined, digestHere: boolean) {
+    this.hex = digestHere ? '' : undefined;
     const view = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
     this.paths = spare === undefined ? Buffer.from(new ArrayBuffer(BATCH_PATH_BYTES)) : view(spare.paths);
     this.pathEnds = spare?.pathEnds ?? new Uint32Array(BATCH_FILES);
@@ -115,6 +127,9 @@ class OpenBatch {
     this.pathUsed += rel.copy(this.paths, this.pathUsed);
     if (typeof data === 'string') this.data.write(data, this.dataUsed, 'utf8');
     else this.data.set(data, this.dataUsed);
+    if (this.hex !== undefined) {
+      this.hex += createHash('sha256').update(this.data.subarray(this.dataUsed, this.dataUsed + bytes)).digest('hex');
+    }
     this.dataUsed += bytes;
     this.pathEnds[this.count] = this.pathUsed;
     this.dataEnds[this.count] = this.dataUsed;
@@ -138,10 +153,16 @@ export class SmallFileWriter {
   #nextId = 0;
   readonly #waiting = new Map<number, Waiting>();
   readonly #spare: BatchBuffers[] = [];
+  readonly #digestHereAt: number;
 
-  constructor(root: string, digest: boolean) {
+  /**
+   * `digest`: whether files are digested at all; a batch opened while `digestHereAt` batches are posted and
+   * unanswered is digested on this thread, the others on the worker.
+   */
+  constructor(root: string, digest: boolean, digestHereAt = DIGEST_HERE_AT) {
     this.#root = Buffer.from(root, 'utf8');
     this.#digest = digest;
+    this.#digestHereAt = digestHereAt;
   }
 
   /** Whether a file of `bytes` bytes fits in the batch being gathered (false: post() it first). */
@@ -156,7 +177,7 @@ export class SmallFileWriter {
 
   /** Adds a file to the batch being gathered; `bytes` is the length of `data` (UTF-8 bytes for text). */
   add(rel: Buffer, data: Uint8Array | string, bytes: number): void {
-    this.#open ??= new OpenBatch(this.#spare.pop());
+    this.#open ??= new OpenBatch(this.#spare.pop(), this.#digest && this.#waiting.size >= this.#digestHereAt);
     this.#open.add(this.#root, rel, data, bytes);
   }
 
@@ -179,7 +200,7 @@ export class SmallFileWriter {
         pathEnds: batch.pathEnds,
         data: batch.data,
         dataEnds: batch.dataEnds,
-        digest: this.#digest,
+        digest: this.#digest && batch.hex === undefined,
       };
       worker.ref();
       worker.postMessage(msg, transferOf(batch));
@@ -223,8 +244,9 @@ export class SmallFileWriter {
       w.reject(Object.assign(new Error(f.message), { code: f.code, errno: f.errno, syscall: f.syscall, path, rel }));
     } else if (reply.stopped === true) w.reject(new Error('interrupted'));
     else {
+      const all = w.batch.hex ?? reply.hex;
       const hex: string[] = [];
-      for (let i = 0; i < reply.hex.length; i += 64) hex.push(reply.hex.slice(i, i + 64));
+      for (let i = 0; i < all.length; i += 64) hex.push(all.slice(i, i + 64));
       w.resolve(hex);
     }
   }

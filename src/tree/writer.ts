@@ -257,6 +257,12 @@ export interface DiskTreeWriterOptions {
    * batches (default 256, so small trees do not start a thread).
    */
   readonly smallFilesInline?: number;
+  /**
+   * A batch of small files opened while this many batches wait for the writer thread is digested on the calling
+   * thread as it is gathered, the others on the writer thread (default 2: the caller hashes while the writer thread
+   * is behind; 0: the caller hashes every batch; Infinity: the writer thread hashes every batch).
+   */
+  readonly digestHereAt?: number | undefined;
 }
 
 /** A root-level name prefix no tree path has (adapters write only their directories and the control files there). */
@@ -398,7 +404,7 @@ export class DiskTreeWriter extends TreeWriterBase {
     super();
     this.root = root;
     this.#ledger = ledger;
-    this.#small = new SmallFileWriter(root, ledger !== undefined);
+    this.#small = new SmallFileWriter(root, ledger !== undefined, opts.digestHereAt);
     this.#smallInline = opts.smallFilesInline ?? SMALL_FILES_INLINE;
   }
 
