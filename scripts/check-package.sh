@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Packaging check: what `npm publish` would ship works for a consumer.
-# Packs the package (prepack compiles dist/), installs the tarball into a fresh project, imports it by name from
-# JavaScript (decoding and re-encoding the bundled sample) and from strict TypeScript (type-checked against the
-# shipped .d.ts, then run), and checks the exports map and types with @arethetypeswrong/cli.
+# Packs the package (prepack compiles dist/src/ and bundles dist/cli/), installs the tarball into a fresh project,
+# imports it by name from JavaScript (decoding and re-encoding the bundled sample) and from strict TypeScript
+# (type-checked against the shipped .d.ts, then run), runs the installed program on the sample, and checks the
+# exports map and types with @arethetypeswrong/cli.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/ekv-package-XXXXXX")"
@@ -35,6 +36,10 @@ if (typeof isEkvError !== 'function') throw new Error('JS consumer: isEkvError m
 console.log('JS consumer: decoded', decoded.counters.total, 'rows, encoded', encoded.rows, 'rows, byte-identical');
 EOF
 node consumer.mjs
+# The installed program runs the bundle in dist/cli/ (packages resolved from the consumer's node_modules).
+node_modules/.bin/elastickv-snapshot decode --quiet --input "$repo/examples/sample.fsm" --output bin-tree
+node_modules/.bin/elastickv-snapshot verify --quiet --input bin-tree
+echo "bin: the installed elastickv-snapshot decoded the sample and verified the tree"
 
 cat > tsconfig.json <<EOF
 {
