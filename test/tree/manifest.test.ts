@@ -1,6 +1,7 @@
 // MANIFEST.json (core.md §3.5): exact bytes of the decode manifest, and the reader's gates in their order.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { parseManifest, phase0Manifest, renderManifest } from '../../src/tree/manifest.ts';
 import { formatRfc3339Nano, isRfc3339Nano } from '../../src/tree/wall-time.ts';
 
@@ -124,6 +125,20 @@ test('RFC3339Nano wall time as Go prints it: trailing zeros trimmed, no fraction
   assert.equal(formatRfc3339Nano(new Date('2026-04-29T15:42:11.000Z')), '2026-04-29T15:42:11Z');
   assert.equal(formatRfc3339Nano(new Date('2026-04-29T15:42:11.100Z')), '2026-04-29T15:42:11.1Z');
   assert.equal(formatRfc3339Nano(new Date('2026-04-29T15:42:11.094Z')), '2026-04-29T15:42:11.094Z');
+  assert.equal(formatRfc3339Nano(new Date('0007-01-02T03:04:05.006Z')), '0007-01-02T03:04:05.006Z');
+  // The same text as the form built from toISOString (all it writes for years 0-9999; other years go through it).
+  const viaIso = (d: Date): string => {
+    const iso = d.toISOString();
+    const frac = iso.slice(20, 23).replace(/0+$/, '');
+    return frac === '' ? `${iso.slice(0, 19)}Z` : `${iso.slice(0, 19)}.${frac}Z`;
+  };
+  fc.assert(
+    fc.property(fc.oneof(fc.date({ min: new Date('0000-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59.999Z') }), fc.date({ noInvalidDate: true })), (d) => {
+      assert.equal(formatRfc3339Nano(d), viaIso(d));
+    }),
+    { examples: [[new Date(0)], [new Date('0000-01-01T00:00:00.000Z')], [new Date('9999-12-31T23:59:59.999Z')], [new Date('+010000-01-01T00:00:00.010Z')]] },
+  );
+  assert.throws(() => formatRfc3339Nano(new Date(NaN)), RangeError);
   for (const ok of ['2026-04-29T15:42:11Z', '2026-04-29T15:42:11.123456789Z', '2026-04-29T15:42:11+02:00']) assert.ok(isRfc3339Nano(ok), ok);
   for (const bad of ['2026-04-29', '2026-04-29 15:42:11Z', '2026-13-29T15:42:11Z']) assert.ok(!isRfc3339Nano(bad), bad);
 });
