@@ -259,8 +259,8 @@ export interface DiskTreeWriterOptions {
   readonly smallFilesInline?: number;
   /**
    * A batch of small files opened while this many batches wait for the writer thread is digested on the calling
-   * thread as it is gathered, the others on the writer thread (default 2: the caller hashes while the writer thread
-   * is behind; 0: the caller hashes every batch; Infinity: the writer thread hashes every batch).
+   * thread as it is gathered, the others on the writer thread (default 5: the caller hashes while the writer thread
+   * is well behind; 0: the caller hashes every batch; Infinity: the writer thread hashes every batch).
    */
   readonly digestHereAt?: number | undefined;
 }
