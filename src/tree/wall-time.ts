@@ -2,7 +2,6 @@
 //
 // Writing: YYYY-MM-DDTHH:MM:SS, then `.` and the fraction with trailing zeros removed (nothing when the
 // fraction is zero), then `Z`. JavaScript clocks give milliseconds, so at most three fraction digits appear.
-
 //
 // Built from the UTC fields, not from toISOString: V8's first toISOString reads the local time zone
 // (/etc/localtime) on the calling thread, which a UTC timestamp does not need (~20 ms at the end of a decode when
@@ -12,17 +11,18 @@ const two = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
 export function formatRfc3339Nano(d: Date): string {
   const year = d.getUTCFullYear();
-  if (!(year >= 0 && year <= 9999)) return fromIsoString(d.toISOString()); // six-digit years as before (or a throw)
+  if (!(year >= 0 && year <= 9999)) {
+    const iso = d.toISOString(); // six-digit years, written as before (or a throw)
+    return withFraction(iso.slice(0, 19), iso.slice(20, 23));
+  }
   const date = `${String(year).padStart(4, '0')}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}`;
   const base = `${date}T${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
-  const ms = d.getUTCMilliseconds();
-  if (ms === 0) return `${base}Z`;
-  return `${base}.${String(ms).padStart(3, '0').replace(/0+$/, '')}Z`;
+  return withFraction(base, String(d.getUTCMilliseconds()).padStart(3, '0'));
 }
 
-function fromIsoString(iso: string): string {
-  const base = iso.slice(0, 19);
-  const frac = iso.slice(20, 23).replace(/0+$/, '');
+/** `base`, then `.` and the three-digit `millis` without trailing zeros (nothing when it is zero), then `Z`. */
+function withFraction(base: string, millis: string): string {
+  const frac = millis.replace(/0+$/, '');
   return frac === '' ? `${base}Z` : `${base}.${frac}Z`;
 }
 
