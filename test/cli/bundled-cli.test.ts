@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../helpers/adapter-harness.ts';
+import { importedPackages, PACKAGE_HOOK } from '../helpers/package-hook.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/elastickv-snapshot.js');
@@ -34,35 +35,25 @@ test('bin/ runs the bundle: a node-mix snapshot decodes and encodes back byte fo
   assert.ok(readFileSync(join(dir, 'out.fsm')).equals(readFileSync(input)), 'the re-encoded snapshot differs');
 });
 
-/** A module hook that writes every package (bare specifier) the process imports to stderr as `PKG <name>`. */
-const HOOK = `data:text/javascript,${encodeURIComponent(`
-import { register } from 'node:module';
-register('data:text/javascript,' + encodeURIComponent(\`
-import { writeSync } from 'node:fs';
-export async function resolve(spec, ctx, next) {
-  if (!/^(\\\\.|\\\\/|node:|file:|data:)/.test(spec)) writeSync(2, 'PKG ' + spec + '\\\\n');
-  return next(spec, ctx);
-}\`));
-`)}`;
-
 test('the bundle loads neither the AWS SDK, nor ioredis, tar or zstd to decode a local file, and the S3 client for an s3:// input', async () => {
   const dir = await tempDir('ekv-bundled-');
   const sample = join(ROOT, 'examples/sample.fsm');
-  const packages = (stderr: string): string[] => [...stderr.matchAll(/^PKG (.+)$/gm)].map((m) => m[1] ?? '');
-  const decode = packages(run(['decode', '--quiet', '--input', sample, '--output', join(dir, 'tree')], ['--import', HOOK]));
-  assert.ok(decode.some((p) => p.startsWith('@bufbuild/protobuf')), `the hook sees the bundle's packages: ${decode.join(' ')}`);
+  const decode = importedPackages(
+    run(['decode', '--quiet', '--input', sample, '--output', join(dir, 'tree')], ['--import', PACKAGE_HOOK]),
+  );
+  assert.ok(decode.has('@bufbuild/protobuf'), `the hook sees the bundle's packages: ${[...decode].join(' ')}`);
   for (const heavy of ['@aws-sdk/client-s3', 'ioredis', 'tar', 'fzstd', '@hpcc-js/wasm-zstd']) {
-    assert.ok(!decode.some((p) => p.startsWith(heavy)), `decode loaded ${heavy}`);
+    assert.ok(!decode.has(heavy), `decode loaded ${heavy}`);
   }
   // An s3:// input that cannot be reached still loads the S3 client first: the lazy import survived bundling.
   const r = spawnSync(
     process.execPath,
     [
-      ...['--import', HOOK, BIN, 'decode', '--quiet', '--input', 's3://no-bucket/x.fsm', '--output', join(dir, 't2')],
+      ...['--import', PACKAGE_HOOK, BIN, 'decode', '--quiet', '--input', 's3://no-bucket/x.fsm', '--output', join(dir, 't2')],
       ...['--s3-endpoint', 'http://127.0.0.1:9'],
     ],
     { encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_REGION: 'us-east-1' } },
   );
   assert.notEqual(r.status, 0);
-  assert.ok(packages(r.stderr).some((p) => p.startsWith('@aws-sdk/client-s3')), r.stderr);
+  assert.ok(importedPackages(r.stderr).has('@aws-sdk/client-s3'), r.stderr);
 });

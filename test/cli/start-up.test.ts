@@ -8,27 +8,16 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { groupDigits } from '../../src/cli/progress.ts';
 import { tempDir } from '../helpers/adapter-harness.ts';
+import { importedPackages, PACKAGE_HOOK } from '../helpers/package-hook.ts';
 
 const CHILD = join(import.meta.dirname, '../helpers/real-cli-child.ts');
 const SAMPLE = join(import.meta.dirname, '../../examples/sample.fsm');
 
-/** A module hook that writes every package (bare specifier) the process imports to stderr as `PKG <name>`. */
-const HOOK = `data:text/javascript,${encodeURIComponent(`
-import { register } from 'node:module';
-register('data:text/javascript,' + encodeURIComponent(\`
-import { writeSync } from 'node:fs';
-export async function resolve(spec, ctx, next) {
-  if (!/^(\\\\.|\\\\/|node:|file:|data:)/.test(spec)) writeSync(2, 'PKG ' + spec + '\\\\n');
-  return next(spec, ctx);
-}\`));
-`)}`;
-
 /** The packages a CLI run imports (the run must succeed). */
 function packagesOf(args: readonly string[]): Set<string> {
-  const r = spawnSync(process.execPath, ['--import', HOOK, '--import', 'tsx', CHILD, ...args], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', PACKAGE_HOOK, '--import', 'tsx', CHILD, ...args], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  const names = [...r.stderr.matchAll(/^PKG (.+)$/gm)].map((m) => m[1] ?? '');
-  return new Set(names.map((n) => n.split('/').slice(0, n.startsWith('@') ? 2 : 1).join('/')));
+  return importedPackages(r.stderr);
 }
 
 const HEAVY = ['@aws-sdk/client-s3', '@aws-sdk/lib-storage', '@aws-sdk/client-dynamodb', '@aws-sdk/client-sqs', 'ioredis', 'tar', 'fzstd', '@hpcc-js/wasm-zstd'];
