@@ -35,6 +35,13 @@ for (const file of sources('src')) {
 }
 if (Object.keys(entryPoints).length === 1) throw new Error('bundle-cli: no worker module found in src/');
 
+// Every dependency stays an import, except the pure-JavaScript ones every decode and encode loads at start.
+const INLINED = new Set(['@bufbuild/protobuf', 'fastest-levenshtein']);
+const { dependencies } = JSON.parse(readFileSync('package.json', 'utf8'));
+const EXTERNAL = Object.keys(dependencies)
+  .filter((name) => !INLINED.has(name))
+  .flatMap((name) => [name, `${name}/*`]);
+
 rmSync('dist/cli', { recursive: true, force: true }); // chunk names change from build to build
 await build({
   entryPoints,
@@ -44,7 +51,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  external: EXTERNAL,
   logLevel: 'warning',
 });
 console.log(`bundle-cli: dist/cli/ from ${Object.values(entryPoints).map((p) => relative('dist/src', p)).join(', ')}`);
