@@ -1,7 +1,8 @@
 // A pull-based byte queue over an async chunk source: `need(n)` waits until n bytes are buffered (or the
 // source ends), `take(n)` removes them. Reads inside one chunk are zero-copy views; reads spanning chunks are
 // copied once. Tracks the absolute offset of the next unread byte for error messages, and can keep a running
-// CRC-32C of the consumed bytes, computed a whole chunk at a time (per-read native calls would dominate).
+// CRC-32C of the consumed bytes, computed a whole chunk at a time (per-read native calls would dominate), until told
+// to stop.
 
 import { crc32c } from './crc32c.ts';
 
@@ -12,7 +13,7 @@ export class ByteQueue {
   #available = 0;
   #ended = false;
   #offset = 0;
-  readonly #trackCrc: boolean;
+  #trackCrc: boolean;
   #crc = 0; // CRC-32C of every byte of the chunks already fully consumed
 
   constructor(source: AsyncIterable<Uint8Array>, opts: { crc32c?: boolean } = {}) {
@@ -20,7 +21,12 @@ export class ByteQueue {
     this.#trackCrc = opts.crc32c === true;
   }
 
-  /** CRC-32C of every byte taken so far (only with `crc32c: true`). */
+  /** Stops the running CRC-32C (consumedCrc32c() is meaningless from then on). */
+  stopCrc32c(): void {
+    this.#trackCrc = false;
+  }
+
+  /** CRC-32C of every byte taken so far (only with `crc32c: true` and not stopped). */
   consumedCrc32c(): number {
     const head = this.#chunks[0];
     if (head === undefined || this.#head === 0) return this.#crc >>> 0;

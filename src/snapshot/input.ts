@@ -7,11 +7,12 @@
 // counted on the
 // bytes read from the source, so it matches the file size also when the input is compressed.
 
-import { createReadStream, promises as fsp } from 'node:fs';
+import { createReadStream, promises as fsp, type Stats } from 'node:fs';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { DataError, isEkvError, UserError } from '../errors.ts';
-import { readStreamRegular } from '../fs/safe-open.ts';
+import { openRegular, readStreamRegular } from '../fs/safe-open.ts';
+import { crc32c } from '../bytes/crc32c.ts';
 import { parseS3Url } from '../offload/s3-config.ts';
 import type { S3Options } from '../offload/s3-store.ts';
 
@@ -28,6 +29,11 @@ export interface SnapshotInput {
   readonly size: number | undefined;
   /** Bytes read from the file or pipe so far (before decompression). */
   sourceBytesRead(): number;
+  /**
+   * For an uncompressed regular file: the CRC-32C of its first `bytes` bytes, read again (see
+   * SnapshotReaderOptions.rereadCrc32c). A file replaced since it was opened is refused (`INPUT_CHANGED`).
+   */
+  readonly rereadCrc32c?: (bytes: number) => Promise<number>;
   /**
    * Releases the file, pipe or S3 download (standard input is left open). A reader that stops early (an error in
    * the snapshot) must call it: an abandoned stream keeps its descriptor until garbage collection.
@@ -48,6 +54,7 @@ export interface OpenSnapshotOptions {
 export async function openSnapshotInput(path: string, opts: OpenSnapshotOptions = {}): Promise<SnapshotInput> {
   let raw: AsyncIterable<Uint8Array>;
   let size: number | undefined;
+  let regular: Stats | undefined;
   let owned = true;
   const s3Url = opts.s3 === undefined ? undefined : parseS3Url(path);
   if (s3Url !== undefined && opts.s3 !== undefined) {
@@ -71,6 +78,7 @@ export async function openSnapshotInput(path: string, opts: OpenSnapshotOptions 
     } else {
       const file = await readStreamRegular(path, { role: 'input' });
       size = file.stat.size;
+      regular = file.stat;
       raw = file.stream;
     }
   }
@@ -99,7 +107,29 @@ export async function openSnapshotInput(path: string, opts: OpenSnapshotOptions 
   const close = (): void => {
     if (owned) (raw as { destroy?: () => void }).destroy?.();
   };
-  return { source, compression, size, sourceBytesRead: () => read, close };
+  const input: SnapshotInput = { source, compression, size, sourceBytesRead: () => read, close };
+  if (regular === undefined || compression !== 'none') return input;
+  const opened = regular;
+  return { ...input, rereadCrc32c: (bytes) => crc32cOfPrefix(path, opened, bytes) };
+}
+
+/** The CRC-32C of the first `bytes` bytes of the file at `path`, which must still be the file `opened` describes. */
+async function crc32cOfPrefix(path: string, opened: Stats, bytes: number): Promise<number> {
+  const { handle, stat } = await openRegular(path, { role: 'input' });
+  try {
+    if (stat.ino !== opened.ino || stat.dev !== opened.dev) throw new UserError('INPUT_CHANGED', 'file was replaced while being read', { path });
+    const buf = Buffer.allocUnsafe(Math.min(bytes, 1024 * 1024));
+    let crc = 0;
+    for (let at = 0; at < bytes; ) {
+      const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, bytes - at), at);
+      if (bytesRead === 0) throw new UserError('INPUT_CHANGED', 'file became shorter while being read', { path });
+      crc = crc32c(buf.subarray(0, bytesRead), crc);
+      at += bytesRead;
+    }
+    return crc >>> 0;
+  } finally {
+    await handle.close();
+  }
 }
 
 function startsWith(b: Buffer, magic: Buffer): boolean {

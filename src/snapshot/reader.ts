@@ -174,6 +174,13 @@ export interface SnapshotReaderOptions {
   readonly path?: string;
   /** Called with the number of bytes consumed so far, at most once per entry. */
   readonly onBytes?: (consumed: number) => void;
+  /**
+   * The CRC-32C of the input's first `bytes` bytes, read again (a regular file can be). When given, a snapshot
+   * without a runtime header is not checksummed as it streams by: only a headerless payload followed by four more
+   * bytes (an older runtime writer's footer) needs the CRC, and this computes it then. Without it every byte is
+   * checksummed on the way, in case.
+   */
+  readonly rereadCrc32c?: (bytes: number) => Promise<number>;
 }
 
 /**
@@ -184,6 +191,7 @@ export class SnapshotReader {
   readonly #q: ByteQueue;
   readonly #path: string | undefined;
   readonly #onBytes: ((n: number) => void) | undefined;
+  readonly #rereadCrc32c: ((bytes: number) => Promise<number>) | undefined;
   #header: SnapshotHeader | undefined;
   #runtime: RuntimeHeader | undefined;
   #container: ContainerInfo | undefined;
@@ -192,6 +200,7 @@ export class SnapshotReader {
     this.#q = new ByteQueue(source, { crc32c: true });
     this.#path = opts.path;
     this.#onBytes = opts.onBytes;
+    this.#rereadCrc32c = opts.rereadCrc32c;
   }
 
   get container(): ContainerInfo | undefined {
@@ -221,6 +230,7 @@ export class SnapshotReader {
     if (!magic.equals(MAGIC)) throw this.#err('SNAPSHOT_BAD_MAGIC', `${ERR.badMagic}: got ${goQuote(magic)}${formatHint(magic)}`, start);
     if (!(await q.need(8))) throw this.#err('SNAPSHOT_TRUNCATED', `snapshot header truncated (${8 + q.available} of 16 bytes)`, start);
     const lastCommitTs = q.take(8).readBigUInt64LE(0);
+    if (this.#runtime === undefined && this.#rereadCrc32c !== undefined) q.stopCrc32c();
     this.#header = this.#runtime === undefined ? { lastCommitTs } : { lastCommitTs, runtime: this.#runtime };
     return this.#header;
   }
@@ -324,7 +334,7 @@ export class SnapshotReader {
         }
       }
       if (!(q.available >= 8 || (await q.need(8)))) {
-        this.#finish(offset, q.consumedCrc32c());
+        await this.#finish(offset);
         if (batch.length > 0) yield batch;
         return;
       }
@@ -382,7 +392,7 @@ export class SnapshotReader {
    * everything before them. Without one, 0 bytes is a clean end; 4 bytes are accepted only when they are a
    * valid CRC-32C footer (older headerless runtime files); anything else is a truncated entry.
    */
-  #finish(offset: number, crcBefore: number): void {
+  async #finish(offset: number): Promise<void> {
     const q = this.#q;
     const rest = q.available;
     const total = offset + rest;
@@ -394,8 +404,9 @@ export class SnapshotReader {
       const why = this.#runtime !== undefined ? `runtime snapshot must end with a 4-byte CRC-32C footer; ${rest} bytes remain after the last entry` : ERR.truncated;
       throw this.#err('SNAPSHOT_TRUNCATED', why, offset);
     }
+    const reread = this.#runtime === undefined ? this.#rereadCrc32c : undefined;
+    const crc = (reread === undefined ? q.consumedCrc32c() : await reread(offset)) >>> 0;
     const footer = q.takeRest().readUInt32BE(0);
-    const crc = crcBefore >>> 0;
     if (footer !== crc) {
       if (this.#runtime === undefined) throw this.#err('SNAPSHOT_TRUNCATED', ERR.truncated, offset);
       throw this.#err('SNAPSHOT_CRC_MISMATCH', `CRC-32C footer mismatch: file says ${hex8(footer)}, content has ${hex8(crc)}`, offset);

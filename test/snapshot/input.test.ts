@@ -8,7 +8,9 @@ import { Readable, Writable } from 'node:stream';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { Zstd } from '@hpcc-js/wasm-zstd';
+import { crc32c } from '@node-rs/crc32';
 import { run } from '../../src/cli/main.ts';
+import { isEkvError } from '../../src/errors.ts';
 import { openSnapshotInput } from '../../src/snapshot/input.ts';
 import { SnapshotReader } from '../../src/snapshot/reader.ts';
 import { tempDir } from '../helpers/adapter-harness.ts';
@@ -52,6 +54,25 @@ test('gzip and zstd are recognised by content; the size and bytes read are the c
     assert.deepEqual(await readAll(input.source), plain);
     assert.equal(input.sourceBytesRead(), bytes.length);
   }
+});
+
+test('an uncompressed file can be read again for a CRC-32C of its first bytes; a replaced one is refused', async () => {
+  const dir = await tempDir('ekv-input-');
+  const path = join(dir, 'p.fsm');
+  await fsp.writeFile(path, plain);
+  const input = await openSnapshotInput(path);
+  assert.ok(input.rereadCrc32c !== undefined);
+  for (const n of [0, 1, 17, plain.length - 4, plain.length]) assert.equal(await input.rereadCrc32c(n), crc32c(plain.subarray(0, n)) >>> 0, `${n} bytes`);
+  await assert.rejects(input.rereadCrc32c(plain.length + 1), (e: unknown) => isEkvError(e) && e.code === 'INPUT_CHANGED');
+  await fsp.writeFile(`${path}.new`, plain); // created while the first still exists: another inode
+  await fsp.rename(`${path}.new`, path);
+  await assert.rejects(input.rereadCrc32c(10), (e: unknown) => isEkvError(e) && e.code === 'INPUT_CHANGED');
+  input.close();
+  const gz = join(dir, 'g.fsm');
+  await fsp.writeFile(gz, gzipSync(plain));
+  const compressed = await openSnapshotInput(gz);
+  assert.equal(compressed.rereadCrc32c, undefined, 'a compressed input is checksummed as it streams by');
+  compressed.close();
 });
 
 test('decode reads a gzip or zstd .fsm, standard input (-) and a named pipe to the same tree', async () => {

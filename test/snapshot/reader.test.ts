@@ -189,6 +189,49 @@ test('headerless payload with a valid CRC footer is accepted; random 4 trailing 
   assert.equal(await errorCode(Buffer.concat([sample, f])), 'SNAPSHOT_TRUNCATED');
 });
 
+test('with a way to re-read the input, a headerless payload is checksummed only when a footer follows it', async () => {
+  const footer = (b: Buffer): Buffer => {
+    const f = Buffer.alloc(4);
+    f.writeUInt32BE(crc32c(b) >>> 0);
+    return f;
+  };
+  /** Reads `buf` with a re-read that answers from `buf` itself (or from `other`), counting its calls. */
+  const read = async (buf: Buffer, other = buf) => {
+    const calls: number[] = [];
+    const r = new SnapshotReader(chunks(buf, 5), {
+      path: 'x.fsm',
+      rereadCrc32c: async (bytes) => {
+        calls.push(bytes);
+        return crc32c(other.subarray(0, bytes)) >>> 0;
+      },
+    });
+    await r.header();
+    for await (const batch of r.batches()) assert.ok(batch.length > 0);
+    return { container: r.container!, calls };
+  };
+  const plainRead = await read(sample);
+  assert.equal(plainRead.container.kind, 'native');
+  assert.deepEqual(plainRead.calls, [], 'no footer, no CRC');
+  const legacy = await read(Buffer.concat([sample, footer(sample)]));
+  assert.equal(legacy.container.kind, 'native-with-footer');
+  assert.equal(legacy.container.crc32c, crc32c(sample) >>> 0);
+  assert.deepEqual(legacy.calls, [sample.length]);
+  const bad = Buffer.concat([sample, footer(sample)]);
+  bad[bad.length - 1] = bad[bad.length - 1]! ^ 1;
+  await assert.rejects(read(bad), (e: unknown) => isEkvError(e) && e.code === 'SNAPSHOT_TRUNCATED');
+  // The re-read's answer is what is checked: a file that differs from what streamed by fails.
+  const changed = Buffer.from(sample);
+  changed[30] = changed[30]! ^ 1;
+  await assert.rejects(read(Buffer.concat([sample, footer(sample)]), changed), (e: unknown) => isEkvError(e) && e.code === 'SNAPSHOT_TRUNCATED');
+  // A runtime file is checksummed as it streams by, whatever the options: the re-read is never asked.
+  const v1 = await read(runtimeV1(sample));
+  assert.equal(v1.container.kind, 'runtime-v1');
+  assert.deepEqual(v1.calls, []);
+  const badV1 = runtimeV1(sample);
+  badV1[40] = badV1[40]! ^ 0x20;
+  await assert.rejects(read(badV1), (e: unknown) => isEkvError(e));
+});
+
 test("a live node's operational rows are reported instead of failing the read", async () => {
   const meta = (name: string, v: bigint): Buffer => {
     const b = Buffer.alloc(8);
