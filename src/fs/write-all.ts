@@ -20,7 +20,7 @@ export function writeAllSync(fd: number, b: Uint8Array, position: number | null 
 }
 
 /** Writes `b` whole to `fh` on the thread pool: at `position`, or at the file's offset when null. */
-export async function writeAll(fh: FileHandle, b: Uint8Array, position: number | null = null): Promise<void> {
+export async function writeAll(fh: Pick<FileHandle, 'write'>, b: Uint8Array, position: number | null = null): Promise<void> {
   for (let off = 0; off < b.length; ) {
     const n = Math.min(b.length - off, MAX_WRITE_CALL);
     off += (await fh.write(b, off, n, position === null ? null : position + off)).bytesWritten;

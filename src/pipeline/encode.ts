@@ -7,7 +7,6 @@
 // the temp file and leaves an earlier `<output>` untouched; a self-test mismatch publishes nothing.
 
 import { closeSync, mkdtempSync, promises as fsp, readSync } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { decodeSwitchesOf, encodeSwitchesOf } from '../adapters/options.ts';
@@ -30,8 +29,8 @@ import { assertNotInterrupted, trackTemp } from '../tree/temp-paths.ts';
 import type { EncodeInfo } from '../tree/encode-info.ts';
 import { formatRfc3339Nano } from '../tree/wall-time.ts';
 import { PACKAGE_VERSION } from '../version.ts';
-import { writeAll } from '../fs/write-all.ts';
 import { WrittenFileDigest } from '../fs/file-digest.ts';
+import { WritesBehind } from '../fs/writes-behind.ts';
 
 /**
  * Where an encode is. `done`/`total` count rows in the collect and write phases (collect has no total yet:
@@ -328,53 +327,6 @@ export async function encodeSnapshot(opts: EncodeSnapshotOptions, plan?: EncodeP
     if (!published) await fsp.rm(tmpPath, { force: true });
     removeTree(sortRoot);
     for (const f of forget) f();
-  }
-}
-
-/**
- * Writes blocks in the thread pool, one after another, while the next ones are prepared (at most 4 queued). One
- * write at a time: concurrent writes to one file contend for its inode lock in the kernel, which on ext4 cost the
- * 2 GiB object's encode 11-21 s of system time (against 2 s) and two to three times the wall time.
- */
-class WritesBehind {
-  readonly #fh: FileHandle;
-  readonly #onWritten: (upTo: number) => void;
-  #position = 0;
-  /** The last queued write; each starts when the one before it has ended. */
-  #tail: Promise<void> = Promise.resolve();
-  #queued: Array<Promise<void>> = [];
-  #failure: { readonly err: unknown } | undefined;
-
-  /** `onWritten` is told, after each write, how many bytes from the start of the file are on it. */
-  constructor(fh: FileHandle, onWritten: (upTo: number) => void) {
-    this.#fh = fh;
-    this.#onWritten = onWritten;
-  }
-
-  /** Queues `chunk` (which must not change afterwards) after everything before it. */
-  async write(chunk: Uint8Array): Promise<void> {
-    const at = this.#position;
-    this.#position += chunk.length;
-    const fh = this.#fh;
-    const done = this.#tail
-      .then(async () => {
-        if (this.#failure !== undefined) return;
-        await writeAll(fh, chunk, at);
-        this.#onWritten(at + chunk.length);
-      })
-      .catch((err: unknown) => {
-        this.#failure ??= { err };
-      });
-    this.#tail = done;
-    this.#queued.push(done);
-    if (this.#queued.length >= 4) await this.#queued.shift();
-    if (this.#failure !== undefined) throw this.#failure.err;
-  }
-
-  /** Waits for every write; throws the first failure. */
-  async settle(): Promise<void> {
-    await Promise.all(this.#queued.splice(0));
-    if (this.#failure !== undefined) throw this.#failure.err;
   }
 }
 

@@ -1,0 +1,105 @@
+// Writing a file behind the caller: the bytes in order whatever the queue does, a sync behind the writes every
+// `syncEvery` bytes (one at a time, each after the bytes it covers were written), and failures of a write or of a
+// sync reaching the caller. The file handle is a real one; the test only counts its calls.
+import assert from 'node:assert/strict';
+import { mkdtempSync, promises as fsp, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { WritesBehind, type WritableHandle } from '../../src/fs/writes-behind.ts';
+
+/** A real file handle whose datasync calls are recorded with the bytes on the file when each started. */
+function counted(fh: fsp.FileHandle, path: string, failSync = false): { handle: WritableHandle; syncs: number[] } {
+  const syncs: number[] = [];
+  const handle: WritableHandle = {
+    write: fh.write.bind(fh),
+    datasync: async () => {
+      syncs.push(readFileSync(path).length);
+      if (failSync) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      await fh.datasync();
+    },
+  };
+  return { handle, syncs };
+}
+
+test('WritesBehind: the bytes in order, and a sync behind the writes every syncEvery bytes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ekv-behind-'));
+  try {
+    const path = join(dir, 'f');
+    const fh = await fsp.open(path, 'w');
+    const { handle, syncs } = counted(fh, path);
+    const written: number[] = [];
+    const out = new WritesBehind(handle, (upTo) => written.push(upTo), 100_000);
+    const chunks = Array.from({ length: 30 }, (_, i) => Buffer.alloc(20_000 + i, i));
+    for (const c of chunks) await out.write(c);
+    await out.settle();
+    await fh.close();
+    const whole = Buffer.concat(chunks);
+    assert.ok(readFileSync(path).equals(whole));
+    assert.equal(written.at(-1), whole.length);
+    // ~600 kB in 20 kB writes with a sync every 100 kB: several syncs, each started once at least its 100 kB more
+    // were on the file, never two for the same stretch.
+    assert.ok(syncs.length >= 3 && syncs.length <= 6, `syncs: ${syncs.join(' ')}`);
+    for (let i = 0; i < syncs.length; i++) {
+      assert.ok((syncs[i] as number) >= 100_000 * (i + 1), `sync ${i} at ${syncs[i]}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('WritesBehind: no sync behind the writes for a file smaller than syncEvery', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ekv-behind-'));
+  try {
+    const path = join(dir, 'f');
+    const fh = await fsp.open(path, 'w');
+    const { handle, syncs } = counted(fh, path);
+    const out = new WritesBehind(handle, () => undefined);
+    await out.write(Buffer.alloc(1000, 1));
+    await out.settle();
+    await fh.close();
+    assert.deepEqual(syncs, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('WritesBehind: a sync that fails behind the writes fails the next call', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ekv-behind-'));
+  try {
+    const path = join(dir, 'f');
+    const fh = await fsp.open(path, 'w');
+    const { handle } = counted(fh, path, true);
+    const out = new WritesBehind(handle, () => undefined, 10_000);
+    await assert.rejects(
+      (async () => {
+        for (let i = 0; i < 20; i++) await out.write(Buffer.alloc(10_000, i));
+        await out.settle();
+      })(),
+      (e: NodeJS.ErrnoException) => e.code === 'EIO',
+    );
+    await fh.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('WritesBehind: a write that fails fails the next call', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ekv-behind-'));
+  try {
+    const path = join(dir, 'f');
+    await fsp.writeFile(path, '');
+    const fh = await fsp.open(path, 'r'); // writes fail with EBADF
+    const out = new WritesBehind(fh, () => undefined);
+    await assert.rejects(
+      (async () => {
+        for (let i = 0; i < 8; i++) await out.write(Buffer.alloc(1000, i));
+        await out.settle();
+      })(),
+      (e: NodeJS.ErrnoException) => e.code === 'EBADF',
+    );
+    await fh.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
