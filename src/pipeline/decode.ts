@@ -313,7 +313,7 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
   let lastReport = 0;
   const reader = new SnapshotReader(input.source, {
     path: opts.input,
-    ...(input.rereadCrc32c !== undefined ? { rereadCrc32c: input.rereadCrc32c } : {}),
+    rereadCrc32c: input.rereadCrc32c,
     onBytes: (n) => {
       if (n - lastReport >= 4 * 1024 * 1024) {
         lastReport = n;
@@ -524,10 +524,7 @@ async function setApartDamagedUnits(p: SecondPass): Promise<void> {
   const vocab = new Map(p.adapters.map((a) => [a.name, a.filter]));
   const input = await openSnapshotInput(opts.input, opts.s3 !== undefined ? { s3: opts.s3 } : {});
   try {
-    const reader = new SnapshotReader(input.source, {
-      path: opts.input,
-      ...(input.rereadCrc32c !== undefined ? { rereadCrc32c: input.rereadCrc32c } : {}),
-    });
+    const reader = new SnapshotReader(input.source, { path: opts.input, rereadCrc32c: input.rereadCrc32c });
     await scanSnapshot(reader, new Dispatcher(p.adapters), new VersionResolver(p.versionPolicy), {
       operational: () => undefined,
       hidden: () => undefined,

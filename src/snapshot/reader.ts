@@ -180,7 +180,7 @@ export interface SnapshotReaderOptions {
    * bytes (an older runtime writer's footer) needs the CRC, and this computes it then. Without it every byte is
    * checksummed on the way, in case.
    */
-  readonly rereadCrc32c?: (bytes: number) => Promise<number>;
+  readonly rereadCrc32c?: ((bytes: number) => Promise<number>) | undefined;
 }
 
 /**
