@@ -2,14 +2,26 @@
 // `syncEvery` bytes (one at a time, each after the bytes it covers were written), and failures of a write or of a
 // sync reaching the caller. The file handle is a real one; the test only counts its calls.
 import assert from 'node:assert/strict';
-import { mkdtempSync, promises as fsp, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { WritesBehind, type WritableHandle } from '../../src/fs/writes-behind.ts';
+import { tempDir } from '../helpers/adapter-harness.ts';
 
-/** A real file handle whose datasync calls are recorded with the bytes on the file when each started. */
-function counted(fh: fsp.FileHandle, path: string, failSync = false): { handle: WritableHandle; syncs: number[] } {
+interface CountedFile {
+  readonly path: string;
+  readonly fh: fsp.FileHandle;
+  readonly handle: WritableHandle;
+  readonly syncs: number[];
+}
+
+/**
+ * A new file opened for writing, through a real file handle whose datasync calls are recorded with the bytes on
+ * the file when each started (and fail with EIO when `failSync`).
+ */
+async function countedFile(failSync = false): Promise<CountedFile> {
+  const path = join(await tempDir('ekv-behind-'), 'f');
+  const fh = await fsp.open(path, 'w');
   const syncs: number[] = [];
   const handle: WritableHandle = {
     write: fh.write.bind(fh),
@@ -19,87 +31,61 @@ function counted(fh: fsp.FileHandle, path: string, failSync = false): { handle: 
       await fh.datasync();
     },
   };
-  return { handle, syncs };
+  return { path, fh, handle, syncs };
 }
 
 test('WritesBehind: the bytes in order, and a sync behind the writes every syncEvery bytes', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ekv-behind-'));
-  try {
-    const path = join(dir, 'f');
-    const fh = await fsp.open(path, 'w');
-    const { handle, syncs } = counted(fh, path);
-    const written: number[] = [];
-    const out = new WritesBehind(handle, (upTo) => written.push(upTo), 100_000);
-    const chunks = Array.from({ length: 30 }, (_, i) => Buffer.alloc(20_000 + i, i));
-    for (const c of chunks) await out.write(c);
-    await out.settle();
-    await fh.close();
-    const whole = Buffer.concat(chunks);
-    assert.ok(readFileSync(path).equals(whole));
-    assert.equal(written.at(-1), whole.length);
-    // ~600 kB in 20 kB writes with a sync every 100 kB: several syncs, each started once at least its 100 kB more
-    // were on the file, never two for the same stretch.
-    assert.ok(syncs.length >= 3 && syncs.length <= 6, `syncs: ${syncs.join(' ')}`);
-    for (let i = 0; i < syncs.length; i++) {
-      assert.ok((syncs[i] as number) >= 100_000 * (i + 1), `sync ${i} at ${syncs[i]}`);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const { path, fh, handle, syncs } = await countedFile();
+  const written: number[] = [];
+  const out = new WritesBehind(handle, (upTo) => written.push(upTo), 100_000);
+  const chunks = Array.from({ length: 30 }, (_, i) => Buffer.alloc(20_000 + i, i));
+  for (const c of chunks) await out.write(c);
+  await out.settle();
+  await fh.close();
+  const whole = Buffer.concat(chunks);
+  assert.ok(readFileSync(path).equals(whole));
+  assert.equal(written.at(-1), whole.length);
+  // ~600 kB in 20 kB writes with a sync every 100 kB: several syncs, each started once at least its 100 kB more
+  // were on the file, never two for the same stretch.
+  assert.ok(syncs.length >= 3 && syncs.length <= 6, `syncs: ${syncs.join(' ')}`);
+  for (let i = 0; i < syncs.length; i++) {
+    assert.ok((syncs[i] as number) >= 100_000 * (i + 1), `sync ${i} at ${syncs[i]}`);
   }
 });
 
 test('WritesBehind: no sync behind the writes for a file smaller than syncEvery', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ekv-behind-'));
-  try {
-    const path = join(dir, 'f');
-    const fh = await fsp.open(path, 'w');
-    const { handle, syncs } = counted(fh, path);
-    const out = new WritesBehind(handle, () => undefined);
-    await out.write(Buffer.alloc(1000, 1));
-    await out.settle();
-    await fh.close();
-    assert.deepEqual(syncs, []);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { fh, handle, syncs } = await countedFile();
+  const out = new WritesBehind(handle, () => undefined);
+  await out.write(Buffer.alloc(1000, 1));
+  await out.settle();
+  await fh.close();
+  assert.deepEqual(syncs, []);
 });
 
 test('WritesBehind: a sync that fails behind the writes fails the next call', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ekv-behind-'));
-  try {
-    const path = join(dir, 'f');
-    const fh = await fsp.open(path, 'w');
-    const { handle } = counted(fh, path, true);
-    const out = new WritesBehind(handle, () => undefined, 10_000);
-    await assert.rejects(
-      (async () => {
-        for (let i = 0; i < 20; i++) await out.write(Buffer.alloc(10_000, i));
-        await out.settle();
-      })(),
-      (e: NodeJS.ErrnoException) => e.code === 'EIO',
-    );
-    await fh.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { fh, handle } = await countedFile(true);
+  const out = new WritesBehind(handle, () => undefined, 10_000);
+  await assert.rejects(
+    (async () => {
+      for (let i = 0; i < 20; i++) await out.write(Buffer.alloc(10_000, i));
+      await out.settle();
+    })(),
+    (e: NodeJS.ErrnoException) => e.code === 'EIO',
+  );
+  await fh.close();
 });
 
 test('WritesBehind: a write that fails fails the next call', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ekv-behind-'));
-  try {
-    const path = join(dir, 'f');
-    await fsp.writeFile(path, '');
-    const fh = await fsp.open(path, 'r'); // writes fail with EBADF
-    const out = new WritesBehind(fh, () => undefined);
-    await assert.rejects(
-      (async () => {
-        for (let i = 0; i < 8; i++) await out.write(Buffer.alloc(1000, i));
-        await out.settle();
-      })(),
-      (e: NodeJS.ErrnoException) => e.code === 'EBADF',
-    );
-    await fh.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const path = join(await tempDir('ekv-behind-'), 'f');
+  await fsp.writeFile(path, '');
+  const fh = await fsp.open(path, 'r'); // writes fail with EBADF
+  const out = new WritesBehind(fh, () => undefined);
+  await assert.rejects(
+    (async () => {
+      for (let i = 0; i < 8; i++) await out.write(Buffer.alloc(1000, i));
+      await out.settle();
+    })(),
+    (e: NodeJS.ErrnoException) => e.code === 'EBADF',
+  );
+  await fh.close();
 });
