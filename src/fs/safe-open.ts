@@ -9,7 +9,7 @@
 // sidecars they are refused. Every refusal and every failure is a coded error that
 // names the file; "cannot read" is never reported as "absent".
 
-import { closeSync, constants as fsc, fstatSync, lstatSync, openSync, promises as fsp, readSync, statSync, type ReadStream, type Stats } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, lstatSync, openSync, promises as fsp, readSync, statSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { DataErrorCode, UserErrorCode } from '../error-codes.ts';
 import { DataError, UserError, type EkvError } from '../errors.ts';
@@ -181,14 +181,4 @@ export function readRegularSync(path: string | Buffer, maxBytes: number, opts: S
   } finally {
     closeSync(fd);
   }
-}
-
-/** Opens a regular file and streams it; the stream closes the handle when it ends or is destroyed. */
-export async function readStreamRegular(
-  path: string,
-  opts: SafeOpenOptions,
-  highWaterMark = 1024 * 1024,
-): Promise<{ readonly stream: ReadStream; readonly stat: Stats }> {
-  const { handle, stat } = await openRegular(path, opts);
-  return { stream: handle.createReadStream({ highWaterMark, autoClose: true }), stat };
 }

@@ -11,8 +11,10 @@ import { createReadStream, promises as fsp, type Stats } from 'node:fs';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { DataError, isEkvError, UserError } from '../errors.ts';
-import { openRegular, readStreamRegular } from '../fs/safe-open.ts';
+import { openRegular } from '../fs/safe-open.ts';
 import { crc32c } from '../bytes/crc32c.ts';
+import { FileChunks } from './file-chunks.ts';
+import type { InputFile } from './input-range.ts';
 import { parseS3Url } from '../offload/s3-config.ts';
 import type { S3Options } from '../offload/s3-store.ts';
 
@@ -35,10 +37,23 @@ export interface SnapshotInput {
    */
   readonly rereadCrc32c?: (bytes: number) => Promise<number>;
   /**
+   * For an uncompressed regular file: the file, and how to move the source past bytes without reading them
+   * (SnapshotReaderOptions.deferValues).
+   */
+  readonly skippable?: SkippableFile;
+  /**
    * Releases the file, pipe or S3 download (standard input is left open). A reader that stops early (an error in
    * the snapshot) must call it: an abandoned stream keeps its descriptor until garbage collection.
    */
   close(): void;
+}
+
+/** An input file whose source can skip bytes: its identity and size, and the skip. */
+export interface SkippableFile {
+  readonly file: InputFile;
+  readonly size: number;
+  /** Moves the source past the next `bytes` bytes after those it has delivered. */
+  readonly skip: (bytes: number) => void;
 }
 
 export interface OpenSnapshotOptions {
@@ -55,6 +70,7 @@ export async function openSnapshotInput(path: string, opts: OpenSnapshotOptions 
   let raw: AsyncIterable<Uint8Array>;
   let size: number | undefined;
   let regular: Stats | undefined;
+  let chunks: FileChunks | undefined;
   let owned = true;
   const s3Url = opts.s3 === undefined ? undefined : parseS3Url(path);
   if (s3Url !== undefined && opts.s3 !== undefined) {
@@ -76,10 +92,10 @@ export async function openSnapshotInput(path: string, opts: OpenSnapshotOptions 
       // A named pipe, accepted on purpose: the open waits for a writer (an interrupt still ends the process).
       raw = createReadStream(path, { highWaterMark: 1024 * 1024 });
     } else {
-      const file = await readStreamRegular(path, { role: 'input' });
+      const file = await openRegular(path, { role: 'input' });
       size = file.stat.size;
       regular = file.stat;
-      raw = file.stream;
+      raw = chunks = new FileChunks(file.handle);
     }
   }
   let read = 0;
@@ -105,12 +121,16 @@ export async function openSnapshotInput(path: string, opts: OpenSnapshotOptions 
   const compression: InputCompression = startsWith(lead, GZIP_MAGIC) ? 'gzip' : startsWith(lead, ZSTD_MAGIC) ? 'zstd' : 'none';
   const source = compression === 'none' ? replay() : compression === 'gzip' ? decompressed(replay(), createGunzip(), compression, path) : unzstd(replay(), path);
   const close = (): void => {
-    if (owned) (raw as { destroy?: () => void }).destroy?.();
+    if (chunks !== undefined) void chunks.return().catch(() => undefined);
+    else if (owned) (raw as { destroy?: () => void }).destroy?.();
   };
-  const input: SnapshotInput = { source, compression, size, sourceBytesRead: () => read, close };
-  if (regular === undefined || compression !== 'none') return input;
+  const input: SnapshotInput = { source, compression, size, sourceBytesRead: () => chunks?.position ?? read, close };
+  if (regular === undefined || chunks === undefined || compression !== 'none') return input;
   const opened = regular;
-  return { ...input, rereadCrc32c: (bytes) => crc32cOfPrefix(path, opened, bytes) };
+  const file: InputFile = { path, dev: opened.dev, ino: opened.ino };
+  const skip = chunks.skip.bind(chunks);
+  const skippable: SkippableFile = { file, size: opened.size, skip };
+  return { ...input, rereadCrc32c: (bytes) => crc32cOfPrefix(path, opened, bytes), skippable };
 }
 
 /** The CRC-32C of the first `bytes` bytes of the file at `path`, which must still be the file `opened` describes. */
