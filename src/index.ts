@@ -56,7 +56,11 @@ export {
   type SnapshotRecord,
   type ContainerInfo,
   type ContainerKind,
+  type DeferValues,
 } from './snapshot/reader.ts';
+/** A large value left in the snapshot file (SnapshotReaderOptions.deferValues, AdapterDecoder.handle's `rest`). */
+export { InputRange, type InputFile } from './snapshot/input-range.ts';
+export type { SkippableFile } from './snapshot/input.ts';
 export { SnapshotWriter, type ByteSink } from './snapshot/writer.ts';
 export { encodeMvccKey, encodeMvccValue, commitTsOf } from './snapshot/mvcc.ts';
 export { VersionResolver, type VersionPolicy, type VersionStats } from './snapshot/versions.ts';

@@ -49,6 +49,7 @@ test('runtime surface: every supported value is exported and defined', () => {
     'ERROR_CODES',
     'EkvError',
     'PACKAGE_VERSION',
+    'InputRange',
     'SnapshotReader',
     'SnapshotWriter',
     'UserError',

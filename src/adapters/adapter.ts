@@ -7,6 +7,7 @@
 // Pipelines know nothing else about adapters.
 
 import type { DataError } from '../errors.ts';
+import type { InputRange } from '../snapshot/input-range.ts';
 import type { ExternalSorter } from '../sort/external-sort.ts';
 import type { RelPath } from '../tree/paths.ts';
 import type { TreeFile, TreeReader } from '../tree/reader.ts';
@@ -139,7 +140,14 @@ export interface AdapterDecoder<K extends string = string> {
    * Handles one live row. `userKey` is the full user key (prefix included); `kind` names the matched route.
    * Rows arrive in snapshot order (ascending encoded key). May return a promise when it does I/O.
    */
-  handle(kind: K, userKey: Uint8Array, value: Uint8Array): void | Promise<void>;
+  handle(kind: K, userKey: Uint8Array, value: Uint8Array, rest?: InputRange): void | Promise<void>;
+  /**
+   * For the route kinds whose large values the decoder can take as a range of the snapshot file instead of bytes
+   * (it hands them to TreeWriter.writeFileFromInput): the leading bytes of such a value it needs to see, at most 64;
+   * 0 (or no method) for the others. Such a row then reaches `handle` with those bytes as `value` and the whole
+   * value as `rest`.
+   */
+  valueHeadBytes?(kind: K): number;
   /** Called once after the last row (also after a failed read, like the reference); writes what remains. */
   finalize(): Promise<void>;
 }

@@ -88,6 +88,26 @@ export class ByteQueue {
     if (this.#head === first.length) this.#dropHead();
   }
 
+  /**
+   * Consumes the next n bytes: the buffered ones are dropped, and the source is moved past the rest by
+   * `skipSource` without their being read. Not while a CRC-32C is kept (the skipped bytes would be missing from it).
+   */
+  skip(n: number, skipSource: (bytes: number) => void): void {
+    if (this.#trackCrc) throw new RangeError('ByteQueue: skip() while keeping a CRC-32C');
+    const dropped = Math.min(n, this.#available);
+    let left = dropped;
+    while (left > 0) {
+      const c = this.#chunks[0] as Buffer;
+      const k = Math.min(c.length - this.#head, left);
+      this.#head += k;
+      left -= k;
+      if (this.#head === c.length) this.#dropHead();
+    }
+    this.#available -= dropped;
+    this.#offset += n;
+    if (n > dropped) skipSource(n - dropped);
+  }
+
   /** Removes and returns exactly n buffered bytes (call need(n) first). */
   take(n: number): Buffer {
     if (n > this.#available) throw new RangeError(`ByteQueue: take(${n}) with ${this.#available} available`);

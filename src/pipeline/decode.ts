@@ -23,7 +23,7 @@ import type { RecordFilter } from '../filter/record-filter.ts';
 import type { GoStruct } from '../json/go-json.ts';
 import type { S3Options } from '../offload/s3-store.ts';
 import { openSnapshotInput, type SnapshotInput } from '../snapshot/input.ts';
-import { SnapshotReader, type ContainerInfo, type SnapshotEntry, type SnapshotHeader } from '../snapshot/reader.ts';
+import { SnapshotReader, type ContainerInfo, type DeferValues, type SnapshotEntry, type SnapshotHeader } from '../snapshot/reader.ts';
 import { VersionResolver, type VersionPolicy } from '../snapshot/versions.ts';
 import { ExternalSorter } from '../sort/external-sort.ts';
 import { MemoryPool } from '../sort/memory-pool.ts';
@@ -68,6 +68,14 @@ class CountingTreeWriter extends TreeWriterBase {
     super();
     this.#inner = inner;
     this.#onFile = onFile;
+    const fromInput = inner.writeFileFromInput;
+    this.writeFileFromInput =
+      fromInput === undefined
+        ? undefined
+        : (rel, range) => {
+            this.#count();
+            return fromInput(rel, range);
+          };
   }
 
   mkdir(rel: RelPath): Promise<void> {
@@ -78,6 +86,9 @@ class CountingTreeWriter extends TreeWriterBase {
     this.#count();
     return this.#inner.create(rel);
   }
+
+  /** The inner writer's, counted (decode leaves values in the input only for a writer that has it). */
+  readonly writeFileFromInput: TreeWriter['writeFileFromInput'];
 
   /** Hands whole files to the inner writer's own writeFile (which may write large ones behind). */
   override writeFile(rel: RelPath, data: Uint8Array | string): Promise<void> {
@@ -289,6 +300,33 @@ export async function decodeInto(opts: Omit<DecodeSnapshotOptions, 'output'>, tr
   }
 }
 
+/** Values from this size on are left in the input file for the tree writer to copy (see deferValues). */
+const DEFER_MIN_BYTES = 64 * 1024;
+
+/**
+ * Which values the reader leaves in the input file: large ones of the route kinds whose decoders take a range of
+ * it, when the input is an uncompressed regular file and the tree writer copies from it. Not when salvaging: a
+ * refused row's value goes to the quarantine whole.
+ */
+function deferValues(
+  input: SnapshotInput,
+  tree: TreeWriter,
+  salvage: boolean,
+  dispatcher: Dispatcher,
+  decoders: ReadonlyMap<AdapterName, AdapterDecoder>,
+): DeferValues | undefined {
+  if (input.skippable === undefined || tree.writeFileFromInput === undefined || salvage) return undefined;
+  return {
+    input: input.skippable,
+    minBytes: DEFER_MIN_BYTES,
+    headBytes: (userKey) => {
+      const route = dispatcher.route(userKey);
+      const decoder = route?.adapter === undefined ? undefined : decoders.get(route.adapter);
+      return route === undefined ? 0 : (decoder?.valueHeadBytes?.(route.kind) ?? 0);
+    },
+  };
+}
+
 async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: TreeWriter, scratch: string, input: SnapshotInput): Promise<DecodeResult> {
   const totalBytes = input.size ?? 0;
   let phase: DecodeProgress['phase'] = 'read';
@@ -311,9 +349,12 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
   const counters = emptyCounters();
   let entries = 0;
   let lastReport = 0;
+  const dispatcher = new Dispatcher(adapters);
+  const decoders = new Map<AdapterName, AdapterDecoder>();
   const reader = new SnapshotReader(input.source, {
     path: opts.input,
     rereadCrc32c: input.rereadCrc32c,
+    deferValues: deferValues(input, tree, opts.salvage === true, dispatcher, decoders),
     onBytes: (n) => {
       if (n - lastReport >= 4 * 1024 * 1024) {
         lastReport = n;
@@ -324,7 +365,6 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
   const header = await reader.header();
   const snapshotTimeMs = snapshotTime(header);
   const expired = new Map<AdapterName, bigint>();
-  const decoders = new Map<AdapterName, AdapterDecoder>();
   const quarantine = opts.salvage === true ? new Quarantine(tree, join(scratch, 'quarantined-offsets')) : undefined;
   /** Units the adapters found damaged at finalize, by adapter (only while salvaging). */
   const damaged = new Map<AdapterName, DamagedUnit[]>();
@@ -365,7 +405,6 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
     );
   }
 
-  const dispatcher = new Dispatcher(adapters);
   const families = adapterFamilies(adapters.filter((a) => selected.has(a.name)));
   const filter = opts.filter;
   const vocab = new Map(adapters.map((a) => [a.name, a.filter]));
@@ -438,7 +477,7 @@ async function runDecode(opts: Omit<DecodeSnapshotOptions, 'output'>, target: Tr
         // The reader waits for a pending row before it moves on, so the row's buffers still hold it here.
         let pending;
         try {
-          pending = decoder.handle(route.kind, rec.userKey, rec.value);
+          pending = decoder.handle(route.kind, rec.userKey, rec.value, rec.deferred);
         } catch (err) {
           return refusedRow(rec, adapter, err);
         }

@@ -36,6 +36,8 @@ import {
   WRITER_REGISTRY_VALUE_SIZE,
 } from './format.ts';
 import { goQuote } from '../bytes/go-quote.ts';
+import { InputRange } from './input-range.ts';
+import type { SkippableFile } from './input.ts';
 import { mismatch } from '../bytes/compare.ts';
 
 const BATCH = 512;
@@ -73,8 +75,16 @@ export interface SnapshotEntry {
   readonly commitTs: bigint;
   readonly tombstone: boolean;
   readonly expireAt: bigint;
-  /** The user value (body after the 9-byte value header). */
+  /**
+   * The user value (body after the 9-byte value header); only its first bytes when the value was left in the file
+   * (`deferred`).
+   */
   readonly value: Buffer;
+  /**
+   * Set only under SnapshotReaderOptions.deferValues: the whole user value as a range of the input file, which the
+   * reader skipped; `value` then holds just the first bytes asked for.
+   */
+  readonly deferred?: InputRange | undefined;
   /** Bytes the entry occupies in the file. */
   readonly size: number;
 }
@@ -93,13 +103,15 @@ class Entry implements SnapshotEntry {
   readonly userKey: Buffer;
   readonly tombstone: boolean;
   readonly value: Buffer;
+  readonly deferred: InputRange | undefined;
   readonly size: number;
 
-  constructor(offset: number, userKey: Buffer, tombstone: boolean, value: Buffer, size: number) {
+  constructor(offset: number, userKey: Buffer, tombstone: boolean, value: Buffer, size: number, deferred?: InputRange) {
     this.offset = offset;
     this.userKey = userKey;
     this.tombstone = tombstone;
     this.value = value;
+    this.deferred = deferred;
     this.size = size;
   }
 
@@ -181,6 +193,25 @@ export interface SnapshotReaderOptions {
    * checksummed on the way, in case.
    */
   readonly rereadCrc32c?: ((bytes: number) => Promise<number>) | undefined;
+  /**
+   * Large values left in the file instead of read (needs `rereadCrc32c`, and applies only to a payload without a
+   * runtime header, whose bytes need no CRC-32C as they stream by).
+   */
+  readonly deferValues?: DeferValues | undefined;
+}
+
+/** The most leading bytes of a deferred value the reader hands out in SnapshotEntry.value. */
+const DEFER_HEAD_MAX = 64;
+
+/**
+ * Which values the reader leaves in the file: an MVCC row whose user value has at least `minBytes` bytes, lying
+ * whole in the file, for whose user key `headBytes` answers n > 0 (at most DEFER_HEAD_MAX) is handed out with
+ * SnapshotEntry.deferred, and only the value's first n bytes are read.
+ */
+export interface DeferValues {
+  readonly input: SkippableFile;
+  readonly minBytes: number;
+  headBytes(userKey: Buffer): number;
 }
 
 /**
@@ -192,6 +223,7 @@ export class SnapshotReader {
   readonly #path: string | undefined;
   readonly #onBytes: ((n: number) => void) | undefined;
   readonly #rereadCrc32c: ((bytes: number) => Promise<number>) | undefined;
+  readonly #deferValues: DeferValues | undefined;
   #header: SnapshotHeader | undefined;
   #runtime: RuntimeHeader | undefined;
   #container: ContainerInfo | undefined;
@@ -201,6 +233,7 @@ export class SnapshotReader {
     this.#path = opts.path;
     this.#onBytes = opts.onBytes;
     this.#rereadCrc32c = opts.rereadCrc32c;
+    this.#deferValues = opts.deferValues;
   }
 
   get container(): ContainerInfo | undefined {
@@ -267,6 +300,8 @@ export class SnapshotReader {
   async *batches(): AsyncGenerator<SnapshotRecord[]> {
     await this.header();
     const q = this.#q;
+    // Values are left in the file only where no CRC-32C is taken as the bytes stream by.
+    const defer = this.#runtime === undefined && this.#rereadCrc32c !== undefined ? this.#deferValues : undefined;
     let batch: SnapshotRecord[] = [];
     let batchBytes = 0;
     /** The previous MVCC row's encoded key (a copy in a reused buffer), for the order check; none before the first. */
@@ -283,6 +318,8 @@ export class SnapshotReader {
         batch = [];
         batchBytes = 0;
       }
+      // After a skipped value nothing is buffered: read on, so the next row can be parsed in place too.
+      if (defer !== undefined && q.available === 0) await q.need(1);
       // Fast path: a well-formed MVCC row lying whole in the head chunk is parsed in place (two views, no
       // copies); anything else (a row across chunks, an operational row, any error) takes the checked path below.
       const c = q.headChunk;
@@ -299,6 +336,37 @@ export class SnapshotReader {
         ) {
           const vl = c.readUInt32LE(h + 8 + kl);
           const flags = c[h + 16 + kl] as number;
+          // A large value the caller takes from the file itself: its first bytes are read, the rest skipped.
+          if (
+            defer !== undefined &&
+            vl - VALUE_HEADER_SIZE >= defer.minBytes &&
+            vl <= MAX_ENCODED_VALUE &&
+            avail >= 16 + kl + VALUE_HEADER_SIZE + DEFER_HEAD_MAX &&
+            offset + 16 + kl + vl <= defer.input.size &&
+            c.readUInt32LE(h + 12 + kl) === 0 &&
+            (flags & (FLAG_RESERVED_MASK | FLAG_ENC_MASK)) === 0 &&
+            (same = prevLen < 0 ? 0 : sharedIfAfter(c, h + 8, kl, prevKey, prevLen)) >= 0
+          ) {
+            const userKey = c.subarray(h + 8, h + kl);
+            const head = Math.min(defer.headBytes(userKey), DEFER_HEAD_MAX);
+            if (head > 0) {
+              if (prevKey.length < kl) {
+                prevKey = Buffer.allocUnsafe(2 * kl);
+                same = 0;
+              }
+              c.copy(prevKey, same, h + 8 + same, h + 8 + kl);
+              prevLen = kl;
+              const size = 16 + kl + vl;
+              const valueAt = 16 + kl + VALUE_HEADER_SIZE;
+              const value = c.subarray(h + valueAt, h + valueAt + head);
+              const rest = new InputRange(defer.input.file, offset + valueAt, vl - VALUE_HEADER_SIZE);
+              batch.push(new Entry(offset, userKey, (flags & FLAG_TOMBSTONE) !== 0, value, size, rest));
+              batchBytes += valueAt + head;
+              q.skip(size, defer.input.skip);
+              this.#onBytes?.(q.offset);
+              continue;
+            }
+          }
           if (
             vl >= VALUE_HEADER_SIZE &&
             vl <= MAX_ENCODED_VALUE &&

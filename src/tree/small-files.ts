@@ -10,6 +10,8 @@ import { createHash } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../threads/start-worker.ts';
 import { interruptFlag } from './temp-paths.ts';
+import { inputChanged, type InputFile, type InputRange } from '../snapshot/input-range.ts';
+import { INPUT_CHANGED, transferOf, writeBatch, type BatchBuffers, type SmallFileBatch, type SmallFileReply } from './small-file-batch.ts';
 
 /** The most files in one batch. */
 const BATCH_FILES = 2048;
@@ -19,38 +21,8 @@ const SMALL_BATCH_BYTES = 4 * 1024 * 1024;
 export const BATCHED_FILE_MAX = SMALL_BATCH_BYTES;
 /** Bytes of paths one batch holds at first (grown for long paths). */
 const BATCH_PATH_BYTES = 256 * 1024;
-
-/** A batch as the worker receives it: file i's path is paths[pathEnds[i-1]..pathEnds[i]], its bytes likewise. */
-export interface SmallFileBatch {
-  readonly id: number;
-  readonly count: number;
-  readonly paths: Uint8Array;
-  readonly pathEnds: Uint32Array;
-  readonly data: Uint8Array;
-  readonly dataEnds: Uint32Array;
-  /** Whether the worker takes each file's SHA-256. */
-  readonly digest: boolean;
-}
-
-/**
- * The worker's answer: the digests of the files written, in order, up to a failure or an interrupt, as one string of
- * 64 hex digits each (one string crosses threads much faster than an array of them).
- */
-export interface SmallFileReply {
-  readonly id: number;
-  /** The batch's buffers, handed back for reuse. */
-  readonly buffers: BatchBuffers;
-  readonly hex: string;
-  readonly stopped?: true;
-  readonly failure?: {
-    /** The file that failed (those before it were written). */
-    readonly index: number;
-    readonly message: string;
-    readonly code?: string | undefined;
-    readonly errno?: number | undefined;
-    readonly syscall?: string | undefined;
-  };
-}
+/** Bytes of files copied from the input file that one batch takes (a larger one goes alone). */
+const BATCH_RANGE_BYTES = 4 * 1024 * 1024;
 
 /** A batch handed to the worker: its files' tree paths, in order, and the promise of their digests. */
 export interface PostedBatch {
@@ -64,19 +36,6 @@ interface Waiting {
   readonly batch: OpenBatch;
   resolve(hex: string[]): void;
   reject(err: unknown): void;
-}
-
-/** A batch's four buffers, new or handed back by the worker once it wrote the batch (reused: no fresh pages). */
-export interface BatchBuffers {
-  readonly paths: Uint8Array;
-  readonly pathEnds: Uint32Array;
-  readonly data: Uint8Array;
-  readonly dataEnds: Uint32Array;
-}
-
-/** The memory a batch's buffers move to the worker with (transferred, not copied). */
-function transferOf(b: BatchBuffers): ArrayBuffer[] {
-  return [b.paths.buffer, b.pathEnds.buffer, b.data.buffer, b.dataEnds.buffer] as ArrayBuffer[];
 }
 
 /** Buffers handed back by the worker and kept for the next batches. */
@@ -101,6 +60,9 @@ class OpenBatch {
   readonly data: Buffer;
   dataUsed = 0;
   readonly dataEnds: Uint32Array;
+  readonly ranges: Float64Array;
+  rangeBytes = 0;
+  input: InputFile | undefined;
   /** The digests of the files added, as 64 hex digits each, when this thread takes them (else undefined). */
   hex: string | undefined;
 
@@ -111,13 +73,43 @@ class OpenBatch {
     this.pathEnds = spare?.pathEnds ?? new Uint32Array(BATCH_FILES);
     this.data = spare === undefined ? Buffer.from(new ArrayBuffer(SMALL_BATCH_BYTES)) : view(spare.data);
     this.dataEnds = spare?.dataEnds ?? new Uint32Array(BATCH_FILES);
+    this.ranges = spare?.ranges ?? new Float64Array(2 * BATCH_FILES);
   }
 
   fits(bytes: number): boolean {
     return this.count < BATCH_FILES && this.dataUsed + bytes <= this.data.length;
   }
 
+  /** Whether a file copied from `range` fits (a batch takes ranges of one input file only). */
+  fitsRange(range: InputRange): boolean {
+    if (this.count === 0) return true;
+    if (this.count >= BATCH_FILES || this.rangeBytes + range.length > BATCH_RANGE_BYTES) return false;
+    return this.input === undefined || this.input === range.file;
+  }
+
+  /** Adds a file whose contents the writer copies from `range` of the input file. */
+  addRange(root: Buffer, rel: Buffer, range: InputRange): void {
+    this.input = range.file;
+    this.ranges[2 * this.count] = range.position;
+    this.ranges[2 * this.count + 1] = range.length;
+    this.rangeBytes += range.length;
+    if (this.hex !== undefined) this.hex = undefined; // the bytes are not here to digest: the worker digests the batch
+    this.#addPath(root, rel);
+  }
+
   add(root: Buffer, rel: Buffer, data: Uint8Array | string, bytes: number): void {
+    if (typeof data === 'string') this.data.write(data, this.dataUsed, 'utf8');
+    else this.data.set(data, this.dataUsed);
+    if (this.hex !== undefined) {
+      this.hex += createHash('sha256').update(this.data.subarray(this.dataUsed, this.dataUsed + bytes)).digest('hex');
+    }
+    this.dataUsed += bytes;
+    this.ranges[2 * this.count + 1] = -1;
+    this.#addPath(root, rel);
+  }
+
+  /** Records file `count`'s path and data end, and counts it. */
+  #addPath(root: Buffer, rel: Buffer): void {
     const pathLen = root.length + 1 + rel.length;
     if (this.pathUsed + pathLen > this.paths.length) {
       const grown = Buffer.from(new ArrayBuffer(Math.max(2 * this.paths.length, this.pathUsed + pathLen)));
@@ -127,12 +119,6 @@ class OpenBatch {
     this.pathUsed += root.copy(this.paths, this.pathUsed);
     this.paths[this.pathUsed++] = 0x2f;
     this.pathUsed += rel.copy(this.paths, this.pathUsed);
-    if (typeof data === 'string') this.data.write(data, this.dataUsed, 'utf8');
-    else this.data.set(data, this.dataUsed);
-    if (this.hex !== undefined) {
-      this.hex += createHash('sha256').update(this.data.subarray(this.dataUsed, this.dataUsed + bytes)).digest('hex');
-    }
-    this.dataUsed += bytes;
     this.pathEnds[this.count] = this.pathUsed;
     this.dataEnds[this.count] = this.dataUsed;
     this.rels.push(rel);
@@ -179,8 +165,22 @@ export class SmallFileWriter {
 
   /** Adds a file to the batch being gathered; `bytes` is the length of `data` (UTF-8 bytes for text). */
   add(rel: Buffer, data: Uint8Array | string, bytes: number): void {
+    this.#opened().add(this.#root, rel, data, bytes);
+  }
+
+  /** Whether a file copied from `range` fits in the batch being gathered (false: post() it first). */
+  fitsRange(range: InputRange): boolean {
+    return this.#open === undefined || this.#open.fitsRange(range);
+  }
+
+  /** Adds a file whose contents the worker copies from `range` of the input file, digesting them on the way. */
+  addRange(rel: Buffer, range: InputRange): void {
+    this.#opened().addRange(this.#root, rel, range);
+  }
+
+  #opened(): OpenBatch {
     this.#open ??= new OpenBatch(this.#spare.pop(), this.#digest && this.#waiting.size >= this.#digestHereAt);
-    this.#open.add(this.#root, rel, data, bytes);
+    return this.#open;
   }
 
   /** Hands the batch being gathered to the worker. */
@@ -202,10 +202,19 @@ export class SmallFileWriter {
         pathEnds: batch.pathEnds,
         data: batch.data,
         dataEnds: batch.dataEnds,
+        ranges: batch.ranges,
+        input: batch.input,
         digest: this.#digest && batch.hex === undefined,
       };
-      worker.ref();
-      worker.postMessage(msg, transferOf(batch));
+      if (batch.rangeBytes > 0 && this.#waiting.size > this.#digestHereAt) {
+        // The worker is well behind: this thread copies the batch itself, which needs nothing from the worker (the
+        // files are read from the input). On the 512 MiB large-strings decode the two threads then share the
+        // digests about evenly.
+        this.#settle({ ...writeBatch(msg, interruptFlag), buffers: batch });
+      } else {
+        worker.ref();
+        worker.postMessage(msg, transferOf(batch));
+      }
     }
     return { rels: batch.rels, bytes: batch.dataUsed, done };
   }
@@ -243,7 +252,12 @@ export class SmallFileWriter {
       const f = reply.failure;
       const rel = w.batch.rels[f.index] as Buffer;
       const path = `${this.#root.toString('utf8')}/${rel.toString('utf8')}`;
-      w.reject(Object.assign(new Error(f.message), { code: f.code, errno: f.errno, syscall: f.syscall, path, rel }));
+      const input = w.batch.input;
+      if (f.code === INPUT_CHANGED && input !== undefined) w.reject(inputChanged(input.path, f.message));
+      else {
+        const fields = { code: f.code, errno: f.errno, syscall: f.syscall, path, rel };
+        w.reject(Object.assign(new Error(f.message), fields));
+      }
     } else if (reply.stopped === true) w.reject(new Error('interrupted'));
     else {
       const all = w.batch.hex ?? reply.hex;

@@ -8,6 +8,7 @@
 import { createHash, webcrypto, type Hash } from 'node:crypto';
 import { closeSync, constants as fsc, lstatSync, mkdirSync, opendirSync, openSync, promises as fsp, readSync, renameSync, unlinkSync } from 'node:fs';
 import { UserError } from '../errors.ts';
+import type { InputRange } from '../snapshot/input-range.ts';
 import type { DigestLedger } from './digest-ledger.ts';
 import { absPath, checkRel, parentRel, showRel, type RelPath } from './paths.ts';
 import { removeTree } from './remove-tree.ts';
@@ -51,6 +52,12 @@ export interface TreeWriter {
    * have it.
    */
   readonly provisional?: (() => ProvisionalFile) | undefined;
+  /**
+   * Writes a whole file whose contents are a range of the snapshot file (a large value the reader left there, see
+   * SnapshotReaderOptions.deferValues), copied by the writer itself. Decode leaves values in the file only for
+   * writers that have it.
+   */
+  readonly writeFileFromInput?: ((rel: RelPath, range: InputRange) => Promise<void>) | undefined;
 }
 
 /**
@@ -473,6 +480,20 @@ export class DiskTreeWriter extends TreeWriterBase {
     this.#behind.push({ rels: [b], bytes: data.length, batch: false, done });
     this.#behindBytes += data.length;
   }
+
+  /**
+   * Writes a file copied from a range of the input file: the small-file writer thread reads, digests and writes it
+   * in a batch, like a small file, whatever its size (nothing of it is held in memory).
+   */
+  readonly writeFileFromInput = async (rel: RelPath, range: InputRange): Promise<void> => {
+    const b = checkRel(rel);
+    await this.#mkParent(b);
+    const key = b.toString('latin1');
+    await this.#waitFor(key, 0);
+    if (!this.#small.fitsRange(range)) await this.#postSmall();
+    this.#small.addRange(b, range);
+    this.#pendingAdd(key);
+  };
 
   /** Adds a small file to the batch being gathered for the small-file writer thread. */
   async #writeSmall(rel: RelPath, data: Uint8Array | string, bytes: number): Promise<void> {

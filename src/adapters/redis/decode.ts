@@ -18,7 +18,8 @@ import { encodeSegment, isShaFallback } from '../../tree/segment.ts';
 import type { ExternalSorter, SortRecord } from '../../sort/external-sort.ts';
 import type { FileSink } from '../../tree/writer.ts';
 import { everyKindHandled, type AdapterDecoder, type DecodeContext } from '../adapter.ts';
-import { HLL_VERSION, InlineValueError, STRING_VERSION, clampMs, parseInlineValue } from './inline-value.ts';
+import { HLL_VERSION, INLINE_HEADER_MAX, InlineValueError, STRING_VERSION, clampMs, parseInlineValue } from './inline-value.ts';
+import { InputRange } from '../../snapshot/input-range.ts';
 import { hashDelta, hashField, hashMeta, listDelta, listItem, listMeta, setDelta, setMember, setMeta, streamEntry, streamMeta, zsetDelta, zsetLegacyBlob, zsetMember, zsetMeta } from './collection-rows.ts';
 import { CollectionCollector, REC } from './collections.ts';
 import { HLL_PREFIX, KIND, LIST_ITEM_PREFIX, STRING_PREFIX, TTL_PREFIX, bareKey, listItemKeyEnd, type RedisKind } from './keys.ts';
@@ -79,7 +80,12 @@ export class RedisDecoder implements AdapterDecoder<RedisKind> {
     this.#collections = new CollectionCollector(ctx);
   }
 
-  handle(kind: RedisKind, key: Uint8Array, value: Uint8Array): Promise<void> | undefined {
+  /** Strings and HLLs: the inline header (FF, version, flags, BE64 expiry) is all the decoder reads of them. */
+  valueHeadBytes(kind: RedisKind): number {
+    return kind === KIND.string || kind === KIND.hll ? INLINE_HEADER_MAX : 0;
+  }
+
+  handle(kind: RedisKind, key: Uint8Array, value: Uint8Array, rest?: InputRange): Promise<void> | undefined {
     // Element rows, the most numerous, and the rows read past without a promise per row.
     switch (kind) {
       case KIND.setMember:
@@ -93,7 +99,7 @@ export class RedisDecoder implements AdapterDecoder<RedisKind> {
       case KIND.ignored:
         return undefined;
       default:
-        return this.#handle(kind, key, value);
+        return this.#handle(kind, key, value, rest);
     }
   }
 
@@ -114,7 +120,7 @@ export class RedisDecoder implements AdapterDecoder<RedisKind> {
       : added.then(() => this.#registerCollection(KIND_CODE.list, userKey));
   }
 
-  async #handle(kind: RedisKind, key: Uint8Array, value: Uint8Array): Promise<void> {
+  async #handle(kind: RedisKind, key: Uint8Array, value: Uint8Array, rest: InputRange | undefined): Promise<void> {
     const v = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
     const k = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
     const c = this.#collections;
@@ -162,12 +168,14 @@ export class RedisDecoder implements AdapterDecoder<RedisKind> {
           'string',
           Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(STRING_PREFIX.length),
           v,
+          rest,
         );
       case KIND.hll:
         return this.#scalar(
           'hll',
           Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(HLL_PREFIX.length),
           v,
+          rest,
         );
       case KIND.ttl:
         return this.#ttl(Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(TTL_PREFIX.length), v);
@@ -209,7 +217,11 @@ export class RedisDecoder implements AdapterDecoder<RedisKind> {
     return this.#ctx.switches.expired === 'skip' && ms !== 0n && ms <= this.#ctx.snapshotTimeMs;
   }
 
-  async #scalar(kind: ScalarKind, k: Buffer, v: Buffer): Promise<void> {
+  /**
+   * A string or HLL row. With `rest`, the value was left in the snapshot file: `v` holds its first bytes (the inline
+   * header), and the body is copied from the file into the tree.
+   */
+  async #scalar(kind: ScalarKind, k: Buffer, v: Buffer, rest: InputRange | undefined): Promise<void> {
     const fam = FAMILIES[kind];
     let parsed;
     try {
@@ -230,16 +242,22 @@ export class RedisDecoder implements AdapterDecoder<RedisKind> {
     }
     if (!parsed.inline && this.#ctx.switches.expired === 'skip') {
       this.#deferred ??= this.#ctx.newSorter();
-      await this.#deferred.add(Buffer.concat([k, Buffer.from([KIND_CODE[kind]])]), parsed.body);
+      const body = rest === undefined ? parsed.body : await rest.read(); // a legacy value: its body is all of it
+      await this.#deferred.add(Buffer.concat([k, Buffer.from([KIND_CODE[kind]])]), body);
       return;
     }
-    await this.#writeScalar(kind, k, parsed.body);
+    await this.#writeScalar(kind, k, rest === undefined ? parsed.body : rest.from(v.length - parsed.body.length));
     if (parsed.expireAtMs !== 0n) await this.#appendTtl(kind, k, parsed.expireAtMs);
   }
 
-  async #writeScalar(kind: ScalarKind, k: Buffer, body: Uint8Array): Promise<void> {
+  /** Writes a string's or HLL's body: bytes, or a range of the snapshot file (read here if the tree cannot copy it). */
+  async #writeScalar(kind: ScalarKind, k: Buffer, body: Uint8Array | InputRange): Promise<void> {
     const seg = await this.#name(k);
-    await this.#ctx.tree.writeFile(`${this.#db}/${FAMILIES[kind].dir}/${seg}.bin`, body);
+    const rel = `${this.#db}/${FAMILIES[kind].dir}/${seg}.bin`;
+    const tree = this.#ctx.tree;
+    if (!(body instanceof InputRange)) await tree.writeFile(rel, body);
+    else if (tree.writeFileFromInput !== undefined) await tree.writeFileFromInput(rel, body);
+    else await tree.writeFile(rel, await body.read());
   }
 
   /** The deferred legacy strings and HLLs whose TTL row had not expired them (merge join, both keyed `K ‖ kind`). */

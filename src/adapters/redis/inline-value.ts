@@ -8,6 +8,8 @@
 import { u64be } from '../../bytes/big-endian.ts';
 
 export const STRING_VERSION = 0x01;
+/** The longest header before the body: FF, version, flags and a BE64 expiry. */
+export const INLINE_HEADER_MAX = 11;
 export const HLL_VERSION = 0x02;
 const MAX_I64 = (1n << 63n) - 1n;
 

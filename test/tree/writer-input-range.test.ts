@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fsp, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { isEkvError } from '../../src/errors.ts';
+import { InputRange, type InputFile } from '../../src/snapshot/input-range.ts';
+import { DigestLedger } from '../../src/tree/digest-ledger.ts';
+import { DiskTreeWriter } from '../../src/tree/writer.ts';
+import { tempDir } from '../helpers/adapter-harness.ts';
+
+/** An input file of random bytes, and its identity. */
+async function inputFile(bytes: number): Promise<{ file: InputFile; data: Buffer }> {
+  const path = join(await tempDir(), 'input.fsm');
+  const data = randomBytes(bytes);
+  writeFileSync(path, data);
+  const st = statSync(path);
+  return { file: { path, dev: st.dev, ino: st.ino }, data };
+}
+
+/** Who copies the batches of ranges: the calling thread whenever one waits, never, or while the worker is behind. */
+const COPIERS = [
+  { name: 'the calling thread', digestHereAt: 0 },
+  { name: 'the writer thread', digestHereAt: Infinity },
+  { name: 'either thread', digestHereAt: undefined },
+] as const;
+
+for (const { name, digestHereAt } of COPIERS) {
+  test(`files copied from ranges of the input land with their bytes and digests, between files written from memory (copied by ${name})`, async () => {
+    const { file, data } = await inputFile(6 << 20);
+    const root = join(await tempDir(), 'tree');
+    const ledger = new DigestLedger({ scratchDir: await tempDir(), memoryBudget: 1 << 20 });
+    const w = new DiskTreeWriter(root, ledger, { digestHereAt, smallFilesInline: 0 });
+    // Ranges of 0 bytes to 5 MiB (past a batch's 4 MiB), many to a batch, then rewrites of a few paths.
+    const want = new Map<string, Buffer>();
+    for (let i = 0; i < 120; i++) {
+      const rel = `r/${i % 90}`;
+      if (i % 7 === 3) {
+        const bytes = Buffer.from(`memory ${i}`);
+        await w.writeFile(rel, bytes);
+        want.set(rel, bytes);
+        continue;
+      }
+      const length = i % 31 === 0 ? 5 << 20 : i % 5 === 0 ? 0 : (i * 7919) % (300 * 1024);
+      const position = (i * 104729) % (data.length - length);
+      await w.writeFileFromInput(rel, new InputRange(file, position, length));
+      want.set(rel, data.subarray(position, position + length));
+    }
+    await w.settle();
+    const digests = new Map<string, string>();
+    for await (const d of ledger.digests()) digests.set(d.rel.toString(), d.hex);
+    assert.equal(digests.size, want.size);
+    for (const [rel, bytes] of want) {
+      assert.deepEqual(await fsp.readFile(join(root, rel)), bytes, rel);
+      assert.equal(digests.get(rel), createHash('sha256').update(bytes).digest('hex'), `digest of ${rel}`);
+    }
+    await w.close();
+  });
+
+  test(`a range of a replaced or shortened input is refused with INPUT_CHANGED (copied by ${name})`, async () => {
+    const { file } = await inputFile(1 << 20);
+    const root = join(await tempDir(), 'tree');
+    const cases: ReadonlyArray<readonly [string, InputRange, RegExp]> = [
+      ['another file', new InputRange({ ...file, ino: file.ino + 1 }, 0, 10), /replaced/],
+      ['past its end', new InputRange(file, (1 << 20) - 10, 20), /shorter/],
+    ];
+    for (const [what, range, reason] of cases) {
+      const dir = join(root, what.replace(/ /g, '-'));
+      await fsp.mkdir(dir, { recursive: true });
+      const w = new DiskTreeWriter(dir, undefined, { digestHereAt, smallFilesInline: 0 });
+      // Two batches, so the calling thread copies the second when it copies at all.
+      await w.writeFileFromInput('ok', new InputRange(file, 0, 1000));
+      await w.writeFileFromInput('bad', range);
+      await assert.rejects(
+        w.close(),
+        (e: unknown) => isEkvError(e) && e.code === 'INPUT_CHANGED' && reason.test((e as Error).message) && (e as Error).message.includes(file.path),
+        what,
+      );
+    }
+  });
+}
