@@ -4,7 +4,8 @@
 // there too, or on the main thread as it is gathered while the worker is behind. On a tree of one small file per
 // key, creating the files is most of the work: DynamoDB items, Redis strings, small S3 objects; for larger values,
 // copying them into a batch costs the main thread less than a digest through WebCrypto and the thread pool's round
-// trips.
+// trips. A batch also takes files copied from ranges of the snapshot file (large values the reader left there): the
+// worker reads, digests and writes those itself, and while it is well behind the main thread copies such a batch.
 
 import { createHash } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
