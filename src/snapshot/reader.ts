@@ -336,41 +336,12 @@ export class SnapshotReader {
         ) {
           const vl = c.readUInt32LE(h + 8 + kl);
           const flags = c[h + 16 + kl] as number;
-          // A large value the caller takes from the file itself: its first bytes are read, the rest skipped.
-          if (
-            defer !== undefined &&
-            vl - VALUE_HEADER_SIZE >= defer.minBytes &&
-            vl <= MAX_ENCODED_VALUE &&
-            avail >= 16 + kl + VALUE_HEADER_SIZE + DEFER_HEAD_MAX &&
-            offset + 16 + kl + vl <= defer.input.size &&
-            c.readUInt32LE(h + 12 + kl) === 0 &&
-            (flags & (FLAG_RESERVED_MASK | FLAG_ENC_MASK)) === 0 &&
-            (same = prevLen < 0 ? 0 : sharedIfAfter(c, h + 8, kl, prevKey, prevLen)) >= 0
-          ) {
-            const userKey = c.subarray(h + 8, h + kl);
-            const head = Math.min(defer.headBytes(userKey), DEFER_HEAD_MAX);
-            if (head > 0) {
-              if (prevKey.length < kl) {
-                prevKey = Buffer.allocUnsafe(2 * kl);
-                same = 0;
-              }
-              c.copy(prevKey, same, h + 8 + same, h + 8 + kl);
-              prevLen = kl;
-              const size = 16 + kl + vl;
-              const valueAt = 16 + kl + VALUE_HEADER_SIZE;
-              const value = c.subarray(h + valueAt, h + valueAt + head);
-              const rest = new InputRange(defer.input.file, offset + valueAt, vl - VALUE_HEADER_SIZE);
-              batch.push(new Entry(offset, userKey, (flags & FLAG_TOMBSTONE) !== 0, value, size, rest));
-              batchBytes += valueAt + head;
-              q.skip(size, defer.input.skip);
-              this.#onBytes?.(q.offset);
-              continue;
-            }
-          }
+          // A large value the caller takes from the file itself (deferValues): only its first `head` bytes are read.
+          const head = defer === undefined ? 0 : deferredHead(defer, c, h, kl, vl, offset, avail);
           if (
             vl >= VALUE_HEADER_SIZE &&
             vl <= MAX_ENCODED_VALUE &&
-            avail >= 16 + kl + vl &&
+            (head > 0 || avail >= 16 + kl + vl) &&
             c.readUInt32LE(h + 12 + kl) === 0 &&
             (flags & (FLAG_RESERVED_MASK | FLAG_ENC_MASK)) === 0 &&
             (same = prevLen < 0 ? 0 : sharedIfAfter(c, h + 8, kl, prevKey, prevLen)) >= 0
@@ -385,17 +356,21 @@ export class SnapshotReader {
             if (kl - same <= 64) for (let i = same; i < kl; i++) prevKey[i] = c[h + 8 + i] as number;
             else c.copy(prevKey, same, h + 8 + same, h + 8 + kl);
             prevLen = kl;
-            batch.push(
-              new Entry(
-                offset,
-                c.subarray(h + 8, h + kl),
-                (flags & FLAG_TOMBSTONE) !== 0,
-                vl === VALUE_HEADER_SIZE ? NO_BODY : c.subarray(h + 16 + kl + VALUE_HEADER_SIZE, h + size),
-                size,
-              ),
-            );
-            batchBytes += size;
-            q.skipInHead(size);
+            const userKey = c.subarray(h + 8, h + kl);
+            const tombstone = (flags & FLAG_TOMBSTONE) !== 0;
+            const valueAt = 16 + kl + VALUE_HEADER_SIZE;
+            if (defer !== undefined && head > 0) {
+              const rest = new InputRange(defer.input.file, offset + valueAt, vl - VALUE_HEADER_SIZE);
+              const first = c.subarray(h + valueAt, h + valueAt + head);
+              batch.push(new Entry(offset, userKey, tombstone, first, size, rest));
+              batchBytes += valueAt + head;
+              q.skip(size, defer.input.skip);
+            } else {
+              const value = vl === VALUE_HEADER_SIZE ? NO_BODY : c.subarray(h + valueAt, h + size);
+              batch.push(new Entry(offset, userKey, tombstone, value, size));
+              batchBytes += size;
+              q.skipInHead(size);
+            }
             this.#onBytes?.(q.offset);
             continue;
           }
@@ -482,6 +457,25 @@ export class SnapshotReader {
     const kind: ContainerKind = this.#runtime === undefined ? 'native-with-footer' : this.#runtime.version === 1 ? 'runtime-v1' : 'runtime-v2';
     this.#container = { kind, crc32c: footer, totalBytes: total };
   }
+}
+
+/**
+ * How many of a row's first value bytes the reader hands out when it leaves the value in the file, 0 when it reads
+ * the row whole: the value is large enough, the row lies whole in the file, enough of it is buffered, and the
+ * caller wants it left there. (The row's other checks are the fast path's.)
+ */
+function deferredHead(
+  defer: DeferValues,
+  c: Buffer,
+  h: number,
+  kl: number,
+  vl: number,
+  offset: number,
+  avail: number,
+): number {
+  if (vl - VALUE_HEADER_SIZE < defer.minBytes || vl > MAX_ENCODED_VALUE) return 0;
+  if (avail < 16 + kl + VALUE_HEADER_SIZE + DEFER_HEAD_MAX || offset + 16 + kl + vl > defer.input.size) return 0;
+  return Math.min(defer.headBytes(c.subarray(h + 8, h + kl)), DEFER_HEAD_MAX);
 }
 
 /** The length of the prefix `c[start, start + kl)` shares with `prev[0, prevLen)` when it sorts after it, else -1. */
