@@ -1,5 +1,6 @@
 // What crosses between the main thread and the small-file writer thread (small-files.ts, small-file-worker.ts): the
-// batch, the reply, and the buffers that move with them. Kept apart so the worker's bundle holds nothing else.
+// batch, the reply and the buffers that move with them, and writeBatch, which writes a batch on either thread. Kept
+// apart so the worker's bundle holds nothing else.
 
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants as fsc, fstatSync, openSync, readSync } from 'node:fs';
@@ -61,7 +62,6 @@ export interface BatchBuffers {
 export function transferOf(b: BatchBuffers): ArrayBuffer[] {
   return [b.paths.buffer, b.pathEnds.buffer, b.data.buffer, b.dataEnds.buffer, b.ranges.buffer] as ArrayBuffer[];
 }
-
 
 const FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW;
 const FILE_MODE = 0o600;

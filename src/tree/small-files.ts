@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../threads/start-worker.ts';
 import { interruptFlag } from './temp-paths.ts';
-import { inputChanged, type InputFile, type InputRange } from '../snapshot/input-range.ts';
+import { inputChanged, InputRange, type InputFile } from '../snapshot/input-range.ts';
 import { INPUT_CHANGED, transferOf, writeBatch, type BatchBuffers, type SmallFileBatch, type SmallFileReply } from './small-file-batch.ts';
 
 /** The most files in one batch. */
@@ -94,7 +94,7 @@ class OpenBatch {
     this.ranges[2 * this.count] = range.position;
     this.ranges[2 * this.count + 1] = range.length;
     this.rangeBytes += range.length;
-    if (this.hex !== undefined) this.hex = undefined; // the bytes are not here to digest: the worker digests the batch
+    this.hex = undefined; // the bytes are not here to digest: the worker digests the batch
     this.#addPath(root, rel);
   }
 
@@ -154,9 +154,13 @@ export class SmallFileWriter {
     this.#digestHereAt = digestHereAt;
   }
 
-  /** Whether a file of `bytes` bytes fits in the batch being gathered (false: post() it first). */
-  fits(bytes: number): boolean {
-    return this.#open === undefined || this.#open.fits(bytes);
+  /**
+   * Whether a file fits in the batch being gathered (false: post() it first): `bytes` of `data`, or the file copied
+   * from a range of the input file.
+   */
+  fits(data: Uint8Array | string | InputRange, bytes: number): boolean {
+    const open = this.#open;
+    return open === undefined || (data instanceof InputRange ? open.fitsRange(data) : open.fits(bytes));
   }
 
   /** Whether files are waiting to be posted. */
@@ -164,24 +168,14 @@ export class SmallFileWriter {
     return this.#open !== undefined;
   }
 
-  /** Adds a file to the batch being gathered; `bytes` is the length of `data` (UTF-8 bytes for text). */
-  add(rel: Buffer, data: Uint8Array | string, bytes: number): void {
-    this.#opened().add(this.#root, rel, data, bytes);
-  }
-
-  /** Whether a file copied from `range` fits in the batch being gathered (false: post() it first). */
-  fitsRange(range: InputRange): boolean {
-    return this.#open === undefined || this.#open.fitsRange(range);
-  }
-
-  /** Adds a file whose contents the worker copies from `range` of the input file, digesting them on the way. */
-  addRange(rel: Buffer, range: InputRange): void {
-    this.#opened().addRange(this.#root, rel, range);
-  }
-
-  #opened(): OpenBatch {
+  /**
+   * Adds a file to the batch being gathered: `bytes` bytes of `data` (UTF-8 bytes for text), or a range of the input
+   * file, which the worker copies, digesting it on the way.
+   */
+  add(rel: Buffer, data: Uint8Array | string | InputRange, bytes: number): void {
     this.#open ??= new OpenBatch(this.#spare.pop(), this.#digest && this.#waiting.size >= this.#digestHereAt);
-    return this.#open;
+    if (data instanceof InputRange) this.#open.addRange(this.#root, rel, data);
+    else this.#open.add(this.#root, rel, data, bytes);
   }
 
   /** Hands the batch being gathered to the worker. */

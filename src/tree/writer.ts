@@ -485,27 +485,19 @@ export class DiskTreeWriter extends TreeWriterBase {
    * Writes a file copied from a range of the input file: the small-file writer thread reads, digests and writes it
    * in a batch, like a small file, whatever its size (nothing of it is held in memory).
    */
-  readonly writeFileFromInput = async (rel: RelPath, range: InputRange): Promise<void> => {
-    const b = checkRel(rel);
-    await this.#mkParent(b);
-    const key = b.toString('latin1');
-    await this.#waitFor(key, 0);
-    if (!this.#small.fitsRange(range)) await this.#postSmall();
-    this.#small.addRange(b, range);
-    this.#pendingAdd(key);
-  };
+  readonly writeFileFromInput = (rel: RelPath, range: InputRange): Promise<void> => this.#writeSmall(rel, range, 0);
 
-  /** Adds a small file to the batch being gathered for the small-file writer thread. */
-  async #writeSmall(rel: RelPath, data: Uint8Array | string, bytes: number): Promise<void> {
+  /** Adds a small file, or one copied from the input file, to the batch gathered for the small-file writer thread. */
+  async #writeSmall(rel: RelPath, data: Uint8Array | string | InputRange, bytes: number): Promise<void> {
     const b = checkRel(rel);
     await this.#mkParent(b);
     await this.#gatherSmall(b, b.toString('latin1'), data, bytes);
   }
 
   /** Adds a small file whose parent exists (`key`: its path as latin1 text) to the batch being gathered. */
-  async #gatherSmall(b: Buffer, key: string, data: Uint8Array | string, bytes: number): Promise<void> {
+  async #gatherSmall(b: Buffer, key: string, data: Uint8Array | string | InputRange, bytes: number): Promise<void> {
     await this.#waitFor(key, 0);
-    if (!this.#small.fits(bytes)) await this.#postSmall();
+    if (!this.#small.fits(data, bytes)) await this.#postSmall();
     this.#small.add(b, data, bytes);
     this.#pendingAdd(key);
   }
