@@ -31,20 +31,35 @@ export class InputRange {
   }
 
   /** Reads the range into memory (for the rare paths that need the bytes themselves). */
-  async read(): Promise<Buffer> {
-    const { handle, stat } = await openRegular(this.file.path, { role: 'input' });
-    try {
-      if (stat.ino !== this.file.ino || stat.dev !== this.file.dev) throw inputChanged(this.file.path, 'was replaced while being read');
+  read(): Promise<Buffer> {
+    return withInputFile(this.file, async (readAt) => {
       const out = Buffer.allocUnsafe(this.length);
-      for (let at = 0; at < this.length; ) {
-        const { bytesRead } = await handle.read(out, at, this.length - at, this.position + at);
-        if (bytesRead === 0) throw inputChanged(this.file.path, 'became shorter while being read');
+      await readAt(out, this.position);
+      return out;
+    });
+  }
+}
+
+/** Fills `out` with the bytes at `position` of an input file read again; refuses a file that became shorter. */
+export type ReadAt = (out: Buffer, position: number) => Promise<void>;
+
+/**
+ * Opens the input file again and hands `use` a way to read it; a file that is no longer the one opened first (its
+ * path replaced) or became shorter is refused with INPUT_CHANGED.
+ */
+export async function withInputFile<T>(file: InputFile, use: (readAt: ReadAt) => Promise<T>): Promise<T> {
+  const { handle, stat } = await openRegular(file.path, { role: 'input' });
+  try {
+    if (stat.ino !== file.ino || stat.dev !== file.dev) throw inputChanged(file.path, 'was replaced while being read');
+    return await use(async (out, position) => {
+      for (let at = 0; at < out.length; ) {
+        const { bytesRead } = await handle.read(out, at, out.length - at, position + at);
+        if (bytesRead === 0) throw inputChanged(file.path, 'became shorter while being read');
         at += bytesRead;
       }
-      return out;
-    } finally {
-      await handle.close();
-    }
+    });
+  } finally {
+    await handle.close();
   }
 }
 

@@ -14,7 +14,7 @@ import { DataError, isEkvError, UserError } from '../errors.ts';
 import { openRegular } from '../fs/safe-open.ts';
 import { crc32c } from '../bytes/crc32c.ts';
 import { FileChunks } from './file-chunks.ts';
-import type { InputFile } from './input-range.ts';
+import { withInputFile, type InputFile } from './input-range.ts';
 import { parseS3Url } from '../offload/s3-config.ts';
 import type { S3Options } from '../offload/s3-store.ts';
 
@@ -126,30 +126,24 @@ export async function openSnapshotInput(path: string, opts: OpenSnapshotOptions 
   };
   const input: SnapshotInput = { source, compression, size, sourceBytesRead: () => chunks?.position ?? read, close };
   if (regular === undefined || chunks === undefined || compression !== 'none') return input;
-  const opened = regular;
-  const file: InputFile = { path, dev: opened.dev, ino: opened.ino };
+  const file: InputFile = { path, dev: regular.dev, ino: regular.ino };
   const skip = chunks.skip.bind(chunks);
-  const skippable: SkippableFile = { file, size: opened.size, skip };
-  return { ...input, rereadCrc32c: (bytes) => crc32cOfPrefix(path, opened, bytes), skippable };
+  const skippable: SkippableFile = { file, size: regular.size, skip };
+  return { ...input, rereadCrc32c: (bytes) => crc32cOfPrefix(file, bytes), skippable };
 }
 
-/** The CRC-32C of the first `bytes` bytes of the file at `path`, which must still be the file `opened` describes. */
-async function crc32cOfPrefix(path: string, opened: Stats, bytes: number): Promise<number> {
-  const { handle, stat } = await openRegular(path, { role: 'input' });
-  try {
-    if (stat.ino !== opened.ino || stat.dev !== opened.dev) throw new UserError('INPUT_CHANGED', 'file was replaced while being read', { path });
+/** The CRC-32C of the first `bytes` bytes of `file`, read again (see withInputFile). */
+function crc32cOfPrefix(file: InputFile, bytes: number): Promise<number> {
+  return withInputFile(file, async (readAt) => {
     const buf = Buffer.allocUnsafe(Math.min(bytes, 1024 * 1024));
     let crc = 0;
-    for (let at = 0; at < bytes; ) {
-      const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, bytes - at), at);
-      if (bytesRead === 0) throw new UserError('INPUT_CHANGED', 'file became shorter while being read', { path });
-      crc = crc32c(buf.subarray(0, bytesRead), crc);
-      at += bytesRead;
+    for (let at = 0; at < bytes; at += buf.length) {
+      const piece = buf.subarray(0, Math.min(buf.length, bytes - at));
+      await readAt(piece, at);
+      crc = crc32c(piece, crc);
     }
     return crc >>> 0;
-  } finally {
-    await handle.close();
-  }
+  });
 }
 
 function startsWith(b: Buffer, magic: Buffer): boolean {
