@@ -321,8 +321,8 @@ function deferValues(
     minBytes: DEFER_MIN_BYTES,
     headBytes: (userKey) => {
       const route = dispatcher.route(userKey);
-      const decoder = route?.adapter === undefined ? undefined : decoders.get(route.adapter);
-      return route === undefined ? 0 : (decoder?.valueHeadBytes?.(route.kind) ?? 0);
+      if (route?.adapter === undefined) return 0;
+      return decoders.get(route.adapter)?.valueHeadBytes?.(route.kind) ?? 0;
     },
   };
 }
