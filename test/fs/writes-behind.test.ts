@@ -34,6 +34,12 @@ async function countedFile(failSync = false): Promise<CountedFile> {
   return { path, fh, handle, syncs };
 }
 
+/** Writes `count` blocks of `size` bytes, then waits for them all. */
+async function writeBlocks(out: WritesBehind, count: number, size: number): Promise<void> {
+  for (let i = 0; i < count; i++) await out.write(Buffer.alloc(size, i));
+  await out.settle();
+}
+
 test('WritesBehind: the bytes in order, and a sync behind the writes every syncEvery bytes', async () => {
   const { path, fh, handle, syncs } = await countedFile();
   const written: number[] = [];
@@ -55,9 +61,7 @@ test('WritesBehind: the bytes in order, and a sync behind the writes every syncE
 
 test('WritesBehind: no sync behind the writes for a file smaller than syncEvery', async () => {
   const { fh, handle, syncs } = await countedFile();
-  const out = new WritesBehind(handle, () => undefined);
-  await out.write(Buffer.alloc(1000, 1));
-  await out.settle();
+  await writeBlocks(new WritesBehind(handle, () => undefined), 1, 1000);
   await fh.close();
   assert.deepEqual(syncs, []);
 });
@@ -65,13 +69,7 @@ test('WritesBehind: no sync behind the writes for a file smaller than syncEvery'
 test('WritesBehind: a sync that fails behind the writes fails the next call', async () => {
   const { fh, handle } = await countedFile(true);
   const out = new WritesBehind(handle, () => undefined, 10_000);
-  await assert.rejects(
-    (async () => {
-      for (let i = 0; i < 20; i++) await out.write(Buffer.alloc(10_000, i));
-      await out.settle();
-    })(),
-    (e: NodeJS.ErrnoException) => e.code === 'EIO',
-  );
+  await assert.rejects(writeBlocks(out, 20, 10_000), (e: NodeJS.ErrnoException) => e.code === 'EIO');
   await fh.close();
 });
 
@@ -80,12 +78,6 @@ test('WritesBehind: a write that fails fails the next call', async () => {
   await fsp.writeFile(path, '');
   const fh = await fsp.open(path, 'r'); // writes fail with EBADF
   const out = new WritesBehind(fh, () => undefined);
-  await assert.rejects(
-    (async () => {
-      for (let i = 0; i < 8; i++) await out.write(Buffer.alloc(1000, i));
-      await out.settle();
-    })(),
-    (e: NodeJS.ErrnoException) => e.code === 'EBADF',
-  );
+  await assert.rejects(writeBlocks(out, 8, 1000), (e: NodeJS.ErrnoException) => e.code === 'EBADF');
   await fh.close();
 });

@@ -7,7 +7,7 @@ import { isEkvError } from '../../src/errors.ts';
 import { decodeSnapshot } from '../../src/pipeline/decode.ts';
 import { ALL_ADAPTERS } from '../../src/adapters/registry.ts';
 import { Dispatcher } from '../../src/pipeline/dispatch.ts';
-import { buildFsm } from '../helpers/fsm.ts';
+import { buildFsm, runtimeV1 } from '../helpers/fsm.ts';
 import { tempDir } from '../helpers/adapter-harness.ts';
 import { echoAdapter } from '../helpers/echo-adapter.ts';
 
@@ -136,18 +136,13 @@ test('versions: latest keeps the newest value, all reproduces the reference (old
 });
 
 test('runtime file: hex index from the name, CRC recorded, operational rows in the manifest extension', async () => {
-  const { crc32c } = await import('@node-rs/crc32');
   const dir = await tmp();
   const meta = Buffer.concat([Buffer.from('1300000000000000', 'hex'), Buffer.from('_meta_applied_index'), Buffer.from('0800000000000000', 'hex'), Buffer.from('6400000000000000', 'hex')]);
   const payload = Buffer.concat([buildFsm(9n, [{ key: '!echo|a', value: 'A' }]), meta]);
-  const h = Buffer.alloc(16);
-  h.write('EKVTHLC1', 'latin1');
-  h.writeBigUInt64BE(123n, 8);
-  const body = Buffer.concat([h, payload]);
-  const footer = Buffer.alloc(4);
-  footer.writeUInt32BE(crc32c(body) >>> 0);
+  const file = runtimeV1(payload, 123n);
+  const footer = file.subarray(-4);
   const input = join(dir, '0000000000000064.fsm');
-  await fsp.writeFile(input, Buffer.concat([body, footer]));
+  await fsp.writeFile(input, file);
   const res = await decodeSnapshot({ input, output: join(dir, 'out'), adapters, selected: ['redis'] });
   assert.equal(res.operational['applied_index'], 100n);
   const manifest = JSON.parse(await fsp.readFile(join(dir, 'out/MANIFEST.json'), 'utf8')) as {

@@ -3,11 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { crc32c } from '../../src/bytes/crc32c.ts';
 import { isEkvError } from '../../src/errors.ts';
 import { openSnapshotInput } from '../../src/snapshot/input.ts';
 import { SnapshotReader, type SnapshotEntry } from '../../src/snapshot/reader.ts';
-import { buildFsm, type FsmRow } from '../helpers/fsm.ts';
+import { buildFsm, runtimeV1, type FsmRow } from '../helpers/fsm.ts';
 import { tempDir } from '../helpers/adapter-harness.ts';
 
 const MIN = 64 * 1024;
@@ -86,13 +85,7 @@ test('rows left in the file are still checked: order, and a file cut inside one'
 
 test('a runtime file (CRC-32C over every byte) has nothing left in the file', async () => {
   const payload = buildFsm(TS, [{ key: 'k1', value: randomBytes(MIN * 2) }, { key: 'k2', value: randomBytes(MIN * 3) }]);
-  const h = Buffer.alloc(16);
-  h.write('EKVTHLC1', 'latin1');
-  h.writeBigUInt64BE(77n, 8);
-  const body = Buffer.concat([h, payload]);
-  const footer = Buffer.alloc(4);
-  footer.writeUInt32BE(crc32c(body) >>> 0);
-  const entries = await readDeferring(Buffer.concat([body, footer]));
+  const entries = await readDeferring(runtimeV1(payload));
   assert.equal(entries.length, 2);
   for (const e of entries) assert.equal(e.deferred, undefined);
 });

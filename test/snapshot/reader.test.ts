@@ -5,7 +5,7 @@ import { crc32c } from '@node-rs/crc32';
 import { isEkvError } from '../../src/errors.ts';
 import { MAX_ENCODED_KEY, MAX_ENCODED_VALUE } from '../../src/snapshot/format.ts';
 import { SnapshotReader, type SnapshotRecord } from '../../src/snapshot/reader.ts';
-import { buildFsm, fsmHeader, rawEntry } from '../helpers/fsm.ts';
+import { buildFsm, fsmHeader, rawEntry, runtimeV1 } from '../helpers/fsm.ts';
 
 async function* chunks(buf: Buffer, size: number): AsyncGenerator<Buffer> {
   for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
@@ -134,16 +134,6 @@ test('errors carry the entry offset and the file name', async () => {
   const buf = Buffer.concat([sample, rawEntry(Buffer.from('abc'), Buffer.alloc(9))]);
   await assert.rejects(readAll(buf), (err: unknown) => isEkvError(err) && err.context.offset === sample.length && /x\.fsm/.test(err.message));
 });
-
-function runtimeV1(payload: Buffer, ceiling = 77n): Buffer {
-  const h = Buffer.alloc(16);
-  h.write('EKVTHLC1', 'latin1');
-  h.writeBigUInt64BE(ceiling, 8);
-  const body = Buffer.concat([h, payload]);
-  const f = Buffer.alloc(4);
-  f.writeUInt32BE(crc32c(body) >>> 0);
-  return Buffer.concat([body, f]);
-}
 
 function runtimeV2(payload: Buffer, len = 16): Buffer {
   const h = Buffer.alloc(Math.max(26, 10 + len));
