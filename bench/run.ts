@@ -38,18 +38,28 @@ let dropCaches = false;
 
 /**
  * Before a run: `sync`; with `--drop-caches`, also drop the kernel's page, dentry and inode caches and read the
- * run's input (a snapshot, or every file of a tree) back into the page cache. On some kernels (seen on this
- * project's 2-core VM: Linux 6.18, ext4) the system time of creating and removing files grows with the dentries
- * and inodes cached from earlier runs: one decode of a 128 MiB snapshot of 170k files went from 15 to 60 s of
- * system time over six runs, ours and the reference's alike, and back to 10 s after a drop. Dropping before every
- * run gives every run, ours or the reference's, the same start.
+ * run's input (a snapshot, or every file of a tree) and the program's own files back into the page cache. On some
+ * kernels (seen on this project's 2-core VM: Linux 6.18, ext4) the system time of creating and removing files grows
+ * with the dentries and inodes cached from earlier runs: one decode of a 128 MiB snapshot of 170k files went from
+ * 15 to 60 s of system time over six runs, ours and the reference's alike, and back to 10 s after a drop. Dropping
+ * before every run gives every run, ours or the reference's, the same start. The programs are read back like the
+ * input (see {@link programFiles}): a run measures the work, not the loading of a binary from the disk, which added
+ * 0.15-0.18 s to every start of Node (a 99 MB executable) and 0.02-0.03 s to the reference's (a 31 MB binary).
  */
-function settle(input: string): void {
+function settle(input: string, cmd: string): void {
   spawnSync('sync');
   if (!dropCaches) return;
   writeFileSync(DROP_CACHES, '3\n');
-  const warm = spawnSync('sh', ['-c', 'find "$1" -type f -exec cat {} + > /dev/null', 'sh', input]);
-  if (warm.status !== 0) throw new Error(`reading ${input} back into the page cache failed: ${warm.stderr.toString()}`);
+  for (const path of [input, ...programFiles(cmd)]) {
+    const warm = spawnSync('sh', ['-c', 'find "$1" -type f -exec cat {} + > /dev/null', 'sh', path]);
+    if (warm.status !== 0) throw new Error(`reading ${path} back into the page cache failed: ${warm.stderr.toString()}`);
+  }
+}
+
+/** The files a run of `cmd` loads: Node, our CLI's bundle and the packages it imports; or a reference binary. */
+function programFiles(cmd: string): string[] {
+  if (cmd !== process.execPath) return [cmd];
+  return [process.execPath, join(root, 'bin'), join(root, 'dist/cli'), join(root, 'node_modules')];
 }
 
 /**
@@ -60,7 +70,7 @@ function settle(input: string): void {
  * next run, which would otherwise depend on which tool went first. With `--drop-caches`, see {@link settle}.
  */
 function runMeasured(cmd: string, args: string[], input: string): Promise<Measure> {
-  settle(input);
+  settle(input, cmd);
   return new Promise((resolve, reject) => {
     const t = process.hrtime.bigint();
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
