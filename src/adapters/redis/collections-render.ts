@@ -37,8 +37,16 @@ export class Gather {
 
   /** ASCII text (one byte per character). */
   ascii(s: string): void {
-    this.#room(s.length);
-    this.#used += this.#buf.write(s, this.#used, 'latin1');
+    const n = s.length;
+    this.#room(n);
+    // A loop for short text (scores): Buffer#write's encoding lookup and native call cost more than the copy.
+    if (n > 32) this.#used += this.#buf.write(s, this.#used, 'latin1');
+    else {
+      const buf = this.#buf;
+      let at = this.#used;
+      for (let i = 0; i < n; i++) buf[at++] = s.charCodeAt(i);
+      this.#used = at;
+    }
   }
 
   /** Bytes as they are. */
@@ -148,19 +156,24 @@ export interface CollectionRenderer {
   finish(out: KeyOutput): Promise<void>;
 }
 
-const FIRST = Buffer.from('\n');
-const NEXT = Buffer.from(',\n');
-const INDENT = Buffer.from('    ');
+/** Before a bare element: the newline that starts the array's first one, or the comma and newline before the rest. */
+const SINGLE_FIRST = Buffer.from('\n    ');
+const SINGLE_NEXT = Buffer.from(',\n    ');
 const PAIR_TAIL = Buffer.from('\n    }');
 
-/** The fixed text of a two-field array element: before the first value and between the two. */
+/**
+ * The fixed text of a two-field array element: before the first value (with the newline that starts the array's
+ * first element, or the comma and newline before a later one) and between the two values.
+ */
 interface PairNames {
-  readonly head: Buffer;
+  readonly headFirst: Buffer;
+  readonly headNext: Buffer;
   readonly mid: Buffer;
 }
 
 const pairNames = (first: string, second: string): PairNames => ({
-  head: Buffer.from(`    {\n      "${first}": `),
+  headFirst: Buffer.from(`\n    {\n      "${first}": `),
+  headNext: Buffer.from(`,\n    {\n      "${first}": `),
   mid: Buffer.from(`,\n      "${second}": `),
 });
 const HASH_PAIR = pairNames('name', 'value');
@@ -175,21 +188,22 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
   return true;
 }
 
-/** A `{"<first>": <bin>, "<second>": <rendered>}` element at depth 2, `names` made by pairNames. */
-function writePair(o: Gather, first: boolean, names: PairNames, a: Buffer, b: string, bAscii: boolean): void {
-  o.raw(first ? FIRST : NEXT);
-  o.raw(names.head);
+/**
+ * A `{"<first>": <bin>, "<second>": ...}` element at depth 2, `names` made by pairNames; the second value is ASCII
+ * text already rendered (a score), or bytes written as <bin> (a hash field's value).
+ */
+function writePair(o: Gather, first: boolean, names: PairNames, a: Buffer, b: string | Buffer): void {
+  o.raw(first ? names.headFirst : names.headNext);
   o.bin(a, 3);
   o.raw(names.mid);
-  if (bAscii) o.ascii(b);
-  else o.text(b);
+  if (typeof b === 'string') o.ascii(b);
+  else o.bin(b, 3);
   o.raw(PAIR_TAIL);
 }
 
 /** A bare <bin> element at depth 2. */
 function writeSingle(o: Gather, first: boolean, b: Buffer): void {
-  o.raw(first ? FIRST : NEXT);
-  o.raw(INDENT);
+  o.raw(first ? SINGLE_FIRST : SINGLE_NEXT);
   o.bin(b, 2);
 }
 
@@ -211,16 +225,16 @@ abstract class DocumentRenderer implements CollectionRenderer {
   /** Writes one distinct element (the last row of its sub-key); a promise only when the file had to be opened. */
   protected abstract render(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void> | undefined;
 
-  /** A `{"<first>": <bin>, "<second>": <rendered>}` array element, `names` made by pairNames. */
-  protected pair(out: KeyOutput, names: PairNames, a: Buffer, b: string, bAscii: boolean): Promise<void> | undefined {
+  /** A `{"<first>": <bin>, "<second>": ...}` array element (see writePair). */
+  protected pair(out: KeyOutput, names: PairNames, a: Buffer, b: string | Buffer): Promise<void> | undefined {
     const first = out.state.count === 0;
     const o = out.next();
     if (o instanceof Promise) {
       return o.then((g) => {
-        if (g !== undefined) writePair(g, first, names, a, b, bAscii);
+        if (g !== undefined) writePair(g, first, names, a, b);
       });
     }
-    if (o !== undefined) writePair(o, first, names, a, b, bAscii);
+    if (o !== undefined) writePair(o, first, names, a, b);
     return undefined;
   }
 
@@ -280,7 +294,7 @@ class HashRenderer extends DocumentRenderer {
   }
 
   protected render(out: KeyOutput, sub: Buffer, value: Buffer): Promise<void> | undefined {
-    return this.pair(out, HASH_PAIR, sub, binIndented(value, 3), false);
+    return this.pair(out, HASH_PAIR, sub, value);
   }
 }
 
@@ -339,7 +353,7 @@ class ZSetRenderer extends DocumentRenderer {
   }
 
   protected render(out: KeyOutput, member: Buffer, score: Buffer): Promise<void> | undefined {
-    return this.pair(out, ZSET_PAIR, member, scoreText(score), true);
+    return this.pair(out, ZSET_PAIR, member, scoreText(score));
   }
 
   override begin(): void {
