@@ -159,7 +159,7 @@ export class LiveMessage {
     this.ends.fill(0);
     this.numbers.fill(0);
     let pos = from;
-    // The digit and base64 loops below stop at the closing brace at the latest (it is neither).
+    // The string and digit loops below stop at the closing brace at the latest (it is neither).
     if (b[pos++] !== OPEN || b[n - 1] !== CLOSE) return false;
     let f = 0;
     for (;;) {
@@ -186,13 +186,12 @@ export class LiveMessage {
       } else if (kind === KIND_BASE64) {
         if (b[pos] !== QUOTE) return false;
         const start = ++pos;
-        while ((B64[b[pos] as number] as number) !== 0xff) pos++;
+        // The closing quote is found by a native search; #base64 checks the text before it while decoding it (a
+        // body is most of a message's bytes, and one pass over them instead of two halves the scan's time).
+        pos = b.indexOf(QUOTE, pos);
+        if (pos < 0) return false;
         let pad = 0;
-        while (pad < 2 && b[pos] === EQUALS) {
-          pos++;
-          pad++;
-        }
-        if (b[pos] !== QUOTE) return false;
+        while (pad < 2 && pos - pad > start && b[pos - pad - 1] === EQUALS) pad++;
         this.starts[f] = start;
         this.ends[f] = pos++;
         if (!this.#base64(f, pad)) return false;
@@ -285,8 +284,9 @@ export class LiveMessage {
   }
 
   /**
-   * Checks that a base64 field's text (alphabet bytes then `pad` padding bytes) is canonical standard base64 (its
-   * length a multiple of 4, zero trailing bits) and decodes it.
+   * Checks that a base64 field's text (`pad` padding bytes at its end, which hold no other `=`) is canonical
+   * standard base64 (alphabet bytes before the padding, its length a multiple of 4, zero trailing bits) and decodes
+   * it.
    */
   #base64(f: number, pad: number): boolean {
     const b = this.value;
@@ -300,6 +300,7 @@ export class LiveMessage {
       if ((last & (pad === 1 ? 0x03 : 0x0f)) !== 0) return false;
     }
     if (f !== F.body) {
+      for (let i = start; i < end - pad; i++) if (B64[b[i] as number] === 0xff) return false;
       this.token = Buffer.from(b.toString('latin1', start, end), 'base64');
       return true;
     }
@@ -308,11 +309,18 @@ export class LiveMessage {
     if (this.#bodyBytes.length < size) this.#bodyBytes = Buffer.allocUnsafe(Math.max(size, 2 * this.#bodyBytes.length));
     const out = this.#bodyBytes;
     let plain = 1;
+    // The sextets OR-ed together: 0xff (a byte outside the alphabet) sets bit 7, which no sextet has.
+    let seen = 0;
     let o = 0;
     const quads = end - (pad === 0 ? 0 : 4);
     let i = start;
     for (; i < quads; i += 4) {
-      const v = (sextet(b, i) << 18) | (sextet(b, i + 1) << 12) | (sextet(b, i + 2) << 6) | sextet(b, i + 3);
+      const s0 = sextet(b, i);
+      const s1 = sextet(b, i + 1);
+      const s2 = sextet(b, i + 2);
+      const s3 = sextet(b, i + 3);
+      seen |= s0 | s1 | s2 | s3;
+      const v = (s0 << 18) | (s1 << 12) | (s2 << 6) | s3;
       const x = v >>> 16;
       const y = (v >>> 8) & 0xff;
       const z = v & 0xff;
@@ -323,7 +331,9 @@ export class LiveMessage {
       plain &= (PLAIN[x] as number) & (PLAIN[y] as number) & (PLAIN[z] as number);
     }
     if (pad > 0) {
-      const v = (sextet(b, i) << 18) | (sextet(b, i + 1) << 12) | (pad === 1 ? sextet(b, i + 2) << 6 : 0);
+      const s2 = pad === 1 ? sextet(b, i + 2) : 0;
+      seen |= sextet(b, i) | sextet(b, i + 1) | s2;
+      const v = (sextet(b, i) << 18) | (sextet(b, i + 1) << 12) | (s2 << 6);
       const x = v >>> 16;
       out[o] = x;
       plain &= PLAIN[x] as number;
@@ -333,6 +343,7 @@ export class LiveMessage {
         plain &= PLAIN[y] as number;
       }
     }
+    if ((seen & 0x80) !== 0) return false;
     this.body = out.subarray(0, size);
     this.bodyPlain = plain === 1;
     return true;
