@@ -39,8 +39,9 @@ export class Gather {
   ascii(s: string): void {
     const n = s.length;
     this.#room(n);
-    // A loop for short text (scores): Buffer#write's encoding lookup and native call cost more than the copy.
-    if (n > 32) this.#used += this.#buf.write(s, this.#used, 'latin1');
+    // A loop for short text (scores): Buffer#write's encoding lookup and native call cost more than the copy up to
+    // about 24 characters (58 against 106 ns at 16; 130 against 97 ns at 35).
+    if (n > 24) this.#used += this.#buf.write(s, this.#used, 'latin1');
     else {
       const buf = this.#buf;
       let at = this.#used;
