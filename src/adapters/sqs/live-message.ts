@@ -331,9 +331,11 @@ export class LiveMessage {
       plain &= (PLAIN[x] as number) & (PLAIN[y] as number) & (PLAIN[z] as number);
     }
     if (pad > 0) {
+      const s0 = sextet(b, i);
+      const s1 = sextet(b, i + 1);
       const s2 = pad === 1 ? sextet(b, i + 2) : 0;
-      seen |= sextet(b, i) | sextet(b, i + 1) | s2;
-      const v = (sextet(b, i) << 18) | (sextet(b, i + 1) << 12) | (s2 << 6);
+      seen |= s0 | s1 | s2;
+      const v = (s0 << 18) | (s1 << 12) | (s2 << 6);
       const x = v >>> 16;
       out[o] = x;
       plain &= PLAIN[x] as number;
