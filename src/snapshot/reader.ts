@@ -473,7 +473,7 @@ function deferredHead(
   offset: number,
   avail: number,
 ): number {
-  if (vl - VALUE_HEADER_SIZE < defer.minBytes || vl > MAX_ENCODED_VALUE) return 0;
+  if (vl - VALUE_HEADER_SIZE < defer.minBytes) return 0;
   if (avail < 16 + kl + VALUE_HEADER_SIZE + DEFER_HEAD_MAX || offset + 16 + kl + vl > defer.input.size) return 0;
   return Math.min(defer.headBytes(c.subarray(h + 8, h + kl)), DEFER_HEAD_MAX);
 }
