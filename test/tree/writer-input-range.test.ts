@@ -8,6 +8,7 @@ import { InputRange, type InputFile } from '../../src/snapshot/input-range.ts';
 import { DigestLedger } from '../../src/tree/digest-ledger.ts';
 import { DiskTreeWriter } from '../../src/tree/writer.ts';
 import { tempDir } from '../helpers/adapter-harness.ts';
+import { BATCH_THREADS } from '../helpers/batch-threads.ts';
 
 /** An input file of random bytes, and its identity. */
 async function inputFile(bytes: number): Promise<{ file: InputFile; data: Buffer }> {
@@ -18,14 +19,7 @@ async function inputFile(bytes: number): Promise<{ file: InputFile; data: Buffer
   return { file: { path, dev: st.dev, ino: st.ino }, data };
 }
 
-/** Who copies the batches of ranges: the calling thread whenever one waits, never, or while the worker is behind. */
-const COPIERS = [
-  { name: 'the calling thread', digestHereAt: 0 },
-  { name: 'the writer thread', digestHereAt: Infinity },
-  { name: 'either thread', digestHereAt: undefined },
-] as const;
-
-for (const { name, digestHereAt } of COPIERS) {
+for (const { name, digestHereAt } of BATCH_THREADS) {
   test(`files copied from ranges of the input land with their bytes and digests, between files written from memory (copied by ${name})`, async () => {
     const { file, data } = await inputFile(6 << 20);
     const root = join(await tempDir(), 'tree');

@@ -8,6 +8,7 @@ import { DigestLedger } from '../../src/tree/digest-ledger.ts';
 import { interruptFlag } from '../../src/tree/temp-paths.ts';
 import { DiskTreeWriter } from '../../src/tree/writer.ts';
 import { tempDir } from '../helpers/adapter-harness.ts';
+import { BATCH_THREADS } from '../helpers/batch-threads.ts';
 
 const tooLong = (re: RegExp) => (e: unknown): boolean => isEkvError(e) && e.code === 'TREE_NAME_TOO_LONG' && e.exitClass === 'user' && re.test(e.message);
 
@@ -21,14 +22,7 @@ test('a name the file system refuses is a coded error naming the path, not ENAME
   await w.writeFile(`ok/${'n'.repeat(255)}`, 'x');
 });
 
-/** Who digests the batches of small files: the calling thread always, never, or while the writer thread is behind. */
-const DIGESTERS = [
-  { name: 'the calling thread', digestHereAt: 0 },
-  { name: 'the writer thread', digestHereAt: Infinity },
-  { name: 'either thread', digestHereAt: undefined },
-] as const;
-
-for (const { name, digestHereAt } of DIGESTERS) {
+for (const { name, digestHereAt } of BATCH_THREADS) {
   test(`large whole files are written behind (up to 4 MiB in batches, larger on the thread pool): settle() lands them, rewrites keep the last bytes and digest, failures surface (batches digested by ${name})`, async () => {
     const root = join(await tempDir(), 'tree');
     const ledger = new DigestLedger({ scratchDir: await tempDir(), memoryBudget: 1 << 20 });
