@@ -55,6 +55,29 @@ test('values larger than the write block survive a spill', async () => {
   assert.ok(out[1]![1].equals(big));
 });
 
+test('run files read back in blocks: records across block edges and larger than a block, earlier ones still valid', async () => {
+  const dir = await tempDir('ekv-sort-');
+  // A 256 KiB budget reads each run in 32 KiB halves; values span them, and the 64 KiB kept for a carried record.
+  const KiB = 1024;
+  const sizes = [
+    ...[0, 1, 5, 20000],
+    ...[31 * KiB, 32 * KiB, 33 * KiB, 64 * KiB - 8, 64 * KiB, 64 * KiB + 9, 100 * KiB, 150 * KiB],
+  ];
+  const records: Array<[Uint8Array, Uint8Array]> = Array.from({ length: 120 }, (_, i) => [
+    Buffer.from(`k${String((i * 37) % 120).padStart(3, '0')}`),
+    Buffer.alloc(sizes[i % sizes.length] as number, i),
+  ]);
+  const s = new ExternalSorter({ scratchDir: dir, memoryBudget: 256 * 1024 });
+  for (const [k, v] of records) await s.add(k, v);
+  assert.ok(s.spilledRuns > 1, `expected runs, got ${s.spilledRuns}`);
+  const views: Array<[Uint8Array, Uint8Array]> = [];
+  for await (const r of s.sorted()) views.push([r.key, r.value]);
+  assert.deepEqual(
+    views.map(([k, v]) => [Buffer.from(k), Buffer.from(v)]),
+    inMemory(records),
+  );
+});
+
 test('the merge opens at most mergeFanIn(budget) runs: more runs are merged in passes, ties still in insertion order', async () => {
   const dir = await tempDir('ekv-sort-');
   const budget = 8 * 1024;
