@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { sortableFloat64 } from '../../../src/adapters/redis/collections-encode.ts';
+import { Gather } from '../../../src/adapters/redis/collections-render.ts';
 import { redisAdapter } from '../../../src/adapters/redis/index.ts';
 import { RedisProtoError, readStreamEntry, streamFieldSpans, writeStreamEntry } from '../../../src/adapters/redis/proto.ts';
 import { isEkvError } from '../../../src/errors.ts';
+import type { FileSink } from '../../../src/tree/writer.ts';
 import { buildFsm } from '../../helpers/fsm.ts';
 import { decodeWith, encodeWith, readTree, rowsOf, treeWith } from '../../helpers/adapter-harness.ts';
 import { COLLECTION_ROWS } from './collection-rows.ts';
@@ -70,6 +72,40 @@ test('property: the stream entry fast path reads what protobuf-go\'s rules read,
   assert.equal(streamFieldSpans(Buffer.from('1a0161', 'hex'), spans, true), false);
   assert.equal(streamFieldSpans(Buffer.from('0801', 'hex'), spans, true), false);
   assert.equal(streamFieldSpans(Buffer.from('1201ff', 'hex'), spans, true), false);
+});
+
+test('property: a stream id\'s u64 is written in decimal as BigInt#toString writes it, below 2^53 and above', () => {
+  const written: Buffer[] = [];
+  const sink: FileSink = {
+    bytes: 0,
+    write: async () => undefined,
+    writeNow: (b) => {
+      written.push(Buffer.from(b));
+    },
+    flush: async () => undefined,
+    close: async () => undefined,
+  };
+  const g = new Gather();
+  g.sink = sink;
+  const u64 = fc.oneof(
+    fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+    fc.bigInt({ min: 0n, max: 2n ** 53n + 5n }),
+    fc.constantFrom(0n, 9n, 10n, 99n, 100n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 64n - 1n),
+  );
+  fc.assert(
+    fc.property(u64, u64, (ms, seq) => {
+      const id = Buffer.alloc(16);
+      id.writeBigUInt64BE(ms, 0);
+      id.writeBigUInt64BE(seq, 8);
+      written.length = 0;
+      g.u64Decimal(id, 0);
+      g.ascii('-');
+      g.u64Decimal(id, 8);
+      g.drain();
+      assert.equal(Buffer.concat(written).toString('latin1'), `${ms}-${seq}`);
+    }),
+    { numRuns: 2000 },
+  );
 });
 
 test('decode: every collection type, TTL precedence, legacy zset blobs, orphan streams and TTLs', async () => {
