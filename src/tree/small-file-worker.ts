@@ -7,12 +7,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { transferOf, writeBatch, type SmallFileBatch, type SmallFileReply } from './small-file-batch.ts';
 
+const data = workerData as { stop: Int32Array; written: Int32Array };
 /** Set (to 1) by the main thread once the run is interrupted: no file is created after that. */
-const stop = (workerData as { stop: Int32Array }).stop;
+const stop = data.stop;
+/** Batches written, counted up before each reply (read by the main thread without waiting for the reply). */
+const written = data.written;
 
 parentPort?.on('message', (b: SmallFileBatch) => {
   const buffers = { paths: b.paths, pathEnds: b.pathEnds, data: b.data, dataEnds: b.dataEnds, ranges: b.ranges };
   const reply: SmallFileReply = { ...writeBatch(b, stop), buffers };
+  Atomics.add(written, 0, 1);
   // The buffers go back, transferred.
   parentPort?.postMessage(reply, transferOf(buffers));
 });

@@ -42,7 +42,7 @@ interface Waiting {
 /** Buffers handed back by the worker and kept for the next batches. */
 const SPARE_BATCHES = 2;
 /**
- * By default, a batch opened while this many are posted and unanswered is digested on the calling thread as it is
+ * By default, a batch opened while this many are posted and not yet written is digested on the calling thread as it is
  * gathered: the worker is well behind, and the caller would otherwise soon wait for it (DiskTreeWriter lets eight
  * batches wait). Which thread hashes then evens out the two threads' work (large files: creating and writing them is
  * most of the worker's time, and reading and checking the snapshot most of the caller's). Measured on the 512 MiB
@@ -143,10 +143,13 @@ export class SmallFileWriter {
   readonly #waiting = new Map<number, Waiting>();
   readonly #spare: BatchBuffers[] = [];
   readonly #digestHereAt: number;
+  /** Batches posted to the worker, and those it has written (counted there, ahead of its replies). */
+  #posted = 0;
+  readonly #written = new Int32Array(new SharedArrayBuffer(4));
 
   /**
-   * `digest`: whether files are digested at all; a batch opened while `digestHereAt` batches are posted and
-   * unanswered is digested on this thread, the others on the worker.
+   * `digest`: whether files are digested at all; a batch opened while `digestHereAt` batches are posted and not
+   * yet written is digested on this thread, the others on the worker.
    */
   constructor(root: string, digest: boolean, digestHereAt = DIGEST_HERE_AT) {
     this.#root = Buffer.from(root, 'utf8');
@@ -173,7 +176,7 @@ export class SmallFileWriter {
    * file, which the worker copies, digesting it on the way.
    */
   add(rel: Buffer, data: Uint8Array | string | InputRange, bytes: number): void {
-    this.#open ??= new OpenBatch(this.#spare.pop(), this.#digest && this.#waiting.size >= this.#digestHereAt);
+    this.#open ??= new OpenBatch(this.#spare.pop(), this.#digest && this.queued >= this.#digestHereAt);
     if (data instanceof InputRange) this.#open.addRange(this.#root, rel, data);
     else this.#open.add(this.#root, rel, data, bytes);
   }
@@ -201,7 +204,7 @@ export class SmallFileWriter {
         input: batch.input,
         digest: this.#digest && batch.hex === undefined,
       };
-      if (batch.rangeBytes > 0 && this.#waiting.size > this.#digestHereAt) {
+      if (batch.rangeBytes > 0 && this.queued >= this.#digestHereAt) {
         // The worker is well behind: this thread copies the batch itself, which needs nothing from the worker (the
         // files are read from the input). On the 512 MiB large-strings decode the two threads then share the
         // digests about evenly.
@@ -209,6 +212,7 @@ export class SmallFileWriter {
       } else {
         worker.ref();
         worker.postMessage(msg, transferOf(batch));
+        this.#posted++;
       }
     }
     return { rels: batch.rels, bytes: batch.dataUsed, done };
@@ -221,9 +225,19 @@ export class SmallFileWriter {
     if (worker !== undefined) await worker.terminate();
   }
 
+  /**
+   * Batches posted to the worker that it has not written yet. Counted from what the worker has written, not from
+   * the replies this thread has taken in: while this thread copies batches itself, with no turn of the event loop in
+   * between, the replies wait, and by them the worker would look behind while it waits for work.
+   */
+  get queued(): number {
+    return this.#posted - Atomics.load(this.#written, 0);
+  }
+
   #start(): Worker {
     if (this.#worker !== undefined) return this.#worker;
-    const worker = startWorker('./small-file-worker', import.meta.url, { workerData: { stop: interruptFlag } });
+    const workerData = { stop: interruptFlag, written: this.#written };
+    const worker = startWorker('./small-file-worker', import.meta.url, { workerData });
     worker.on('message', (reply: SmallFileReply) => {
       this.#settle(reply);
     });
