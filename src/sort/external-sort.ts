@@ -589,8 +589,9 @@ class RunReader implements MergeSource {
   }
 
   /**
-   * Refills the read buffer until n bytes are available past #pos, starting the read of the next half block each
-   * time. Every refill moves to a new buffer, so records handed out earlier (views of the old one) stay valid.
+   * Refills the read buffer until n bytes are available past #pos, starting the read of the next half block (or of
+   * the rest of a longer record) each time. Every refill moves to a new buffer, so records handed out earlier (views
+   * of the old one) stay valid.
    */
   async #ensure(n: number): Promise<boolean> {
     while (this.#buf.length - this.#pos < n) {
@@ -608,7 +609,7 @@ class RunReader implements MergeSource {
       }
       this.#pos = 0;
       if (!this.#eof) {
-        const next = this.#read(this.#half);
+        const next = this.#read(Math.max(this.#half, n - this.#buf.length));
         next.catch(() => undefined); // a failure is thrown where the block is awaited; none is left unhandled
         this.#ahead = next;
       }
