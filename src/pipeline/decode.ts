@@ -43,6 +43,11 @@ import { trackTemp } from '../tree/temp-paths.ts';
 
 /** Memory (bytes) decode and encode may hold for regrouping and sorting before spilling to scratch files: 256 MiB. */
 export const DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024;
+/**
+ * An input of this size or more starts the tree writer's thread at once: its tree will have more files than are
+ * written before that thread takes over, or values large enough that the thread copies them.
+ */
+const START_WRITER_THREAD_AT = 16 * 1024 * 1024;
 
 /**
  * Where a decode is, reported through `DecodeSnapshotOptions.onProgress`. Phases: `read` (the snapshot, by
@@ -258,7 +263,7 @@ export async function decodeSnapshot(opts: DecodeSnapshotOptions): Promise<Decod
     // File digests are taken as the files are written; CHECKSUMS is rendered from them in path order.
     const pool = opts.memoryPool ?? new MemoryPool(opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET);
     const ledger = new DigestLedger({ scratchDir: join(scratch, 'digests'), pool });
-    const tree = new DiskTreeWriter(staging, ledger);
+    const tree = new DiskTreeWriter(staging, ledger, { startThread: (input.size ?? 0) >= START_WRITER_THREAD_AT });
     // Files written behind land before the tree is finished, or before it is removed after a failure.
     const result = await runDecode({ ...opts, memoryPool: pool }, tree, scratch, input).catch(async (err: unknown) => {
       await tree.close().catch(() => undefined);

@@ -39,8 +39,10 @@ interface Waiting {
   reject(err: unknown): void;
 }
 
-/** Buffers handed back by the worker and kept for the next batches. */
+/** Buffers handed back by the worker and kept for the next batches (the contents buffers apart). */
 const SPARE_BATCHES = 2;
+
+const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 /**
  * By default, a batch opened while this many are posted and not yet written is digested on the calling thread as it is
  * gathered: the worker is well behind, and the caller would otherwise soon wait for it (DiskTreeWriter lets eight
@@ -58,7 +60,8 @@ class OpenBatch {
   paths: Buffer;
   pathUsed = 0;
   readonly pathEnds: Uint32Array;
-  readonly data: Buffer;
+  /** File contents: empty until the first file with contents (a batch of ranges only needs none). */
+  data: Buffer;
   dataUsed = 0;
   readonly dataEnds: Uint32Array;
   readonly ranges: Float64Array;
@@ -66,19 +69,21 @@ class OpenBatch {
   input: InputFile | undefined;
   /** The digests of the files added, as 64 hex digits each, when this thread takes them (else undefined). */
   hex: string | undefined;
+  readonly #spareData: Buffer[];
 
-  constructor(spare: BatchBuffers | undefined, digestHere: boolean) {
+  /** `spare`: buffers to reuse, but for `data`, taken from `spareData` when the first contents are added. */
+  constructor(spare: BatchBuffers | undefined, spareData: Buffer[], digestHere: boolean) {
     this.hex = digestHere ? '' : undefined;
-    const view = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-    this.paths = spare === undefined ? Buffer.from(new ArrayBuffer(BATCH_PATH_BYTES)) : view(spare.paths);
+    this.paths = spare === undefined ? Buffer.from(new ArrayBuffer(BATCH_PATH_BYTES)) : asBuffer(spare.paths);
     this.pathEnds = spare?.pathEnds ?? new Uint32Array(BATCH_FILES);
-    this.data = spare === undefined ? Buffer.from(new ArrayBuffer(SMALL_BATCH_BYTES)) : view(spare.data);
+    this.data = Buffer.from(new ArrayBuffer(0)); // its own: a batch's buffers are transferred
+    this.#spareData = spareData;
     this.dataEnds = spare?.dataEnds ?? new Uint32Array(BATCH_FILES);
     this.ranges = spare?.ranges ?? new Float64Array(2 * BATCH_FILES);
   }
 
   fits(bytes: number): boolean {
-    return this.count < BATCH_FILES && this.dataUsed + bytes <= this.data.length;
+    return this.count < BATCH_FILES && this.dataUsed + bytes <= SMALL_BATCH_BYTES;
   }
 
   /** Whether a file copied from `range` fits (a batch takes ranges of one input file only). */
@@ -99,6 +104,9 @@ class OpenBatch {
   }
 
   add(root: Buffer, rel: Buffer, data: Uint8Array | string, bytes: number): void {
+    if (bytes > 0 && this.data.length === 0) {
+      this.data = this.#spareData.pop() ?? Buffer.from(new ArrayBuffer(SMALL_BATCH_BYTES));
+    }
     if (typeof data === 'string') this.data.write(data, this.dataUsed, 'utf8');
     else this.data.set(data, this.dataUsed);
     if (this.hex !== undefined) {
@@ -142,6 +150,7 @@ export class SmallFileWriter {
   #nextId = 0;
   readonly #waiting = new Map<number, Waiting>();
   readonly #spare: BatchBuffers[] = [];
+  readonly #spareData: Buffer[] = [];
   readonly #digestHereAt: number;
   /** Batches posted to the worker, and those it has written (counted there, ahead of its replies). */
   #posted = 0;
@@ -176,7 +185,7 @@ export class SmallFileWriter {
    * file, which the worker copies, digesting it on the way.
    */
   add(rel: Buffer, data: Uint8Array | string | InputRange, bytes: number): void {
-    this.#open ??= new OpenBatch(this.#spare.pop(), this.#digest && this.queued >= this.#digestHereAt);
+    this.#open ??= new OpenBatch(this.#spare.pop(), this.#spareData, this.#digest && this.queued >= this.#digestHereAt);
     if (data instanceof InputRange) this.#open.addRange(this.#root, rel, data);
     else this.#open.add(this.#root, rel, data, bytes);
   }
@@ -218,6 +227,11 @@ export class SmallFileWriter {
     return { rels: batch.rels, bytes: batch.dataUsed, done };
   }
 
+  /** Starts the worker ahead of the first batch; it does not hold the process open while it waits for one. */
+  start(): void {
+    if (this.#broken === undefined) this.#start().unref();
+  }
+
   /** Ends the worker (posted batches must have been waited for); a later post() starts a new one. */
   async close(): Promise<void> {
     const worker = this.#worker;
@@ -253,6 +267,8 @@ export class SmallFileWriter {
 
   #settle(reply: SmallFileReply): void {
     if (this.#spare.length < SPARE_BATCHES) this.#spare.push(reply.buffers);
+    const data = reply.buffers.data;
+    if (data.length > 0 && this.#spareData.length < SPARE_BATCHES) this.#spareData.push(asBuffer(data));
     const w = this.#waiting.get(reply.id);
     if (w === undefined) return;
     this.#waiting.delete(reply.id);
@@ -278,6 +294,7 @@ export class SmallFileWriter {
 
   #fail(err: Error): void {
     this.#broken ??= err;
+    this.#posted = Atomics.load(this.#written, 0); // nothing is queued at a worker that is gone
     this.#worker = undefined;
     for (const w of this.#waiting.values()) w.reject(err);
     this.#waiting.clear();

@@ -241,8 +241,14 @@ function nameTooLong(err: unknown, root: string, rel: Buffer): unknown {
 const WRITE_BEHIND_MIN = 64 * 1024;
 /** The most bytes of files written behind and not yet on disk. */
 const WRITE_BEHIND_BYTES = 32 * 1024 * 1024;
-/** The most batches of small files handed to the small-file writer thread and not yet written. */
+/** The most batches of small files handed to the small-file writer thread and not yet written by it. */
 const SMALL_BATCHES_BEHIND = 8;
+/**
+ * The most batches behind in all, counting those the calling thread copied itself (written, their digests not yet
+ * recorded): while the writer thread is slow to start or behind, the calling thread goes on copying batches rather
+ * than wait for the oldest one the thread has.
+ */
+const BATCHES_BEHIND_MAX = 64;
 /** Small whole files written on the calling thread before the small-file writer thread takes over. */
 const SMALL_FILES_INLINE = 256;
 
@@ -270,6 +276,11 @@ export interface DiskTreeWriterOptions {
    * is well behind; 0: the caller hashes every batch; Infinity: the writer thread hashes every batch).
    */
   readonly digestHereAt?: number | undefined;
+  /**
+   * Start the small-file writer thread now rather than with the first batch: a thread takes tens of milliseconds to
+   * start, which then pass while the caller reads its first records (for a large input, which will need the thread).
+   */
+  readonly startThread?: boolean;
 }
 
 /** A root-level name prefix no tree path has (adapters write only their directories and the control files there). */
@@ -413,6 +424,7 @@ export class DiskTreeWriter extends TreeWriterBase {
     this.#ledger = ledger;
     this.#small = new SmallFileWriter(root, ledger !== undefined, opts.digestHereAt);
     this.#smallInline = opts.smallFilesInline ?? SMALL_FILES_INLINE;
+    if (opts.startThread === true) this.#small.start();
   }
 
   /** Creates a directory (and its parents) inside the tree. */
@@ -513,7 +525,12 @@ export class DiskTreeWriter extends TreeWriterBase {
     this.#behind.push({ rels: posted.rels, bytes: posted.bytes, batch: true, done });
     this.#behindBytes += posted.bytes;
     this.#batchesBehind++;
-    while (this.#batchesBehind > SMALL_BATCHES_BEHIND) await this.#retire(this.#behind[0] as BehindWrite);
+    for (;;) {
+      const oldest = this.#behind[0];
+      if (oldest === undefined) return;
+      if (this.#small.queued <= SMALL_BATCHES_BEHIND && this.#batchesBehind <= BATCHES_BEHIND_MAX) return;
+      await this.#retire(oldest);
+    }
   }
 
   #pendingAdd(key: string): void {

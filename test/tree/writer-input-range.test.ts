@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fsp, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, promises as fsp, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isEkvError } from '../../src/errors.ts';
@@ -73,3 +74,40 @@ for (const { name, digestHereAt } of BATCH_THREADS) {
     }
   });
 }
+
+test('while the writer thread is stuck on a file, the calling thread goes on copying ranges itself', async () => {
+  // Each range is over half a batch, so each goes alone in a batch; the first file's path is a FIFO, whose open
+  // holds the writer thread until a reader comes. The calling thread must not wait for that oldest batch while it
+  // can copy the next ones itself.
+  const { file, data } = await inputFile((2 << 20) + 1);
+  const root = join(await tempDir(), 'tree');
+  mkdirSync(join(root, 'r'), { recursive: true });
+  const fifo = join(root, 'r', '0');
+  execFileSync('mkfifo', [fifo]);
+  const ledger = new DigestLedger({ scratchDir: await tempDir(), memoryBudget: 1 << 20 });
+  const w = new DiskTreeWriter(root, ledger, { smallFilesInline: 0 });
+  const range = new InputRange(file, 0, data.length);
+  const files = 30;
+  const writing = (async () => {
+    for (let i = 0; i < files; i++) await w.writeFileFromInput(`r/${i}`, range);
+  })();
+  const gathered = await Promise.race([writing.then(() => true), new Promise((r) => setTimeout(r, 10_000, false))]);
+  // Let the writer thread go: read what it writes into the FIFO.
+  const drained = new Promise<Buffer>((resolve, reject) => {
+    const parts: Buffer[] = [];
+    createReadStream(fifo)
+      .on('data', (c) => {
+        parts.push(c as Buffer);
+      })
+      .on('end', () => {
+        resolve(Buffer.concat(parts));
+      })
+      .on('error', reject);
+  });
+  await writing;
+  await w.settle();
+  assert.ok(gathered, 'the calling thread waited for the stuck writer thread');
+  assert.deepEqual(await drained, data);
+  for (let i = 1; i < files; i++) assert.deepEqual(readFileSync(join(root, 'r', String(i))), data, `r/${i}`);
+  await w.close();
+});
