@@ -24,6 +24,12 @@ export class FileChunks implements AsyncIterableIterator<Uint8Array> {
   #readBytes = CHUNK_BYTES;
   #skipped = false;
   #closed = false;
+  /**
+   * Memory the small reads after a skip are made into, one after the other (a fresh buffer for each cost more than
+   * the read); a chunk handed out keeps it alive, as a chunk of a full read keeps its own.
+   */
+  #slab: Buffer | undefined;
+  #slabUsed = 0;
 
   constructor(handle: FileHandle) {
     this.#handle = handle;
@@ -91,9 +97,15 @@ export class FileChunks implements AsyncIterableIterator<Uint8Array> {
   }
 
   #readSync(position: number, bytes: number): Buffer {
-    const buf = Buffer.allocUnsafeSlow(bytes);
-    const n = readSync(this.#handle.fd, buf, 0, bytes, position);
-    return n === bytes ? buf : buf.subarray(0, n);
+    let slab = this.#slab;
+    if (slab === undefined || slab.length - this.#slabUsed < bytes) {
+      slab = this.#slab = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+      this.#slabUsed = 0;
+    }
+    const start = this.#slabUsed;
+    const n = readSync(this.#handle.fd, slab, start, bytes, position);
+    this.#slabUsed += n;
+    return slab.subarray(start, start + n);
   }
 
   async #read(position: number, bytes: number): Promise<Buffer> {

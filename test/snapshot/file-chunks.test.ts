@@ -30,9 +30,12 @@ test('FileChunks: the chunks it delivers are the file minus what was skipped, at
         writeFileSync(path, data);
         const chunks = new FileChunks(await fsp.open(path, 'r'));
         let pos = 0;
+        // Kept as delivered (views), checked again at the end: a later read must not write over an earlier chunk.
+        const delivered: Array<[number, Uint8Array]> = [];
         for (let i = 0; ; i++) {
           const r = await chunks.next();
           if (r.done === true) break;
+          delivered.push([pos, r.value]);
           const c = Buffer.from(r.value);
           assert.ok(c.length > 0, 'no empty chunk');
           assert.deepEqual(c, data.subarray(pos, pos + c.length), `chunk at ${pos}`);
@@ -46,6 +49,7 @@ test('FileChunks: the chunks it delivers are the file minus what was skipped, at
           }
         }
         assert.ok(pos >= size, `ended at ${pos} of ${size}`);
+        for (const [at, c] of delivered) assert.deepEqual(Buffer.from(c), data.subarray(at, at + c.length), `chunk at ${at}, at the end`);
         assert.deepEqual(await chunks.next(), { value: undefined, done: true });
       },
     ),
