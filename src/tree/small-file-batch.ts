@@ -65,8 +65,11 @@ export function transferOf(b: BatchBuffers): ArrayBuffer[] {
 
 const FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW;
 const FILE_MODE = 0o600;
-/** Bytes copied from the input file at a time. */
-const PIECE_BYTES = 128 * 1024;
+/**
+ * Bytes copied from the input file at a time: a large value in one read and one write (512 MiB large-strings decode,
+ * eight rounds: median 0.805 s against 0.86 s with 128 KiB pieces, system time 0.38 s against 0.43 s).
+ */
+const PIECE_BYTES = 1024 * 1024;
 let piece: Buffer | undefined;
 
 /** A failure of one file, with the error's fields. */
