@@ -13,6 +13,7 @@ import { startWorker } from '../threads/start-worker.ts';
 import { interruptFlag } from './temp-paths.ts';
 import { inputChanged, InputRange, type InputFile } from '../snapshot/input-range.ts';
 import { INPUT_CHANGED, transferOf, writeBatch, type BatchBuffers, type SmallFileBatch, type SmallFileReply } from './small-file-batch.ts';
+import { asBuffer } from '../bytes/as-buffer.ts';
 
 /** The most files in one batch. */
 const BATCH_FILES = 2048;
@@ -42,7 +43,6 @@ interface Waiting {
 /** Buffers handed back by the worker and kept for the next batches (the contents buffers apart). */
 const SPARE_BATCHES = 2;
 
-const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 /**
  * By default, a batch opened while this many are posted and not yet written is digested on the calling thread as it is
  * gathered: the worker is well behind, and the caller would otherwise soon wait for it (DiskTreeWriter lets eight

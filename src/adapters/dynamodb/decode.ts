@@ -20,6 +20,7 @@ import { ProtoError, readItem, readTableSchema, type Item, type TableSchema } fr
 import { DDB_KIND, type DynamoKind } from './routes.ts';
 import { u32be, u64be } from '../../bytes/big-endian.ts';
 import { itemKeyProblem } from './row-key.ts';
+import { asBuffer } from '../../bytes/as-buffer.ts';
 
 interface TableState {
   readonly segment: string;
@@ -33,8 +34,6 @@ interface TableState {
    */
   refused: DataError | undefined;
 }
-
-const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 /** Bundle part file name: `data-00000.jsonl`, `data-00001.jsonl`, … */
 const bundlePartName = (part: number): string => `data-${String(part).padStart(5, '0')}.jsonl`;

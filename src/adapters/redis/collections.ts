@@ -27,6 +27,7 @@ import {
   type KeyOutput,
   type KeyState,
 } from './collections-render.ts';
+import { asBuffer } from '../../bytes/as-buffer.ts';
 
 /** What an add returns: a promise only when it had to wait for memory. */
 type Pending = Promise<void> | undefined;
@@ -39,9 +40,6 @@ const SINGLE_TAG = Buffer.from([SINGLE]);
  * carries one meta delta row's length change).
  */
 export const REC = { meta: 0, ttl: 1, delta: 2, present: 3, legacy: 4, element: 5 } as const;
-
-const asBuffer = (b: Uint8Array): Buffer =>
-  Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 /** Length of `seg(K)` at the start of a sorter key, its 00 01 terminator included. */
 function segLength(k: Buffer): number {

@@ -23,6 +23,7 @@ import { InputRange } from '../../snapshot/input-range.ts';
 import { hashDelta, hashField, hashMeta, listDelta, listItem, listMeta, setDelta, setMember, setMeta, streamEntry, streamMeta, zsetDelta, zsetLegacyBlob, zsetMember, zsetMeta } from './collection-rows.ts';
 import { CollectionCollector, REC } from './collections.ts';
 import { HLL_PREFIX, KIND, LIST_ITEM_PREFIX, STRING_PREFIX, TTL_PREFIX, bareKey, listItemKeyEnd, type RedisKind } from './keys.ts';
+import { asBuffer } from '../../bytes/as-buffer.ts';
 
 
 type ScalarKind = 'string' | 'hll';
@@ -37,9 +38,6 @@ interface ScalarFamily {
 
 const KIND_CODE = { string: 0, hll: 1, hash: 2, list: 3 } as const;
 const CODE_KIND: readonly ScalarKind[] = ['string', 'hll'];
-
-const asBuffer = (b: Uint8Array): Buffer =>
-  Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 async function* emptyRecords(): AsyncGenerator<SortRecord> {}
 

@@ -13,6 +13,7 @@
 
 import { u64be } from '../../bytes/big-endian.ts';
 import { encodeOrderedSegment, readOrderedSegment } from '../../bytes/ordered-segment.ts';
+import { asBuffer } from '../../bytes/as-buffer.ts';
 
 export const BUCKET_META_PREFIX = '!s3|bucket|meta|';
 export const BUCKET_GEN_PREFIX = '!s3|bucket|gen|';
@@ -24,8 +25,6 @@ export const CHUNK_REF_PREFIX = '!s3|chunkref|';
 export const CHUNK_BLOB_PREFIX = '!s3|chunkblob|';
 export const GC_UPLOAD_PREFIX = '!s3|gc|upload|';
 export const ROUTE_PREFIX = '!s3route|';
-
-const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 export const bucketMetaKey = (bucket: Uint8Array): Buffer =>
   Buffer.concat([Buffer.from(BUCKET_META_PREFIX), encodeOrderedSegment(bucket)]);

@@ -21,6 +21,7 @@ import { delayedUntil, parseLiveMessage, parseLiveQueueMeta, renderDumpLine, ren
 import { partitionProblem, queueConfigProblem } from './encode.ts';
 import { SIDE_PREFIX_OF_KIND, SQS_KIND, type SqsKind } from './routes.ts';
 import { sortableI64be, u32be, u64be } from '../../bytes/big-endian.ts';
+import { asBuffer } from '../../bytes/as-buffer.ts';
 
 interface QueueState {
   readonly encoded: string;
@@ -40,10 +41,6 @@ interface QueueState {
 }
 
 const SEP = Buffer.from([0x00]);
-
-/** A Buffer over the same bytes: the array itself when it is one (rows and sorted records are), else a view. */
-const asBuffer = (b: Uint8Array): Buffer =>
-  Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 /** Bytes of messages.jsonl gathered before they go to the sink: one write (and digest update) per block. */
 const LINE_BLOCK = 64 * 1024;
