@@ -224,7 +224,13 @@ interface PairedRow {
   identical: { tree: boolean; encode: boolean; selftest: boolean };
 }
 
-/** One pair of runs of each operation, ours and the reference alternating; outputs kept for the identity check. */
+/**
+ * One pair of runs of each operation, ours and the reference alternating. The two trees are compared as soon as
+ * both decodes are done, and the reference's is removed then: the encodes read ours, and a pair of trees of
+ * millions of files plus a self-test's scratch tree is what the benchmark's file system must hold. Each run's
+ * figures go to stderr as it ends, and a failure is reported before the scratch directory (which can take minutes
+ * to remove) goes.
+ */
 async function pairedRuns(file: string, ours: Tool, ref: Tool, pairs: number): Promise<PairedRow> {
   const row: PairedRow = {
     workload: basename(file, '.fsm'),
@@ -234,25 +240,28 @@ async function pairedRuns(file: string, ours: Tool, ref: Tool, pairs: number): P
     reference: { decode: [], encode: [], selftest: [] },
     identical: { tree: true, encode: true, selftest: true },
   };
+  const measure = async (p: number, op: Op, who: 'ours' | 'reference', [cmd, args]: [string, string[]], input: string): Promise<void> => {
+    const m = await runMeasured(cmd, args, input);
+    row[who][op].push(m);
+    console.error(`${row.workload} pair ${p + 1}/${pairs}: ${op} ${who} ${m.seconds.toFixed(2)} s, peak RSS ${(m.peakRssBytes / MB).toFixed(0)} MiB`);
+  };
   for (let p = 0; p < pairs; p++) {
     const scratch = await fsp.mkdtemp(join(tmpdir(), 'ekv-bench-'));
     try {
       const order: Array<['ours' | 'reference', Tool]> = p % 2 === 0 ? [['ours', ours], ['reference', ref]] : [['reference', ref], ['ours', ours]];
-      for (const [who, tool] of order) {
-        const [cmd, args] = tool.decode(file, join(scratch, `${who}-tree`));
-        row[who].decode.push(await runMeasured(cmd, args, file));
-      }
+      for (const [who, tool] of order) await measure(p, 'decode', who, tool.decode(file, join(scratch, `${who}-tree`)), file);
+      row.identical.tree &&= await sameTree(join(scratch, 'ours-tree'), join(scratch, 'reference-tree'));
+      await fsp.rm(join(scratch, 'reference-tree'), { recursive: true, force: true });
       // Both encoders read the same tree (ours), so their outputs must be identical.
       const tree = join(scratch, 'ours-tree');
       for (const [op, selfTest] of [['encode', false], ['selftest', true]] as const) {
-        for (const [who, tool] of order) {
-          const [cmd, args] = tool.encode(tree, join(scratch, `${who}-${op}.fsm`), selfTest, scratch);
-          row[who][op].push(await runMeasured(cmd, args, tree));
-        }
+        for (const [who, tool] of order) await measure(p, op, who, tool.encode(tree, join(scratch, `${who}-${op}.fsm`), selfTest, scratch), tree);
       }
-      row.identical.tree &&= await sameTree(join(scratch, 'ours-tree'), join(scratch, 'reference-tree'));
       row.identical.encode &&= await sameFile(join(scratch, 'ours-encode.fsm'), join(scratch, 'reference-encode.fsm'));
       row.identical.selftest &&= await sameFile(join(scratch, 'ours-selftest.fsm'), join(scratch, 'reference-selftest.fsm'));
+    } catch (err) {
+      console.error(`${row.workload} pair ${p + 1}/${pairs} failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
     } finally {
       await fsp.rm(scratch, { recursive: true, force: true });
     }
