@@ -119,8 +119,8 @@ export class RedisDecoder implements AdapterDecoder<RedisKind> {
   }
 
   async #handle(kind: RedisKind, key: Uint8Array, value: Uint8Array, rest: InputRange | undefined): Promise<void> {
-    const v = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    const k = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+    const v = asBuffer(value);
+    const k = asBuffer(key);
     const c = this.#collections;
     switch (kind) {
       case KIND.hashMeta:
@@ -162,21 +162,11 @@ export class RedisDecoder implements AdapterDecoder<RedisKind> {
       case KIND.streamEntry:
         return streamEntry(c, k, v);
       case KIND.string:
-        return this.#scalar(
-          'string',
-          Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(STRING_PREFIX.length),
-          v,
-          rest,
-        );
+        return this.#scalar('string', k.subarray(STRING_PREFIX.length), v, rest);
       case KIND.hll:
-        return this.#scalar(
-          'hll',
-          Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(HLL_PREFIX.length),
-          v,
-          rest,
-        );
+        return this.#scalar('hll', k.subarray(HLL_PREFIX.length), v, rest);
       case KIND.ttl:
-        return this.#ttl(Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(TTL_PREFIX.length), v);
+        return this.#ttl(k.subarray(TTL_PREFIX.length), v);
       case KIND.ignored:
         return;
     }
