@@ -25,6 +25,7 @@ import { BLOCK } from './tar-header.ts';
 import { verifyDumpTree } from './verify-tree.ts';
 import { looksLikeZstd, zstdDecompress, ZstdDataError } from '../bytes/zstd.ts';
 import { writeAllSync } from '../fs/write-all.ts';
+import { asBuffer } from '../bytes/as-buffer.ts';
 
 /** The reference's unpack budget (internal/backup/archive.go): our defaults, never lower. */
 export const DEFAULT_MAX_ENTRIES = 1_000_000;
@@ -102,7 +103,7 @@ async function peek(
   while (len < n) {
     const r = await it.next();
     if (r.done === true) break;
-    parts.push(Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength));
+    parts.push(asBuffer(r.value));
     len += r.value.byteLength;
   }
   return { head: Buffer.concat(parts), rest: it };
@@ -149,7 +150,7 @@ class Extractor {
       for await (const chunk of tarBytes) {
         this.#tarBytes += chunk.byteLength;
         this.#remember(chunk);
-        parser.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        parser.write(asBuffer(chunk));
         this.#check();
       }
       parser.end();
@@ -165,7 +166,7 @@ class Extractor {
 
   #remember(chunk: Uint8Array): void {
     const keep = 2 * BLOCK;
-    const c = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const c = asBuffer(chunk);
     this.#tail =
       c.length >= keep ? Buffer.from(c.subarray(c.length - keep)) : Buffer.concat([this.#tail, c]).subarray(-keep);
   }

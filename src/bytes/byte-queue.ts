@@ -5,6 +5,7 @@
 // to stop.
 
 import { crc32c } from './crc32c.ts';
+import { asBuffer } from './as-buffer.ts';
 
 export class ByteQueue {
   readonly #it: AsyncIterator<Uint8Array>;
@@ -59,7 +60,7 @@ export class ByteQueue {
       }
       const c = r.value;
       if (c.length === 0) continue;
-      this.#chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+      this.#chunks.push(asBuffer(c));
       this.#available += c.length;
     }
     return true;

@@ -10,6 +10,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { Zstd } from '@hpcc-js/wasm-zstd';
 import { Decompress } from 'fzstd';
+import { asBuffer } from './as-buffer.ts';
 
 /** The magic number at the start of every zstd frame (little-endian 0xFD2FB528). */
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
@@ -88,7 +89,7 @@ export class ZstdDataError extends Error {
 export async function* zstdDecompress(input: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
   let pending: Buffer[] = [];
   const dec = new Decompress((chunk: Uint8Array) => {
-    if (chunk.length > 0) pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    if (chunk.length > 0) pending.push(asBuffer(chunk));
   });
   let consumed = 0;
   const feed = (slice: Uint8Array, final: boolean): void => {

@@ -7,6 +7,7 @@
 // cannot express raw bytes.
 
 import { UserError } from '../errors.ts';
+import { asBuffer } from '../bytes/as-buffer.ts';
 
 export interface BytePattern {
   /** The pattern as the user wrote it. */
@@ -14,7 +15,7 @@ export interface BytePattern {
   test(bytes: Uint8Array): boolean;
 }
 
-const asLatin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+const asLatin1 = (b: Uint8Array): string => asBuffer(b).toString('latin1');
 /** A pattern's text with every non-ASCII character replaced by its UTF-8 bytes as latin1 characters. */
 const utf8AsLatin1 = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
 const escapeRe = (c: string): string => c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');

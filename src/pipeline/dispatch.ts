@@ -8,6 +8,7 @@
 import type { Adapter, RouteSpec } from '../adapters/adapter.ts';
 import type { AdapterName } from '../adapters/registry.ts';
 import { compareBytes } from '../bytes/compare.ts';
+import { asBuffer } from '../bytes/as-buffer.ts';
 
 /**
  * The store's own prefixes that are never decoded (encryption, distribution and transaction bookkeeping); an
@@ -62,7 +63,7 @@ export class Dispatcher {
 
   /** The longest route whose prefix starts `key`, or undefined (Unknown). */
   route(key: Uint8Array): Route | undefined {
-    const b = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+    const b = asBuffer(key);
     // Rows come in long runs of one prefix: a key starting with the last route's prefix, when no longer prefix
     // extends it, has that route.
     const last = this.#last;

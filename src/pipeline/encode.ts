@@ -31,6 +31,7 @@ import { formatRfc3339Nano } from '../tree/wall-time.ts';
 import { PACKAGE_VERSION } from '../version.ts';
 import { WrittenFileDigest } from '../fs/file-digest.ts';
 import { WritesBehind } from '../fs/writes-behind.ts';
+import { asBuffer } from '../bytes/as-buffer.ts';
 
 /**
  * Where an encode is. `done`/`total` count rows in the collect and write phases (collect has no total yet:
@@ -388,7 +389,7 @@ async function writeFileRow(
   value: Uint8Array,
   files: FoundFiles,
 ): Promise<void> {
-  const v = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  const v = asBuffer(value);
   const field = (i: number): number => v.readDoubleLE(1 + 8 * i);
   const [dev, ino, size, mtimeMs, offset, length] = [field(0), field(1), field(2), field(3), field(4), field(5)];
   const headLength = v.readUInt32LE(FILE_ROW_FIXED - 4);

@@ -14,6 +14,7 @@ import { SnapshotReader, type ContainerInfo, type SnapshotHeader } from '../snap
 import { VersionResolver } from '../snapshot/versions.ts';
 import { Dispatcher } from './dispatch.ts';
 import { scanSnapshot } from './scan.ts';
+import { asBuffer } from '../bytes/as-buffer.ts';
 
 /** What `inspectSnapshot` reads and how. */
 export interface InspectOptions {
@@ -135,7 +136,7 @@ async function inspectInput(opts: InspectOptions, input: SnapshotInput): Promise
   const hashed = (async function* () {
     for await (const chunk of input.source) {
       hash.update(chunk);
-      crc = crc32c(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength), crc);
+      crc = crc32c(asBuffer(chunk), crc);
       yield chunk;
     }
   })();

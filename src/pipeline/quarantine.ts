@@ -21,6 +21,7 @@ import type { DataError } from '../errors.ts';
 import { goEncodeLine, GoMap, type GoStruct } from '../json/go-json.ts';
 import type { FileSink, TreeWriter } from '../tree/writer.ts';
 import { writeAllSync } from '../fs/write-all.ts';
+import { asBuffer } from '../bytes/as-buffer.ts';
 
 /** The quarantine's directory in the dump tree; encode and the self-test leave it alone. */
 export const QUARANTINE_DIR = '_quarantine';
@@ -42,7 +43,7 @@ export interface QuarantinedRow {
   readonly value: Uint8Array;
 }
 
-const b64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+const b64 = (b: Uint8Array): string => asBuffer(b).toString('base64');
 
 const OFFSET_BLOCK = 8 * 8192;
 

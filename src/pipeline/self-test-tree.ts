@@ -24,6 +24,7 @@ import { refuseSpecial, walkSorted, type WalkSpill } from '../tree/walk.ts';
 import { KEYMAP_FILE } from '../tree/keymap.ts';
 import { absPath, checkRel, type RelPath } from '../tree/paths.ts';
 import { SequentialSink, TreeWriterBase, type FileSink } from '../tree/writer.ts';
+import { asBuffer } from '../bytes/as-buffer.ts';
 
 export const MISMATCH_LIMIT = 64;
 
@@ -197,7 +198,7 @@ class RecordsComparingSink extends SequentialSink {
 
 /** Calls `each` with every complete line of `b` (without its `\n`), carrying an unfinished line in `partial`. */
 function forEachLine(b: Uint8Array, partial: Buffer[], each: (line: string) => void): void {
-  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  const buf = asBuffer(b);
   let start = 0;
   for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, start)) {
     partial.push(buf.subarray(start, nl));

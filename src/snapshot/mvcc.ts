@@ -5,6 +5,7 @@
 // value = flags ‖ LE64(expireAt) ‖ body  (the encoder always writes flags 0 and expireAt 0)
 
 import { TS_SUFFIX_SIZE, U64_MAX, VALUE_HEADER_SIZE } from './format.ts';
+import { asBuffer } from '../bytes/as-buffer.ts';
 
 /** The encoded key of one version: `userKey ‖ BE64(~commitTs)`. */
 export function encodeMvccKey(userKey: Uint8Array, commitTs: bigint): Buffer {
@@ -25,6 +26,6 @@ export function encodeMvccValue(body: Uint8Array, expireAt = 0n, flags = 0): Buf
 
 /** The commit timestamp stored in an encoded key's suffix. */
 export function commitTsOf(encodedKey: Uint8Array): bigint {
-  const b = Buffer.from(encodedKey.buffer, encodedKey.byteOffset, encodedKey.byteLength);
+  const b = asBuffer(encodedKey);
   return U64_MAX - b.readBigUInt64BE(b.length - TS_SUFFIX_SIZE);
 }

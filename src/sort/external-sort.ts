@@ -36,6 +36,7 @@ import { copyBytes } from '../bytes/copy.ts';
 import { sortPositions } from './sort-positions.ts';
 import { putLe32 } from '../bytes/little-endian.ts';
 import { writeAll } from '../fs/write-all.ts';
+import { asBuffer } from '../bytes/as-buffer.ts';
 
 export interface SortRecord {
   readonly key: Uint8Array;
@@ -101,9 +102,9 @@ export function mergeFanIn(memoryBudget: number): number {
 export async function* lastPerKey(sorted: AsyncIterable<SortRecord>): AsyncGenerator<{ key: Buffer; value: Buffer }> {
   let held: { key: Buffer; value: Buffer } | undefined;
   for await (const r of sorted) {
-    const key = Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength);
+    const key = asBuffer(r.key);
     if (held !== undefined && !held.key.equals(key)) yield held;
-    held = { key, value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength) };
+    held = { key, value: asBuffer(r.value) };
   }
   if (held !== undefined) yield held;
 }

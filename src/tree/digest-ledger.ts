@@ -6,6 +6,7 @@
 
 import type { FileDigest } from './checksums.ts';
 import { ExternalSorter, lastPerKey, type ExternalSorterOptions } from '../sort/external-sort.ts';
+import { asBuffer } from '../bytes/as-buffer.ts';
 
 export class DigestLedger {
   readonly #sorter: ExternalSorter;
@@ -33,7 +34,7 @@ export class DigestLedger {
   /** Every recorded digest in bytewise path order, a path recorded twice twice; can be called once. */
   async *everyDigest(): AsyncGenerator<FileDigest> {
     for await (const { key, value } of this.#sorter.sorted()) {
-      yield { rel: Buffer.from(key.buffer, key.byteOffset, key.byteLength), hex: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1') };
+      yield { rel: asBuffer(key), hex: asBuffer(value).toString('latin1') };
     }
   }
 

@@ -11,6 +11,7 @@ import { decodeBase64UrlRaw } from './segment.ts';
 import type { RelPath } from './paths.ts';
 import type { TreeReader } from './reader.ts';
 import type { FileSink, TreeWriter } from './writer.ts';
+import { asBuffer } from '../bytes/as-buffer.ts';
 
 export const KEYMAP_FILE = 'KEYMAP.jsonl';
 export const KIND_SHA_FALLBACK = 'sha-fallback';
@@ -49,7 +50,7 @@ export class KeymapWriter {
     if (encoded === '') throw new Error('keymap record requires non-empty encoded');
     if (kind === '') throw new Error('keymap record requires non-empty kind');
     this.#sink ??= await this.#tree.create(this.#rel);
-    const originalB64 = Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64url');
+    const originalB64 = asBuffer(original).toString('base64url');
     await this.#sink.write(
       goEncodeLine({ encoded, original: originalB64, kind }, { escapeHTML: false, indent: false }),
     );

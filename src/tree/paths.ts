@@ -5,11 +5,12 @@
 // lossy string conversion. A path is valid when every component is non-empty, not `.` or `..`, and free of NUL.
 
 import { DataError } from '../errors.ts';
+import { asBuffer } from '../bytes/as-buffer.ts';
 
 export type RelPath = string | Uint8Array;
 
 function relBytes(rel: RelPath): Buffer {
-  return typeof rel === 'string' ? Buffer.from(rel, 'utf8') : Buffer.from(rel.buffer, rel.byteOffset, rel.byteLength);
+  return typeof rel === 'string' ? Buffer.from(rel, 'utf8') : asBuffer(rel);
 }
 
 /** Joins path components (strings or raw bytes) with `/`. */

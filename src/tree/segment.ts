@@ -7,6 +7,7 @@
 // - binary (DynamoDB B) values use `b64.` + base64url without padding when that fits.
 
 import { createHash } from 'node:crypto';
+import { asBuffer } from '../bytes/as-buffer.ts';
 
 const SEGMENT_MAX_BYTES = 240;
 /**
@@ -62,7 +63,7 @@ function percentEncode(raw: Uint8Array, limit: number): string | undefined {
 }
 
 function asciiRun(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+  return asBuffer(b).toString('latin1');
 }
 
 /** True for the SHA fallback shape: at least 34 chars, 32 hex digits (either case), then `__`. */
@@ -94,7 +95,7 @@ export function encodeSegment(raw: Uint8Array): string {
 export function encodeBinarySegment(raw: Uint8Array): string {
   const encodedLen = Math.ceil((raw.length * 4) / 3);
   if (encodedLen + BINARY_PREFIX.length > SEGMENT_MAX_BYTES) return shaFallback(raw);
-  return BINARY_PREFIX + Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64url');
+  return BINARY_PREFIX + asBuffer(raw).toString('base64url');
 }
 
 function hexVal(c: number): number {

@@ -14,6 +14,7 @@ import { isValidUtf8 } from '../json/go-json.ts';
 import { ExternalSorter } from '../sort/external-sort.ts';
 import { removeTree } from './remove-tree.ts';
 import { trackTemp } from './temp-paths.ts';
+import { asBuffer } from '../bytes/as-buffer.ts';
 
 /** Where a sorted walk spills path lists that outgrow memory. */
 export interface WalkSpill {
@@ -96,7 +97,7 @@ export async function* walkSorted(root: string, opts: WalkOptions = {}): AsyncGe
   try {
     await collect(undefined);
     for await (const r of sorter.sorted()) {
-      yield { rel: Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength), isDir: r.value[0] === DIR[0] };
+      yield { rel: asBuffer(r.key), isDir: r.value[0] === DIR[0] };
     }
   } finally {
     await sorter.dispose();

@@ -5,6 +5,7 @@ import type { FilterVocabulary, RowScope } from '../adapter.ts';
 import { decodeB64u, GSI_PREFIX, ITEM_PREFIX, TABLE_GEN_PREFIX, TABLE_META_PREFIX } from './keys.ts';
 import { DDB_KIND, type DynamoKind } from './routes.ts';
 import { readOrderedSegment } from '../../bytes/ordered-segment.ts';
+import { asBuffer } from '../../bytes/as-buffer.ts';
 
 const PREFIX: Readonly<Record<DynamoKind, string>> = {
   [DDB_KIND.tableMeta]: TABLE_META_PREFIX,
@@ -18,7 +19,7 @@ export const DYNAMODB_FILTER: FilterVocabulary<DynamoKind> = {
   keyed: true,
   rowScope(kind, key): RowScope | undefined {
     const prefix = PREFIX[kind];
-    const rest = Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(prefix.length);
+    const rest = asBuffer(key).subarray(prefix.length);
     const bar = kind === DDB_KIND.item || kind === DDB_KIND.gsi ? rest.indexOf(0x7c) : rest.length;
     if (bar < 0) return undefined;
     const table = decodeB64u(rest.subarray(0, bar).toString('latin1'));

@@ -6,6 +6,7 @@
 // reader makes of it, and errors are always the general reader's.
 
 import type { AttributeValue, Item } from './proto.ts';
+import { asBuffer } from '../../bytes/as-buffer.ts';
 
 /** Validates and decodes in one native pass; a leading U+FEFF is kept (it is part of the string). */
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -155,7 +156,7 @@ function readValue(c: Cursor, end: number, depth: number): AttributeValue {
 
 /** The item in `bytes` when it has the expected shape (see above), else undefined. */
 export function readItemFast(bytes: Uint8Array): Item | undefined {
-  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const buf = asBuffer(bytes);
   try {
     return readMap(new Cursor(buf), buf.length, new Map(), 0);
   } catch (err) {

@@ -6,12 +6,13 @@
 import { itemFileRows } from './encode.ts';
 import { packRows } from './packed-rows.ts';
 import type { TableSchema } from './proto.ts';
+import { asBuffer } from '../../bytes/as-buffer.ts';
 
 /**
  * The worker's transform: an item file's bytes into its packed rows under the table's schema (`arg`). Anything
  * wrong with the item throws, and the main thread then reads the file itself and reports it.
  */
 export function transform(bytes: Uint8Array, arg: unknown): Uint8Array {
-  const file = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const file = asBuffer(bytes);
   return packRows(itemFileRows(arg as TableSchema, file, ''));
 }

@@ -9,11 +9,12 @@ import { GoMap, goMarshal, type GoJson } from '../../json/go-json.ts';
 import { JsonObject, JsonTypeError, readArray, readString, readUint, type JsonValue } from '../../json/go-json-read.ts';
 import { dynamoNumberProblem } from './numbers.ts';
 import type { AttributeValue, Item, KeySchema, TableSchema } from './proto.ts';
+import { asBuffer } from '../../bytes/as-buffer.ts';
 
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 const sortedByBytes = <T,>(entries: Iterable<[string, T]>): Array<[string, T]> =>
   [...entries].sort((a, b) => Buffer.compare(utf8(a[0]), utf8(b[0])));
-const b64s = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+const b64s = (b: Uint8Array): string => asBuffer(b).toString('base64');
 
 function keyAttribute(name: string, defs: ReadonlyMap<string, string>): GoJson {
   const type = defs.get(name);

@@ -9,6 +9,7 @@
 import { DataError } from '../../errors.ts';
 import { decodeBase64UrlRaw } from '../../tree/segment.ts';
 import { encodeOrderedSegment } from '../../bytes/ordered-segment.ts';
+import { asBuffer } from '../../bytes/as-buffer.ts';
 
 export const TABLE_META_PREFIX = '!ddb|meta|table|';
 export const TABLE_GEN_PREFIX = '!ddb|meta|gen|';
@@ -19,7 +20,7 @@ export const SCHEMA_MAGIC = Buffer.from([0x00, 0x44, 0x53, 0x01]);
 export const ITEM_MAGIC = Buffer.from([0x00, 0x44, 0x49, 0x01]);
 
 const b64u = (b: Uint8Array | string): string =>
-  (typeof b === 'string' ? Buffer.from(b, 'utf8') : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('base64url');
+  (typeof b === 'string' ? Buffer.from(b, 'utf8') : asBuffer(b)).toString('base64url');
 
 /** Go base64.RawURLEncoding.DecodeString: like decodeBase64UrlRaw, but `\r` and `\n` are skipped. */
 export function decodeB64u(s: string): Uint8Array | undefined {
@@ -60,7 +61,7 @@ export interface ItemKeyParts {
 
 /** `!ddb|item|` keys, split; the payload is not decoded here. */
 export function parseItemKey(key: Uint8Array): ItemKeyParts {
-  const rest = Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(ITEM_PREFIX.length);
+  const rest = asBuffer(key).subarray(ITEM_PREFIX.length);
   const bar = rest.indexOf(0x7c);
   if (bar <= 0) throw malformed(key, 'item key missing table/gen separator');
   const seg = rest.subarray(0, bar).toString('latin1');

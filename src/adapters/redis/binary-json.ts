@@ -8,6 +8,7 @@
 import { goMarshal, isValidUtf8, quoteString, type GoJson } from '../../json/go-json.ts';
 import { JsonNumber, JsonObject, JsonTypeError, type JsonValue } from '../../json/go-json-read.ts';
 import { decodeBase64UrlRaw } from '../../tree/segment.ts';
+import { asBuffer } from '../../bytes/as-buffer.ts';
 
 /** Bytes a JSON string may hold as they are (Go, HTML-escaping): printable ASCII but `"`, `\\`, `<`, `>`, `&`. */
 export const PLAIN = new Uint8Array(256);
@@ -48,7 +49,7 @@ const PADS = ['', '  ', '    ', '      ', '        '];
  * envelope object spread over three lines. Built directly (this runs once per collection element).
  */
 export function binIndented(b: Uint8Array, depth: number): string {
-  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  const buf = asBuffer(b);
   if (isValidUtf8(buf)) return quoteString(buf.toString('utf8'), true);
   return `{\n${PADS[depth + 1]}"base64": "${buf.toString('base64url')}"\n${PADS[depth]}}`;
 }

@@ -15,6 +15,7 @@ import {
   parseListItem,
   type RedisKind,
 } from './keys.ts';
+import { asBuffer } from '../../bytes/as-buffer.ts';
 
 const REDIS_TYPES = ['string', 'hll', 'hash', 'list', 'set', 'zset', 'stream'] as const;
 
@@ -64,7 +65,7 @@ export const REDIS_FILTER: FilterVocabulary<RedisKind> = {
   types: REDIS_TYPES,
   keyed: true,
   rowScope(kind, key, switches): RowScope | undefined {
-    const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+    const k = asBuffer(key);
     const scope = Buffer.from(String(switches.redisDbIndex));
     // Derived rows (meta deltas, list claims, the score index) are read past by the decoder: scope only.
     if (kind === KIND.ignored) return { scope };

@@ -42,6 +42,7 @@ import {
   type QueueConfig,
 } from './records.ts';
 import { u32be } from '../../bytes/big-endian.ts';
+import { asBuffer } from '../../bytes/as-buffer.ts';
 
 /** The generation every restored queue gets (sqsRestoreGeneration). */
 const RESTORE_GENERATION = 1n;
@@ -183,9 +184,6 @@ export function queueMessages(
   return readMessages(tree, rel, parseDumpMessage, (scan) => scan.message());
 }
 
-/** A Buffer over the same bytes (no copy). */
-const view = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-
 /** Descending int64 order as ascending unsigned 64-bit values. */
 const descendingInt64 = (n: bigint): bigint => BigInt.asUintN(64, ~(n + (1n << 63n)));
 
@@ -233,8 +231,8 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
   let prevLine = 0;
   for await (const batch of ids.sortedBatches()) {
     for (const { key, value } of batch) {
-      const id = view(key);
-      const line = view(value).readUInt32BE(0);
+      const id = asBuffer(key);
+      const line = asBuffer(value).readUInt32BE(0);
       if (prevId !== undefined && prevId.equals(id)) {
         throw new DataError('SQS_DUPLICATE_MESSAGE_ID', `sqs queue ${JSON.stringify(config.name)}: message id ${JSON.stringify(id.toString('utf8'))} appears on lines ${prevLine} and ${line}`, { path: rel, line });
       }
@@ -306,8 +304,8 @@ async function encodeQueue(ctx: EncodeContext, dir: string): Promise<void> {
     let lastTuple: Buffer | undefined;
     for await (const batch of dedup.sortedBatches()) {
       for (const { key, value } of batch) {
-        const v = view(value);
-        const tuple = view(key).subarray(0, v.readUInt32BE(0));
+        const v = asBuffer(value);
+        const tuple = asBuffer(key).subarray(0, v.readUInt32BE(0));
         if (lastTuple !== undefined && lastTuple.equals(tuple)) continue;
         lastTuple = tuple;
         const keyLen = v.readUInt32BE(4);

@@ -4,9 +4,10 @@ import { decodeBase64UrlRaw } from '../../tree/segment.ts';
 import type { FilterVocabulary, RowScope } from '../adapter.ts';
 import { QUEUE_GEN_PREFIX, QUEUE_META_PREFIX, parseMsgDataKey, parseSideKey } from './keys.ts';
 import { SIDE_PREFIX_OF_KIND, SQS_KIND, type SqsKind } from './routes.ts';
+import { asBuffer } from '../../bytes/as-buffer.ts';
 
 function encodedQueue(kind: SqsKind, key: Uint8Array): string | undefined {
-  const b = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  const b = asBuffer(key);
   if (kind === SQS_KIND.queueMeta) return b.subarray(QUEUE_META_PREFIX.length).toString('latin1');
   if (kind === SQS_KIND.queueGen) return b.subarray(QUEUE_GEN_PREFIX.length).toString('latin1');
   try {

@@ -19,6 +19,7 @@
 import { DataError } from '../../errors.ts';
 import { decodeBase64UrlRaw } from '../../tree/segment.ts';
 import { u32be } from '../../bytes/big-endian.ts';
+import { asBuffer } from '../../bytes/as-buffer.ts';
 
 export const QUEUE_META_PREFIX = '!sqs|queue|meta|';
 export const QUEUE_GEN_PREFIX = '!sqs|queue|gen|';
@@ -39,7 +40,7 @@ export const MSG_MAGIC = Buffer.from([0x00, 0x53, 0x4d, 0x01]);
 
 /** base64url without padding, as the live adapter encodes every name segment. */
 function b64(s: string | Uint8Array): string {
-  return (typeof s === 'string' ? Buffer.from(s, 'utf8') : Buffer.from(s.buffer, s.byteOffset, s.byteLength)).toString('base64url');
+  return (typeof s === 'string' ? Buffer.from(s, 'utf8') : asBuffer(s)).toString('base64url');
 }
 
 /** Negative times clamp to zero in index keys (sqsClampNonNegativeMillis). */
@@ -172,7 +173,7 @@ const isPartitionedRest = (rest: Buffer): boolean => rest.length >= 2 && rest[0]
  * of an id, and parses the key again when they differ); errors are then those of the full check, or none.
  */
 export function parseMsgDataKey(key: Uint8Array, checkId = true): ParsedQueueRef {
-  const rest = Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(MSG_DATA_PREFIX.length);
+  const rest = asBuffer(key).subarray(MSG_DATA_PREFIX.length);
   if (isPartitionedRest(rest)) return parsePartitioned(key, rest, true, checkId);
   const idx = b64Boundary(rest);
   if (idx === 0 || idx + GEN_BYTES >= rest.length) throw malformed(key, 'queue segment or message-id segment not found');
@@ -188,7 +189,7 @@ export function parseMsgDataKey(key: Uint8Array, checkId = true): ParsedQueueRef
  * (see the README), this one accepts it.
  */
 export function parseSideKey(key: Uint8Array, prefix: string): ParsedQueueRef {
-  const rest = Buffer.from(key.buffer, key.byteOffset, key.byteLength).subarray(prefix.length);
+  const rest = asBuffer(key).subarray(prefix.length);
   if (isPartitionedRest(rest)) return parsePartitioned(key, rest, false);
   const idx = b64Boundary(rest);
   if (idx === 0 || (idx === rest.length && prefix !== QUEUE_SEQ_PREFIX)) throw malformed(key, `queue segment not found after prefix "${prefix}"`);

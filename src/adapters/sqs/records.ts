@@ -25,6 +25,7 @@ import {
 import { decodeStdBase64 } from '../../bytes/base64-std.ts';
 import { decodeBase64UrlRaw } from '../../tree/segment.ts';
 import { META_MAGIC, MSG_MAGIC } from './keys.ts';
+import { asBuffer } from '../../bytes/as-buffer.ts';
 
 const QUEUE_FORMAT_VERSION = 1n;
 export const FIFO_THROUGHPUT_PER_QUEUE = 'perQueue';
@@ -141,7 +142,7 @@ function messageFrom(o: JsonObject, dump: boolean): Message {
 /** A `!sqs|msg|data|` value. */
 export function parseLiveMessage(value: Uint8Array, key: Uint8Array): Message {
   const bad = (why: string): DataError => new DataError('SQS_INVALID_MESSAGE', `invalid !sqs|msg|data value: ${why}`, { key });
-  const v = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  const v = asBuffer(value);
   if (!v.subarray(0, MSG_MAGIC.length).equals(MSG_MAGIC)) throw bad('missing magic prefix');
   let o: JsonValue;
   try {
@@ -185,7 +186,7 @@ export function parseDumpMessageIdentity(v: JsonValue): MessageIdentity {
 /** A `!sqs|queue|meta|` value, projected to the dump's config. */
 export function parseLiveQueueMeta(value: Uint8Array, key: Uint8Array): QueueConfig {
   const bad = (why: string): DataError => new DataError('SQS_INVALID_QUEUE_META', `invalid !sqs|queue|meta value: ${why}`, { key });
-  const v = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  const v = asBuffer(value);
   if (!v.subarray(0, META_MAGIC.length).equals(META_MAGIC)) throw bad('missing magic prefix');
   try {
     const o = parseJsonBytes(v.subarray(META_MAGIC.length));
