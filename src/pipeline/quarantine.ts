@@ -21,7 +21,7 @@ import type { DataError } from '../errors.ts';
 import { goEncodeLine, GoMap, type GoStruct } from '../json/go-json.ts';
 import type { FileSink, TreeWriter } from '../tree/writer.ts';
 import { writeAllSync } from '../fs/write-all.ts';
-import { asBuffer } from '../bytes/as-buffer.ts';
+import { encodeStdBase64 } from '../bytes/base64-std.ts';
 
 /** The quarantine's directory in the dump tree; encode and the self-test leave it alone. */
 export const QUARANTINE_DIR = '_quarantine';
@@ -42,8 +42,6 @@ export interface QuarantinedRow {
   readonly key: Uint8Array;
   readonly value: Uint8Array;
 }
-
-const b64 = (b: Uint8Array): string => asBuffer(b).toString('base64');
 
 const OFFSET_BLOCK = 8 * 8192;
 
@@ -163,8 +161,8 @@ export class Quarantine {
         adapter: row.adapter,
         code: err.code,
         message: err.message,
-        key: b64(row.key),
-        value: b64(row.value),
+        key: encodeStdBase64(row.key),
+        value: encodeStdBase64(row.value),
       },
       { escapeHTML: false, indent: false },
     );

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { decodeStdBase64 } from '../../src/bytes/base64-std.ts';
+import { decodeStdBase64, encodeStdBase64 } from '../../src/bytes/base64-std.ts';
 import { f64be, i64be, sortableI64be, u32be, u64be } from '../../src/bytes/big-endian.ts';
 import { compareBytes } from '../../src/bytes/compare.ts';
 import { goQuote } from '../../src/bytes/go-quote.ts';
@@ -121,4 +121,19 @@ test("decodeStdBase64 takes what Go's StdEncoding takes, and only that", () => {
   assert.deepEqual(decodeStdBase64('QUJ='), Buffer.from('AB'));
   for (const bad of ['QQ', 'QQ=', 'QUI', 'Q', '-_8=', 'QQ==QQ==', 'QQ== ', '=QQ='])
     assert.equal(decodeStdBase64(bad), undefined, bad);
+});
+
+test("encodeStdBase64 writes Go's StdEncoding text of exactly the array's bytes, a view of a larger buffer too", () => {
+  // Go: base64.StdEncoding.EncodeToString([]byte{0xfb, 0xff}) == "+/8=", ([]byte("AB")) == "QUI=".
+  assert.equal(encodeStdBase64(new Uint8Array([0xfb, 0xff])), '+/8=');
+  assert.equal(encodeStdBase64(Buffer.from('AB')), 'QUI=');
+  assert.equal(encodeStdBase64(new Uint8Array(0)), '');
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 40 }), fc.nat(8), fc.nat(8), (b, before, after) => {
+      const whole = new Uint8Array(before + b.length + after).fill(0xaa);
+      whole.set(b, before);
+      const text = encodeStdBase64(whole.subarray(before, before + b.length));
+      assert.deepEqual(decodeStdBase64(text), Buffer.from(b));
+    }),
+  );
 });

@@ -4,17 +4,15 @@
 // `_schema.json` and item files are json.MarshalIndent (HTML escaping on, no trailing newline). Items are DynamoDB
 // JSON: a map from attribute name to a one-member `{TYPE: value}` object, names sorted by UTF-8 bytes.
 
-import { decodeStdBase64 } from '../../bytes/base64-std.ts';
+import { decodeStdBase64, encodeStdBase64 } from '../../bytes/base64-std.ts';
 import { GoMap, goMarshal, type GoJson } from '../../json/go-json.ts';
 import { JsonObject, JsonTypeError, readArray, readString, readUint, type JsonValue } from '../../json/go-json-read.ts';
 import { dynamoNumberProblem } from './numbers.ts';
 import type { AttributeValue, Item, KeySchema, TableSchema } from './proto.ts';
-import { asBuffer } from '../../bytes/as-buffer.ts';
 
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 const sortedByBytes = <T,>(entries: Iterable<[string, T]>): Array<[string, T]> =>
   [...entries].sort((a, b) => Buffer.compare(utf8(a[0]), utf8(b[0])));
-const b64s = (b: Uint8Array): string => asBuffer(b).toString('base64');
 
 function keyAttribute(name: string, defs: ReadonlyMap<string, string>): GoJson {
   const type = defs.get(name);
@@ -58,7 +56,7 @@ function publicValue(v: AttributeValue): GoJson {
     case 'N':
       return new GoMap([[v.kind, v.value]]);
     case 'B':
-      return new GoMap([['B', b64s(v.value)]]);
+      return new GoMap([['B', encodeStdBase64(v.value)]]);
     case 'BOOL':
     case 'NULL':
       return new GoMap([[v.kind, v.value]]);
@@ -66,7 +64,7 @@ function publicValue(v: AttributeValue): GoJson {
     case 'NS':
       return new GoMap([[v.kind, v.value]]);
     case 'BS':
-      return new GoMap([['BS', v.value.map(b64s)]]);
+      return new GoMap([['BS', v.value.map(encodeStdBase64)]]);
     case 'L':
       return new GoMap([['L', v.value.map(publicValue)]]);
     case 'M':

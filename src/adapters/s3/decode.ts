@@ -18,6 +18,7 @@
 
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
+import { encodeStdBase64 } from '../../bytes/base64-std.ts';
 import { asError, DataError, quoteBytes } from '../../errors.ts';
 import { goEncodeLine } from '../../json/go-json.ts';
 import { JsonSyntaxError, JsonTypeError, parseJsonBytes } from '../../json/go-json-read.ts';
@@ -366,9 +367,8 @@ export class S3Decoder implements AdapterDecoder<S3Kind> {
     if (s === '.' || s === '..' || s === '') throw malformed(`bucket name ${JSON.stringify(s)} in upload-family key is empty or a dot segment`, key);
     const b = this.#bucket(bucket);
     b.incomplete ??= await this.#ctx.tree.create(`s3/${encodeSegment(bucket)}/_incomplete_uploads/records.jsonl`);
-    await b.incomplete.write(
-      goEncodeLine({ prefix, key: Buffer.from(key).toString('base64'), value: Buffer.from(value).toString('base64') }, { escapeHTML: false, indent: false }),
-    );
+    const line = { prefix, key: encodeStdBase64(key), value: encodeStdBase64(value) };
+    await b.incomplete.write(goEncodeLine(line, { escapeHTML: false, indent: false }));
   }
 
   async finalize(): Promise<void> {
