@@ -21,7 +21,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, createReadStream, promises as fsp, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, relative } from 'node:path';
+import { basename, join } from 'node:path';
 
 interface Measure {
   seconds: number;
@@ -168,42 +168,89 @@ function referenceTool(dir: string): Tool {
   };
 }
 
-/** SHA-256 of every regular file of a tree by relative path; MANIFEST.json without its wall-clock line. */
-async function treeDigest(dir: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await fsp.readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) {
-        if (e.name !== '.scratch') await walk(p); // the reference leaves an empty .scratch/ behind
-        continue;
-      }
-      const rel = relative(dir, p);
-      const h = createHash('sha256');
-      if (rel === 'MANIFEST.json') h.update((await fsp.readFile(p, 'utf8')).replace(/^\s*"wall_time_iso":.*$/m, ''));
-      else if (rel === 'CHECKSUMS') h.update((await fsp.readFile(p, 'utf8')).replace(/^[0-9a-f]+ {2}MANIFEST\.json\n/m, ''));
-      else for await (const c of createReadStream(p)) h.update(c as Buffer);
-      out.set(rel, h.digest('hex'));
+/** A file's bytes as compared: MANIFEST.json without its wall-clock line, CHECKSUMS without MANIFEST.json's. */
+function comparable(rel: string, bytes: Buffer): Buffer {
+  if (rel === 'MANIFEST.json') return Buffer.from(bytes.toString('utf8').replace(/^\s*"wall_time_iso":.*$/m, ''));
+  if (rel === 'CHECKSUMS') return Buffer.from(bytes.toString('utf8').replace(/^[0-9a-f]+ {2}MANIFEST\.json\n/m, ''));
+  return bytes;
+}
+
+/** Whether two files hold the same bytes, read side by side in chunks of at most 1 MiB (no whole file in memory). */
+async function sameBytes(a: string, b: string): Promise<boolean> {
+  const [fa, fb] = await Promise.all([fsp.open(a), fsp.open(b)]);
+  try {
+    const [sa, sb] = await Promise.all([fa.stat(), fb.stat()]);
+    if (sa.size !== sb.size) return false;
+    const chunk = Math.min(sa.size, MB);
+    const [ba, bb] = [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)];
+    for (let pos = 0; pos < sa.size; ) {
+      const [ra, rb] = await Promise.all([fa.read(ba, 0, chunk, pos), fb.read(bb, 0, chunk, pos)]);
+      if (ra.bytesRead !== rb.bytesRead || ra.bytesRead === 0) return false;
+      if (!ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return false;
+      pos += ra.bytesRead;
+    }
+    return true;
+  } finally {
+    await Promise.all([fa.close(), fb.close()]);
+  }
+}
+
+/** File pairs compared at once: enough to keep libuv's threads and the disk busy on trees of many small files. */
+const COMPARE_CONCURRENCY = 64;
+
+/**
+ * Whether two trees hold the same regular files with the same bytes (`.scratch/` left out: the reference leaves an
+ * empty one behind). Both trees are walked together, directory by directory in sorted order, and file pairs are
+ * compared as they are listed, many at once; nothing but the current directories' listings is held, and the first
+ * difference ends the walk.
+ */
+async function sameTree(a: string, b: string): Promise<boolean> {
+  let same = true;
+  const running = new Set<Promise<void>>();
+  const compare = async (rel: string): Promise<void> => {
+    const [pa, pb] = [join(a, rel), join(b, rel)];
+    try {
+      const ok = rel === 'MANIFEST.json' || rel === 'CHECKSUMS'
+        ? comparable(rel, await fsp.readFile(pa)).equals(comparable(rel, await fsp.readFile(pb)))
+        : await sameBytes(pa, pb);
+      if (!ok) console.error(`trees differ at ${rel}`);
+      same &&= ok;
+    } catch (err) {
+      same = false;
+      console.error(`trees differ at ${rel}: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
-  await walk(dir);
-  return out;
-}
-
-async function sameTree(a: string, b: string): Promise<boolean> {
-  const [da, db] = await Promise.all([treeDigest(a), treeDigest(b)]);
-  if (da.size !== db.size) return false;
-  for (const [k, v] of da) if (db.get(k) !== v) return false;
-  return true;
-}
-
-async function sameFile(a: string, b: string): Promise<boolean> {
-  const digest = async (p: string): Promise<string> => {
-    const h = createHash('sha256');
-    for await (const c of createReadStream(p)) h.update(c as Buffer);
-    return h.digest('hex');
+  const schedule = async (rel: string): Promise<void> => {
+    while (running.size >= COMPARE_CONCURRENCY) await Promise.race(running);
+    const task: Promise<void> = compare(rel).finally(() => running.delete(task));
+    running.add(task);
   };
-  return (await digest(a)) === (await digest(b));
+  const listing = async (dir: string): Promise<Array<[string, 'dir' | 'file' | 'other']>> =>
+    (await fsp.readdir(dir, { withFileTypes: true }))
+      .filter((e) => !(e.isDirectory() && e.name === '.scratch'))
+      .map((e): [string, 'dir' | 'file' | 'other'] => [e.name, e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other'])
+      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)); // any one order: both listings are sorted alike
+  const walk = async (rel: string): Promise<void> => {
+    const [la, lb] = await Promise.all([listing(join(a, rel)), listing(join(b, rel))]);
+    if (la.length !== lb.length) {
+      same = false;
+      console.error(`trees differ in ${rel || '.'}: ${la.length} and ${lb.length} entries`);
+      return;
+    }
+    for (const [i, [name, kind]] of la.entries()) {
+      if (!same) break;
+      const [nameB, kindB] = lb[i] ?? [];
+      const r = rel ? join(rel, name) : name;
+      if (name !== nameB || kind !== kindB || kind === 'other') {
+        same = false;
+        console.error(`trees differ at ${r}`);
+      } else if (kind === 'dir') await walk(r);
+      else await schedule(r);
+    }
+  };
+  await walk('');
+  await Promise.all(running);
+  return same;
 }
 
 const median = (xs: number[]): number => {
@@ -265,7 +312,7 @@ async function pairedRuns(file: string, ours: Tool, ref: Tool, pairs: number, op
       // Both encoders read the same tree (ours), so their outputs must be identical.
       for (const op of (['encode', 'selftest'] as const).filter((o) => ops.includes(o))) {
         for (const [who, tool] of order) await measure(p, op, who, tool.encode(tree, join(scratch, `${who}-${op}.fsm`), op === 'selftest', scratch), tree);
-        row.identical[op] &&= await sameFile(join(scratch, `ours-${op}.fsm`), join(scratch, `reference-${op}.fsm`));
+        row.identical[op] &&= await sameBytes(join(scratch, `ours-${op}.fsm`), join(scratch, `reference-${op}.fsm`));
       }
     } catch (err) {
       console.error(`${row.workload} pair ${p + 1}/${pairs} failed: ${err instanceof Error ? err.message : String(err)}`);
