@@ -29,8 +29,16 @@ import { DEFAULT_MAX_FILE, type TreeFile, type TreeReader } from './reader.ts';
 const SYNC_FIRST = 256;
 /** Files in one batch. */
 const BATCH_FILES = 256;
-/** Batches asked for ahead of the one used: a worker a busy machine runs late rarely holds up the main thread. */
+/** Batches asked for ahead of the one used, per worker: a worker running late rarely holds up the main thread. */
 const DEPTH = 3;
+/**
+ * Workers reading at once, at most. Each reads its batches one file after the other, so a tree whose files are not
+ * in the page cache is read at the disk's latency by one; several keep several reads in flight. A tree of 48 MiB of
+ * 64-byte files (390k files) read after dropping the caches: 57 s with one worker, the reference's 45 s.
+ */
+const WORKERS = 4;
+/** Batches sent before the second worker starts, and between starts: a small tree never starts more than one. */
+const BATCHES_PER_START = 8;
 /** The largest file the worker reads; the main thread reads larger ones when they are used. */
 const FILE_MAX = 16 * 1024;
 
@@ -125,7 +133,7 @@ async function* readAhead<T>(
   };
   const readHere = (rel: RelPath): Promise<Buffer | TreeFile> =>
     tree.readOrFind(rel, readMax, maxBytes, { listed: true });
-  let worker: ReadWorker | undefined;
+  const workers: ReadWorker[] = [];
   try {
     for (let n = 0; n < SYNC_FIRST; n++) {
       await pull(1);
@@ -135,13 +143,16 @@ async function* readAhead<T>(
     }
     await pull(1);
     if (pending.length > 0) {
-      const w = (worker = new ReadWorker());
+      workers.push(new ReadWorker());
       const batches: Array<Batch<T>> = [];
+      let sent = 0;
       const fill = async (): Promise<void> => {
-        while (batches.length < DEPTH) {
+        while (batches.length < DEPTH * workers.length) {
           await pull(BATCH_FILES);
           const items = pending.splice(0, BATCH_FILES);
           if (items.length === 0) return;
+          if (workers.length < WORKERS && sent >= BATCHES_PER_START * workers.length) workers.push(new ReadWorker());
+          const w = workers[sent++ % workers.length] as ReadWorker;
           batches.push(w.send(tree.root, items, readMax, maxBytes, transform));
         }
       };
@@ -167,7 +178,7 @@ async function* readAhead<T>(
     }
     if (sourceError !== undefined) throw sourceError.err;
   } finally {
-    await worker?.terminate();
+    await Promise.all(workers.map((w) => w.terminate()));
     await it.return?.();
   }
 }

@@ -1,5 +1,5 @@
 // Read-ahead of listed tree files: the same results as TreeReader's reads, in the source's order, through the
-// worker thread for larger directories (several batches in flight, large files left to the main thread), errors
+// worker threads for larger directories (several batches in flight, large files left to the main thread), errors
 // in place; a transform given to the worker applies to the files it reads, and the rest come back as read.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -38,7 +38,9 @@ async function* itemsOf(names: readonly string[], failAt?: number): AsyncGenerat
 const rel = (name: string): string => `d/${name}`;
 
 test('small and large directories read like TreeReader, in order; found files carry their identity', async () => {
-  for (const n of [10, 1800]) {
+  // 10: no worker; 1,800: one; 7,000: four (one more every 8 batches of 256 after the first 256 files), their
+  // batches handed out in turn and used in the source's order.
+  for (const n of [10, 1800, 7000]) {
     const { tree, names } = await treeOf(n);
     const seen: string[] = [];
     for await (const { item, body } of readListed(tree, itemsOf(names), rel)) {
